@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * The event ABI between the kernel programs (bpf/) and user space
+ * (native/ copies records verbatim, agent/decode.ts reads them).
+ *
+ * Rules of this file:
+ *   - fixed-width fields only, explicit padding, no bool/int/long;
+ *   - every record starts with struct event_hdr;
+ *   - event kinds are never renumbered, only appended;
+ *   - every size is checked with _Static_assert, and test/agent/abi.test.ts
+ *     checks that the TypeScript offsets equal offsetof() from native/.
+ *
+ * Variable-length strings follow the fixed part of a record ("tail"), in
+ * the order the record's *_len fields are declared, without NUL terminators
+ * (exec args are NUL-separated argv entries).
+ */
+#ifndef VIGIL_EVENTS_H
+#define VIGIL_EVENTS_H
+
+#ifdef __VIGIL_BPF__
+/* vmlinux.h already defines __u8 ... __u64 */
+#else
+#include <linux/types.h>
+#endif
+#if defined(__cplusplus) && !defined(_Static_assert)
+#define _Static_assert static_assert
+#endif
+
+#define VIGIL_ABI_VERSION 1
+
+#define VIGIL_COMM_LEN   16
+/* Longest path copied into a record, in bytes, without a terminator. */
+#define VIGIL_PATH_MAX   1023
+/* Longest argv blob copied into an exec record. */
+#define VIGIL_ARGS_MAX   1023
+/* Longest short string (mount source, fstype, module params). */
+#define VIGIL_STR_MAX    255
+
+enum event_kind {
+	EV_INVALID = 0,
+	EV_EXEC    = 1,
+	EV_FORK    = 2,
+	EV_EXIT    = 3,
+	EV_OPEN    = 4,
+	EV_UNLINK  = 5,
+	EV_RENAME  = 6,
+	EV_CHMOD   = 7,
+	EV_CONNECT = 8,
+	EV_PTRACE  = 9,
+	EV_SETUID  = 10,
+	EV_MOUNT   = 11,
+	EV_MODULE  = 12,
+	EV_KIND_MAX,          /* not a kind: one past the last */
+};
+
+/* event_hdr.flags */
+enum event_flag {
+	EVF_PATH_TRUNCATED  = 1 << 0, /* first string of the tail was cut */
+	EVF_STR2_TRUNCATED  = 1 << 1, /* second string (args, new_path, ...) was cut */
+	EVF_PATH_LEXICAL    = 1 << 2, /* path = resolved directory + name as passed */
+	EVF_STR2_LEXICAL    = 1 << 3, /* same, for the second path */
+	EVF_ENFORCED        = 1 << 4, /* the kernel acted on this event (kill/deny) */
+};
+
+struct event_hdr {
+	__u8  kind;      /* enum event_kind: never renumber, only append */
+	__u8  flags;     /* enum event_flag */
+	__u16 pad;
+	__u32 size;      /* whole record, header included */
+	__u64 ktime_ns;  /* CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) */
+};
+_Static_assert(sizeof(struct event_hdr) == 16, "event_hdr layout");
+
+/* Who did it: the current task when the event happened. */
+struct proc_ctx {
+	__u32 pid;       /* thread-group id (user-space "pid") */
+	__u32 tid;
+	__u32 uid;
+	__u32 gid;
+	__u64 cgroup_id; /* cgroup v2 id = inode number of the cgroup directory */
+	char  comm[VIGIL_COMM_LEN];
+};
+_Static_assert(sizeof(struct proc_ctx) == 40, "proc_ctx layout");
+
+/* EV_EXEC, from sched_process_exec: the new image is in place. */
+struct exec_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__u32 ppid;
+	__u16 exe_len;         /* tail[0 .. exe_len): canonical path of the file executed */
+	__u16 args_len;        /* then argv, NUL-separated, up to VIGIL_ARGS_MAX */
+	__u64 start_ns;        /* task start, CLOCK_BOOTTIME (matches /proc/PID/stat field 22) */
+	__u64 exe_ino;
+	__u64 exe_ctime_ns;    /* inode change time of the executable, CLOCK_REALTIME */
+	__u32 exe_dev;
+	__u32 argc;
+	char  tail[];
+};
+_Static_assert(sizeof(struct exec_event) == 96, "exec_event layout");
+
+/* EV_FORK, from sched_process_fork, new processes only (not threads). */
+struct fork_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;     /* the parent */
+	__u32 child_pid;
+	__u32 pad;
+	__u64 child_start_ns;
+};
+_Static_assert(sizeof(struct fork_event) == 72, "fork_event layout");
+
+/* EV_EXIT, from sched_process_exit, when the whole thread group is gone. */
+struct exit_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__u32 status;          /* wait(2) status: exit code << 8 | terminating signal */
+	__u32 pad;
+	__u64 start_ns;
+};
+_Static_assert(sizeof(struct exit_event) == 72, "exit_event layout");
+
+/* EV_OPEN, EV_UNLINK, EV_RENAME, EV_CHMOD, from sys_exit (the result is known). */
+struct file_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__s32 ret;             /* fd or 0 on success, -errno on failure */
+	__u32 flags;           /* open: O_* flags; unlink: AT_REMOVEDIR; rename: RENAME_* */
+	__u32 mode;            /* open: creation mode; chmod: new mode */
+	__u16 path_len;        /* tail: path, then new_path (rename) */
+	__u16 new_path_len;
+	__u32 syscall_nr;
+	__u32 pad;
+	char  tail[];
+};
+_Static_assert(sizeof(struct file_event) == 80, "file_event layout");
+
+/* EV_CONNECT, from cgroup/connect4 and cgroup/connect6, before the connect. */
+struct connect_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__u16 family;          /* AF_INET or AF_INET6 */
+	__u16 dport;           /* host byte order */
+	__u16 sock_type;       /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u16 protocol;        /* IPPROTO_* */
+	__u8  daddr[16];       /* IPv4: first 4 bytes; network byte order */
+};
+_Static_assert(sizeof(struct connect_event) == 80, "connect_event layout");
+
+/* EV_PTRACE, EV_SETUID, from sys_exit. */
+struct priv_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__s32 ret;
+	__u32 syscall_nr;
+	__u32 arg[4];          /* ptrace: request, target pid; setuid family: ids (-1 = unchanged) */
+};
+_Static_assert(sizeof(struct priv_event) == 80, "priv_event layout");
+
+/* EV_MOUNT, EV_MODULE, from sys_exit. */
+struct sys_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__s32 ret;
+	__u32 syscall_nr;
+	__u64 flags;           /* mount: MS_* flags; finit_module: MODULE_INIT_* flags */
+	__u16 str1_len;        /* mount: source; module: file path (finit_module) */
+	__u16 str2_len;        /* mount: target; module: parameters */
+	__u16 str3_len;        /* mount: fstype */
+	__u16 pad;
+	char  tail[];
+};
+_Static_assert(sizeof(struct sys_event) == 80, "sys_event layout");
+
+/* Per-CPU counters, one slot per event kind. */
+struct kind_counters {
+	__u64 seen;            /* passed the filters: seen = emitted + dropped + busy */
+	__u64 emitted;         /* written to the ring buffer */
+	__u64 dropped;         /* ring buffer full */
+	__u64 busy;            /* per-CPU scratch in use by a preempted program */
+	__u64 enforced;        /* the kernel killed or denied */
+	__u64 reserved;
+};
+_Static_assert(sizeof(struct kind_counters) == 48, "kind_counters layout");
+
+/* Run-time configuration, one entry in the `settings` array map. */
+struct vigil_config {
+	__u32 kinds;           /* bit (1 << kind) set = kind enabled */
+	__u32 filter_cgroups;  /* 1 = only cgroups present in the `cgroups` map */
+	__u32 self_tgid;       /* the agent itself: never reported */
+	__u32 wakeup_bytes;    /* force a reader wakeup once this much data is pending */
+};
+_Static_assert(sizeof(struct vigil_config) == 16, "vigil_config layout");
+
+/* Value of the `cgroups` map (key: cgroup id). Seam for workload rules. */
+struct cgroup_info {
+	__u32 workload;        /* workload index (0 = monitored, no workload) */
+	__u32 flags;
+};
+_Static_assert(sizeof(struct cgroup_info) == 8, "cgroup_info layout");
+
+/* Largest record: the fixed part plus two strings. */
+#define VIGIL_TAIL_MAX   2048
+#define VIGIL_RECORD_MAX (96 + VIGIL_TAIL_MAX)
+
+#endif /* VIGIL_EVENTS_H */

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/* Maps, filters, counters and record emission shared by every hook family. */
+#ifndef VIGIL_LIB_COMMON_H
+#define VIGIL_LIB_COMMON_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "../events.h"
+
+/*
+ * Maps are declared __weak in every object that includes this header, so
+ * that `bpftool gen object` merges the identical definitions into one map.
+ */
+#define VIGIL_MAP __weak SEC(".maps")
+
+/* The one ring buffer. User space sets the size before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events VIGIL_MAP;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EV_KIND_MAX);
+	__type(key, __u32);
+	__type(value, struct kind_counters);
+} counters VIGIL_MAP;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vigil_config);
+} settings VIGIL_MAP;
+
+/* Monitored cgroups (key: cgroup v2 id). Children inherit on cgroup_mkdir. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct cgroup_info);
+} cgroups VIGIL_MAP;
+
+/*
+ * Per-CPU scratch space for records with variable-length tails: too big for
+ * the 512-byte stack. One slot per hook family, because a program attached
+ * to a syscall tracepoint may be preempted (migrate_disable only) and the
+ * next task on this CPU may run another family's program.
+ */
+#define SCRATCH_PROCESS 0
+#define SCRATCH_SYSCALL 1
+#define SCRATCH_SLOTS   2
+
+/* Reverse-built paths need VIGIL_PATH_MAX + a name of slack for the verifier. */
+#define PATHBUF_SIZE    2048
+#define PATHBUF_MASK    (PATHBUF_SIZE / 2 - 1)   /* 1023 == VIGIL_PATH_MAX */
+#define TAIL_MASK       (PATHBUF_SIZE - 1)       /* two strings of the tail */
+
+/* State of one dentry walk (lib/path.h); kernel pointers kept as integers. */
+struct walk_state {
+	__u64 dentry;
+	__u64 vfsmnt;
+	__u64 mnt;
+	__u64 mnt_root;
+	__u64 root_dentry;
+	__u64 root_mnt;
+	__u32 pos;
+	__u32 cut;
+	__u32 done;
+	__u32 pad;
+};
+
+struct scratch {
+	__u32 busy;
+	__u32 pad;
+	struct walk_state walk;
+	__u8  rec[4096];        /* tail writes are bounded by masks, not by size */
+	char  path[PATHBUF_SIZE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SCRATCH_SLOTS);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map VIGIL_MAP;
+
+static __always_inline struct vigil_config *get_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&settings, &zero);
+}
+
+static __always_inline struct kind_counters *get_counters(__u32 kind)
+{
+	return bpf_map_lookup_elem(&counters, &kind);
+}
+
+/*
+ * Should an event of this kind, from the current task, be reported?
+ * Cheap checks first: the kind mask, then the agent itself, then the cgroup.
+ */
+static __always_inline int wanted(struct vigil_config *cfg, __u32 kind, __u32 tgid,
+				  __u64 cgid)
+{
+	if (!cfg || !(cfg->kinds & (1U << kind)))
+		return 0;
+	if (tgid == cfg->self_tgid)
+		return 0;
+	if (cfg->filter_cgroups && !bpf_map_lookup_elem(&cgroups, &cgid))
+		return 0;
+	return 1;
+}
+
+/* Past the fill threshold the reader is woken; below it, it polls on a timer. */
+static __always_inline __u64 wakeup_flag(struct vigil_config *cfg)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg->wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_hdr(struct event_hdr *hdr, __u32 kind, __u32 size)
+{
+	hdr->kind = kind;
+	hdr->flags = 0;
+	hdr->pad = 0;
+	hdr->size = size;
+	hdr->ktime_ns = bpf_ktime_get_boot_ns();
+}
+
+static __always_inline void fill_proc(struct proc_ctx *p, __u64 pid_tgid, __u64 cgid)
+{
+	__u64 ugid = bpf_get_current_uid_gid();
+
+	p->pid = pid_tgid >> 32;
+	p->tid = (__u32)pid_tgid;
+	p->uid = (__u32)ugid;
+	p->gid = ugid >> 32;
+	p->cgroup_id = cgid;
+	bpf_get_current_comm(p->comm, sizeof(p->comm));
+}
+
+/* Copy a finished record from scratch into the ring buffer and count it. */
+static __always_inline void emit(struct vigil_config *cfg, struct kind_counters *c,
+				 void *rec, __u32 size)
+{
+	if (size > VIGIL_RECORD_MAX)
+		size = VIGIL_RECORD_MAX;
+	if (bpf_ringbuf_output(&events, rec, size, wakeup_flag(cfg)) == 0)
+		__sync_fetch_and_add(&c->emitted, 1);
+	else
+		__sync_fetch_and_add(&c->dropped, 1);
+}
+
+/* Claim a scratch slot; on contention, count the event as lost and skip it. */
+static __always_inline struct scratch *scratch_get(__u32 slot, struct kind_counters *c)
+{
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &slot);
+
+	if (!s)
+		return NULL;
+	if (__sync_lock_test_and_set(&s->busy, 1)) {
+		__sync_fetch_and_add(&c->busy, 1);
+		return NULL;
+	}
+	return s;
+}
+
+static __always_inline void scratch_put(struct scratch *s)
+{
+	/* plain store: clang 14 cannot emit a BPF store-release */
+	asm volatile("" ::: "memory");
+	*(volatile __u32 *)&s->busy = 0;
+}
+
+#endif /* VIGIL_LIB_COMMON_H */

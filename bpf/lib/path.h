@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * Canonical paths from the kernel's own structures.
+ *
+ * bpf_d_path() is not allowed from tracepoints, so we walk dentries up to
+ * the task's root, crossing mounts, the way d_path() does. Rules match
+ * these paths, so they must be what the kernel used: symlinks and `..` are
+ * already resolved in a dentry chain, and relative names are anchored at
+ * the real cwd or dirfd.
+ */
+#ifndef VIGIL_LIB_PATH_H
+#define VIGIL_LIB_PATH_H
+
+#include "common.h"
+
+#define PATH_DEPTH_MAX  64
+#define PATH_END        (PATHBUF_MASK + 1)      /* paths are built right-aligned here */
+#define NAME_MASK       255
+
+#ifndef AT_FDCWD
+#define AT_FDCWD        -100
+#endif
+
+/* container_of() with a CO-RE relocated offset. */
+static __always_inline struct mount *mount_of(struct vfsmount *vfsmnt)
+{
+	return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
+}
+
+/* The task's root (chroot / container root): where the walk stops. */
+struct walk_root {
+	__u64 dentry;
+	__u64 mnt;
+};
+
+static __always_inline void task_root(struct task_struct *task, struct walk_root *root)
+{
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+
+	root->dentry = (__u64)BPF_CORE_READ(fs, root.dentry);
+	root->mnt = (__u64)BPF_CORE_READ(fs, root.mnt);
+}
+
+static __always_inline void task_cwd(struct task_struct *task, __u64 *dentry, __u64 *mnt)
+{
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+
+	*dentry = (__u64)BPF_CORE_READ(fs, pwd.dentry);
+	*mnt = (__u64)BPF_CORE_READ(fs, pwd.mnt);
+}
+
+/* The struct file behind a descriptor of the current task, or NULL. */
+static __always_inline struct file *task_fd_file(struct task_struct *task, __s32 fd)
+{
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (fd < 0)
+		return NULL;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if ((__u32)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/*
+ * The walk's state lives in the scratch map value, not on the stack: the
+ * verifier does not track map memory, so every bpf_loop() iteration looks
+ * the same to it and verification converges at once.
+ */
+struct walk_ctx {
+	struct scratch *s;
+};
+
+/* One step up the dentry chain; bpf_loop() callback (0 = go on, 1 = stop). */
+static long walk_step(__u32 i, struct walk_ctx *ctx)
+{
+	struct scratch *s = ctx->s;
+	struct walk_state *st;
+	struct dentry *dentry, *mnt_root, *parent;
+	struct mount *mnt;
+	struct qstr name;
+	__u32 len, pos;
+
+	if (!s)
+		return 1;
+	st = &s->walk;
+	/* locals, not st->x, inside BPF_CORE_READ: walk_state is not a kernel type */
+	dentry = (struct dentry *)st->dentry;
+	mnt_root = (struct dentry *)st->mnt_root;
+	mnt = (struct mount *)st->mnt;
+	pos = st->pos;
+	if (st->dentry == st->root_dentry && st->vfsmnt == st->root_mnt)
+		goto done;
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (dentry == mnt_root || dentry == parent) {
+		struct mount *mnt_parent;
+		struct vfsmount *vfsmnt;
+
+		/* a filesystem root that is not a mount root: detached */
+		if (dentry != mnt_root)
+			goto done;
+		mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+		if (mnt_parent == mnt)
+			goto done;      /* the global root */
+		/* cross into the parent mount at the mountpoint */
+		st->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+		vfsmnt = (struct vfsmount *)((void *)mnt_parent +
+					     bpf_core_field_offset(struct mount, mnt));
+		st->mnt = (__u64)mnt_parent;
+		st->vfsmnt = (__u64)vfsmnt;
+		st->mnt_root = (__u64)BPF_CORE_READ(vfsmnt, mnt_root);
+		return 0;
+	}
+	bpf_core_read(&name, sizeof(name), &dentry->d_name);
+	len = name.len;
+	if (len > NAME_MASK) {
+		len = NAME_MASK;
+		st->cut = 1;
+	}
+	if (len + 1 >= pos) {
+		st->cut = 1;
+		goto done;
+	}
+	pos -= len;
+	bpf_probe_read_kernel(&s->path[pos & PATHBUF_MASK], len & NAME_MASK, name.name);
+	pos -= 1;
+	s->path[pos & PATHBUF_MASK] = '/';
+	st->pos = pos;
+	st->dentry = (__u64)parent;
+	return 0;
+done:
+	st->done = 1;
+	return 1;
+}
+
+/*
+ * Write the path of (dentry, vfsmnt) into s->path, right-aligned to end at
+ * PATH_END. Returns the start offset in the low 16 bits and 1 << 16 if the
+ * path was cut (too long or too deep).
+ */
+static __always_inline __u32 path_walk(struct scratch *s, __u64 dentry, __u64 vfsmnt,
+				       struct walk_root *root)
+{
+	struct walk_ctx ctx = { .s = s };
+	struct walk_state *st = &s->walk;
+	struct vfsmount *v = (struct vfsmount *)vfsmnt;
+	__u32 pos;
+
+	if (!dentry)
+		return PATH_END;
+	st->dentry = dentry;
+	st->vfsmnt = vfsmnt;
+	st->mnt = (__u64)mount_of(v);
+	st->mnt_root = (__u64)BPF_CORE_READ(v, mnt_root);
+	st->root_dentry = root->dentry;
+	st->root_mnt = root->mnt;
+	st->pos = PATH_END;
+	st->cut = 0;
+	st->done = 0;
+	bpf_loop(PATH_DEPTH_MAX, walk_step, &ctx, 0);
+	if (!st->done)
+		st->cut = 1;
+	pos = st->pos;
+	if (pos >= PATH_END) {
+		pos = PATH_END - 1;
+		s->path[pos & PATHBUF_MASK] = '/';
+	}
+	return pos | (st->cut ? 1 << 16 : 0);
+}
+
+/*
+ * Copy the path built by path_walk() to dst. Returns its length; sets
+ * *cut when the walk was truncated.
+ */
+static __always_inline __u32 path_copy(char *dst, struct scratch *s, __u32 walked, __u8 *cut)
+{
+	__u32 pos = walked & 0xffff;
+	__u32 len;
+
+	if (walked >> 16)
+		*cut = 1;
+	if (pos >= PATH_END)
+		return 0;
+	len = PATH_END - pos;
+	bpf_probe_read_kernel(dst, len & PATHBUF_MASK, &s->path[pos & PATHBUF_MASK]);
+	return len & PATHBUF_MASK;
+}
+
+/* Canonical path of an open file. */
+static __always_inline __u32 file_path(char *dst, struct scratch *s, struct file *f,
+				       struct walk_root *root, __u8 *cut)
+{
+	__u64 dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
+	__u64 mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
+
+	return path_copy(dst, s, path_walk(s, dentry, mnt, root), cut);
+}
+
+/*
+ * The path a syscall named with (dirfd, name): the directory resolved by the
+ * kernel (cwd or the dirfd's file), then '/', then the name as the caller
+ * passed it. User space cleans up `.` and `..` in the name (EVF_*_LEXICAL).
+ * `max` is the room left in dst. Returns the length written.
+ */
+static __always_inline __u32 at_path(char *dst, __u32 max, struct scratch *s,
+				     struct task_struct *task, struct walk_root *root,
+				     __s32 dirfd, const char *name, __u8 *cut)
+{
+	__u32 len = 0;
+	long n;
+	char first = 0;
+
+	bpf_probe_read_user(&first, 1, name);
+	if (first != '/') {
+		__u64 dentry = 0, mnt = 0;
+
+		if (dirfd == AT_FDCWD) {
+			task_cwd(task, &dentry, &mnt);
+		} else {
+			struct file *f = task_fd_file(task, dirfd);
+
+			if (!f)
+				return 0;
+			dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
+			mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
+		}
+		len = path_copy(dst, s, path_walk(s, dentry, mnt, root), cut);
+		/* directory + "/" + name; the root directory already ends in "/" */
+		if (len > 1) {
+			if (len + 1 >= max) {
+				*cut = 1;
+				return len;
+			}
+			dst[len & PATHBUF_MASK] = '/';
+			len += 1;
+		}
+	}
+	if (len >= max) {
+		*cut = 1;
+		return len & PATHBUF_MASK;
+	}
+	n = bpf_probe_read_user_str(&dst[len & PATHBUF_MASK], (max - len) & PATHBUF_MASK, name);
+	if (n <= 0)
+		return len & PATHBUF_MASK;
+	if ((__u32)n == max - len)
+		*cut = 1;
+	return (len + n - 1) & PATHBUF_MASK;
+}
+
+#endif /* VIGIL_LIB_PATH_H */

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0)
+/* Process life cycle: exec, fork, exit, and cgroup creation (filter inheritance). */
+#include "lib/common.h"
+#include "lib/path.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Flavours of struct inode for CO-RE: ctime moved twice (6.6 and 6.11). */
+struct inode___v66 {
+	struct timespec64 __i_ctime;
+} __attribute__((preserve_access_index));
+
+struct inode___old {
+	struct timespec64 i_ctime;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 inode_ctime_ns(struct inode *ino)
+{
+	__u64 sec = 0, nsec = 0;
+
+	if (bpf_core_field_exists(ino->i_ctime_sec)) {
+		sec = BPF_CORE_READ(ino, i_ctime_sec);
+		nsec = BPF_CORE_READ(ino, i_ctime_nsec);
+	} else if (bpf_core_field_exists(((struct inode___v66 *)ino)->__i_ctime)) {
+		sec = BPF_CORE_READ((struct inode___v66 *)ino, __i_ctime.tv_sec);
+		nsec = BPF_CORE_READ((struct inode___v66 *)ino, __i_ctime.tv_nsec);
+	} else {
+		sec = BPF_CORE_READ((struct inode___old *)ino, i_ctime.tv_sec);
+		nsec = BPF_CORE_READ((struct inode___old *)ino, i_ctime.tv_nsec);
+	}
+	return sec * 1000000000ULL + nsec;
+}
+
+/*
+ * sched_process_exec fires after the point of no return, with the new image
+ * mapped and bprm->file the file really executed (the interpreter, for a
+ * script): the path is that file's, not the name passed to execve(), so a
+ * symlink or a relative name cannot disguise what runs. current == p here.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct vigil_config *cfg = get_config();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 cgid = bpf_get_current_cgroup_id();
+	struct kind_counters *c;
+	struct exec_event *e;
+	struct walk_root root;
+	struct scratch *s;
+	struct file *f;
+	struct inode *ino;
+	__u64 arg_start, arg_end, n;
+	__u32 exe_len, size;
+	__u8 cut = 0;
+
+	if (!wanted(cfg, EV_EXEC, pid_tgid >> 32, cgid))
+		return 0;
+	c = get_counters(EV_EXEC);
+	if (!c)
+		return 0;
+	__sync_fetch_and_add(&c->seen, 1);
+	s = scratch_get(SCRATCH_PROCESS, c);
+	if (!s)
+		return 0;
+	e = (struct exec_event *)s->rec;
+
+	fill_proc(&e->proc, pid_tgid, cgid);
+	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	e->start_ns = BPF_CORE_READ(p, start_boottime);
+	e->argc = BPF_CORE_READ(bprm, argc);
+	f = BPF_CORE_READ(bprm, file);
+	ino = BPF_CORE_READ(f, f_inode);
+	e->exe_ino = BPF_CORE_READ(ino, i_ino);
+	e->exe_dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	e->exe_ctime_ns = inode_ctime_ns(ino);
+
+	task_root(p, &root);
+	exe_len = file_path(e->tail, s, f, &root, &cut);
+	e->exe_len = exe_len;
+
+	/* argv as the new image sees it: NUL-separated, from the new mm */
+	arg_start = BPF_CORE_READ(p, mm, arg_start);
+	arg_end = BPF_CORE_READ(p, mm, arg_end);
+	n = arg_end > arg_start ? arg_end - arg_start : 0;
+	e->hdr.flags = cut ? EVF_PATH_TRUNCATED : 0;
+	if (n > VIGIL_ARGS_MAX) {
+		n = VIGIL_ARGS_MAX;
+		e->hdr.flags |= EVF_STR2_TRUNCATED;
+	}
+	if (bpf_probe_read_user(&e->tail[exe_len & PATHBUF_MASK], n & PATHBUF_MASK,
+				(void *)arg_start))
+		n = 0;
+	/* drop the NUL after the last argument */
+	if (n > 0 && e->tail[(exe_len + n - 1) & TAIL_MASK] == 0)
+		n -= 1;
+	e->args_len = n;
+
+	size = sizeof(*e) + exe_len + n;
+	e->hdr.kind = EV_EXEC;
+	e->hdr.pad = 0;
+	e->hdr.size = size;
+	e->hdr.ktime_ns = bpf_ktime_get_boot_ns();
+	emit(cfg, c, e, size);
+	scratch_put(s);
+	return 0;
+}
+
+/* sched_process_fork runs in the parent after the child is fully set up. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct vigil_config *cfg = get_config();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 cgid = bpf_get_current_cgroup_id();
+	struct kind_counters *c;
+	struct fork_event *e;
+	__u32 child_pid = BPF_CORE_READ(child, pid);
+
+	/* a new thread is not a new process */
+	if (child_pid != BPF_CORE_READ(child, tgid))
+		return 0;
+	if (!wanted(cfg, EV_FORK, pid_tgid >> 32, cgid))
+		return 0;
+	c = get_counters(EV_FORK);
+	if (!c)
+		return 0;
+	__sync_fetch_and_add(&c->seen, 1);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&c->dropped, 1);
+		return 0;
+	}
+	fill_hdr(&e->hdr, EV_FORK, sizeof(*e));
+	fill_proc(&e->proc, pid_tgid, cgid);
+	e->child_pid = child_pid;
+	e->pad = 0;
+	e->child_start_ns = BPF_CORE_READ(child, start_boottime);
+	bpf_ringbuf_submit(e, wakeup_flag(cfg));
+	__sync_fetch_and_add(&c->emitted, 1);
+	return 0;
+}
+
+/*
+ * sched_process_exit fires for every thread; signal->live has already been
+ * decremented, so 0 means this is the last thread and the process is gone.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(vigil_exit, struct task_struct *p)
+{
+	struct vigil_config *cfg = get_config();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 cgid;
+	struct kind_counters *c;
+	struct exit_event *e;
+
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	cgid = bpf_get_current_cgroup_id();
+	if (!wanted(cfg, EV_EXIT, pid_tgid >> 32, cgid))
+		return 0;
+	c = get_counters(EV_EXIT);
+	if (!c)
+		return 0;
+	__sync_fetch_and_add(&c->seen, 1);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&c->dropped, 1);
+		return 0;
+	}
+	fill_hdr(&e->hdr, EV_EXIT, sizeof(*e));
+	fill_proc(&e->proc, pid_tgid, cgid);
+	e->status = BPF_CORE_READ(p, exit_code);
+	e->pad = 0;
+	e->start_ns = BPF_CORE_READ(p, start_boottime);
+	bpf_ringbuf_submit(e, wakeup_flag(cfg));
+	__sync_fetch_and_add(&c->emitted, 1);
+	return 0;
+}
+
+/*
+ * A new cgroup v2 directory inherits its parent's monitoring entry, in the
+ * kernel and before any task can enter it: no window where a child cgroup
+ * of a workload is unwatched.
+ */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(vigil_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	struct cgroup *parent;
+	struct cgroup_info *info;
+	__u64 id, parent_id;
+
+	/* hierarchy 0 is the cgroup v2 (default) hierarchy */
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	parent = (struct cgroup *)BPF_CORE_READ(cgrp, self.parent);
+	if (!parent)
+		return 0;
+	parent_id = BPF_CORE_READ(parent, kn, id);
+	info = bpf_map_lookup_elem(&cgroups, &parent_id);
+	if (!info)
+		return 0;
+	id = BPF_CORE_READ(cgrp, kn, id);
+	bpf_map_update_elem(&cgroups, &id, info, BPF_NOEXIST);
+	return 0;
+}

@@ -1,0 +1,93 @@
+#include "layout.h"
+
+#include <cstddef>
+
+#include "events.h"
+
+namespace vigil {
+
+namespace {
+
+class StructLayout {
+ public:
+  StructLayout(Napi::Env env, Napi::Object structs, const char* name, size_t size)
+      : fields_(Napi::Object::New(env)), env_(env) {
+    Napi::Object s = Napi::Object::New(env);
+    s.Set("size", Napi::Number::New(env, static_cast<double>(size)));
+    s.Set("fields", fields_);
+    structs.Set(name, s);
+  }
+  StructLayout& Field(const char* name, size_t offset) {
+    fields_.Set(name, Napi::Number::New(env_, static_cast<double>(offset)));
+    return *this;
+  }
+
+ private:
+  Napi::Object fields_;
+  Napi::Env env_;
+};
+
+#define STRUCT(T) StructLayout(env, structs, #T, sizeof(struct T))
+#define F(T, f) Field(#f, offsetof(struct T, f))
+
+}  // namespace
+
+Napi::Object Layout(Napi::Env env) {
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Object structs = Napi::Object::New(env);
+  out.Set("abiVersion", Napi::Number::New(env, VIGIL_ABI_VERSION));
+  out.Set("structs", structs);
+
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("VIGIL_COMM_LEN", VIGIL_COMM_LEN);
+  c.Set("VIGIL_PATH_MAX", VIGIL_PATH_MAX);
+  c.Set("VIGIL_ARGS_MAX", VIGIL_ARGS_MAX);
+  c.Set("VIGIL_STR_MAX", VIGIL_STR_MAX);
+  c.Set("VIGIL_RECORD_MAX", VIGIL_RECORD_MAX);
+  c.Set("EV_EXEC", static_cast<int>(EV_EXEC));
+  c.Set("EV_FORK", static_cast<int>(EV_FORK));
+  c.Set("EV_EXIT", static_cast<int>(EV_EXIT));
+  c.Set("EV_OPEN", static_cast<int>(EV_OPEN));
+  c.Set("EV_UNLINK", static_cast<int>(EV_UNLINK));
+  c.Set("EV_RENAME", static_cast<int>(EV_RENAME));
+  c.Set("EV_CHMOD", static_cast<int>(EV_CHMOD));
+  c.Set("EV_CONNECT", static_cast<int>(EV_CONNECT));
+  c.Set("EV_PTRACE", static_cast<int>(EV_PTRACE));
+  c.Set("EV_SETUID", static_cast<int>(EV_SETUID));
+  c.Set("EV_MOUNT", static_cast<int>(EV_MOUNT));
+  c.Set("EV_MODULE", static_cast<int>(EV_MODULE));
+  c.Set("EV_KIND_MAX", static_cast<int>(EV_KIND_MAX));
+  c.Set("EVF_PATH_TRUNCATED", static_cast<int>(EVF_PATH_TRUNCATED));
+  c.Set("EVF_STR2_TRUNCATED", static_cast<int>(EVF_STR2_TRUNCATED));
+  c.Set("EVF_PATH_LEXICAL", static_cast<int>(EVF_PATH_LEXICAL));
+  c.Set("EVF_STR2_LEXICAL", static_cast<int>(EVF_STR2_LEXICAL));
+  c.Set("EVF_ENFORCED", static_cast<int>(EVF_ENFORCED));
+  out.Set("constants", c);
+
+  STRUCT(event_hdr).F(event_hdr, kind).F(event_hdr, flags).F(event_hdr, pad).F(event_hdr, size).F(event_hdr, ktime_ns);
+  STRUCT(proc_ctx).F(proc_ctx, pid).F(proc_ctx, tid).F(proc_ctx, uid).F(proc_ctx, gid).F(proc_ctx, cgroup_id).F(proc_ctx, comm);
+  STRUCT(exec_event)
+      .F(exec_event, hdr).F(exec_event, proc).F(exec_event, ppid).F(exec_event, exe_len).F(exec_event, args_len)
+      .F(exec_event, start_ns).F(exec_event, exe_ino).F(exec_event, exe_ctime_ns).F(exec_event, exe_dev)
+      .F(exec_event, argc).F(exec_event, tail);
+  STRUCT(fork_event).F(fork_event, proc).F(fork_event, child_pid).F(fork_event, child_start_ns);
+  STRUCT(exit_event).F(exit_event, proc).F(exit_event, status).F(exit_event, start_ns);
+  STRUCT(file_event)
+      .F(file_event, proc).F(file_event, ret).F(file_event, flags).F(file_event, mode).F(file_event, path_len)
+      .F(file_event, new_path_len).F(file_event, syscall_nr).F(file_event, tail);
+  STRUCT(connect_event)
+      .F(connect_event, proc).F(connect_event, family).F(connect_event, dport).F(connect_event, sock_type)
+      .F(connect_event, protocol).F(connect_event, daddr);
+  STRUCT(priv_event).F(priv_event, proc).F(priv_event, ret).F(priv_event, syscall_nr).F(priv_event, arg);
+  STRUCT(sys_event)
+      .F(sys_event, proc).F(sys_event, ret).F(sys_event, syscall_nr).F(sys_event, flags).F(sys_event, str1_len)
+      .F(sys_event, str2_len).F(sys_event, str3_len).F(sys_event, tail);
+  STRUCT(kind_counters).F(kind_counters, seen).F(kind_counters, emitted).F(kind_counters, dropped)
+      .F(kind_counters, busy).F(kind_counters, enforced);
+  STRUCT(vigil_config).F(vigil_config, kinds).F(vigil_config, filter_cgroups).F(vigil_config, self_tgid)
+      .F(vigil_config, wakeup_bytes);
+  STRUCT(cgroup_info).F(cgroup_info, workload).F(cgroup_info, flags);
+  return out;
+}
+
+}  // namespace vigil

@@ -1,0 +1,452 @@
+#include "probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "errors.h"
+#include "events.h"
+
+namespace vigil {
+
+namespace {
+
+uint32_t GetU32(const Napi::Object& o, const char* key, uint32_t def) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return def;
+  if (!v.IsNumber())
+    throw Napi::TypeError::New(o.Env(), std::string("Probe options.") + key + ": expected a number");
+  return v.As<Napi::Number>().Uint32Value();
+}
+
+bool IsPowerOfTwo(uint64_t v) { return v && !(v & (v - 1)); }
+
+uint64_t BigIntArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || !info[i].IsBigInt())
+    throw Napi::TypeError::New(info.Env(), std::string(what) + ": expected a bigint");
+  bool lossless = false;
+  uint64_t v = info[i].As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless) throw Napi::TypeError::New(info.Env(), std::string(what) + ": out of u64 range");
+  return v;
+}
+
+}  // namespace
+
+void DeliverBatch(Napi::Env env, Napi::Function callback, Probe* probe, Batch* batch) {
+  if (env == nullptr || callback.IsEmpty()) {
+    delete batch;  // torn down: nobody to deliver to
+    return;
+  }
+  uint32_t records = batch->records;
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
+      env, batch->data.data(), batch->data.size(),
+      [](Napi::Env, void*, Batch* b) { delete b; }, batch);
+  probe->CountDelivered(records);
+  callback.Call({ab, Napi::Number::New(env, records)});
+}
+
+Napi::Function Probe::Init(Napi::Env env) {
+  return DefineClass(env, "Probe",
+                     {
+                         InstanceMethod<&Probe::Start>("start"),
+                         InstanceMethod<&Probe::Pause>("pause"),
+                         InstanceMethod<&Probe::Resume>("resume"),
+                         InstanceMethod<&Probe::SetConfig>("setConfig"),
+                         InstanceMethod<&Probe::AddCgroup>("addCgroup"),
+                         InstanceMethod<&Probe::RemoveCgroup>("removeCgroup"),
+                         InstanceMethod<&Probe::Stats>("stats"),
+                         InstanceMethod<&Probe::Attached>("attached"),
+                         InstanceMethod<&Probe::Close>("close"),
+                     });
+}
+
+Probe::Probe(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Probe>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject())
+    throw Napi::TypeError::New(env, "Probe(options): expected an options object");
+  try {
+    Load(env, info[0].As<Napi::Object>());
+  } catch (...) {
+    Teardown();
+    throw;
+  }
+}
+
+Probe::~Probe() {
+  // Only a safety net: callers close() explicitly, which joins the thread.
+  StopReader();
+  Teardown();
+}
+
+void Probe::Load(Napi::Env env, const Napi::Object& opts) {
+  Napi::Value objv = opts.Get("object");
+  if (!objv.IsString()) throw Napi::TypeError::New(env, "Probe options.object: expected the path of vigil.bpf.o");
+  std::string object = objv.As<Napi::String>();
+  Napi::Value cgv = opts.Get("cgroupRoot");
+  std::string cgroup_root = cgv.IsString() ? cgv.As<Napi::String>().Utf8Value() : "";
+  Napi::Value progv = opts.Get("programs");
+  if (!progv.IsArray()) throw Napi::TypeError::New(env, "Probe options.programs: expected an array of program names");
+  Napi::Array progs = progv.As<Napi::Array>();
+  std::vector<std::string> wanted;
+  for (uint32_t i = 0; i < progs.Length(); i++) {
+    Napi::Value p = progs.Get(i);
+    if (!p.IsString()) throw Napi::TypeError::New(env, "Probe options.programs: expected strings");
+    wanted.push_back(p.As<Napi::String>());
+  }
+  uint32_t ring_bytes = GetU32(opts, "ringBytes", 16u << 20);
+  if (!IsPowerOfTwo(ring_bytes) || ring_bytes < 4096)
+    throw Napi::TypeError::New(env, "Probe options.ringBytes: expected a power of two >= 4096");
+  kinds_ = GetU32(opts, "kinds", 0);
+  filter_cgroups_ = GetU32(opts, "filterCgroups", 0);
+  self_tgid_ = GetU32(opts, "selfTgid", static_cast<uint32_t>(getpid()));
+  wakeup_bytes_ = GetU32(opts, "wakeupBytes", ring_bytes / 4);
+  poll_interval_ms_ = static_cast<int>(GetU32(opts, "pollIntervalMs", 2));
+  batch_bytes_ = GetU32(opts, "batchBytes", 256 * 1024);
+  queue_depth_ = GetU32(opts, "queueDepth", 64);
+  if (batch_bytes_ < VIGIL_RECORD_MAX)
+    throw Napi::TypeError::New(env, "Probe options.batchBytes: must hold the largest record");
+  if (queue_depth_ == 0) throw Napi::TypeError::New(env, "Probe options.queueDepth: must be >= 1");
+
+  LibbpfLogCapture log;
+  obj_ = bpf_object__open_file(object.c_str(), nullptr);
+  if (!obj_) {
+    int err = errno;
+    obj_ = nullptr;
+    throw Napi::Error::New(env, ErrnoMessage("opening BPF object " + object, err) + "\n" + log.Tail(10));
+  }
+
+  bpf_map* events = bpf_object__find_map_by_name(obj_, "events");
+  if (!events) throw Napi::Error::New(env, "opening BPF object " + object + ": no `events` ring buffer map");
+  int err = bpf_map__set_max_entries(events, ring_bytes);
+  if (err) throw Napi::Error::New(env, ErrnoMessage("sizing the ring buffer", err));
+
+  // Load only what was asked for: unneeded hooks never reach the kernel.
+  bpf_program* prog;
+  std::vector<std::string> found;
+  bpf_object__for_each_program(prog, obj_) {
+    std::string name = bpf_program__name(prog);
+    bool want = false;
+    for (const auto& w : wanted) want = want || w == name;
+    bpf_program__set_autoload(prog, want);
+    if (want) found.push_back(name);
+  }
+  for (const auto& w : wanted) {
+    bool ok = false;
+    for (const auto& f : found) ok = ok || f == w;
+    if (!ok) throw Napi::Error::New(env, "loading BPF object: no program named `" + w + "` in " + object);
+  }
+
+  err = bpf_object__load(obj_);
+  if (err)
+    throw Napi::Error::New(env, ErrnoMessage("loading BPF object " + object, err) + "\n" + log.Tail(25));
+
+  settings_fd_ = bpf_object__find_map_fd_by_name(obj_, "settings");
+  counters_fd_ = bpf_object__find_map_fd_by_name(obj_, "counters");
+  cgroups_fd_ = bpf_object__find_map_fd_by_name(obj_, "cgroups");
+  if (settings_fd_ < 0 || counters_fd_ < 0 || cgroups_fd_ < 0)
+    throw Napi::Error::New(env, "loading BPF object: settings/counters/cgroups maps missing");
+  // The configuration goes in before any hook is attached.
+  WriteConfig(env);
+
+  bpf_object__for_each_program(prog, obj_) {
+    if (!bpf_program__autoload(prog)) continue;
+    std::string name = bpf_program__name(prog);
+    bpf_link* link = nullptr;
+    if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SOCK_ADDR) {
+      if (cgroup_fd_ < 0) {
+        if (cgroup_root.empty())
+          throw Napi::Error::New(env, "attaching " + name + ": options.cgroupRoot (the cgroup v2 mount) is required");
+        cgroup_fd_ = open(cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (cgroup_fd_ < 0)
+          throw Napi::Error::New(env, ErrnoMessage("opening cgroup v2 root " + cgroup_root, errno));
+      }
+      link = bpf_program__attach_cgroup(prog, cgroup_fd_);
+    } else {
+      link = bpf_program__attach(prog);
+    }
+    if (!link) {
+      int e = errno;
+      throw Napi::Error::New(env, ErrnoMessage("attaching " + name, e) + "\n" + log.Tail(10));
+    }
+    links_.push_back(link);
+    attached_.push_back(name);
+  }
+
+  rb_ = ring_buffer__new(bpf_map__fd(events), &Probe::OnRecord, this, nullptr);
+  if (!rb_) throw Napi::Error::New(env, ErrnoMessage("creating the ring buffer reader", errno));
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epoll_fd_ < 0 || event_fd_ < 0) throw Napi::Error::New(env, ErrnoMessage("creating the reader's epoll", errno));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u32 = 0;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb_), &ev) < 0)
+    throw Napi::Error::New(env, ErrnoMessage("watching the ring buffer", errno));
+  ev.data.u32 = 1;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, event_fd_, &ev) < 0)
+    throw Napi::Error::New(env, ErrnoMessage("watching the reader's eventfd", errno));
+}
+
+void Probe::WriteConfig(Napi::Env env) {
+  vigil_config cfg{};
+  cfg.kinds = kinds_;
+  cfg.filter_cgroups = filter_cgroups_;
+  cfg.self_tgid = self_tgid_;
+  cfg.wakeup_bytes = wakeup_bytes_;
+  uint32_t zero = 0;
+  if (bpf_map_update_elem(settings_fd_, &zero, &cfg, BPF_ANY))
+    throw Napi::Error::New(env, ErrnoMessage("writing the settings map", errno));
+}
+
+Napi::Value Probe::Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) throw Napi::Error::New(env, "Probe.start: the probe is closed");
+  if (started_) throw Napi::Error::New(env, "Probe.start: already started");
+  if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsFunction())
+    throw Napi::TypeError::New(env, "Probe.start(onBatch, onClosed): expected two functions");
+  Napi::Function on_closed = info[1].As<Napi::Function>();
+  auto* closed_ref = new Napi::FunctionReference(Napi::Persistent(on_closed));
+  batch_fn_ = BatchFn::New(
+      env, info[0].As<Napi::Function>(), "vigil-ring-reader", queue_depth_, 1, this,
+      [](Napi::Env env, Napi::FunctionReference* ref, Probe*) {
+        // every queued batch has been delivered: tell JS we are done
+        ref->Call({});
+        delete ref;
+        (void)env;
+      },
+      closed_ref);
+  batch_.reset(new Batch());
+  batch_->data.reserve(batch_bytes_);
+  started_ = true;
+  reader_ = std::thread(&Probe::ReaderLoop, this);
+  return env.Undefined();
+}
+
+int Probe::OnRecord(void* ctx, void* data, size_t size) {
+  auto* self = static_cast<Probe*>(ctx);
+  // libbpf's pointer dies when we return: copy into the batch
+  if (self->batch_->data.size() + size > self->batch_bytes_) self->Flush();
+  const auto* p = static_cast<const uint8_t*>(data);
+  self->batch_->data.insert(self->batch_->data.end(), p, p + size);
+  self->batch_->records++;
+  self->records_read_.fetch_add(1, std::memory_order_relaxed);
+  self->bytes_read_.fetch_add(size, std::memory_order_relaxed);
+  return 0;
+}
+
+void Probe::Flush() {
+  if (!batch_ || batch_->records == 0) return;
+  Batch* b = batch_.release();
+  uint32_t records = b->records;
+  napi_status st = batch_fn_.NonBlockingCall(b);
+  if (st == napi_ok) {
+    batches_queued_++;
+  } else {
+    // the JS queue is full (or closing): count, never block the reader
+    queue_drop_records_ += records;
+    queue_drop_batches_++;
+    delete b;
+  }
+  batch_.reset(new Batch());
+  batch_->data.reserve(batch_bytes_);
+}
+
+void Probe::ReaderLoop() {
+  epoll_event evs[2];
+  while (!stopping_.load()) {
+    {
+      std::unique_lock<std::mutex> lk(pause_mu_);
+      pause_cv_.wait(lk, [this] { return !paused_ || stopping_.load(); });
+    }
+    if (stopping_.load()) break;
+    int n = epoll_wait(epoll_fd_, evs, 2, poll_interval_ms_);
+    for (int i = 0; i < n; i++) {
+      if (evs[i].data.u32 == 1) {
+        uint64_t v;
+        while (read(event_fd_, &v, sizeof(v)) == sizeof(v)) {
+        }
+      } else {
+        wakeups_++;
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lk(pause_mu_);
+      if (paused_) continue;
+    }
+    ring_buffer__consume(rb_);
+    Flush();
+  }
+  // Drain what is left so that close() loses nothing that was emitted.
+  bool paused;
+  {
+    std::lock_guard<std::mutex> lk(pause_mu_);
+    paused = paused_;
+  }
+  if (!paused) {
+    ring_buffer__consume(rb_);
+    Flush();
+  }
+}
+
+Napi::Value Probe::Pause(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> lk(pause_mu_);
+  paused_ = true;
+  return info.Env().Undefined();
+}
+
+Napi::Value Probe::Resume(const Napi::CallbackInfo& info) {
+  {
+    std::lock_guard<std::mutex> lk(pause_mu_);
+    paused_ = false;
+  }
+  pause_cv_.notify_all();
+  uint64_t one = 1;
+  if (event_fd_ >= 0 && write(event_fd_, &one, sizeof(one)) < 0) {
+    // the reader wakes on its timer anyway
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Probe::SetConfig(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) throw Napi::Error::New(env, "Probe.setConfig: the probe is closed");
+  if (info.Length() < 1 || !info[0].IsObject())
+    throw Napi::TypeError::New(env, "Probe.setConfig(config): expected an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  kinds_ = GetU32(o, "kinds", kinds_);
+  filter_cgroups_ = GetU32(o, "filterCgroups", filter_cgroups_);
+  wakeup_bytes_ = GetU32(o, "wakeupBytes", wakeup_bytes_);
+  WriteConfig(env);
+  return env.Undefined();
+}
+
+Napi::Value Probe::AddCgroup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) throw Napi::Error::New(env, "Probe.addCgroup: the probe is closed");
+  uint64_t id = BigIntArg(info, 0, "Probe.addCgroup(id, workload)");
+  if (info.Length() < 2 || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "Probe.addCgroup(id, workload): workload must be a number");
+  cgroup_info v{};
+  v.workload = info[1].As<Napi::Number>().Uint32Value();
+  if (bpf_map_update_elem(cgroups_fd_, &id, &v, BPF_ANY))
+    throw Napi::Error::New(env, ErrnoMessage("adding cgroup " + std::to_string(id) + " to the cgroups map", errno));
+  return env.Undefined();
+}
+
+Napi::Value Probe::RemoveCgroup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) throw Napi::Error::New(env, "Probe.removeCgroup: the probe is closed");
+  uint64_t id = BigIntArg(info, 0, "Probe.removeCgroup(id)");
+  if (bpf_map_delete_elem(cgroups_fd_, &id) && errno != ENOENT)
+    throw Napi::Error::New(env, ErrnoMessage("removing cgroup " + std::to_string(id), errno));
+  return env.Undefined();
+}
+
+int Probe::ReadCounters(std::vector<kind_counters>& out) {
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return ncpu ? -ncpu : EINVAL;
+  std::vector<kind_counters> per_cpu(ncpu);
+  out.assign(EV_KIND_MAX, kind_counters{});
+  for (uint32_t k = 0; k < EV_KIND_MAX; k++) {
+    if (bpf_map_lookup_elem(counters_fd_, &k, per_cpu.data())) return errno;
+    for (const auto& c : per_cpu) {
+      out[k].seen += c.seen;
+      out[k].emitted += c.emitted;
+      out[k].dropped += c.dropped;
+      out[k].busy += c.busy;
+      out[k].enforced += c.enforced;
+    }
+  }
+  return 0;
+}
+
+Napi::Value Probe::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<kind_counters> sums = final_counters_;
+  if (!closed_) {
+    int err = ReadCounters(sums);
+    if (err) throw Napi::Error::New(env, ErrnoMessage("reading the counters map", err));
+  }
+  Napi::Array kinds = Napi::Array::New(env, sums.size());
+  for (uint32_t k = 0; k < sums.size(); k++) {
+    const kind_counters& sum = sums[k];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("seen", Napi::Number::New(env, static_cast<double>(sum.seen)));
+    o.Set("emitted", Napi::Number::New(env, static_cast<double>(sum.emitted)));
+    o.Set("dropped", Napi::Number::New(env, static_cast<double>(sum.dropped)));
+    o.Set("busy", Napi::Number::New(env, static_cast<double>(sum.busy)));
+    o.Set("enforced", Napi::Number::New(env, static_cast<double>(sum.enforced)));
+    kinds.Set(k, o);
+  }
+  Napi::Object reader = Napi::Object::New(env);
+  reader.Set("recordsRead", Napi::Number::New(env, static_cast<double>(records_read_.load())));
+  reader.Set("bytesRead", Napi::Number::New(env, static_cast<double>(bytes_read_.load())));
+  reader.Set("batchesQueued", Napi::Number::New(env, static_cast<double>(batches_queued_.load())));
+  reader.Set("queueDropRecords", Napi::Number::New(env, static_cast<double>(queue_drop_records_.load())));
+  reader.Set("queueDropBatches", Napi::Number::New(env, static_cast<double>(queue_drop_batches_.load())));
+  reader.Set("recordsDelivered", Napi::Number::New(env, static_cast<double>(records_delivered_.load())));
+  reader.Set("wakeups", Napi::Number::New(env, static_cast<double>(wakeups_.load())));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("kinds", kinds);
+  out.Set("reader", reader);
+  return out;
+}
+
+Napi::Value Probe::Attached(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array a = Napi::Array::New(env, attached_.size());
+  for (size_t i = 0; i < attached_.size(); i++) a.Set(static_cast<uint32_t>(i), attached_[i]);
+  return a;
+}
+
+void Probe::StopReader() {
+  if (!reader_.joinable()) return;
+  stopping_ = true;
+  {
+    std::lock_guard<std::mutex> lk(pause_mu_);
+  }
+  pause_cv_.notify_all();
+  uint64_t one = 1;
+  if (write(event_fd_, &one, sizeof(one)) < 0) {
+    // the reader wakes on its timer anyway
+  }
+  reader_.join();
+}
+
+Napi::Value Probe::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) return env.Undefined();
+  // Detach first so that nothing new is emitted, then drain and join.
+  for (auto* l : links_) bpf_link__destroy(l);
+  links_.clear();
+  StopReader();
+  // keep the final kernel counters readable after the maps are gone
+  if (ReadCounters(final_counters_)) final_counters_.clear();
+  closed_ = true;
+  if (started_) batch_fn_.Release();  // queued batches still reach JS, then onClosed
+  Teardown();
+  return env.Undefined();
+}
+
+void Probe::Teardown() {
+  for (auto* l : links_) bpf_link__destroy(l);
+  links_.clear();
+  if (rb_) ring_buffer__free(rb_);
+  rb_ = nullptr;
+  if (obj_) bpf_object__close(obj_);
+  obj_ = nullptr;
+  for (int* fd : {&cgroup_fd_, &epoll_fd_, &event_fd_}) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+  }
+  settings_fd_ = counters_fd_ = cgroups_fd_ = -1;
+  closed_ = true;
+}
+
+}  // namespace vigil
