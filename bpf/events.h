@@ -172,7 +172,7 @@ _Static_assert(sizeof(struct sys_event) == 80, "sys_event layout");
 
 /* Per-CPU counters, one slot per event kind. */
 struct kind_counters {
-	__u64 seen;            /* passed the filters: seen = emitted + dropped + busy */
+	__u64 seen;            /* not written by the kernel: user space reports emitted + dropped + busy */
 	__u64 emitted;         /* written to the ring buffer */
 	__u64 dropped;         /* ring buffer full */
 	__u64 busy;            /* per-CPU scratch in use by a preempted program */

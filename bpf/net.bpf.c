@@ -21,7 +21,6 @@ static __always_inline void connect_event(struct bpf_sock_addr *ctx, __u16 famil
 	c = get_counters(EV_CONNECT);
 	if (!c)
 		return;
-	__sync_fetch_and_add(&c->seen, 1);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&c->dropped, 1);

@@ -58,20 +58,20 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	c = get_counters(EV_EXEC);
 	if (!c)
 		return 0;
-	__sync_fetch_and_add(&c->seen, 1);
 	s = scratch_get(SCRATCH_PROCESS, c);
 	if (!s)
 		return 0;
 	e = (struct exec_event *)s->rec;
 
-	fill_proc(&e->proc, pid_tgid, cgid);
-	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
-	e->start_ns = BPF_CORE_READ(p, start_boottime);
-	e->argc = BPF_CORE_READ(bprm, argc);
-	f = BPF_CORE_READ(bprm, file);
-	ino = BPF_CORE_READ(f, f_inode);
-	e->exe_ino = BPF_CORE_READ(ino, i_ino);
-	e->exe_dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	fill_proc_btf(&e->proc, p, pid_tgid, cgid);
+	/* p and bprm are typed tracepoint arguments: direct loads */
+	e->ppid = p->real_parent->tgid;
+	e->start_ns = p->start_boottime;
+	e->argc = bprm->argc;
+	f = bprm->file;
+	ino = f->f_inode;
+	e->exe_ino = ino->i_ino;
+	e->exe_dev = ino->i_sb->s_dev;
 	e->exe_ctime_ns = inode_ctime_ns(ino);
 
 	task_root(p, &root);
@@ -79,8 +79,8 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	e->exe_len = exe_len;
 
 	/* argv as the new image sees it: NUL-separated, from the new mm */
-	arg_start = BPF_CORE_READ(p, mm, arg_start);
-	arg_end = BPF_CORE_READ(p, mm, arg_end);
+	arg_start = p->mm->arg_start;
+	arg_end = p->mm->arg_end;
 	n = arg_end > arg_start ? arg_end - arg_start : 0;
 	e->hdr.flags = cut ? EVF_PATH_TRUNCATED : 0;
 	if (n > VIGIL_ARGS_MAX) {
@@ -114,27 +114,26 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 	__u64 cgid = bpf_get_current_cgroup_id();
 	struct kind_counters *c;
 	struct fork_event *e;
-	__u32 child_pid = BPF_CORE_READ(child, pid);
+	__u32 child_pid = child->pid;
 
 	/* a new thread is not a new process */
-	if (child_pid != BPF_CORE_READ(child, tgid))
+	if (child_pid != child->tgid)
 		return 0;
 	if (!wanted(cfg, EV_FORK, pid_tgid >> 32, cgid))
 		return 0;
 	c = get_counters(EV_FORK);
 	if (!c)
 		return 0;
-	__sync_fetch_and_add(&c->seen, 1);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&c->dropped, 1);
 		return 0;
 	}
 	fill_hdr(&e->hdr, EV_FORK, sizeof(*e));
-	fill_proc(&e->proc, pid_tgid, cgid);
+	fill_proc_btf(&e->proc, parent, pid_tgid, cgid);
 	e->child_pid = child_pid;
 	e->pad = 0;
-	e->child_start_ns = BPF_CORE_READ(child, start_boottime);
+	e->child_start_ns = child->start_boottime;
 	bpf_ringbuf_submit(e, wakeup_flag(cfg));
 	__sync_fetch_and_add(&c->emitted, 1);
 	return 0;
@@ -153,7 +152,7 @@ int BPF_PROG(vigil_exit, struct task_struct *p)
 	struct kind_counters *c;
 	struct exit_event *e;
 
-	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+	if (p->signal->live.counter != 0)
 		return 0;
 	cgid = bpf_get_current_cgroup_id();
 	if (!wanted(cfg, EV_EXIT, pid_tgid >> 32, cgid))
@@ -161,17 +160,16 @@ int BPF_PROG(vigil_exit, struct task_struct *p)
 	c = get_counters(EV_EXIT);
 	if (!c)
 		return 0;
-	__sync_fetch_and_add(&c->seen, 1);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&c->dropped, 1);
 		return 0;
 	}
 	fill_hdr(&e->hdr, EV_EXIT, sizeof(*e));
-	fill_proc(&e->proc, pid_tgid, cgid);
-	e->status = BPF_CORE_READ(p, exit_code);
+	fill_proc_btf(&e->proc, p, pid_tgid, cgid);
+	e->status = p->exit_code;
 	e->pad = 0;
-	e->start_ns = BPF_CORE_READ(p, start_boottime);
+	e->start_ns = p->start_boottime;
 	bpf_ringbuf_submit(e, wakeup_flag(cfg));
 	__sync_fetch_and_add(&c->emitted, 1);
 	return 0;

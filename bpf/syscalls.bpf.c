@@ -69,7 +69,7 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 				       __u32 kind, __u64 nr, struct sc_args *a, long ret,
 				       __u64 pid_tgid, __u64 cgid)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct walk_root root;
 	struct file_event *e;
 	struct scratch *s;
@@ -80,7 +80,7 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 	if (!s)
 		return;
 	e = (struct file_event *)s->rec;
-	fill_proc(&e->proc, pid_tgid, cgid);
+	fill_proc_btf(&e->proc, task, pid_tgid, cgid);
 	e->ret = ret;
 	e->flags = 0;
 	e->mode = 0;
@@ -220,7 +220,7 @@ static __always_inline void priv_event(struct vigil_config *cfg, struct kind_cou
 		return;
 	}
 	fill_hdr(&e->hdr, kind, sizeof(*e));
-	fill_proc(&e->proc, pid_tgid, cgid);
+	fill_proc_btf(&e->proc, bpf_get_current_task_btf(), pid_tgid, cgid);
 	e->ret = ret;
 	e->syscall_nr = nr;
 	e->arg[0] = a->a[0];
@@ -261,7 +261,7 @@ static __always_inline void sys_event(struct vigil_config *cfg, struct kind_coun
 				      __u32 kind, __u64 nr, struct sc_args *a, long ret,
 				      __u64 pid_tgid, __u64 cgid)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct walk_root root;
 	struct sys_event *e;
 	struct scratch *s;
@@ -272,7 +272,7 @@ static __always_inline void sys_event(struct vigil_config *cfg, struct kind_coun
 	if (!s)
 		return;
 	e = (struct sys_event *)s->rec;
-	fill_proc(&e->proc, pid_tgid, cgid);
+	fill_proc_btf(&e->proc, task, pid_tgid, cgid);
 	e->ret = ret;
 	e->syscall_nr = nr;
 	e->flags = 0;
@@ -339,11 +339,11 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 	if (!cfg || !(cfg->kinds & (1U << kind)))
 		return 0;
 	/* an ia32 syscall's number means something else: not decoded here */
-	task = (struct task_struct *)bpf_get_current_task();
-	if (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT)
+	task = bpf_get_current_task_btf();
+	if (task->thread_info.status & TS_COMPAT)
 		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	cgid = bpf_get_current_cgroup_id();
+	pid_tgid = task_pid_tgid(task);
+	cgid = task_cgroup_id(task);
 	if (!wanted(cfg, kind, pid_tgid >> 32, cgid))
 		return 0;
 	a.a[0] = SC_ARG0(regs);
@@ -353,7 +353,6 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 	c = get_counters(kind);
 	if (!c)
 		return 0;
-	__sync_fetch_and_add(&c->seen, 1);
 	a.a[2] = SC_ARG2(regs);
 	a.a[3] = SC_ARG3(regs);
 	a.a[4] = SC_ARG4(regs);

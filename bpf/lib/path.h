@@ -35,34 +35,27 @@ struct walk_root {
 
 static __always_inline void task_root(struct task_struct *task, struct walk_root *root)
 {
-	struct fs_struct *fs = BPF_CORE_READ(task, fs);
-
-	root->dentry = (__u64)BPF_CORE_READ(fs, root.dentry);
-	root->mnt = (__u64)BPF_CORE_READ(fs, root.mnt);
+	/* task comes from bpf_get_current_task_btf() or a tp_btf argument: direct loads */
+	root->dentry = (__u64)task->fs->root.dentry;
+	root->mnt = (__u64)task->fs->root.mnt;
 }
 
 static __always_inline void task_cwd(struct task_struct *task, __u64 *dentry, __u64 *mnt)
 {
-	struct fs_struct *fs = BPF_CORE_READ(task, fs);
-
-	*dentry = (__u64)BPF_CORE_READ(fs, pwd.dentry);
-	*mnt = (__u64)BPF_CORE_READ(fs, pwd.mnt);
+	*dentry = (__u64)task->fs->pwd.dentry;
+	*mnt = (__u64)task->fs->pwd.mnt;
 }
 
 /* The struct file behind a descriptor of the current task, or NULL. */
 static __always_inline struct file *task_fd_file(struct task_struct *task, __s32 fd)
 {
-	struct fdtable *fdt;
-	struct file **fds;
+	struct fdtable *fdt = task->files->fdt;
 	struct file *f = NULL;
 
-	if (fd < 0)
+	if (fd < 0 || (__u32)fd >= fdt->max_fds)
 		return NULL;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if ((__u32)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	/* a variable index into fdt->fd cannot be a direct load */
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
 	return f;
 }
 
@@ -73,6 +66,12 @@ static __always_inline struct file *task_fd_file(struct task_struct *task, __s32
  */
 struct walk_ctx {
 	struct scratch *s;
+};
+
+/* struct dentry from d_parent to the end of d_name */
+struct dentry_link {
+	struct dentry *parent;
+	struct qstr name;
 };
 
 /* One step up the dentry chain; bpf_loop() callback (0 = go on, 1 = stop). */
@@ -95,7 +94,19 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 	pos = st->pos;
 	if (st->dentry == st->root_dentry && st->vfsmnt == st->root_mnt)
 		goto done;
-	parent = BPF_CORE_READ(dentry, d_parent);
+	/* d_parent and d_name are adjacent on every kernel we know: one read */
+	if (bpf_core_field_offset(struct dentry, d_name) ==
+	    bpf_core_field_offset(struct dentry, d_parent) + 8) {
+		struct dentry_link dl;
+
+		bpf_probe_read_kernel(&dl, sizeof(dl), (void *)dentry +
+				      bpf_core_field_offset(struct dentry, d_parent));
+		parent = dl.parent;
+		name = dl.name;
+	} else {
+		parent = BPF_CORE_READ(dentry, d_parent);
+		bpf_core_read(&name, sizeof(name), &dentry->d_name);
+	}
 	if (dentry == mnt_root || dentry == parent) {
 		struct mount *mnt_parent;
 		struct vfsmount *vfsmnt;
@@ -115,7 +126,6 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 		st->mnt_root = (__u64)BPF_CORE_READ(vfsmnt, mnt_root);
 		return 0;
 	}
-	bpf_core_read(&name, sizeof(name), &dentry->d_name);
 	len = name.len;
 	if (len > NAME_MASK) {
 		len = NAME_MASK;
@@ -194,10 +204,10 @@ static __always_inline __u32 path_copy(char *dst, struct scratch *s, __u32 walke
 static __always_inline __u32 file_path(char *dst, struct scratch *s, struct file *f,
 				       struct walk_root *root, __u8 *cut)
 {
-	__u64 dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
-	__u64 mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
+	struct path p = {};
 
-	return path_copy(dst, s, path_walk(s, dentry, mnt, root), cut);
+	bpf_core_read(&p, sizeof(p), &f->f_path);
+	return path_copy(dst, s, path_walk(s, (__u64)p.dentry, (__u64)p.mnt, root), cut);
 }
 
 /*
@@ -222,11 +232,13 @@ static __always_inline __u32 at_path(char *dst, __u32 max, struct scratch *s,
 			task_cwd(task, &dentry, &mnt);
 		} else {
 			struct file *f = task_fd_file(task, dirfd);
+			struct path p = {};
 
 			if (!f)
 				return 0;
-			dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
-			mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
+			bpf_core_read(&p, sizeof(p), &f->f_path);
+			dentry = (__u64)p.dentry;
+			mnt = (__u64)p.mnt;
 		}
 		len = path_copy(dst, s, path_walk(s, dentry, mnt, root), cut);
 		/* directory + "/" + name; the root directory already ends in "/" */
