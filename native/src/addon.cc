@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("layout", Napi::Function::New(env, LayoutFn, "layout"));
   exports.Set("probeFeatures", Napi::Function::New(env, vigil::ProbeFeatures, "probeFeatures"));
   exports.Set("cgroupPath", Napi::Function::New(env, vigil::CgroupPath, "cgroupPath"));
+  exports.Set("clocks", Napi::Function::New(env, vigil::Clocks, "clocks"));
   return exports;
 }
 

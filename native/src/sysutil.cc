@@ -1,6 +1,7 @@
 #include "sysutil.h"
 
 #include <fcntl.h>
+#include <time.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -54,6 +55,20 @@ Napi::Value CgroupPath(const Napi::CallbackInfo& info) {
   if (path.compare(0, root.size(), root) == 0) path = path.substr(root.size());
   if (path.empty()) path = "/";
   return Napi::String::New(env, path);
+}
+
+Napi::Value Clocks(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  // bracket the boottime read with two realtime reads and take the midpoint
+  timespec r1, b, r2;
+  clock_gettime(CLOCK_REALTIME, &r1);
+  clock_gettime(CLOCK_BOOTTIME, &b);
+  clock_gettime(CLOCK_REALTIME, &r2);
+  auto ns = [](const timespec& t) -> uint64_t { return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + static_cast<uint64_t>(t.tv_nsec); };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("realtimeNs", Napi::BigInt::New(env, (ns(r1) + ns(r2)) / 2));
+  o.Set("boottimeNs", Napi::BigInt::New(env, ns(b)));
+  return o;
 }
 
 }  // namespace vigil

@@ -10,4 +10,8 @@ namespace vigil {
 // cgroup v2 filesystem: a cgroup id is its kernfs file handle.
 Napi::Value CgroupPath(const Napi::CallbackInfo& info);
 
+// clocks() -> { realtimeNs: bigint, boottimeNs: bigint }, read back to back:
+// kernel timestamps are CLOCK_BOOTTIME, alerts want wall-clock time.
+Napi::Value Clocks(const Napi::CallbackInfo& info);
+
 }  // namespace vigil

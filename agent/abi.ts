@@ -1,0 +1,101 @@
+// The event ABI as the decoder reads it: offsets and sizes of bpf/events.h.
+// test/agent/abi.test.ts checks every number here against offsetof() and
+// sizeof() compiled from the C header by native/.
+
+export const ABI_VERSION = 1;
+
+export const EventKind = {
+  exec: 1,
+  fork: 2,
+  exit: 3,
+  open: 4,
+  unlink: 5,
+  rename: 6,
+  chmod: 7,
+  connect: 8,
+  ptrace: 9,
+  setuid: 10,
+  mount: 11,
+  module: 12,
+} as const;
+
+export type KindName = keyof typeof EventKind;
+export const KIND_MAX = 13;
+export const KIND_NAMES: readonly KindName[] = Object.keys(EventKind) as KindName[];
+export const KIND_BY_NUMBER: readonly (KindName | undefined)[] = (() => {
+  const a: (KindName | undefined)[] = new Array(KIND_MAX).fill(undefined);
+  for (const k of KIND_NAMES) a[EventKind[k]] = k;
+  return a;
+})();
+
+export const Flag = {
+  PATH_TRUNCATED: 1 << 0,
+  STR2_TRUNCATED: 1 << 1,
+  PATH_LEXICAL: 1 << 2,
+  STR2_LEXICAL: 1 << 3,
+  ENFORCED: 1 << 4,
+} as const;
+
+export const Limits = {
+  COMM_LEN: 16,
+  PATH_MAX: 1023,
+  ARGS_MAX: 1023,
+  STR_MAX: 255,
+  RECORD_MAX: 96 + 2048,
+} as const;
+
+/** struct event_hdr */
+export const Hdr = { kind: 0, flags: 1, pad: 2, size: 4, ktime_ns: 8, SIZE: 16 } as const;
+
+/** struct proc_ctx, at offset 16 of every record */
+export const PROC = 16;
+export const Proc = { pid: 0, tid: 4, uid: 8, gid: 12, cgroup_id: 16, comm: 24, SIZE: 40 } as const;
+
+export const Exec = {
+  ppid: 56,
+  exe_len: 60,
+  args_len: 62,
+  start_ns: 64,
+  exe_ino: 72,
+  exe_ctime_ns: 80,
+  exe_dev: 88,
+  argc: 92,
+  tail: 96,
+  SIZE: 96,
+} as const;
+
+export const Fork = { child_pid: 56, child_start_ns: 64, SIZE: 72 } as const;
+
+export const Exit = { status: 56, start_ns: 64, SIZE: 72 } as const;
+
+export const File = {
+  ret: 56,
+  flags: 60,
+  mode: 64,
+  path_len: 68,
+  new_path_len: 70,
+  syscall_nr: 72,
+  tail: 80,
+  SIZE: 80,
+} as const;
+
+export const Connect = { family: 56, dport: 58, sock_type: 60, protocol: 62, daddr: 64, SIZE: 80 } as const;
+
+export const Priv = { ret: 56, syscall_nr: 60, arg: 64, SIZE: 80 } as const;
+
+export const Sys = {
+  ret: 56,
+  syscall_nr: 60,
+  flags: 64,
+  str1_len: 72,
+  str2_len: 74,
+  str3_len: 76,
+  tail: 80,
+  SIZE: 80,
+} as const;
+
+export const Counters = { seen: 0, emitted: 8, dropped: 16, busy: 24, enforced: 32, SIZE: 48 } as const;
+
+export const Config = { kinds: 0, filter_cgroups: 4, self_tgid: 8, wakeup_bytes: 12, SIZE: 16 } as const;
+
+export const CgroupInfo = { workload: 0, flags: 4, SIZE: 8 } as const;

@@ -1,0 +1,262 @@
+// Decoder for ring-buffer batches: DataView reads at the fixed offsets of
+// abi.ts, one object per record. A batch is records back to back, each
+// starting with event_hdr whose `size` covers the whole record.
+import * as path from 'node:path';
+import {
+  Connect,
+  EventKind,
+  Exec,
+  Exit,
+  File,
+  Flag,
+  Fork,
+  Hdr,
+  KIND_BY_NUMBER,
+  Limits,
+  PROC,
+  Priv,
+  Proc,
+  Sys,
+} from './abi';
+import type {
+  ConnectEvent,
+  EventCommon,
+  ExecEvent,
+  ExitEvent,
+  FileEvent,
+  ForkEvent,
+  KernelEvent,
+  PrivEvent,
+  SysEvent,
+} from './events';
+
+export interface DecodeStats {
+  records: number;
+  malformed: number;
+  unknownKind: number;
+}
+
+/** `.` and `..` of a name joined to a kernel-resolved directory, removed lexically. */
+export function cleanLexicalPath(p: string): string {
+  if (p === '') return p;
+  const n = path.posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+function ipv4(b: Buffer, off: number): string {
+  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+}
+
+/** RFC 5952 text form of an IPv6 address (IPv4-mapped as ::ffff:a.b.c.d). */
+export function ipv6(b: Buffer, off: number): string {
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((b[off + 2 * i] << 8) | b[off + 2 * i + 1]);
+  if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0xffff) {
+    return `::ffff:${ipv4(b, off + 12)}`;
+  }
+  // longest run of zero words (length >= 2) becomes ::
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (ws: number[]): string => ws.map((x) => x.toString(16)).join(':');
+  if (bestStart < 0) return hex(w);
+  return `${hex(w.slice(0, bestStart))}::${hex(w.slice(bestStart + bestLen))}`;
+}
+
+export class Decoder {
+  readonly stats: DecodeStats = { records: 0, malformed: 0, unknownKind: 0 };
+
+  /** Decode every record of a batch. Malformed tails are counted, not thrown. */
+  decodeBatch(ab: ArrayBuffer, out: KernelEvent[] = []): KernelEvent[] {
+    const dv = new DataView(ab);
+    const buf = Buffer.from(ab);
+    const end = ab.byteLength;
+    let off = 0;
+    while (off + Hdr.SIZE <= end) {
+      const size = dv.getUint32(off + Hdr.size, true);
+      if (size < Hdr.SIZE + PROC || size > Limits.RECORD_MAX || off + size > end) {
+        // cannot find the next record boundary: give up on this batch
+        this.stats.malformed++;
+        return out;
+      }
+      const ev = this.decodeRecord(dv, buf, off, size);
+      if (ev) {
+        out.push(ev);
+        this.stats.records++;
+      }
+      off += size;
+    }
+    if (off !== end) this.stats.malformed++;
+    return out;
+  }
+
+  private str(buf: Buffer, start: number, len: number, recEnd: number): string {
+    if (len === 0) return '';
+    if (start + len > recEnd) throw new RangeError('string beyond record end');
+    return buf.toString('utf8', start, start + len);
+  }
+
+  private common(dv: DataView, buf: Buffer, off: number): EventCommon {
+    const kindNum = dv.getUint8(off + Hdr.kind);
+    const p = off + PROC;
+    let commEnd = buf.indexOf(0, p + Proc.comm);
+    if (commEnd < 0 || commEnd > p + Proc.comm + Limits.COMM_LEN) commEnd = p + Proc.comm + Limits.COMM_LEN;
+    return {
+      kind: KIND_BY_NUMBER[kindNum] as EventCommon['kind'],
+      flags: dv.getUint8(off + Hdr.flags),
+      ktimeNs: dv.getBigUint64(off + Hdr.ktime_ns, true),
+      pid: dv.getUint32(p + Proc.pid, true),
+      tid: dv.getUint32(p + Proc.tid, true),
+      uid: dv.getUint32(p + Proc.uid, true),
+      gid: dv.getUint32(p + Proc.gid, true),
+      cgroupId: dv.getUint32(p + Proc.cgroup_id, true) + dv.getUint32(p + Proc.cgroup_id + 4, true) * 0x100000000,
+      comm: buf.toString('utf8', p + Proc.comm, commEnd),
+    };
+  }
+
+  decodeRecord(dv: DataView, buf: Buffer, off: number, size: number): KernelEvent | undefined {
+    const kindNum = dv.getUint8(off + Hdr.kind);
+    const recEnd = off + size;
+    try {
+      switch (kindNum) {
+        case EventKind.exec: {
+          if (size < Exec.SIZE) break;
+          const c = this.common(dv, buf, off);
+          const exeLen = dv.getUint16(off + Exec.exe_len, true);
+          const argsLen = dv.getUint16(off + Exec.args_len, true);
+          const tail = off + Exec.tail;
+          const argsRaw = this.str(buf, tail + exeLen, argsLen, recEnd);
+          const ev: ExecEvent = {
+            ...c,
+            kind: 'exec',
+            ppid: dv.getUint32(off + Exec.ppid, true),
+            exe: this.str(buf, tail, exeLen, recEnd),
+            args: argsLen === 0 ? [] : argsRaw.split('\0'),
+            argc: dv.getUint32(off + Exec.argc, true),
+            startNs: dv.getBigUint64(off + Exec.start_ns, true),
+            exeIno: Number(dv.getBigUint64(off + Exec.exe_ino, true)),
+            exeDev: dv.getUint32(off + Exec.exe_dev, true),
+            exeCtimeNs: dv.getBigUint64(off + Exec.exe_ctime_ns, true),
+          };
+          return ev;
+        }
+        case EventKind.fork: {
+          if (size < Fork.SIZE) break;
+          const ev: ForkEvent = {
+            ...this.common(dv, buf, off),
+            kind: 'fork',
+            childPid: dv.getUint32(off + Fork.child_pid, true),
+            childStartNs: dv.getBigUint64(off + Fork.child_start_ns, true),
+          };
+          return ev;
+        }
+        case EventKind.exit: {
+          if (size < Exit.SIZE) break;
+          const ev: ExitEvent = {
+            ...this.common(dv, buf, off),
+            kind: 'exit',
+            status: dv.getUint32(off + Exit.status, true),
+            startNs: dv.getBigUint64(off + Exit.start_ns, true),
+          };
+          return ev;
+        }
+        case EventKind.open:
+        case EventKind.unlink:
+        case EventKind.rename:
+        case EventKind.chmod: {
+          if (size < File.SIZE) break;
+          const c = this.common(dv, buf, off);
+          const flags = c.flags;
+          const pathLen = dv.getUint16(off + File.path_len, true);
+          const newLen = dv.getUint16(off + File.new_path_len, true);
+          let p = this.str(buf, off + File.tail, pathLen, recEnd);
+          let np = this.str(buf, off + File.tail + pathLen, newLen, recEnd);
+          if (flags & Flag.PATH_LEXICAL) p = cleanLexicalPath(p);
+          if (flags & Flag.STR2_LEXICAL) np = cleanLexicalPath(np);
+          const ev: FileEvent = {
+            ...c,
+            kind: c.kind as FileEvent['kind'],
+            ret: dv.getInt32(off + File.ret, true),
+            openFlags: dv.getUint32(off + File.flags, true),
+            mode: dv.getUint32(off + File.mode, true),
+            path: p,
+            newPath: np,
+            syscallNr: dv.getUint32(off + File.syscall_nr, true),
+          };
+          return ev;
+        }
+        case EventKind.connect: {
+          if (size < Connect.SIZE) break;
+          const family = dv.getUint16(off + Connect.family, true);
+          const ev: ConnectEvent = {
+            ...this.common(dv, buf, off),
+            kind: 'connect',
+            family,
+            dport: dv.getUint16(off + Connect.dport, true),
+            sockType: dv.getUint16(off + Connect.sock_type, true),
+            protocol: dv.getUint16(off + Connect.protocol, true),
+            daddr: family === 10 ? ipv6(buf, off + Connect.daddr) : ipv4(buf, off + Connect.daddr),
+          };
+          return ev;
+        }
+        case EventKind.ptrace:
+        case EventKind.setuid: {
+          if (size < Priv.SIZE) break;
+          const c = this.common(dv, buf, off);
+          const a = off + Priv.arg;
+          const ev: PrivEvent = {
+            ...c,
+            kind: c.kind as PrivEvent['kind'],
+            ret: dv.getInt32(off + Priv.ret, true),
+            syscallNr: dv.getUint32(off + Priv.syscall_nr, true),
+            arg: [dv.getUint32(a, true), dv.getUint32(a + 4, true), dv.getUint32(a + 8, true), dv.getUint32(a + 12, true)],
+          };
+          return ev;
+        }
+        case EventKind.mount:
+        case EventKind.module: {
+          if (size < Sys.SIZE) break;
+          const c = this.common(dv, buf, off);
+          const l1 = dv.getUint16(off + Sys.str1_len, true);
+          const l2 = dv.getUint16(off + Sys.str2_len, true);
+          const l3 = dv.getUint16(off + Sys.str3_len, true);
+          const t = off + Sys.tail;
+          let s2 = this.str(buf, t + l1, l2, recEnd);
+          if (c.flags & Flag.STR2_LEXICAL) s2 = cleanLexicalPath(s2);
+          const ev: SysEvent = {
+            ...c,
+            kind: c.kind as SysEvent['kind'],
+            ret: dv.getInt32(off + Sys.ret, true),
+            syscallNr: dv.getUint32(off + Sys.syscall_nr, true),
+            sysFlags: dv.getUint32(off + Sys.flags, true),
+            str1: this.str(buf, t, l1, recEnd),
+            str2: s2,
+            str3: this.str(buf, t + l1 + l2, l3, recEnd),
+          };
+          return ev;
+        }
+        default:
+          this.stats.unknownKind++;
+          return undefined;
+      }
+    } catch {
+      this.stats.malformed++;
+      return undefined;
+    }
+    // a known kind shorter than its fixed part
+    this.stats.malformed++;
+    return undefined;
+  }
+}

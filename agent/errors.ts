@@ -1,0 +1,26 @@
+// Every error the agent raises on purpose: a closed set of codes, each with
+// a message that names the step and the cause.
+
+export type ErrorCode =
+  | 'BAD_ARGUMENT' // command line or API misuse
+  | 'NOT_PRIVILEGED' // needs root / CAP_BPF and does not have it
+  | 'NOT_BUILT' // the addon or the BPF object is missing
+  | 'NO_CGROUP2' // no cgroup v2 mount
+  | 'CGROUP_NOT_FOUND' // a --cgroup path that does not exist
+  | 'KERNEL' // the kernel refused (load, attach, map update)
+  | 'ABI_MISMATCH' // the decoder and the C layout disagree
+  | 'DECODE'; // a malformed record in a batch
+
+export class VigilError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VigilError';
+    this.code = code;
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

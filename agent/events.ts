@@ -1,0 +1,85 @@
+// Decoded kernel events, as the rest of the agent sees them.
+import type { KindName } from './abi';
+
+export interface EventCommon {
+  kind: KindName;
+  /** event_hdr.flags (abi.Flag) */
+  flags: number;
+  /** CLOCK_BOOTTIME, ns */
+  ktimeNs: bigint;
+  pid: number;
+  tid: number;
+  uid: number;
+  gid: number;
+  cgroupId: number;
+  comm: string;
+}
+
+export interface ExecEvent extends EventCommon {
+  kind: 'exec';
+  ppid: number;
+  exe: string;
+  args: string[];
+  argc: number;
+  startNs: bigint;
+  exeIno: number;
+  exeDev: number;
+  exeCtimeNs: bigint;
+}
+
+export interface ForkEvent extends EventCommon {
+  kind: 'fork';
+  childPid: number;
+  childStartNs: bigint;
+}
+
+export interface ExitEvent extends EventCommon {
+  kind: 'exit';
+  /** wait(2) status */
+  status: number;
+  startNs: bigint;
+}
+
+export interface FileEvent extends EventCommon {
+  kind: 'open' | 'unlink' | 'rename' | 'chmod';
+  ret: number;
+  /** open: O_* flags; unlink: AT_REMOVEDIR; rename: RENAME_*; chmod: fchmodat2 flags */
+  openFlags: number;
+  mode: number;
+  path: string;
+  newPath: string;
+  syscallNr: number;
+}
+
+export interface ConnectEvent extends EventCommon {
+  kind: 'connect';
+  family: number;
+  dport: number;
+  sockType: number;
+  protocol: number;
+  daddr: string;
+}
+
+export interface PrivEvent extends EventCommon {
+  kind: 'ptrace' | 'setuid';
+  ret: number;
+  syscallNr: number;
+  /** ptrace: [request, target pid, 0, 0]; setuid family: [id, id, id, 0] (0xffffffff = unchanged) */
+  arg: [number, number, number, number];
+}
+
+export interface SysEvent extends EventCommon {
+  kind: 'mount' | 'module';
+  ret: number;
+  syscallNr: number;
+  /** mount: MS_* flags (low 32 bits); finit_module: MODULE_INIT_* flags */
+  sysFlags: number;
+  /** mount: source; module: module file (finit_module) */
+  str1: string;
+  /** mount: target; module: parameters */
+  str2: string;
+  /** mount: filesystem type */
+  str3: string;
+}
+
+export type KernelEvent = ExecEvent | ForkEvent | ExitEvent | FileEvent | ConnectEvent | PrivEvent | SysEvent;

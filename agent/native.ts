@@ -1,0 +1,111 @@
+// Typed access to the N-API addon (native/) and the BPF objects (bpf/).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { VigilError } from './errors';
+
+export interface KindCounters {
+  seen: number;
+  emitted: number;
+  dropped: number;
+  busy: number;
+  enforced: number;
+}
+
+export interface ReaderStats {
+  recordsRead: number;
+  bytesRead: number;
+  batchesQueued: number;
+  queueDropRecords: number;
+  queueDropBatches: number;
+  recordsDelivered: number;
+  wakeups: number;
+}
+
+export interface NativeStats {
+  kinds: KindCounters[];
+  reader: ReaderStats;
+}
+
+export interface NativeProbeOptions {
+  object: string;
+  cgroupRoot: string;
+  programs: string[];
+  ringBytes?: number;
+  kinds?: number;
+  filterCgroups?: number;
+  selfTgid?: number;
+  wakeupBytes?: number;
+  pollIntervalMs?: number;
+  batchBytes?: number;
+  queueDepth?: number;
+}
+
+export interface NativeProbe {
+  start(onBatch: (buf: ArrayBuffer, records: number) => void, onClosed: () => void): void;
+  pause(): void;
+  resume(): void;
+  setConfig(cfg: { kinds?: number; filterCgroups?: number; wakeupBytes?: number }): void;
+  addCgroup(id: bigint, workload: number): void;
+  removeCgroup(id: bigint): void;
+  stats(): NativeStats;
+  attached(): string[];
+  close(): void;
+}
+
+export interface StructLayout {
+  size: number;
+  fields: Record<string, number>;
+}
+
+export interface NativeLayout {
+  abiVersion: number;
+  constants: Record<string, number>;
+  structs: Record<string, StructLayout>;
+}
+
+export interface FeatureOutcome {
+  program: string;
+  section: string;
+  loaded: boolean;
+  attached: boolean;
+  error: string | null;
+}
+
+export interface NativeAddon {
+  Probe: new (opts: NativeProbeOptions) => NativeProbe;
+  layout(): NativeLayout;
+  probeFeatures(objectPath: string, cgroupRoot?: string): FeatureOutcome[];
+  cgroupPath(cgroupRoot: string, id: bigint): string | null;
+  clocks(): { realtimeNs: bigint; boottimeNs: bigint };
+}
+
+/** The repository root: dist/agent/native.js -> ../.. ; agent/native.ts -> .. */
+export function repoRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 4; i++) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'bpf'))) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new VigilError('NOT_BUILT', `locating the Vigil installation from ${__dirname}: no package.json with bpf/ above it`);
+}
+
+export function bpfObjectPath(name: 'vigil' | 'features' = 'vigil'): string {
+  const p = path.join(repoRoot(), 'bpf', 'build', `${name}.bpf.o`);
+  if (!fs.existsSync(p)) {
+    throw new VigilError('NOT_BUILT', `loading BPF object: ${p} is missing (run \`make -C bpf\` or \`npm install\`)`);
+  }
+  return p;
+}
+
+let addon: NativeAddon | undefined;
+
+export function native(): NativeAddon {
+  if (addon) return addon;
+  const p = path.join(repoRoot(), 'build', 'Release', 'vigil_native.node');
+  if (!fs.existsSync(p)) {
+    throw new VigilError('NOT_BUILT', `loading the native addon: ${p} is missing (run \`npm install\` or \`npm run build\`)`);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  addon = require(p) as NativeAddon;
+  return addon;
+}
