@@ -83,3 +83,12 @@ export interface SysEvent extends EventCommon {
 }
 
 export type KernelEvent = ExecEvent | ForkEvent | ExitEvent | FileEvent | ConnectEvent | PrivEvent | SysEvent;
+
+/** The event type that carries a given kind ('open' -> FileEvent). */
+export type EventOfKind<K extends KernelEvent['kind']> = KernelEvent extends infer E
+  ? E extends KernelEvent
+    ? K extends E['kind']
+      ? E
+      : never
+    : never
+  : never;

@@ -164,7 +164,7 @@ const O_TMPFILE = 0o20200000;
 
 /** One event as `vigil trace` prints it: the issue's key set, where each applies. */
 export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
-  const proc = o.processes.get(ev.pid);
+  const proc = o.processes.lookup(ev.pid);
   const r: TraceRecord = {
     kind: ev.kind,
     time: o.clock.rfc3339(ev.ktimeNs),
@@ -261,7 +261,6 @@ export function traceText(r: TraceRecord): string {
   for (const k of ['exe', 'path', 'new_path', 'flags', 'mode', 'family', 'daddr', 'dport', 'exit_code', 'signal', 'target_pid']) {
     const v = r[k];
     if (v === undefined || v === null) continue;
-    if (r.kind !== 'exec' && k === 'exe') continue;
     parts.push(`${k}=${Array.isArray(v) ? v.join('|') : String(v)}`);
   }
   if (r.kind === 'exec' && Array.isArray(r.args)) parts.push(`args=${JSON.stringify(r.args.join(' '))}`);

@@ -32,7 +32,8 @@ export interface NativeProbeOptions {
   programs: string[];
   ringBytes?: number;
   kinds?: number;
-  filterCgroups?: number;
+  scopedKinds?: number;
+  scopeActive?: number;
   selfTgid?: number;
   wakeupBytes?: number;
   pollIntervalMs?: number;
@@ -44,7 +45,7 @@ export interface NativeProbe {
   start(onBatch: (buf: ArrayBuffer, records: number) => void, onClosed: () => void): void;
   pause(): void;
   resume(): void;
-  setConfig(cfg: { kinds?: number; filterCgroups?: number; wakeupBytes?: number }): void;
+  setConfig(cfg: { kinds?: number; scopedKinds?: number; scopeActive?: number; wakeupBytes?: number }): void;
   addCgroup(id: bigint, workload: number): void;
   removeCgroup(id: bigint): void;
   stats(): NativeStats;

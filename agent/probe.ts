@@ -1,6 +1,6 @@
 // ProbeSpec (what to watch, before load) -> Probe (loaded, attached, streaming).
 import * as fs from 'node:fs';
-import { EventKind, KIND_MAX, KIND_NAMES, type KindName } from './abi';
+import { EventKind, Flag, KIND_MAX, KIND_NAMES, type KindName } from './abi';
 import { cgroupIdOf, cgroupTree, findCgroup2Mount } from './cgroup';
 import { Decoder, type DecodeStats } from './decode';
 import { VigilError, errorMessage } from './errors';
@@ -45,7 +45,7 @@ export function programsFor(kinds: readonly KindName[], filterCgroups: boolean):
   if (kinds.includes('exit')) progs.push('vigil_exit');
   if (kinds.some((k) => SYSCALL_KINDS.includes(k))) progs.push('vigil_sys_exit');
   if (kinds.includes('connect')) progs.push('vigil_connect4', 'vigil_connect6');
-  if (filterCgroups) progs.push('vigil_cgroup_mkdir');
+  if (filterCgroups) progs.push('vigil_cgroup_mkdir', 'vigil_cgroup_rmdir');
   return progs;
 }
 
@@ -116,9 +116,13 @@ export class Probe {
         cgroupRoot,
         programs: programsFor(spec.kinds, filter),
         ringBytes: spec.ringBytes ?? 16 << 20,
-        // the cgroup filter starts closed: nothing is reported until the map is filled
+        // with a scope, nothing is reported until the map is filled
         kinds: filter ? 0 : kindMask(spec.kinds),
-        filterCgroups: filter ? 1 : 0,
+        // the process life cycle is reported everywhere (flagged in or out of
+        // scope) so that the process cache knows every binary; the rest is
+        // dropped in the kernel outside the scope
+        scopedKinds: filter ? kindMask(spec.kinds.filter((k) => !PROCESS_KINDS.includes(k))) : 0,
+        scopeActive: filter ? 1 : 0,
         selfTgid: spec.includeSelf ? 0 : process.pid,
         wakeupBytes: spec.wakeupBytes,
         pollIntervalMs: spec.pollIntervalMs ?? 2,
@@ -139,6 +143,11 @@ export class Probe {
       throw new VigilError('KERNEL', errorMessage(err), { cause: err });
     }
     return probe;
+  }
+
+  /** From a monitored cgroup (always true without a cgroup scope). Out-of-scope events are process life cycle only. */
+  static inScope(ev: KernelEvent): boolean {
+    return (ev.flags & Flag.IN_SCOPE) !== 0;
   }
 
   attached(): string[] {

@@ -81,7 +81,7 @@ export async function runTrace(o: TraceOptions): Promise<TraceSummary> {
     const lines: string[] = [];
     for (const ev of events) {
       // the record is formatted before the cache forgets an exiting process
-      if (wanted.has(ev.kind)) {
+      if (wanted.has(ev.kind) && Probe.inScope(ev)) {
         const rec = traceRecord(ev, fmt);
         lines.push(o.output === 'json' ? JSON.stringify(rec) : traceText(rec));
       }
@@ -97,6 +97,9 @@ export async function runTrace(o: TraceOptions): Promise<TraceSummary> {
   };
 
   probe.start(onEvents);
+  o.err.write(
+    `vigil trace: watching ${o.kinds.join(',')} in ${cgroups.length ? o.cgroups.join(', ') : 'every cgroup'} (Ctrl-C to stop)\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

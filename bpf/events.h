@@ -60,6 +60,7 @@ enum event_flag {
 	EVF_PATH_LEXICAL    = 1 << 2, /* path = resolved directory + name as passed */
 	EVF_STR2_LEXICAL    = 1 << 3, /* same, for the second path */
 	EVF_ENFORCED        = 1 << 4, /* the kernel acted on this event (kill/deny) */
+	EVF_IN_SCOPE        = 1 << 5, /* from a monitored cgroup (or no cgroup scope is set) */
 };
 
 struct event_hdr {
@@ -184,11 +185,13 @@ _Static_assert(sizeof(struct kind_counters) == 48, "kind_counters layout");
 /* Run-time configuration, one entry in the `settings` array map. */
 struct vigil_config {
 	__u32 kinds;           /* bit (1 << kind) set = kind enabled */
-	__u32 filter_cgroups;  /* 1 = only cgroups present in the `cgroups` map */
+	__u32 scoped_kinds;    /* kinds reported only from cgroups in the `cgroups` map */
 	__u32 self_tgid;       /* the agent itself: never reported */
 	__u32 wakeup_bytes;    /* force a reader wakeup once this much data is pending */
+	__u32 scope_active;    /* 1 = a cgroup scope is set (EVF_IN_SCOPE needs a map hit) */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct vigil_config) == 16, "vigil_config layout");
+_Static_assert(sizeof(struct vigil_config) == 24, "vigil_config layout");
 
 /* Value of the `cgroups` map (key: cgroup id). Seam for workload rules. */
 struct cgroup_info {

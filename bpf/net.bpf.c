@@ -15,8 +15,9 @@ static __always_inline void connect_event(struct bpf_sock_addr *ctx, __u16 famil
 	__u64 cgid = bpf_get_current_cgroup_id();
 	struct kind_counters *c;
 	struct connect_event *e;
+	__u32 scope = wanted(cfg, EV_CONNECT, pid_tgid >> 32, cgid);
 
-	if (!wanted(cfg, EV_CONNECT, pid_tgid >> 32, cgid))
+	if (!scope)
 		return;
 	c = get_counters(EV_CONNECT);
 	if (!c)
@@ -26,7 +27,7 @@ static __always_inline void connect_event(struct bpf_sock_addr *ctx, __u16 famil
 		__sync_fetch_and_add(&c->dropped, 1);
 		return;
 	}
-	fill_hdr(&e->hdr, EV_CONNECT, sizeof(*e));
+	fill_hdr(&e->hdr, EV_CONNECT, sizeof(*e), scope & 0xff);
 	fill_proc(&e->proc, pid_tgid, cgid);
 	e->family = family;
 	e->dport = bpf_ntohs(ctx->user_port);

@@ -52,8 +52,9 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	__u64 arg_start, arg_end, n;
 	__u32 exe_len, size;
 	__u8 cut = 0;
+	__u32 scope = wanted(cfg, EV_EXEC, pid_tgid >> 32, cgid);
 
-	if (!wanted(cfg, EV_EXEC, pid_tgid >> 32, cgid))
+	if (!scope)
 		return 0;
 	c = get_counters(EV_EXEC);
 	if (!c)
@@ -82,7 +83,7 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	arg_start = p->mm->arg_start;
 	arg_end = p->mm->arg_end;
 	n = arg_end > arg_start ? arg_end - arg_start : 0;
-	e->hdr.flags = cut ? EVF_PATH_TRUNCATED : 0;
+	e->hdr.flags = (scope & 0xff) | (cut ? EVF_PATH_TRUNCATED : 0);
 	if (n > VIGIL_ARGS_MAX) {
 		n = VIGIL_ARGS_MAX;
 		e->hdr.flags |= EVF_STR2_TRUNCATED;
@@ -115,11 +116,13 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 	struct kind_counters *c;
 	struct fork_event *e;
 	__u32 child_pid = child->pid;
+	__u32 scope;
 
 	/* a new thread is not a new process */
 	if (child_pid != child->tgid)
 		return 0;
-	if (!wanted(cfg, EV_FORK, pid_tgid >> 32, cgid))
+	scope = wanted(cfg, EV_FORK, pid_tgid >> 32, cgid);
+	if (!scope)
 		return 0;
 	c = get_counters(EV_FORK);
 	if (!c)
@@ -129,7 +132,7 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 		__sync_fetch_and_add(&c->dropped, 1);
 		return 0;
 	}
-	fill_hdr(&e->hdr, EV_FORK, sizeof(*e));
+	fill_hdr(&e->hdr, EV_FORK, sizeof(*e), scope & 0xff);
 	fill_proc_btf(&e->proc, parent, pid_tgid, cgid);
 	e->child_pid = child_pid;
 	e->pad = 0;
@@ -151,11 +154,13 @@ int BPF_PROG(vigil_exit, struct task_struct *p)
 	__u64 cgid;
 	struct kind_counters *c;
 	struct exit_event *e;
+	__u32 scope;
 
 	if (p->signal->live.counter != 0)
 		return 0;
 	cgid = bpf_get_current_cgroup_id();
-	if (!wanted(cfg, EV_EXIT, pid_tgid >> 32, cgid))
+	scope = wanted(cfg, EV_EXIT, pid_tgid >> 32, cgid);
+	if (!scope)
 		return 0;
 	c = get_counters(EV_EXIT);
 	if (!c)
@@ -165,7 +170,7 @@ int BPF_PROG(vigil_exit, struct task_struct *p)
 		__sync_fetch_and_add(&c->dropped, 1);
 		return 0;
 	}
-	fill_hdr(&e->hdr, EV_EXIT, sizeof(*e));
+	fill_hdr(&e->hdr, EV_EXIT, sizeof(*e), scope & 0xff);
 	fill_proc_btf(&e->proc, p, pid_tgid, cgid);
 	e->status = p->exit_code;
 	e->pad = 0;
@@ -199,5 +204,18 @@ int BPF_PROG(vigil_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 		return 0;
 	id = BPF_CORE_READ(cgrp, kn, id);
 	bpf_map_update_elem(&cgroups, &id, info, BPF_NOEXIST);
+	return 0;
+}
+
+/* A removed cgroup leaves the map: ids are never reused, entries would pile up. */
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(vigil_cgroup_rmdir, struct cgroup *cgrp, const char *path)
+{
+	__u64 id;
+
+	if (cgrp->root->hierarchy_id != 0)
+		return 0;
+	id = cgrp->kn->id;
+	bpf_map_delete_elem(&cgroups, &id);
 	return 0;
 }

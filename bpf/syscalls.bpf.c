@@ -67,7 +67,7 @@ static __always_inline int ptrace_interesting(__u64 req)
 
 static __always_inline void file_event(struct vigil_config *cfg, struct kind_counters *c,
 				       __u32 kind, __u64 nr, struct sc_args *a, long ret,
-				       __u64 pid_tgid, __u64 cgid)
+				       __u64 pid_tgid, __u64 cgid, __u8 scope)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct walk_root root;
@@ -203,15 +203,14 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 	e->path_len = len1;
 	e->new_path_len = len2;
 	size = sizeof(*e) + (len1 & PATHBUF_MASK) + (len2 & PATHBUF_MASK);
-	fill_hdr(&e->hdr, kind, size);
-	e->hdr.flags = flags;
+	fill_hdr(&e->hdr, kind, size, flags | scope);
 	emit(cfg, c, e, size);
 	scratch_put(s);
 }
 
 static __always_inline void priv_event(struct vigil_config *cfg, struct kind_counters *c,
 				       __u32 kind, __u64 nr, struct sc_args *a, long ret,
-				       __u64 pid_tgid, __u64 cgid)
+				       __u64 pid_tgid, __u64 cgid, __u8 scope)
 {
 	struct priv_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -219,7 +218,7 @@ static __always_inline void priv_event(struct vigil_config *cfg, struct kind_cou
 		__sync_fetch_and_add(&c->dropped, 1);
 		return;
 	}
-	fill_hdr(&e->hdr, kind, sizeof(*e));
+	fill_hdr(&e->hdr, kind, sizeof(*e), scope);
 	fill_proc_btf(&e->proc, bpf_get_current_task_btf(), pid_tgid, cgid);
 	e->ret = ret;
 	e->syscall_nr = nr;
@@ -259,7 +258,7 @@ static __always_inline __u32 user_str(char *dst, __u32 max, const char *src, __u
 
 static __always_inline void sys_event(struct vigil_config *cfg, struct kind_counters *c,
 				      __u32 kind, __u64 nr, struct sc_args *a, long ret,
-				      __u64 pid_tgid, __u64 cgid)
+				      __u64 pid_tgid, __u64 cgid, __u8 scope)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct walk_root root;
@@ -313,8 +312,8 @@ static __always_inline void sys_event(struct vigil_config *cfg, struct kind_coun
 	e->str2_len = l2;
 	e->str3_len = l3;
 	size = sizeof(*e) + (l1 & PATHBUF_MASK) + (l2 & PATHBUF_MASK) + (l3 & VIGIL_STR_MAX);
-	fill_hdr(&e->hdr, kind, size);
-	e->hdr.flags = (cut1 ? EVF_PATH_TRUNCATED : 0) | (cut2 ? EVF_STR2_TRUNCATED : 0);
+	fill_hdr(&e->hdr, kind, size,
+		 scope | (cut1 ? EVF_PATH_TRUNCATED : 0) | (cut2 ? EVF_STR2_TRUNCATED : 0));
 	if (nr == NR_mount || nr == NR_move_mount)
 		e->hdr.flags |= EVF_STR2_LEXICAL;
 	emit(cfg, c, e, size);
@@ -329,7 +328,7 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 	struct task_struct *task;
 	struct sc_args a;
 	__u64 pid_tgid, cgid, nr;
-	__u32 kind;
+	__u32 kind, scope;
 
 	nr = SC_NR(regs) & ~(__u64)X32_SYSCALL_BIT;
 	kind = syscall_kind(nr);
@@ -344,7 +343,8 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	pid_tgid = task_pid_tgid(task);
 	cgid = task_cgroup_id(task);
-	if (!wanted(cfg, kind, pid_tgid >> 32, cgid))
+	scope = wanted(cfg, kind, pid_tgid >> 32, cgid);
+	if (!scope)
 		return 0;
 	a.a[0] = SC_ARG0(regs);
 	a.a[1] = SC_ARG1(regs);
@@ -359,13 +359,13 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 
 	switch (kind) {
 	case EV_OPEN: case EV_UNLINK: case EV_RENAME: case EV_CHMOD:
-		file_event(cfg, c, kind, nr, &a, ret, pid_tgid, cgid);
+		file_event(cfg, c, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff);
 		break;
 	case EV_PTRACE: case EV_SETUID:
-		priv_event(cfg, c, kind, nr, &a, ret, pid_tgid, cgid);
+		priv_event(cfg, c, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff);
 		break;
 	case EV_MOUNT: case EV_MODULE:
-		sys_event(cfg, c, kind, nr, &a, ret, pid_tgid, cgid);
+		sys_event(cfg, c, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff);
 		break;
 	}
 	return 0;

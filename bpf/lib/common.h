@@ -101,18 +101,25 @@ static __always_inline struct kind_counters *get_counters(__u32 kind)
 
 /*
  * Should an event of this kind, from the current task, be reported?
+ * Returns 0 (no) or the header flags it starts with: EVF_IN_SCOPE when the
+ * task's cgroup is monitored. Scoped kinds are dropped out of scope; the
+ * process life cycle is reported everywhere (the agent's process cache
+ * needs it) and user space filters it by the flag.
  * Cheap checks first: the kind mask, then the agent itself, then the cgroup.
  */
-static __always_inline int wanted(struct vigil_config *cfg, __u32 kind, __u32 tgid,
-				  __u64 cgid)
+static __always_inline __u32 wanted(struct vigil_config *cfg, __u32 kind, __u32 tgid, __u64 cgid)
 {
-	if (!cfg || !(cfg->kinds & (1U << kind)))
+	__u32 bit = 1U << kind;
+
+	if (!cfg || !(cfg->kinds & bit))
 		return 0;
 	if (tgid == cfg->self_tgid)
 		return 0;
-	if (cfg->filter_cgroups && !bpf_map_lookup_elem(&cgroups, &cgid))
+	if (!cfg->scope_active || bpf_map_lookup_elem(&cgroups, &cgid))
+		return EVF_IN_SCOPE | 0x100;   /* 0x100: non-zero even without flags */
+	if (cfg->scoped_kinds & bit)
 		return 0;
-	return 1;
+	return 0x100;
 }
 
 /* Past the fill threshold the reader is woken; below it, it polls on a timer. */
@@ -123,10 +130,10 @@ static __always_inline __u64 wakeup_flag(struct vigil_config *cfg)
 	return BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void fill_hdr(struct event_hdr *hdr, __u32 kind, __u32 size)
+static __always_inline void fill_hdr(struct event_hdr *hdr, __u32 kind, __u32 size, __u32 flags)
 {
 	hdr->kind = kind;
-	hdr->flags = 0;
+	hdr->flags = flags;
 	hdr->pad = 0;
 	hdr->size = size;
 	hdr->ktime_ns = bpf_ktime_get_boot_ns();

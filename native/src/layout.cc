@@ -62,6 +62,7 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("EVF_PATH_LEXICAL", static_cast<int>(EVF_PATH_LEXICAL));
   c.Set("EVF_STR2_LEXICAL", static_cast<int>(EVF_STR2_LEXICAL));
   c.Set("EVF_ENFORCED", static_cast<int>(EVF_ENFORCED));
+  c.Set("EVF_IN_SCOPE", static_cast<int>(EVF_IN_SCOPE));
   out.Set("constants", c);
 
   STRUCT(event_hdr).F(event_hdr, kind).F(event_hdr, flags).F(event_hdr, pad).F(event_hdr, size).F(event_hdr, ktime_ns);
@@ -84,8 +85,8 @@ Napi::Object Layout(Napi::Env env) {
       .F(sys_event, str2_len).F(sys_event, str3_len).F(sys_event, tail);
   STRUCT(kind_counters).F(kind_counters, seen).F(kind_counters, emitted).F(kind_counters, dropped)
       .F(kind_counters, busy).F(kind_counters, enforced);
-  STRUCT(vigil_config).F(vigil_config, kinds).F(vigil_config, filter_cgroups).F(vigil_config, self_tgid)
-      .F(vigil_config, wakeup_bytes);
+  STRUCT(vigil_config).F(vigil_config, kinds).F(vigil_config, scoped_kinds).F(vigil_config, self_tgid)
+      .F(vigil_config, wakeup_bytes).F(vigil_config, scope_active);
   STRUCT(cgroup_info).F(cgroup_info, workload).F(cgroup_info, flags);
   return out;
 }

@@ -103,7 +103,8 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
   if (!IsPowerOfTwo(ring_bytes) || ring_bytes < 4096)
     throw Napi::TypeError::New(env, "Probe options.ringBytes: expected a power of two >= 4096");
   kinds_ = GetU32(opts, "kinds", 0);
-  filter_cgroups_ = GetU32(opts, "filterCgroups", 0);
+  scoped_kinds_ = GetU32(opts, "scopedKinds", 0);
+  scope_active_ = GetU32(opts, "scopeActive", 0);
   self_tgid_ = GetU32(opts, "selfTgid", static_cast<uint32_t>(getpid()));
   wakeup_bytes_ = GetU32(opts, "wakeupBytes", ring_bytes / 4);
   poll_interval_ms_ = static_cast<int>(GetU32(opts, "pollIntervalMs", 2));
@@ -196,7 +197,8 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
 void Probe::WriteConfig(Napi::Env env) {
   vigil_config cfg{};
   cfg.kinds = kinds_;
-  cfg.filter_cgroups = filter_cgroups_;
+  cfg.scoped_kinds = scoped_kinds_;
+  cfg.scope_active = scope_active_;
   cfg.self_tgid = self_tgid_;
   cfg.wakeup_bytes = wakeup_bytes_;
   uint32_t zero = 0;
@@ -320,7 +322,8 @@ Napi::Value Probe::SetConfig(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "Probe.setConfig(config): expected an object");
   Napi::Object o = info[0].As<Napi::Object>();
   kinds_ = GetU32(o, "kinds", kinds_);
-  filter_cgroups_ = GetU32(o, "filterCgroups", filter_cgroups_);
+  scoped_kinds_ = GetU32(o, "scopedKinds", scoped_kinds_);
+  scope_active_ = GetU32(o, "scopeActive", scope_active_);
   wakeup_bytes_ = GetU32(o, "wakeupBytes", wakeup_bytes_);
   WriteConfig(env);
   return env.Undefined();

@@ -76,7 +76,8 @@ class Probe : public Napi::ObjectWrap<Probe> {
 
   // run-time configuration (struct vigil_config)
   uint32_t kinds_ = 0;
-  uint32_t filter_cgroups_ = 0;
+  uint32_t scoped_kinds_ = 0;
+  uint32_t scope_active_ = 0;
   uint32_t self_tgid_ = 0;
   uint32_t wakeup_bytes_ = 0;
   int poll_interval_ms_ = 2;
