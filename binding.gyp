@@ -8,7 +8,8 @@
         "native/src/layout.cc",
         "native/src/features.cc",
         "native/src/sysutil.cc",
-        "native/src/errors.cc"
+        "native/src/errors.cc",
+        "native/src/ringbuf.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "bpf"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],

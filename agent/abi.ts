@@ -97,6 +97,6 @@ export const Sys = {
 
 export const Counters = { seen: 0, emitted: 8, dropped: 16, busy: 24, enforced: 32, SIZE: 48 } as const;
 
-export const Config = { kinds: 0, scoped_kinds: 4, self_tgid: 8, wakeup_bytes: 12, scope_active: 16, SIZE: 24 } as const;
+export const Config = { kinds: 0, scoped_kinds: 4, self_tgid: 8, wakeup_bytes: 12, scope_active: 16, generation: 20, SIZE: 24 } as const;
 
 export const CgroupInfo = { workload: 0, flags: 4, SIZE: 8 } as const;

@@ -189,7 +189,7 @@ struct vigil_config {
 	__u32 self_tgid;       /* the agent itself: never reported */
 	__u32 wakeup_bytes;    /* force a reader wakeup once this much data is pending */
 	__u32 scope_active;    /* 1 = a cgroup scope is set (EVF_IN_SCOPE needs a map hit) */
-	__u32 pad;
+	__u32 generation;      /* bumped by user space after every `cgroups` map change */
 };
 _Static_assert(sizeof(struct vigil_config) == 24, "vigil_config layout");
 

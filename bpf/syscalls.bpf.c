@@ -73,7 +73,7 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 	struct walk_root root;
 	struct file_event *e;
 	struct scratch *s;
-	__u32 len1 = 0, len2 = 0, size;
+	__u32 len1 = 0, len2 = 0, size, in_place = 0;
 	__u8 cut1 = 0, cut2 = 0, flags = 0;
 
 	s = scratch_get(SCRATCH_SYSCALL, c);
@@ -124,8 +124,22 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 			/* opened: the descriptor's own dentry chain is the truth */
 			struct file *f = task_fd_file(task, ret);
 
-			if (f)
-				len1 = file_path(e->tail, s, f, &root, &cut1);
+			if (f) {
+				struct path fp = {};
+				__u32 walked;
+
+				bpf_core_read(&fp, sizeof(fp), &f->f_path);
+				walked = path_walk(s, (__u64)fp.dentry, (__u64)fp.mnt, &root);
+				in_place = walked & 0xffff;
+				if (in_place >= sizeof(*e) && in_place < PATH_END) {
+					/* the hot path: the record is built in front of the path */
+					len1 = PATH_END - in_place;
+					cut1 = walked >> 16;
+				} else {
+					in_place = 0;
+					len1 = path_copy(e->tail, s, walked, &cut1);
+				}
+			}
 		}
 		if (len1 == 0) {
 			len1 = at_path(e->tail, VIGIL_PATH_MAX, s, task, &root, dirfd, name,
@@ -204,7 +218,22 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 	e->new_path_len = len2;
 	size = sizeof(*e) + (len1 & PATHBUF_MASK) + (len2 & PATHBUF_MASK);
 	fill_hdr(&e->hdr, kind, size, flags | scope);
-	emit(cfg, c, e, size);
+	if (in_place) {
+		/* copy the fixed part in front of the walked path: one contiguous record */
+		__u32 start = (in_place - sizeof(*e)) & PATHBUF_MASK;
+		__u64 *dst = (__u64 *)&s->path[start];
+		__u64 *src = (__u64 *)e;
+
+		for (int i = 0; i < sizeof(*e) / 8; i++)
+			dst[i] = src[i];
+		size = sizeof(*e) + (len1 & PATHBUF_MASK);
+		if (bpf_ringbuf_output(&events, &s->path[start], size, wakeup_flag(cfg)) == 0)
+			c->emitted++;   /* this slot is ours (scratch_get): no other writer */
+		else
+			c->dropped++;
+	} else {
+		emit(cfg, c, e, size);
+	}
 	scratch_put(s);
 }
 

@@ -44,6 +44,25 @@ struct {
 } cgroups VIGIL_MAP;
 
 /*
+ * The last scope decision on this CPU. A hash lookup costs more than the
+ * rest of the filter together, and a CPU tends to run the same cgroup many
+ * times in a row. cgroup ids are never reused, and user space bumps
+ * settings.generation after changing the map, so a hit is always right.
+ */
+struct scope_slot {
+	__u64 cgid;
+	__u32 generation;
+	__u32 verdict;         /* 1 = in the map, 2 = not */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scope_slot);
+} scope_cache VIGIL_MAP;
+
+/*
  * Per-CPU scratch space for records with variable-length tails: too big for
  * the 512-byte stack. One slot per hook family, because a program attached
  * to a syscall tracepoint may be preempted (migrate_disable only) and the
@@ -77,7 +96,8 @@ struct scratch {
 	__u32 pad;
 	struct walk_state walk;
 	__u8  rec[4096];        /* tail writes are bounded by masks, not by size */
-	char  path[PATHBUF_SIZE];
+	/* room for a record built in front of a right-aligned path */
+	char  path[PATHBUF_SIZE + 512];
 };
 
 struct {
@@ -100,6 +120,36 @@ static __always_inline struct kind_counters *get_counters(__u32 kind)
 }
 
 /*
+ * Is this cgroup in the `cgroups` map? Through the per-CPU one-entry cache.
+ * The slot is written cgid-last and read cgid-twice: a program preempted
+ * half-way through an update only causes a miss, never a wrong answer.
+ */
+static __always_inline int cgroup_monitored(struct vigil_config *cfg, __u64 cgid)
+{
+	__u32 zero = 0;
+	struct scope_slot *sl = bpf_map_lookup_elem(&scope_cache, &zero);
+	int hit;
+
+	if (sl) {
+		__u64 c1 = *(volatile __u64 *)&sl->cgid;
+		__u32 gen = *(volatile __u32 *)&sl->generation;
+		__u32 verdict = *(volatile __u32 *)&sl->verdict;
+		__u64 c2 = *(volatile __u64 *)&sl->cgid;
+
+		if (c1 == cgid && c2 == cgid && gen == cfg->generation && verdict)
+			return verdict == 1;
+	}
+	hit = bpf_map_lookup_elem(&cgroups, &cgid) != NULL;
+	if (sl) {
+		*(volatile __u64 *)&sl->cgid = 0;
+		*(volatile __u32 *)&sl->generation = cfg->generation;
+		*(volatile __u32 *)&sl->verdict = hit ? 1 : 2;
+		*(volatile __u64 *)&sl->cgid = cgid;
+	}
+	return hit;
+}
+
+/*
  * Should an event of this kind, from the current task, be reported?
  * Returns 0 (no) or the header flags it starts with: EVF_IN_SCOPE when the
  * task's cgroup is monitored. Scoped kinds are dropped out of scope; the
@@ -115,7 +165,7 @@ static __always_inline __u32 wanted(struct vigil_config *cfg, __u32 kind, __u32 
 		return 0;
 	if (tgid == cfg->self_tgid)
 		return 0;
-	if (!cfg->scope_active || bpf_map_lookup_elem(&cgroups, &cgid))
+	if (!cfg->scope_active || cgroup_monitored(cfg, cgid))
 		return EVF_IN_SCOPE | 0x100;   /* 0x100: non-zero even without flags */
 	if (cfg->scoped_kinds & bit)
 		return 0;

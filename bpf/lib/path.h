@@ -141,6 +141,9 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 	s->path[pos & PATHBUF_MASK] = '/';
 	st->pos = pos;
 	st->dentry = (__u64)parent;
+	/* reached the root: stop now rather than one more iteration */
+	if (st->dentry == st->root_dentry && st->vfsmnt == st->root_mnt)
+		goto done;
 	return 0;
 done:
 	st->done = 1;

@@ -86,7 +86,8 @@ Napi::Object Layout(Napi::Env env) {
   STRUCT(kind_counters).F(kind_counters, seen).F(kind_counters, emitted).F(kind_counters, dropped)
       .F(kind_counters, busy).F(kind_counters, enforced);
   STRUCT(vigil_config).F(vigil_config, kinds).F(vigil_config, scoped_kinds).F(vigil_config, self_tgid)
-      .F(vigil_config, wakeup_bytes).F(vigil_config, scope_active);
+      .F(vigil_config, wakeup_bytes).F(vigil_config, scope_active)
+      .F(vigil_config, generation);
   STRUCT(cgroup_info).F(cgroup_info, workload).F(cgroup_info, flags);
   return out;
 }

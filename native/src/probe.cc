@@ -179,15 +179,16 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
     attached_.push_back(name);
   }
 
-  rb_ = ring_buffer__new(bpf_map__fd(events), &Probe::OnRecord, this, nullptr);
-  if (!rb_) throw Napi::Error::New(env, ErrnoMessage("creating the ring buffer reader", errno));
+  ring_fd_ = bpf_map__fd(events);
+  err = ring_.Open(ring_fd_, ring_bytes);
+  if (err) throw Napi::Error::New(env, ErrnoMessage("mapping the ring buffer", err));
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (epoll_fd_ < 0 || event_fd_ < 0) throw Napi::Error::New(env, ErrnoMessage("creating the reader's epoll", errno));
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u32 = 0;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb_), &ev) < 0)
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ring_fd_, &ev) < 0)
     throw Napi::Error::New(env, ErrnoMessage("watching the ring buffer", errno));
   ev.data.u32 = 1;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, event_fd_, &ev) < 0)
@@ -199,6 +200,7 @@ void Probe::WriteConfig(Napi::Env env) {
   cfg.kinds = kinds_;
   cfg.scoped_kinds = scoped_kinds_;
   cfg.scope_active = scope_active_;
+  cfg.generation = generation_;
   cfg.self_tgid = self_tgid_;
   cfg.wakeup_bytes = wakeup_bytes_;
   uint32_t zero = 0;
@@ -230,16 +232,21 @@ Napi::Value Probe::Start(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-int Probe::OnRecord(void* ctx, void* data, size_t size) {
-  auto* self = static_cast<Probe*>(ctx);
-  // libbpf's pointer dies when we return: copy into the batch
-  if (self->batch_->data.size() + size > self->batch_bytes_) self->Flush();
-  const auto* p = static_cast<const uint8_t*>(data);
-  self->batch_->data.insert(self->batch_->data.end(), p, p + size);
-  self->batch_->records++;
-  self->records_read_.fetch_add(1, std::memory_order_relaxed);
-  self->bytes_read_.fetch_add(size, std::memory_order_relaxed);
-  return 0;
+void Probe::Drain() {
+  uint64_t records = 0, bytes = 0;
+  ring_.Consume([&](const void* data, uint32_t size) {
+    // the ring's memory is reused once we publish our position: copy
+    if (batch_->data.size() + size > batch_bytes_) Flush();
+    const auto* p = static_cast<const uint8_t*>(data);
+    batch_->data.insert(batch_->data.end(), p, p + size);
+    batch_->records++;
+    records++;
+    bytes += size;
+    return true;
+  });
+  records_read_.fetch_add(records, std::memory_order_relaxed);
+  bytes_read_.fetch_add(bytes, std::memory_order_relaxed);
+  Flush();
 }
 
 void Probe::Flush() {
@@ -281,8 +288,7 @@ void Probe::ReaderLoop() {
       std::lock_guard<std::mutex> lk(pause_mu_);
       if (paused_) continue;
     }
-    ring_buffer__consume(rb_);
-    Flush();
+    Drain();
   }
   // Drain what is left so that close() loses nothing that was emitted.
   bool paused;
@@ -291,8 +297,7 @@ void Probe::ReaderLoop() {
     paused = paused_;
   }
   if (!paused) {
-    ring_buffer__consume(rb_);
-    Flush();
+    Drain();
   }
 }
 
@@ -339,6 +344,9 @@ Napi::Value Probe::AddCgroup(const Napi::CallbackInfo& info) {
   v.workload = info[1].As<Napi::Number>().Uint32Value();
   if (bpf_map_update_elem(cgroups_fd_, &id, &v, BPF_ANY))
     throw Napi::Error::New(env, ErrnoMessage("adding cgroup " + std::to_string(id) + " to the cgroups map", errno));
+  // cached scope decisions on every CPU are stale now
+  generation_++;
+  WriteConfig(env);
   return env.Undefined();
 }
 
@@ -348,6 +356,8 @@ Napi::Value Probe::RemoveCgroup(const Napi::CallbackInfo& info) {
   uint64_t id = BigIntArg(info, 0, "Probe.removeCgroup(id)");
   if (bpf_map_delete_elem(cgroups_fd_, &id) && errno != ENOENT)
     throw Napi::Error::New(env, ErrnoMessage("removing cgroup " + std::to_string(id), errno));
+  generation_++;
+  WriteConfig(env);
   return env.Undefined();
 }
 
@@ -441,8 +451,7 @@ Napi::Value Probe::Close(const Napi::CallbackInfo& info) {
 void Probe::Teardown() {
   for (auto* l : links_) bpf_link__destroy(l);
   links_.clear();
-  if (rb_) ring_buffer__free(rb_);
-  rb_ = nullptr;
+  ring_.Close();
   if (obj_) bpf_object__close(obj_);
   obj_ = nullptr;
   for (int* fd : {&cgroup_fd_, &epoll_fd_, &event_fd_}) {

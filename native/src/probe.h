@@ -19,10 +19,10 @@
 #include <vector>
 
 #include "events.h"
+#include "ringbuf.h"
 
 struct bpf_object;
 struct bpf_link;
-struct ring_buffer;
 
 namespace vigil {
 
@@ -57,7 +57,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
   void Load(Napi::Env env, const Napi::Object& opts);
   void WriteConfig(Napi::Env env);
   void ReaderLoop();
-  static int OnRecord(void* ctx, void* data, size_t size);
+  void Drain();
   void Flush();
   int ReadCounters(std::vector<kind_counters>& out);
   void StopReader();
@@ -66,7 +66,8 @@ class Probe : public Napi::ObjectWrap<Probe> {
   bpf_object* obj_ = nullptr;
   std::vector<bpf_link*> links_;
   std::vector<std::string> attached_;
-  ring_buffer* rb_ = nullptr;
+  RingBuf ring_;
+  int ring_fd_ = -1;
   int cgroup_fd_ = -1;
   int epoll_fd_ = -1;
   int event_fd_ = -1;
@@ -78,6 +79,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
   uint32_t kinds_ = 0;
   uint32_t scoped_kinds_ = 0;
   uint32_t scope_active_ = 0;
+  uint32_t generation_ = 0;
   uint32_t self_tgid_ = 0;
   uint32_t wakeup_bytes_ = 0;
   int poll_interval_ms_ = 2;

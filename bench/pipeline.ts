@@ -1,0 +1,294 @@
+// Event pipeline benchmark: the cost of watching, per operation, for three
+// load loops in a monitored cgroup, bare and with every event streamed into
+// JS and decoded. Not a test: it prints a table and writes JSON.
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { KIND_NAMES, type KindName } from '../agent/abi';
+import { findCgroup2Mount } from '../agent/cgroup';
+import type { KernelEvent } from '../agent/events';
+import { repoRoot } from '../agent/native';
+import { Probe } from '../agent/probe';
+
+export interface LoopResult {
+  loop: string;
+  ops: number;
+  bare_ns_per_op: number;
+  vigil_ns_per_op: number;
+  overhead_pct: number;
+  events: number;
+  events_per_op: number;
+  events_per_s: number;
+  drops: number;
+  agent_cpu_ns_per_event: number;
+  in_kernel_ns_per_event: number | null;
+}
+
+export interface DrainResult {
+  events: number;
+  seconds: number;
+  events_per_s: number;
+  drops: number;
+}
+
+export interface PipelineReport {
+  kernel: string;
+  cpus: number;
+  pinning: string;
+  loops: LoopResult[];
+  sustained: { generators: number; events: number; seconds: number; events_per_s: number; drops: number };
+  drain: DrainResult;
+}
+
+const LOOPS = [
+  { name: 'open+close', args: (n: number) => ['open', String(n), '/etc/hostname'], ops: 1_000_000 },
+  { name: 'fork+exec /bin/true', args: (n: number) => ['exec', String(n), '/bin/true'], ops: 2000 },
+  { name: 'connect (closed port)', args: (n: number) => ['connect', String(n), '1'], ops: 200_000 },
+];
+
+function loadgenPath(): string {
+  const root = repoRoot();
+  const out = path.join(root, 'build', 'bench', 'loadgen');
+  const src = path.join(root, 'bench', 'loadgen.c');
+  if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs) {
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    execFileSync('gcc', ['-O2', '-Wall', '-o', out, src]);
+  }
+  return out;
+}
+
+/** Run loadgen on CPU `cpu` inside the cgroup; resolves with its JSON line. */
+function runLoad(
+  loadgen: string,
+  cgroupDir: string,
+  args: string[],
+  cpu: number,
+): Promise<{ ns_per_op: number; errors: number; n: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', ['-c', String(cpu), loadgen, '--wait', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`loadgen ${args.join(' ')} exited ${code}`));
+      resolve(JSON.parse(out) as { ns_per_op: number; errors: number; n: number });
+    });
+    // taskset execs loadgen in place: same pid
+    fs.writeFileSync(path.join(cgroupDir, 'cgroup.procs'), String(child.pid));
+    child.stdin.end('g');
+  });
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+/** Sum of run_time_ns over the BPF programs this process holds (needs kernel.bpf_stats_enabled=1). */
+function ownProgramRunTimeNs(): number {
+  let total = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:bpf-prog') continue;
+      const m = /run_time_ns:\s+(\d+)/.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+      if (m) total += Number(m[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return total;
+}
+
+function totalDrops(p: Probe): number {
+  const s = p.stats();
+  let d = s.reader.queueDropRecords + s.decode.malformed;
+  for (const k of KIND_NAMES) d += s.kinds[k].dropped + s.kinds[k].busy;
+  return d;
+}
+
+function emitted(p: Probe): number {
+  const s = p.stats();
+  let e = 0;
+  for (const k of KIND_NAMES) e += s.kinds[k].emitted;
+  return e;
+}
+
+async function settle(p: Probe): Promise<void> {
+  let last = -1;
+  for (let i = 0; i < 400; i++) {
+    const r = p.stats().reader;
+    if (r.recordsRead === last && r.recordsDelivered + r.queueDropRecords === r.recordsRead) return;
+    last = r.recordsRead;
+    await new Promise((res) => setTimeout(res, 25));
+  }
+}
+
+export async function runPipelineBench(opts: { repeats?: number; quick?: boolean } = {}): Promise<PipelineReport> {
+  if (process.geteuid?.() !== 0) throw new Error('the pipeline benchmark needs root (BPF, cgroups)');
+  const repeats = opts.repeats ?? 5;
+  const scale = opts.quick ? 0.1 : 1;
+  const loadgen = loadgenPath();
+  const root = findCgroup2Mount();
+  const dir = path.join(root, `vigil-bench-${process.pid}`);
+  fs.mkdirSync(dir);
+  // the harness (the agent) on CPU 0, every load generator on CPU 1
+  execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+  const statsWas = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
+  const kinds: KindName[] = [...KIND_NAMES];
+  const loops: LoopResult[] = [];
+  try {
+    for (const loop of LOOPS) {
+      const n = Math.max(100, Math.round(loop.ops * scale));
+      const bare: number[] = [];
+      for (let i = 0; i < repeats; i++) bare.push((await runLoad(loadgen, dir, loop.args(n), 1)).ns_per_op);
+
+      const watched: number[] = [];
+      let events = 0;
+      let drops = 0;
+      let cpuNs = 0;
+      let wallNs = 0;
+      let kernelNs = 0;
+      let kernelEvents = 0;
+      // `repeats` timed runs, then one more with kernel.bpf_stats_enabled for the in-kernel cost
+      for (let i = 0; i <= repeats; i++) {
+        const probe = Probe.load({ kinds, cgroups: [dir] });
+        let delivered = 0;
+        probe.start((evs: KernelEvent[]) => {
+          delivered += evs.length;
+        });
+        // the in-kernel cost is measured on a separate run: stats add their own overhead
+        const measureKernel = i === repeats;
+        if (measureKernel) fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
+        const k0 = ownProgramRunTimeNs();
+        const e0 = emitted(probe);
+        const c0 = process.cpuUsage();
+        const t0 = process.hrtime.bigint();
+        const r = await runLoad(loadgen, dir, loop.args(n), 1);
+        await settle(probe);
+        const t1 = process.hrtime.bigint();
+        const c1 = process.cpuUsage(c0);
+        if (measureKernel) {
+          kernelNs += ownProgramRunTimeNs() - k0;
+          kernelEvents += emitted(probe) - e0;
+          fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
+        } else {
+          watched.push(r.ns_per_op);
+        }
+        events += delivered;
+        drops += totalDrops(probe);
+        cpuNs += (c1.user + c1.system) * 1000;
+        wallNs += Number(t1 - t0);
+        await probe.close();
+      }
+      const bareNs = median(bare);
+      const vigilNs = median(watched.length ? watched : [NaN]);
+      loops.push({
+        loop: loop.name,
+        ops: n,
+        bare_ns_per_op: Math.round(bareNs),
+        vigil_ns_per_op: Math.round(vigilNs),
+        overhead_pct: Math.round(((vigilNs - bareNs) / bareNs) * 1000) / 10,
+        events,
+        events_per_op: Math.round((events / (n * (repeats + 1))) * 100) / 100,
+        events_per_s: Math.round(events / (wallNs / 1e9)),
+        drops,
+        agent_cpu_ns_per_event: events ? Math.round(cpuNs / events) : 0,
+        in_kernel_ns_per_event: kernelEvents ? Math.round(kernelNs / kernelEvents) : null,
+      });
+    }
+
+    // sustained: two open loops at once, one per CPU, the agent competing for CPU 0
+    const sustained = await (async () => {
+      const probe = Probe.load({ kinds, cgroups: [dir] });
+      let delivered = 0;
+      probe.start((evs) => (delivered += evs.length));
+      const n = Math.round(1_000_000 * scale);
+      const t0 = process.hrtime.bigint();
+      await Promise.all([
+        runLoad(loadgen, dir, ['open', String(n), '/etc/hostname'], 1),
+        runLoad(loadgen, dir, ['open', String(n), '/etc/hostname'], 0),
+      ]);
+      await settle(probe);
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      const drops = totalDrops(probe);
+      await probe.close();
+      return { generators: 2, events: delivered, seconds: Math.round(secs * 1000) / 1000, events_per_s: Math.round(delivered / secs), drops };
+    })();
+
+    // drain: fill a large ring with the reader stopped, then time the delivery into JS
+    const drain = await (async (): Promise<DrainResult> => {
+      // a deep JS queue: this measures how fast JS takes records, not the queue bound
+      const probe = Probe.load({ kinds: ['open'], cgroups: [dir], ringBytes: 512 << 20, queueDepth: 4096 });
+      let delivered = 0;
+      let first = 0n;
+      let last = 0n;
+      probe.start((evs) => {
+        if (first === 0n) first = process.hrtime.bigint();
+        delivered += evs.length;
+        last = process.hrtime.bigint();
+      });
+      probe.pause();
+      const n = Math.round(2_000_000 * scale);
+      await runLoad(loadgen, dir, ['open', String(n), '/etc/hostname'], 1);
+      const t0 = process.hrtime.bigint();
+      probe.resume();
+      await settle(probe);
+      const secs = Number((last > t0 ? last : t0) - t0) / 1e9;
+      const drops = totalDrops(probe);
+      await probe.close();
+      return { events: delivered, seconds: Math.round(secs * 1000) / 1000, events_per_s: Math.round(delivered / secs), drops };
+    })();
+
+    return {
+      kernel: fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+      cpus: os.cpus().length,
+      pinning: 'agent (this process) on CPU 0, load generator on CPU 1',
+      loops,
+      sustained,
+      drain,
+    };
+  } finally {
+    fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
+    try {
+      fs.writeFileSync(path.join(dir, 'cgroup.kill'), '1');
+    } catch {
+      // already empty
+    }
+    for (let i = 0; i < 50; i++) {
+      try {
+        fs.rmdirSync(dir);
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+}
+
+export function pipelineTable(r: PipelineReport): string {
+  const rows = [
+    ['loop', 'bare ns/op', 'vigil ns/op', 'overhead', 'events/op', 'events/s', 'drops', 'agent CPU ns/ev', 'in-kernel ns/ev'],
+    ...r.loops.map((l) => [
+      l.loop,
+      String(l.bare_ns_per_op),
+      String(l.vigil_ns_per_op),
+      `+${l.overhead_pct}%`,
+      String(l.events_per_op),
+      String(l.events_per_s),
+      String(l.drops),
+      String(l.agent_cpu_ns_per_event),
+      String(l.in_kernel_ns_per_event ?? 'n/a'),
+    ]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  const lines = rows.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  '));
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  lines.push('');
+  lines.push(
+    `sustained, ${r.sustained.generators} open loops at once: ${r.sustained.events_per_s} events/s delivered into JS, ${r.sustained.drops} drops`,
+  );
+  lines.push(`drain of a full ring into JS: ${r.drain.events} events in ${r.drain.seconds} s = ${r.drain.events_per_s} events/s, ${r.drain.drops} drops`);
+  lines.push(`(${r.pinning}; kernel ${r.kernel}, ${r.cpus} CPUs)`);
+  return lines.join('\n');
+}

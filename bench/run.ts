@@ -1,0 +1,33 @@
+// `npm run bench`: every benchmark, a table each on stdout, JSON in bench/results/.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { repoRoot } from '../agent/native';
+import { pipelineTable, runPipelineBench } from './pipeline';
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const only = args.filter((a) => !a.startsWith('--'));
+  const outDir = path.join(repoRoot(), 'bench', 'results');
+  fs.mkdirSync(outDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const results: Record<string, unknown> = {};
+
+  if (only.length === 0 || only.includes('pipeline')) {
+    process.stdout.write('== event pipeline: cost per operation, bare vs every event decoded in JS ==\n');
+    const r = await runPipelineBench({ quick });
+    process.stdout.write(pipelineTable(r) + '\n\n');
+    results.pipeline = r;
+  }
+
+  const file = path.join(outDir, `bench-${stamp}.json`);
+  fs.writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write(`JSON: ${file}\n`);
+  process.stdout.write(JSON.stringify(results) + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
