@@ -140,9 +140,9 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
   try {
     for (const loop of LOOPS) {
       const n = Math.max(100, Math.round(loop.ops * scale));
+      // bare and watched runs alternate, so that drift of the machine hits both alike;
+      // a last watched run with kernel.bpf_stats_enabled measures the in-kernel cost
       const bare: number[] = [];
-      for (let i = 0; i < repeats; i++) bare.push((await runLoad(loadgen, dir, loop.args(n), 1)).ns_per_op);
-
       const watched: number[] = [];
       let events = 0;
       let drops = 0;
@@ -150,15 +150,14 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
       let wallNs = 0;
       let kernelNs = 0;
       let kernelEvents = 0;
-      // `repeats` timed runs, then one more with kernel.bpf_stats_enabled for the in-kernel cost
       for (let i = 0; i <= repeats; i++) {
+        const measureKernel = i === repeats;
+        if (!measureKernel) bare.push((await runLoad(loadgen, dir, loop.args(n), 1)).ns_per_op);
         const probe = Probe.load({ kinds, cgroups: [dir] });
         let delivered = 0;
         probe.start((evs: KernelEvent[]) => {
           delivered += evs.length;
         });
-        // the in-kernel cost is measured on a separate run: stats add their own overhead
-        const measureKernel = i === repeats;
         if (measureKernel) fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
         const k0 = ownProgramRunTimeNs();
         const e0 = emitted(probe);

@@ -66,10 +66,10 @@ static __always_inline int ptrace_interesting(__u64 req)
 }
 
 static __always_inline void file_event(struct vigil_config *cfg, struct kind_counters *c,
-				       __u32 kind, __u64 nr, struct sc_args *a, long ret,
-				       __u64 pid_tgid, __u64 cgid, __u8 scope)
+				       struct task_struct *task, __u32 kind, __u64 nr,
+				       struct sc_args *a, long ret, __u64 pid_tgid, __u64 cgid,
+				       __u8 scope)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct walk_root root;
 	struct file_event *e;
 	struct scratch *s;
@@ -388,7 +388,7 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 
 	switch (kind) {
 	case EV_OPEN: case EV_UNLINK: case EV_RENAME: case EV_CHMOD:
-		file_event(cfg, c, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff);
+		file_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff);
 		break;
 	case EV_PTRACE: case EV_SETUID:
 		priv_event(cfg, c, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff);

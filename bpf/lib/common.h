@@ -89,6 +89,7 @@ struct walk_state {
 	__u32 cut;
 	__u32 done;
 	__u32 pad;
+	__u8  raw[96];          /* struct dentry from d_parent on (lib/path.h) */
 };
 
 struct scratch {

@@ -68,6 +68,42 @@ struct walk_ctx {
 	struct scratch *s;
 };
 
+/* Before 6.14 the inline name was `unsigned char d_iname[DNAME_INLINE_LEN]`. */
+struct dentry___iname {
+	unsigned char d_iname[32];
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 inline_name_off(void)
+{
+	if (bpf_core_field_exists(struct dentry, d_shortname))
+		return bpf_core_field_offset(struct dentry, d_shortname);
+	return bpf_core_field_offset(struct dentry___iname, d_iname);
+}
+
+static __always_inline __u32 inline_name_size(void)
+{
+	if (bpf_core_field_exists(struct dentry, d_shortname))
+		return bpf_core_field_size(struct dentry, d_shortname);
+	return bpf_core_field_size(struct dentry___iname, d_iname);
+}
+
+/*
+ * Bytes of struct dentry read per component: d_parent through the inline
+ * name, when the layout is the usual one (d_name right after d_parent, the
+ * inline name within 96 bytes and at most 40 long); 0 otherwise.
+ */
+static __always_inline __u32 chunk_size(void)
+{
+	__u32 from = bpf_core_field_offset(struct dentry, d_parent);
+	__u32 to = inline_name_off() + inline_name_size();
+
+	if (bpf_core_field_offset(struct dentry, d_name) != from + 8)
+		return 0;
+	if (to <= from || to - from > 96 || inline_name_size() > 40)
+		return 0;
+	return to - from;
+}
+
 /* struct dentry from d_parent to the end of d_name */
 struct dentry_link {
 	struct dentry *parent;
@@ -82,7 +118,7 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 	struct dentry *dentry, *mnt_root, *parent;
 	struct mount *mnt;
 	struct qstr name;
-	__u32 len, pos;
+	__u32 len, pos, chunk;
 
 	if (!s)
 		return 1;
@@ -94,15 +130,13 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 	pos = st->pos;
 	if (st->dentry == st->root_dentry && st->vfsmnt == st->root_mnt)
 		goto done;
-	/* d_parent and d_name are adjacent on every kernel we know: one read */
-	if (bpf_core_field_offset(struct dentry, d_name) ==
-	    bpf_core_field_offset(struct dentry, d_parent) + 8) {
-		struct dentry_link dl;
-
-		bpf_probe_read_kernel(&dl, sizeof(dl), (void *)dentry +
+	chunk = chunk_size();
+	if (chunk) {
+		/* one read: d_parent, d_name, d_inode and the inline name after them */
+		bpf_probe_read_kernel(st->raw, chunk, (void *)dentry +
 				      bpf_core_field_offset(struct dentry, d_parent));
-		parent = dl.parent;
-		name = dl.name;
+		parent = *(struct dentry **)&st->raw[0];
+		name = *(struct qstr *)&st->raw[8];
 	} else {
 		parent = BPF_CORE_READ(dentry, d_parent);
 		bpf_core_read(&name, sizeof(name), &dentry->d_name);
@@ -136,7 +170,32 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 		goto done;
 	}
 	pos -= len;
-	bpf_probe_read_kernel(&s->path[pos & PATHBUF_MASK], len & NAME_MASK, name.name);
+	if (chunk && (__u64)name.name == (__u64)dentry + inline_name_off() && len < inline_name_size()) {
+		/*
+		 * The name is inline in the dentry and already read. Its slot is
+		 * [pos, pos + len); copying the whole inline buffer would spill
+		 * over the path already built to the right, so save that first
+		 * and put it back: plain stores instead of another read.
+		 */
+		char *dst = &s->path[pos & PATHBUF_MASK];
+		__u32 k = (inline_name_off() - bpf_core_field_offset(struct dentry, d_parent)) & 63;
+		__u32 l = len & 63;
+		__u64 r0 = *(__u64 *)&dst[l], r1 = *(__u64 *)&dst[l + 8], r2 = *(__u64 *)&dst[l + 16];
+		__u64 r3 = *(__u64 *)&dst[l + 24], r4 = *(__u64 *)&dst[l + 32];
+
+		*(__u64 *)&dst[0] = *(__u64 *)&st->raw[k];
+		*(__u64 *)&dst[8] = *(__u64 *)&st->raw[k + 8];
+		*(__u64 *)&dst[16] = *(__u64 *)&st->raw[k + 16];
+		*(__u64 *)&dst[24] = *(__u64 *)&st->raw[k + 24];
+		*(__u64 *)&dst[32] = *(__u64 *)&st->raw[k + 32];
+		*(__u64 *)&dst[l] = r0;
+		*(__u64 *)&dst[l + 8] = r1;
+		*(__u64 *)&dst[l + 16] = r2;
+		*(__u64 *)&dst[l + 24] = r3;
+		*(__u64 *)&dst[l + 32] = r4;
+	} else {
+		bpf_probe_read_kernel(&s->path[pos & PATHBUF_MASK], len & NAME_MASK, name.name);
+	}
 	pos -= 1;
 	s->path[pos & PATHBUF_MASK] = '/';
 	st->pos = pos;
