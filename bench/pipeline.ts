@@ -41,8 +41,15 @@ export interface PipelineReport {
   drain: DrainResult;
 }
 
-const LOOPS = [
+const LOOPS: { name: string; args: (n: number) => string[]; ops: number; outOfScope?: boolean }[] = [
   { name: 'open+close', args: (n: number) => ['open', String(n), '/etc/hostname'], ops: 1_000_000 },
+  // the floor: hooks attached, the load outside the monitored cgroups, nothing emitted
+  {
+    name: 'open+close, out of scope',
+    args: (n: number) => ['open', String(n), '/etc/hostname'],
+    ops: 1_000_000,
+    outOfScope: true,
+  },
   { name: 'fork+exec /bin/true', args: (n: number) => ['exec', String(n), '/bin/true'], ops: 2000 },
   { name: 'connect (closed port)', args: (n: number) => ['connect', String(n), '1'], ops: 200_000 },
 ];
@@ -131,7 +138,9 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
   const loadgen = loadgenPath();
   const root = findCgroup2Mount();
   const dir = path.join(root, `vigil-bench-${process.pid}`);
+  const elsewhere = path.join(root, `vigil-bench-${process.pid}-idle`);
   fs.mkdirSync(dir);
+  fs.mkdirSync(elsewhere);
   // the harness (the agent) on CPU 0, every load generator on CPU 1
   execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
   const statsWas = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
@@ -153,7 +162,7 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
       for (let i = 0; i <= repeats; i++) {
         const measureKernel = i === repeats;
         if (!measureKernel) bare.push((await runLoad(loadgen, dir, loop.args(n), 1)).ns_per_op);
-        const probe = Probe.load({ kinds, cgroups: [dir] });
+        const probe = Probe.load({ kinds, cgroups: [loop.outOfScope ? elsewhere : dir] });
         let delivered = 0;
         probe.start((evs: KernelEvent[]) => {
           delivered += evs.length;
@@ -254,12 +263,14 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
     } catch {
       // already empty
     }
-    for (let i = 0; i < 50; i++) {
-      try {
-        fs.rmdirSync(dir);
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 20));
+    for (const d of [dir, elsewhere]) {
+      for (let i = 0; i < 50; i++) {
+        try {
+          fs.rmdirSync(d);
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 20));
+        }
       }
     }
   }
