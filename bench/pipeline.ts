@@ -21,7 +21,7 @@ export interface LoopResult {
   events_per_op: number;
   events_per_s: number;
   drops: number;
-  agent_cpu_ns_per_event: number;
+  agent_cpu_ns_per_event: number | null;
   in_kernel_ns_per_event: number | null;
 }
 
@@ -201,8 +201,9 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
         events_per_op: Math.round((events / (n * (repeats + 1))) * 100) / 100,
         events_per_s: Math.round(events / (wallNs / 1e9)),
         drops,
-        agent_cpu_ns_per_event: events ? Math.round(cpuNs / events) : 0,
-        in_kernel_ns_per_event: kernelEvents ? Math.round(kernelNs / kernelEvents) : null,
+        // out of scope, the few events are the process life cycle: per-event figures mean nothing
+        agent_cpu_ns_per_event: events && !loop.outOfScope ? Math.round(cpuNs / events) : null,
+        in_kernel_ns_per_event: kernelEvents && !loop.outOfScope ? Math.round(kernelNs / kernelEvents) : null,
       });
     }
 
@@ -287,7 +288,7 @@ export function pipelineTable(r: PipelineReport): string {
       String(l.events_per_op),
       String(l.events_per_s),
       String(l.drops),
-      String(l.agent_cpu_ns_per_event),
+      String(l.agent_cpu_ns_per_event ?? 'n/a'),
       String(l.in_kernel_ns_per_event ?? 'n/a'),
     ]),
   ];

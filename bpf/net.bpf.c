@@ -22,13 +22,10 @@ static __always_inline void connect_event(struct bpf_sock_addr *ctx, __u16 famil
 	c = get_counters(EV_CONNECT);
 	if (!c)
 		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&c->dropped, 1);
+	/* no BTF task in cgroup programs: identity through helpers */
+	e = reserve_record(c, EV_CONNECT, sizeof(*e), scope & 0xff, NULL, pid_tgid, cgid);
+	if (!e)
 		return;
-	}
-	fill_hdr(&e->hdr, EV_CONNECT, sizeof(*e), scope & 0xff);
-	fill_proc(&e->proc, pid_tgid, cgid);
 	e->family = family;
 	e->dport = bpf_ntohs(ctx->user_port);
 	e->sock_type = ctx->type;
@@ -47,8 +44,7 @@ static __always_inline void connect_event(struct bpf_sock_addr *ctx, __u16 famil
 		a6[3] = ctx->user_ip6[3];
 		__builtin_memcpy(e->daddr, a6, 16);
 	}
-	bpf_ringbuf_submit(e, wakeup_flag(cfg));
-	__sync_fetch_and_add(&c->emitted, 1);
+	submit_record(cfg, c, e);
 }
 
 SEC("cgroup/connect4")

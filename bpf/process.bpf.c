@@ -127,18 +127,13 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 	c = get_counters(EV_FORK);
 	if (!c)
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&c->dropped, 1);
+	e = reserve_record(c, EV_FORK, sizeof(*e), scope & 0xff, parent, pid_tgid, cgid);
+	if (!e)
 		return 0;
-	}
-	fill_hdr(&e->hdr, EV_FORK, sizeof(*e), scope & 0xff);
-	fill_proc_btf(&e->proc, parent, pid_tgid, cgid);
 	e->child_pid = child_pid;
 	e->pad = 0;
 	e->child_start_ns = child->start_boottime;
-	bpf_ringbuf_submit(e, wakeup_flag(cfg));
-	__sync_fetch_and_add(&c->emitted, 1);
+	submit_record(cfg, c, e);
 	return 0;
 }
 
@@ -165,18 +160,13 @@ int BPF_PROG(vigil_exit, struct task_struct *p)
 	c = get_counters(EV_EXIT);
 	if (!c)
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&c->dropped, 1);
+	e = reserve_record(c, EV_EXIT, sizeof(*e), scope & 0xff, p, pid_tgid, cgid);
+	if (!e)
 		return 0;
-	}
-	fill_hdr(&e->hdr, EV_EXIT, sizeof(*e), scope & 0xff);
-	fill_proc_btf(&e->proc, p, pid_tgid, cgid);
 	e->status = p->exit_code;
 	e->pad = 0;
 	e->start_ns = p->start_boottime;
-	bpf_ringbuf_submit(e, wakeup_flag(cfg));
-	__sync_fetch_and_add(&c->emitted, 1);
+	submit_record(cfg, c, e);
 	return 0;
 }
 

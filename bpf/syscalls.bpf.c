@@ -241,14 +241,11 @@ static __always_inline void priv_event(struct vigil_config *cfg, struct kind_cou
 				       __u32 kind, __u64 nr, struct sc_args *a, long ret,
 				       __u64 pid_tgid, __u64 cgid, __u8 scope)
 {
-	struct priv_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct priv_event *e = reserve_record(c, kind, sizeof(*e), scope, bpf_get_current_task_btf(),
+					      pid_tgid, cgid);
 
-	if (!e) {
-		__sync_fetch_and_add(&c->dropped, 1);
+	if (!e)
 		return;
-	}
-	fill_hdr(&e->hdr, kind, sizeof(*e), scope);
-	fill_proc_btf(&e->proc, bpf_get_current_task_btf(), pid_tgid, cgid);
 	e->ret = ret;
 	e->syscall_nr = nr;
 	e->arg[0] = a->a[0];
@@ -266,8 +263,7 @@ static __always_inline void priv_event(struct vigil_config *cfg, struct kind_cou
 		e->arg[2] = 0;
 		break;
 	}
-	bpf_ringbuf_submit(e, wakeup_flag(cfg));
-	__sync_fetch_and_add(&c->emitted, 1);
+	submit_record(cfg, c, e);
 }
 
 /* Copy a user string into dst (at most max bytes, no terminator kept). */

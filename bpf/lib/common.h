@@ -236,6 +236,35 @@ static __always_inline void fill_proc_btf(struct proc_ctx *p, struct task_struct
 	*(__u64 *)&p->comm[8] = *(__u64 *)&task->comm[8];
 }
 
+/*
+ * Reserve a fixed-size record in the ring buffer and fill its header and
+ * task part (from the BTF task, or through helpers when task is NULL).
+ * NULL, counted as dropped, when the ring is full.
+ */
+static __always_inline void *reserve_record(struct kind_counters *c, __u32 kind, __u32 size,
+					    __u32 flags, struct task_struct *task, __u64 pid_tgid,
+					    __u64 cgid)
+{
+	struct event_hdr *hdr = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!hdr) {
+		__sync_fetch_and_add(&c->dropped, 1);
+		return NULL;
+	}
+	fill_hdr(hdr, kind, size, flags);
+	if (task)
+		fill_proc_btf((struct proc_ctx *)(hdr + 1), task, pid_tgid, cgid);
+	else
+		fill_proc((struct proc_ctx *)(hdr + 1), pid_tgid, cgid);
+	return hdr;
+}
+
+static __always_inline void submit_record(struct vigil_config *cfg, struct kind_counters *c, void *rec)
+{
+	bpf_ringbuf_submit(rec, wakeup_flag(cfg));
+	__sync_fetch_and_add(&c->emitted, 1);
+}
+
 /* Copy a finished record from scratch into the ring buffer and count it. */
 static __always_inline void emit(struct vigil_config *cfg, struct kind_counters *c,
 				 void *rec, __u32 size)

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../../agent/native';
+import { startVigil, until } from '../helpers/cli';
 import { CgroupSandbox, helperBinary, requireKernelTestPrivileges } from '../helpers/kernel';
 
 const COMMON = ['kind', 'time', 'pid', 'ppid', 'uid', 'comm', 'exe', 'args', 'cgroup_id', 'cgroup'];
@@ -24,28 +25,14 @@ describe('vigil trace (CLI)', function () {
 
   it('streams one JSON object per line with the documented keys, and prints a summary on SIGINT', async () => {
     const cg = sb.child('cli');
-    const vigil = spawn(path.join(repoRoot(), 'bin', 'vigil'), ['trace', '--cgroup', cg.rel, '--kinds', 'exec,open,connect,exit'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    vigil.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    vigil.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((res) => vigil.on('close', (code) => res(code)));
+    const vigil = await startVigil(['trace', '--cgroup', cg.rel, '--kinds', 'exec,open,connect,exit'], /watching/);
     try {
-      for (let i = 0; !/watching/.test(err); i++) {
-        if (i > 500) throw new Error(`vigil trace did not start: ${err}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
       const r = sb.spawnIn(cg, actions, ['open:/etc/hostname', 'connect4:127.0.0.1:9', 'exit:3'], { mode: 'exec' });
       assert.equal((await r.done).code, 3);
-      for (let i = 0; !out.includes('"kind":"exit"'); i++) {
-        if (i > 250) throw new Error(`no exit event in: ${out}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      vigil.kill('SIGINT');
-      assert.equal(await exited, 0, err);
-      const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      await until('the exit event', () => vigil.out().includes('"kind":"exit"'));
+      assert.equal(await vigil.stop(), 0, vigil.err());
+      const err = vigil.err();
+      const lines = vigil.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       const mine = lines.filter((l) => l.pid === r.pid);
       const byKind = (k: string) => mine.filter((l) => l.kind === k);
 
@@ -76,29 +63,30 @@ describe('vigil trace (CLI)', function () {
       assert.match(err, /open\s+\d+\s+0\s+0/);
       assert.match(err, /0 dropped at the JS queue/);
     } finally {
-      if (vigil.exitCode === null) vigil.kill('SIGKILL');
+      if (vigil.proc.exitCode === null) vigil.proc.kill('SIGKILL');
     }
   });
 
   it('--output text prints one readable line per event', async () => {
     const cg = sb.child('text');
-    const vigil = spawn(path.join(repoRoot(), 'bin', 'vigil'), ['trace', '--output', 'text', '--cgroup', cg.dir, '--kinds', 'open', '--duration', '3'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    vigil.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    vigil.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((res) => vigil.on('close', (code) => res(code)));
-    for (let i = 0; !/watching/.test(err); i++) {
-      if (i > 500) throw new Error(`vigil trace did not start: ${err}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const vigil = await startVigil(['trace', '--output', 'text', '--cgroup', cg.dir, '--kinds', 'open', '--duration', '3'], /watching/);
     const r = await sb.run(cg, actions, ['open:/etc/hostname']);
-    assert.equal(await exited, 0, err);
+    assert.equal(await vigil.exited, 0, vigil.err());
+    const out = vigil.out();
     const line = out.split('\n').find((l) => l.includes(`pid=${r.pid}`) && l.includes('path=/etc/hostname'));
     assert.ok(line, out);
     assert.match(line, new RegExp(`^\\d{2}:\\d{2}:\\d{2}\\.\\d{9}Z open +pid=${r.pid} comm=actions uid=0 cgroup=${cg.rel} exe=${actions} path=/etc/hostname flags=O_RDONLY$`));
+  });
+
+  it('as an unprivileged user, says that it needs root instead of failing obscurely', async () => {
+    const p = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', path.join(repoRoot(), 'bin', 'vigil'), 'trace'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((res) => p.on('close', res));
+    assert.equal(code, 1);
+    assert.match(err, /vigil trace: needs root \(or CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN\): running as uid 65534/);
   });
 
   it('clear errors for bad arguments', async () => {
