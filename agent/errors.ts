@@ -9,7 +9,11 @@ export type ErrorCode =
   | 'CGROUP_NOT_FOUND' // a --cgroup path that does not exist
   | 'KERNEL' // the kernel refused (load, attach, map update)
   | 'ABI_MISMATCH' // the decoder and the C layout disagree
-  | 'DECODE'; // a malformed record in a batch
+  | 'DECODE' // a malformed record in a batch
+  | 'BAD_SPIFFE_ID' // a string that is not a SPIFFE ID (or SPIFFE ID glob)
+  | 'RULES' // a rules file that cannot be loaded (carries file:line:col)
+  | 'IDENTITIES' // an identities file that cannot be loaded (carries file:line:col)
+  | 'ENFORCEMENT'; // a kill or deny that could not be carried out
 
 export class VigilError extends Error {
   readonly code: ErrorCode;
