@@ -2,7 +2,7 @@
 // test/agent/abi.test.ts checks every number here against offsetof() and
 // sizeof() compiled from the C header by native/.
 
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 export const EventKind = {
   exec: 1,
@@ -17,14 +17,20 @@ export const EventKind = {
   setuid: 10,
   mount: 11,
   module: 12,
+  /** internal: a cgroup was created (the agent maps it to a workload) */
+  cgroup: 13,
 } as const;
 
-export type KindName = keyof typeof EventKind;
-export const KIND_MAX = 13;
-export const KIND_NAMES: readonly KindName[] = Object.keys(EventKind) as KindName[];
-export const KIND_BY_NUMBER: readonly (KindName | undefined)[] = (() => {
-  const a: (KindName | undefined)[] = new Array(KIND_MAX).fill(undefined);
-  for (const k of KIND_NAMES) a[EventKind[k]] = k;
+export type KindName = Exclude<keyof typeof EventKind, 'cgroup'>;
+export type AnyKindName = keyof typeof EventKind;
+export const KIND_MAX = 14;
+/** the kinds users see (trace, rules) */
+export const KIND_NAMES: readonly KindName[] = (Object.keys(EventKind) as AnyKindName[]).filter(
+  (k): k is KindName => k !== 'cgroup',
+);
+export const KIND_BY_NUMBER: readonly (AnyKindName | undefined)[] = (() => {
+  const a: (AnyKindName | undefined)[] = new Array(KIND_MAX).fill(undefined);
+  for (const k of Object.keys(EventKind) as AnyKindName[]) a[EventKind[k]] = k;
   return a;
 })();
 
@@ -35,6 +41,7 @@ export const Flag = {
   STR2_LEXICAL: 1 << 3,
   ENFORCED: 1 << 4,
   IN_SCOPE: 1 << 5,
+  ENFORCE_FAILED: 1 << 6,
 } as const;
 
 export const Limits = {
@@ -42,7 +49,7 @@ export const Limits = {
   PATH_MAX: 1023,
   ARGS_MAX: 1023,
   STR_MAX: 255,
-  RECORD_MAX: 96 + 2048,
+  RECORD_MAX: 104 + 2048,
 } as const;
 
 /** struct event_hdr */
@@ -61,8 +68,9 @@ export const Exec = {
   exe_ctime_ns: 80,
   exe_dev: 88,
   argc: 92,
-  tail: 96,
-  SIZE: 96,
+  rule: 96,
+  tail: 104,
+  SIZE: 104,
 } as const;
 
 export const Fork = { child_pid: 56, child_start_ns: 64, SIZE: 72 } as const;
@@ -76,13 +84,16 @@ export const File = {
   path_len: 68,
   new_path_len: 70,
   syscall_nr: 72,
+  rule: 76,
   tail: 80,
   SIZE: 80,
 } as const;
 
-export const Connect = { family: 56, dport: 58, sock_type: 60, protocol: 62, daddr: 64, SIZE: 80 } as const;
+export const Connect = { family: 56, dport: 58, sock_type: 60, protocol: 62, daddr: 64, rule: 80, SIZE: 88 } as const;
 
-export const Priv = { ret: 56, syscall_nr: 60, arg: 64, SIZE: 80 } as const;
+export const Priv = { ret: 56, syscall_nr: 60, arg: 64, rule: 80, SIZE: 88 } as const;
+
+export const CgroupEv = { id: 56, parent_id: 64, SIZE: 72 } as const;
 
 export const Sys = {
   ret: 56,
@@ -91,12 +102,39 @@ export const Sys = {
   str1_len: 72,
   str2_len: 74,
   str3_len: 76,
-  tail: 80,
-  SIZE: 80,
+  rule: 80,
+  tail: 88,
+  SIZE: 88,
 } as const;
 
 export const Counters = { seen: 0, emitted: 8, dropped: 16, busy: 24, enforced: 32, SIZE: 48 } as const;
 
-export const Config = { kinds: 0, scoped_kinds: 4, self_tgid: 8, wakeup_bytes: 12, scope_active: 16, generation: 20, SIZE: 24 } as const;
+export const Config = {
+  kinds: 0,
+  scoped_kinds: 4,
+  self_tgid: 8,
+  wakeup_bytes: 12,
+  scope_active: 16,
+  generation: 20,
+  kill_kinds: 24,
+  path_kinds: 28,
+  path_filter_kinds: 32,
+  urgent_kinds: 36,
+  rules_gen: 40,
+  net_active: 44,
+  prefix_depths: 48,
+  SIZE: 80,
+} as const;
+
+export const RuleMatch = { exact: 1, prefix: 2, any: 3 } as const;
+export const RuleAction = { report: 1, kill: 2 } as const;
+export const NET_SLOTS = 8;
+export const NET_PORTS = 16;
+
+export const RuleKey = { workload: 0, kind: 4, match: 5, gen: 6, hash: 8, SIZE: 16 } as const;
+export const RuleVal = { kill_rule: 0, actions: 4, access: 5, SIZE: 8 } as const;
+export const NetRuleKey = { workload: 0, slot: 4, gen: 5, SIZE: 8 } as const;
+export const NetRule = { rule: 0, has_pos: 4, has_neg: 5, nports: 6, ports: 8, SIZE: 40 } as const;
+export const NetPrefixKey = { prefixlen: 0, workload: 4, slot: 8, gen: 9, polarity: 10, family: 11, addr: 12, SIZE: 28 } as const;
 
 export const CgroupInfo = { workload: 0, flags: 4, SIZE: 8 } as const;

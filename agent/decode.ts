@@ -3,6 +3,7 @@
 // starting with event_hdr whose `size` covers the whole record.
 import * as path from 'node:path';
 import {
+  CgroupEv,
   Connect,
   EventKind,
   Exec,
@@ -19,6 +20,7 @@ import {
   Sys,
 } from './abi';
 import type {
+  CgroupEvent,
   ConnectEvent,
   ExecEvent,
   ExitEvent,
@@ -156,6 +158,7 @@ export class Decoder {
             exeIno: Number(dv.getBigUint64(off + Exec.exe_ino, true)),
             exeDev: dv.getUint32(off + Exec.exe_dev, true),
             exeCtimeNs: dv.getBigUint64(off + Exec.exe_ctime_ns, true),
+            rule: dv.getUint32(off + Exec.rule, true),
           };
           return ev;
         }
@@ -196,6 +199,7 @@ export class Decoder {
             path: fp,
             newPath: np,
             syscallNr: dv.getUint32(off + File.syscall_nr, true),
+            rule: dv.getUint32(off + File.rule, true),
           };
           return ev;
         }
@@ -209,6 +213,7 @@ export class Decoder {
             sockType: dv.getUint16(off + Connect.sock_type, true),
             protocol: dv.getUint16(off + Connect.protocol, true),
             daddr: family === 10 ? ipv6(buf, off + Connect.daddr) : ipv4(buf, off + Connect.daddr),
+            rule: dv.getUint32(off + Connect.rule, true),
           };
           return ev;
         }
@@ -221,6 +226,7 @@ export class Decoder {
             ret: dv.getInt32(off + Priv.ret, true),
             syscallNr: dv.getUint32(off + Priv.syscall_nr, true),
             arg: [dv.getUint32(a, true), dv.getUint32(a + 4, true), dv.getUint32(a + 8, true), dv.getUint32(a + 12, true)],
+            rule: dv.getUint32(off + Priv.rule, true),
           };
           return ev;
         }
@@ -241,6 +247,16 @@ export class Decoder {
             str1: this.str(buf, t, l1, recEnd),
             str2: s2,
             str3: this.str(buf, t + l1 + l2, l3, recEnd),
+            rule: dv.getUint32(off + Sys.rule, true),
+          };
+          return ev;
+        }
+        case EventKind.cgroup: {
+          if (size < CgroupEv.SIZE) break;
+          const ev: CgroupEvent = {
+            kind: 'cgroup', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            id: dv.getUint32(off + CgroupEv.id, true) + dv.getUint32(off + CgroupEv.id + 4, true) * 0x100000000,
+            parentId: dv.getUint32(off + CgroupEv.parent_id, true) + dv.getUint32(off + CgroupEv.parent_id + 4, true) * 0x100000000,
           };
           return ev;
         }

@@ -1,8 +1,8 @@
 // Decoded kernel events, as the rest of the agent sees them.
-import type { KindName } from './abi';
+import type { AnyKindName } from './abi';
 
 export interface EventCommon {
-  kind: KindName;
+  kind: AnyKindName;
   /** event_hdr.flags (abi.Flag) */
   flags: number;
   /** CLOCK_BOOTTIME, ns */
@@ -25,6 +25,8 @@ export interface ExecEvent extends EventCommon {
   exeIno: number;
   exeDev: number;
   exeCtimeNs: bigint;
+  /** the rule the kernel enforced (flags & Flag.ENFORCED), else 0 */
+  rule: number;
 }
 
 export interface ForkEvent extends EventCommon {
@@ -49,6 +51,7 @@ export interface FileEvent extends EventCommon {
   path: string;
   newPath: string;
   syscallNr: number;
+  rule: number;
 }
 
 export interface ConnectEvent extends EventCommon {
@@ -58,6 +61,8 @@ export interface ConnectEvent extends EventCommon {
   sockType: number;
   protocol: number;
   daddr: string;
+  /** the rule that refused it (flags & Flag.ENFORCED), else 0 */
+  rule: number;
 }
 
 export interface PrivEvent extends EventCommon {
@@ -66,6 +71,7 @@ export interface PrivEvent extends EventCommon {
   syscallNr: number;
   /** ptrace: [request, target pid, 0, 0]; setuid family: [id, id, id, 0] (0xffffffff = unchanged) */
   arg: [number, number, number, number];
+  rule: number;
 }
 
 export interface SysEvent extends EventCommon {
@@ -80,9 +86,17 @@ export interface SysEvent extends EventCommon {
   str2: string;
   /** mount: filesystem type */
   str3: string;
+  rule: number;
 }
 
-export type KernelEvent = ExecEvent | ForkEvent | ExitEvent | FileEvent | ConnectEvent | PrivEvent | SysEvent;
+/** Internal: a cgroup v2 directory was created. */
+export interface CgroupEvent extends EventCommon {
+  kind: 'cgroup';
+  id: number;
+  parentId: number;
+}
+
+export type KernelEvent = ExecEvent | ForkEvent | ExitEvent | FileEvent | ConnectEvent | PrivEvent | SysEvent | CgroupEvent;
 
 /** The event type that carries a given kind ('open' -> FileEvent). */
 export type EventOfKind<K extends KernelEvent['kind']> = KernelEvent extends infer E

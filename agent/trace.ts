@@ -81,7 +81,7 @@ export async function runTrace(o: TraceOptions): Promise<TraceSummary> {
     const lines: string[] = [];
     for (const ev of events) {
       // the record is formatted before the cache forgets an exiting process
-      if (wanted.has(ev.kind) && Probe.inScope(ev)) {
+      if (ev.kind !== 'cgroup' && wanted.has(ev.kind) && Probe.inScope(ev)) {
         const rec = traceRecord(ev, fmt);
         lines.push(o.output === 'json' ? JSON.stringify(rec) : traceText(rec));
       }

@@ -26,7 +26,7 @@
 #define _Static_assert static_assert
 #endif
 
-#define VIGIL_ABI_VERSION 1
+#define VIGIL_ABI_VERSION 2
 
 #define VIGIL_COMM_LEN   16
 /* Longest path copied into a record, in bytes, without a terminator. */
@@ -50,6 +50,7 @@ enum event_kind {
 	EV_SETUID  = 10,
 	EV_MOUNT   = 11,
 	EV_MODULE  = 12,
+	EV_CGROUP  = 13,      /* internal: a cgroup v2 directory was created */
 	EV_KIND_MAX,          /* not a kind: one past the last */
 };
 
@@ -61,6 +62,7 @@ enum event_flag {
 	EVF_STR2_LEXICAL    = 1 << 3, /* same, for the second path */
 	EVF_ENFORCED        = 1 << 4, /* the kernel acted on this event (kill/deny) */
 	EVF_IN_SCOPE        = 1 << 5, /* from a monitored cgroup (or no cgroup scope is set) */
+	EVF_ENFORCE_FAILED  = 1 << 6, /* the kernel tried to act and could not (see `rule`) */
 };
 
 struct event_hdr {
@@ -95,9 +97,11 @@ struct exec_event {
 	__u64 exe_ctime_ns;    /* inode change time of the executable, CLOCK_REALTIME */
 	__u32 exe_dev;
 	__u32 argc;
+	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
+	__u32 pad;
 	char  tail[];
 };
-_Static_assert(sizeof(struct exec_event) == 96, "exec_event layout");
+_Static_assert(sizeof(struct exec_event) == 104, "exec_event layout");
 
 /* EV_FORK, from sched_process_fork, new processes only (not threads). */
 struct fork_event {
@@ -119,6 +123,15 @@ struct exit_event {
 };
 _Static_assert(sizeof(struct exit_event) == 72, "exit_event layout");
 
+/* EV_CGROUP, from cgroup_mkdir: the agent maps new cgroups to workloads. */
+struct cgroup_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc; /* the task that created it */
+	__u64 id;
+	__u64 parent_id;
+};
+_Static_assert(sizeof(struct cgroup_event) == 72, "cgroup_event layout");
+
 /* EV_OPEN, EV_UNLINK, EV_RENAME, EV_CHMOD, from sys_exit (the result is known). */
 struct file_event {
 	struct event_hdr hdr;
@@ -129,7 +142,7 @@ struct file_event {
 	__u16 path_len;        /* tail: path, then new_path (rename) */
 	__u16 new_path_len;
 	__u32 syscall_nr;
-	__u32 pad;
+	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
 	char  tail[];
 };
 _Static_assert(sizeof(struct file_event) == 80, "file_event layout");
@@ -143,8 +156,10 @@ struct connect_event {
 	__u16 sock_type;       /* SOCK_STREAM, SOCK_DGRAM, ... */
 	__u16 protocol;        /* IPPROTO_* */
 	__u8  daddr[16];       /* IPv4: first 4 bytes; network byte order */
+	__u32 rule;            /* the rule that refused it (EVF_ENFORCED), else 0 */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct connect_event) == 80, "connect_event layout");
+_Static_assert(sizeof(struct connect_event) == 88, "connect_event layout");
 
 /* EV_PTRACE, EV_SETUID, from sys_exit. */
 struct priv_event {
@@ -153,8 +168,10 @@ struct priv_event {
 	__s32 ret;
 	__u32 syscall_nr;
 	__u32 arg[4];          /* ptrace: request, target pid; setuid family: ids (-1 = unchanged) */
+	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct priv_event) == 80, "priv_event layout");
+_Static_assert(sizeof(struct priv_event) == 88, "priv_event layout");
 
 /* EV_MOUNT, EV_MODULE, from sys_exit. */
 struct sys_event {
@@ -167,9 +184,11 @@ struct sys_event {
 	__u16 str2_len;        /* mount: target; module: parameters */
 	__u16 str3_len;        /* mount: fstype */
 	__u16 pad;
+	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
+	__u32 pad2;
 	char  tail[];
 };
-_Static_assert(sizeof(struct sys_event) == 80, "sys_event layout");
+_Static_assert(sizeof(struct sys_event) == 88, "sys_event layout");
 
 /* Per-CPU counters, one slot per event kind. */
 struct kind_counters {
@@ -190,8 +209,15 @@ struct vigil_config {
 	__u32 wakeup_bytes;    /* force a reader wakeup once this much data is pending */
 	__u32 scope_active;    /* 1 = a cgroup scope is set (EVF_IN_SCOPE needs a map hit) */
 	__u32 generation;      /* bumped by user space after every `cgroups` map change */
+	__u32 kill_kinds;      /* kinds with a rule the kernel enforces */
+	__u32 path_kinds;      /* kinds whose path (exec: binary) is hashed and looked up in `rules` */
+	__u32 path_filter_kinds; /* kinds reported only when a `rules` entry wants the path */
+	__u32 urgent_kinds;    /* kinds that wake the reader at once (user-space enforcement) */
+	__u32 rules_gen;       /* generation of the `rules` / `net_rules` / `net_prefixes` entries in force */
+	__u32 net_active;      /* 1 = connect rules are enforced */
+	__u16 prefix_depths[16]; /* per kind: bit d = some rule has a directory prefix of depth d */
 };
-_Static_assert(sizeof(struct vigil_config) == 24, "vigil_config layout");
+_Static_assert(sizeof(struct vigil_config) == 80, "vigil_config layout");
 
 /* Value of the `cgroups` map (key: cgroup id). Seam for workload rules. */
 struct cgroup_info {
@@ -200,8 +226,84 @@ struct cgroup_info {
 };
 _Static_assert(sizeof(struct cgroup_info) == 8, "cgroup_info layout");
 
+/*
+ * Rules the kernel checks itself, looked up by path hash (bpf/lib/rules.h,
+ * agent/rules/path-hash.ts): exact paths, directory prefixes, or a whole
+ * kind, per workload.
+ */
+enum rule_match {
+	RM_EXACT  = 1,
+	RM_PREFIX = 2,
+	RM_ANY    = 3,
+};
+
+enum rule_action {
+	RA_REPORT = 1 << 0,    /* the event is wanted by some rule: emit it */
+	RA_KILL   = 1 << 1,    /* SIGKILL the process */
+};
+
+/* open access bits, as rules say them */
+enum rule_access {
+	ACC_READ   = 1 << 0,
+	ACC_WRITE  = 1 << 1,
+	ACC_CREATE = 1 << 2,
+	ACC_TRUNC  = 1 << 3,
+};
+
+struct rule_key {
+	__u32 workload;        /* workload index (0 = no workload) */
+	__u8  kind;
+	__u8  match;           /* enum rule_match */
+	__u8  gen;             /* vigil_config.rules_gen the entry belongs to */
+	__u8  pad;
+	__u64 hash;            /* path hash (0 for RM_ANY) */
+};
+_Static_assert(sizeof(struct rule_key) == 16, "rule_key layout");
+
+struct rule_val {
+	__u32 kill_rule;       /* rule id for RA_KILL */
+	__u8  actions;         /* enum rule_action */
+	__u8  access;          /* RA_KILL on open only for these accesses (0 = any) */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct rule_val) == 8, "rule_val layout");
+
+/* Connect rules the kernel refuses: per workload, up to NET_SLOTS rules. */
+#define NET_SLOTS  8
+#define NET_PORTS  16
+
+struct net_rule_key {
+	__u32 workload;
+	__u8  slot;
+	__u8  gen;
+	__u16 pad;
+};
+_Static_assert(sizeof(struct net_rule_key) == 8, "net_rule_key layout");
+
+struct net_rule {
+	__u32 rule;            /* rule id */
+	__u8  has_pos;         /* destination must be in the rule's positive prefixes */
+	__u8  has_neg;         /* and not in its negative ones */
+	__u8  nports;          /* and its port among these (0 = any port) */
+	__u8  pad;
+	__u16 ports[NET_PORTS];
+};
+_Static_assert(sizeof(struct net_rule) == 40, "net_rule layout");
+
+/* LPM trie key: prefixlen counts the 64 fixed bits plus the address bits. */
+struct net_prefix_key {
+	__u32 prefixlen;
+	__u32 workload;
+	__u8  slot;
+	__u8  gen;
+	__u8  polarity;        /* 1 positive, 2 negative */
+	__u8  family;          /* 4 or 6 */
+	__u8  addr[16];
+};
+_Static_assert(sizeof(struct net_prefix_key) == 28, "net_prefix_key layout");
+
 /* Largest record: the fixed part plus two strings. */
 #define VIGIL_TAIL_MAX   2048
-#define VIGIL_RECORD_MAX (96 + VIGIL_TAIL_MAX)
+#define VIGIL_RECORD_MAX (104 + VIGIL_TAIL_MAX)
 
 #endif /* VIGIL_EVENTS_H */

@@ -3,38 +3,32 @@
  * Outbound connections, from cgroup/connect4 and cgroup/connect6 attached at
  * the root of the cgroup v2 hierarchy: they run in the connecting task, see
  * the destination before the kernel acts on it, and are the hooks that can
- * refuse a connect (return 0 -> EPERM) without BPF LSM.
+ * refuse a connect (return 0 -> EPERM) without BPF LSM. cgroup/sendmsg4|6
+ * apply the same refusals to UDP datagrams sent without connect().
  */
 #include "lib/common.h"
+#include "lib/rules.h"
 #include <bpf/bpf_endian.h>
 
-static __always_inline void connect_event(struct bpf_sock_addr *ctx, __u16 family)
+/* Returns 1 to let the connect (or datagram) through, 0 to refuse it. */
+static __always_inline int connect_event(struct bpf_sock_addr *ctx, __u16 family, int report_all)
 {
 	struct vigil_config *cfg = get_config();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 cgid = bpf_get_current_cgroup_id();
+	__u16 dport = bpf_ntohs(ctx->user_port);
 	struct kind_counters *c;
 	struct connect_event *e;
-	__u32 scope = wanted(cfg, EV_CONNECT, pid_tgid >> 32, cgid);
+	__u32 workload = 0, rule = 0, flags;
+	__u8 addr[16] = {};
+	__u32 scope;
 
-	if (!scope)
-		return;
-	c = get_counters(EV_CONNECT);
-	if (!c)
-		return;
-	/* no BTF task in cgroup programs: identity through helpers */
-	e = reserve_record(c, EV_CONNECT, sizeof(*e), scope & 0xff, NULL, pid_tgid, cgid);
-	if (!e)
-		return;
-	e->family = family;
-	e->dport = bpf_ntohs(ctx->user_port);
-	e->sock_type = ctx->type;
-	e->protocol = ctx->protocol;
-	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+	if (!cfg)
+		return 1;
 	if (family == 2 /* AF_INET */) {
 		__u32 a4 = ctx->user_ip4;
 
-		__builtin_memcpy(e->daddr, &a4, 4);
+		__builtin_memcpy(addr, &a4, 4);
 	} else {
 		__u32 a6[4];
 
@@ -42,21 +36,61 @@ static __always_inline void connect_event(struct bpf_sock_addr *ctx, __u16 famil
 		a6[1] = ctx->user_ip6[1];
 		a6[2] = ctx->user_ip6[2];
 		a6[3] = ctx->user_ip6[3];
-		__builtin_memcpy(e->daddr, a6, 16);
+		__builtin_memcpy(addr, a6, 16);
 	}
+	scope = wanted(cfg, EV_CONNECT, pid_tgid >> 32, cgid, &workload);
+	/* refusals do not depend on what is reported: look the workload up anyway */
+	if (cfg->net_active && (pid_tgid >> 32) != cfg->self_tgid) {
+		if (!scope)
+			cgroup_lookup(cfg, cgid, &workload);
+		rule = net_denied(cfg, workload, family == 2 ? 4 : 6, addr, dport);
+	}
+	if (!rule && (!scope || !report_all))
+		return 1;
+	c = get_counters(EV_CONNECT);
+	if (!c)
+		return rule ? 0 : 1;
+	flags = scope & 0xff;
+	if (rule) {
+		flags |= EVF_ENFORCED;
+		__sync_fetch_and_add(&c->enforced, 1);
+	}
+	/* no BTF task in cgroup programs: identity through helpers */
+	e = reserve_record(c, EV_CONNECT, sizeof(*e), flags, NULL, pid_tgid, cgid);
+	if (!e)
+		return rule ? 0 : 1;
+	e->family = family;
+	e->dport = dport;
+	e->sock_type = ctx->type;
+	e->protocol = ctx->protocol;
+	__builtin_memcpy(e->daddr, addr, 16);
+	e->rule = rule;
+	e->pad = 0;
 	submit_record(cfg, c, e);
+	return rule ? 0 : 1;
 }
 
 SEC("cgroup/connect4")
 int vigil_connect4(struct bpf_sock_addr *ctx)
 {
-	connect_event(ctx, 2);
-	return 1;
+	return connect_event(ctx, 2, 1);
 }
 
 SEC("cgroup/connect6")
 int vigil_connect6(struct bpf_sock_addr *ctx)
 {
-	connect_event(ctx, 10);
-	return 1;
+	return connect_event(ctx, 10, 1);
+}
+
+/* unconnected UDP: only refusals are reported (every datagram would be too many) */
+SEC("cgroup/sendmsg4")
+int vigil_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return connect_event(ctx, 2, 0);
+}
+
+SEC("cgroup/sendmsg6")
+int vigil_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return connect_event(ctx, 10, 0);
 }

@@ -2,6 +2,7 @@
 /* Process life cycle: exec, fork, exit, and cgroup creation (filter inheritance). */
 #include "lib/common.h"
 #include "lib/path.h"
+#include "lib/rules.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -52,7 +53,8 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	__u64 arg_start, arg_end, n;
 	__u32 exe_len, size;
 	__u8 cut = 0;
-	__u32 scope = wanted(cfg, EV_EXEC, pid_tgid >> 32, cgid);
+	__u32 workload, rule = 0, verdict;
+	__u32 scope = wanted(cfg, EV_EXEC, pid_tgid >> 32, cgid, &workload);
 
 	if (!scope)
 		return 0;
@@ -78,12 +80,21 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	task_root(p, &root);
 	exe_len = file_path(e->tail, s, f, &root, &cut);
 	e->exe_len = exe_len;
+	/*
+	 * Kill here and the new image never runs a user-space instruction:
+	 * SIGKILL is acted on before the return to user space. The exec is
+	 * reported whatever the verdict (the process cache needs it).
+	 */
+	verdict = path_verdict(cfg, c, s, EV_EXEC, workload, 0, offsetof(struct exec_event, tail), exe_len,
+			       0, 0, &rule);
+	e->rule = rule;
+	e->pad = 0;
 
 	/* argv as the new image sees it: NUL-separated, from the new mm */
 	arg_start = p->mm->arg_start;
 	arg_end = p->mm->arg_end;
 	n = arg_end > arg_start ? arg_end - arg_start : 0;
-	e->hdr.flags = (scope & 0xff) | (cut ? EVF_PATH_TRUNCATED : 0);
+	e->hdr.flags = (scope & 0xff) | (verdict & 0xff) | (cut ? EVF_PATH_TRUNCATED : 0);
 	if (n > VIGIL_ARGS_MAX) {
 		n = VIGIL_ARGS_MAX;
 		e->hdr.flags |= EVF_STR2_TRUNCATED;
@@ -116,12 +127,12 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 	struct kind_counters *c;
 	struct fork_event *e;
 	__u32 child_pid = child->pid;
-	__u32 scope;
+	__u32 scope, workload;
 
 	/* a new thread is not a new process */
 	if (child_pid != child->tgid)
 		return 0;
-	scope = wanted(cfg, EV_FORK, pid_tgid >> 32, cgid);
+	scope = wanted(cfg, EV_FORK, pid_tgid >> 32, cgid, &workload);
 	if (!scope)
 		return 0;
 	c = get_counters(EV_FORK);
@@ -149,12 +160,12 @@ int BPF_PROG(vigil_exit, struct task_struct *p)
 	__u64 cgid;
 	struct kind_counters *c;
 	struct exit_event *e;
-	__u32 scope;
+	__u32 scope, workload;
 
 	if (p->signal->live.counter != 0)
 		return 0;
 	cgid = bpf_get_current_cgroup_id();
-	scope = wanted(cfg, EV_EXIT, pid_tgid >> 32, cgid);
+	scope = wanted(cfg, EV_EXIT, pid_tgid >> 32, cgid, &workload);
 	if (!scope)
 		return 0;
 	c = get_counters(EV_EXIT);
@@ -182,6 +193,10 @@ int BPF_PROG(vigil_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	struct cgroup_info *info;
 	__u64 id, parent_id;
 
+	struct vigil_config *cfg = get_config();
+	struct kind_counters *c;
+	struct cgroup_event *e;
+
 	/* hierarchy 0 is the cgroup v2 (default) hierarchy */
 	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
 		return 0;
@@ -189,11 +204,23 @@ int BPF_PROG(vigil_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	if (!parent)
 		return 0;
 	parent_id = BPF_CORE_READ(parent, kn, id);
-	info = bpf_map_lookup_elem(&cgroups, &parent_id);
-	if (!info)
-		return 0;
 	id = BPF_CORE_READ(cgrp, kn, id);
-	bpf_map_update_elem(&cgroups, &id, info, BPF_NOEXIST);
+	info = bpf_map_lookup_elem(&cgroups, &parent_id);
+	if (info)
+		bpf_map_update_elem(&cgroups, &id, info, BPF_NOEXIST);
+	/* tell the agent, which may know an identity for the new path */
+	if (!cfg || !(cfg->kinds & (1U << EV_CGROUP)))
+		return 0;
+	c = get_counters(EV_CGROUP);
+	if (!c)
+		return 0;
+	e = reserve_record(c, EV_CGROUP, sizeof(*e), EVF_IN_SCOPE, NULL, bpf_get_current_pid_tgid(),
+			   bpf_get_current_cgroup_id());
+	if (!e)
+		return 0;
+	e->id = id;
+	e->parent_id = parent_id;
+	submit_record(cfg, c, e);
 	return 0;
 }
 

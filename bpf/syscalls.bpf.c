@@ -12,12 +12,17 @@
  */
 #include "lib/common.h"
 #include "lib/path.h"
+#include "lib/rules.h"
 #include "lib/syscall_nr.h"
 
 #define O_WRONLY      01
 #define O_CREAT       0100
 #define O_TRUNC       01000
 #define AT_REMOVEDIR  0x200
+
+/* offsets of the tails in scratch.rec, where records are built */
+#define FILE_TAIL     offsetof(struct file_event, tail)
+#define SYS_TAIL      offsetof(struct sys_event, tail)
 
 struct sc_args {
 	__u64 a[5];
@@ -68,12 +73,12 @@ static __always_inline int ptrace_interesting(__u64 req)
 static __always_inline void file_event(struct vigil_config *cfg, struct kind_counters *c,
 				       struct task_struct *task, __u32 kind, __u64 nr,
 				       struct sc_args *a, long ret, __u64 pid_tgid, __u64 cgid,
-				       __u8 scope)
+				       __u8 scope, __u32 workload)
 {
 	struct walk_root root;
 	struct file_event *e;
 	struct scratch *s;
-	__u32 len1 = 0, len2 = 0, size, in_place = 0;
+	__u32 len1 = 0, len2 = 0, size, in_place = 0, verdict;
 	__u8 cut1 = 0, cut2 = 0, flags = 0;
 
 	s = scratch_get(SCRATCH_SYSCALL, c);
@@ -85,7 +90,7 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 	e->flags = 0;
 	e->mode = 0;
 	e->syscall_nr = nr;
-	e->pad = 0;
+	e->rule = 0;
 	task_root(task, &root);
 
 	switch (nr) {
@@ -210,6 +215,15 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 		break;
 	}
 
+	verdict = path_verdict(cfg, c, s, kind, workload, in_place ? 1 : 0, in_place ? in_place : FILE_TAIL,
+			       len1, kind == EV_OPEN ? open_access(e->flags) : 0, flags & EVF_PATH_LEXICAL,
+			       &e->rule);
+	if (!verdict) {
+		/* no rule wants this path */
+		scratch_put(s);
+		return;
+	}
+	flags |= verdict & 0xff;
 	if (cut1)
 		flags |= EVF_PATH_TRUNCATED;
 	if (cut2)
@@ -227,7 +241,7 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 		for (int i = 0; i < sizeof(*e) / 8; i++)
 			dst[i] = src[i];
 		size = sizeof(*e) + (len1 & PATHBUF_MASK);
-		if (bpf_ringbuf_output(&events, &s->path[start], size, wakeup_flag(cfg)) == 0)
+		if (bpf_ringbuf_output(&events, &s->path[start], size, wakeup_flag(cfg, kind)) == 0)
 			c->emitted++;   /* this slot is ours (scratch_get): no other writer */
 		else
 			c->dropped++;
@@ -238,14 +252,26 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 }
 
 static __always_inline void priv_event(struct vigil_config *cfg, struct kind_counters *c,
-				       __u32 kind, __u64 nr, struct sc_args *a, long ret,
-				       __u64 pid_tgid, __u64 cgid, __u8 scope)
+				       struct task_struct *task, __u32 kind, __u64 nr,
+				       struct sc_args *a, long ret, __u64 pid_tgid, __u64 cgid,
+				       __u8 scope, __u32 workload)
 {
-	struct priv_event *e = reserve_record(c, kind, sizeof(*e), scope, bpf_get_current_task_btf(),
-					      pid_tgid, cgid);
+	struct priv_event *e;
+	__u32 rule = 0;
 
+	if (cfg->kill_kinds & (1U << kind)) {
+		struct rule_hit hit = rules_for_kind(cfg, kind, workload);
+
+		if (hit.actions & RA_KILL) {
+			rule = hit.kill_rule;
+			scope |= kill_current(c);
+		}
+	}
+	e = reserve_record(c, kind, sizeof(*e), scope, task, pid_tgid, cgid);
 	if (!e)
 		return;
+	e->rule = rule;
+	e->pad = 0;
 	e->ret = ret;
 	e->syscall_nr = nr;
 	e->arg[0] = a->a[0];
@@ -282,14 +308,14 @@ static __always_inline __u32 user_str(char *dst, __u32 max, const char *src, __u
 }
 
 static __always_inline void sys_event(struct vigil_config *cfg, struct kind_counters *c,
-				      __u32 kind, __u64 nr, struct sc_args *a, long ret,
-				      __u64 pid_tgid, __u64 cgid, __u8 scope)
+				      struct task_struct *task, __u32 kind, __u64 nr,
+				      struct sc_args *a, long ret, __u64 pid_tgid, __u64 cgid,
+				      __u8 scope, __u32 workload)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct walk_root root;
 	struct sys_event *e;
 	struct scratch *s;
-	__u32 l1 = 0, l2 = 0, l3 = 0, size;
+	__u32 l1 = 0, l2 = 0, l3 = 0, size, verdict;
 	__u8 cut1 = 0, cut2 = 0;
 
 	s = scratch_get(SCRATCH_SYSCALL, c);
@@ -301,6 +327,8 @@ static __always_inline void sys_event(struct vigil_config *cfg, struct kind_coun
 	e->syscall_nr = nr;
 	e->flags = 0;
 	e->pad = 0;
+	e->rule = 0;
+	e->pad2 = 0;
 	task_root(task, &root);
 
 	switch (nr) {
@@ -333,12 +361,21 @@ static __always_inline void sys_event(struct vigil_config *cfg, struct kind_coun
 		break;
 	}
 	}
+	/* mount: the mount point (lexical); module: the module file (canonical) */
+	verdict = path_verdict(cfg, c, s, kind, workload, 0,
+			       nr == NR_mount || nr == NR_move_mount ? SYS_TAIL + (l1 & VIGIL_STR_MAX) : SYS_TAIL,
+			       nr == NR_mount || nr == NR_move_mount ? l2 : l1, 0,
+			       nr == NR_mount || nr == NR_move_mount, &e->rule);
+	if (!verdict) {
+		scratch_put(s);
+		return;
+	}
 	e->str1_len = l1;
 	e->str2_len = l2;
 	e->str3_len = l3;
 	size = sizeof(*e) + (l1 & PATHBUF_MASK) + (l2 & PATHBUF_MASK) + (l3 & VIGIL_STR_MAX);
 	fill_hdr(&e->hdr, kind, size,
-		 scope | (cut1 ? EVF_PATH_TRUNCATED : 0) | (cut2 ? EVF_STR2_TRUNCATED : 0));
+		 scope | (verdict & 0xff) | (cut1 ? EVF_PATH_TRUNCATED : 0) | (cut2 ? EVF_STR2_TRUNCATED : 0));
 	if (nr == NR_mount || nr == NR_move_mount)
 		e->hdr.flags |= EVF_STR2_LEXICAL;
 	emit(cfg, c, e, size);
@@ -353,7 +390,7 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 	struct task_struct *task;
 	struct sc_args a;
 	__u64 pid_tgid, cgid, nr;
-	__u32 kind, scope;
+	__u32 kind, scope, workload;
 
 	nr = SC_NR(regs) & ~(__u64)X32_SYSCALL_BIT;
 	kind = syscall_kind(nr);
@@ -368,7 +405,7 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	pid_tgid = task_pid_tgid(task);
 	cgid = task_cgroup_id(task);
-	scope = wanted(cfg, kind, pid_tgid >> 32, cgid);
+	scope = wanted(cfg, kind, pid_tgid >> 32, cgid, &workload);
 	if (!scope)
 		return 0;
 	a.a[0] = SC_ARG0(regs);
@@ -384,13 +421,13 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 
 	switch (kind) {
 	case EV_OPEN: case EV_UNLINK: case EV_RENAME: case EV_CHMOD:
-		file_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff);
+		file_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, workload);
 		break;
 	case EV_PTRACE: case EV_SETUID:
-		priv_event(cfg, c, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff);
+		priv_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, workload);
 		break;
 	case EV_MOUNT: case EV_MODULE:
-		sys_event(cfg, c, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff);
+		sys_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, workload);
 		break;
 	}
 	return 0;

@@ -53,6 +53,8 @@ struct scope_slot {
 	__u64 cgid;
 	__u32 generation;
 	__u32 verdict;         /* 1 = in the map, 2 = not */
+	__u32 workload;        /* cgroup_info.workload when in the map */
+	__u32 pad;
 };
 
 struct {
@@ -92,10 +94,30 @@ struct walk_state {
 	__u8  raw[96];          /* struct dentry from d_parent on (lib/path.h) */
 };
 
+/* State of one path-hash lookup (lib/rules.h). */
+struct hash_state {
+	__u64 h;
+	__u32 in_path;
+	__u32 off;
+	__u32 len;
+	__u32 depth;
+	__u32 depth_mask;
+	__u32 workload;
+	__u32 kind;
+	__u32 gen;
+	__u32 access;
+	__u32 actions;
+	__u32 kill_rule;
+	__u32 prev;            /* the byte before this word */
+	__u32 dirty;
+	__u32 pad;
+};
+
 struct scratch {
 	__u32 busy;
 	__u32 pad;
 	struct walk_state walk;
+	struct hash_state hash;
 	__u8  rec[4096];        /* tail writes are bounded by masks, not by size */
 	/* room for a record built in front of a right-aligned path */
 	char  path[PATHBUF_SIZE + 512];
@@ -121,33 +143,39 @@ static __always_inline struct kind_counters *get_counters(__u32 kind)
 }
 
 /*
- * Is this cgroup in the `cgroups` map? Through the per-CPU one-entry cache.
- * The slot is written cgid-last and read cgid-twice: a program preempted
- * half-way through an update only causes a miss, never a wrong answer.
+ * Is this cgroup in the `cgroups` map, and which workload is it? Through
+ * the per-CPU one-entry cache. The slot is written cgid-last and read
+ * cgid-twice: a program preempted half-way through an update only causes a
+ * miss, never a wrong answer.
  */
-static __always_inline int cgroup_monitored(struct vigil_config *cfg, __u64 cgid)
+static __always_inline int cgroup_lookup(struct vigil_config *cfg, __u64 cgid, __u32 *workload)
 {
 	__u32 zero = 0;
 	struct scope_slot *sl = bpf_map_lookup_elem(&scope_cache, &zero);
-	int hit;
+	struct cgroup_info *info;
 
 	if (sl) {
 		__u64 c1 = *(volatile __u64 *)&sl->cgid;
 		__u32 gen = *(volatile __u32 *)&sl->generation;
 		__u32 verdict = *(volatile __u32 *)&sl->verdict;
+		__u32 w = *(volatile __u32 *)&sl->workload;
 		__u64 c2 = *(volatile __u64 *)&sl->cgid;
 
-		if (c1 == cgid && c2 == cgid && gen == cfg->generation && verdict)
+		if (c1 == cgid && c2 == cgid && gen == cfg->generation && verdict) {
+			*workload = w;
 			return verdict == 1;
+		}
 	}
-	hit = bpf_map_lookup_elem(&cgroups, &cgid) != NULL;
+	info = bpf_map_lookup_elem(&cgroups, &cgid);
+	*workload = info ? info->workload : 0;
 	if (sl) {
 		*(volatile __u64 *)&sl->cgid = 0;
 		*(volatile __u32 *)&sl->generation = cfg->generation;
-		*(volatile __u32 *)&sl->verdict = hit ? 1 : 2;
+		*(volatile __u32 *)&sl->verdict = info ? 1 : 2;
+		*(volatile __u32 *)&sl->workload = *workload;
 		*(volatile __u64 *)&sl->cgid = cgid;
 	}
-	return hit;
+	return info != NULL;
 }
 
 /*
@@ -155,27 +183,37 @@ static __always_inline int cgroup_monitored(struct vigil_config *cfg, __u64 cgid
  * Returns 0 (no) or the header flags it starts with: EVF_IN_SCOPE when the
  * task's cgroup is monitored. Scoped kinds are dropped out of scope; the
  * process life cycle is reported everywhere (the agent's process cache
- * needs it) and user space filters it by the flag.
+ * needs it) and user space filters it by the flag. *workload is the
+ * task's workload index (0 = none) whenever the result is non-zero.
  * Cheap checks first: the kind mask, then the agent itself, then the cgroup.
  */
-static __always_inline __u32 wanted(struct vigil_config *cfg, __u32 kind, __u32 tgid, __u64 cgid)
+static __always_inline __u32 wanted(struct vigil_config *cfg, __u32 kind, __u32 tgid, __u64 cgid,
+				    __u32 *workload)
 {
 	__u32 bit = 1U << kind;
+	int in_map;
 
+	*workload = 0;
 	if (!cfg || !(cfg->kinds & bit))
 		return 0;
 	if (tgid == cfg->self_tgid)
 		return 0;
-	if (!cfg->scope_active || cgroup_monitored(cfg, cgid))
+	in_map = cgroup_lookup(cfg, cgid, workload);
+	if (!cfg->scope_active || in_map)
 		return EVF_IN_SCOPE | 0x100;   /* 0x100: non-zero even without flags */
 	if (cfg->scoped_kinds & bit)
 		return 0;
 	return 0x100;
 }
 
-/* Past the fill threshold the reader is woken; below it, it polls on a timer. */
-static __always_inline __u64 wakeup_flag(struct vigil_config *cfg)
+/*
+ * Past the fill threshold the reader is woken; below it, it polls on a
+ * timer. Kinds that user space must act on at once always wake it.
+ */
+static __always_inline __u64 wakeup_flag(struct vigil_config *cfg, __u32 kind)
 {
+	if (cfg->urgent_kinds & (1U << kind))
+		return BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg->wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
@@ -261,7 +299,7 @@ static __always_inline void *reserve_record(struct kind_counters *c, __u32 kind,
 
 static __always_inline void submit_record(struct vigil_config *cfg, struct kind_counters *c, void *rec)
 {
-	bpf_ringbuf_submit(rec, wakeup_flag(cfg));
+	bpf_ringbuf_submit(rec, wakeup_flag(cfg, ((struct event_hdr *)rec)->kind));
 	__sync_fetch_and_add(&c->emitted, 1);
 }
 
@@ -271,7 +309,7 @@ static __always_inline void emit(struct vigil_config *cfg, struct kind_counters 
 {
 	if (size > VIGIL_RECORD_MAX)
 		size = VIGIL_RECORD_MAX;
-	if (bpf_ringbuf_output(&events, rec, size, wakeup_flag(cfg)) == 0)
+	if (bpf_ringbuf_output(&events, rec, size, wakeup_flag(cfg, ((struct event_hdr *)rec)->kind)) == 0)
 		__sync_fetch_and_add(&c->emitted, 1);
 	else
 		__sync_fetch_and_add(&c->dropped, 1);

@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeFeatures", Napi::Function::New(env, vigil::ProbeFeatures, "probeFeatures"));
   exports.Set("cgroupPath", Napi::Function::New(env, vigil::CgroupPath, "cgroupPath"));
   exports.Set("clocks", Napi::Function::New(env, vigil::Clocks, "clocks"));
+  exports.Set("pidfdKill", Napi::Function::New(env, vigil::PidfdKill, "pidfdKill"));
   return exports;
 }
 

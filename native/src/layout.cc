@@ -56,6 +56,18 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("EV_SETUID", static_cast<int>(EV_SETUID));
   c.Set("EV_MOUNT", static_cast<int>(EV_MOUNT));
   c.Set("EV_MODULE", static_cast<int>(EV_MODULE));
+  c.Set("EV_CGROUP", static_cast<int>(EV_CGROUP));
+  c.Set("RM_EXACT", static_cast<int>(RM_EXACT));
+  c.Set("RM_PREFIX", static_cast<int>(RM_PREFIX));
+  c.Set("RM_ANY", static_cast<int>(RM_ANY));
+  c.Set("RA_REPORT", static_cast<int>(RA_REPORT));
+  c.Set("RA_KILL", static_cast<int>(RA_KILL));
+  c.Set("ACC_READ", static_cast<int>(ACC_READ));
+  c.Set("ACC_WRITE", static_cast<int>(ACC_WRITE));
+  c.Set("ACC_CREATE", static_cast<int>(ACC_CREATE));
+  c.Set("ACC_TRUNC", static_cast<int>(ACC_TRUNC));
+  c.Set("NET_SLOTS", NET_SLOTS);
+  c.Set("NET_PORTS", NET_PORTS);
   c.Set("EV_KIND_MAX", static_cast<int>(EV_KIND_MAX));
   c.Set("EVF_PATH_TRUNCATED", static_cast<int>(EVF_PATH_TRUNCATED));
   c.Set("EVF_STR2_TRUNCATED", static_cast<int>(EVF_STR2_TRUNCATED));
@@ -63,6 +75,7 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("EVF_STR2_LEXICAL", static_cast<int>(EVF_STR2_LEXICAL));
   c.Set("EVF_ENFORCED", static_cast<int>(EVF_ENFORCED));
   c.Set("EVF_IN_SCOPE", static_cast<int>(EVF_IN_SCOPE));
+  c.Set("EVF_ENFORCE_FAILED", static_cast<int>(EVF_ENFORCE_FAILED));
   out.Set("constants", c);
 
   STRUCT(event_hdr).F(event_hdr, kind).F(event_hdr, flags).F(event_hdr, pad).F(event_hdr, size).F(event_hdr, ktime_ns);
@@ -70,24 +83,34 @@ Napi::Object Layout(Napi::Env env) {
   STRUCT(exec_event)
       .F(exec_event, hdr).F(exec_event, proc).F(exec_event, ppid).F(exec_event, exe_len).F(exec_event, args_len)
       .F(exec_event, start_ns).F(exec_event, exe_ino).F(exec_event, exe_ctime_ns).F(exec_event, exe_dev)
-      .F(exec_event, argc).F(exec_event, tail);
+      .F(exec_event, argc).F(exec_event, rule).F(exec_event, tail);
   STRUCT(fork_event).F(fork_event, proc).F(fork_event, child_pid).F(fork_event, child_start_ns);
   STRUCT(exit_event).F(exit_event, proc).F(exit_event, status).F(exit_event, start_ns);
   STRUCT(file_event)
       .F(file_event, proc).F(file_event, ret).F(file_event, flags).F(file_event, mode).F(file_event, path_len)
-      .F(file_event, new_path_len).F(file_event, syscall_nr).F(file_event, tail);
+      .F(file_event, new_path_len).F(file_event, syscall_nr).F(file_event, rule).F(file_event, tail);
   STRUCT(connect_event)
       .F(connect_event, proc).F(connect_event, family).F(connect_event, dport).F(connect_event, sock_type)
-      .F(connect_event, protocol).F(connect_event, daddr);
-  STRUCT(priv_event).F(priv_event, proc).F(priv_event, ret).F(priv_event, syscall_nr).F(priv_event, arg);
+      .F(connect_event, protocol).F(connect_event, daddr).F(connect_event, rule);
+  STRUCT(priv_event).F(priv_event, proc).F(priv_event, ret).F(priv_event, syscall_nr).F(priv_event, arg)
+      .F(priv_event, rule);
+  STRUCT(cgroup_event).F(cgroup_event, proc).F(cgroup_event, id).F(cgroup_event, parent_id);
   STRUCT(sys_event)
       .F(sys_event, proc).F(sys_event, ret).F(sys_event, syscall_nr).F(sys_event, flags).F(sys_event, str1_len)
-      .F(sys_event, str2_len).F(sys_event, str3_len).F(sys_event, tail);
+      .F(sys_event, str2_len).F(sys_event, str3_len).F(sys_event, rule).F(sys_event, tail);
   STRUCT(kind_counters).F(kind_counters, seen).F(kind_counters, emitted).F(kind_counters, dropped)
       .F(kind_counters, busy).F(kind_counters, enforced);
   STRUCT(vigil_config).F(vigil_config, kinds).F(vigil_config, scoped_kinds).F(vigil_config, self_tgid)
       .F(vigil_config, wakeup_bytes).F(vigil_config, scope_active)
-      .F(vigil_config, generation);
+      .F(vigil_config, generation).F(vigil_config, kill_kinds).F(vigil_config, path_kinds)
+      .F(vigil_config, path_filter_kinds).F(vigil_config, urgent_kinds).F(vigil_config, rules_gen)
+      .F(vigil_config, net_active).F(vigil_config, prefix_depths);
+  STRUCT(rule_key).F(rule_key, workload).F(rule_key, kind).F(rule_key, match).F(rule_key, gen).F(rule_key, hash);
+  STRUCT(rule_val).F(rule_val, kill_rule).F(rule_val, actions).F(rule_val, access);
+  STRUCT(net_rule_key).F(net_rule_key, workload).F(net_rule_key, slot).F(net_rule_key, gen);
+  STRUCT(net_rule).F(net_rule, rule).F(net_rule, has_pos).F(net_rule, has_neg).F(net_rule, nports).F(net_rule, ports);
+  STRUCT(net_prefix_key).F(net_prefix_key, prefixlen).F(net_prefix_key, workload).F(net_prefix_key, slot)
+      .F(net_prefix_key, gen).F(net_prefix_key, polarity).F(net_prefix_key, family).F(net_prefix_key, addr);
   STRUCT(cgroup_info).F(cgroup_info, workload).F(cgroup_info, flags);
   return out;
 }

@@ -62,6 +62,8 @@ Napi::Function Probe::Init(Napi::Env env) {
                          InstanceMethod<&Probe::RemoveCgroup>("removeCgroup"),
                          InstanceMethod<&Probe::Stats>("stats"),
                          InstanceMethod<&Probe::Attached>("attached"),
+                         InstanceMethod<&Probe::UpdateElems>("updateElems"),
+                         InstanceMethod<&Probe::DeleteElems>("deleteElems"),
                          InstanceMethod<&Probe::Close>("close"),
                      });
 }
@@ -102,11 +104,9 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
   uint32_t ring_bytes = GetU32(opts, "ringBytes", 16u << 20);
   if (!IsPowerOfTwo(ring_bytes) || ring_bytes < 4096)
     throw Napi::TypeError::New(env, "Probe options.ringBytes: expected a power of two >= 4096");
-  kinds_ = GetU32(opts, "kinds", 0);
-  scoped_kinds_ = GetU32(opts, "scopedKinds", 0);
-  scope_active_ = GetU32(opts, "scopeActive", 0);
-  self_tgid_ = GetU32(opts, "selfTgid", static_cast<uint32_t>(getpid()));
-  wakeup_bytes_ = GetU32(opts, "wakeupBytes", ring_bytes / 4);
+  cfg_.self_tgid = static_cast<uint32_t>(getpid());
+  cfg_.wakeup_bytes = ring_bytes / 4;
+  ApplyConfig(opts);
   poll_interval_ms_ = static_cast<int>(GetU32(opts, "pollIntervalMs", 2));
   batch_bytes_ = GetU32(opts, "batchBytes", 256 * 1024);
   queue_depth_ = GetU32(opts, "queueDepth", 64);
@@ -195,16 +195,33 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
     throw Napi::Error::New(env, ErrnoMessage("watching the reader's eventfd", errno));
 }
 
+void Probe::ApplyConfig(const Napi::Object& o) {
+  cfg_.kinds = GetU32(o, "kinds", cfg_.kinds);
+  cfg_.scoped_kinds = GetU32(o, "scopedKinds", cfg_.scoped_kinds);
+  cfg_.scope_active = GetU32(o, "scopeActive", cfg_.scope_active);
+  cfg_.self_tgid = GetU32(o, "selfTgid", cfg_.self_tgid);
+  cfg_.wakeup_bytes = GetU32(o, "wakeupBytes", cfg_.wakeup_bytes);
+  cfg_.kill_kinds = GetU32(o, "killKinds", cfg_.kill_kinds);
+  cfg_.path_kinds = GetU32(o, "pathKinds", cfg_.path_kinds);
+  cfg_.path_filter_kinds = GetU32(o, "pathFilterKinds", cfg_.path_filter_kinds);
+  cfg_.urgent_kinds = GetU32(o, "urgentKinds", cfg_.urgent_kinds);
+  cfg_.rules_gen = GetU32(o, "rulesGen", cfg_.rules_gen);
+  cfg_.net_active = GetU32(o, "netActive", cfg_.net_active);
+  Napi::Value d = o.Get("prefixDepths");
+  if (!d.IsUndefined()) {
+    if (!d.IsArray()) throw Napi::TypeError::New(o.Env(), "prefixDepths: expected an array of 16 numbers");
+    Napi::Array a = d.As<Napi::Array>();
+    for (uint32_t i = 0; i < 16; i++) {
+      Napi::Value v = i < a.Length() ? a.Get(i) : Napi::Number::New(o.Env(), 0);
+      if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), "prefixDepths: expected numbers");
+      cfg_.prefix_depths[i] = static_cast<uint16_t>(v.As<Napi::Number>().Uint32Value());
+    }
+  }
+}
+
 void Probe::WriteConfig(Napi::Env env) {
-  vigil_config cfg{};
-  cfg.kinds = kinds_;
-  cfg.scoped_kinds = scoped_kinds_;
-  cfg.scope_active = scope_active_;
-  cfg.generation = generation_;
-  cfg.self_tgid = self_tgid_;
-  cfg.wakeup_bytes = wakeup_bytes_;
   uint32_t zero = 0;
-  if (bpf_map_update_elem(settings_fd_, &zero, &cfg, BPF_ANY))
+  if (bpf_map_update_elem(settings_fd_, &zero, &cfg_, BPF_ANY))
     throw Napi::Error::New(env, ErrnoMessage("writing the settings map", errno));
 }
 
@@ -326,10 +343,7 @@ Napi::Value Probe::SetConfig(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject())
     throw Napi::TypeError::New(env, "Probe.setConfig(config): expected an object");
   Napi::Object o = info[0].As<Napi::Object>();
-  kinds_ = GetU32(o, "kinds", kinds_);
-  scoped_kinds_ = GetU32(o, "scopedKinds", scoped_kinds_);
-  scope_active_ = GetU32(o, "scopeActive", scope_active_);
-  wakeup_bytes_ = GetU32(o, "wakeupBytes", wakeup_bytes_);
+  ApplyConfig(o);
   WriteConfig(env);
   return env.Undefined();
 }
@@ -345,7 +359,7 @@ Napi::Value Probe::AddCgroup(const Napi::CallbackInfo& info) {
   if (bpf_map_update_elem(cgroups_fd_, &id, &v, BPF_ANY))
     throw Napi::Error::New(env, ErrnoMessage("adding cgroup " + std::to_string(id) + " to the cgroups map", errno));
   // cached scope decisions on every CPU are stale now
-  generation_++;
+  cfg_.generation++;
   WriteConfig(env);
   return env.Undefined();
 }
@@ -356,7 +370,7 @@ Napi::Value Probe::RemoveCgroup(const Napi::CallbackInfo& info) {
   uint64_t id = BigIntArg(info, 0, "Probe.removeCgroup(id)");
   if (bpf_map_delete_elem(cgroups_fd_, &id) && errno != ENOENT)
     throw Napi::Error::New(env, ErrnoMessage("removing cgroup " + std::to_string(id), errno));
-  generation_++;
+  cfg_.generation++;
   WriteConfig(env);
   return env.Undefined();
 }
@@ -410,6 +424,64 @@ Napi::Value Probe::Stats(const Napi::CallbackInfo& info) {
   out.Set("kinds", kinds);
   out.Set("reader", reader);
   return out;
+}
+
+namespace {
+
+struct MapBatch {
+  int fd;
+  uint32_t key_size;
+  uint32_t value_size;
+  const uint8_t* keys;
+  size_t count;
+};
+
+MapBatch BatchArgs(const Napi::CallbackInfo& info, bpf_object* obj, const char* what) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsTypedArray())
+    throw Napi::TypeError::New(env, std::string(what) + "(map, keys: Uint8Array, ...): bad arguments");
+  std::string name = info[0].As<Napi::String>();
+  bpf_map* m = obj ? bpf_object__find_map_by_name(obj, name.c_str()) : nullptr;
+  if (!m) throw Napi::Error::New(env, std::string(what) + ": no map named " + name);
+  Napi::Uint8Array keys = info[1].As<Napi::Uint8Array>();
+  MapBatch b{bpf_map__fd(m), bpf_map__key_size(m), bpf_map__value_size(m), keys.Data(), 0};
+  if (keys.ByteLength() % b.key_size)
+    throw Napi::TypeError::New(env, std::string(what) + ": keys are " + std::to_string(keys.ByteLength()) +
+                                        " bytes, not a multiple of the key size " + std::to_string(b.key_size));
+  b.count = keys.ByteLength() / b.key_size;
+  return b;
+}
+
+}  // namespace
+
+// updateElems(map, keys, values): one bpf_map_update_elem per key, in order.
+Napi::Value Probe::UpdateElems(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) throw Napi::Error::New(env, "Probe.updateElems: the probe is closed");
+  MapBatch b = BatchArgs(info, obj_, "Probe.updateElems");
+  if (info.Length() < 3 || !info[2].IsTypedArray()) throw Napi::TypeError::New(env, "Probe.updateElems: values: expected a Uint8Array");
+  Napi::Uint8Array values = info[2].As<Napi::Uint8Array>();
+  if (values.ByteLength() != b.count * b.value_size)
+    throw Napi::TypeError::New(env, "Probe.updateElems: values must be count * value size bytes");
+  for (size_t i = 0; i < b.count; i++) {
+    if (bpf_map_update_elem(b.fd, b.keys + i * b.key_size, values.Data() + i * b.value_size, BPF_ANY))
+      throw Napi::Error::New(env, ErrnoMessage("updating " + info[0].As<Napi::String>().Utf8Value() + " entry " +
+                                                   std::to_string(i) + " of " + std::to_string(b.count),
+                                               errno));
+  }
+  return env.Undefined();
+}
+
+// deleteElems(map, keys): missing keys are fine.
+Napi::Value Probe::DeleteElems(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) throw Napi::Error::New(env, "Probe.deleteElems: the probe is closed");
+  MapBatch b = BatchArgs(info, obj_, "Probe.deleteElems");
+  for (size_t i = 0; i < b.count; i++) {
+    if (bpf_map_delete_elem(b.fd, b.keys + i * b.key_size) && errno != ENOENT)
+      throw Napi::Error::New(env, ErrnoMessage("deleting from " + info[0].As<Napi::String>().Utf8Value(), errno));
+  }
+  return env.Undefined();
 }
 
 Napi::Value Probe::Attached(const Napi::CallbackInfo& info) {

@@ -52,6 +52,9 @@ class Probe : public Napi::ObjectWrap<Probe> {
   Napi::Value RemoveCgroup(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Attached(const Napi::CallbackInfo& info);
+  Napi::Value UpdateElems(const Napi::CallbackInfo& info);
+  Napi::Value DeleteElems(const Napi::CallbackInfo& info);
+  void ApplyConfig(const Napi::Object& o);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   void Load(Napi::Env env, const Napi::Object& opts);
@@ -75,13 +78,8 @@ class Probe : public Napi::ObjectWrap<Probe> {
   int counters_fd_ = -1;
   int cgroups_fd_ = -1;
 
-  // run-time configuration (struct vigil_config)
-  uint32_t kinds_ = 0;
-  uint32_t scoped_kinds_ = 0;
-  uint32_t scope_active_ = 0;
-  uint32_t generation_ = 0;
-  uint32_t self_tgid_ = 0;
-  uint32_t wakeup_bytes_ = 0;
+  // run-time configuration, as the kernel reads it
+  vigil_config cfg_{};
   int poll_interval_ms_ = 2;
   size_t batch_bytes_ = 256 * 1024;
   size_t queue_depth_ = 64;

@@ -13,7 +13,9 @@ describe('event ABI: TypeScript offsets equal the C layout', () => {
   });
 
   it('event kinds and flags have the C numbers', () => {
-    for (const k of abi.KIND_NAMES) assert.equal(abi.EventKind[k], layout.constants[`EV_${k.toUpperCase()}`], k);
+    for (const k of Object.keys(abi.EventKind) as abi.AnyKindName[]) {
+      assert.equal(abi.EventKind[k], layout.constants[`EV_${k.toUpperCase()}`], k);
+    }
     assert.equal(abi.KIND_MAX, layout.constants.EV_KIND_MAX);
     for (const [name, bit] of Object.entries(abi.Flag)) assert.equal(bit, layout.constants[`EVF_${name}`], name);
     assert.equal(abi.Limits.COMM_LEN, layout.constants.VIGIL_COMM_LEN);
@@ -49,6 +51,20 @@ describe('event ABI: TypeScript offsets equal the C layout', () => {
   it('connect_event', () => check('connect_event', abi.Connect));
   it('priv_event', () => check('priv_event', abi.Priv));
   it('sys_event', () => check('sys_event', abi.Sys));
+  it('cgroup_event', () => check('cgroup_event', abi.CgroupEv));
+  it('rule and net map keys and values', () => {
+    check('rule_key', abi.RuleKey);
+    check('rule_val', abi.RuleVal);
+    check('net_rule_key', abi.NetRuleKey);
+    check('net_rule', abi.NetRule);
+    check('net_prefix_key', abi.NetPrefixKey);
+    assert.equal(abi.NET_SLOTS, layout.constants.NET_SLOTS);
+    assert.equal(abi.NET_PORTS, layout.constants.NET_PORTS);
+    assert.deepEqual(
+      [abi.RuleMatch.exact, abi.RuleMatch.prefix, abi.RuleMatch.any, abi.RuleAction.report, abi.RuleAction.kill],
+      [layout.constants.RM_EXACT, layout.constants.RM_PREFIX, layout.constants.RM_ANY, layout.constants.RA_REPORT, layout.constants.RA_KILL],
+    );
+  });
   it('kind_counters', () => check('kind_counters', abi.Counters));
   it('vigil_config', () => check('vigil_config', abi.Config));
   it('cgroup_info', () => check('cgroup_info', abi.CgroupInfo));

@@ -1,0 +1,352 @@
+// Rules compiled once: precompiled matchers (hash sets, prefix maps, globs)
+// for user space, an index per event kind so that an event is checked only
+// against the rules that could match it, and the enforcement mode each rule
+// gets on this kernel.
+import type { KindName } from '../abi';
+import type { KernelEvent } from '../events';
+import { openAccess } from '../format';
+import { compileSpiffePattern, type SpiffePattern } from '../identity/spiffe-id';
+import { cidrContains, parseCidr, parseIp, type Cidr } from '../net/cidr';
+import { compileGlob, type Glob } from './glob';
+import {
+  PRIORITIES,
+  type Action,
+  type MatchSpec,
+  type Priority,
+  type RuleKind,
+  type RuleSetSpec,
+  type RuleSpec,
+  type StringMatch,
+} from './spec';
+
+/** How a rule is carried out on this kernel. */
+export type Enforcement = 'alert' | 'kernel-kill' | 'user-kill' | 'kernel-deny';
+
+/** What a rule is evaluated against. */
+export interface EvalContext {
+  ev: KernelEvent;
+  /** the process's binary (for exec: the new one) */
+  exe: string | null;
+  args: readonly string[] | null;
+  parentExe: string | null;
+  /** the workload of the process, null = host / unknown */
+  spiffeId: string | null;
+  /** connect: the workload that owns the destination address */
+  destSpiffeId: string | null;
+}
+
+type Test = (c: EvalContext) => boolean;
+
+export interface CompiledRule {
+  /** 1-based; what the kernel reports in enforced events */
+  id: number;
+  spec: RuleSpec;
+  name: string;
+  kind: RuleKind;
+  action: Action;
+  priority: Priority;
+  tags: readonly string[];
+  enforcement: Enforcement;
+  /** one sentence: why this enforcement mode */
+  enforcementWhy: string;
+  appliesTo(spiffeId: string | null): boolean;
+  /** the rule's own match, exceptions not applied */
+  test: Test;
+  /** name of the first exception that exempts the event, or null */
+  exemptedBy(c: EvalContext): string | null;
+  /** exact values and directory prefixes of the indexed field the kernel can check, or null */
+  kernelPaths: { exact: string[]; prefixes: string[] } | null;
+  /** open: access bits the rule needs (KernelAccess), 0 = any */
+  access: number;
+}
+
+export const KernelAccess = { read: 1, write: 2, create: 4, trunc: 8 } as const;
+
+function compileStringMatch(m: StringMatch): (v: string | null) => boolean {
+  const inSet = m.in ? new Set(m.in) : null;
+  const notIn = m.not_in ? new Set(m.not_in) : null;
+  const prefixes = m.prefix ?? null;
+  const globs: Glob[] | null = m.glob ? m.glob.map(compileGlob) : null;
+  return (v) => {
+    if (v === null) return !inSet && !prefixes && !globs;
+    if (inSet && !inSet.has(v)) return false;
+    if (notIn && notIn.has(v)) return false;
+    if (prefixes && !prefixes.some((p) => v.startsWith(p))) return false;
+    if (globs && !globs.some((g) => g.test(v))) return false;
+    return true;
+  };
+}
+
+/** The field a kind is indexed and kernel-filtered by. */
+function keyField(kind: RuleKind): 'binary' | 'path' | null {
+  if (kind === 'exec') return 'binary';
+  if (kind === 'open' || kind === 'unlink' || kind === 'rename' || kind === 'chmod' || kind === 'mount' || kind === 'module') return 'path';
+  return null;
+}
+
+export function eventPath(ev: KernelEvent): string | null {
+  switch (ev.kind) {
+    case 'open':
+    case 'unlink':
+    case 'rename':
+    case 'chmod':
+      return ev.path;
+    case 'mount':
+      return ev.str2;
+    case 'module':
+      return ev.str1 || null;
+    default:
+      return null;
+  }
+}
+
+/** The value of a kind's indexed field in an event. */
+export function eventKey(kind: RuleKind, c: EvalContext): string | null {
+  return keyField(kind) === 'binary' ? c.exe : keyField(kind) === 'path' ? eventPath(c.ev) : null;
+}
+
+function compileMatch(kind: RuleKind, m: MatchSpec): Test {
+  const tests: Test[] = [];
+  if (m.binary) {
+    const t = compileStringMatch(m.binary);
+    tests.push((c) => t(c.exe));
+  }
+  if (m.parent_binary) {
+    const t = compileStringMatch(m.parent_binary);
+    tests.push((c) => t(c.parentExe));
+  }
+  if (m.path) {
+    const t = compileStringMatch(m.path);
+    tests.push((c) => t(eventPath(c.ev)));
+  }
+  if (m.new_path) {
+    const t = compileStringMatch(m.new_path);
+    tests.push((c) => t(c.ev.kind === 'rename' ? c.ev.newPath : null));
+  }
+  if (m.flags) {
+    const want = new Set(m.flags.any);
+    tests.push((c) => c.ev.kind === 'open' && openAccess(c.ev.openFlags).some((a) => want.has(a as never)));
+  }
+  if (m.args) {
+    const needles = m.args.contains;
+    tests.push((c) => c.args !== null && c.args.some((a) => needles.some((n) => a.includes(n))));
+  }
+  if (m.uid) {
+    const inSet = m.uid.in ? new Set(m.uid.in) : null;
+    const notIn = m.uid.not_in ? new Set(m.uid.not_in) : null;
+    tests.push((c) => (!inSet || inSet.has(c.ev.uid)) && (!notIn || !notIn.has(c.ev.uid)));
+  }
+  if (m.destination) {
+    const d = m.destination;
+    const cidrs = d.cidr?.map((x) => parseCidr(x) as Cidr) ?? null;
+    const notCidrs = d.not_cidr?.map((x) => parseCidr(x) as Cidr) ?? null;
+    const ports = d.port ? new Set(d.port) : null;
+    const wl = d.workload?.map(compileSpiffePattern) ?? null;
+    const notWl = d.not_workload?.map(compileSpiffePattern) ?? null;
+    tests.push((c) => {
+      if (c.ev.kind !== 'connect') return false;
+      const ip = parseIp(c.ev.daddr);
+      if (!ip) return false;
+      if (cidrs && !cidrs.some((x) => cidrContains(x, ip.family, ip.addr))) return false;
+      if (notCidrs && notCidrs.some((x) => cidrContains(x, ip.family, ip.addr))) return false;
+      if (ports && !ports.has(c.ev.dport)) return false;
+      if (wl && !(c.destSpiffeId !== null && wl.some((p) => p.matches(c.destSpiffeId as string)))) return false;
+      if (notWl && c.destSpiffeId !== null && notWl.some((p) => p.matches(c.destSpiffeId as string))) return false;
+      return true;
+    });
+  }
+  void kind;
+  if (tests.length === 0) return () => true;
+  if (tests.length === 1) return tests[0];
+  return (c) => {
+    for (const t of tests) if (!t(c)) return false;
+    return true;
+  };
+}
+
+/** in-only or directory-prefix-only matchers are what the kernel can check by hash. */
+function kernelPathsOf(m: StringMatch | undefined): { exact: string[]; prefixes: string[] } | null {
+  if (!m) return null;
+  const keys = Object.keys(m);
+  if (keys.length === 1 && m.in) return { exact: m.in, prefixes: [] };
+  if (keys.length === 1 && m.prefix && m.prefix.every((p) => p.endsWith('/'))) return { exact: [], prefixes: m.prefix };
+  return null;
+}
+
+function classify(spec: RuleSpec): { enforcement: Enforcement; why: string; kernelPaths: CompiledRule['kernelPaths'] } {
+  const field = keyField(spec.on);
+  const keys = Object.keys(spec.match) as (keyof MatchSpec)[];
+  const kp = field ? kernelPathsOf(spec.match[field]) : null;
+  if (spec.action === 'alert') return { enforcement: 'alert', why: 'alert only', kernelPaths: kp };
+  if (spec.action === 'deny') {
+    return { enforcement: 'kernel-deny', why: 'refused in the kernel by cgroup/connect (EPERM)', kernelPaths: null };
+  }
+  // kill: in the kernel when every condition is one the kernel can check
+  const allowed: (keyof MatchSpec)[] =
+    spec.on === 'exec' ? ['binary'] : spec.on === 'open' ? ['path', 'flags'] : field === 'path' ? ['path'] : [];
+  const blocker = keys.find((k) => !allowed.includes(k));
+  const where = spec.on === 'exec' ? 'at exec: the new program never runs' : 'at syscall exit: the syscall itself completes';
+  if (spec.on === 'connect') return { enforcement: 'user-kill', why: 'user-space kill (pidfd) after the connect', kernelPaths: null };
+  if (spec.exceptions.length) {
+    return { enforcement: 'user-kill', why: 'user-space kill (pidfd): exceptions are evaluated in user space', kernelPaths: kp };
+  }
+  if (blocker) {
+    return { enforcement: 'user-kill', why: `user-space kill (pidfd): match.${blocker} is evaluated in user space`, kernelPaths: kp };
+  }
+  if (field && spec.match[field] && !kp) {
+    return {
+      enforcement: 'user-kill',
+      why: `user-space kill (pidfd): the kernel checks exact paths and prefixes ending in "/" only`,
+      kernelPaths: null,
+    };
+  }
+  return { enforcement: 'kernel-kill', why: `SIGKILL from the kernel ${where}`, kernelPaths: kp };
+}
+
+export function compileRule(spec: RuleSpec, id: number): CompiledRule {
+  const patterns: SpiffePattern[] = spec.workload.patterns.map(compileSpiffePattern);
+  const appliesCache = new Map<string, boolean>();
+  const appliesTo = (spiffeId: string | null): boolean => {
+    if (spec.workload.any) return true;
+    if (spiffeId === null) return spec.workload.host;
+    let v = appliesCache.get(spiffeId);
+    if (v === undefined) {
+      v = patterns.some((p) => p.matches(spiffeId));
+      if (appliesCache.size > 10000) appliesCache.clear();
+      appliesCache.set(spiffeId, v);
+    }
+    return v;
+  };
+  const test = compileMatch(spec.on, spec.match);
+  const exceptions = spec.exceptions.map((e) => ({ name: e.name, test: compileMatch(spec.on, e.match) }));
+  const c = classify(spec);
+  let access = 0;
+  for (const a of spec.match.flags?.any ?? []) access |= KernelAccess[a];
+  return {
+    id,
+    spec,
+    name: spec.name,
+    kind: spec.on,
+    action: spec.action,
+    priority: spec.priority,
+    tags: spec.tags,
+    enforcement: c.enforcement,
+    enforcementWhy: c.why,
+    appliesTo,
+    test,
+    exemptedBy: (ctx) => {
+      for (const e of exceptions) if (e.test(ctx)) return e.name;
+      return null;
+    },
+    kernelPaths: c.kernelPaths,
+    access,
+  };
+}
+
+/** Candidate rules for one kind, indexed by the kind's key field. */
+class KindIndex {
+  private readonly exact = new Map<string, CompiledRule[]>();
+  private readonly prefixes = new Map<number, Map<string, CompiledRule[]>>();
+  private readonly rest: CompiledRule[] = [];
+  private lengths: number[] = [];
+
+  add(rule: CompiledRule, key: StringMatch | undefined): void {
+    const push = (m: Map<string, CompiledRule[]>, k: string): void => {
+      const l = m.get(k);
+      if (l) l.push(rule);
+      else m.set(k, [rule]);
+    };
+    if (key?.in) {
+      for (const v of key.in) push(this.exact, v);
+      return;
+    }
+    const pre = key?.prefix ?? key?.glob?.map((g) => compileGlob(g).literalPrefix);
+    if (pre && pre.every((p) => p.length > 0)) {
+      for (const p of pre) {
+        let m = this.prefixes.get(p.length);
+        if (!m) this.prefixes.set(p.length, (m = new Map()));
+        push(m, p);
+      }
+      this.lengths = [...this.prefixes.keys()].sort((a, b) => a - b);
+      return;
+    }
+    this.rest.push(rule);
+  }
+
+  /** Rules that could match a key (each at most once, in rule order). */
+  candidates(key: string | null): CompiledRule[] {
+    const out: CompiledRule[] = [];
+    if (key !== null) {
+      const e = this.exact.get(key);
+      if (e) out.push(...e);
+      for (const len of this.lengths) {
+        if (len > key.length) break;
+        const hit = this.prefixes.get(len)?.get(key.slice(0, len));
+        if (hit) out.push(...hit);
+      }
+    }
+    if (out.length === 0) return this.rest;
+    out.push(...this.rest);
+    if (out.length > 1) {
+      out.sort((a, b) => a.id - b.id);
+      // a rule indexed under two matching keys appears twice
+      return out.filter((r, i) => i === 0 || out[i - 1] !== r);
+    }
+    return out;
+  }
+}
+
+export interface RuleMatch {
+  rule: CompiledRule;
+}
+
+export class RuleSet {
+  readonly spec: RuleSetSpec;
+  /** enabled rules, in file order; rule.id is its position + 1 among all rules */
+  readonly rules: CompiledRule[];
+  readonly disabled: string[];
+  private readonly index = new Map<KindName, KindIndex>();
+
+  constructor(spec: RuleSetSpec) {
+    this.spec = spec;
+    this.rules = [];
+    this.disabled = [];
+    spec.rules.forEach((r, i) => {
+      if (!r.enabled) {
+        this.disabled.push(r.name);
+        return;
+      }
+      const c = compileRule(r, i + 1);
+      this.rules.push(c);
+      let idx = this.index.get(r.on);
+      if (!idx) this.index.set(r.on, (idx = new KindIndex()));
+      const f = keyField(r.on);
+      idx.add(c, f ? r.match[f] : undefined);
+    });
+  }
+
+  kinds(): Set<RuleKind> {
+    return new Set(this.rules.map((r) => r.kind));
+  }
+
+  byId(id: number): CompiledRule | undefined {
+    return this.spec.rules[id - 1]?.enabled ? this.rules.find((r) => r.id === id) : undefined;
+  }
+
+  /** Every rule that matches, exceptions applied, in rule order. */
+  evaluate(c: EvalContext): { rule: CompiledRule; exemptedBy: string | null }[] {
+    const kind = c.ev.kind as RuleKind;
+    const idx = this.index.get(kind);
+    if (!idx) return [];
+    const out: { rule: CompiledRule; exemptedBy: string | null }[] = [];
+    for (const r of idx.candidates(eventKey(kind, c))) {
+      if (!r.appliesTo(c.spiffeId) || !r.test(c)) continue;
+      out.push({ rule: r, exemptedBy: r.exemptedBy(c) });
+    }
+    return out;
+  }
+}
+
+export function priorityRank(p: Priority): number {
+  return PRIORITIES.indexOf(p);
+}

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * Rules the kernel checks itself: which events are wanted at all, which
+ * processes die (SIGKILL), which connects are refused. User space compiles
+ * the rules into these maps (agent/rules/kernel-plan.ts); every entry
+ * carries the generation it belongs to, and user space flips
+ * settings.rules_gen once a new generation is complete, so a reload is
+ * atomic for the kernel.
+ */
+#ifndef VIGIL_LIB_RULES_H
+#define VIGIL_LIB_RULES_H
+
+#include "common.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct rule_key);
+	__type(value, struct rule_val);
+} rules VIGIL_MAP;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct net_rule_key);
+	__type(value, struct net_rule);
+} net_rules VIGIL_MAP;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct net_prefix_key);
+	__type(value, __u8);
+} net_prefixes VIGIL_MAP;
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME  0x100000001b3ULL
+
+/* What a path lookup found. */
+struct rule_hit {
+	__u32 actions;         /* enum rule_action, OR of every entry that applies */
+	__u32 kill_rule;
+	__u32 dirty;           /* the path has "//", "/." or a trailing "/": lookups may miss */
+};
+
+/* 1 << (8 * n) - 1 for n bytes, n in 1..8 */
+static __always_inline __u64 low_bytes(__u32 n)
+{
+	return n >= 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
+}
+
+static __always_inline void rule_apply(struct rule_hit *hit, struct rule_val *v, __u32 access)
+{
+	if (!v)
+		return;
+	if (v->actions & RA_REPORT)
+		hit->actions |= RA_REPORT;
+	if ((v->actions & RA_KILL) && (!v->access || (v->access & access)) && !(hit->actions & RA_KILL)) {
+		hit->actions |= RA_KILL;
+		hit->kill_rule = v->kill_rule;
+	}
+}
+
+struct hash_ctx {
+	struct scratch *s;
+};
+
+/*
+ * One 8-byte word of the path: the running hash, and at every "/" in it a
+ * lookup of the directory prefix that ends there (when some rule has a
+ * prefix of that depth). bpf_loop() callback.
+ */
+static long hash_step(__u32 i, struct hash_ctx *ctx)
+{
+	struct scratch *s = ctx->s;
+	struct hash_state *st;
+	__u64 w, h;
+	__u32 left, b;
+
+	if (!s)
+		return 1;
+	st = &s->hash;
+	if (i * 8 >= st->len)
+		return 1;
+	left = st->len - i * 8;
+	/* the path lies in s->path (records built in front of it) or in s->rec */
+	if (st->in_path)
+		w = *(__u64 *)&s->path[(st->off + i * 8) & (PATHBUF_SIZE - 1)];
+	else
+		w = *(__u64 *)&s->rec[(st->off + i * 8) & 2047];
+	if (left < 8)
+		w &= low_bytes(left);
+	h = st->h;
+	for (b = 0; b < 8; b++) {
+		__u32 ch;
+
+		if (b >= left)
+			break;
+		ch = (w >> (8 * b)) & 0xff;
+		/* "//" and "/." make a lexical path differ from the file's real name */
+		if ((ch == '/' || ch == '.') && st->prev == '/')
+			st->dirty = 1;
+		st->prev = ch;
+		if (ch != '/')
+			continue;
+		if (st->depth < 16 && (st->depth_mask & (1U << st->depth))) {
+			struct rule_key key = {
+				.workload = st->workload,
+				.kind = st->kind,
+				.match = RM_PREFIX,
+				.gen = st->gen,
+				.hash = (h ^ (w & low_bytes(b + 1))) * FNV_PRIME,
+			};
+			struct rule_val *v = bpf_map_lookup_elem(&rules, &key);
+
+			if (v) {
+				struct rule_hit hit = { .actions = st->actions, .kill_rule = st->kill_rule };
+
+				rule_apply(&hit, v, st->access);
+				st->actions = hit.actions;
+				st->kill_rule = hit.kill_rule;
+			}
+		}
+		st->depth++;
+	}
+	st->h = (h ^ w) * FNV_PRIME;
+	return 0;
+}
+
+/*
+ * Look a path up in `rules`: exact and every directory prefix. The path is
+ * len bytes at s->path[off] (in_path) or s->rec[off].
+ */
+static __always_inline struct rule_hit rules_for_path(struct vigil_config *cfg, struct scratch *s,
+						      __u32 kind, __u32 workload, __u32 in_path,
+						      __u32 off, __u32 len, __u32 access)
+{
+	struct hash_ctx ctx = { .s = s };
+	struct hash_state *st = &s->hash;
+	struct rule_hit hit = {};
+	struct rule_key key = {
+		.workload = workload,
+		.kind = kind,
+		.match = RM_EXACT,
+		.gen = cfg->rules_gen,
+	};
+
+	if (len == 0)
+		return hit;
+	st->h = FNV_OFFSET;
+	st->in_path = in_path;
+	st->off = off;
+	st->len = len;
+	st->depth = 0;
+	st->depth_mask = kind < 16 ? cfg->prefix_depths[kind & 15] : 0;
+	st->workload = workload;
+	st->kind = kind;
+	st->gen = cfg->rules_gen;
+	st->access = access;
+	st->actions = hit.actions;
+	st->kill_rule = hit.kill_rule;
+	st->prev = 0;
+	st->dirty = 0;
+	bpf_loop(VIGIL_PATH_MAX / 8 + 1, hash_step, &ctx, 0);
+	hit.actions = st->actions;
+	hit.kill_rule = st->kill_rule;
+	key.hash = st->h;
+	rule_apply(&hit, bpf_map_lookup_elem(&rules, &key), access);
+	if (st->prev == '/' && len > 1)
+		st->dirty = 1;
+	hit.dirty = st->dirty;
+	return hit;
+}
+
+/* Kind-wide entry only (kinds without a path). */
+static __always_inline struct rule_hit rules_for_kind(struct vigil_config *cfg, __u32 kind,
+						      __u32 workload)
+{
+	struct rule_hit hit = {};
+	struct rule_key key = {
+		.workload = workload,
+		.kind = kind,
+		.match = RM_ANY,
+		.gen = cfg->rules_gen,
+	};
+
+	rule_apply(&hit, bpf_map_lookup_elem(&rules, &key), 0);
+	return hit;
+}
+
+/*
+ * SIGKILL the current process. bpf_send_signal() marks it; the process
+ * dies on its way back to user space, before running one more instruction.
+ * Returns the header flags that say what happened.
+ */
+static __always_inline __u32 kill_current(struct kind_counters *c)
+{
+	if (bpf_send_signal(9) == 0) {
+		__sync_fetch_and_add(&c->enforced, 1);
+		return EVF_ENFORCED;
+	}
+	return EVF_ENFORCE_FAILED;
+}
+
+/* open(2) flags to the access bits rules speak of */
+static __always_inline __u32 open_access(__u32 flags)
+{
+	__u32 acc = flags & 3, out = 0;
+
+	if (acc == 0 || acc == 2)
+		out |= ACC_READ;
+	if (acc == 1 || acc == 2)
+		out |= ACC_WRITE;
+	if (flags & 0100)
+		out |= ACC_CREATE;
+	if (flags & 01000)
+		out |= ACC_TRUNC;
+	return out;
+}
+
+static __always_inline int net_prefix_hit(__u32 workload, __u8 slot, __u8 gen, __u8 polarity,
+					  __u8 family, const __u8 *addr)
+{
+	struct net_prefix_key k = {
+		.prefixlen = 64 + (family == 4 ? 32 : 128),
+		.workload = workload,
+		.slot = slot,
+		.gen = gen,
+		.polarity = polarity,
+		.family = family,
+	};
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&net_prefixes, &k) != NULL;
+}
+
+/*
+ * Is this destination refused for this workload? Every rule of the
+ * workload is tried (up to NET_SLOTS): the destination must be in its
+ * positive prefixes (if it has any), in none of its negative ones, and
+ * its port among the rule's ports (if it lists any). Returns the rule id.
+ */
+static __always_inline __u32 net_denied(struct vigil_config *cfg, __u32 workload, __u8 family,
+					const __u8 *addr, __u16 dport)
+{
+	__u8 gen = cfg->rules_gen;
+
+	for (__u32 slot = 0; slot < NET_SLOTS; slot++) {
+		struct net_rule_key k = { .workload = workload, .slot = slot, .gen = gen };
+		struct net_rule *r = bpf_map_lookup_elem(&net_rules, &k);
+		int port_ok;
+
+		if (!r)
+			break;
+		if (r->has_pos && !net_prefix_hit(workload, slot, gen, 1, family, addr))
+			continue;
+		if (r->has_neg && net_prefix_hit(workload, slot, gen, 2, family, addr))
+			continue;
+		port_ok = r->nports == 0;
+		for (__u32 i = 0; i < NET_PORTS; i++) {
+			if (i >= r->nports)
+				break;
+			if (r->ports[i] == dport)
+				port_ok = 1;
+		}
+		if (port_ok)
+			return r->rule;
+	}
+	return 0;
+}
+
+/*
+ * The kernel's verdict on an event with a path: 0 = no rule wants it (drop
+ * it), else 0x100 | header flags (EVF_ENFORCED when the process was
+ * killed). *rule is the rule enforced. A lexical path with "//", "/." or a
+ * trailing "/" is never dropped nor killed by path here: it may name a
+ * file a rule watches, so user space cleans it up and decides.
+ */
+static __always_inline __u32 path_verdict(struct vigil_config *cfg, struct kind_counters *c,
+					  struct scratch *s, __u32 kind, __u32 workload, __u32 in_path,
+					  __u32 off, __u32 len, __u32 access, __u32 lexical, __u32 *rule)
+{
+	__u32 bit = 1U << kind;
+	struct rule_hit any, hit;
+
+	*rule = 0;
+	if (!((cfg->path_kinds | cfg->kill_kinds) & bit))
+		return 0x100;
+	any = rules_for_kind(cfg, kind, workload);
+	if (any.actions & RA_KILL) {
+		*rule = any.kill_rule;
+		return 0x100 | kill_current(c);
+	}
+	if (!(cfg->path_kinds & bit))
+		return 0x100;
+	hit = rules_for_path(cfg, s, kind, workload, in_path, off, len, access);
+	if (lexical && hit.dirty)
+		return 0x100;
+	if (hit.actions & RA_KILL) {
+		*rule = hit.kill_rule;
+		return 0x100 | kill_current(c);
+	}
+	if ((cfg->path_filter_kinds & bit) && !((hit.actions | any.actions) & RA_REPORT))
+		return 0;
+	return 0x100;
+}
+
+#endif /* VIGIL_LIB_RULES_H */
