@@ -26,16 +26,31 @@ export interface NativeStats {
   reader: ReaderStats;
 }
 
-export interface NativeProbeOptions {
-  object: string;
-  cgroupRoot: string;
-  programs: string[];
-  ringBytes?: number;
+/** vigil_config as the addon takes it: every field optional. */
+export interface NativeConfig {
   kinds?: number;
   scopedKinds?: number;
   scopeActive?: number;
   selfTgid?: number;
   wakeupBytes?: number;
+  killKinds?: number;
+  pathKinds?: number;
+  pathFilterKinds?: number;
+  urgentKinds?: number;
+  rulesGen?: number;
+  netActive?: number;
+  prefixDepths?: number[];
+}
+
+export interface NativeProbeOptions extends NativeConfig {
+  object: string;
+  cgroupRoot: string;
+  /** programs to load */
+  programs: string[];
+  /** programs to attach now (default: all loaded) */
+  attach?: string[];
+  ringBytes?: number;
+  kinds?: number;
   pollIntervalMs?: number;
   batchBytes?: number;
   queueDepth?: number;
@@ -45,7 +60,11 @@ export interface NativeProbe {
   start(onBatch: (buf: ArrayBuffer, records: number) => void, onClosed: () => void): void;
   pause(): void;
   resume(): void;
-  setConfig(cfg: { kinds?: number; scopedKinds?: number; scopeActive?: number; wakeupBytes?: number }): void;
+  setConfig(cfg: NativeConfig): void;
+  updateElems(map: string, keys: Uint8Array, values: Uint8Array): void;
+  deleteElems(map: string, keys: Uint8Array): void;
+  attach(name: string): void;
+  detach(name: string): void;
   addCgroup(id: bigint, workload: number): void;
   removeCgroup(id: bigint): void;
   stats(): NativeStats;
@@ -78,6 +97,7 @@ export interface NativeAddon {
   probeFeatures(objectPath: string, cgroupRoot?: string): FeatureOutcome[];
   cgroupPath(cgroupRoot: string, id: bigint): string | null;
   clocks(): { realtimeNs: bigint; boottimeNs: bigint };
+  pidfdKill(pid: number, startTicks: number): { ok: true } | { ok: false; reason: string };
 }
 
 /** The repository root: dist/agent/native.js -> ../.. ; agent/native.ts -> .. */

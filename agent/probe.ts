@@ -5,7 +5,7 @@ import { cgroupIdOf, cgroupTree, findCgroup2Mount } from './cgroup';
 import { Decoder, type DecodeStats } from './decode';
 import { VigilError, errorMessage } from './errors';
 import type { KernelEvent } from './events';
-import { bpfObjectPath, native, type KindCounters, type NativeProbe, type ReaderStats } from './native';
+import { bpfObjectPath, native, type KindCounters, type NativeConfig, type NativeProbe, type ReaderStats } from './native';
 
 export interface ProbeSpec {
   /** event kinds the kernel should emit */
@@ -24,6 +24,13 @@ export interface ProbeSpec {
   includeSelf?: boolean;
   /** cgroup v2 mount (default: found in /proc/self/mounts) */
   cgroupRoot?: string;
+  /**
+   * The agent's mode: load every program (verified once, at start), attach
+   * only what `kinds` need, and let the caller fill the cgroups map: with
+   * `manualScope`, only cgroups in the map are in scope.
+   */
+  loadAll?: boolean;
+  manualScope?: boolean;
 }
 
 export interface ProbeStats {
@@ -36,6 +43,19 @@ export interface ProbeStats {
 
 const PROCESS_KINDS: readonly KindName[] = ['exec', 'fork', 'exit'];
 const SYSCALL_KINDS: readonly KindName[] = ['open', 'unlink', 'rename', 'chmod', 'ptrace', 'setuid', 'mount', 'module'];
+
+export const ALL_PROGRAMS = [
+  'vigil_exec',
+  'vigil_fork',
+  'vigil_exit',
+  'vigil_sys_exit',
+  'vigil_connect4',
+  'vigil_connect6',
+  'vigil_sendmsg4',
+  'vigil_sendmsg6',
+  'vigil_cgroup_mkdir',
+  'vigil_cgroup_rmdir',
+] as const;
 
 /** The BPF programs a set of kinds needs: nothing else is loaded. */
 export function programsFor(kinds: readonly KindName[], filterCgroups: boolean): string[] {
@@ -101,7 +121,7 @@ export class Probe {
     requirePrivileges('loading the BPF probes');
     if (spec.kinds.length === 0) throw new VigilError('BAD_ARGUMENT', 'ProbeSpec.kinds: at least one event kind');
     const cgroupRoot = spec.cgroupRoot ?? findCgroup2Mount();
-    const filter = spec.cgroups !== undefined;
+    const filter = spec.cgroups !== undefined || spec.manualScope === true;
     const addon = native();
     // Monitored cgroups are resolved before load so that a bad path fails early.
     const cgroupIds: number[] = [];
@@ -114,7 +134,8 @@ export class Probe {
       np = new addon.Probe({
         object: bpfObjectPath('vigil'),
         cgroupRoot,
-        programs: programsFor(spec.kinds, filter),
+        programs: spec.loadAll ? [...ALL_PROGRAMS] : programsFor(spec.kinds, filter),
+        attach: spec.loadAll ? programsFor(spec.kinds, true) : undefined,
         ringBytes: spec.ringBytes ?? 16 << 20,
         // with a scope, nothing is reported until the map is filled
         kinds: filter ? 0 : kindMask(spec.kinds),
@@ -137,7 +158,7 @@ export class Probe {
     const probe = new Probe(spec, cgroupRoot, np);
     try {
       for (const id of cgroupIds) np.addCgroup(BigInt(id), 0);
-      if (filter) np.setConfig({ kinds: kindMask(spec.kinds) });
+      if (filter) np.setConfig({ kinds: kindMask(spec.kinds) | (spec.loadAll ? 1 << EventKind.cgroup : 0) });
     } catch (err) {
       np.close();
       throw new VigilError('KERNEL', errorMessage(err), { cause: err });
@@ -152,6 +173,34 @@ export class Probe {
 
   attached(): string[] {
     return this.nativeProbe.attached();
+  }
+
+  /** Write settings fields (the rest keep their values). */
+  configure(cfg: NativeConfig): void {
+    this.nativeProbe.setConfig(cfg);
+  }
+
+  /** Attach exactly these programs (all must have been loaded). */
+  setAttached(programs: readonly string[]): void {
+    for (const p of this.nativeProbe.attached()) if (!programs.includes(p)) this.nativeProbe.detach(p);
+    for (const p of programs) this.nativeProbe.attach(p);
+  }
+
+  updateElems(map: string, keys: Uint8Array, values: Uint8Array): void {
+    if (keys.byteLength) this.nativeProbe.updateElems(map, keys, values);
+  }
+
+  deleteElems(map: string, keys: Uint8Array): void {
+    if (keys.byteLength) this.nativeProbe.deleteElems(map, keys);
+  }
+
+  /** Put one cgroup in the map (in scope, with its workload index). */
+  setCgroup(id: number, workload: number): void {
+    this.nativeProbe.addCgroup(BigInt(id), workload);
+  }
+
+  removeCgroup(id: number): void {
+    this.nativeProbe.removeCgroup(BigInt(id));
   }
 
   /** Stream decoded events, one array per ring-buffer batch. */

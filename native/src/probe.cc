@@ -63,6 +63,8 @@ Napi::Function Probe::Init(Napi::Env env) {
                          InstanceMethod<&Probe::Stats>("stats"),
                          InstanceMethod<&Probe::Attached>("attached"),
                          InstanceMethod<&Probe::UpdateElems>("updateElems"),
+                         InstanceMethod<&Probe::Attach>("attach"),
+                         InstanceMethod<&Probe::Detach>("detach"),
                          InstanceMethod<&Probe::DeleteElems>("deleteElems"),
                          InstanceMethod<&Probe::Close>("close"),
                      });
@@ -155,30 +157,20 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
   // The configuration goes in before any hook is attached.
   WriteConfig(env);
 
-  bpf_object__for_each_program(prog, obj_) {
-    if (!bpf_program__autoload(prog)) continue;
-    std::string name = bpf_program__name(prog);
-    bpf_link* link = nullptr;
-    if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SOCK_ADDR) {
-      if (cgroup_fd_ < 0) {
-        if (cgroup_root.empty())
-          throw Napi::Error::New(env, "attaching " + name + ": options.cgroupRoot (the cgroup v2 mount) is required");
-        cgroup_fd_ = open(cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (cgroup_fd_ < 0)
-          throw Napi::Error::New(env, ErrnoMessage("opening cgroup v2 root " + cgroup_root, errno));
-      }
-      link = bpf_program__attach_cgroup(prog, cgroup_fd_);
-    } else {
-      link = bpf_program__attach(prog);
-    }
-    if (!link) {
-      int e = errno;
-      throw Napi::Error::New(env, ErrnoMessage("attaching " + name, e) + "\n" + log.Tail(10));
-    }
-    links_.push_back(link);
-    attached_.push_back(name);
+  if (!cgroup_root.empty()) {
+    cgroup_fd_ = open(cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fd_ < 0) throw Napi::Error::New(env, ErrnoMessage("opening cgroup v2 root " + cgroup_root, errno));
   }
-
+  // Attach what was asked for (default: everything loaded); the rest can be attached later.
+  Napi::Value attachv = opts.Get("attach");
+  std::vector<std::string> to_attach = wanted;
+  if (!attachv.IsUndefined()) {
+    if (!attachv.IsArray()) throw Napi::TypeError::New(env, "Probe options.attach: expected an array of program names");
+    to_attach.clear();
+    Napi::Array a = attachv.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) to_attach.push_back(a.Get(i).As<Napi::String>());
+  }
+  for (const auto& name : to_attach) AttachOne(env, name);
   ring_fd_ = bpf_map__fd(events);
   err = ring_.Open(ring_fd_, ring_bytes);
   if (err) throw Napi::Error::New(env, ErrnoMessage("mapping the ring buffer", err));
@@ -424,6 +416,54 @@ Napi::Value Probe::Stats(const Napi::CallbackInfo& info) {
   out.Set("kinds", kinds);
   out.Set("reader", reader);
   return out;
+}
+
+void Probe::AttachOne(Napi::Env env, const std::string& name) {
+  for (size_t i = 0; i < attached_.size(); i++)
+    if (attached_[i] == name) return;
+  bpf_program* prog = bpf_object__find_program_by_name(obj_, name.c_str());
+  if (!prog || !bpf_program__autoload(prog))
+    throw Napi::Error::New(env, "attaching " + name + ": not a loaded program");
+  LibbpfLogCapture log;
+  bpf_link* link = nullptr;
+  if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SOCK_ADDR) {
+    if (cgroup_fd_ < 0)
+      throw Napi::Error::New(env, "attaching " + name + ": options.cgroupRoot (the cgroup v2 mount) is required");
+    link = bpf_program__attach_cgroup(prog, cgroup_fd_);
+  } else {
+    link = bpf_program__attach(prog);
+  }
+  if (!link) {
+    int e = errno;
+    throw Napi::Error::New(env, ErrnoMessage("attaching " + name, e) + "\n" + log.Tail(10));
+  }
+  links_.push_back(link);
+  attached_.push_back(name);
+}
+
+// attach(name): attach a loaded program (no-op if attached).
+Napi::Value Probe::Attach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) throw Napi::Error::New(env, "Probe.attach: the probe is closed");
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "Probe.attach(name: string)");
+  AttachOne(env, info[0].As<Napi::String>());
+  return env.Undefined();
+}
+
+// detach(name): detach an attached program (no-op if not attached).
+Napi::Value Probe::Detach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) throw Napi::Error::New(env, "Probe.detach: the probe is closed");
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "Probe.detach(name: string)");
+  std::string name = info[0].As<Napi::String>();
+  for (size_t i = 0; i < attached_.size(); i++) {
+    if (attached_[i] != name) continue;
+    bpf_link__destroy(links_[i]);
+    links_.erase(links_.begin() + static_cast<long>(i));
+    attached_.erase(attached_.begin() + static_cast<long>(i));
+    break;
+  }
+  return env.Undefined();
 }
 
 namespace {

@@ -53,6 +53,9 @@ class Probe : public Napi::ObjectWrap<Probe> {
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Attached(const Napi::CallbackInfo& info);
   Napi::Value UpdateElems(const Napi::CallbackInfo& info);
+  Napi::Value Attach(const Napi::CallbackInfo& info);
+  Napi::Value Detach(const Napi::CallbackInfo& info);
+  void AttachOne(Napi::Env env, const std::string& name);
   Napi::Value DeleteElems(const Napi::CallbackInfo& info);
   void ApplyConfig(const Napi::Object& o);
   Napi::Value Close(const Napi::CallbackInfo& info);
