@@ -252,3 +252,76 @@ export function bpfFds(): string[] {
 export function threadCount(): number {
   return fs.readdirSync('/proc/self/task').length;
 }
+
+/**
+ * A network namespace joined to this host by a veth pair, with a TCP
+ * server listening in it: a destination for connect rules.
+ */
+export class NetnsSandbox {
+  readonly name: string;
+  readonly hostAddr: string;
+  readonly peerAddr: string;
+  readonly port = 8080;
+  private server: ChildProcess | undefined;
+  private readonly hostIf: string;
+
+  private constructor(name: string, hostIf: string, hostAddr: string, peerAddr: string) {
+    this.name = name;
+    this.hostIf = hostIf;
+    this.hostAddr = hostAddr;
+    this.peerAddr = peerAddr;
+  }
+
+  static async create(subnet: number): Promise<NetnsSandbox> {
+    const tag = `${process.pid % 10000}${subnet}`;
+    const name = `vigil-t-${tag}`;
+    const hostIf = `vth${tag}`;
+    const peerIf = `vtp${tag}`;
+    const sb = new NetnsSandbox(name, hostIf, `10.213.${subnet}.1`, `10.213.${subnet}.2`);
+    liveNetns.add(sb);
+    const ip = (...args: string[]): void => {
+      execFileSync('ip', args, { stdio: 'pipe' });
+    };
+    ip('netns', 'add', name);
+    ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', peerIf);
+    ip('link', 'set', peerIf, 'netns', name);
+    ip('addr', 'add', `${sb.hostAddr}/24`, 'dev', hostIf);
+    ip('link', 'set', hostIf, 'up');
+    ip('-n', name, 'addr', 'add', `${sb.peerAddr}/24`, 'dev', peerIf);
+    ip('-n', name, 'link', 'set', peerIf, 'up');
+    ip('-n', name, 'link', 'set', 'lo', 'up');
+    const server = spawn(
+      'ip',
+      ['netns', 'exec', name, process.execPath, '-e', `require('net').createServer((s) => s.end('hi')).listen(${sb.port}, () => console.log('listening'))`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    sb.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.stdout?.on('data', (d: Buffer) => {
+        if (d.toString().includes('listening')) resolve();
+      });
+      server.on('exit', (code) => reject(new Error(`test server in ${name} exited ${code}`)));
+    });
+    return sb;
+  }
+
+  cleanupSync(): void {
+    this.server?.kill('SIGKILL');
+    try {
+      execFileSync('ip', ['netns', 'del', this.name], { stdio: 'pipe' });
+    } catch {
+      // already gone
+    }
+    try {
+      execFileSync('ip', ['link', 'del', this.hostIf], { stdio: 'pipe' });
+    } catch {
+      // deleted with the namespace
+    }
+    liveNetns.delete(this);
+  }
+}
+
+const liveNetns = new Set<NetnsSandbox>();
+process.on('exit', () => {
+  for (const n of liveNetns) n.cleanupSync();
+});
