@@ -1,0 +1,151 @@
+// Compiled matchers, the per-kind index, and the enforcement mode of each rule.
+import * as assert from 'node:assert/strict';
+import type { FileEvent, KernelEvent } from '../../../agent/events';
+import { compileGlob } from '../../../agent/rules/glob';
+import { RuleSet, type EvalContext } from '../../../agent/rules/compile';
+import { buildKernelPlan, WorkloadTable } from '../../../agent/rules/kernel-plan';
+import { loadRuleSources } from '../../../agent/rules/load';
+import { pathHash, prefixDepth } from '../../../agent/rules/path-hash';
+
+function rules(text: string): RuleSet {
+  return new RuleSet(loadRuleSources([{ name: 't.yaml', text }]));
+}
+
+function openEvent(p: string, flags = 0, uid = 0): FileEvent {
+  return {
+    kind: 'open', flags: 0, ktimeNs: 1n, pid: 10, tid: 10, uid, gid: 0, cgroupId: 1, comm: 'x',
+    ret: 3, openFlags: flags, mode: 0, path: p, newPath: '', syscallNr: 257, rule: 0,
+  };
+}
+
+function ctx(ev: KernelEvent, over: Partial<EvalContext> = {}): EvalContext {
+  return { ev, exe: '/usr/bin/cat', args: ['cat'], parentExe: '/usr/bin/bash', spiffeId: null, destSpiffeId: null, ...over };
+}
+
+describe('rule compiler', () => {
+  it('globs: * within a segment, ** across, ? one character', () => {
+    assert.equal(compileGlob('/etc/*.conf').test('/etc/a.conf'), true);
+    assert.equal(compileGlob('/etc/*.conf').test('/etc/x/a.conf'), false);
+    assert.equal(compileGlob('/var/**/log').test('/var/a/b/log'), true);
+    assert.equal(compileGlob('/var/**/log').test('/var/log'), true);
+    assert.equal(compileGlob('/tmp/?.sh').test('/tmp/a.sh'), true);
+    assert.equal(compileGlob('/tmp/?.sh').test('/tmp/ab.sh'), false);
+    assert.equal(compileGlob('/a+b/(x)').test('/a+b/(x)'), true, 'regex characters are literal');
+  });
+
+  it('string matchers: in, not_in, prefix, glob, all of them must hold', () => {
+    const rs = rules(`rules:
+  - name: r
+    on: open
+    match: { path: { prefix: [/etc/], not_in: [/etc/hostname] } }
+`);
+    assert.equal(rs.evaluate(ctx(openEvent('/etc/shadow'))).length, 1);
+    assert.equal(rs.evaluate(ctx(openEvent('/etc/hostname'))).length, 0);
+    assert.equal(rs.evaluate(ctx(openEvent('/tmp/x'))).length, 0);
+  });
+
+  it('flags, uid, args, parent binary, workload', () => {
+    const rs = rules(`rules:
+  - name: w
+    workload: [spiffe://td/ns/a/**, host]
+    on: open
+    match:
+      flags: { any: [write, trunc] }
+      uid: { not_in: [1000] }
+      args: { contains: [--secret] }
+      parent_binary: { in: [/usr/bin/bash] }
+`);
+    const base = { args: ['cat', '--secret=1'] as string[], spiffeId: 'spiffe://td/ns/a/sa/x' };
+    assert.equal(rs.evaluate(ctx(openEvent('/x', 0o1), base)).length, 1, 'O_WRONLY is write');
+    assert.equal(rs.evaluate(ctx(openEvent('/x', 0o0), base)).length, 0, 'O_RDONLY is not');
+    assert.equal(rs.evaluate(ctx(openEvent('/x', 0o1000), base)).length, 1, 'O_TRUNC');
+    assert.equal(rs.evaluate(ctx(openEvent('/x', 0o1, 1000), base)).length, 0, 'uid 1000 excluded');
+    assert.equal(rs.evaluate(ctx(openEvent('/x', 0o1), { ...base, args: ['cat'] })).length, 0);
+    assert.equal(rs.evaluate(ctx(openEvent('/x', 0o1), { ...base, parentExe: '/usr/bin/sh' })).length, 0);
+    assert.equal(rs.evaluate(ctx(openEvent('/x', 0o1), { ...base, spiffeId: 'spiffe://td/ns/b/sa/x' })).length, 0);
+    assert.equal(rs.evaluate(ctx(openEvent('/x', 0o1), { ...base, spiffeId: null })).length, 1, 'host');
+  });
+
+  it('the index gives the same answers as checking every rule', () => {
+    let text = 'rules:\n';
+    const paths = ['/etc/shadow', '/etc/sudoers', '/usr/bin/', '/usr/sbin/', '/var/lib/', '/root/.ssh/', '/etc/ssl/'];
+    for (let i = 0; i < 300; i++) {
+      const p = paths[i % paths.length];
+      const m = p.endsWith('/') ? `prefix: [${p}${i % 3 === 0 ? `d${i}/` : ''}]` : i % 2 ? `in: [${p}${i}]` : `glob: ["${p}*"]`;
+      text += `  - name: r${i}\n    on: open\n    match: { path: { ${m} } }\n`;
+    }
+    text += '  - name: any-open\n    on: open\n    match: { uid: [7] }\n';
+    const rs = rules(text);
+    const probes = ['/etc/shadow', '/etc/shadow3', '/etc/sudoers1', '/usr/bin/x', '/usr/bin/d0/x', '/var/lib/y', '/root/.ssh/k', '/nope', '/etc/ssl/certs/a'];
+    for (const p of probes) {
+      for (const uid of [0, 7]) {
+        const c = ctx(openEvent(p, 0, uid));
+        const viaIndex = rs.evaluate(c).map((m) => m.rule.name);
+        const brute = rs.rules.filter((r) => r.kind === 'open' && r.test(c)).map((r) => r.name);
+        assert.deepEqual(viaIndex, brute, `${p} uid ${uid}`);
+      }
+    }
+  });
+
+  it('enforcement modes: kernel where every condition is a kernel condition, user space otherwise', () => {
+    const rs = rules(`lists:
+  shells: [/usr/bin/dash]
+rules:
+  - { name: a, on: exec, match: { binary: { in: $shells } }, action: kill }
+  - { name: b, on: exec, match: { binary: { in: $shells }, parent_binary: { in: [/x] } }, action: kill }
+  - { name: c, on: open, match: { path: { prefix: [/usr/bin/] }, flags: { any: [write] } }, action: kill }
+  - { name: d, on: open, match: { path: { prefix: [/usr/bi] } }, action: kill }
+  - { name: e, on: ptrace, action: kill }
+  - { name: f, on: setuid, match: { uid: [0] }, action: kill }
+  - { name: g, on: connect, match: { destination: { port: [22] } }, action: deny }
+  - { name: h, on: exec, action: alert }
+  - { name: i, on: open, match: { path: { in: [/etc/shadow] } }, action: kill, exceptions: [{ name: x, match: { uid: [0] } }] }
+`);
+    const modes = Object.fromEntries(rs.rules.map((r) => [r.name, r.enforcement]));
+    assert.deepEqual(modes, {
+      a: 'kernel-kill',
+      b: 'user-kill',
+      c: 'kernel-kill',
+      d: 'user-kill',
+      e: 'kernel-kill',
+      f: 'user-kill',
+      g: 'kernel-deny',
+      h: 'alert',
+      i: 'user-kill',
+    });
+  });
+
+  it('kernel plan: path entries per workload, depths, filters and refusals', () => {
+    const rs = rules(`rules:
+  - { name: a, workload: spiffe://td/w/a, on: open, match: { path: { prefix: [/usr/bin/] } }, action: kill }
+  - { name: b, workload: spiffe://td/w/b, on: open, match: { path: { in: [/etc/shadow] } } }
+  - { name: c, workload: spiffe://td/w/a, on: connect, match: { destination: { not_cidr: [10.0.0.0/8], port: [443] } }, action: deny }
+`);
+    const table = new WorkloadTable();
+    table.index('spiffe://td/w/a');
+    table.index('spiffe://td/w/b');
+    const plan = buildKernelPlan(rs, table, [], 1);
+    assert.equal(plan.scoped, true);
+    assert.equal(plan.rules.count, 2, 'one prefix entry for a, one exact entry for b');
+    assert.equal(plan.pathFilterKinds, 1 << 4, 'every open rule names paths: the kernel drops other opens');
+    assert.equal(plan.killKinds, 1 << 4);
+    assert.equal(plan.prefixDepths[4], 1 << 2, '/usr/bin/ is two directories deep');
+    assert.equal(plan.netActive, true);
+    assert.equal(plan.netRules.count, 1);
+    assert.equal(plan.netPrefixes.count, 1, 'the not_cidr prefix');
+    assert.equal(plan.urgentKinds, 0);
+  });
+
+  it('the path hash is the kernel\'s: FNV-1a over 8-byte words (fixed vectors)', () => {
+    // vectors computed by the BPF program's algorithm, by hand, once
+    assert.equal(pathHash(''), 0xcbf29ce484222325n);
+    assert.equal(pathHash('/'), BigInt.asUintN(64, (0xcbf29ce484222325n ^ 0x2fn) * 0x100000001b3n));
+    const w1 = Buffer.from('/etc/sha').readBigUInt64LE(0);
+    const w2 = BigInt('0x' + Buffer.from('dow').reverse().toString('hex'));
+    const h1 = BigInt.asUintN(64, (0xcbf29ce484222325n ^ w1) * 0x100000001b3n);
+    assert.equal(pathHash('/etc/shadow'), BigInt.asUintN(64, (h1 ^ w2) * 0x100000001b3n));
+    assert.equal(prefixDepth('/'), 0);
+    assert.equal(prefixDepth('/etc/'), 1);
+    assert.equal(prefixDepth('/usr/local/bin/'), 3);
+  });
+});
