@@ -69,7 +69,13 @@ export class Agent {
     const root = findCgroup2Mount();
     this.identity = new IdentityResolver(identities, new CgroupResolver(root));
     this.processes = new ProcessCache(this.node);
-    this.processes.seedFromProc();
+    this.processes.seedFromProc('/proc', (rel) => {
+      try {
+        return cgroupIdOf(path.join(root, rel));
+      } catch {
+        return undefined;
+      }
+    });
     for (const id of identities.spiffeIds()) this.workloads.index(id);
     this.probe = Probe.load({
       kinds: KernelRules.kindsFor(rules),

@@ -60,6 +60,8 @@ export class Engine {
     denials: 0,
   };
   private readonly fmt: FormatOptions;
+  /** cgroup id -> when its first process started (CLOCK_BOOTTIME ns), for drift */
+  private readonly cgroupStarts = new Map<number, bigint>();
 
   constructor(
     rules: RuleSet,
@@ -81,10 +83,26 @@ export class Engine {
     return this.rules;
   }
 
+  /** When the cgroup's workload started, CLOCK_REALTIME ns: its creation, or its oldest process. */
+  private workloadStart(cgroupId: number, fallbackNs: bigint): bigint {
+    let start = this.cgroupStarts.get(cgroupId);
+    if (start === undefined) {
+      const path = this.o.identity.forCgroup(cgroupId).cgroup;
+      start = (path !== null ? this.o.processes.earliestStartIn(path) : null) ?? fallbackNs;
+      if (this.cgroupStarts.size > 65536) this.cgroupStarts.clear();
+      this.cgroupStarts.set(cgroupId, start);
+    }
+    return this.o.clock.wallNs(start);
+  }
+
   handle(events: KernelEvent[]): void {
     for (const ev of events) {
       this.stats.events++;
-      if (ev.kind === 'cgroup' || ev.kind === 'fork' || ev.kind === 'exit') {
+      if (ev.kind === 'cgroup') {
+        this.cgroupStarts.set(ev.id, ev.ktimeNs);
+        continue;
+      }
+      if (ev.kind === 'fork' || ev.kind === 'exit') {
         this.o.processes.observe(ev);
         continue;
       }
@@ -106,6 +124,7 @@ export class Engine {
       parentExe: parent?.exe ?? null,
       spiffeId: workload.spiffeId,
       destSpiffeId: ev.kind === 'connect' ? this.o.identity.forAddress(ev.daddr) : null,
+      workloadStartNs: ev.kind === 'exec' ? this.workloadStart(ev.cgroupId, ev.startNs) : null,
     };
     this.stats.evaluated++;
     const matches = this.rules.evaluate(ctx);

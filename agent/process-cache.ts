@@ -29,8 +29,24 @@ export interface ProcessCacheStats {
 
 const CLK_TCK = 100; // USER_HZ on every Linux ABI we run on
 
+/** cgroup v2 path of a process ("/a/b"), from /proc/PID/cgroup's "0::" line. */
+function procCgroupPath(pid: number, procRoot: string): string | undefined {
+  try {
+    const text = fs.readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8');
+    const line = text.split('\n').find((l) => l.startsWith('0::'));
+    return line ? line.slice(3) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Read one /proc/PID entry; undefined if it vanished or is a kernel thread. */
-export function readProcEntry(pid: number, node: string, procRoot = '/proc'): ProcessInfo | undefined {
+export function readProcEntry(
+  pid: number,
+  node: string,
+  procRoot = '/proc',
+  cgroupIdOfPath?: (rel: string) => number | undefined,
+): ProcessInfo | undefined {
   try {
     const stat = fs.readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
     // comm may contain spaces and parentheses: fields resume after the last ')'
@@ -50,6 +66,7 @@ export function readProcEntry(pid: number, node: string, procRoot = '/proc'): Pr
     const args = cmdline.length ? cmdline.replace(/\0$/, '').split('\0') : [];
     const status = fs.readFileSync(`${procRoot}/${pid}/status`, 'utf8');
     const uidLine = /^Uid:\s+(\d+)/m.exec(status);
+    const cgPath = cgroupIdOfPath ? procCgroupPath(pid, procRoot) : undefined;
     return {
       pid,
       ppid,
@@ -59,7 +76,7 @@ export function readProcEntry(pid: number, node: string, procRoot = '/proc'): Pr
       args,
       uid: uidLine ? Number(uidLine[1]) : 0,
       comm,
-      cgroupId: 0,
+      cgroupId: (cgPath !== undefined && cgroupIdOfPath?.(cgPath)) || 0,
       startNs,
       exited: false,
     };
@@ -82,11 +99,11 @@ export class ProcessCache {
   ) {}
 
   /** Learn every process that exists now (call before starting the probe). */
-  seedFromProc(procRoot = '/proc'): number {
+  seedFromProc(procRoot = '/proc', cgroupIdOfPath?: (rel: string) => number | undefined): number {
     let n = 0;
     for (const name of fs.readdirSync(procRoot)) {
       if (!/^\d+$/.test(name)) continue;
-      const info = readProcEntry(Number(name), this.node, procRoot);
+      const info = readProcEntry(Number(name), this.node, procRoot, cgroupIdOfPath);
       if (info) {
         this.put(info);
         n++;
@@ -175,6 +192,21 @@ export class ProcessCache {
       const oldest = this.exited.keys().next().value;
       if (oldest !== undefined) this.exited.delete(oldest);
     }
+  }
+
+  /**
+   * The earliest start (CLOCK_BOOTTIME ns) of the processes in a cgroup now,
+   * from /proc (processes move between cgroups without telling anyone), or null.
+   */
+  earliestStartIn(cgroupPath: string, procRoot = '/proc'): bigint | null {
+    let min: bigint | null = null;
+    for (const name of fs.readdirSync(procRoot)) {
+      if (!/^\d+$/.test(name)) continue;
+      if (procCgroupPath(Number(name), procRoot) !== cgroupPath) continue;
+      const info = this.get(Number(name)) ?? readProcEntry(Number(name), this.node, procRoot);
+      if (info && info.startNs > 0n && (min === null || info.startNs < min)) min = info.startNs;
+    }
+    return min;
   }
 
   get(pid: number): ProcessInfo | undefined {

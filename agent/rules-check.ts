@@ -1,5 +1,6 @@
 // `vigil rules check PATH...`: validate rules without running, and say how
 // each rule would be enforced on this kernel.
+import { EventKind, KIND_NAMES } from './abi';
 import { RuleSet } from './rules/compile';
 import { buildKernelPlan, WorkloadTable } from './rules/kernel-plan';
 import { loadRuleFiles } from './rules/load';
@@ -26,6 +27,11 @@ export function checkRules(paths: string[], identities?: string): CheckReport {
     const how = c ? c.enforcementWhy : 'disabled';
     lines.push(`  ${r.name.padEnd(w)}  ${r.on.padEnd(7)}  ${r.action.padEnd(6)}  ${how}`);
   }
+  const names = (mask: number): string =>
+    [...KIND_NAMES].filter((k) => mask & (1 << EventKind[k])).join(', ') || 'none';
+  lines.push(`  kernel: reports ${[...plan.kinds].join(', ') || 'nothing'} (plus exec, fork, exit for the process cache)`);
+  lines.push(`  kernel: drops events of ${names(plan.pathFilterKinds)} whose path no rule names`);
+  lines.push(`  kernel: ${plan.scoped ? 'watches only the cgroups of the rules\' workloads' : 'watches every process (some rule applies to every process or to host)'}`);
   for (const n of plan.notes) lines.push(`  note: ${n}`);
   return { text: lines.join('\n') + '\n', rules: spec.rules.length };
 }

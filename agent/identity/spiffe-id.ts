@@ -30,7 +30,7 @@ export type SpiffeIdCheck = { ok: true; id: SpiffeId } | { ok: false; reason: st
 export interface SpiffePattern {
   /** the pattern as given */
   readonly source: string;
-  /** literal: patterns never wildcard the trust domain */
+  /** literal, or "*" for every trust domain */
   readonly trustDomain: string;
   /** true when no segment is "*" or "**": matching is then string equality */
   readonly literal: boolean;
@@ -101,7 +101,7 @@ class CompiledSpiffePattern implements SpiffePattern {
   constructor(source: string, trustDomain: string, segments: string[]) {
     this.source = source;
     this.trustDomain = trustDomain;
-    this.literal = !segments.some((g) => g === ONE || g === ANY);
+    this.literal = trustDomain !== '*' && !segments.some((g) => g === ONE || g === ANY);
     this.#segments = Object.freeze(segments);
     this.#path = source.slice(SCHEME.length + trustDomain.length);
     Object.freeze(this);
@@ -116,7 +116,7 @@ class CompiledSpiffePattern implements SpiffePattern {
     } else {
       parsed = id;
     }
-    if (parsed.trustDomain !== this.trustDomain) return false;
+    if (this.trustDomain !== '*' && parsed.trustDomain !== this.trustDomain) return false;
     if (this.literal) return parsed.path === this.#path;
     return matchSegments(this.#segments, parsed.segments);
   }
@@ -204,6 +204,8 @@ function split(s: string, globs: boolean): Parts | string {
 // Offsets in reasons are indexes into the whole string that was checked.
 function trustDomainReason(s: string, start: number, end: number, globs: boolean): string | null {
   if (start === end) return 'trust domain is empty';
+  // a pattern may name every trust domain at once: spiffe://*/...
+  if (globs && end - start === 1 && s.charCodeAt(start) === STAR) return null;
   const at = s.indexOf('@', start);
   if (at !== -1 && at < end) return 'userinfo is not allowed in the trust domain';
   for (let i = start; i < end; i++) {
@@ -213,7 +215,9 @@ function trustDomainReason(s: string, start: number, end: number, globs: boolean
     if (c === PERCENT && isPercentEncoded(s, i, end)) {
       return `trust domain contains a percent-encoded character "${s.slice(i, i + 3)}" at offset ${i}: percent-encoding is not allowed`;
     }
-    if (globs && c === STAR) return `trust domain contains "*" at offset ${i}: a pattern's trust domain is literal, only whole path segments may be "*" or "**"`;
+    if (globs && c === STAR) {
+      return `trust domain contains "*" at offset ${i}: a pattern's trust domain is literal or exactly "*", only whole path segments may be "*" or "**"`;
+    }
     return `trust domain contains an invalid character ${showChar(s, i)} at offset ${i}: only a-z, 0-9, ".", "-" and "_" are allowed`;
   }
   if (end - start > MAX_TRUST_DOMAIN_BYTES) return `trust domain is longer than ${MAX_TRUST_DOMAIN_BYTES} bytes`;

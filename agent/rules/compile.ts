@@ -33,6 +33,8 @@ export interface EvalContext {
   spiffeId: string | null;
   /** connect: the workload that owns the destination address */
   destSpiffeId: string | null;
+  /** when the workload's first process started, CLOCK_REALTIME ns (null: unknown) */
+  workloadStartNs?: bigint | null;
 }
 
 type Test = (c: EvalContext) => boolean;
@@ -135,6 +137,13 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
     const inSet = m.uid.in ? new Set(m.uid.in) : null;
     const notIn = m.uid.not_in ? new Set(m.uid.not_in) : null;
     tests.push((c) => (!inSet || inSet.has(c.ev.uid)) && (!notIn || !notIn.has(c.ev.uid)));
+  }
+  if (m.drift !== undefined) {
+    const want = m.drift;
+    tests.push((c) => {
+      if (c.ev.kind !== 'exec' || c.workloadStartNs === null || c.workloadStartNs === undefined) return false;
+      return c.ev.exeCtimeNs > c.workloadStartNs === want;
+    });
   }
   if (m.destination) {
     const d = m.destination;

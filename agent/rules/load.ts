@@ -357,6 +357,12 @@ function matchSpec(ctx: Ctx, node: unknown, what: string, kind: RuleKind): Match
         else ok = false;
         break;
       }
+      case 'drift': {
+        const v = bool(ctx, p.value, sub);
+        if (v === undefined) ok = false;
+        else m.drift = v;
+        break;
+      }
       case 'destination': {
         const dp = mapPairs(ctx, p.value, sub, ['cidr', 'not_cidr', 'port', 'workload', 'not_workload']);
         if (!dp) {

@@ -45,14 +45,16 @@ export interface MatchSpec {
   args?: { contains: string[] };
   uid?: UidMatch;
   destination?: DestinationMatch;
+  /** exec: the executable changed (ctime) after the workload's first process started */
+  drift?: boolean;
 }
 
 export type MatchKey = keyof MatchSpec;
-export const MATCH_KEYS: readonly MatchKey[] = ['binary', 'parent_binary', 'path', 'new_path', 'flags', 'args', 'uid', 'destination'];
+export const MATCH_KEYS: readonly MatchKey[] = ['binary', 'parent_binary', 'path', 'new_path', 'flags', 'args', 'uid', 'destination', 'drift'];
 
 /** Which `match` keys make sense for which event kind. */
 export const KEYS_FOR_KIND: Record<RuleKind, readonly MatchKey[]> = {
-  exec: ['binary', 'parent_binary', 'args', 'uid'],
+  exec: ['binary', 'parent_binary', 'args', 'uid', 'drift'],
   open: ['binary', 'parent_binary', 'args', 'uid', 'path', 'flags'],
   unlink: ['binary', 'parent_binary', 'args', 'uid', 'path'],
   rename: ['binary', 'parent_binary', 'args', 'uid', 'path', 'new_path'],

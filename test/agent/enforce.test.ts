@@ -21,6 +21,7 @@ describe('enforcement on the real kernel (vigil agent)', function () {
   let tmp: string;
   let api: CgroupHandle;
   let web: CgroupHandle;
+  let drift: CgroupHandle;
 
   before(async function () {
     requireKernelTestPrivileges();
@@ -28,6 +29,7 @@ describe('enforcement on the real kernel (vigil agent)', function () {
     sb = CgroupSandbox.create('enforce');
     api = sb.child('api');
     web = sb.child('web');
+    drift = sb.child('drift');
     net = await NetnsSandbox.create(7);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-enforce-'));
     fs.mkdirSync(path.join(tmp, 'bin'));
@@ -40,6 +42,8 @@ workloads:
     cgroups: [${web.rel.slice(1)}]
   - spiffe_id: ${TD}/sa/db
     addresses: [${net.peerAddr}]
+  - spiffe_id: ${TD}/sa/drift
+    cgroups: [${drift.rel.slice(1)}]
 `;
     const rules = `
 lists:
@@ -83,6 +87,10 @@ rules:
     on: connect
     match: { destination: { workload: [${TD}/sa/db] } }
     action: deny
+  - name: drift
+    workload: ${TD}/sa/drift
+    on: exec
+    match: { drift: true }
   - name: exempt-open
     workload: ${TD}/**
     on: open
@@ -205,6 +213,21 @@ rules:
     assert.equal(a.outcome, 'denied');
     assert.equal(a.event.daddr, net.peerAddr);
     assert.equal(a.event.dport, net.port);
+  });
+
+  it('drift: a binary written after the workload started is reported, one from before is not', async () => {
+    const first = sb.spawnIn(drift, actions, ['sleep:3000']);
+    await new Promise((r) => setTimeout(r, 1100)); // ctimes have a coarse clock: be clearly later
+    const fresh = path.join(tmp, 'fresh-true');
+    fs.copyFileSync('/usr/bin/true', fresh);
+    fs.chmodSync(fresh, 0o755);
+    const ran = await sb.run(drift, fresh, [], { mode: 'exec' });
+    const old = await sb.run(drift, '/usr/bin/true', [], { mode: 'exec' });
+    const a = await h.waitFor('drift', (x) => x.rule === 'drift' && x.process.pid === ran.pid);
+    assert.equal(a.event.exe, fresh);
+    assert.deepEqual(await h.settledFor(old.pid, 50), [], '/usr/bin/true predates the workload');
+    first.child.kill('SIGKILL');
+    await first.done;
   });
 
   it('exceptions exempt what they name, only that', async () => {

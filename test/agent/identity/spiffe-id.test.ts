@@ -275,7 +275,7 @@ describe('SPIFFE ID patterns', () => {
     ['spiffe://td/**/**', '"**" cannot follow "**" at offset 15: one "**" already matches any number of segments'],
     ['spiffe://td/a/**/**/b', '"**" cannot follow "**" at offset 17: one "**" already matches any number of segments'],
     ['spiffe://TD/**', badChar('trust domain', "'T'", 9)],
-    ['spiffe://*.td/x', 'trust domain contains "*" at offset 9: a pattern\'s trust domain is literal, only whole path segments may be "*" or "**"'],
+    ['spiffe://*.td/x', 'trust domain contains "*" at offset 9: a pattern\'s trust domain is literal or exactly "*", only whole path segments may be "*" or "**"'],
     ['spiffe://td/**/', 'trailing slash is not allowed'],
     ['spiffe://td//**', 'path has an empty segment'],
     ['spiffe://td/./**', 'path segment "." is not allowed'],
@@ -343,5 +343,18 @@ describe('SPIFFE ID patterns', () => {
     const t0 = process.hrtime.bigint();
     assert.equal(p.matches(id), false);
     assert.ok(process.hrtime.bigint() - t0 < 1_000_000_000n);
+  });
+});
+
+describe('SPIFFE ID patterns: every trust domain', () => {
+  it('spiffe://*/** matches every workload of every trust domain, and nothing else', () => {
+    const p = compileSpiffePattern('spiffe://*/**');
+    assert.equal(p.literal, false);
+    assert.equal(p.matches('spiffe://a.org/ns/x/sa/y'), true);
+    assert.equal(p.matches('spiffe://b.example'), true);
+    assert.equal(p.matches('not-an-id'), false);
+    const q = compileSpiffePattern('spiffe://*/ns/*/sa/default');
+    assert.equal(q.matches('spiffe://c.io/ns/kube-system/sa/default'), true);
+    assert.equal(q.matches('spiffe://c.io/ns/kube-system/sa/other'), false);
   });
 });
