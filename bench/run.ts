@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../agent/native';
 import { pipelineTable, runPipelineBench } from './pipeline';
+import { rulesTable, runRulesBench } from './rules';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -18,6 +19,13 @@ async function main(): Promise<void> {
     const r = await runPipelineBench({ quick });
     process.stdout.write(pipelineTable(r) + '\n\n');
     results.pipeline = r;
+  }
+
+  if (only.length === 0 || only.includes('rules')) {
+    process.stdout.write('== rules: matching, kernel kills, user-space kill latency, unwatched kinds ==\n');
+    const r = await runRulesBench({ quick });
+    process.stdout.write(rulesTable(r) + '\n\n');
+    results.rules = r;
   }
 
   const file = path.join(outDir, `bench-${stamp}.json`);
