@@ -11,6 +11,8 @@ export interface Cidr {
 }
 
 export function parseIp(s: string): { family: 4 | 6; addr: Uint8Array } | null {
+  // zone ids (fe80::1%eth0) name an interface, not an address: refused
+  if (s.includes('%')) return null;
   const kind = net.isIP(s);
   if (kind === 4) {
     const parts = s.split('.').map(Number);

@@ -138,7 +138,8 @@ function strings(ctx: Ctx, node: unknown, what: string): string[] | undefined {
       fail(ctx, n as Node, `${what}: expected strings, got ${describe(n)}`);
       return false;
     }
-    const v = String(n.value);
+    // a number keeps the digits as written (0755 stays "0755")
+    const v = typeof n.value === 'number' && typeof n.source === 'string' ? n.source : String(n.value);
     if (typeof n.value === 'string' && v.startsWith('$')) {
       const list = ctx.lists.get(v.slice(1));
       if (!list) {
@@ -171,6 +172,10 @@ function strings(ctx: Ctx, node: unknown, what: string): string[] | undefined {
 
 function ints(ctx: Ctx, node: unknown, what: string, min: number, max: number): number[] | undefined {
   const items = isSeq(node) ? node.items : [node];
+  if (isSeq(node) && node.items.length === 0) {
+    fail(ctx, node, `${what}: empty list`);
+    return undefined;
+  }
   const out: number[] = [];
   for (const it of items) {
     if (isScalar(it) && typeof it.value === 'number' && Number.isInteger(it.value) && it.value >= min && it.value <= max) {
@@ -182,7 +187,7 @@ function ints(ctx: Ctx, node: unknown, what: string, min: number, max: number): 
         return undefined;
       }
       for (const v of list) {
-        const n = Number(v);
+        const n = /^\d+$/.test(v) ? Number(v) : NaN;
         if (!Number.isInteger(n) || n < min || n > max) {
           fail(ctx, it, `${what}: list "${it.value.slice(1)}" holds "${v}", expected whole numbers from ${min} to ${max}`);
           return undefined;
@@ -340,7 +345,9 @@ function matchSpec(ctx: Ctx, node: unknown, what: string, kind: RuleKind): Match
         let u: UidMatch | undefined;
         if (isMap(p.value)) {
           const up = mapPairs(ctx, p.value, sub, ['in', 'not_in']);
-          if (up) {
+          if (up && up.length === 0) {
+            fail(ctx, p.value as Node, `${sub}: expected in and/or not_in`);
+          } else if (up) {
             u = {};
             for (const x of up) {
               const vals = ints(ctx, x.value, `${sub}.${keyOf(x)}`, 0, 0xffffffff);
