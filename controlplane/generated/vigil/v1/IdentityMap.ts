@@ -1,0 +1,14 @@
+// Original file: proto/vigil/v1/vigil.proto
+
+import type { AddressEntry as _vigil_v1_AddressEntry, AddressEntry__Output as _vigil_v1_AddressEntry__Output } from '../../vigil/v1/AddressEntry';
+import type { Long } from '@grpc/proto-loader';
+
+export interface IdentityMap {
+  'version'?: (number | string | Long);
+  'entries'?: (_vigil_v1_AddressEntry)[];
+}
+
+export interface IdentityMap__Output {
+  'version': (string);
+  'entries': (_vigil_v1_AddressEntry__Output)[];
+}

@@ -1,0 +1,78 @@
+// Original file: proto/vigil/v1/vigil.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AlertRow as _vigil_v1_AlertRow, AlertRow__Output as _vigil_v1_AlertRow__Output } from '../../vigil/v1/AlertRow';
+import type { AuditProofRequest as _vigil_v1_AuditProofRequest, AuditProofRequest__Output as _vigil_v1_AuditProofRequest__Output } from '../../vigil/v1/AuditProofRequest';
+import type { AuditProofResponse as _vigil_v1_AuditProofResponse, AuditProofResponse__Output as _vigil_v1_AuditProofResponse__Output } from '../../vigil/v1/AuditProofResponse';
+import type { ListAgentsRequest as _vigil_v1_ListAgentsRequest, ListAgentsRequest__Output as _vigil_v1_ListAgentsRequest__Output } from '../../vigil/v1/ListAgentsRequest';
+import type { ListAgentsResponse as _vigil_v1_ListAgentsResponse, ListAgentsResponse__Output as _vigil_v1_ListAgentsResponse__Output } from '../../vigil/v1/ListAgentsResponse';
+import type { ListAlertsRequest as _vigil_v1_ListAlertsRequest, ListAlertsRequest__Output as _vigil_v1_ListAlertsRequest__Output } from '../../vigil/v1/ListAlertsRequest';
+import type { ListAlertsResponse as _vigil_v1_ListAlertsResponse, ListAlertsResponse__Output as _vigil_v1_ListAlertsResponse__Output } from '../../vigil/v1/ListAlertsResponse';
+import type { PushPolicyRequest as _vigil_v1_PushPolicyRequest, PushPolicyRequest__Output as _vigil_v1_PushPolicyRequest__Output } from '../../vigil/v1/PushPolicyRequest';
+import type { PushPolicyResponse as _vigil_v1_PushPolicyResponse, PushPolicyResponse__Output as _vigil_v1_PushPolicyResponse__Output } from '../../vigil/v1/PushPolicyResponse';
+
+export interface QueryServiceClient extends grpc.Client {
+  AuditProof(argument: _vigil_v1_AuditProofRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_AuditProofResponse__Output>): grpc.ClientUnaryCall;
+  AuditProof(argument: _vigil_v1_AuditProofRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vigil_v1_AuditProofResponse__Output>): grpc.ClientUnaryCall;
+  AuditProof(argument: _vigil_v1_AuditProofRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_AuditProofResponse__Output>): grpc.ClientUnaryCall;
+  AuditProof(argument: _vigil_v1_AuditProofRequest, callback: grpc.requestCallback<_vigil_v1_AuditProofResponse__Output>): grpc.ClientUnaryCall;
+  auditProof(argument: _vigil_v1_AuditProofRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_AuditProofResponse__Output>): grpc.ClientUnaryCall;
+  auditProof(argument: _vigil_v1_AuditProofRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vigil_v1_AuditProofResponse__Output>): grpc.ClientUnaryCall;
+  auditProof(argument: _vigil_v1_AuditProofRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_AuditProofResponse__Output>): grpc.ClientUnaryCall;
+  auditProof(argument: _vigil_v1_AuditProofRequest, callback: grpc.requestCallback<_vigil_v1_AuditProofResponse__Output>): grpc.ClientUnaryCall;
+  
+  FollowAlerts(argument: _vigil_v1_ListAlertsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_vigil_v1_AlertRow__Output>;
+  FollowAlerts(argument: _vigil_v1_ListAlertsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_vigil_v1_AlertRow__Output>;
+  followAlerts(argument: _vigil_v1_ListAlertsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_vigil_v1_AlertRow__Output>;
+  followAlerts(argument: _vigil_v1_ListAlertsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_vigil_v1_AlertRow__Output>;
+  
+  ListAgents(argument: _vigil_v1_ListAgentsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  ListAgents(argument: _vigil_v1_ListAgentsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vigil_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  ListAgents(argument: _vigil_v1_ListAgentsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  ListAgents(argument: _vigil_v1_ListAgentsRequest, callback: grpc.requestCallback<_vigil_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  listAgents(argument: _vigil_v1_ListAgentsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  listAgents(argument: _vigil_v1_ListAgentsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vigil_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  listAgents(argument: _vigil_v1_ListAgentsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  listAgents(argument: _vigil_v1_ListAgentsRequest, callback: grpc.requestCallback<_vigil_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListAlerts(argument: _vigil_v1_ListAlertsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  ListAlerts(argument: _vigil_v1_ListAlertsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vigil_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  ListAlerts(argument: _vigil_v1_ListAlertsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  ListAlerts(argument: _vigil_v1_ListAlertsRequest, callback: grpc.requestCallback<_vigil_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  listAlerts(argument: _vigil_v1_ListAlertsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  listAlerts(argument: _vigil_v1_ListAlertsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vigil_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  listAlerts(argument: _vigil_v1_ListAlertsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  listAlerts(argument: _vigil_v1_ListAlertsRequest, callback: grpc.requestCallback<_vigil_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  
+  PushPolicy(argument: _vigil_v1_PushPolicyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_PushPolicyResponse__Output>): grpc.ClientUnaryCall;
+  PushPolicy(argument: _vigil_v1_PushPolicyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vigil_v1_PushPolicyResponse__Output>): grpc.ClientUnaryCall;
+  PushPolicy(argument: _vigil_v1_PushPolicyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_PushPolicyResponse__Output>): grpc.ClientUnaryCall;
+  PushPolicy(argument: _vigil_v1_PushPolicyRequest, callback: grpc.requestCallback<_vigil_v1_PushPolicyResponse__Output>): grpc.ClientUnaryCall;
+  pushPolicy(argument: _vigil_v1_PushPolicyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_PushPolicyResponse__Output>): grpc.ClientUnaryCall;
+  pushPolicy(argument: _vigil_v1_PushPolicyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vigil_v1_PushPolicyResponse__Output>): grpc.ClientUnaryCall;
+  pushPolicy(argument: _vigil_v1_PushPolicyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vigil_v1_PushPolicyResponse__Output>): grpc.ClientUnaryCall;
+  pushPolicy(argument: _vigil_v1_PushPolicyRequest, callback: grpc.requestCallback<_vigil_v1_PushPolicyResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface QueryServiceHandlers extends grpc.UntypedServiceImplementation {
+  AuditProof: grpc.handleUnaryCall<_vigil_v1_AuditProofRequest__Output, _vigil_v1_AuditProofResponse>;
+  
+  FollowAlerts: grpc.handleServerStreamingCall<_vigil_v1_ListAlertsRequest__Output, _vigil_v1_AlertRow>;
+  
+  ListAgents: grpc.handleUnaryCall<_vigil_v1_ListAgentsRequest__Output, _vigil_v1_ListAgentsResponse>;
+  
+  ListAlerts: grpc.handleUnaryCall<_vigil_v1_ListAlertsRequest__Output, _vigil_v1_ListAlertsResponse>;
+  
+  PushPolicy: grpc.handleUnaryCall<_vigil_v1_PushPolicyRequest__Output, _vigil_v1_PushPolicyResponse>;
+  
+}
+
+export interface QueryServiceDefinition extends grpc.ServiceDefinition {
+  AuditProof: MethodDefinition<_vigil_v1_AuditProofRequest, _vigil_v1_AuditProofResponse, _vigil_v1_AuditProofRequest__Output, _vigil_v1_AuditProofResponse__Output>
+  FollowAlerts: MethodDefinition<_vigil_v1_ListAlertsRequest, _vigil_v1_AlertRow, _vigil_v1_ListAlertsRequest__Output, _vigil_v1_AlertRow__Output>
+  ListAgents: MethodDefinition<_vigil_v1_ListAgentsRequest, _vigil_v1_ListAgentsResponse, _vigil_v1_ListAgentsRequest__Output, _vigil_v1_ListAgentsResponse__Output>
+  ListAlerts: MethodDefinition<_vigil_v1_ListAlertsRequest, _vigil_v1_ListAlertsResponse, _vigil_v1_ListAlertsRequest__Output, _vigil_v1_ListAlertsResponse__Output>
+  PushPolicy: MethodDefinition<_vigil_v1_PushPolicyRequest, _vigil_v1_PushPolicyResponse, _vigil_v1_PushPolicyRequest__Output, _vigil_v1_PushPolicyResponse__Output>
+}

@@ -1,0 +1,13 @@
+// Original file: proto/vigil/v1/vigil.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface Welcome {
+  'stored_sequence'?: (number | string | Long);
+  'policy_version'?: (number | string | Long);
+}
+
+export interface Welcome__Output {
+  'stored_sequence': (string);
+  'policy_version': (string);
+}
