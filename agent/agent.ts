@@ -1,5 +1,7 @@
 // `vigil agent`: rules about SPIFFE workloads, alerts, and enforcement on
-// this node.
+// this node; with a control plane: durable delivery, signed policy and the
+// cluster's identity map.
+import type { KeyObject } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,9 +12,15 @@ import { WallClock } from './clock';
 import { Engine } from './engine';
 import { errorMessage, VigilError } from './errors';
 import type { KernelEvent } from './events';
+import { readTrustDomain } from './identity/certs';
 import { IdentityResolver } from './identity/resolver';
-import type { IdentitySource } from './identity/source';
+import type { AddressIdentity, IdentitySource } from './identity/source';
 import { StaticIdentitySource } from './identity/static-source';
+import { probeKernel } from './kernel-features';
+import { AgentMetrics } from './metrics';
+import { serveMetrics, type MetricsServer } from './metrics-server';
+import { parseCidr } from './net/cidr';
+import { loadPublicKey, PolicyState, verifyPolicy, type VerifiedPolicy } from './policy';
 import { Probe, requirePrivileges } from './probe';
 import { ProcessCache } from './process-cache';
 import { RuleSet } from './rules/compile';
@@ -20,6 +28,23 @@ import type { KernelPlan } from './rules/kernel-plan';
 import { WorkloadTable } from './rules/kernel-plan';
 import { KernelRules } from './rules/kernel-rules';
 import { expandRulePaths, loadRuleFiles } from './rules/load';
+import { Spool } from './spool';
+import { Uplink } from './uplink';
+
+export const VIGIL_VERSION = '0.1.0';
+
+export interface ControlPlaneLink {
+  address: string;
+  /** plaintext, no authentication (warned about) */
+  insecure: boolean;
+  /** directory from `vigil certs`: bundle.pem, trust-domain, policy.pub, and our SVID */
+  certsDir?: string;
+  /** our SVID (default: CERTS/agent.pem, CERTS/agent.key) */
+  cert?: string;
+  key?: string;
+  /** the control plane's SPIFFE ID (default spiffe://TD/vigil/controlplane) */
+  serverId?: string;
+}
 
 export interface AgentOptions {
   rules: string[];
@@ -27,6 +52,11 @@ export interface AgentOptions {
   output: 'json' | 'text';
   node?: string;
   ringBytes?: number;
+  controlplane?: ControlPlaneLink;
+  /** spool and last good policy (default /var/lib/vigil/agent) */
+  stateDir?: string;
+  /** host:port for /metrics, /healthz */
+  metricsAddress?: string;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
   /** every alert, before it is printed (tests, exporters) */
@@ -47,17 +77,32 @@ function planSummary(rs: RuleSet, plan: KernelPlan): string {
   }; ${plan.scoped ? 'kernel scope: the rules\' workloads only' : 'kernel scope: every process'})`;
 }
 
+function bootId(): string {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown-boot';
+  }
+}
+
 export class Agent {
   readonly node: string;
   readonly probe: Probe;
   readonly engine: Engine;
   readonly processes: ProcessCache;
   readonly identity: IdentityResolver;
+  readonly metrics: AgentMetrics;
+  uplink: Uplink | null = null;
+  spool: Spool | null = null;
+  metricsServer: MetricsServer | null = null;
   private readonly workloads = new WorkloadTable();
   private readonly kernelRules: KernelRules;
   private readonly watchers: { close(): void }[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private remoteAddresses: AddressIdentity[] = [];
+  /** the signed policy in force (0: the local rules files) */
+  policyVersion = 0;
   plan: KernelPlan;
 
   private constructor(
@@ -76,6 +121,7 @@ export class Agent {
         return undefined;
       }
     });
+    this.metrics = new AgentMetrics(this.processes);
     for (const id of identities.spiffeIds()) this.workloads.index(id);
     this.probe = Probe.load({
       kinds: KernelRules.kindsFor(rules),
@@ -87,37 +133,149 @@ export class Agent {
     try {
       this.scanCgroups(root);
       this.kernelRules = new KernelRules(this.probe, this.workloads);
-      this.plan = this.kernelRules.apply(rules, identities);
+      this.plan = this.kernelRules.apply(rules, this.addresses());
     } catch (err) {
       void this.probe.close();
       throw err;
     }
-    const clock = new WallClock();
     this.engine = new Engine(rules, {
       node: this.node,
-      clock,
+      clock: new WallClock(),
       processes: this.processes,
       identity: this.identity,
       onAlert: (a) => this.emit(a),
+      onUserKill: (latency) => this.metrics.userKill(latency),
     });
   }
 
-  /** Load rules and identities, load and attach the probes, fill the maps, start. */
-  static start(o: AgentOptions): Agent {
+  /** Load rules (or the last good signed policy) and identities, load the probes, fill the maps, start. */
+  static async start(o: AgentOptions): Promise<Agent> {
     requirePrivileges('vigil agent');
-    const specs = loadRuleFiles(o.rules);
     const identities = o.identities ? StaticIdentitySource.load(o.identities) : StaticIdentitySource.empty();
-    const agent = new Agent(o, new RuleSet(specs), identities);
+    const cp = o.controlplane;
+    const stateDir = o.stateDir ?? '/var/lib/vigil/agent';
+    let pinned: KeyObject | null = null;
+    let trustDomain = '';
+    if (cp && !cp.insecure) {
+      if (!cp.certsDir) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --controlplane needs --certs DIR (or --insecure)');
+      trustDomain = readTrustDomain(cp.certsDir);
+      const pub = path.join(cp.certsDir, 'policy.pub');
+      if (fs.existsSync(pub)) pinned = loadPublicKey(pub);
+    }
+    // the last good signed policy survives our restart and a control plane that is down
+    const state = cp ? new PolicyState(stateDir) : null;
+    let rules: RuleSet | null = null;
+    let version = 0;
+    const saved = state?.load();
+    if (saved && pinned) {
+      try {
+        const v = verifyPolicy(saved, pinned);
+        rules = v.rules;
+        version = v.version;
+      } catch (err) {
+        o.err.write(`vigil agent: the saved policy v${saved.version} does not verify, not used: ${errorMessage(err)}\n`);
+      }
+    }
+    if (!rules) {
+      if (o.rules.length === 0 && !cp) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --rules PATH... is required without a control plane');
+      rules = o.rules.length ? new RuleSet(loadRuleFiles(o.rules)) : new RuleSet({ files: [], lists: new Map(), rules: [] });
+    }
+    const agent = new Agent(o, rules, identities);
+    agent.policyVersion = version;
+    agent.metrics.policy(version, rules.rules.length);
+    if (cp) {
+      agent.spool = new Spool(path.join(stateDir, 'spool'), bootId());
+      const caps = probeKernel();
+      agent.uplink = new Uplink({
+        address: cp.address,
+        tls: cp.insecure
+          ? null
+          : {
+              bundle: path.join(cp.certsDir as string, 'bundle.pem'),
+              cert: cp.cert ?? path.join(cp.certsDir as string, 'agent.pem'),
+              key: cp.key ?? path.join(cp.certsDir as string, 'agent.key'),
+              trustDomain,
+              serverId: cp.serverId ?? `spiffe://${trustDomain}/vigil/controlplane`,
+            },
+        node: agent.node,
+        bootId: bootId(),
+        version: VIGIL_VERSION,
+        capabilities: {
+          kernel: caps.kernel,
+          btf: caps.btf,
+          bpf_lsm: caps.bpfLsmActive,
+          hooks: caps.hooks.filter((h) => h.usable).map((h) => h.section),
+          enforcement: caps.enforcement,
+        },
+        spool: agent.spool,
+        policyKey: pinned,
+        policyState: state,
+        applyPolicy: (p) => agent.applyPolicy(p),
+        currentPolicyVersion: () => agent.policyVersion,
+        onIdentityMap: (entries) => agent.setRemoteAddresses(entries),
+        identityReport: () => identities.addresses().map((a) => ({ cidr: a.cidr.text, spiffe_id: a.spiffeId })),
+        log: (l) => o.err.write(`vigil agent: ${l}\n`),
+        onState: (up) => agent.metrics.link(up),
+      });
+      if (cp.insecure) o.err.write('vigil agent: WARNING: --insecure: the control plane link is plaintext and unauthenticated\n');
+      agent.metrics.attach(agent.probe, agent.spool);
+      agent.uplink.start();
+    } else {
+      agent.metrics.attach(agent.probe, null);
+    }
+    if (o.metricsAddress) {
+      const [host, port] = splitHostPort(o.metricsAddress);
+      agent.metricsServer = await serveMetrics(agent.metrics.registry, host, port, () => !agent.stopped);
+    }
     agent.probe.start((evs) => agent.onEvents(evs));
     agent.watch();
     for (const n of agent.plan.notes) o.err.write(`vigil agent: note: ${n}\n`);
-    o.err.write(`vigil agent: watching with ${planSummary(agent.engine.getRules(), agent.plan)} on node ${agent.node}\n`);
+    o.err.write(
+      `vigil agent: watching with ${planSummary(agent.engine.getRules(), agent.plan)}${version ? ` from signed policy v${version}` : ''} on node ${agent.node}${
+        agent.metricsServer ? `; metrics on ${o.metricsAddress?.replace(/:\d+$/, '')}:${agent.metricsServer.port}` : ''
+      }\n`,
+    );
     return agent;
   }
 
   private emit(a: Alert): void {
+    this.metrics.alert(a);
     this.o.onAlert?.(a);
+    this.uplink?.send(a);
     this.o.out.write((this.o.output === 'json' ? JSON.stringify(a) : alertText(a)) + '\n');
+  }
+
+  /** Workload addresses: this node's identities and what the control plane merged from every node. */
+  addresses(): AddressIdentity[] {
+    return [...this.identity.getSource().addresses(), ...this.remoteAddresses];
+  }
+
+  private setRemoteAddresses(entries: { cidr: string; spiffe_id: string; node: string }[]): void {
+    const list: AddressIdentity[] = [];
+    for (const e of entries) {
+      if (e.node === this.node) continue; // ours are already known
+      const c = parseCidr(e.cidr);
+      if (c) list.push({ cidr: c, spiffeId: e.spiffe_id });
+    }
+    this.remoteAddresses = list;
+    this.identity.setRemoteAddresses(list);
+    for (const a of list) this.workloads.index(a.spiffeId);
+    this.plan = this.kernelRules.apply(this.engine.getRules(), this.addresses());
+  }
+
+  /** Apply a verified signed policy: kernel first (atomic), then user space. */
+  private applyPolicy(p: VerifiedPolicy): string | null {
+    try {
+      this.plan = this.kernelRules.apply(p.rules, this.addresses());
+    } catch (err) {
+      return errorMessage(err);
+    }
+    this.engine.setRules(p.rules);
+    this.policyVersion = p.version;
+    this.metrics.policy(p.version, p.rules.rules.length);
+    for (const n of this.plan.notes) this.o.err.write(`vigil agent: note: ${n}\n`);
+    this.o.err.write(`vigil agent: signed policy v${p.version} in force: ${planSummary(p.rules, this.plan)}\n`);
+    return null;
   }
 
   /** Every cgroup that exists now, with its workload, into the kernel's map. */
@@ -151,16 +309,22 @@ export class Agent {
       const rel = this.identity.forCgroup(ev.id).cgroup;
       if (rel !== null) newWorkload = this.mapCgroup(ev.id, rel) || newWorkload;
     }
-    if (newWorkload) this.plan = this.kernelRules.apply(this.engine.getRules(), this.identity.getSource());
+    if (newWorkload) this.plan = this.kernelRules.apply(this.engine.getRules(), this.addresses());
     this.engine.handle(evs);
   }
 
-  /** Load the rules again; a bad file is refused and the rules in force stay. */
+  /** Load the rules files again; a bad file is refused and the rules in force stay. */
   reload(): ReloadResult {
+    if (this.policyVersion > 0) {
+      const msg = `signed policy v${this.policyVersion} is in force: local rules files are not reloaded (push a new policy)`;
+      this.o.err.write(`vigil agent: ${msg}\n`);
+      return { ok: false, error: msg };
+    }
     try {
       const rs = new RuleSet(loadRuleFiles(this.o.rules));
-      this.plan = this.kernelRules.apply(rs, this.identity.getSource());
+      this.plan = this.kernelRules.apply(rs, this.addresses());
       this.engine.setRules(rs);
+      this.metrics.policy(0, rs.rules.length);
       for (const n of this.plan.notes) this.o.err.write(`vigil agent: note: ${n}\n`);
       this.o.err.write(`vigil agent: rules reloaded: ${planSummary(rs, this.plan)}\n`);
       return { ok: true, rules: rs.rules.length };
@@ -182,6 +346,7 @@ export class Agent {
     };
     process.on('SIGHUP', schedule);
     this.watchers.push({ close: () => void process.off('SIGHUP', schedule) });
+    if (this.o.rules.length === 0) return;
     const targets = new Set<string>();
     for (const p of this.o.rules) {
       // watch directories (editors replace files by rename, which a file watch loses)
@@ -205,6 +370,9 @@ export class Agent {
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     for (const w of this.watchers) w.close();
     await this.probe.close();
+    if (this.uplink) await this.uplink.stop();
+    this.spool?.close();
+    if (this.metricsServer) await this.metricsServer.close();
   }
 
   summary(): string {
@@ -212,15 +380,27 @@ export class Agent {
     const p = this.probe.stats();
     let dropped = p.reader.queueDropRecords;
     for (const k of Object.values(p.kinds)) dropped += k.dropped + k.busy;
+    const sp = this.spool?.stats();
     return (
       `vigil agent: summary: ${s.events} events, ${s.alerts} alerts, ${s.kernelKills} kernel kills, ${s.userKills} user-space kills, ` +
-      `${s.killFailures} failed kills, ${s.denials} denied connects, ${s.exempted} exempted, ${dropped} events lost\n`
+      `${s.killFailures} failed kills, ${s.denials} denied connects, ${s.exempted} exempted, ${dropped} events lost` +
+      (sp ? `; spool: ${sp.depth} unacknowledged, ${sp.overflow} overflowed` : '') +
+      '\n'
     );
   }
 }
 
+export function splitHostPort(s: string): [string, number] {
+  const i = s.lastIndexOf(':');
+  const port = Number(s.slice(i + 1));
+  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new VigilError('BAD_ARGUMENT', `"${s}": expected HOST:PORT`);
+  return [s.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0', port];
+}
+
 export function parseAgentArgs(argv: string[]): Omit<AgentOptions, 'out' | 'err'> & { durationMs?: number } {
   const o: Omit<AgentOptions, 'out' | 'err'> & { durationMs?: number } = { rules: [], output: 'json' };
+  let cp: Partial<ControlPlaneLink> | undefined;
+  const link = (): Partial<ControlPlaneLink> => (cp ??= { insecure: false });
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -250,6 +430,31 @@ export function parseAgentArgs(argv: string[]): Omit<AgentOptions, 'out' | 'err'
       case '--node':
         o.node = value();
         break;
+      case '--controlplane':
+        link().address = value();
+        break;
+      case '--certs':
+        link().certsDir = value();
+        break;
+      case '--cert':
+        link().cert = value();
+        break;
+      case '--key':
+        link().key = value();
+        break;
+      case '--server-id':
+        link().serverId = value();
+        break;
+      case '--insecure':
+        link().insecure = true;
+        break;
+      case '--state':
+        o.stateDir = value();
+        break;
+      case '--metrics':
+        o.metricsAddress = value();
+        splitHostPort(o.metricsAddress);
+        break;
       case '--duration': {
         const n = Number(value());
         if (!Number.isFinite(n) || n <= 0) throw new VigilError('BAD_ARGUMENT', '--duration: expected seconds > 0');
@@ -260,12 +465,16 @@ export function parseAgentArgs(argv: string[]): Omit<AgentOptions, 'out' | 'err'
         throw new VigilError('BAD_ARGUMENT', `vigil agent: unknown option "${a}"`);
     }
   }
-  if (o.rules.length === 0) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --rules PATH... is required');
+  if (cp) {
+    if (!cp.address) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --certs/--insecure need --controlplane HOST:PORT');
+    o.controlplane = { address: cp.address, insecure: cp.insecure ?? false, certsDir: cp.certsDir, cert: cp.cert, key: cp.key, serverId: cp.serverId };
+  }
+  if (o.rules.length === 0 && !o.controlplane) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --rules PATH... is required (or --controlplane for signed policy)');
   return o;
 }
 
-export async function runAgent(o: AgentOptions & { durationMs?: number }): Promise<void> {
-  const agent = Agent.start(o);
+/** Wait for SIGINT/SIGTERM (or the duration), then stop. */
+export async function untilStopped(durationMs?: number): Promise<void> {
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
@@ -275,8 +484,13 @@ export async function runAgent(o: AgentOptions & { durationMs?: number }): Promi
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    const timer = o.durationMs !== undefined ? setTimeout(stop, o.durationMs) : undefined;
+    const timer = durationMs !== undefined ? setTimeout(stop, durationMs) : undefined;
   });
+}
+
+export async function runAgent(o: AgentOptions & { durationMs?: number }): Promise<void> {
+  const agent = await Agent.start(o);
+  await untilStopped(o.durationMs);
   await agent.stop();
   o.err.write(agent.summary());
 }

@@ -1,23 +1,77 @@
 // The `vigil` command line.
-import { parseAgentArgs, runAgent } from './agent';
+import * as path from 'node:path';
+import { CpError } from '../controlplane/errors';
+import { auditExport, auditVerify, listAgents, listAlerts, pushPolicy, startControlPlane, type AdminLink } from '../controlplane/main';
+import { parseAgentArgs, runAgent, splitHostPort, untilStopped } from './agent';
 import { VigilError, errorMessage } from './errors';
+import { initTrustDomain, issueSvid, readTrustDomain } from './identity/certs';
 import { featuresText, probeKernel } from './kernel-features';
 import { checkRules } from './rules-check';
 import { parseTraceArgs, runTrace } from './trace';
+import { parseUpArgs, runUp, UP_DEFAULTS } from './up';
 
 const USAGE = `usage: vigil <command> [options]
 
 commands:
-  trace [--output json|text] [--cgroup PATH]... [--kinds exec,open,...] [--details] [--duration S]
-        stream kernel events, one JSON object per line; Ctrl-C prints a summary to stderr
-  agent --rules PATH... [--identities FILE] [--output json|text] [--node NAME]
+  up [--data DIR] [--listen HOST:PORT] [--rules PATH...] [--identities FILE]
+        control plane + agent with the default rule pack on this host, mTLS from a
+        local trust domain, alerts shown live (defaults: ${UP_DEFAULTS.dataDir}, ${UP_DEFAULTS.listen},
+        metrics ${UP_DEFAULTS.agentMetrics} (agent) and ${UP_DEFAULTS.cpMetrics} (control plane))
+  agent --rules PATH... [--identities FILE] [--output json|text] [--node NAME] [--metrics HOST:PORT]
+        [--controlplane HOST:PORT --certs DIR [--state DIR] | --insecure]
         match rules about SPIFFE workloads; alert, kill or deny; one JSON alert per line
-        (reloads the rules on SIGHUP and when a rules file changes)
+  controlplane --listen HOST:PORT --data DIR (--certs DIR | --insecure) [--metrics HOST:PORT]
+        [--agent-id PATTERN]... [--admin-id PATTERN]... [--retention-days N]
+  alerts --controlplane HOST:PORT (--certs DIR | --insecure) [--since T] [--rule R] [--workload P] [--node N] [--follow]
+  agents --controlplane HOST:PORT (--certs DIR | --insecure)
+  policy push PATH... --controlplane HOST:PORT (--certs DIR | --insecure)
+        validate rules centrally, sign them as the next policy version, send them to agents
+  audit verify --data DIR      check the hash chain of the control plane's audit log
+  audit export --data DIR      the audit log as JSON lines, for auditors
+  certs init --dir DIR --trust-domain TD [--nodes N1,N2]
+        mint a trust domain: CA, bundle, policy key, SVIDs for the control plane, an admin, agents
+  certs issue --dir DIR --spiffe-id ID --name NAME
   rules check PATH... [--identities FILE]
         validate rules without running them; print how each rule is enforced here
+  trace [--output json|text] [--cgroup PATH]... [--kinds exec,open,...] [--details] [--duration S]
+        stream kernel events, one JSON object per line; Ctrl-C prints a summary to stderr
   probe [--json] [--rules PATH...]
         what this kernel supports: hooks, event sources, enforcement modes (per rule with --rules)
 `;
+
+/** --flag value pairs and the rest (paths). */
+function flags(argv: string[], multi: string[] = []): { f: Record<string, string[]>; rest: string[] } {
+  const f: Record<string, string[]> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) {
+      rest.push(a);
+      continue;
+    }
+    const [k, inline] = a.includes('=') ? [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a.slice(2), undefined];
+    if (['insecure', 'follow', 'json'].includes(k)) {
+      (f[k] ??= []).push('true');
+      continue;
+    }
+    const v = inline ?? argv[++i];
+    if (v === undefined) throw new VigilError('BAD_ARGUMENT', `--${k}: expected a value`);
+    (f[k] ??= []).push(v);
+    if (multi.includes(k)) while (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) f[k].push(argv[++i]);
+  }
+  return { f, rest };
+}
+
+function one(f: Record<string, string[]>, k: string, cmd: string): string {
+  const v = f[k]?.[0];
+  if (v === undefined) throw new VigilError('BAD_ARGUMENT', `vigil ${cmd}: --${k} is required`);
+  return v;
+}
+
+function adminLink(f: Record<string, string[]>, cmd: string): AdminLink {
+  const insecure = f.insecure !== undefined;
+  return { address: one(f, 'controlplane', cmd), certsDir: f.certs?.[0], insecure, cert: f.cert?.[0], key: f.key?.[0] };
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -42,6 +96,98 @@ export async function main(argv: string[]): Promise<number> {
         const opts = parseAgentArgs(rest);
         await runAgent({ ...opts, out: process.stdout, err: process.stderr });
         return 0;
+      }
+      case 'up': {
+        await runUp({ ...parseUpArgs(rest), out: process.stdout, err: process.stderr });
+        return 0;
+      }
+      case 'controlplane': {
+        const { f } = flags(rest);
+        const listen = one(f, 'listen', cmd);
+        splitHostPort(listen);
+        const running = await startControlPlane({
+          listen,
+          dataDir: one(f, 'data', cmd),
+          certsDir: f.certs?.[0],
+          insecure: f.insecure !== undefined,
+          agentIds: f['agent-id'],
+          adminIds: f['admin-id'],
+          metricsAddress: f.metrics?.[0],
+          retentionDays: f['retention-days'] ? Number(f['retention-days'][0]) : undefined,
+          log: (l) => process.stderr.write(`vigil controlplane: ${l}\n`),
+        });
+        process.stderr.write(
+          `vigil controlplane: listening on ${listen.replace(/:\d+$/, '')}:${running.port}${running.trustDomain ? ` (mTLS, trust domain ${running.trustDomain})` : ''}` +
+            `${running.metricsServer ? `, metrics on :${running.metricsServer.port}` : ''}\n`,
+        );
+        await untilStopped();
+        await running.close();
+        return 0;
+      }
+      case 'alerts': {
+        const { f } = flags(rest);
+        let stop: () => void = () => undefined;
+        const stopped = new Promise<void>((r) => (stop = r));
+        process.once('SIGINT', () => stop());
+        process.once('SIGTERM', () => stop());
+        await listAlerts(
+          adminLink(f, cmd),
+          { since: f.since?.[0] ?? '', rule: f.rule?.[0] ?? '', workload: f.workload?.[0] ?? '', node: f.node?.[0] ?? '', limit: Number(f.limit?.[0] ?? 0) },
+          f.follow !== undefined,
+          process.stdout,
+          stopped,
+        );
+        return 0;
+      }
+      case 'agents': {
+        const { f } = flags(rest);
+        process.stdout.write(await listAgents(adminLink(f, cmd)));
+        return 0;
+      }
+      case 'policy': {
+        const [sub, ...more] = rest;
+        if (sub !== 'push') throw new VigilError('BAD_ARGUMENT', `vigil policy: unknown subcommand "${sub ?? ''}" (expected push)`);
+        const { f, rest: paths } = flags(more);
+        if (paths.length === 0) throw new VigilError('BAD_ARGUMENT', 'vigil policy push: expected PATH...');
+        const r = await pushPolicy(adminLink(f, 'policy push'), paths);
+        process.stdout.write(`policy v${r.version} signed and sent to ${r.agents} connected agents\n`);
+        return 0;
+      }
+      case 'audit': {
+        const [sub, ...more] = rest;
+        const { f } = flags(more);
+        const data = one(f, 'data', `audit ${sub}`);
+        if (sub === 'verify') {
+          const r = auditVerify(data);
+          (r.ok ? process.stdout : process.stderr).write(r.text);
+          return r.ok ? 0 : 1;
+        }
+        if (sub === 'export') {
+          auditExport(data, process.stdout);
+          return 0;
+        }
+        throw new VigilError('BAD_ARGUMENT', `vigil audit: unknown subcommand "${sub ?? ''}" (expected verify or export)`);
+      }
+      case 'certs': {
+        const [sub, ...more] = rest;
+        const { f } = flags(more);
+        const dir = one(f, 'dir', `certs ${sub}`);
+        if (sub === 'init') {
+          const td = one(f, 'trust-domain', 'certs init');
+          await initTrustDomain(dir, td);
+          await issueSvid(dir, `spiffe://${td}/vigil/controlplane`, 'controlplane');
+          await issueSvid(dir, `spiffe://${td}/vigil/admin/cli`, 'admin');
+          for (const n of (f.nodes?.[0] ?? '').split(',').filter(Boolean)) await issueSvid(dir, `spiffe://${td}/vigil/agent/${n}`, `agent-${n}`);
+          process.stdout.write(`trust domain ${td} in ${dir}: bundle.pem, controlplane.pem, admin.pem, policy.key/policy.pub${f.nodes ? `, agent-*.pem` : ''}\n`);
+          return 0;
+        }
+        if (sub === 'issue') {
+          readTrustDomain(dir);
+          const s = await issueSvid(dir, one(f, 'spiffe-id', 'certs issue'), one(f, 'name', 'certs issue'));
+          process.stdout.write(`${s.spiffeId}: ${path.relative(process.cwd(), s.cert)}, ${path.relative(process.cwd(), s.key)}\n`);
+          return 0;
+        }
+        throw new VigilError('BAD_ARGUMENT', `vigil certs: unknown subcommand "${sub ?? ''}" (expected init or issue)`);
       }
       case 'rules': {
         const [sub, ...paths] = rest;
@@ -72,6 +218,10 @@ export async function main(argv: string[]): Promise<number> {
       const prefix = err.code === 'RULES' || err.code === 'IDENTITIES' ? '' : `vigil ${cmd}: `;
       process.stderr.write(`${prefix}${err.message}\n`);
       return err.code === 'BAD_ARGUMENT' ? 2 : 1;
+    }
+    if (err instanceof CpError) {
+      process.stderr.write(`vigil ${cmd}: ${err.message}\n`);
+      return err.code === 'CONFIG' ? 2 : 1;
     }
     process.stderr.write(`vigil ${cmd}: ${errorMessage(err)}\n`);
     return 1;

@@ -89,6 +89,8 @@ export class Uplink {
       ? channelCredentials(this.o.tls, this.o.tls.trustDomain, compileSpiffePattern(this.o.tls.serverId))
       : grpc.credentials.createInsecure();
     this.client = new proto.AgentService(this.o.address, creds, {
+      // the server is authorized by SPIFFE ID, not by name: any stable name will do
+      'grpc.ssl_target_name_override': 'vigil-controlplane',
       'grpc.keepalive_time_ms': 20000,
       'grpc.max_receive_message_length': 16 << 20,
     }) as unknown as AgentServiceClient;

@@ -83,7 +83,7 @@ function matchingBench(): RulesReport['matching'] {
   return { rules: rs.rules.length, events: rounds * ctxs.length, ns_per_event: Math.round((ns / (rounds * ctxs.length)) * 10) / 10, matches };
 }
 
-function startAgent(dir: string, rules: string, identities: string): Agent {
+function startAgent(dir: string, rules: string, identities: string): Promise<Agent> {
   fs.writeFileSync(path.join(dir, 'rules.yaml'), rules);
   fs.writeFileSync(path.join(dir, 'ids.yaml'), identities);
   return Agent.start({
@@ -108,7 +108,7 @@ async function execKillBench(dir: string, cg: string, rel: string, trials: numbe
   fs.writeFileSync(victim, `#!/bin/sh\necho ran >> ${dir}/markers\n`);
   fs.chmodSync(victim, 0o755);
   // the script's interpreter is what the kernel executes: forbid it in this workload
-  const agent = startAgent(
+  const agent = await startAgent(
     dir,
     `rules:\n  - { name: no-dash, workload: spiffe://bench.vigil/w/exec, on: exec, match: { binary: { in: [/usr/bin/dash] } }, action: kill }\n`,
     `workloads:\n  - { spiffe_id: spiffe://bench.vigil/w/exec, cgroups: [${rel}] }\n`,
@@ -131,7 +131,7 @@ async function userKillBench(dir: string, cg: string, rel: string, trials: numbe
   fs.writeFileSync(trigger, 'x');
   const actions = path.join(repoRoot(), 'build', 'test-bin', 'actions');
   if (!fs.existsSync(actions)) execFileSync('gcc', ['-O2', '-o', actions, path.join(repoRoot(), 'test', 'helpers', 'actions.c')]);
-  const agent = startAgent(
+  const agent = await startAgent(
     dir,
     `rules:\n  - { name: trigger, workload: spiffe://bench.vigil/w/user, on: open, match: { path: { in: [${trigger}] }, args: { contains: ["sleep:"] } }, action: kill }\n`,
     `workloads:\n  - { spiffe_id: spiffe://bench.vigil/w/user, cgroups: [${rel}] }\n`,
@@ -198,7 +198,7 @@ async function unwatchedOpenBench(dir: string, cg: string, rel: string, quick: b
 `;
   for (let i = 0; i < (quick ? 2 : 5); i++) {
     bare.push(await openLoop(cg, n));
-    const agent = startAgent(dir, rules, `workloads:\n  - { spiffe_id: spiffe://bench.vigil/w/open, cgroups: [${rel}] }\n`);
+    const agent = await startAgent(dir, rules, `workloads:\n  - { spiffe_id: spiffe://bench.vigil/w/open, cgroups: [${rel}] }\n`);
     try {
       watched.push(await openLoop(cg, n));
     } finally {

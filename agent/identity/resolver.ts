@@ -4,7 +4,7 @@
 import type { CgroupResolver } from '../cgroup';
 import { parseIp, cidrContains } from '../net/cidr';
 import { parseCgroupPath } from './cgroup-path';
-import type { IdentitySource } from './source';
+import type { AddressIdentity, IdentitySource } from './source';
 
 export interface WorkloadInfo {
   spiffeId: string | null;
@@ -23,6 +23,14 @@ export class IdentityResolver {
     private source: IdentitySource,
     private readonly cgroups: CgroupResolver,
   ) {}
+
+  private remote: AddressIdentity[] = [];
+
+  /** Addresses of workloads on other nodes (the control plane's identity map). */
+  setRemoteAddresses(list: AddressIdentity[]): void {
+    this.remote = list;
+    this.byAddress.clear();
+  }
 
   setSource(source: IdentitySource): void {
     this.source = source;
@@ -65,7 +73,7 @@ export class IdentityResolver {
     let found: string | null = null;
     if (ip) {
       let best = -1;
-      for (const a of this.source.addresses()) {
+      for (const a of [...this.source.addresses(), ...this.remote]) {
         if (a.cidr.prefix > best && cidrContains(a.cidr, ip.family, ip.addr)) {
           best = a.cidr.prefix;
           found = a.spiffeId;

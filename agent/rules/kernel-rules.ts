@@ -4,7 +4,7 @@
 // leaves the old rules in force.
 import { EventKind, KIND_NAMES, type KindName } from '../abi';
 import { errorMessage, VigilError } from '../errors';
-import type { IdentitySource } from '../identity/source';
+import type { AddressIdentity } from '../identity/source';
 import { kindMask, PROCESS_KINDS, programsFor, type Probe } from '../probe';
 import type { RuleSet } from './compile';
 import { buildKernelPlan, type KernelPlan, type MapEntries, type WorkloadTable } from './kernel-plan';
@@ -30,9 +30,9 @@ export class KernelRules {
     return KIND_NAMES.filter((k) => want.has(k));
   }
 
-  apply(rs: RuleSet, identities: IdentitySource): KernelPlan {
+  apply(rs: RuleSet, addresses: readonly AddressIdentity[]): KernelPlan {
     const gen = this.gen === 1 ? 2 : 1;
-    const plan = buildKernelPlan(rs, this.workloads, identities.addresses(), gen);
+    const plan = buildKernelPlan(rs, this.workloads, addresses, gen);
     const next: Written = { rules: plan.rules, netRules: plan.netRules, netPrefixes: plan.netPrefixes };
     try {
       this.probe.updateElems('rules', plan.rules.keys, plan.rules.values);

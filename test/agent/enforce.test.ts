@@ -99,7 +99,7 @@ rules:
       - name: the-actions-helper
         match: { binary: { in: [${actions}] } }
 `;
-    h = new AgentHarness(rules, identities).start();
+    h = await new AgentHarness(rules, identities).start();
   });
 
   after(async function () {

@@ -23,7 +23,7 @@ export class AgentHarness {
     fs.writeFileSync(this.identitiesPath, identities);
   }
 
-  start(): this {
+  async start(): Promise<this> {
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
     const err = new Writable({
       write: (c: Buffer, _e, cb) => {
@@ -31,7 +31,7 @@ export class AgentHarness {
         cb();
       },
     });
-    this.agent = Agent.start({
+    this.agent = await Agent.start({
       rules: [this.rulesPath],
       identities: this.identitiesPath,
       output: 'json',
