@@ -73,6 +73,7 @@ export class Uplink {
   private retry: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private flushScheduled = false;
+  private waitingDrain = false;
   /** per boot: the highest sequence written on the current stream */
   private sentUpTo = new Map<string, number>();
   readonly stats: UplinkStats = { connected: false, connects: 0, sent: 0, acked: 0, policyRefused: 0 };
@@ -124,7 +125,7 @@ export class Uplink {
   /** fsync the spool, then write what this stream has not carried yet. */
   private flush(): void {
     this.o.spool.sync();
-    if (!this.ready || !this.call) return;
+    if (!this.ready || !this.call || this.waitingDrain) return;
     const batch: SpooledAlert[] = [];
     const size = this.o.batchSize ?? 500;
     const write = (): boolean => {
@@ -154,7 +155,12 @@ export class Uplink {
       this.sentUpTo.set(r.bootId, r.sequence);
       if (batch.length >= size && !write()) {
         // the stream's buffer is full: continue when it drains
-        this.call.once('drain', () => this.scheduleFlush());
+        this.waitingDrain = true;
+        const call = this.call;
+        call.once('drain', () => {
+          this.waitingDrain = false;
+          if (call === this.call) this.scheduleFlush();
+        });
         return;
       }
     }
@@ -165,6 +171,7 @@ export class Uplink {
     if (this.stopped || !this.client) return;
     this.sentUpTo = new Map();
     this.ready = false;
+    this.waitingDrain = false;
     const call = this.client.Connect();
     this.call = call;
     call.on('data', (m: ControlMessage__Output) => this.onMessage(m));
