@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { repoRoot } from '../agent/native';
 import { pipelineTable, runPipelineBench } from './pipeline';
 import { rulesTable, runRulesBench } from './rules';
+import { controlPlaneTable, runControlPlaneBench } from './controlplane';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -26,6 +27,13 @@ async function main(): Promise<void> {
     const r = await runRulesBench({ quick });
     process.stdout.write(rulesTable(r) + '\n\n');
     results.rules = r;
+  }
+
+  if (only.length === 0 || only.includes('controlplane')) {
+    process.stdout.write('== control plane: ingest from 10 agents, kernel event to committed row ==\n');
+    const r = await runControlPlaneBench({ quick });
+    process.stdout.write(controlPlaneTable(r) + '\n\n');
+    results.controlplane = r;
   }
 
   const file = path.join(outDir, `bench-${stamp}.json`);

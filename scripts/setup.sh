@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Vigil set-up, idempotent and quick when nothing is missing.
 #
-#   scripts/setup.sh up     install what is missing, build, run Vigil
+#   scripts/setup.sh up     install what is missing, build, run Vigil (vigil up)
 #   scripts/setup.sh test   install what is missing, build, run the whole test suite
 #   scripts/setup.sh build  install what is missing and build, nothing else
 #
@@ -74,8 +74,8 @@ npx tsc -p tsconfig.json
 
 case "${1:-up}" in
   up)
-    step "starting vigil trace (Ctrl-C to stop)"
-    exec node bin/vigil trace
+    step "starting vigil up: control plane + agent with the default rule pack (Ctrl-C to stop)"
+    exec node bin/vigil up
     ;;
   test)
     step "running the test suite"

@@ -1,0 +1,61 @@
+// A load generator for the control plane: one agent's uplink and spool, in
+// its own process, sending N synthetic alerts as fast as the link takes them.
+//   node dist/bench/fake-agent.js ADDRESS CERTS NODE COUNT SPOOL_DIR
+import * as path from 'node:path';
+import type { Alert } from '../agent/alerts';
+import { readTrustDomain } from '../agent/identity/certs';
+import { Spool } from '../agent/spool';
+import { Uplink } from '../agent/uplink';
+
+async function main(): Promise<void> {
+  const [address, certs, node, countText, spoolDir] = process.argv.slice(2);
+  const count = Number(countText);
+  const td = readTrustDomain(certs);
+  const spool = new Spool(spoolDir, `boot-${node}`, count + 10, 1 << 30);
+  const up = new Uplink({
+    address,
+    tls: {
+      bundle: path.join(certs, 'bundle.pem'),
+      cert: path.join(certs, `agent-${node}.pem`),
+      key: path.join(certs, `agent-${node}.key`),
+      trustDomain: td,
+      serverId: `spiffe://${td}/vigil/controlplane`,
+    },
+    node,
+    bootId: `boot-${node}`,
+    version: 'bench',
+    capabilities: {},
+    spool,
+    policyKey: null,
+    policyState: null,
+    applyPolicy: () => null,
+    currentPolicyVersion: () => 0,
+    batchSize: 1000,
+  });
+  up.start();
+  const base: Omit<Alert, 'time' | 'output'> = {
+    rule: 'bench-rule',
+    priority: 'warning',
+    action: 'alert',
+    outcome: 'alerted',
+    tags: ['bench'],
+    node,
+    workload: { spiffe_id: `spiffe://${td}/ns/bench/sa/w`, cgroup_id: 1, cgroup: '/bench', container_id: null, pod_uid: null },
+    process: { pid: 1, ppid: 0, exe: '/usr/bin/true', args: ['true'], uid: 0, exec_id: null, parent_exe: null },
+    event: { kind: 'exec' },
+  };
+  for (let i = 0; i < count; ) {
+    for (let k = 0; k < 1000 && i < count; k++, i++) {
+      up.send({ ...base, time: new Date().toISOString().replace('Z', '000000Z'), output: `bench alert ${i}` });
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  while (spool.stats().depth > 0) await new Promise((r) => setTimeout(r, 10));
+  await up.stop();
+  spool.close();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fake-agent: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
