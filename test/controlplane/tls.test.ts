@@ -26,7 +26,7 @@ function queryClient(port: number, bundle: string, cert?: string, key?: string, 
       },
     },
   );
-  return new (vigilProto().QueryService)(`127.0.0.1:${port}`, creds) as unknown as QueryServiceClient;
+  return new (vigilProto().QueryService)(`127.0.0.1:${port}`, creds, { 'grpc.ssl_target_name_override': 'vigil-controlplane' }) as unknown as QueryServiceClient;
 }
 
 function listAgents(c: QueryServiceClient): Promise<{ ok: boolean; code?: number; details?: string }> {
