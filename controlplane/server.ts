@@ -4,7 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import type { KeyObject } from 'node:crypto';
-import { authorizePeer, serverCredentials, type TlsFiles } from '../agent/identity/x509-svid';
+import { authorizePeer, serverCredentialsReady, type TlsFiles } from '../agent/identity/x509-svid';
 import { compileSpiffePattern, type SpiffePattern } from '../agent/identity/spiffe-id';
 import { signPolicy } from '../agent/policy';
 import type { AgentMessage__Output } from './generated/vigil/v1/AgentMessage';
@@ -354,7 +354,7 @@ export class ControlPlane {
   async listen(address: string): Promise<number> {
     const server = new grpc.Server({ 'grpc.keepalive_time_ms': 20000, 'grpc.max_receive_message_length': 16 << 20 });
     this.addToServer(server);
-    const creds = this.o.tls ? serverCredentials(this.o.tls) : grpc.ServerCredentials.createInsecure();
+    const creds = this.o.tls ? await serverCredentialsReady(this.o.tls) : grpc.ServerCredentials.createInsecure();
     const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, creds, (err, p) => (err ? reject(err) : resolve(p))));
     this.server = server;
     return port;

@@ -75,15 +75,45 @@ function provider(files: TlsFiles): grpc.experimental.CertificateProvider {
   });
 }
 
+/**
+ * Resolves once the provider has read the bundle and our SVID: a server
+ * bound before that answers its first handshakes with nothing.
+ */
+function loaded(p: grpc.experimental.CertificateProvider, files: TlsFiles): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let ca = false;
+    let id = false;
+    const timer = setTimeout(() => reject(new VigilError('BAD_ARGUMENT', `TLS: could not read ${files.bundle}, ${files.cert} and ${files.key} within 10 s`)), 10_000);
+    const done = (): void => {
+      if (!ca || !id) return;
+      clearTimeout(timer);
+      p.removeCaCertificateListener(onCa);
+      p.removeIdentityCertificateListener(onId);
+      resolve();
+    };
+    const onCa = (u: unknown): void => {
+      ca = u !== null;
+      done();
+    };
+    const onId = (u: unknown): void => {
+      id = u !== null;
+      done();
+    };
+    p.addCaCertificateListener(onCa);
+    p.addIdentityCertificateListener(onId);
+  });
+}
+
 /** Server credentials: our SVID, the bundle as the only root, client certificates required. */
-export function serverCredentials(files: TlsFiles): grpc.ServerCredentials {
+export async function serverCredentialsReady(files: TlsFiles): Promise<grpc.ServerCredentials> {
   for (const f of [files.bundle, files.cert, files.key]) {
     if (!fs.existsSync(f)) throw new VigilError('BAD_ARGUMENT', `TLS: ${f} is missing (vigil certs init makes a trust domain)`);
   }
-  // one provider for the bundle and our SVID; grpc-js 1.14's factory passes its two
-  // providers to the constructor in the wrong order, which one provider makes moot
   const p = provider(files);
-  return grpc.experimental.createCertificateProviderServerCredentials(p, p, true);
+  const ready = loaded(p, files);
+  const creds = grpc.experimental.createCertificateProviderServerCredentials(p, p, true);
+  await ready;
+  return creds;
 }
 
 /**
