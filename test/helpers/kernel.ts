@@ -292,7 +292,7 @@ export class NetnsSandbox {
     ip('-n', name, 'link', 'set', 'lo', 'up');
     const server = spawn(
       'ip',
-      ['netns', 'exec', name, process.execPath, '-e', `require('net').createServer((s) => s.end('hi')).listen(${sb.port}, () => console.log('listening'))`],
+      ['netns', 'exec', name, process.execPath, '-e', `require('net').createServer((s) => { s.on('error', () => {}); s.end('hi'); }).listen(${sb.port}, () => console.log('listening'))`],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     sb.server = server;
