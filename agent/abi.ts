@@ -93,7 +93,7 @@ export const Connect = { family: 56, dport: 58, sock_type: 60, protocol: 62, dad
 
 export const Priv = { ret: 56, syscall_nr: 60, arg: 64, rule: 80, SIZE: 88 } as const;
 
-export const CgroupEv = { id: 56, parent_id: 64, SIZE: 72 } as const;
+export const CgroupEv = { id: 56, parent_id: 64, path_len: 72, _pad: 74, SIZE: 80 } as const;
 
 export const Sys = {
   ret: 56,

@@ -12,10 +12,10 @@ import { WallClock } from './clock';
 import { Engine } from './engine';
 import { errorMessage, VigilError } from './errors';
 import type { KernelEvent } from './events';
-import { readTrustDomain } from './identity/certs';
 import { IdentityResolver } from './identity/resolver';
 import type { AddressIdentity, IdentitySource } from './identity/source';
 import { StaticIdentitySource } from './identity/static-source';
+import { resolveTls, type ResolvedTls, type TlsFlags } from './identity/tls-config';
 import { probeKernel } from './kernel-features';
 import { AgentMetrics } from './metrics';
 import { serveMetrics, type MetricsServer } from './metrics-server';
@@ -33,15 +33,11 @@ import { Uplink } from './uplink';
 
 export const VIGIL_VERSION = '0.1.0';
 
-export interface ControlPlaneLink {
+/** certsDir: a `vigil certs` directory; bundle/cert/key/policyKey/trustDomain: single files (SPIRE, Secrets) that win over it */
+export interface ControlPlaneLink extends TlsFlags {
   address: string;
   /** plaintext, no authentication (warned about) */
   insecure: boolean;
-  /** directory from `vigil certs`: bundle.pem, trust-domain, policy.pub, and our SVID */
-  certsDir?: string;
-  /** our SVID (default: CERTS/agent.pem, CERTS/agent.key) */
-  cert?: string;
-  key?: string;
   /** the control plane's SPIFFE ID (default spiffe://TD/vigil/controlplane) */
   serverId?: string;
 }
@@ -155,12 +151,10 @@ export class Agent {
     const cp = o.controlplane;
     const stateDir = o.stateDir ?? '/var/lib/vigil/agent';
     let pinned: KeyObject | null = null;
-    let trustDomain = '';
+    let tls: ResolvedTls | null = null;
     if (cp && !cp.insecure) {
-      if (!cp.certsDir) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --controlplane needs --certs DIR (or --insecure)');
-      trustDomain = readTrustDomain(cp.certsDir);
-      const pub = path.join(cp.certsDir, 'policy.pub');
-      if (fs.existsSync(pub)) pinned = loadPublicKey(pub);
+      tls = resolveTls('vigil agent: --controlplane', 'agent', cp);
+      if (tls.policyKey) pinned = loadPublicKey(tls.policyKey);
     }
     // the last good signed policy survives our restart and a control plane that is down
     const state = cp ? new PolicyState(stateDir) : null;
@@ -188,15 +182,15 @@ export class Agent {
       const caps = probeKernel();
       agent.uplink = new Uplink({
         address: cp.address,
-        tls: cp.insecure
-          ? null
-          : {
-              bundle: path.join(cp.certsDir as string, 'bundle.pem'),
-              cert: cp.cert ?? path.join(cp.certsDir as string, 'agent.pem'),
-              key: cp.key ?? path.join(cp.certsDir as string, 'agent.key'),
-              trustDomain,
-              serverId: cp.serverId ?? `spiffe://${trustDomain}/vigil/controlplane`,
-            },
+        tls: tls
+          ? {
+              bundle: tls.bundle,
+              cert: tls.cert,
+              key: tls.key,
+              trustDomain: tls.trustDomain,
+              serverId: cp.serverId ?? `spiffe://${tls.trustDomain}/vigil/controlplane`,
+            }
+          : null,
         node: agent.node,
         bootId: bootId(),
         version: VIGIL_VERSION,
@@ -306,6 +300,7 @@ export class Agent {
     let newWorkload = false;
     for (const ev of evs) {
       if (ev.kind !== 'cgroup') continue;
+      if (ev.path !== null) this.identity.remember(ev.id, ev.path);
       const rel = this.identity.forCgroup(ev.id).cgroup;
       if (rel !== null) newWorkload = this.mapCgroup(ev.id, rel) || newWorkload;
     }
@@ -445,6 +440,15 @@ export function parseAgentArgs(argv: string[]): Omit<AgentOptions, 'out' | 'err'
       case '--server-id':
         link().serverId = value();
         break;
+      case '--trust-domain':
+        link().trustDomain = value();
+        break;
+      case '--bundle':
+        link().bundle = value();
+        break;
+      case '--policy-key':
+        link().policyKey = value();
+        break;
       case '--insecure':
         link().insecure = true;
         break;
@@ -467,7 +471,7 @@ export function parseAgentArgs(argv: string[]): Omit<AgentOptions, 'out' | 'err'
   }
   if (cp) {
     if (!cp.address) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --certs/--insecure need --controlplane HOST:PORT');
-    o.controlplane = { address: cp.address, insecure: cp.insecure ?? false, certsDir: cp.certsDir, cert: cp.cert, key: cp.key, serverId: cp.serverId };
+    o.controlplane = { ...cp, address: cp.address, insecure: cp.insecure ?? false };
   }
   if (o.rules.length === 0 && !o.controlplane) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --rules PATH... is required (or --controlplane for signed policy)');
   return o;

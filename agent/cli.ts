@@ -5,6 +5,7 @@ import { auditExport, auditVerify, listAgents, listAlerts, pushPolicy, startCont
 import { parseAgentArgs, runAgent, splitHostPort, untilStopped } from './agent';
 import { VigilError, errorMessage } from './errors';
 import { initTrustDomain, issueSvid, readTrustDomain } from './identity/certs';
+import type { TlsFlags } from './identity/tls-config';
 import { featuresText, probeKernel } from './kernel-features';
 import { checkRules } from './rules-check';
 import { parseTraceArgs, runTrace } from './trace';
@@ -68,9 +69,21 @@ function one(f: Record<string, string[]>, k: string, cmd: string): string {
   return v;
 }
 
+/** --certs, --trust-domain, --bundle, --cert, --key, --policy-key */
+function tlsFlags(f: Record<string, string[]>): TlsFlags {
+  return {
+    certsDir: f.certs?.[0],
+    trustDomain: f['trust-domain']?.[0],
+    bundle: f.bundle?.[0],
+    cert: f.cert?.[0],
+    key: f.key?.[0],
+    policyKey: f['policy-key']?.[0],
+  };
+}
+
 function adminLink(f: Record<string, string[]>, cmd: string): AdminLink {
   const insecure = f.insecure !== undefined;
-  return { address: one(f, 'controlplane', cmd), certsDir: f.certs?.[0], insecure, cert: f.cert?.[0], key: f.key?.[0] };
+  return { address: one(f, 'controlplane', cmd), insecure, serverId: f['server-id']?.[0], ...tlsFlags(f) };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -108,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
         const running = await startControlPlane({
           listen,
           dataDir: one(f, 'data', cmd),
-          certsDir: f.certs?.[0],
+          ...tlsFlags(f),
           insecure: f.insecure !== undefined,
           agentIds: f['agent-id'],
           adminIds: f['admin-id'],

@@ -257,6 +257,7 @@ export class Decoder {
             kind: 'cgroup', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
             id: dv.getUint32(off + CgroupEv.id, true) + dv.getUint32(off + CgroupEv.id + 4, true) * 0x100000000,
             parentId: dv.getUint32(off + CgroupEv.parent_id, true) + dv.getUint32(off + CgroupEv.parent_id + 4, true) * 0x100000000,
+            path: this.str(buf, off + CgroupEv.SIZE, dv.getUint16(off + CgroupEv.path_len, true), recEnd) || null,
           };
           return ev;
         }

@@ -94,6 +94,8 @@ export interface CgroupEvent extends EventCommon {
   kind: 'cgroup';
   id: number;
   parentId: number;
+  /** relative to the cgroup v2 root, as the kernel named it at mkdir; null when it did not fit */
+  path: string | null;
 }
 
 export type KernelEvent = ExecEvent | ForkEvent | ExitEvent | FileEvent | ConnectEvent | PrivEvent | SysEvent | CgroupEvent;

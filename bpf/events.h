@@ -123,14 +123,22 @@ struct exit_event {
 };
 _Static_assert(sizeof(struct exit_event) == 72, "exit_event layout");
 
-/* EV_CGROUP, from cgroup_mkdir: the agent maps new cgroups to workloads. */
+/*
+ * EV_CGROUP, from cgroup_mkdir: the agent maps new cgroups to workloads. The
+ * path (relative to the cgroup v2 root, as the tracepoint gives it) travels
+ * with the event: a container that lives for a millisecond is gone before
+ * user space could turn its id into a path, and the path is its identity.
+ */
+#define VIGIL_CGROUP_PATH_MAX 511
 struct cgroup_event {
 	struct event_hdr hdr;
 	struct proc_ctx  proc; /* the task that created it */
 	__u64 id;
 	__u64 parent_id;
+	__u16 path_len;        /* tail: path, 0 when unreadable or truncated */
+	__u16 _pad[3];
 };
-_Static_assert(sizeof(struct cgroup_event) == 72, "cgroup_event layout");
+_Static_assert(sizeof(struct cgroup_event) == 80, "cgroup_event layout");
 
 /* EV_OPEN, EV_UNLINK, EV_RENAME, EV_CHMOD, from sys_exit (the result is known). */
 struct file_event {

@@ -196,6 +196,7 @@ int BPF_PROG(vigil_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	struct vigil_config *cfg = get_config();
 	struct kind_counters *c;
 	struct cgroup_event *e;
+	long n;
 
 	/* hierarchy 0 is the cgroup v2 (default) hierarchy */
 	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
@@ -214,12 +215,15 @@ int BPF_PROG(vigil_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	c = get_counters(EV_CGROUP);
 	if (!c)
 		return 0;
-	e = reserve_record(c, EV_CGROUP, sizeof(*e), EVF_IN_SCOPE, NULL, bpf_get_current_pid_tgid(),
-			   bpf_get_current_cgroup_id());
+	e = reserve_record(c, EV_CGROUP, sizeof(*e) + VIGIL_CGROUP_PATH_MAX + 1, EVF_IN_SCOPE, NULL,
+			   bpf_get_current_pid_tgid(), bpf_get_current_cgroup_id());
 	if (!e)
 		return 0;
 	e->id = id;
 	e->parent_id = parent_id;
+	n = bpf_probe_read_kernel_str((char *)(e + 1), VIGIL_CGROUP_PATH_MAX + 1, path);
+	/* n counts the NUL; a path that filled the buffer may be cut: send none, the agent asks the kernel */
+	e->path_len = n > 1 && n <= VIGIL_CGROUP_PATH_MAX ? n - 1 : 0;
 	submit_record(cfg, c, e);
 	return 0;
 }

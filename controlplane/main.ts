@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readTrustDomain } from '../agent/identity/certs';
+import { resolveTls, type TlsFlags } from '../agent/identity/tls-config';
 import { compileSpiffePattern } from '../agent/identity/spiffe-id';
 import { channelCredentials } from '../agent/identity/x509-svid';
 import { serveMetrics, type MetricsServer } from '../agent/metrics-server';
@@ -22,10 +22,10 @@ import { vigilProto } from './proto';
 import { ControlPlane } from './server';
 import { Store } from './store';
 
-export interface ControlPlaneConfig {
+/** certsDir: a `vigil certs` directory; bundle/cert/key/policyKey/trustDomain: single files (SPIRE, Secrets) that win over it */
+export interface ControlPlaneConfig extends TlsFlags {
   listen: string;
   dataDir: string;
-  certsDir?: string;
   insecure: boolean;
   agentIds?: string[];
   adminIds?: string[];
@@ -52,19 +52,14 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
   let tls = null;
   let policyKey = null;
   if (!c.insecure) {
-    if (!c.certsDir) throw new CpError('CONFIG', 'vigil controlplane: --certs DIR is required (or --insecure)');
-    trustDomain = readTrustDomain(c.certsDir);
-    tls = {
-      bundle: path.join(c.certsDir, 'bundle.pem'),
-      cert: path.join(c.certsDir, 'controlplane.pem'),
-      key: path.join(c.certsDir, 'controlplane.key'),
-      trustDomain,
-    };
-    const pk = path.join(c.certsDir, 'policy.key');
-    if (fs.existsSync(pk)) policyKey = loadPrivateKey(pk);
+    const r = resolveTls('vigil controlplane', 'controlplane', c);
+    trustDomain = r.trustDomain;
+    tls = { bundle: r.bundle, cert: r.cert, key: r.key, trustDomain };
+    if (r.policyKey) policyKey = loadPrivateKey(r.policyKey);
   } else {
     c.log('WARNING: --insecure: plaintext, no authentication of agents or admins');
-    if (c.certsDir && fs.existsSync(path.join(c.certsDir, 'policy.key'))) policyKey = loadPrivateKey(path.join(c.certsDir, 'policy.key'));
+    const pk = c.policyKey ?? (c.certsDir && fs.existsSync(path.join(c.certsDir, 'policy.key')) ? path.join(c.certsDir, 'policy.key') : null);
+    if (pk) policyKey = loadPrivateKey(pk);
   }
   const cp = new ControlPlane({
     store,
@@ -109,27 +104,21 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
   };
 }
 
-export interface AdminLink {
+export interface AdminLink extends TlsFlags {
   address: string;
-  certsDir?: string;
   insecure: boolean;
-  cert?: string;
-  key?: string;
+  /** the control plane's SPIFFE ID (default spiffe://TD/vigil/controlplane) */
+  serverId?: string;
 }
 
 export function queryClient(l: AdminLink): QueryServiceClient {
   const proto = vigilProto();
   if (l.insecure) return new proto.QueryService(l.address, grpc.credentials.createInsecure()) as unknown as QueryServiceClient;
-  if (!l.certsDir) throw new CpError('CONFIG', '--certs DIR is required (or --insecure)');
-  const td = readTrustDomain(l.certsDir);
+  const r = resolveTls('--controlplane', 'admin', l);
   const creds = channelCredentials(
-    {
-      bundle: path.join(l.certsDir, 'bundle.pem'),
-      cert: l.cert ?? path.join(l.certsDir, 'admin.pem'),
-      key: l.key ?? path.join(l.certsDir, 'admin.key'),
-    },
-    td,
-    compileSpiffePattern(`spiffe://${td}/vigil/controlplane`),
+    { bundle: r.bundle, cert: r.cert, key: r.key },
+    r.trustDomain,
+    compileSpiffePattern(l.serverId ?? `spiffe://${r.trustDomain}/vigil/controlplane`),
   );
   return new proto.QueryService(l.address, creds, { 'grpc.ssl_target_name_override': 'vigil-controlplane' }) as unknown as QueryServiceClient;
 }

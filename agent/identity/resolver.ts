@@ -1,10 +1,13 @@
 // Event -> workload: cgroup id -> cgroup path -> container id / pod UID ->
 // SPIFFE ID, at event time (a process moved to another cgroup takes that
-// cgroup's identity), cached per cgroup id.
+// cgroup's identity), cached per cgroup id. When a source learns more (a pod
+// appears, a container's status is posted), the cached entries of that pod are
+// resolved again from the path captured at event time, so a cgroup that is
+// already gone still gets its identity.
 import type { CgroupResolver } from '../cgroup';
 import { parseIp, cidrContains } from '../net/cidr';
 import { parseCgroupPath } from './cgroup-path';
-import type { AddressIdentity, IdentitySource } from './source';
+import type { AddressIdentity, CgroupFacts, IdentityChange, IdentitySource, KubernetesMeta } from './source';
 
 export interface WorkloadInfo {
   spiffeId: string | null;
@@ -13,6 +16,8 @@ export interface WorkloadInfo {
   cgroup: string | null;
   containerId: string | null;
   podUid: string | null;
+  /** the pod and container, when the source is Kubernetes and knows them */
+  kubernetes: KubernetesMeta | null;
 }
 
 export class IdentityResolver {
@@ -42,16 +47,41 @@ export class IdentityResolver {
     return this.source;
   }
 
+  /** The path of a new cgroup as the kernel named it at mkdir (it may be gone by the time we ask). */
+  remember(cgroupId: number, path: string): void {
+    this.cgroups.remember(cgroupId, path);
+  }
+
   /** What a cgroup path says, without caching (new cgroups, scans). */
   forPath(cgroupId: number, path: string): WorkloadInfo {
-    const facts = parseCgroupPath(path);
+    const facts: CgroupFacts = { ...parseCgroupPath(path), path };
     return {
-      spiffeId: this.source.spiffeIdFor({ ...facts, path }),
+      spiffeId: this.source.spiffeIdFor(facts),
       cgroupId,
       cgroup: path,
       containerId: facts.containerId,
       podUid: facts.podUid,
+      kubernetes: this.source.metaFor?.(facts) ?? null,
     };
+  }
+
+  /** True when the source may still learn who owns this cgroup path (a pod not seen yet). */
+  pending(path: string | null): boolean {
+    if (path === null || !this.source.pending) return false;
+    return this.source.pending({ ...parseCgroupPath(path), path });
+  }
+
+  /** The source learned something: resolve the cached cgroups of those pods and containers again. */
+  refresh(c: IdentityChange): void {
+    if (c.addresses) this.byAddress.clear();
+    for (const [id, info] of this.byCgroup) {
+      if (info.cgroup === null) continue;
+      const hit =
+        (info.podUid !== null && c.podUids.has(info.podUid)) ||
+        (info.containerId !== null && c.containerIds.has(info.containerId)) ||
+        (info.kubernetes !== null && c.podUids.has(info.kubernetes.pod_uid));
+      if (hit) this.byCgroup.set(id, this.forPath(id, info.cgroup));
+    }
   }
 
   forCgroup(cgroupId: number): WorkloadInfo {
@@ -59,7 +89,7 @@ export class IdentityResolver {
     if (hit) return hit;
     const path = this.cgroups.resolve(cgroupId);
     const info: WorkloadInfo =
-      path === null ? { spiffeId: null, cgroupId, cgroup: null, containerId: null, podUid: null } : this.forPath(cgroupId, path);
+      path === null ? { spiffeId: null, cgroupId, cgroup: null, containerId: null, podUid: null, kubernetes: null } : this.forPath(cgroupId, path);
     if (this.byCgroup.size > 65536) this.byCgroup.clear();
     this.byCgroup.set(cgroupId, info);
     return info;

@@ -94,7 +94,7 @@ Napi::Object Layout(Napi::Env env) {
       .F(connect_event, protocol).F(connect_event, daddr).F(connect_event, rule);
   STRUCT(priv_event).F(priv_event, proc).F(priv_event, ret).F(priv_event, syscall_nr).F(priv_event, arg)
       .F(priv_event, rule);
-  STRUCT(cgroup_event).F(cgroup_event, proc).F(cgroup_event, id).F(cgroup_event, parent_id);
+  STRUCT(cgroup_event).F(cgroup_event, proc).F(cgroup_event, id).F(cgroup_event, parent_id).F(cgroup_event, path_len).F(cgroup_event, _pad);
   STRUCT(sys_event)
       .F(sys_event, proc).F(sys_event, ret).F(sys_event, syscall_nr).F(sys_event, flags).F(sys_event, str1_len)
       .F(sys_event, str2_len).F(sys_event, str3_len).F(sys_event, rule).F(sys_event, tail);

@@ -2,7 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { CgroupResolver, cgroupDir, cgroupIdOf, findCgroup2Mount } from '../../agent/cgroup';
 import { VigilError } from '../../agent/errors';
-import { CgroupSandbox, requireKernelTestPrivileges } from '../helpers/kernel';
+import type { CgroupEvent } from '../../agent/events';
+import { Probe } from '../../agent/probe';
+import { CgroupSandbox, EventLog, requireKernelTestPrivileges } from '../helpers/kernel';
 
 describe('cgroup v2 discovery and id resolution', () => {
   it('finds the cgroup2 mount in a hybrid and a unified mount table', () => {
@@ -41,6 +43,33 @@ describe('cgroup v2 discovery and id resolution', () => {
       const gone = sb.child('gone');
       fs.rmdirSync(gone.dir);
       assert.equal(new CgroupResolver(sb.root).resolve(gone.id), null);
+    });
+
+    it('the kernel names a new cgroup by its path at mkdir, so one removed at once keeps its identity', async function () {
+      this.timeout(15000);
+      const probe = Probe.load({ kinds: ['exec'], manualScope: true, loadAll: true });
+      try {
+        const log = new EventLog();
+        probe.start((evs) => log.all.push(...evs));
+        await new Promise((r) => setTimeout(r, 50));
+        // a short-lived container: created and gone before user space could resolve its id
+        const name = 'kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0b8c1f38_8f7e_4f5a_9d1c_2a7e4c1b9d00.slice';
+        const pod = sb.child(name);
+        const ctr = sb.child(`${name}/cri-containerd-${'ab'.repeat(32)}.scope`);
+        fs.rmdirSync(ctr.dir);
+        const deadline = Date.now() + 5000;
+        let ev: CgroupEvent | undefined;
+        while (!ev && Date.now() < deadline) {
+          ev = log.all.find((e): e is CgroupEvent => e.kind === 'cgroup' && e.id === ctr.id);
+          if (!ev) await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.ok(ev, 'no cgroup event for the container cgroup');
+        assert.equal(ev.path, ctr.rel);
+        assert.equal(ev.parentId, pod.id);
+        assert.equal(new CgroupResolver(sb.root).resolve(ctr.id), null, 'the id no longer resolves: only the event has the path');
+      } finally {
+        await probe.close();
+      }
     });
 
     it('accepts a cgroup given relative to the root or absolute, and rejects a missing one', () => {
