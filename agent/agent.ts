@@ -6,14 +6,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Alert } from './alerts';
-import { alertText } from './alerts';
+import { alertSentence, alertText } from './alerts';
 import { CgroupResolver, cgroupIdOf, cgroupTree, findCgroup2Mount } from './cgroup';
 import { WallClock } from './clock';
 import { Engine } from './engine';
 import { errorMessage, VigilError } from './errors';
 import type { KernelEvent } from './events';
+import { CompositeIdentitySource } from './identity/composite';
+import { DEFAULT_WORKLOAD_TRUST_DOMAIN, inCluster, KubernetesIdentitySource } from './identity/kubernetes';
 import { IdentityResolver } from './identity/resolver';
-import type { AddressIdentity, IdentitySource } from './identity/source';
+import type { AddressIdentity, IdentityChange, IdentitySource } from './identity/source';
 import { StaticIdentitySource } from './identity/static-source';
 import { resolveTls, type ResolvedTls, type TlsFlags } from './identity/tls-config';
 import { probeKernel } from './kernel-features';
@@ -42,9 +44,25 @@ export interface ControlPlaneLink extends TlsFlags {
   serverId?: string;
 }
 
+/** Pod identity from the Kubernetes API (docs/deploy.md). */
+export interface KubernetesLink {
+  /** a kubeconfig file (default: KUBECONFIG, ~/.kube/config, or the in-cluster service account) */
+  kubeconfig?: string;
+  /** SPIFFE ID template (default spiffe://{trust_domain}/ns/{namespace}/sa/{service_account}) */
+  template?: string;
+  /** trust domain of the workloads (default: the agent's own, else cluster.local) */
+  trustDomain?: string;
+  /** how long start waits for the first pod list (default 10 s; the agent starts anyway) */
+  syncWaitMs?: number;
+}
+
 export interface AgentOptions {
   rules: string[];
   identities?: string;
+  /** pod identity; undefined: on when running in a cluster (service account token present); false: off */
+  kubernetes?: KubernetesLink | false;
+  /** how long an alert from a pod not known yet waits for the pod to appear (default 2000 ms; 0: never) */
+  enrichWaitMs?: number;
   output: 'json' | 'text';
   node?: string;
   ringBytes?: number;
@@ -97,6 +115,14 @@ export class Agent {
   private reloadTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private remoteAddresses: AddressIdentity[] = [];
+  private readonly cgroupRoot: string;
+  /** pod UID or container id -> the cgroups seen for it (remapped when the pod becomes known) */
+  private readonly podCgroups = new Map<string, Map<number, string>>();
+  private identityChanges: { podUids: Set<string>; containerIds: Set<string>; addresses: boolean } | null = null;
+  private identityTimer: NodeJS.Timeout | undefined;
+  /** alerts waiting for their pod to appear */
+  private held: { alert: Alert; until: number }[] = [];
+  private heldTimer: NodeJS.Timeout | undefined;
   /** the signed policy in force (0: the local rules files) */
   policyVersion = 0;
   plan: KernelPlan;
@@ -106,8 +132,9 @@ export class Agent {
     rules: RuleSet,
     identities: IdentitySource,
   ) {
-    this.node = o.node ?? os.hostname();
+    this.node = o.node ?? process.env.NODE_NAME ?? os.hostname();
     const root = findCgroup2Mount();
+    this.cgroupRoot = root;
     this.identity = new IdentityResolver(identities, new CgroupResolver(root));
     this.processes = new ProcessCache(this.node);
     this.processes.seedFromProc('/proc', (rel) => {
@@ -134,6 +161,7 @@ export class Agent {
       void this.probe.close();
       throw err;
     }
+    identities.subscribe?.((c) => this.identityChanged(c));
     this.engine = new Engine(rules, {
       node: this.node,
       clock: new WallClock(),
@@ -147,15 +175,52 @@ export class Agent {
   /** Load rules (or the last good signed policy) and identities, load the probes, fill the maps, start. */
   static async start(o: AgentOptions): Promise<Agent> {
     requirePrivileges('vigil agent');
-    const identities = o.identities ? StaticIdentitySource.load(o.identities) : StaticIdentitySource.empty();
+    const node = o.node ?? process.env.NODE_NAME ?? os.hostname();
+    o = { ...o, node };
+    const fromFile = o.identities ? StaticIdentitySource.load(o.identities) : null;
     const cp = o.controlplane;
-    const stateDir = o.stateDir ?? '/var/lib/vigil/agent';
     let pinned: KeyObject | null = null;
     let tls: ResolvedTls | null = null;
     if (cp && !cp.insecure) {
       tls = resolveTls('vigil agent: --controlplane', 'agent', cp);
       if (tls.policyKey) pinned = loadPublicKey(tls.policyKey);
     }
+    let identities: IdentitySource = fromFile ?? StaticIdentitySource.empty();
+    let kube: KubernetesIdentitySource | null = null;
+    const k = o.kubernetes ?? (inCluster() ? {} : false);
+    if (k) {
+      kube = new KubernetesIdentitySource({
+        node,
+        trustDomain: k.trustDomain ?? tls?.trustDomain ?? DEFAULT_WORKLOAD_TRUST_DOMAIN,
+        template: k.template,
+        kubeconfig: k.kubeconfig,
+        log: (l) => o.err.write(`vigil agent: ${l}\n`),
+      });
+      const waitMs = k.syncWaitMs ?? 10_000;
+      if (!(await kube.start(waitMs))) {
+        o.err.write(
+          `vigil agent: kubernetes: no pod list within ${waitMs / 1000} s (${kube.status.lastError ?? 'no answer'}); starting without pod identities, still trying\n`,
+        );
+      }
+      identities = fromFile ? new CompositeIdentitySource([fromFile, kube]) : kube;
+    }
+    try {
+      return await Agent.startWith(o, identities, kube, cp, tls, pinned);
+    } catch (err) {
+      await identities.close?.();
+      throw err;
+    }
+  }
+
+  private static async startWith(
+    o: AgentOptions,
+    identities: IdentitySource,
+    kube: KubernetesIdentitySource | null,
+    cp: ControlPlaneLink | undefined,
+    tls: ResolvedTls | null,
+    pinned: KeyObject | null,
+  ): Promise<Agent> {
+    const stateDir = o.stateDir ?? '/var/lib/vigil/agent';
     // the last good signed policy survives our restart and a control plane that is down
     const state = cp ? new PolicyState(stateDir) : null;
     let rules: RuleSet | null = null;
@@ -175,6 +240,7 @@ export class Agent {
       rules = o.rules.length ? new RuleSet(loadRuleFiles(o.rules)) : new RuleSet({ files: [], lists: new Map(), rules: [] });
     }
     const agent = new Agent(o, rules, identities);
+    if (kube) agent.metrics.kubernetes(kube.status);
     agent.policyVersion = version;
     agent.metrics.policy(version, rules.rules.length);
     if (cp) {
@@ -207,7 +273,7 @@ export class Agent {
         applyPolicy: (p) => agent.applyPolicy(p),
         currentPolicyVersion: () => agent.policyVersion,
         onIdentityMap: (entries) => agent.setRemoteAddresses(entries),
-        identityReport: () => identities.addresses().map((a) => ({ cidr: a.cidr.text, spiffe_id: a.spiffeId })),
+        identityReport: () => agent.identity.getSource().addresses().map((a) => ({ cidr: a.cidr.text, spiffe_id: a.spiffeId })),
         log: (l) => o.err.write(`vigil agent: ${l}\n`),
         onState: (up) => agent.metrics.link(up),
       });
@@ -233,6 +299,50 @@ export class Agent {
   }
 
   private emit(a: Alert): void {
+    // a pod the Kubernetes watch has not shown us yet: wait a little for it (the event-time cgroup path is kept)
+    const wait = this.o.enrichWaitMs ?? 2000;
+    if (wait > 0 && this.identity.pending(a.workload.cgroup)) {
+      this.held.push({ alert: a, until: Date.now() + wait });
+      this.heldTimer ??= setTimeout(() => {
+        this.heldTimer = undefined;
+        this.flushHeld(false);
+      }, wait);
+      return;
+    }
+    this.deliver(a);
+  }
+
+  /** Send the held alerts whose pod is now known (enriched), or whose wait is over (as they are). */
+  private flushHeld(force: boolean): void {
+    const now = Date.now();
+    const keep: { alert: Alert; until: number }[] = [];
+    for (const h of this.held) {
+      const a = h.alert;
+      const pending = this.identity.pending(a.workload.cgroup);
+      if (!force && pending && h.until > now) {
+        keep.push(h);
+        continue;
+      }
+      if (a.workload.cgroup !== null) {
+        const info = this.identity.forPath(a.workload.cgroup_id, a.workload.cgroup);
+        a.workload.spiffe_id = info.spiffeId;
+        a.workload.kubernetes = info.kubernetes;
+        a.output = alertSentence(a);
+      }
+      this.metrics.enriched(pending ? 'timed_out' : 'enriched');
+      this.deliver(a);
+    }
+    this.held = keep;
+    if (keep.length && !this.heldTimer) {
+      const next = Math.max(0, Math.min(...keep.map((h) => h.until)) - now);
+      this.heldTimer = setTimeout(() => {
+        this.heldTimer = undefined;
+        this.flushHeld(false);
+      }, next);
+    }
+  }
+
+  private deliver(a: Alert): void {
     this.metrics.alert(a);
     this.o.onAlert?.(a);
     this.uplink?.send(a);
@@ -289,11 +399,55 @@ export class Agent {
   /** Returns true when the cgroup named a workload the kernel did not know yet. */
   private mapCgroup(id: number, rel: string): boolean {
     const info = this.identity.forPath(id, rel);
+    // a pod's cgroups, so that they are mapped when the pod becomes known (or changes)
+    for (const key of [info.podUid, info.containerId]) {
+      if (key === null) continue;
+      let m = this.podCgroups.get(key);
+      if (!m) this.podCgroups.set(key, (m = new Map()));
+      m.set(id, rel);
+    }
     if (!info.spiffeId) return false;
     const before = this.workloads.entries().length;
     const index = this.workloads.index(info.spiffeId);
     this.probe.setCgroup(id, index);
     return this.workloads.entries().length !== before;
+  }
+
+  /** A source learned something (a pod appeared, changed, went): batched, then applied. */
+  private identityChanged(c: IdentityChange): void {
+    const acc = (this.identityChanges ??= { podUids: new Set(), containerIds: new Set(), addresses: false });
+    for (const u of c.podUids) acc.podUids.add(u);
+    for (const id of c.containerIds) acc.containerIds.add(id);
+    acc.addresses ||= c.addresses;
+    this.identityTimer ??= setTimeout(() => {
+      this.identityTimer = undefined;
+      const todo = this.identityChanges;
+      this.identityChanges = null;
+      if (todo && !this.stopped) this.applyIdentityChange(todo);
+    }, 20);
+  }
+
+  private applyIdentityChange(c: IdentityChange): void {
+    this.identity.refresh(c);
+    let newWorkload = false;
+    for (const key of [...c.podUids, ...c.containerIds]) {
+      const m = this.podCgroups.get(key);
+      if (!m) continue;
+      for (const [id, rel] of m) {
+        if (!fs.existsSync(path.join(this.cgroupRoot, rel))) m.delete(id);
+        else newWorkload = this.mapCgroup(id, rel) || newWorkload;
+      }
+      if (m.size === 0) this.podCgroups.delete(key);
+    }
+    if (newWorkload || c.addresses) {
+      try {
+        this.plan = this.kernelRules.apply(this.engine.getRules(), this.addresses());
+      } catch (err) {
+        this.o.err.write(`vigil agent: applying the rules to the new pod identities failed, the previous kernel rules stay: ${errorMessage(err)}\n`);
+      }
+    }
+    if (c.addresses) this.uplink?.reportIdentities();
+    if (this.held.length) this.flushHeld(false);
   }
 
   private onEvents(evs: KernelEvent[]): void {
@@ -363,8 +517,13 @@ export class Agent {
     if (this.stopped) return;
     this.stopped = true;
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    if (this.identityTimer) clearTimeout(this.identityTimer);
+    if (this.heldTimer) clearTimeout(this.heldTimer);
     for (const w of this.watchers) w.close();
     await this.probe.close();
+    // what still waits for its pod goes out as it is
+    this.flushHeld(true);
+    await this.identity.getSource().close?.();
     if (this.uplink) await this.uplink.stop();
     this.spool?.close();
     if (this.metricsServer) await this.metricsServer.close();
@@ -396,6 +555,12 @@ export function parseAgentArgs(argv: string[]): Omit<AgentOptions, 'out' | 'err'
   const o: Omit<AgentOptions, 'out' | 'err'> & { durationMs?: number } = { rules: [], output: 'json' };
   let cp: Partial<ControlPlaneLink> | undefined;
   const link = (): Partial<ControlPlaneLink> => (cp ??= { insecure: false });
+  let kube: KubernetesLink | false | undefined;
+  const k8s = (): KubernetesLink => {
+    if (kube === false) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --no-kubernetes with a Kubernetes option');
+    if (kube === undefined) kube = {};
+    return kube;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -415,6 +580,29 @@ export function parseAgentArgs(argv: string[]): Omit<AgentOptions, 'out' | 'err'
       case '--identities':
         o.identities = value();
         break;
+      case '--kubernetes':
+        if (inline !== undefined) throw new VigilError('BAD_ARGUMENT', '--kubernetes takes no value (use --kubeconfig FILE)');
+        k8s();
+        break;
+      case '--no-kubernetes':
+        if (kube) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --no-kubernetes with a Kubernetes option');
+        kube = false;
+        break;
+      case '--kubeconfig':
+        k8s().kubeconfig = value();
+        break;
+      case '--spiffe-template':
+        k8s().template = value();
+        break;
+      case '--workload-trust-domain':
+        k8s().trustDomain = value();
+        break;
+      case '--enrich-wait': {
+        const n = Number(value());
+        if (!Number.isFinite(n) || n < 0 || n > 60) throw new VigilError('BAD_ARGUMENT', '--enrich-wait: expected seconds from 0 to 60');
+        o.enrichWaitMs = n * 1000;
+        break;
+      }
       case '--output':
       case '-o': {
         const v = value();
@@ -469,6 +657,7 @@ export function parseAgentArgs(argv: string[]): Omit<AgentOptions, 'out' | 'err'
         throw new VigilError('BAD_ARGUMENT', `vigil agent: unknown option "${a}"`);
     }
   }
+  if (kube !== undefined) o.kubernetes = kube;
   if (cp) {
     if (!cp.address) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --certs/--insecure need --controlplane HOST:PORT');
     o.controlplane = { ...cp, address: cp.address, insecure: cp.insecure ?? false };

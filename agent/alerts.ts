@@ -1,5 +1,6 @@
 // The alert: what `vigil agent` prints, one JSON object per line, and what
 // the control plane stores.
+import type { KubernetesMeta } from './identity/source';
 import type { Action, Priority } from './rules/spec';
 import type { TraceRecord } from './format';
 
@@ -26,6 +27,8 @@ export interface Alert {
     cgroup: string | null;
     container_id: string | null;
     pod_uid: string | null;
+    /** namespace, pod, service account, container name and image, with --kubernetes; null otherwise or when unknown */
+    kubernetes: KubernetesMeta | null;
   };
   process: {
     pid: number;
@@ -81,7 +84,15 @@ const OUTCOME_WORDS: Record<Outcome, string> = {
 
 export function alertSentence(a: Omit<Alert, 'output'>): string {
   const who = `${quote(a.process.exe)} (pid ${a.process.pid}${a.process.parent_exe ? `, parent ${a.process.parent_exe}` : ''})`;
-  const where = a.workload.spiffe_id ?? (a.workload.cgroup ? `host cgroup ${a.workload.cgroup}` : 'host');
+  const k = a.workload.kubernetes;
+  const pod = k ? ` (pod ${k.namespace}/${k.pod}${k.container ? `, container ${k.container}` : ''})` : '';
+  const where = a.workload.spiffe_id
+    ? `${a.workload.spiffe_id}${pod}`
+    : k
+      ? `pod ${k.namespace}/${k.pod} (no SPIFFE ID)`
+      : a.workload.cgroup
+        ? `host cgroup ${a.workload.cgroup}`
+        : 'host';
   return `${a.rule}: ${eventPhrase(a.event)} by ${who} in ${where}: ${OUTCOME_WORDS[a.outcome]}${a.reason ? ` (${a.reason})` : ''}`;
 }
 

@@ -193,6 +193,7 @@ export class Engine {
           cgroup: workload.cgroup,
           container_id: workload.containerId,
           pod_uid: workload.podUid,
+          kubernetes: workload.kubernetes,
         },
         process: {
           pid: ev.pid,

@@ -4,6 +4,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { KIND_NAMES } from './abi';
 import type { Alert } from './alerts';
+import type { KubernetesStatus } from './identity/kubernetes';
 import type { Probe } from './probe';
 import type { ProcessCache } from './process-cache';
 import type { Spool } from './spool';
@@ -17,8 +18,10 @@ export class AgentMetrics {
   private readonly connected: Gauge;
   private readonly policyVersion: Gauge;
   private readonly rules: Gauge;
+  private readonly enrichment: Counter;
   private probe: Probe | null = null;
   private spool: Spool | null = null;
+  private kube: KubernetesStatus | null = null;
 
   constructor(processes: ProcessCache) {
     const r = this.registry;
@@ -98,6 +101,53 @@ export class AgentMetrics {
     });
     this.policyVersion = new Gauge({ name: 'vigil_policy_applied_version', help: 'Signed policy version in force (0: local rules files)', registers: [r] });
     this.rules = new Gauge({ name: 'vigil_rules_loaded', help: 'Enabled rules in force', registers: [r] });
+    new Gauge({
+      name: 'vigil_kubernetes_pods',
+      help: 'Pods of this node known from the Kubernetes API (absent without --kubernetes)',
+      registers: [r],
+      collect() {
+        if (self.kube) this.set(self.kube.pods);
+      },
+    });
+    new Gauge({
+      name: 'vigil_kubernetes_synced',
+      help: '1 while the list/watch of this node\'s pods is in sync, 0 during an API outage (the last known pods stay in force)',
+      registers: [r],
+      collect() {
+        if (self.kube) this.set(self.kube.synced ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'vigil_kubernetes_watch_errors_total',
+      help: 'Failed lists and watches of pods (each is retried with backoff)',
+      registers: [r],
+      collect() {
+        if (self.kube) advance(this, {}, self.kube.watchErrors);
+      },
+    });
+    new Counter({
+      name: 'vigil_kubernetes_lists_total',
+      help: 'Full lists of this node\'s pods: the first, and one after each 410 Gone',
+      registers: [r],
+      collect() {
+        if (self.kube) advance(this, {}, self.kube.lists);
+      },
+    });
+    this.enrichment = new Counter({
+      name: 'vigil_alert_enrichment_total',
+      help: 'Alerts from pods the agent did not know yet at event time, by what happened: enriched when the pod appeared, or sent without after the wait',
+      labelNames: ['result'],
+      registers: [r],
+    });
+  }
+
+  /** Export the Kubernetes watch's state. */
+  kubernetes(status: KubernetesStatus): void {
+    this.kube = status;
+  }
+
+  enriched(result: 'enriched' | 'timed_out'): void {
+    this.enrichment.inc({ result });
   }
 
   attach(probe: Probe, spool: Spool | null): void {

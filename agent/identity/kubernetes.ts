@@ -182,22 +182,36 @@ export class KubernetesIdentitySource implements IdentitySource {
     const list = async (): Promise<k8s.V1PodList> => {
       const l = await core.listPodForAllNamespaces({ fieldSelector });
       this.status.lists++;
-      if (!this.status.synced && this.status.lastError !== null) {
-        this.o.log(`kubernetes: API server reachable again: listed ${l.items.length} pods of node ${o.node}`);
-      }
-      this.status.synced = true;
-      this.status.lastError = null;
-      this.attempt = 0;
+      this.reachable(`listed ${l.items.length} pods of node ${o.node}`);
       // the informer applies the list after this returns
       setImmediate(() => this.firstListDone());
       return l;
     };
+    // After an outage the informer resumes the watch from its resourceVersion (no list unless
+    // the server says 410): a watch the server accepted is the sign that we are in sync again.
+    const reachable = (what: string): void => this.reachable(what);
+    class ResumingWatch extends k8s.Watch {
+      override async watch(
+        path: string,
+        query: Record<string, string | number | boolean | undefined>,
+        cb: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+        done: (err: unknown) => void,
+      ): Promise<AbortController> {
+        let failed = false;
+        const c = await super.watch(path, query, cb, (err: unknown) => {
+          if (err) failed = true;
+          done(err);
+        });
+        if (!failed) reachable(`watching pods of node ${o.node} from resourceVersion ${String(query.resourceVersion ?? '')}`);
+        return c;
+      }
+    }
     // The server ends each watch after timeoutSeconds (spread, as client-go's reflector does) so a
     // connection that died silently is noticed; bookmarks keep the resourceVersion fresh.
     const timeout = 300 + Math.floor(Math.random() * 300);
     this.informer = new k8s.ListWatch<k8s.V1Pod>(
       `/api/v1/pods?timeoutSeconds=${timeout}&allowWatchBookmarks=true`,
-      new k8s.Watch(kc),
+      new ResumingWatch(kc),
       list,
       false,
       undefined,
@@ -219,6 +233,13 @@ export class KubernetesIdentitySource implements IdentitySource {
     const ok = await Promise.race([this.firstList.then(() => true), timedOut]);
     clearTimeout(timer);
     return ok;
+  }
+
+  private reachable(what: string): void {
+    if (!this.status.synced && this.status.lastError !== null) this.o.log(`kubernetes: API server reachable again: ${what}`);
+    this.status.synced = true;
+    this.status.lastError = null;
+    this.attempt = 0;
   }
 
   private failed(err: unknown): void {

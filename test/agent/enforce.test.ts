@@ -154,7 +154,7 @@ rules:
     assert.equal(a.priority, 'error');
     assert.deepEqual(a.tags, ['t1', 'secrets']);
     assert.equal(a.node, 'test-node');
-    assert.deepEqual(a.workload, { spiffe_id: `${TD}/sa/web`, cgroup_id: web.id, cgroup: web.rel, container_id: null, pod_uid: null });
+    assert.deepEqual(a.workload, { spiffe_id: `${TD}/sa/web`, cgroup_id: web.id, cgroup: web.rel, container_id: null, pod_uid: null, kubernetes: null });
     assert.deepEqual(Object.keys(a.process), ['pid', 'ppid', 'exe', 'args', 'uid', 'exec_id', 'parent_exe']);
     assert.equal(a.process.exe, actions);
     assert.equal(a.process.uid, 0);

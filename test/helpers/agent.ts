@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import { Agent } from '../../agent/agent';
+import { Agent, type AgentOptions } from '../../agent/agent';
 import type { Alert } from '../../agent/alerts';
 
 export class AgentHarness {
@@ -15,12 +15,16 @@ export class AgentHarness {
   readonly identitiesPath: string;
   agent!: Agent;
 
-  constructor(rules: string, identities: string) {
+  constructor(
+    rules: string,
+    identities: string | null,
+    private readonly extra: Partial<AgentOptions> = {},
+  ) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-agent-'));
     this.rulesPath = path.join(this.dir, 'rules.yaml');
     this.identitiesPath = path.join(this.dir, 'identities.yaml');
     fs.writeFileSync(this.rulesPath, rules);
-    fs.writeFileSync(this.identitiesPath, identities);
+    if (identities !== null) fs.writeFileSync(this.identitiesPath, identities);
   }
 
   async start(): Promise<this> {
@@ -33,12 +37,14 @@ export class AgentHarness {
     });
     this.agent = await Agent.start({
       rules: [this.rulesPath],
-      identities: this.identitiesPath,
+      identities: fs.existsSync(this.identitiesPath) ? this.identitiesPath : undefined,
       output: 'json',
       node: 'test-node',
+      kubernetes: false,
       out: sink,
       err,
       onAlert: (a) => this.alerts.push(a),
+      ...this.extra,
     });
     return this;
   }
