@@ -659,7 +659,7 @@ export function parseAgentArgs(argv: string[]): Omit<AgentOptions, 'out' | 'err'
   }
   if (kube !== undefined) o.kubernetes = kube;
   if (cp) {
-    if (!cp.address) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --certs/--insecure need --controlplane HOST:PORT');
+    if (!cp.address) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --certs, --bundle, --cert, --key, --trust-domain, --policy-key, --server-id and --insecure need --controlplane HOST:PORT');
     o.controlplane = { ...cp, address: cp.address, insecure: cp.insecure ?? false };
   }
   if (o.rules.length === 0 && !o.controlplane) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --rules PATH... is required (or --controlplane for signed policy)');

@@ -19,13 +19,16 @@ commands:
         local trust domain, alerts shown live (defaults: ${UP_DEFAULTS.dataDir}, ${UP_DEFAULTS.listen},
         metrics ${UP_DEFAULTS.agentMetrics} (agent) and ${UP_DEFAULTS.cpMetrics} (control plane))
   agent --rules PATH... [--identities FILE] [--output json|text] [--node NAME] [--metrics HOST:PORT]
-        [--controlplane HOST:PORT --certs DIR [--state DIR] | --insecure]
-        match rules about SPIFFE workloads; alert, kill or deny; one JSON alert per line
-  controlplane --listen HOST:PORT --data DIR (--certs DIR | --insecure) [--metrics HOST:PORT]
+        [--controlplane HOST:PORT (TLS | --insecure) [--server-id ID] [--state DIR]]
+        [--kubernetes [--kubeconfig FILE] [--spiffe-template T] [--workload-trust-domain TD]
+         [--enrich-wait S] | --no-kubernetes]
+        match rules about SPIFFE workloads; alert, kill or deny; one JSON alert per line.
+        Pod identity is on by itself inside a cluster (service account token present).
+  controlplane --listen HOST:PORT --data DIR (TLS | --insecure) [--metrics HOST:PORT]
         [--agent-id PATTERN]... [--admin-id PATTERN]... [--retention-days N]
-  alerts --controlplane HOST:PORT (--certs DIR | --insecure) [--since T] [--rule R] [--workload P] [--node N] [--follow]
-  agents --controlplane HOST:PORT (--certs DIR | --insecure)
-  policy push PATH... --controlplane HOST:PORT (--certs DIR | --insecure)
+  alerts --controlplane HOST:PORT (TLS | --insecure) [--since T] [--rule R] [--workload P] [--node N] [--follow]
+  agents --controlplane HOST:PORT (TLS | --insecure)
+  policy push PATH... --controlplane HOST:PORT (TLS | --insecure)
         validate rules centrally, sign them as the next policy version, send them to agents
   audit verify --data DIR      check the hash chain of the control plane's audit log
   audit export --data DIR      the audit log as JSON lines, for auditors
@@ -38,6 +41,11 @@ commands:
         stream kernel events, one JSON object per line; Ctrl-C prints a summary to stderr
   probe [--json] [--rules PATH...]
         what this kernel supports: hooks, event sources, enforcement modes (per rule with --rules)
+
+TLS (agent, controlplane, alerts, agents, policy push): --certs DIR (from vigil certs), or single
+files as SPIRE or a Secret provides them, which win over DIR: --bundle FILE --cert FILE --key FILE
+[--trust-domain TD] [--policy-key FILE]; the trust domain defaults to DIR/trust-domain, else to
+the one in our own SVID.
 `;
 
 /** --flag value pairs and the rest (paths). */

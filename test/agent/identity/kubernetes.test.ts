@@ -2,8 +2,12 @@
 // (HTTPS, bearer token, field selector, resourceVersions, 410 Gone, outages)
 // with recorded pod objects, through the real @kubernetes/client-node.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseAgentArgs } from '../../../agent/agent';
 import { parseCgroupPath } from '../../../agent/identity/cgroup-path';
-import { compileTemplate, containerIdOf, KubernetesIdentitySource, loadKubeConfig } from '../../../agent/identity/kubernetes';
+import { compileTemplate, containerIdOf, inCluster, KubernetesIdentitySource, loadKubeConfig } from '../../../agent/identity/kubernetes';
 import type { CgroupFacts, IdentityChange } from '../../../agent/identity/source';
 import { clone, FakeApiServer, recordedPods, type PodObject } from '../../helpers/kube-apiserver';
 
@@ -273,5 +277,51 @@ describe('Kubernetes pod identity (list/watch against a recorded API)', function
     assert.equal(containerIdOf(`cri-o://${API_CTR}`), API_CTR);
     assert.equal(containerIdOf('containerd://short'), null);
     assert.equal(containerIdOf(undefined), null);
+  });
+});
+
+describe('vigil agent: Kubernetes and TLS flags', () => {
+  it('parses pod identity and single-file TLS options', () => {
+    const o = parseAgentArgs([
+      '--rules', '/etc/vigil/rules',
+      '--kubernetes', '--kubeconfig', '/k', '--spiffe-template', 'spiffe://{trust_domain}/{namespace}/{pod}', '--workload-trust-domain', 'prod.example.org',
+      '--enrich-wait', '0.5',
+      '--controlplane', 'vigil-controlplane.vigil:7443', '--bundle', '/svid/bundle.pem', '--cert', '/svid/svid.pem', '--key', '/svid/key.pem',
+      '--trust-domain', 'prod.example.org', '--policy-key', '/policy/policy.pub', '--server-id', 'spiffe://prod.example.org/ns/vigil/sa/vigil-controlplane',
+    ]);
+    assert.deepEqual(o.kubernetes, { kubeconfig: '/k', template: 'spiffe://{trust_domain}/{namespace}/{pod}', trustDomain: 'prod.example.org' });
+    assert.equal(o.enrichWaitMs, 500);
+    assert.deepEqual(o.controlplane, {
+      address: 'vigil-controlplane.vigil:7443',
+      insecure: false,
+      bundle: '/svid/bundle.pem',
+      cert: '/svid/svid.pem',
+      key: '/svid/key.pem',
+      trustDomain: 'prod.example.org',
+      policyKey: '/policy/policy.pub',
+      serverId: 'spiffe://prod.example.org/ns/vigil/sa/vigil-controlplane',
+    });
+    assert.equal(parseAgentArgs(['--rules', 'r', '--no-kubernetes']).kubernetes, false);
+    assert.equal(parseAgentArgs(['--rules', 'r']).kubernetes, undefined, 'unset: on when in a cluster');
+  });
+
+  it('refuses contradictions and bad values, naming the flag', () => {
+    assert.throws(() => parseAgentArgs(['--rules', 'r', '--no-kubernetes', '--kubeconfig', '/k']), /--no-kubernetes with a Kubernetes option/);
+    assert.throws(() => parseAgentArgs(['--rules', 'r', '--kubernetes=yes']), /--kubernetes takes no value/);
+    assert.throws(() => parseAgentArgs(['--rules', 'r', '--enrich-wait', '-1']), /--enrich-wait: expected seconds from 0 to 60/);
+    assert.throws(() => parseAgentArgs(['--rules', 'r', '--bundle', '/b']), /--bundle, .* need --controlplane HOST:PORT/);
+  });
+
+  it('is on by itself inside a pod with a service account token, and not elsewhere', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-sa-'));
+    try {
+      const token = path.join(tmp, 'token');
+      assert.equal(inCluster({ KUBERNETES_SERVICE_HOST: '10.96.0.1' }, token), false, 'no token');
+      fs.writeFileSync(token, 'x');
+      assert.equal(inCluster({ KUBERNETES_SERVICE_HOST: '10.96.0.1' }, token), true);
+      assert.equal(inCluster({}, token), false, 'no service host');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
