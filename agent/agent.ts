@@ -290,6 +290,12 @@ export class Agent {
     agent.probe.start((evs) => agent.onEvents(evs));
     agent.watch();
     for (const n of agent.plan.notes) o.err.write(`vigil agent: note: ${n}\n`);
+    if (privateCgroupNamespace()) {
+      o.err.write(
+        'vigil agent: WARNING: this agent runs in a private cgroup namespace: the cgroup paths of processes that started before it ' +
+          'read "/../.." in /proc and cannot be mapped; run it in the node\'s (nsenter --cgroup=/proc/1/ns/cgroup, as the DaemonSet does)\n',
+      );
+    }
     o.err.write(
       `vigil agent: watching with ${planSummary(agent.engine.getRules(), agent.plan)}${version ? ` from signed policy v${version}` : ''} on node ${agent.node}${
         agent.metricsServer ? `; metrics on ${o.metricsAddress?.replace(/:\d+$/, '')}:${agent.metricsServer.port}` : ''
@@ -507,7 +513,8 @@ export class Agent {
       const w = fs.watch(dir, (_ev, name) => {
         if (!name) return schedule();
         const full = path.resolve(dir, name.toString());
-        if (files.has(full) || /\.ya?ml$/.test(full)) schedule();
+        // a mounted ConfigMap changes by swapping its "..data" symlink
+        if (files.has(full) || /\.ya?ml$/.test(full) || name.toString() === '..data') schedule();
       });
       this.watchers.push(w);
     }
@@ -541,6 +548,18 @@ export class Agent {
       (sp ? `; spool: ${sp.depth} unacknowledged, ${sp.overflow} overflowed` : '') +
       '\n'
     );
+  }
+}
+
+/**
+ * True when we see init's cgroup above our cgroup namespace's root (a container's private
+ * namespace, with the host's PIDs): /proc/1/cgroup then reads "0::/../..".
+ */
+export function privateCgroupNamespace(init1 = (): string => fs.readFileSync('/proc/1/cgroup', 'utf8')): boolean {
+  try {
+    return /^0::\/\.\.(\/|$)/m.test(init1());
+  } catch {
+    return false;
   }
 }
 

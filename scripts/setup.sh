@@ -72,12 +72,42 @@ else
 fi
 npx tsc -p tsconfig.json
 
+# The deploy tests render the Kubernetes overlays with `kubectl kustomize`
+# (kubectl 1.27 or newer: kustomize 5). Debian's kubernetes-client is too old,
+# so a missing or old kubectl is replaced by the official release binary,
+# checked against its published SHA-256.
+KUBECTL_VERSION=v1.32.4
+need_kubectl() {
+  local v
+  if command -v kubectl >/dev/null; then
+    v=$(kubectl version --client -o json 2>/dev/null | sed -n 's/.*"minor": *"\([0-9]*\).*/\1/p' | head -1)
+    [ -n "$v" ] && [ "$v" -ge 27 ] && return 0
+  fi
+  local arch
+  case "$(uname -m)" in
+    x86_64) arch=amd64 ;;
+    aarch64) arch=arm64 ;;
+    *) die "kubectl 1.27+ is needed for the deploy tests and there is no release for $(uname -m): install it by hand" ;;
+  esac
+  command -v curl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl ca-certificates >/dev/null; }
+  step "installing kubectl $KUBECTL_VERSION (the deploy tests run kubectl kustomize)"
+  local url=https://dl.k8s.io/release/$KUBECTL_VERSION/bin/linux/$arch/kubectl tmp
+  tmp=$(mktemp -d)
+  curl -fsSL --retry 3 -o "$tmp/kubectl" "$url" && curl -fsSL --retry 3 -o "$tmp/kubectl.sha256" "$url.sha256" \
+    || { rm -rf "$tmp"; die "could not download kubectl from $url: install kubectl 1.27 or newer by hand"; }
+  echo "$(cat "$tmp/kubectl.sha256")  $tmp/kubectl" | sha256sum --check --status \
+    || { rm -rf "$tmp"; die "kubectl from $url does not match its published SHA-256"; }
+  install -m 0755 "$tmp/kubectl" /usr/local/bin/kubectl
+  rm -rf "$tmp"
+}
+
 case "${1:-up}" in
   up)
     step "starting vigil up: control plane + agent with the default rule pack (Ctrl-C to stop)"
     exec node bin/vigil up
     ;;
   test)
+    need_kubectl
     step "running the test suite"
     exec npx mocha
     ;;

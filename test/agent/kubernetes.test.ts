@@ -195,6 +195,18 @@ rules:
     assert.match(text, /vigil_alert_enrichment_total\{result="enriched"\} [1-9]/);
   });
 
+  it('a process in a container\'s private cgroup namespace is told it is in one (the DaemonSet nsenters the node\'s)', async () => {
+    const cg = sb.child('cgroupns');
+    const agentJs = path.resolve(__dirname, '..', '..', 'agent', 'agent.js');
+    const probe = `process.stdout.write(String(require(${JSON.stringify(agentJs)}).privateCgroupNamespace()))`;
+    const inside = await sb.run(cg, 'unshare', ['--cgroup', process.execPath, '-e', probe], { mode: 'exec' });
+    assert.equal(inside.stdout, 'true', 'a new cgroup namespace rooted below init\'s cgroup');
+    // the DaemonSet joins init's namespace (/proc/1/ns/cgroup); this test joins its own runner's, which is the
+    // node's too (on this VM, PID 1 holds a capability our bounding set lacks, so /proc/1/ns is not ours to open)
+    const joined = await sb.run(cg, 'unshare', ['--cgroup', 'nsenter', `--cgroup=/proc/${process.pid}/ns/cgroup`, '--', process.execPath, '-e', probe], { mode: 'exec' });
+    assert.equal(joined.stdout, 'false', 'after nsenter into the node\'s cgroup namespace');
+  });
+
   it('the API server goes away: pods it named stay enforced', async () => {
     await api.down();
     await until('the outage to be noticed', () => /kubernetes: list\/watch of pods on node node-a failed/.test(h.stderr));
@@ -205,5 +217,39 @@ rules:
     await api.up();
     await until('the watch to come back', () => /API server reachable again/.test(h.stderr));
     assert.match(await h.agent.metrics.registry.getSingleMetricAsString('vigil_kubernetes_synced'), /vigil_kubernetes_synced 1/);
+  });
+});
+
+describe('rules from a mounted ConfigMap (vigil agent --rules DIR)', function () {
+  this.timeout(30000);
+  let h: AgentHarness | undefined;
+  let dir: string;
+
+  before(requireKernelTestPrivileges);
+  after(async () => {
+    if (h) await h.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reloads when the kubelet swaps the ..data symlink', async () => {
+    // the kubelet's layout: a timestamped directory, ..data pointing at it, each key a symlink through ..data
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-cm-'));
+    const version = (name: string, rules: number): void => {
+      fs.mkdirSync(path.join(dir, name));
+      const body = Array.from({ length: rules }, (_, i) => `  - name: r${i}\n    on: exec\n    match: { binary: { in: [/nonexistent/${i}] } }\n`).join('');
+      fs.writeFileSync(path.join(dir, name, 'rules.yaml'), `rules:\n${body}`);
+    };
+    version('..2026_11_25_10_00_00.000000001', 1);
+    fs.symlinkSync('..2026_11_25_10_00_00.000000001', path.join(dir, '..data'));
+    fs.symlinkSync('..data/rules.yaml', path.join(dir, 'rules.yaml'));
+    h = await new AgentHarness('rules: []\n', null, { rules: [dir] }).start();
+    assert.equal(h.agent.engine.getRules().rules.length, 1);
+    // an update: new directory, ..data_tmp -> it, renamed over ..data, old directory removed
+    version('..2026_11_25_10_05_00.000000002', 3);
+    fs.symlinkSync('..2026_11_25_10_05_00.000000002', path.join(dir, '..data_tmp'));
+    fs.renameSync(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
+    fs.rmSync(path.join(dir, '..2026_11_25_10_00_00.000000001'), { recursive: true });
+    await until('the reload', () => h?.agent.engine.getRules().rules.length === 3, 5000);
+    assert.match(h.stderr, /rules reloaded: 3 rules/);
   });
 });

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseAgentArgs } from '../../../agent/agent';
+import { parseAgentArgs, privateCgroupNamespace } from '../../../agent/agent';
 import { parseCgroupPath } from '../../../agent/identity/cgroup-path';
 import { compileTemplate, containerIdOf, inCluster, KubernetesIdentitySource, loadKubeConfig } from '../../../agent/identity/kubernetes';
 import type { CgroupFacts, IdentityChange } from '../../../agent/identity/source';
@@ -310,6 +310,13 @@ describe('vigil agent: Kubernetes and TLS flags', () => {
     assert.throws(() => parseAgentArgs(['--rules', 'r', '--kubernetes=yes']), /--kubernetes takes no value/);
     assert.throws(() => parseAgentArgs(['--rules', 'r', '--enrich-wait', '-1']), /--enrich-wait: expected seconds from 0 to 60/);
     assert.throws(() => parseAgentArgs(['--rules', 'r', '--bundle', '/b']), /--bundle, .* need --controlplane HOST:PORT/);
+  });
+
+  it('tells a private cgroup namespace (a container\'s) from the node\'s', () => {
+    assert.equal(privateCgroupNamespace(() => '0::/init.scope\n'), false);
+    assert.equal(privateCgroupNamespace(() => '0::/\n'), false);
+    assert.equal(privateCgroupNamespace(() => '0::/../../../init.scope\n'), true);
+    assert.equal(privateCgroupNamespace(() => '0::/..\n'), true);
   });
 
   it('is on by itself inside a pod with a service account token, and not elsewhere', () => {
