@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Alert } from './alerts';
 import { alertSentence, alertText } from './alerts';
+import { ArgReader, splitHostPort } from './args';
 import { CgroupResolver, cgroupIdOf, cgroupTree, findCgroup2Mount } from './cgroup';
 import { WallClock } from './clock';
 import { Engine } from './engine';
@@ -114,7 +115,6 @@ export class Agent {
   private readonly watchers: { close(): void }[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private remoteAddresses: AddressIdentity[] = [];
   private readonly cgroupRoot: string;
   /** pod UID or container id -> the cgroups seen for it (remapped when the pod becomes known) */
   private readonly podCgroups = new Map<string, Map<number, string>>();
@@ -357,7 +357,7 @@ export class Agent {
 
   /** Workload addresses: this node's identities and what the control plane merged from every node. */
   addresses(): AddressIdentity[] {
-    return [...this.identity.getSource().addresses(), ...this.remoteAddresses];
+    return this.identity.addresses();
   }
 
   private setRemoteAddresses(entries: { cidr: string; spiffe_id: string; node: string }[]): void {
@@ -367,7 +367,6 @@ export class Agent {
       const c = parseCidr(e.cidr);
       if (c) list.push({ cidr: c, spiffeId: e.spiffe_id });
     }
-    this.remoteAddresses = list;
     this.identity.setRemoteAddresses(list);
     for (const a of list) this.workloads.index(a.spiffeId);
     this.plan = this.kernelRules.apply(this.engine.getRules(), this.addresses());
@@ -413,10 +412,9 @@ export class Agent {
       m.set(id, rel);
     }
     if (!info.spiffeId) return false;
-    const before = this.workloads.entries().length;
-    const index = this.workloads.index(info.spiffeId);
-    this.probe.setCgroup(id, index);
-    return this.workloads.entries().length !== before;
+    const before = this.workloads.size;
+    this.probe.setCgroup(id, this.workloads.index(info.spiffeId));
+    return this.workloads.size !== before;
   }
 
   /** A source learned something (a pod appeared, changed, went): batched, then applied. */
@@ -460,8 +458,10 @@ export class Agent {
     let newWorkload = false;
     for (const ev of evs) {
       if (ev.kind !== 'cgroup') continue;
-      if (ev.path !== null) this.identity.remember(ev.id, ev.path);
-      const rel = this.identity.forCgroup(ev.id).cgroup;
+      // the kernel's path at mkdir; a cgroup whose path did not fit is asked for by id
+      let rel = ev.path;
+      if (rel !== null) this.identity.remember(ev.id, rel);
+      else rel = this.identity.forCgroup(ev.id).cgroup;
       if (rel !== null) newWorkload = this.mapCgroup(ev.id, rel) || newWorkload;
     }
     if (newWorkload) this.plan = this.kernelRules.apply(this.engine.getRules(), this.addresses());
@@ -563,13 +563,6 @@ export function privateCgroupNamespace(init1 = (): string => fs.readFileSync('/p
   }
 }
 
-export function splitHostPort(s: string): [string, number] {
-  const i = s.lastIndexOf(':');
-  const port = Number(s.slice(i + 1));
-  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new VigilError('BAD_ARGUMENT', `"${s}": expected HOST:PORT`);
-  return [s.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0', port];
-}
-
 export function parseAgentArgs(argv: string[]): Omit<AgentOptions, 'out' | 'err'> & { durationMs?: number } {
   const o: Omit<AgentOptions, 'out' | 'err'> & { durationMs?: number } = { rules: [], output: 'json' };
   let cp: Partial<ControlPlaneLink> | undefined;
@@ -580,100 +573,83 @@ export function parseAgentArgs(argv: string[]): Omit<AgentOptions, 'out' | 'err'
     if (kube === undefined) kube = {};
     return kube;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined) throw new VigilError('BAD_ARGUMENT', `${flag}: expected a value`);
-      return v;
-    };
+  const r = new ArgReader(argv);
+  for (let flag = r.next(); flag !== undefined; flag = r.next()) {
     switch (flag) {
-      case '--rules': {
-        o.rules.push(value());
-        // more paths may follow until the next option
-        while (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) o.rules.push(argv[++i]);
+      case '--rules':
+        o.rules.push(...r.values());
         break;
-      }
       case '--identities':
-        o.identities = value();
+        o.identities = r.value();
         break;
       case '--kubernetes':
-        if (inline !== undefined) throw new VigilError('BAD_ARGUMENT', '--kubernetes takes no value (use --kubeconfig FILE)');
+        r.switch('use --kubeconfig FILE');
         k8s();
         break;
       case '--no-kubernetes':
+        r.switch();
         if (kube) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --no-kubernetes with a Kubernetes option');
         kube = false;
         break;
       case '--kubeconfig':
-        k8s().kubeconfig = value();
+        k8s().kubeconfig = r.value();
         break;
       case '--spiffe-template':
-        k8s().template = value();
+        k8s().template = r.value();
         break;
       case '--workload-trust-domain':
-        k8s().trustDomain = value();
+        k8s().trustDomain = r.value();
         break;
-      case '--enrich-wait': {
-        const n = Number(value());
-        if (!Number.isFinite(n) || n < 0 || n > 60) throw new VigilError('BAD_ARGUMENT', '--enrich-wait: expected seconds from 0 to 60');
-        o.enrichWaitMs = n * 1000;
+      case '--enrich-wait':
+        o.enrichWaitMs = r.seconds(0, 60);
         break;
-      }
       case '--output':
-      case '-o': {
-        const v = value();
-        if (v !== 'json' && v !== 'text') throw new VigilError('BAD_ARGUMENT', `--output: expected json or text, got "${v}"`);
-        o.output = v;
+      case '-o':
+        o.output = r.output();
         break;
-      }
       case '--node':
-        o.node = value();
+        o.node = r.value();
         break;
       case '--controlplane':
-        link().address = value();
+        link().address = r.value();
         break;
       case '--certs':
-        link().certsDir = value();
+        link().certsDir = r.value();
         break;
       case '--cert':
-        link().cert = value();
+        link().cert = r.value();
         break;
       case '--key':
-        link().key = value();
+        link().key = r.value();
         break;
       case '--server-id':
-        link().serverId = value();
+        link().serverId = r.value();
         break;
       case '--trust-domain':
-        link().trustDomain = value();
+        link().trustDomain = r.value();
         break;
       case '--bundle':
-        link().bundle = value();
+        link().bundle = r.value();
         break;
       case '--policy-key':
-        link().policyKey = value();
+        link().policyKey = r.value();
         break;
       case '--insecure':
+        r.switch();
         link().insecure = true;
         break;
       case '--state':
-        o.stateDir = value();
+        o.stateDir = r.value();
         break;
       case '--metrics':
-        o.metricsAddress = value();
+        o.metricsAddress = r.value();
         splitHostPort(o.metricsAddress);
         break;
-      case '--duration': {
-        const n = Number(value());
-        if (!Number.isFinite(n) || n <= 0) throw new VigilError('BAD_ARGUMENT', '--duration: expected seconds > 0');
-        o.durationMs = n * 1000;
+      case '--duration':
+        o.durationMs = r.seconds();
         break;
-      }
       default:
-        throw new VigilError('BAD_ARGUMENT', `vigil agent: unknown option "${a}"`);
+        r.unknown('agent');
     }
   }
   if (kube !== undefined) o.kubernetes = kube;

@@ -2,7 +2,8 @@
 import * as path from 'node:path';
 import { CpError } from '../controlplane/errors';
 import { auditExport, auditVerify, listAgents, listAlerts, pushPolicy, startControlPlane, type AdminLink } from '../controlplane/main';
-import { parseAgentArgs, runAgent, splitHostPort, untilStopped } from './agent';
+import { parseAgentArgs, runAgent, untilStopped } from './agent';
+import { splitHostPort } from './args';
 import { VigilError, errorMessage } from './errors';
 import { initTrustDomain, issueSvid, readTrustDomain } from './identity/certs';
 import type { TlsFlags } from './identity/tls-config';

@@ -2,7 +2,7 @@
 import { native } from './native';
 
 export class WallClock {
-  /** realtime - boottime, ns, sampled once (re-sample with resync() after a clock step) */
+  /** realtime - boottime, ns, sampled once */
   private offsetNs: bigint;
 
   constructor(offsetNs?: bigint) {
@@ -12,10 +12,6 @@ export class WallClock {
   static sampleOffset(): bigint {
     const c = native().clocks();
     return c.realtimeNs - c.boottimeNs;
-  }
-
-  resync(): void {
-    this.offsetNs = WallClock.sampleOffset();
   }
 
   wallNs(boottimeNs: bigint): bigint {
@@ -33,4 +29,13 @@ export function rfc3339Nanos(wallNs: bigint): string {
   const iso = new Date(Number(ms)).toISOString(); // ...T08:27:39.123Z
   const frac = (wallNs % 1_000_000_000n).toString().padStart(9, '0');
   return `${iso.slice(0, 19)}.${frac}Z`;
+}
+
+/** "2026-11-25T08:27:39.123456789Z" -> nanoseconds since the epoch, as text. */
+export function rfcToNs(t: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(t);
+  if (!m) return (BigInt(Date.parse(t)) * 1_000_000n).toString();
+  const secs = BigInt(Date.parse(m[1] + 'Z')) / 1000n;
+  const frac = BigInt((m[2] ?? '').padEnd(9, '0'));
+  return (secs * 1_000_000_000n + frac).toString();
 }

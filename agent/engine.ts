@@ -32,8 +32,6 @@ export interface EngineOptions {
   onAlert: (a: Alert) => void;
   /** called with the latency from the event to the process's death (ns) for every user-space kill */
   onUserKill?: (latencyNs: bigint, result: KillResult) => void;
-  /** the kernel cannot deny before the operation (no BPF LSM) */
-  lsm?: boolean;
 }
 
 const FILE_KINDS: ReadonlySet<string> = new Set(['open', 'unlink', 'rename', 'chmod']);
@@ -84,10 +82,9 @@ export class Engine {
   }
 
   /** When the cgroup's workload started, CLOCK_REALTIME ns: its creation, or its oldest process. */
-  private workloadStart(cgroupId: number, fallbackNs: bigint): bigint {
+  private workloadStart(path: string | null, cgroupId: number, fallbackNs: bigint): bigint {
     let start = this.cgroupStarts.get(cgroupId);
     if (start === undefined) {
-      const path = this.o.identity.forCgroup(cgroupId).cgroup;
       start = (path !== null ? this.o.processes.earliestStartIn(path) : null) ?? fallbackNs;
       if (this.cgroupStarts.size > 65536) this.cgroupStarts.clear();
       this.cgroupStarts.set(cgroupId, start);
@@ -124,7 +121,8 @@ export class Engine {
       parentExe: parent?.exe ?? null,
       spiffeId: workload.spiffeId,
       destSpiffeId: ev.kind === 'connect' ? this.o.identity.forAddress(ev.daddr) : null,
-      workloadStartNs: ev.kind === 'exec' ? this.workloadStart(ev.cgroupId, ev.startNs) : null,
+      // only drift looks at it, and finding it may read /proc
+      workloadStartNs: ev.kind === 'exec' && this.rules.usesDrift ? this.workloadStart(workload.cgroup, ev.cgroupId, ev.startNs) : null,
     };
     this.stats.evaluated++;
     const matches = this.rules.evaluate(ctx);
@@ -177,7 +175,8 @@ export class Engine {
           reason = 'not refused in the kernel: the destination did not match there (address map changed?)';
         }
       }
-      const partial: Omit<Alert, 'output'> = {
+      // the documented key order: output after tags and node
+      const alert: Alert = {
         time: event.time as string,
         rule: r.name,
         priority: r.priority,
@@ -187,6 +186,7 @@ export class Engine {
         ...(note ? { note } : {}),
         tags: [...r.tags],
         node: this.o.node,
+        output: '',
         workload: {
           spiffe_id: workload.spiffeId,
           cgroup_id: ev.cgroupId,
@@ -206,25 +206,9 @@ export class Engine {
         },
         event,
       };
-      const alert: Alert = { ...partial, output: alertSentence(partial) };
-      // keep the documented key order: output after tags and node
-      const ordered: Alert = {
-        time: alert.time,
-        rule: alert.rule,
-        priority: alert.priority,
-        action: alert.action,
-        outcome: alert.outcome,
-        ...(reason ? { reason } : {}),
-        ...(note ? { note } : {}),
-        tags: alert.tags,
-        node: alert.node,
-        output: alert.output,
-        workload: alert.workload,
-        process: alert.process,
-        event: alert.event,
-      };
+      alert.output = alertSentence(alert);
       this.stats.alerts++;
-      this.o.onAlert(ordered);
+      this.o.onAlert(alert);
     }
   }
 }

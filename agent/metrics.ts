@@ -9,8 +9,6 @@ import type { Probe } from './probe';
 import type { ProcessCache } from './process-cache';
 import type { Spool } from './spool';
 
-export const DROP_STAGES = ['kernel_ring_full', 'kernel_busy', 'reader_queue', 'decode', 'spool_overflow'] as const;
-
 export class AgentMetrics {
   readonly registry = new Registry();
   private readonly alerts: Counter;

@@ -5,7 +5,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { VigilError } from './errors';
+import { errorMessage, VigilError } from './errors';
 import { RuleSet } from './rules/compile';
 import { loadRuleSources } from './rules/load';
 import type { SourceFile } from './source-pos';
@@ -42,7 +42,7 @@ export function loadPrivateKey(file: string): KeyObject {
   try {
     return createPrivateKey(fs.readFileSync(file));
   } catch (err) {
-    throw new VigilError('BAD_ARGUMENT', `policy signing key ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new VigilError('BAD_ARGUMENT', `policy signing key ${file}: ${errorMessage(err)}`);
   }
 }
 
@@ -50,7 +50,7 @@ export function loadPublicKey(file: string): KeyObject {
   try {
     return createPublicKey(fs.readFileSync(file));
   } catch (err) {
-    throw new VigilError('BAD_ARGUMENT', `policy public key ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new VigilError('BAD_ARGUMENT', `policy public key ${file}: ${errorMessage(err)}`);
   }
 }
 
@@ -88,7 +88,7 @@ export function verifyPolicy(b: SignedPolicy, pinned: KeyObject): VerifiedPolicy
   try {
     p = JSON.parse(b.payload.toString('utf8')) as PolicyPayload;
   } catch (err) {
-    throw new VigilError('RULES', `policy v${b.version}: payload is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new VigilError('RULES', `policy v${b.version}: payload is not JSON: ${errorMessage(err)}`);
   }
   if (p.version !== b.version || !Array.isArray(p.files)) {
     throw new VigilError('RULES', `policy v${b.version}: payload says version ${p.version}: refused`);

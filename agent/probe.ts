@@ -199,10 +199,6 @@ export class Probe {
     this.nativeProbe.addCgroup(BigInt(id), workload);
   }
 
-  removeCgroup(id: number): void {
-    this.nativeProbe.removeCgroup(BigInt(id));
-  }
-
   /** Stream decoded events, one array per ring-buffer batch. */
   start(onEvents: (events: KernelEvent[]) => void): void {
     if (this.started) throw new VigilError('BAD_ARGUMENT', 'Probe.start: already started');
@@ -237,16 +233,6 @@ export class Probe {
 
   resume(): void {
     this.nativeProbe.resume();
-  }
-
-  addCgroup(dir: string, workload = 0): number[] {
-    const ids: number[] = [];
-    for (const d of cgroupTree(dir)) {
-      const id = cgroupIdOf(d);
-      this.nativeProbe.addCgroup(BigInt(id), workload);
-      ids.push(id);
-    }
-    return ids;
   }
 
   stats(): ProbeStats {

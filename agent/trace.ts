@@ -1,6 +1,7 @@
 // `vigil trace`: stream every decoded kernel event, one JSON object per line.
 import * as os from 'node:os';
 import { KIND_NAMES, type KindName } from './abi';
+import { ArgReader } from './args';
 import { CgroupResolver, cgroupDir, findCgroup2Mount } from './cgroup';
 import { WallClock } from './clock';
 import { VigilError } from './errors';
@@ -124,48 +125,36 @@ export async function runTrace(o: TraceOptions): Promise<TraceSummary> {
 
 export function parseTraceArgs(argv: string[]): Omit<TraceOptions, 'out' | 'err'> {
   const o: Omit<TraceOptions, 'out' | 'err'> = { output: 'json', kinds: [...KIND_NAMES], cgroups: [], details: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined) throw new VigilError('BAD_ARGUMENT', `${flag}: expected a value`);
-      return v;
-    };
+  const r = new ArgReader(argv);
+  for (let flag = r.next(); flag !== undefined; flag = r.next()) {
     switch (flag) {
       case '--output':
-      case '-o': {
-        const v = value();
-        if (v !== 'json' && v !== 'text') throw new VigilError('BAD_ARGUMENT', `--output: expected json or text, got "${v}"`);
-        o.output = v;
+      case '-o':
+        o.output = r.output();
         break;
-      }
       case '--kinds':
-        o.kinds = parseKinds(value());
+        o.kinds = parseKinds(r.value());
         break;
       case '--cgroup':
-        o.cgroups.push(value());
+        o.cgroups.push(r.value());
         break;
       case '--details':
+        r.switch();
         o.details = true;
         break;
       case '--ring-bytes': {
-        const n = Number(value());
+        const n = Number(r.value());
         if (!Number.isInteger(n) || n < 4096 || (n & (n - 1)) !== 0) {
           throw new VigilError('BAD_ARGUMENT', '--ring-bytes: expected a power of two >= 4096');
         }
         o.ringBytes = n;
         break;
       }
-      case '--duration': {
-        const n = Number(value());
-        if (!Number.isFinite(n) || n <= 0) throw new VigilError('BAD_ARGUMENT', '--duration: expected seconds > 0');
-        o.durationMs = n * 1000;
+      case '--duration':
+        o.durationMs = r.seconds();
         break;
-      }
       default:
-        throw new VigilError('BAD_ARGUMENT', `vigil trace: unknown option "${a}"`);
+        r.unknown('trace');
     }
   }
   return o;

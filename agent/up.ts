@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pushPolicy, startControlPlane } from '../controlplane/main';
-import { Agent, splitHostPort, untilStopped } from './agent';
+import { Agent, untilStopped } from './agent';
+import { ArgReader, splitHostPort } from './args';
 import { VigilError } from './errors';
 import { initTrustDomain, issueSvid } from './identity/certs';
 import { repoRoot } from './native';
@@ -93,45 +94,39 @@ export async function runUp(o: UpOptions): Promise<void> {
 
 export function parseUpArgs(argv: string[]): Omit<UpOptions, 'out' | 'err'> {
   const o: Omit<UpOptions, 'out' | 'err'> = { ...UP_DEFAULTS, rules: [], output: 'json' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new VigilError('BAD_ARGUMENT', `${a}: expected a value`);
-      return v;
-    };
-    switch (a) {
+  const r = new ArgReader(argv);
+  for (let flag = r.next(); flag !== undefined; flag = r.next()) {
+    switch (flag) {
       case '--data':
-        o.dataDir = value();
+        o.dataDir = r.value();
         break;
       case '--listen':
-        o.listen = value();
+        o.listen = r.value();
         splitHostPort(o.listen);
         break;
       case '--agent-metrics':
-        o.agentMetrics = value();
+        o.agentMetrics = r.value();
         break;
       case '--controlplane-metrics':
-        o.cpMetrics = value();
+        o.cpMetrics = r.value();
         break;
       case '--trust-domain':
-        o.trustDomain = value();
+        o.trustDomain = r.value();
         break;
       case '--rules':
-        o.rules.push(value());
-        while (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) o.rules.push(argv[++i]);
+        o.rules.push(...r.values());
         break;
       case '--identities':
-        o.identities = value();
+        o.identities = r.value();
         break;
       case '--output':
-        o.output = value() === 'text' ? 'text' : 'json';
+        o.output = r.output();
         break;
       case '--duration':
-        o.durationMs = Number(value()) * 1000;
+        o.durationMs = r.seconds();
         break;
       default:
-        throw new VigilError('BAD_ARGUMENT', `vigil up: unknown option "${a}"`);
+        r.unknown('up');
     }
   }
   return o;

@@ -10,6 +10,7 @@ import type { ControlMessage__Output } from '../controlplane/generated/vigil/v1/
 import type { KernelCapabilities } from '../controlplane/generated/vigil/v1/KernelCapabilities';
 import { vigilProto } from '../controlplane/proto';
 import type { Alert } from './alerts';
+import { rfcToNs } from './clock';
 import { errorMessage } from './errors';
 import { compileSpiffePattern } from './identity/spiffe-id';
 import { channelCredentials, type TlsFiles } from './identity/x509-svid';
@@ -270,13 +271,4 @@ export class Uplink {
     }
     this.client?.close();
   }
-}
-
-/** "2026-11-25T08:27:39.123456789Z" -> nanoseconds since the epoch, as text. */
-export function rfcToNs(t: string): string {
-  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(t);
-  if (!m) return (BigInt(Date.parse(t)) * 1_000_000n).toString();
-  const secs = BigInt(Date.parse(m[1] + 'Z')) / 1000n;
-  const frac = BigInt((m[2] ?? '').padEnd(9, '0'));
-  return (secs * 1_000_000_000n + frac).toString();
 }

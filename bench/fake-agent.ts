@@ -3,6 +3,7 @@
 //   node dist/bench/fake-agent.js ADDRESS CERTS NODE COUNT SPOOL_DIR
 import * as path from 'node:path';
 import type { Alert } from '../agent/alerts';
+import { rfc3339Nanos } from '../agent/clock';
 import { readTrustDomain } from '../agent/identity/certs';
 import { Spool } from '../agent/spool';
 import { Uplink } from '../agent/uplink';
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   };
   for (let i = 0; i < count; ) {
     for (let k = 0; k < 1000 && i < count; k++, i++) {
-      up.send({ ...base, time: new Date().toISOString().replace('Z', '000000Z'), output: `bench alert ${i}` });
+      up.send({ ...base, time: rfc3339Nanos(BigInt(Date.now()) * 1_000_000n), output: `bench alert ${i}` });
     }
     await new Promise((r) => setImmediate(r));
   }

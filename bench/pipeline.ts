@@ -54,7 +54,7 @@ const LOOPS: { name: string; args: (n: number) => string[]; ops: number; outOfSc
   { name: 'connect (closed port)', args: (n: number) => ['connect', String(n), '1'], ops: 200_000 },
 ];
 
-function loadgenPath(): string {
+export function loadgenPath(): string {
   const root = repoRoot();
   const out = path.join(root, 'build', 'bench', 'loadgen');
   const src = path.join(root, 'bench', 'loadgen.c');
@@ -66,7 +66,7 @@ function loadgenPath(): string {
 }
 
 /** Run loadgen on CPU `cpu` inside the cgroup; resolves with its JSON line. */
-function runLoad(
+export function runLoad(
   loadgen: string,
   cgroupDir: string,
   args: string[],
@@ -87,7 +87,7 @@ function runLoad(
   });
 }
 
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 };

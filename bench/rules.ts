@@ -12,6 +12,7 @@ import { repoRoot } from '../agent/native';
 import { Probe } from '../agent/probe';
 import { RuleSet, type EvalContext } from '../agent/rules/compile';
 import { loadRuleFiles, loadRuleSources } from '../agent/rules/load';
+import { loadgenPath, median, runLoad } from './pipeline';
 
 export interface RulesReport {
   matching: { rules: number; events: number; ns_per_event: number; matches: number };
@@ -165,25 +166,8 @@ async function userKillBench(dir: string, cg: string, rel: string, trials: numbe
   return { trials, killed, p50_ms: q(0.5), p99_ms: q(0.99), max_ms: q(1) };
 }
 
-function loadgenPath(): string {
-  const out = path.join(repoRoot(), 'build', 'bench', 'loadgen');
-  if (!fs.existsSync(out)) {
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    execFileSync('gcc', ['-O2', '-o', out, path.join(repoRoot(), 'bench', 'loadgen.c')]);
-  }
-  return out;
-}
-
-function openLoop(cg: string, n: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const c = spawn('taskset', ['-c', '1', loadgenPath(), '--wait', 'open', String(n), '/etc/hostname'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.on('error', reject);
-    c.on('close', () => resolve((JSON.parse(out) as { ns_per_op: number }).ns_per_op));
-    fs.writeFileSync(path.join(cg, 'cgroup.procs'), String(c.pid));
-    c.stdin.end('g');
-  });
+async function openLoop(cg: string, n: number): Promise<number> {
+  return (await runLoad(loadgenPath(), cg, ['open', String(n), '/etc/hostname'], 1)).ns_per_op;
 }
 
 async function unwatchedOpenBench(dir: string, cg: string, rel: string, quick: boolean): Promise<RulesReport['unwatched_open']> {
@@ -205,9 +189,8 @@ async function unwatchedOpenBench(dir: string, cg: string, rel: string, quick: b
       await agent.stop();
     }
   }
-  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const b = med(bare);
-  const v = med(watched);
+  const b = median(bare);
+  const v = median(watched);
   return { bare_ns_per_op: Math.round(b), vigil_ns_per_op: Math.round(v), overhead_pct: Math.round(((v - b) / b) * 1000) / 10 };
 }
 

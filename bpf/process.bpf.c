@@ -51,7 +51,7 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	struct file *f;
 	struct inode *ino;
 	__u64 arg_start, arg_end, n;
-	__u32 exe_len, size;
+	__u32 exe_len, size, flags;
 	__u8 cut = 0;
 	__u32 workload, rule = 0, verdict;
 	__u32 scope = wanted(cfg, EV_EXEC, pid_tgid >> 32, cgid, &workload);
@@ -94,10 +94,10 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	arg_start = p->mm->arg_start;
 	arg_end = p->mm->arg_end;
 	n = arg_end > arg_start ? arg_end - arg_start : 0;
-	e->hdr.flags = (scope & 0xff) | (verdict & 0xff) | (cut ? EVF_PATH_TRUNCATED : 0);
+	flags = (scope & 0xff) | (verdict & 0xff) | (cut ? EVF_PATH_TRUNCATED : 0);
 	if (n > VIGIL_ARGS_MAX) {
 		n = VIGIL_ARGS_MAX;
-		e->hdr.flags |= EVF_STR2_TRUNCATED;
+		flags |= EVF_STR2_TRUNCATED;
 	}
 	if (bpf_probe_read_user(&e->tail[exe_len & PATHBUF_MASK], n & PATHBUF_MASK,
 				(void *)arg_start))
@@ -108,10 +108,7 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	e->args_len = n;
 
 	size = sizeof(*e) + exe_len + n;
-	e->hdr.kind = EV_EXEC;
-	e->hdr.pad = 0;
-	e->hdr.size = size;
-	e->hdr.ktime_ns = bpf_ktime_get_boot_ns();
+	fill_hdr(&e->hdr, EV_EXEC, size, flags);
 	emit(cfg, c, e, size);
 	scratch_put(s);
 	return 0;

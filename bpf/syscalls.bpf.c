@@ -240,11 +240,8 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 
 		for (int i = 0; i < sizeof(*e) / 8; i++)
 			dst[i] = src[i];
-		size = sizeof(*e) + (len1 & PATHBUF_MASK);
-		if (bpf_ringbuf_output(&events, &s->path[start], size, wakeup_flag(cfg, kind)) == 0)
-			c->emitted++;   /* this slot is ours (scratch_get): no other writer */
-		else
-			c->dropped++;
+		/* len2 is 0 for opens; the verifier wants the bound spelled out */
+		emit(cfg, c, &s->path[start], sizeof(*e) + (len1 & PATHBUF_MASK));
 	} else {
 		emit(cfg, c, e, size);
 	}
@@ -315,7 +312,7 @@ static __always_inline void sys_event(struct vigil_config *cfg, struct kind_coun
 	struct walk_root root;
 	struct sys_event *e;
 	struct scratch *s;
-	__u32 l1 = 0, l2 = 0, l3 = 0, size, verdict;
+	__u32 l1 = 0, l2 = 0, l3 = 0, size, verdict, is_mount;
 	__u8 cut1 = 0, cut2 = 0;
 
 	s = scratch_get(SCRATCH_SYSCALL, c);
@@ -362,10 +359,10 @@ static __always_inline void sys_event(struct vigil_config *cfg, struct kind_coun
 	}
 	}
 	/* mount: the mount point (lexical); module: the module file (canonical) */
+	is_mount = kind == EV_MOUNT;
 	verdict = path_verdict(cfg, c, s, kind, workload, 0,
-			       nr == NR_mount || nr == NR_move_mount ? SYS_TAIL + (l1 & VIGIL_STR_MAX) : SYS_TAIL,
-			       nr == NR_mount || nr == NR_move_mount ? l2 : l1, 0,
-			       nr == NR_mount || nr == NR_move_mount, &e->rule);
+			       is_mount ? SYS_TAIL + (l1 & VIGIL_STR_MAX) : SYS_TAIL,
+			       is_mount ? l2 : l1, 0, is_mount, &e->rule);
 	if (!verdict) {
 		scratch_put(s);
 		return;
@@ -376,7 +373,7 @@ static __always_inline void sys_event(struct vigil_config *cfg, struct kind_coun
 	size = sizeof(*e) + (l1 & PATHBUF_MASK) + (l2 & PATHBUF_MASK) + (l3 & VIGIL_STR_MAX);
 	fill_hdr(&e->hdr, kind, size,
 		 scope | (verdict & 0xff) | (cut1 ? EVF_PATH_TRUNCATED : 0) | (cut2 ? EVF_STR2_TRUNCATED : 0));
-	if (nr == NR_mount || nr == NR_move_mount)
+	if (is_mount)
 		e->hdr.flags |= EVF_STR2_LEXICAL;
 	emit(cfg, c, e, size);
 	scratch_put(s);

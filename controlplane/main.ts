@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { splitHostPort } from '../agent/args';
 import { resolveTls, type TlsFlags } from '../agent/identity/tls-config';
 import { compileSpiffePattern } from '../agent/identity/spiffe-id';
 import { channelCredentials } from '../agent/identity/x509-svid';
@@ -46,6 +47,7 @@ export interface RunningControlPlane {
 }
 
 export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningControlPlane> {
+  const metricsAt = c.metricsAddress ? splitHostPort(c.metricsAddress) : null;
   const store = new Store(path.join(c.dataDir, 'vigil.db'));
   const metrics = new CpMetrics(store);
   let trustDomain = '';
@@ -72,10 +74,7 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
   });
   const port = await cp.listen(c.listen);
   let metricsServer: MetricsServer | null = null;
-  if (c.metricsAddress) {
-    const i = c.metricsAddress.lastIndexOf(':');
-    metricsServer = await serveMetrics(metrics.registry, c.metricsAddress.slice(0, i) || '0.0.0.0', Number(c.metricsAddress.slice(i + 1)));
-  }
+  if (metricsAt) metricsServer = await serveMetrics(metrics.registry, metricsAt[0], metricsAt[1]);
   let retention: NodeJS.Timeout | null = null;
   if (c.retentionDays && c.retentionDays > 0) {
     const days = c.retentionDays;

@@ -11,7 +11,6 @@ export class CpMetrics {
   readonly policyVersion: Gauge;
   private readonly connected: Gauge;
   private readonly agentPolicy: Gauge;
-  private readonly nodes = new Set<string>();
 
   constructor(store: Store) {
     const r = this.registry;
@@ -54,10 +53,12 @@ export class CpMetrics {
     this.policyVersion.set(store.latestPolicy()?.version ?? 0);
   }
 
-  agentConnected(node: string, up: boolean, policyVersion?: number): void {
-    if (up) this.nodes.add(node);
-    else this.nodes.delete(node);
-    this.connected.set(this.nodes.size);
-    if (policyVersion !== undefined) this.agentPolicy.set({ node }, policyVersion);
+  /** How many agents have an open stream (the server's own count). */
+  agentsConnected(n: number): void {
+    this.connected.set(n);
+  }
+
+  agentPolicyVersion(node: string, version: number): void {
+    this.agentPolicy.set({ node }, version);
   }
 }

@@ -4,6 +4,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import type { KeyObject } from 'node:crypto';
+import { rfcToNs } from '../agent/clock';
+import { errorMessage } from '../agent/errors';
 import { authorizePeer, serverCredentialsReady, type TlsFiles } from '../agent/identity/x509-svid';
 import { compileSpiffePattern, type SpiffePattern } from '../agent/identity/spiffe-id';
 import { signPolicy } from '../agent/policy';
@@ -39,7 +41,6 @@ interface Connected {
 }
 
 interface Pending {
-  node: string;
   alerts: StoredAlert[];
   done: (err: Error | null) => void;
 }
@@ -57,9 +58,8 @@ export function parseSince(s: string): string | undefined {
     const mult = { s: 1, m: 60, h: 3600, d: 86400 }[rel[2] as 's' | 'm' | 'h' | 'd'];
     return ((BigInt(Date.now()) - BigInt(Number(rel[1]) * mult * 1000)) * 1_000_000n).toString();
   }
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) throw new Error(`since: "${s}" is not a time (RFC 3339, 10m, 2h, or nanoseconds)`);
-  return (BigInt(t) * 1_000_000n).toString();
+  if (Number.isNaN(Date.parse(s))) throw new Error(`since: "${s}" is not a time (RFC 3339, 10m, 2h, or nanoseconds)`);
+  return rfcToNs(s);
 }
 
 export class ControlPlane {
@@ -93,8 +93,8 @@ export class ControlPlane {
   // ---- agents -------------------------------------------------------------
 
   /** Group commit: every batch queued while the last transaction ran goes into the next one. */
-  private ingest(node: string, alerts: StoredAlert[], done: (err: Error | null) => void): void {
-    this.queue.push({ node, alerts, done });
+  private ingest(alerts: StoredAlert[], done: (err: Error | null) => void): void {
+    this.queue.push({ alerts, done });
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
@@ -157,7 +157,8 @@ export class ControlPlane {
               capabilities: JSON.stringify(h.capabilities ?? {}),
               policy_version: Number(h.policy_version),
             });
-            this.o.metrics?.agentConnected(h.node, true, Number(h.policy_version));
+            this.o.metrics?.agentsConnected(this.connected.size);
+            this.o.metrics?.agentPolicyVersion(h.node, Number(h.policy_version));
             const latest = this.store.latestPolicy();
             send({ welcome: { stored_sequence: this.store.storedSequence(h.node, h.boot_id), policy_version: latest?.version ?? 0 } });
             if (latest && latest.version > Number(h.policy_version)) {
@@ -187,7 +188,7 @@ export class ControlPlane {
                 spiffeId: r.spiffe_id,
                 json: r.json,
               }));
-              this.ingest(node, stored, (err) => {
+              this.ingest(stored, (err) => {
                 if (err) {
                   call.emit('error', deny(grpc.status.UNAVAILABLE, `storing alerts: ${err.message}`));
                   return;
@@ -207,7 +208,7 @@ export class ControlPlane {
             case 'policy_status':
               if (m.policy_status) {
                 this.store.agentPolicy(node, Number(m.policy_status.version), m.policy_status.error);
-                this.o.metrics?.agentConnected(node, true, Number(m.policy_status.version));
+                this.o.metrics?.agentPolicyVersion(node, Number(m.policy_status.version));
                 if (m.policy_status.error) this.log(`agent ${node} refused policy: ${m.policy_status.error}`);
               }
               break;
@@ -223,7 +224,7 @@ export class ControlPlane {
           if (me && this.connected.get(me.node)?.call === call) {
             this.connected.delete(me.node);
             this.store.agentDisconnected(me.node);
-            this.o.metrics?.agentConnected(me.node, false);
+            this.o.metrics?.agentsConnected(this.connected.size);
             this.log(`agent ${me.node} disconnected`);
           }
         };
@@ -269,7 +270,7 @@ export class ControlPlane {
         try {
           return cb(null, { alerts: this.store.queryAlerts(filters(call.request)) });
         } catch (err) {
-          return cb(deny(grpc.status.INVALID_ARGUMENT, err instanceof Error ? err.message : String(err)));
+          return cb(deny(grpc.status.INVALID_ARGUMENT, errorMessage(err)));
         }
       },
       FollowAlerts: (call) => {
@@ -282,7 +283,7 @@ export class ControlPlane {
         try {
           f = filters(call.request);
         } catch (err) {
-          call.emit('error', deny(grpc.status.INVALID_ARGUMENT, err instanceof Error ? err.message : String(err)));
+          call.emit('error', deny(grpc.status.INVALID_ARGUMENT, errorMessage(err)));
           return;
         }
         let last = 0;
@@ -329,7 +330,7 @@ export class ControlPlane {
         try {
           signed = signPolicy(version, call.request.files.map((f) => ({ name: f.name, text: f.text })), this.o.policyKey);
         } catch (err) {
-          return cb(deny(grpc.status.INVALID_ARGUMENT, err instanceof Error ? err.message : String(err)));
+          return cb(deny(grpc.status.INVALID_ARGUMENT, errorMessage(err)));
         }
         this.store.addPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId, pushed_by: peer.spiffeId });
         this.o.metrics?.policyVersion.set(version);
@@ -358,10 +359,6 @@ export class ControlPlane {
     const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, creds, (err, p) => (err ? reject(err) : resolve(p))));
     this.server = server;
     return port;
-  }
-
-  connectedNodes(): string[] {
-    return [...this.connected.keys()];
   }
 
   async close(): Promise<void> {

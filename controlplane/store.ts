@@ -6,20 +6,14 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { errorMessage } from '../agent/errors';
+import type { SpooledAlert } from '../agent/spool';
 import { CpError } from './errors';
 import { entryHash, GENESIS, verifyChain, type AuditEntry, type AuditKind, type Verdict } from './audit';
 
-export interface StoredAlert {
+/** An alert as the agent spooled it, and the node that sent it. */
+export interface StoredAlert extends SpooledAlert {
   node: string;
-  bootId: string;
-  sequence: number;
-  timeNs: string;
-  rule: string;
-  priority: string;
-  action: string;
-  outcome: string;
-  spiffeId: string;
-  json: string;
 }
 
 export interface AlertRowOut {
@@ -85,7 +79,8 @@ CREATE TABLE IF NOT EXISTS alerts (
 );
 CREATE INDEX IF NOT EXISTS alerts_time ON alerts (time_ns);
 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts (rule, time_ns);
-CREATE INDEX IF NOT EXISTS alerts_workload ON alerts (spiffe_id, time_ns);
+-- the workload filter is a SPIFFE ID pattern, applied in the query loop: no index serves it
+DROP INDEX IF EXISTS alerts_workload;
 CREATE INDEX IF NOT EXISTS alerts_node ON alerts (node, time_ns);
 CREATE TABLE IF NOT EXISTS agents (
   node TEXT PRIMARY KEY,
@@ -142,7 +137,7 @@ export class Store {
       this.db.pragma('synchronous = FULL');
       this.db.exec(SCHEMA);
     } catch (err) {
-      throw new CpError('STORE', `opening the store ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new CpError('STORE', `opening the store ${file}: ${errorMessage(err)}`);
     }
     const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     this.head = last ?? { seq: 0, hash: GENESIS };

@@ -18,7 +18,7 @@
 //     its alerts can wait for enrichment.
 import * as k8s from '@kubernetes/client-node';
 import * as fs from 'node:fs';
-import { VigilError } from '../errors';
+import { errorMessage, VigilError } from '../errors';
 import { parseCidr } from '../net/cidr';
 import type { AddressIdentity, CgroupFacts, IdentityChange, IdentitySource, KubernetesMeta } from './source';
 import { checkSpiffeId, checkTrustDomain } from './spiffe-id';
@@ -134,7 +134,7 @@ export function loadKubeConfig(file?: string): k8s.KubeConfig {
     if (file) kc.loadFromFile(file);
     else kc.loadFromDefault();
   } catch (err) {
-    throw new VigilError('KUBERNETES', `--kubernetes: cannot load the kubeconfig${file ? ` ${file}` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new VigilError('KUBERNETES', `--kubernetes: cannot load the kubeconfig${file ? ` ${file}` : ''}: ${errorMessage(err)}`);
   }
   if (!kc.getCurrentCluster()) throw new VigilError('KUBERNETES', `--kubernetes: the kubeconfig${file ? ` ${file}` : ''} names no current cluster`);
   return kc;

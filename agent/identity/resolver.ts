@@ -25,21 +25,20 @@ export class IdentityResolver {
   private readonly byAddress = new Map<string, string | null>();
 
   constructor(
-    private source: IdentitySource,
+    private readonly source: IdentitySource,
     private readonly cgroups: CgroupResolver,
   ) {}
 
   private remote: AddressIdentity[] = [];
 
+  /** Workload addresses: this node's source's and the other nodes' (the control plane's identity map). */
+  addresses(): AddressIdentity[] {
+    return [...this.source.addresses(), ...this.remote];
+  }
+
   /** Addresses of workloads on other nodes (the control plane's identity map). */
   setRemoteAddresses(list: AddressIdentity[]): void {
     this.remote = list;
-    this.byAddress.clear();
-  }
-
-  setSource(source: IdentitySource): void {
-    this.source = source;
-    this.byCgroup.clear();
     this.byAddress.clear();
   }
 
@@ -103,7 +102,7 @@ export class IdentityResolver {
     let found: string | null = null;
     if (ip) {
       let best = -1;
-      for (const a of [...this.source.addresses(), ...this.remote]) {
+      for (const a of this.addresses()) {
         if (a.cidr.prefix > best && cidrContains(a.cidr, ip.family, ip.addr)) {
           best = a.cidr.prefix;
           found = a.spiffeId;

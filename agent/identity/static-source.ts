@@ -8,7 +8,7 @@
 //       addresses: [10.200.1.2, 10.201.0.0/24]  # optional, for destination rules
 import * as fs from 'node:fs';
 import { isMap, isScalar, isSeq, parseDocument, type Node, type Pair } from 'yaml';
-import { VigilError } from '../errors';
+import { errorMessage, VigilError } from '../errors';
 import { parseCidr } from '../net/cidr';
 import { compileGlob, globError, type Glob } from '../rules/glob';
 import { formatAt, type SourceFile } from '../source-pos';
@@ -42,7 +42,7 @@ export class StaticIdentitySource implements IdentitySource {
     try {
       text = fs.readFileSync(path, 'utf8');
     } catch (err) {
-      throw new VigilError('IDENTITIES', `${path}: cannot read: ${err instanceof Error ? err.message : String(err)}`);
+      throw new VigilError('IDENTITIES', `${path}: cannot read: ${errorMessage(err)}`);
     }
     return StaticIdentitySource.parse({ name: path, text });
   }
@@ -166,10 +166,5 @@ export class StaticIdentitySource implements IdentitySource {
 
   spiffeIds(): readonly string[] {
     return [...new Set(this.workloads.map((w) => w.spiffeId))];
-  }
-
-  /** Cgroup globs per SPIFFE ID, for finding the cgroups of a workload. */
-  cgroupGlobs(): { spiffeId: string; glob: Glob }[] {
-    return this.workloads.flatMap((w) => w.cgroups.map((glob) => ({ spiffeId: w.spiffeId, glob })));
   }
 }

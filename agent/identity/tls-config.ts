@@ -15,7 +15,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { VigilError } from '../errors';
+import { errorMessage, VigilError } from '../errors';
 import { checkSpiffeId, checkTrustDomain } from './spiffe-id';
 
 export type TlsRole = 'agent' | 'controlplane' | 'admin';
@@ -36,11 +36,6 @@ export interface ResolvedTls {
   key: string;
   /** agent: the pinned public key; controlplane: the signing key; null when there is none */
   policyKey: string | null;
-}
-
-/** True when any TLS flag was given (so plaintext was not what was asked for). */
-export function hasTlsFlags(f: TlsFlags): boolean {
-  return [f.certsDir, f.trustDomain, f.bundle, f.cert, f.key].some((v) => v !== undefined);
 }
 
 /** Resolve the files of one role; every missing piece is named with the flag that supplies it. */
@@ -89,7 +84,7 @@ function trustDomainOfCert(step: string, file: string): string {
   } catch (err) {
     throw new VigilError(
       'BAD_ARGUMENT',
-      `${step}: no --trust-domain, and the SVID ${file} to read it from cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+      `${step}: no --trust-domain, and the SVID ${file} to read it from cannot be read: ${errorMessage(err)}`,
     );
   }
   let uris: string[];
@@ -98,7 +93,7 @@ function trustDomainOfCert(step: string, file: string): string {
     const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
     uris = san ? san.names.items.filter((n) => n.type === 'url').map((n) => n.value) : [];
   } catch (err) {
-    throw new VigilError('BAD_ARGUMENT', `${step}: ${file}: not a PEM certificate: ${err instanceof Error ? err.message : String(err)}`);
+    throw new VigilError('BAD_ARGUMENT', `${step}: ${file}: not a PEM certificate: ${errorMessage(err)}`);
   }
   if (uris.length !== 1) throw new VigilError('BAD_ARGUMENT', `${step}: ${file}: an X.509-SVID has exactly one URI SAN, this has ${uris.length} (give --trust-domain)`);
   const c = checkSpiffeId(uris[0]);

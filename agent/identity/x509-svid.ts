@@ -9,8 +9,8 @@ import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { PeerCertificate } from 'node:tls';
-import { VigilError } from '../errors';
-import { checkSpiffeId, compileSpiffePattern, type SpiffeId, type SpiffePattern } from './spiffe-id';
+import { errorMessage, VigilError } from '../errors';
+import { checkSpiffeId, type SpiffeId, type SpiffePattern } from './spiffe-id';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -33,7 +33,7 @@ export function checkSvid(der: Buffer | ArrayBuffer, trustDomain: string): SvidC
     const bytes = der instanceof ArrayBuffer ? new Uint8Array(der) : Uint8Array.from(der);
     cert = new x509.X509Certificate(bytes);
   } catch (err) {
-    return { ok: false, reason: `not an X.509 certificate: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, reason: `not an X.509 certificate: ${errorMessage(err)}` };
   }
   const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
   const uris = san ? san.names.items.filter((n) => n.type === 'url').map((n) => n.value) : [];
@@ -156,8 +156,4 @@ export function authorizePeer(
     return deny(grpc.status.PERMISSION_DENIED, `${r.id.toString()} is not allowed here (allowed: ${allowed.map((p) => p.source).join(', ')})`);
   }
   return { spiffeId: r.id.toString() };
-}
-
-export function patterns(list: readonly string[]): SpiffePattern[] {
-  return list.map(compileSpiffePattern);
 }

@@ -4,12 +4,10 @@
 // gets on this kernel.
 import type { KindName } from '../abi';
 import type { KernelEvent } from '../events';
-import { openAccess } from '../format';
 import { compileSpiffePattern, type SpiffePattern } from '../identity/spiffe-id';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../net/cidr';
 import { compileGlob, type Glob } from './glob';
 import {
-  PRIORITIES,
   type Action,
   type MatchSpec,
   type Priority,
@@ -64,6 +62,17 @@ export interface CompiledRule {
 
 export const KernelAccess = { read: 1, write: 2, create: 4, trunc: 8 } as const;
 
+/** The KernelAccess bits of an open's flags (what `flags: {any: [...]}` matches). */
+export function openAccessBits(flags: number): number {
+  const acc = flags & 3; // O_ACCMODE
+  return (
+    (acc === 0 || acc === 2 ? KernelAccess.read : 0) |
+    (acc === 1 || acc === 2 ? KernelAccess.write : 0) |
+    (flags & 0o100 ? KernelAccess.create : 0) |
+    (flags & 0o1000 ? KernelAccess.trunc : 0)
+  );
+}
+
 function compileStringMatch(m: StringMatch): (v: string | null) => boolean {
   const inSet = m.in ? new Set(m.in) : null;
   const notIn = m.not_in ? new Set(m.not_in) : null;
@@ -104,7 +113,8 @@ export function eventPath(ev: KernelEvent): string | null {
 
 /** The value of a kind's indexed field in an event. */
 export function eventKey(kind: RuleKind, c: EvalContext): string | null {
-  return keyField(kind) === 'binary' ? c.exe : keyField(kind) === 'path' ? eventPath(c.ev) : null;
+  const f = keyField(kind);
+  return f === 'binary' ? c.exe : f === 'path' ? eventPath(c.ev) : null;
 }
 
 function compileMatch(kind: RuleKind, m: MatchSpec): Test {
@@ -126,8 +136,9 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
     tests.push((c) => t(c.ev.kind === 'rename' ? c.ev.newPath : null));
   }
   if (m.flags) {
-    const want = new Set(m.flags.any);
-    tests.push((c) => c.ev.kind === 'open' && openAccess(c.ev.openFlags).some((a) => want.has(a as never)));
+    let want = 0;
+    for (const a of m.flags.any) want |= KernelAccess[a];
+    tests.push((c) => c.ev.kind === 'open' && (openAccessBits(c.ev.openFlags) & want) !== 0);
   }
   if (m.args) {
     const needles = m.args.contains;
@@ -314,12 +325,15 @@ export class RuleSet {
   /** enabled rules, in file order; rule.id is its position + 1 among all rules */
   readonly rules: CompiledRule[];
   readonly disabled: string[];
+  /** a rule or an exception looks at drift: exec events need their workload's start time */
+  readonly usesDrift: boolean;
   private readonly index = new Map<KindName, KindIndex>();
 
   constructor(spec: RuleSetSpec) {
     this.spec = spec;
     this.rules = [];
     this.disabled = [];
+    this.usesDrift = spec.rules.some((r) => r.enabled && [r.match, ...r.exceptions.map((e) => e.match)].some((m) => m.drift !== undefined));
     spec.rules.forEach((r, i) => {
       if (!r.enabled) {
         this.disabled.push(r.name);
@@ -338,10 +352,6 @@ export class RuleSet {
     return new Set(this.rules.map((r) => r.kind));
   }
 
-  byId(id: number): CompiledRule | undefined {
-    return this.spec.rules[id - 1]?.enabled ? this.rules.find((r) => r.id === id) : undefined;
-  }
-
   /** Every rule that matches, exceptions applied, in rule order. */
   evaluate(c: EvalContext): { rule: CompiledRule; exemptedBy: string | null }[] {
     const kind = c.ev.kind as RuleKind;
@@ -354,8 +364,4 @@ export class RuleSet {
     }
     return out;
   }
-}
-
-export function priorityRank(p: Priority): number {
-  return PRIORITIES.indexOf(p);
 }

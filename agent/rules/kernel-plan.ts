@@ -24,6 +24,10 @@ export class WorkloadTable {
     return i;
   }
 
+  get size(): number {
+    return this.byId.size;
+  }
+
   spiffeId(index: number): string | undefined {
     return this.byIndex.get(index);
   }

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
-import { VigilError } from '../errors';
+import { errorMessage, VigilError } from '../errors';
 import { checkSpiffeId, compileSpiffePattern } from '../identity/spiffe-id';
 import { parseCidr } from '../net/cidr';
 import { formatAt, lineCol, type SourceFile } from '../source-pos';
@@ -275,7 +275,7 @@ function workloadPatterns(ctx: Ctx, node: unknown, what: string, allowHost: bool
       out.push(s);
     } catch (err) {
       const check = checkSpiffeId(s);
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       fail(ctx, it as Node, `${what}: ${check.ok ? reason : reason.replace(/^invalid SPIFFE ID /, 'invalid SPIFFE ID ')}`);
       ok = false;
     }
@@ -646,7 +646,7 @@ export function loadRuleFiles(paths: string[], opts: LoadOptions = {}): RuleSetS
     try {
       return { name: f, text: fs.readFileSync(f, 'utf8') };
     } catch (err) {
-      throw new RuleErrors([`${f}: cannot read: ${err instanceof Error ? err.message : String(err)}`]);
+      throw new RuleErrors([`${f}: cannot read: ${errorMessage(err)}`]);
     }
   });
   return loadRuleSources(sources, opts);

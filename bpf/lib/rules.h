@@ -282,15 +282,17 @@ static __always_inline __u32 path_verdict(struct vigil_config *cfg, struct kind_
 					  __u32 off, __u32 len, __u32 access, __u32 lexical, __u32 *rule)
 {
 	__u32 bit = 1U << kind;
-	struct rule_hit any, hit;
+	struct rule_hit hit;
 
 	*rule = 0;
-	if (!((cfg->path_kinds | cfg->kill_kinds) & bit))
-		return 0x100;
-	any = rules_for_kind(cfg, kind, workload);
-	if (any.actions & RA_KILL) {
-		*rule = any.kill_rule;
-		return 0x100 | kill_current(c);
+	/* whole-kind entries exist only for kill rules without paths */
+	if (cfg->kill_kinds & bit) {
+		struct rule_hit any = rules_for_kind(cfg, kind, workload);
+
+		if (any.actions & RA_KILL) {
+			*rule = any.kill_rule;
+			return 0x100 | kill_current(c);
+		}
 	}
 	if (!(cfg->path_kinds & bit))
 		return 0x100;
@@ -301,7 +303,7 @@ static __always_inline __u32 path_verdict(struct vigil_config *cfg, struct kind_
 		*rule = hit.kill_rule;
 		return 0x100 | kill_current(c);
 	}
-	if ((cfg->path_filter_kinds & bit) && !((hit.actions | any.actions) & RA_REPORT))
+	if ((cfg->path_filter_kinds & bit) && !(hit.actions & RA_REPORT))
 		return 0;
 	return 0x100;
 }

@@ -171,8 +171,8 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
     for (uint32_t i = 0; i < a.Length(); i++) to_attach.push_back(a.Get(i).As<Napi::String>());
   }
   for (const auto& name : to_attach) AttachOne(env, name);
-  ring_fd_ = bpf_map__fd(events);
-  err = ring_.Open(ring_fd_, ring_bytes);
+  int ring_fd = bpf_map__fd(events);
+  err = ring_.Open(ring_fd, ring_bytes);
   if (err) throw Napi::Error::New(env, ErrnoMessage("mapping the ring buffer", err));
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -180,7 +180,7 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u32 = 0;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ring_fd_, &ev) < 0)
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ring_fd, &ev) < 0)
     throw Napi::Error::New(env, ErrnoMessage("watching the ring buffer", errno));
   ev.data.u32 = 1;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, event_fd_, &ev) < 0)

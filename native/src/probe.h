@@ -73,7 +73,6 @@ class Probe : public Napi::ObjectWrap<Probe> {
   std::vector<bpf_link*> links_;
   std::vector<std::string> attached_;
   RingBuf ring_;
-  int ring_fd_ = -1;
   int cgroup_fd_ = -1;
   int epoll_fd_ = -1;
   int event_fd_ = -1;

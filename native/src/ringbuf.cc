@@ -14,7 +14,6 @@ int RingBuf::Open(int map_fd, size_t data_size) {
   page_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   size_ = data_size;
   mask_ = data_size - 1;
-  map_fd_ = map_fd;
   cons_map_ = mmap(nullptr, page_, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
   if (cons_map_ == MAP_FAILED) {
     cons_map_ = nullptr;
@@ -39,11 +38,6 @@ void RingBuf::Close() {
   prod_map_ = cons_map_ = nullptr;
   consumer_pos_ = producer_pos_ = nullptr;
   data_ = nullptr;
-}
-
-uint64_t RingBuf::Pending() const {
-  if (!consumer_pos_) return 0;
-  return __atomic_load_n(producer_pos_, __ATOMIC_ACQUIRE) - __atomic_load_n(consumer_pos_, __ATOMIC_ACQUIRE);
 }
 
 size_t RingBuf::Consume(const std::function<bool(const void*, uint32_t)>& fn) {

@@ -30,12 +30,8 @@ class RingBuf {
   // `fn` returns false. Returns the number of records handed over.
   size_t Consume(const std::function<bool(const void*, uint32_t)>& fn);
 
-  // Bytes committed and not yet consumed.
-  uint64_t Pending() const;
-
  private:
   static constexpr uint64_t kPublishBytes = 256 * 1024;
-  int map_fd_ = -1;
   size_t page_ = 0;
   size_t size_ = 0;
   uint64_t mask_ = 0;

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { AgentHarness } from '../helpers/agent';
 import { clone, FakeApiServer, recordedPods, type PodObject } from '../helpers/kube-apiserver';
 import { CgroupSandbox, NetnsSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
+import { until } from '../helpers/wait';
 
 const TD = 'spiffe://cluster.local';
 const API_UID = '3afaabd6-217b-4bbe-b0c7-324463faf328';
@@ -33,14 +34,6 @@ function pod(uid: string, ns: string, name: string, sa: string, ip: string | nul
       : [],
   };
   return p;
-}
-
-async function until(what: string, pred: () => boolean, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('pod identity on the real kernel (vigil agent --kubernetes)', function () {

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../../agent/native';
-import { startVigil, until } from '../helpers/cli';
+import { startVigil } from '../helpers/cli';
+import { until } from '../helpers/wait';
 import { CgroupSandbox, helperBinary, requireKernelTestPrivileges } from '../helpers/kernel';
 
 const COMMON = ['kind', 'time', 'pid', 'ppid', 'uid', 'comm', 'exe', 'args', 'cgroup_id', 'cgroup'];

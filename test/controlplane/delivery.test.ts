@@ -5,16 +5,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Alert } from '../../agent/alerts';
+import { rfc3339Nanos } from '../../agent/clock';
 import { initTrustDomain, issueSvid } from '../../agent/identity/certs';
 import { Spool } from '../../agent/spool';
 import { Uplink } from '../../agent/uplink';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/main';
+import { until } from '../helpers/wait';
 
 const TD = 'delivery.vigil';
 
 function alert(i: number): Alert {
   return {
-    time: new Date(Date.UTC(2026, 10, 25, 10, 0, 0) + i).toISOString().replace('Z', '000000Z').replace(/\.(\d{3})000000Z$/, '.$1000000Z'),
+    time: rfc3339Nanos(BigInt(Date.UTC(2026, 10, 25, 10, 0, 0) + i) * 1_000_000n),
     rule: `rule-${i % 7}`,
     priority: 'warning',
     action: 'alert',
@@ -26,14 +28,6 @@ function alert(i: number): Alert {
     process: { pid: i, ppid: 1, exe: '/bin/x', args: ['x'], uid: 0, exec_id: null, parent_exe: null },
     event: { kind: 'exec', n: i },
   };
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('durable delivery: spool, acks, restarts', function () {

@@ -15,16 +15,9 @@ import { Spool } from '../../agent/spool';
 import { Uplink } from '../../agent/uplink';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/main';
 import { CgroupSandbox, NetnsSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
+import { until } from '../helpers/wait';
 
 const TD = 'e2e.vigil';
-
-async function until(what: string, cond: () => boolean, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function vigil(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {

@@ -8,6 +8,12 @@ import { repoRoot } from './kustomize';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
 
+/** Every metric name in the tables of docs/metrics.md (`| \`name\` | ...`). */
+export function documentedMetricNames(): Set<string> {
+  const text = fs.readFileSync(path.join(repoRoot(), 'docs', 'metrics.md'), 'utf8');
+  return new Set([...text.matchAll(/^\| `(vigil_[a-z_]+)` \|/gm)].map((m) => m[1]));
+}
+
 /** name -> type, from the tables of docs/metrics.md (`| \`name\` | type | ...`). */
 export function documentedMetricTypes(): Map<string, MetricType> {
   const text = fs.readFileSync(path.join(repoRoot(), 'docs', 'metrics.md'), 'utf8');

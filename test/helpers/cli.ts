@@ -41,11 +41,3 @@ export async function startVigil(args: string[], ready: RegExp, timeoutMs = 1000
   return v;
 }
 
-/** Poll until `cond()` holds. */
-export async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -10,6 +10,7 @@ import { parseCgroupPath } from '../../../agent/identity/cgroup-path';
 import { compileTemplate, containerIdOf, inCluster, KubernetesIdentitySource, loadKubeConfig } from '../../../agent/identity/kubernetes';
 import type { CgroupFacts, IdentityChange } from '../../../agent/identity/source';
 import { clone, FakeApiServer, recordedPods, type PodObject } from '../../helpers/kube-apiserver';
+import { until } from '../../helpers/wait';
 
 const API = '3afaabd6-217b-4bbe-b0c7-324463faf328';
 const WEB = '275364a9-ab37-4c9e-a3b4-4c49e8d67243';
@@ -27,14 +28,6 @@ function cgroupOf(uid: string, qos: 'burstable' | 'besteffort' | null, container
   const pod = qos ? `/kubepods.slice/kubepods-${qos}.slice/kubepods-${qos}-pod${u}.slice` : `/kubepods.slice/kubepods-pod${u}.slice`;
   const path = containerId ? `${pod}/cri-containerd-${containerId}.scope` : pod;
   return { ...parseCgroupPath(path), path };
-}
-
-async function until(what: string, pred: () => boolean, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function newPod(uid: string, name: string, ns: string, sa: string, node = 'node-a'): PodObject {
