@@ -7,9 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent } from '../agent/agent';
-import { findCgroup2Mount } from '../agent/cgroup';
-import { initTrustDomain, issueSvid } from '../agent/identity/certs';
-import { startControlPlane } from '../controlplane/main';
+import { findCgroup2Mount } from '../agent/kernel/cgroupfs';
+import { initTrustDomain, issueSvid } from '../common/spiffe/local-ca';
+import { startControlPlane } from '../controlplane/controlplane';
 import type { StoredAlert } from '../controlplane/store';
 
 export interface CpReport {

@@ -2,11 +2,11 @@
 // its own process, sending N synthetic alerts as fast as the link takes them.
 //   node dist/bench/fake-agent.js ADDRESS CERTS NODE COUNT SPOOL_DIR
 import * as path from 'node:path';
-import type { Alert } from '../agent/alerts';
-import { rfc3339Nanos } from '../agent/clock';
-import { readTrustDomain } from '../agent/identity/certs';
-import { Spool } from '../agent/spool';
-import { Uplink } from '../agent/uplink';
+import type { Alert } from '../agent/export/alert';
+import { rfc3339Nanos } from '../common/time';
+import { readTrustDomain } from '../common/spiffe/local-ca';
+import { Spool } from '../agent/export/spool';
+import { Uplink } from '../agent/export/uplink';
 
 async function main(): Promise<void> {
   const [address, certs, node, countText, spoolDir] = process.argv.slice(2);

@@ -5,11 +5,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { KIND_NAMES, type KindName } from '../agent/abi';
-import { findCgroup2Mount } from '../agent/cgroup';
-import type { KernelEvent } from '../agent/events';
-import { repoRoot } from '../agent/native';
-import { Probe } from '../agent/probe';
+import { KIND_NAMES, type KindName } from '../agent/kernel/abi';
+import { findCgroup2Mount } from '../agent/kernel/cgroupfs';
+import type { KernelEvent } from '../agent/decode/events';
+import { repoRoot } from '../common/repo';
+import { Probe } from '../agent/kernel/probe';
 
 export interface LoopResult {
   loop: string;

@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark, a table each on stdout, JSON in bench/results/.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { repoRoot } from '../agent/native';
+import { repoRoot } from '../common/repo';
 import { pipelineTable, runPipelineBench } from './pipeline';
 import { rulesTable, runRulesBench } from './rules';
 import { controlPlaneTable, runControlPlaneBench } from './controlplane';

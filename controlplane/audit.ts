@@ -2,6 +2,7 @@
 // (sha256 over canonical JSON), so that an edited, deleted, inserted or
 // reordered entry is found and named.
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../common/canonical-json';
 
 export type AuditKind = 'alert' | 'policy' | 'enrol' | 'identity';
 
@@ -12,22 +13,6 @@ export interface AuditEntry {
   data: unknown;
   prev: string;
   hash: string;
-}
-
-/** JSON with keys sorted at every level and no spaces: one text per value. */
-export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') {
-    if (typeof v === 'bigint') return JSON.stringify(v.toString());
-    if (v === undefined) return 'null';
-    return JSON.stringify(v);
-  }
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-    .join(',')}}`;
 }
 
 export const GENESIS = '0'.repeat(64);

@@ -4,20 +4,20 @@
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import type { KeyObject } from 'node:crypto';
-import { rfcToNs } from '../agent/clock';
-import { errorMessage } from '../agent/errors';
-import { authorizePeer, serverCredentialsReady, type TlsFiles } from '../agent/identity/x509-svid';
-import { compileSpiffePattern, type SpiffePattern } from '../agent/identity/spiffe-id';
-import { signPolicy } from '../agent/policy';
-import type { AgentMessage__Output } from './generated/vigil/v1/AgentMessage';
-import type { AgentServiceHandlers } from './generated/vigil/v1/AgentService';
-import type { AlertRecord__Output } from './generated/vigil/v1/AlertRecord';
-import type { AlertRow } from './generated/vigil/v1/AlertRow';
-import type { ControlMessage } from './generated/vigil/v1/ControlMessage';
-import type { ListAlertsRequest__Output } from './generated/vigil/v1/ListAlertsRequest';
-import type { QueryServiceHandlers } from './generated/vigil/v1/QueryService';
+import { rfcToNs } from '../common/time';
+import { errorMessage } from '../common/errors';
+import { authorizePeer, serverCredentialsReady, type TlsFiles } from '../common/spiffe/svid';
+import { compileSpiffePattern, type SpiffePattern } from '../common/spiffe/spiffe-id';
+import { signPolicy } from '../agent/rules/policy';
+import type { AgentMessage__Output } from '../common/proto/generated/vigil/v1/AgentMessage';
+import type { AgentServiceHandlers } from '../common/proto/generated/vigil/v1/AgentService';
+import type { AlertRecord__Output } from '../common/proto/generated/vigil/v1/AlertRecord';
+import type { AlertRow } from '../common/proto/generated/vigil/v1/AlertRow';
+import type { ControlMessage } from '../common/proto/generated/vigil/v1/ControlMessage';
+import type { ListAlertsRequest__Output } from '../common/proto/generated/vigil/v1/ListAlertsRequest';
+import type { QueryServiceHandlers } from '../common/proto/generated/vigil/v1/QueryService';
 import type { CpMetrics } from './metrics';
-import { vigilProto } from './proto';
+import { vigilProto } from '../common/proto/load';
 import type { Store, StoredAlert } from './store';
 
 export interface ControlPlaneOptions {

@@ -6,8 +6,9 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { errorMessage } from '../agent/errors';
-import type { SpooledAlert } from '../agent/spool';
+import { errorMessage } from '../common/errors';
+import { nowNs } from '../common/time';
+import type { SpooledAlert } from '../common/alert-envelope';
 import { CpError } from './errors';
 import { entryHash, GENESIS, verifyChain, type AuditEntry, type AuditKind, type Verdict } from './audit';
 
@@ -117,10 +118,6 @@ CREATE TABLE IF NOT EXISTS audit (
   hash TEXT NOT NULL
 );
 `;
-
-function nowNs(): string {
-  return (BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n)).toString();
-}
 
 export class Store {
   readonly db: Database.Database;

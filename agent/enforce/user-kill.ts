@@ -1,6 +1,6 @@
 // Kills that the kernel could not decide: through a pidfd, after checking
 // that the PID still names the process that did it (never a bare kill(pid)).
-import { native } from '../native';
+import { native } from '../kernel/native';
 
 export interface KillResult {
   ok: boolean;

@@ -2,10 +2,10 @@
 // for user space, an index per event kind so that an event is checked only
 // against the rules that could match it, and the enforcement mode each rule
 // gets on this kernel.
-import type { KindName } from '../abi';
-import type { KernelEvent } from '../events';
-import { compileSpiffePattern, type SpiffePattern } from '../identity/spiffe-id';
-import { cidrContains, parseCidr, parseIp, type Cidr } from '../net/cidr';
+import type { KindName } from '../kernel/abi';
+import type { KernelEvent } from '../decode/events';
+import { compileSpiffePattern, type SpiffePattern } from '../../common/spiffe/spiffe-id';
+import { cidrContains, parseCidr, parseIp, type Cidr } from '../../common/cidr';
 import { compileGlob, type Glob } from './glob';
 import {
   type Action,

@@ -3,10 +3,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
-import { errorMessage, VigilError } from '../errors';
-import { checkSpiffeId, compileSpiffePattern } from '../identity/spiffe-id';
-import { parseCidr } from '../net/cidr';
-import { formatAt, lineCol, type SourceFile } from '../source-pos';
+import { errorMessage, VigilError } from '../../common/errors';
+import { checkSpiffeId, compileSpiffePattern } from '../../common/spiffe/spiffe-id';
+import { parseCidr } from '../../common/cidr';
+import { formatAt, lineCol, type SourceFile } from '../../common/source-pos';
 import { globError } from './glob';
 import {
   ACCESS,

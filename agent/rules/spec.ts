@@ -1,7 +1,7 @@
 // The shape of a rule once loaded: what the YAML says, checked, with the
 // source offsets the compiler needs to report later problems.
-import type { KindName } from '../abi';
-import type { SourceFile } from '../source-pos';
+import type { KindName } from '../kernel/abi';
+import type { SourceFile } from '../../common/source-pos';
 
 export const RULE_KINDS = ['exec', 'open', 'unlink', 'rename', 'chmod', 'connect', 'ptrace', 'setuid', 'mount', 'module'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number] & KindName;

@@ -6,13 +6,13 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AgentMetrics } from '../../agent/metrics';
-import { serveMetrics } from '../../agent/metrics-server';
-import { repoRoot } from '../../agent/native';
-import { ProcessCache } from '../../agent/process-cache';
+import { AgentMetrics } from '../../agent/export/metrics';
+import { serveMetrics } from '../../common/metrics-server';
+import { repoRoot } from '../../common/repo';
+import { ProcessCache } from '../../agent/process/process-cache';
 import { CpMetrics } from '../../controlplane/metrics';
 import { Store } from '../../controlplane/store';
-import { documentedMetricNames } from '../deploy/metric-names';
+import { documentedMetricNames } from '../helpers/metric-names';
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -73,7 +73,7 @@ describe('metrics', () => {
     );
     const walk = (d: string): string[] =>
       fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
-    const committed = path.join(repoRoot(), 'controlplane', 'generated');
+    const committed = path.join(repoRoot(), 'common', 'proto', 'generated');
     const mine = walk(out).map((f) => path.relative(out, f)).sort();
     assert.deepEqual(mine, walk(committed).map((f) => path.relative(committed, f)).sort());
     for (const f of mine) assert.equal(fs.readFileSync(path.join(out, f), 'utf8'), fs.readFileSync(path.join(committed, f), 'utf8'), f);

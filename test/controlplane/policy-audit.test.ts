@@ -7,12 +7,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initTrustDomain, issueSvid } from '../../agent/identity/certs';
-import { loadPrivateKey, loadPublicKey, PolicyState, signPolicy, verifyPolicy, type SignedPolicy, type VerifiedPolicy } from '../../agent/policy';
-import { acceptPolicy } from '../../agent/uplink';
-import { repoRoot } from '../../agent/native';
+import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
+import { loadPrivateKey, loadPublicKey, PolicyState, signPolicy, verifyPolicy, type SignedPolicy, type VerifiedPolicy } from '../../agent/rules/policy';
+import { acceptPolicy } from '../../agent/export/uplink';
+import { repoRoot } from '../../common/repo';
 import { entryHash } from '../../controlplane/audit';
-import { pushPolicy, startControlPlane } from '../../controlplane/main';
+import { pushPolicy, startControlPlane } from '../../controlplane/controlplane';
 import { Store } from '../../controlplane/store';
 
 const RULES_V1 = 'rules:\n  - { name: one, on: exec, match: { binary: { in: [/usr/bin/nc] } } }\n';

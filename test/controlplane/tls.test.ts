@@ -5,10 +5,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initTrustDomain, issueSvid, trustDomainFiles } from '../../agent/identity/certs';
-import { checkSvid } from '../../agent/identity/x509-svid';
-import type { QueryServiceClient } from '../../controlplane/generated/vigil/v1/QueryService';
-import { vigilProto } from '../../controlplane/proto';
+import { initTrustDomain, issueSvid, trustDomainFiles } from '../../common/spiffe/local-ca';
+import { checkSvid } from '../../common/spiffe/svid';
+import type { QueryServiceClient } from '../../common/proto/generated/vigil/v1/QueryService';
+import { vigilProto } from '../../common/proto/load';
 import { ControlPlane } from '../../controlplane/server';
 import { Store } from '../../controlplane/store';
 

@@ -6,8 +6,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { repoRoot } from './kustomize';
-import { documentedMetricNames, documentedMetricTypes, metricProblem, parsePromQL, substituteGrafanaVariables, type MetricType } from './metric-names';
+import { repoRoot } from '../../common/repo';
+import { documentedMetricNames, documentedMetricTypes, metricProblem, parsePromQL, substituteGrafanaVariables, type MetricType } from '../helpers/metric-names';
 
 interface Target {
   refId: string;

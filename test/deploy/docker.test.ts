@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DockerfileParser, type Dockerfile, type Instruction, type JSONInstruction } from 'dockerfile-ast';
 import { parse as parseYaml } from 'yaml';
-import { repoRoot } from './kustomize';
+import { repoRoot } from '../../common/repo';
 
 const IMAGES = ['agent', 'controlplane'] as const;
 type Image = (typeof IMAGES)[number];
@@ -164,7 +164,7 @@ describe('deploy/docker', () => {
         }
       }
       // and what must never reach a build context does not
-      for (const p of ['node_modules/x', 'dist/agent/cli.js', 'bpf/build/vigil.bpf.o', 'build/Release/vigil_native.node', 'certs/ca.key', '.git/config', 'test/agent/abi.test.ts']) {
+      for (const p of ['node_modules/x', 'dist/cli/main.js', 'bpf/build/vigil.bpf.o', 'build/Release/vigil_native.node', 'certs/ca.key', '.git/config', 'test/agent/abi.test.ts']) {
         assert.equal(ignored(p), true, `${path.relative(root, ignoreFile)} excludes ${p}`);
       }
     });
@@ -242,15 +242,15 @@ describe('deploy/docker', () => {
         assert.ok(ok, `${path.basename(d.file)}: COPY --from=build ${src}: the builder neither copies nor builds it`);
       }
       const rels = fromBuild.map((s) => s.replace(`${INSTALL}/`, '').replace(/\/$/, ''));
-      // what the code needs at run time: repoRoot() looks for package.json; the shim loads dist/agent/cli.js; proto/ at run time
-      for (const need of ['package.json', 'bin', 'dist/agent', 'dist/controlplane', 'proto', 'node_modules']) assert.ok(rels.includes(need), `${image} image has ${need}`);
+      // what the code needs at run time: repoRoot() looks for package.json; the shim loads dist/cli/main.js; proto/ at run time
+      for (const need of ['package.json', 'bin', 'dist/common', 'dist/agent', 'dist/controlplane', 'dist/cli', 'proto', 'node_modules']) assert.ok(rels.includes(need), `${image} image has ${need}`);
       if (image === 'agent') {
         for (const need of [...bpfOutputs, `build/Release/${gyp.targets[0].target_name}.node`, 'deploy/rules/default.yaml']) assert.ok(rels.includes(need), `agent image has ${need}`);
       } else {
         assert.ok(!rels.some((r) => r.startsWith('bpf') || r.startsWith('build/')), 'the control plane loads no BPF and no addon of its own');
       }
       // dev dependencies and sources stay in the builder
-      assert.ok(!rels.some((r) => /^(agent|controlplane|native|test|bench)(\/|$)/.test(r)), 'no sources in the runtime');
+      assert.ok(!rels.some((r) => /^(common|agent|controlplane|cli|native|test|bench)(\/|$)/.test(r)), 'no sources in the runtime');
       const pruned = build.instructions.some((i) => /npm prune --omit=dev/.test(i.getArgumentsContent() ?? ''));
       assert.ok(pruned, 'node_modules is pruned to production dependencies before the runtime copies it');
     });

@@ -8,8 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseAgentArgs } from '../../agent/agent';
-import { FieldChecker, validateWithModel, type KubeObject } from './k8s-schema';
-import { KUBERNETES_DIR, overlayNames, render, repoRoot } from './kustomize';
+import { FieldChecker, validateWithModel, type KubeObject } from '../helpers/k8s-schema';
+import { KUBERNETES_DIR, overlayNames, render } from '../helpers/kustomize';
+import { repoRoot } from '../../common/repo';
 
 // --- minimal shapes of what the tests read -----------------------------------
 
@@ -319,7 +320,7 @@ describe('deploy/kubernetes', () => {
   });
 
   it('control plane: non-root, read-only root filesystem, no capabilities, one replica recreated, data on its volume', () => {
-    const cli = fs.readFileSync(path.join(repoRoot(), 'agent', 'cli.ts'), 'utf8');
+    const cli = fs.readFileSync(path.join(repoRoot(), 'cli', 'main.ts'), 'utf8');
     each((objs, overlay) => {
       const d = find<Workload>(objs, 'Deployment', 'vigil-controlplane');
       assert.equal(d.spec.replicas, 1);
@@ -356,7 +357,7 @@ describe('deploy/kubernetes', () => {
       for (const a of args.filter((x) => x.startsWith('--'))) {
         const name = a.slice(2);
         const reads = [`f['${name}']`, `one(f, '${name}'`, /^[a-z]+$/.test(name) ? `f.${name}` : '\0'];
-        assert.ok(reads.some((r) => cli.includes(r)), `agent/cli.ts reads --${name}`);
+        assert.ok(reads.some((r) => cli.includes(r)), `cli/main.ts reads --${name}`);
       }
       const data = c.volumeMounts?.find((m) => m.mountPath === '/var/lib/vigil');
       const vol = pod.volumes?.find((v) => v.name === data?.name);

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent, type AgentOptions } from '../../agent/agent';
-import type { Alert } from '../../agent/alerts';
+import type { Alert } from '../../agent/export/alert';
 
 export class AgentHarness {
   readonly alerts: Alert[] = [];

@@ -1,7 +1,7 @@
 // Runs the real `vigil` command for CLI tests and waits until it is ready.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { repoRoot } from '../../agent/native';
+import { repoRoot } from '../../common/repo';
 
 export interface RunningVigil {
   proc: ChildProcess;

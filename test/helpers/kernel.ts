@@ -3,10 +3,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findCgroup2Mount, cgroupIdOf } from '../../agent/cgroup';
-import type { KernelEvent } from '../../agent/events';
-import { repoRoot } from '../../agent/native';
-import { Probe as ProbeClass, type Probe } from '../../agent/probe';
+import { findCgroup2Mount, cgroupIdOf } from '../../agent/kernel/cgroupfs';
+import type { KernelEvent } from '../../agent/decode/events';
+import { repoRoot } from '../../common/repo';
+import { Probe as ProbeClass, type Probe } from '../../agent/kernel/probe';
 
 /** Fail (never skip) with a message that says what is missing. */
 export function requireKernelTestPrivileges(): void {

@@ -1,11 +1,11 @@
 // Compiled matchers, the per-kind index, and the enforcement mode of each rule.
 import * as assert from 'node:assert/strict';
-import type { FileEvent, KernelEvent } from '../../../agent/events';
+import type { FileEvent, KernelEvent } from '../../../agent/decode/events';
 import { compileGlob } from '../../../agent/rules/glob';
 import { RuleSet, type EvalContext } from '../../../agent/rules/compile';
-import { buildKernelPlan, WorkloadTable } from '../../../agent/rules/kernel-plan';
+import { buildKernelPlan, WorkloadTable } from '../../../agent/enforce/kernel-plan';
 import { loadRuleSources } from '../../../agent/rules/load';
-import { pathHash, prefixDepth } from '../../../agent/rules/path-hash';
+import { pathHash, prefixDepth } from '../../../agent/enforce/path-hash';
 
 function rules(text: string): RuleSet {
   return new RuleSet(loadRuleSources([{ name: 't.yaml', text }]));

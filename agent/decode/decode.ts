@@ -1,0 +1,276 @@
+// Decoder for ring-buffer batches: DataView reads at the fixed offsets of
+// abi.ts, one object per record. A batch is records back to back, each
+// starting with event_hdr whose `size` covers the whole record.
+import * as path from 'node:path';
+import {
+  CgroupEv,
+  Connect,
+  EventKind,
+  Exec,
+  Exit,
+  File,
+  Flag,
+  Fork,
+  Hdr,
+  KIND_BY_NUMBER,
+  Limits,
+  PROC,
+  Priv,
+  Proc,
+  Sys,
+} from '../kernel/abi';
+import type {
+  CgroupEvent,
+  ConnectEvent,
+  ExecEvent,
+  ExitEvent,
+  FileEvent,
+  ForkEvent,
+  KernelEvent,
+  PrivEvent,
+  SysEvent,
+} from './events';
+
+export interface DecodeStats {
+  records: number;
+  malformed: number;
+  unknownKind: number;
+}
+
+/** `.` and `..` of a name joined to a kernel-resolved directory, removed lexically. */
+export function cleanLexicalPath(p: string): string {
+  if (p === '') return p;
+  const n = path.posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+function ipv4(b: Buffer, off: number): string {
+  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+}
+
+/** RFC 5952 text form of an IPv6 address (IPv4-mapped as ::ffff:a.b.c.d). */
+export function ipv6(b: Buffer, off: number): string {
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((b[off + 2 * i] << 8) | b[off + 2 * i + 1]);
+  if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0xffff) {
+    return `::ffff:${ipv4(b, off + 12)}`;
+  }
+  // longest run of zero words (length >= 2) becomes ::
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (ws: number[]): string => ws.map((x) => x.toString(16)).join(':');
+  if (bestStart < 0) return hex(w);
+  return `${hex(w.slice(0, bestStart))}::${hex(w.slice(bestStart + bestLen))}`;
+}
+
+export class Decoder {
+  readonly stats: DecodeStats = { records: 0, malformed: 0, unknownKind: 0 };
+
+  /** Decode every record of a batch. Malformed tails are counted, not thrown. */
+  decodeBatch(ab: ArrayBuffer, out: KernelEvent[] = []): KernelEvent[] {
+    const dv = new DataView(ab);
+    const buf = Buffer.from(ab);
+    const end = ab.byteLength;
+    let off = 0;
+    while (off + Hdr.SIZE <= end) {
+      const size = dv.getUint32(off + Hdr.size, true);
+      if (size < Hdr.SIZE + PROC || size > Limits.RECORD_MAX || off + size > end) {
+        // cannot find the next record boundary: give up on this batch
+        this.stats.malformed++;
+        return out;
+      }
+      const ev = this.decodeRecord(dv, buf, off, size);
+      if (ev) {
+        out.push(ev);
+        this.stats.records++;
+      }
+      off += size;
+    }
+    if (off !== end) this.stats.malformed++;
+    return out;
+  }
+
+  private str(buf: Buffer, start: number, len: number, recEnd: number): string {
+    if (len === 0) return '';
+    if (start + len > recEnd) throw new RangeError('string beyond record end');
+    return buf.toString('utf8', start, start + len);
+  }
+
+  private comm(buf: Buffer, p: number): string {
+    // comm is NUL-padded to 16 bytes; scan only those
+    const start = p + Proc.comm;
+    let end = start;
+    const max = start + Limits.COMM_LEN;
+    while (end < max && buf[end] !== 0) end++;
+    return buf.toString('utf8', start, end);
+  }
+
+  /**
+   * One record. Objects are built as literals with every field in a fixed
+   * order, one shape per kind, so that V8 keeps them fast (this loop runs
+   * half a million times a second).
+   */
+  decodeRecord(dv: DataView, buf: Buffer, off: number, size: number): KernelEvent | undefined {
+    const kindNum = dv.getUint8(off + Hdr.kind);
+    const kind = KIND_BY_NUMBER[kindNum];
+    if (kind === undefined) {
+      this.stats.unknownKind++;
+      return undefined;
+    }
+    const recEnd = off + size;
+    const flags = dv.getUint8(off + Hdr.flags);
+    const ktimeNs = dv.getBigUint64(off + Hdr.ktime_ns, true);
+    const p = off + PROC;
+    const pid = dv.getUint32(p + Proc.pid, true);
+    const tid = dv.getUint32(p + Proc.tid, true);
+    const uid = dv.getUint32(p + Proc.uid, true);
+    const gid = dv.getUint32(p + Proc.gid, true);
+    const cgroupId = dv.getUint32(p + Proc.cgroup_id, true) + dv.getUint32(p + Proc.cgroup_id + 4, true) * 0x100000000;
+    const comm = this.comm(buf, p);
+    try {
+      switch (kindNum) {
+        case EventKind.exec: {
+          if (size < Exec.SIZE) break;
+          const exeLen = dv.getUint16(off + Exec.exe_len, true);
+          const argsLen = dv.getUint16(off + Exec.args_len, true);
+          const tail = off + Exec.tail;
+          const argsRaw = this.str(buf, tail + exeLen, argsLen, recEnd);
+          const ev: ExecEvent = {
+            kind: 'exec', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            ppid: dv.getUint32(off + Exec.ppid, true),
+            exe: this.str(buf, tail, exeLen, recEnd),
+            args: argsLen === 0 ? [] : argsRaw.split('\0'),
+            argc: dv.getUint32(off + Exec.argc, true),
+            startNs: dv.getBigUint64(off + Exec.start_ns, true),
+            exeIno: Number(dv.getBigUint64(off + Exec.exe_ino, true)),
+            exeDev: dv.getUint32(off + Exec.exe_dev, true),
+            exeCtimeNs: dv.getBigUint64(off + Exec.exe_ctime_ns, true),
+            rule: dv.getUint32(off + Exec.rule, true),
+          };
+          return ev;
+        }
+        case EventKind.fork: {
+          if (size < Fork.SIZE) break;
+          const ev: ForkEvent = {
+            kind: 'fork', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            childPid: dv.getUint32(off + Fork.child_pid, true),
+            childStartNs: dv.getBigUint64(off + Fork.child_start_ns, true),
+          };
+          return ev;
+        }
+        case EventKind.exit: {
+          if (size < Exit.SIZE) break;
+          const ev: ExitEvent = {
+            kind: 'exit', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            status: dv.getUint32(off + Exit.status, true),
+            startNs: dv.getBigUint64(off + Exit.start_ns, true),
+          };
+          return ev;
+        }
+        case EventKind.open:
+        case EventKind.unlink:
+        case EventKind.rename:
+        case EventKind.chmod: {
+          if (size < File.SIZE) break;
+          const pathLen = dv.getUint16(off + File.path_len, true);
+          const newLen = dv.getUint16(off + File.new_path_len, true);
+          let fp = this.str(buf, off + File.tail, pathLen, recEnd);
+          let np = newLen === 0 ? '' : this.str(buf, off + File.tail + pathLen, newLen, recEnd);
+          if (flags & Flag.PATH_LEXICAL) fp = cleanLexicalPath(fp);
+          if (flags & Flag.STR2_LEXICAL) np = cleanLexicalPath(np);
+          const ev: FileEvent = {
+            kind: kind as FileEvent['kind'], flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            ret: dv.getInt32(off + File.ret, true),
+            openFlags: dv.getUint32(off + File.flags, true),
+            mode: dv.getUint32(off + File.mode, true),
+            path: fp,
+            newPath: np,
+            syscallNr: dv.getUint32(off + File.syscall_nr, true),
+            rule: dv.getUint32(off + File.rule, true),
+          };
+          return ev;
+        }
+        case EventKind.connect: {
+          if (size < Connect.SIZE) break;
+          const family = dv.getUint16(off + Connect.family, true);
+          const ev: ConnectEvent = {
+            kind: 'connect', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            family,
+            dport: dv.getUint16(off + Connect.dport, true),
+            sockType: dv.getUint16(off + Connect.sock_type, true),
+            protocol: dv.getUint16(off + Connect.protocol, true),
+            daddr: family === 10 ? ipv6(buf, off + Connect.daddr) : ipv4(buf, off + Connect.daddr),
+            rule: dv.getUint32(off + Connect.rule, true),
+          };
+          return ev;
+        }
+        case EventKind.ptrace:
+        case EventKind.setuid: {
+          if (size < Priv.SIZE) break;
+          const a = off + Priv.arg;
+          const ev: PrivEvent = {
+            kind: kind as PrivEvent['kind'], flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            ret: dv.getInt32(off + Priv.ret, true),
+            syscallNr: dv.getUint32(off + Priv.syscall_nr, true),
+            arg: [dv.getUint32(a, true), dv.getUint32(a + 4, true), dv.getUint32(a + 8, true), dv.getUint32(a + 12, true)],
+            rule: dv.getUint32(off + Priv.rule, true),
+          };
+          return ev;
+        }
+        case EventKind.mount:
+        case EventKind.module: {
+          if (size < Sys.SIZE) break;
+          const l1 = dv.getUint16(off + Sys.str1_len, true);
+          const l2 = dv.getUint16(off + Sys.str2_len, true);
+          const l3 = dv.getUint16(off + Sys.str3_len, true);
+          const t = off + Sys.tail;
+          let s2 = this.str(buf, t + l1, l2, recEnd);
+          if (flags & Flag.STR2_LEXICAL) s2 = cleanLexicalPath(s2);
+          const ev: SysEvent = {
+            kind: kind as SysEvent['kind'], flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            ret: dv.getInt32(off + Sys.ret, true),
+            syscallNr: dv.getUint32(off + Sys.syscall_nr, true),
+            sysFlags: dv.getUint32(off + Sys.flags, true),
+            str1: this.str(buf, t, l1, recEnd),
+            str2: s2,
+            str3: this.str(buf, t + l1 + l2, l3, recEnd),
+            rule: dv.getUint32(off + Sys.rule, true),
+          };
+          return ev;
+        }
+        case EventKind.cgroup: {
+          if (size < CgroupEv.SIZE) break;
+          const ev: CgroupEvent = {
+            kind: 'cgroup', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            id: dv.getUint32(off + CgroupEv.id, true) + dv.getUint32(off + CgroupEv.id + 4, true) * 0x100000000,
+            parentId: dv.getUint32(off + CgroupEv.parent_id, true) + dv.getUint32(off + CgroupEv.parent_id + 4, true) * 0x100000000,
+            path: this.str(buf, off + CgroupEv.SIZE, dv.getUint16(off + CgroupEv.path_len, true), recEnd) || null,
+          };
+          return ev;
+        }
+        default:
+          this.stats.unknownKind++;
+          return undefined;
+      }
+    } catch {
+      this.stats.malformed++;
+      return undefined;
+    }
+    // a known kind shorter than its fixed part
+    this.stats.malformed++;
+    return undefined;
+  }
+}

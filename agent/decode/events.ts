@@ -1,0 +1,110 @@
+// Decoded kernel events, as the rest of the agent sees them.
+import type { AnyKindName } from '../kernel/abi';
+
+export interface EventCommon {
+  kind: AnyKindName;
+  /** event_hdr.flags (abi.Flag) */
+  flags: number;
+  /** CLOCK_BOOTTIME, ns */
+  ktimeNs: bigint;
+  pid: number;
+  tid: number;
+  uid: number;
+  gid: number;
+  cgroupId: number;
+  comm: string;
+}
+
+export interface ExecEvent extends EventCommon {
+  kind: 'exec';
+  ppid: number;
+  exe: string;
+  args: string[];
+  argc: number;
+  startNs: bigint;
+  exeIno: number;
+  exeDev: number;
+  exeCtimeNs: bigint;
+  /** the rule the kernel enforced (flags & Flag.ENFORCED), else 0 */
+  rule: number;
+}
+
+export interface ForkEvent extends EventCommon {
+  kind: 'fork';
+  childPid: number;
+  childStartNs: bigint;
+}
+
+export interface ExitEvent extends EventCommon {
+  kind: 'exit';
+  /** wait(2) status */
+  status: number;
+  startNs: bigint;
+}
+
+export interface FileEvent extends EventCommon {
+  kind: 'open' | 'unlink' | 'rename' | 'chmod';
+  ret: number;
+  /** open: O_* flags; unlink: AT_REMOVEDIR; rename: RENAME_*; chmod: fchmodat2 flags */
+  openFlags: number;
+  mode: number;
+  path: string;
+  newPath: string;
+  syscallNr: number;
+  rule: number;
+}
+
+export interface ConnectEvent extends EventCommon {
+  kind: 'connect';
+  family: number;
+  dport: number;
+  sockType: number;
+  protocol: number;
+  daddr: string;
+  /** the rule that refused it (flags & Flag.ENFORCED), else 0 */
+  rule: number;
+}
+
+export interface PrivEvent extends EventCommon {
+  kind: 'ptrace' | 'setuid';
+  ret: number;
+  syscallNr: number;
+  /** ptrace: [request, target pid, 0, 0]; setuid family: [id, id, id, 0] (0xffffffff = unchanged) */
+  arg: [number, number, number, number];
+  rule: number;
+}
+
+export interface SysEvent extends EventCommon {
+  kind: 'mount' | 'module';
+  ret: number;
+  syscallNr: number;
+  /** mount: MS_* flags (low 32 bits); finit_module: MODULE_INIT_* flags */
+  sysFlags: number;
+  /** mount: source; module: module file (finit_module) */
+  str1: string;
+  /** mount: target; module: parameters */
+  str2: string;
+  /** mount: filesystem type */
+  str3: string;
+  rule: number;
+}
+
+/** Internal: a cgroup v2 directory was created. */
+export interface CgroupEvent extends EventCommon {
+  kind: 'cgroup';
+  id: number;
+  parentId: number;
+  /** relative to the cgroup v2 root, as the kernel named it at mkdir; null when it did not fit */
+  path: string | null;
+}
+
+export type KernelEvent = ExecEvent | ForkEvent | ExitEvent | FileEvent | ConnectEvent | PrivEvent | SysEvent | CgroupEvent;
+
+/** The event type that carries a given kind ('open' -> FileEvent). */
+export type EventOfKind<K extends KernelEvent['kind']> = KernelEvent extends infer E
+  ? E extends KernelEvent
+    ? K extends E['kind']
+      ? E
+      : never
+    : never
+  : never;

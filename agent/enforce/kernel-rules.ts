@@ -1,0 +1,76 @@
+// Puts a compiled rule set into the kernel atomically: the new generation's
+// entries are written first, one settings update switches every hook to
+// them, then the old generation is deleted. A failure before the switch
+// leaves the old rules in force.
+import { EventKind, KIND_NAMES, type KindName } from '../kernel/abi';
+import { errorMessage, VigilError } from '../../common/errors';
+import type { AddressIdentity } from '../workload/source';
+import { kindMask, PROCESS_KINDS, programsFor, type Probe } from '../kernel/probe';
+import type { RuleSet } from '../rules/compile';
+import { buildKernelPlan, type KernelPlan, type MapEntries, type WorkloadTable } from './kernel-plan';
+
+interface Written {
+  rules: MapEntries;
+  netRules: MapEntries;
+  netPrefixes: MapEntries;
+}
+
+export class KernelRules {
+  private gen = 0;
+  private written: Written | null = null;
+
+  constructor(
+    private readonly probe: Probe,
+    private readonly workloads: WorkloadTable,
+  ) {}
+
+  /** The kinds the kernel must report for these rules (plus the process life cycle). */
+  static kindsFor(rs: RuleSet): KindName[] {
+    const want = new Set<KindName>([...PROCESS_KINDS, ...rs.kinds()]);
+    return KIND_NAMES.filter((k) => want.has(k));
+  }
+
+  apply(rs: RuleSet, addresses: readonly AddressIdentity[]): KernelPlan {
+    const gen = this.gen === 1 ? 2 : 1;
+    const plan = buildKernelPlan(rs, this.workloads, addresses, gen);
+    const next: Written = { rules: plan.rules, netRules: plan.netRules, netPrefixes: plan.netPrefixes };
+    try {
+      this.probe.updateElems('rules', plan.rules.keys, plan.rules.values);
+      this.probe.updateElems('net_rules', plan.netRules.keys, plan.netRules.values);
+      this.probe.updateElems('net_prefixes', plan.netPrefixes.keys, plan.netPrefixes.values);
+    } catch (err) {
+      this.remove(next);
+      throw new VigilError('KERNEL', `writing rules generation ${gen} into the kernel: ${errorMessage(err)} (the previous rules stay in force)`, {
+        cause: err,
+      });
+    }
+    const kinds = KernelRules.kindsFor(rs);
+    const programs = programsFor(kinds, true);
+    if (plan.netActive) programs.push('vigil_sendmsg4', 'vigil_sendmsg6');
+    if (plan.netActive && !programs.includes('vigil_connect4')) programs.push('vigil_connect4', 'vigil_connect6');
+    this.probe.setAttached(programs);
+    const scopedKinds = kinds.filter((k) => !PROCESS_KINDS.includes(k));
+    this.probe.configure({
+      kinds: kindMask(kinds) | (1 << EventKind.cgroup),
+      scopeActive: plan.scoped ? 1 : 0,
+      scopedKinds: kindMask(scopedKinds),
+      killKinds: plan.killKinds,
+      pathKinds: plan.pathKinds,
+      pathFilterKinds: plan.pathFilterKinds,
+      urgentKinds: plan.urgentKinds,
+      prefixDepths: plan.prefixDepths,
+      netActive: plan.netActive ? 1 : 0,
+      rulesGen: gen,
+    });
+    if (this.written) this.remove(this.written);
+    this.written = next;
+    this.gen = gen;
+    return plan;
+  }
+
+  private remove(w: Written): void {
+    this.probe.deleteElems('rules', w.rules.keys);
+    this.probe.deleteElems('net_rules', w.netRules.keys);
+    this.probe.deleteElems('net_prefixes', w.netPrefixes.keys);
+  }
+}

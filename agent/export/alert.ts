@@ -1,0 +1,102 @@
+// The alert: what `vigil agent` prints, one JSON object per line, and what
+// the control plane stores.
+import type { KubernetesMeta } from '../workload/source';
+import type { Action, Priority } from '../rules/spec';
+import type { TraceRecord } from './trace-record';
+
+export type Outcome = 'killed' | 'denied' | 'alerted' | 'kill_failed';
+
+export interface Alert {
+  /** RFC 3339 with nanoseconds */
+  time: string;
+  rule: string;
+  priority: Priority;
+  action: Action;
+  outcome: Outcome;
+  /** why a kill failed, or why a deny did not happen */
+  reason?: string;
+  /** what the enforcement could and could not do on this kernel */
+  note?: string;
+  tags: string[];
+  node: string;
+  /** one human sentence */
+  output: string;
+  workload: {
+    spiffe_id: string | null;
+    cgroup_id: number;
+    cgroup: string | null;
+    container_id: string | null;
+    pod_uid: string | null;
+    /** namespace, pod, service account, container name and image, with --kubernetes; null otherwise or when unknown */
+    kubernetes: KubernetesMeta | null;
+  };
+  process: {
+    pid: number;
+    ppid: number | null;
+    exe: string | null;
+    args: string[] | null;
+    uid: number;
+    exec_id: string | null;
+    parent_exe: string | null;
+  };
+  /** the event as `vigil trace` shows it */
+  event: TraceRecord;
+}
+
+function quote(s: string | null | undefined): string {
+  return s === null || s === undefined ? '?' : s;
+}
+
+/** "exec of /bin/sh", "open of /etc/shadow for write", "connect to 10.0.0.1:443", ... */
+export function eventPhrase(e: TraceRecord): string {
+  switch (e.kind) {
+    case 'exec':
+      return `exec of ${quote(e.exe as string)}`;
+    case 'open':
+      return `open of ${quote(e.path as string)} (${Array.isArray(e.flags) ? e.flags.join('|') : ''})`;
+    case 'unlink':
+      return `unlink of ${quote(e.path as string)}`;
+    case 'rename':
+      return `rename of ${quote(e.path as string)} to ${quote(e.new_path as string)}`;
+    case 'chmod':
+      return `chmod ${String(e.mode)} of ${quote(e.path as string)}`;
+    case 'connect':
+      return `connect to ${e.family === 'AF_INET6' ? `[${String(e.daddr)}]` : String(e.daddr)}:${String(e.dport)}`;
+    case 'ptrace':
+      return `ptrace of pid ${String(e.target_pid)}`;
+    case 'setuid':
+      return `setuid family call leaving uid ${String(e.uid)}`;
+    case 'mount':
+      return `mount on ${quote(e.path as string)}`;
+    case 'module':
+      return `kernel module load${e.path ? ` from ${String(e.path)}` : ''}`;
+    default:
+      return String(e.kind);
+  }
+}
+
+const OUTCOME_WORDS: Record<Outcome, string> = {
+  killed: 'process killed',
+  denied: 'denied',
+  alerted: 'alert',
+  kill_failed: 'kill FAILED',
+};
+
+export function alertSentence(a: Omit<Alert, 'output'>): string {
+  const who = `${quote(a.process.exe)} (pid ${a.process.pid}${a.process.parent_exe ? `, parent ${a.process.parent_exe}` : ''})`;
+  const k = a.workload.kubernetes;
+  const pod = k ? ` (pod ${k.namespace}/${k.pod}${k.container ? `, container ${k.container}` : ''})` : '';
+  const where = a.workload.spiffe_id
+    ? `${a.workload.spiffe_id}${pod}`
+    : k
+      ? `pod ${k.namespace}/${k.pod} (no SPIFFE ID)`
+      : a.workload.cgroup
+        ? `host cgroup ${a.workload.cgroup}`
+        : 'host';
+  return `${a.rule}: ${eventPhrase(a.event)} by ${who} in ${where}: ${OUTCOME_WORDS[a.outcome]}${a.reason ? ` (${a.reason})` : ''}`;
+}
+
+/** A one-line human rendering. */
+export function alertText(a: Alert): string {
+  return `${a.time} ${a.priority.toUpperCase().padEnd(13)} ${a.output}`;
+}

@@ -1,0 +1,172 @@
+// Agent metrics (prom-client, a registry of our own; docs/metrics.md):
+// events by kind, drops by stage, alerts and enforcement outcomes by rule,
+// enforcement latency, process cache size, control-plane link, spool depth.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { KIND_NAMES } from '../kernel/abi';
+import type { Alert } from './alert';
+import type { KubernetesStatus } from '../workload/kubernetes-source';
+import type { Probe } from '../kernel/probe';
+import type { ProcessCache } from '../process/process-cache';
+import type { Spool } from './spool';
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private readonly alerts: Counter;
+  private readonly latency: Histogram;
+  private readonly connected: Gauge;
+  private readonly policyVersion: Gauge;
+  private readonly rules: Gauge;
+  private readonly enrichment: Counter;
+  private probe: Probe | null = null;
+  private spool: Spool | null = null;
+  private kube: KubernetesStatus | null = null;
+
+  constructor(processes: ProcessCache) {
+    const r = this.registry;
+    // totals kept by the kernel and the reader, turned into counters at scrape time
+    const last = new Map<string, number>();
+    const advance = (c: Counter, labels: Record<string, string>, now: number): void => {
+      const key = JSON.stringify(labels);
+      const d = now - (last.get(key) ?? 0);
+      if (d > 0) c.inc(labels, d);
+      last.set(key, now);
+    };
+    const self = this;
+    new Counter({
+      name: 'vigil_events_total',
+      help: 'Kernel events emitted into the ring buffer, by kind',
+      labelNames: ['kind'],
+      registers: [r],
+      collect() {
+        const s = self.probe?.stats();
+        if (!s) return;
+        for (const k of KIND_NAMES) advance(this, { kind: k }, s.kinds[k].emitted);
+      },
+    });
+    new Counter({
+      name: 'vigil_drops_total',
+      help: 'Events lost, by the stage that lost them (never silent: see docs/events.md)',
+      labelNames: ['stage'],
+      registers: [r],
+      collect() {
+        const s = self.probe?.stats();
+        const full = s ? KIND_NAMES.reduce((n, k) => n + s.kinds[k].dropped, 0) : 0;
+        const busy = s ? KIND_NAMES.reduce((n, k) => n + s.kinds[k].busy, 0) : 0;
+        advance(this, { stage: 'kernel_ring_full' }, full);
+        advance(this, { stage: 'kernel_busy' }, busy);
+        advance(this, { stage: 'reader_queue' }, s?.reader.queueDropRecords ?? 0);
+        advance(this, { stage: 'decode' }, s ? s.decode.malformed : 0);
+        advance(this, { stage: 'spool_overflow' }, self.spool?.stats().overflow ?? 0);
+      },
+    });
+    this.alerts = new Counter({
+      name: 'vigil_alerts_total',
+      help: 'Alerts raised, by rule, action and outcome (killed, denied, alerted, kill_failed)',
+      labelNames: ['rule', 'action', 'outcome'],
+      registers: [r],
+    });
+    new Counter({
+      name: 'vigil_kernel_enforcements_total',
+      help: 'Processes killed and connects refused by the kernel itself',
+      registers: [r],
+      collect() {
+        const s = self.probe?.stats();
+        if (s) advance(this, {}, KIND_NAMES.reduce((n, k) => n + s.kinds[k].enforced, 0));
+      },
+    });
+    this.latency = new Histogram({
+      name: 'vigil_enforcement_latency_seconds',
+      help: 'User-space kills: from the kernel event to the signal sent',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers: [r],
+    });
+    new Gauge({
+      name: 'vigil_process_cache_entries',
+      help: 'Processes the agent knows (live)',
+      registers: [r],
+      collect() {
+        this.set(processes.stats().live);
+      },
+    });
+    this.connected = new Gauge({ name: 'vigil_controlplane_connected', help: '1 while the stream to the control plane is up', registers: [r] });
+    new Gauge({
+      name: 'vigil_spool_depth',
+      help: 'Alerts written to the spool and not yet acknowledged by the control plane',
+      registers: [r],
+      collect() {
+        this.set(self.spool?.stats().depth ?? 0);
+      },
+    });
+    this.policyVersion = new Gauge({ name: 'vigil_policy_applied_version', help: 'Signed policy version in force (0: local rules files)', registers: [r] });
+    this.rules = new Gauge({ name: 'vigil_rules_loaded', help: 'Enabled rules in force', registers: [r] });
+    new Gauge({
+      name: 'vigil_kubernetes_pods',
+      help: 'Pods of this node known from the Kubernetes API (absent without --kubernetes)',
+      registers: [r],
+      collect() {
+        if (self.kube) this.set(self.kube.pods);
+      },
+    });
+    new Gauge({
+      name: 'vigil_kubernetes_synced',
+      help: '1 while the list/watch of this node\'s pods is in sync, 0 during an API outage (the last known pods stay in force)',
+      registers: [r],
+      collect() {
+        if (self.kube) this.set(self.kube.synced ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'vigil_kubernetes_watch_errors_total',
+      help: 'Failed lists and watches of pods (each is retried with backoff)',
+      registers: [r],
+      collect() {
+        if (self.kube) advance(this, {}, self.kube.watchErrors);
+      },
+    });
+    new Counter({
+      name: 'vigil_kubernetes_lists_total',
+      help: 'Full lists of this node\'s pods: the first, and one after each 410 Gone',
+      registers: [r],
+      collect() {
+        if (self.kube) advance(this, {}, self.kube.lists);
+      },
+    });
+    this.enrichment = new Counter({
+      name: 'vigil_alert_enrichment_total',
+      help: 'Alerts from pods the agent did not know yet at event time, by what happened: enriched when the pod appeared, or sent without after the wait',
+      labelNames: ['result'],
+      registers: [r],
+    });
+  }
+
+  /** Export the Kubernetes watch's state. */
+  kubernetes(status: KubernetesStatus): void {
+    this.kube = status;
+  }
+
+  enriched(result: 'enriched' | 'timed_out'): void {
+    this.enrichment.inc({ result });
+  }
+
+  attach(probe: Probe, spool: Spool | null): void {
+    this.probe = probe;
+    this.spool = spool;
+  }
+
+  alert(a: Alert): void {
+    this.alerts.inc({ rule: a.rule, action: a.action, outcome: a.outcome });
+  }
+
+  userKill(latencyNs: bigint): void {
+    this.latency.observe(Number(latencyNs) / 1e9);
+  }
+
+  link(up: boolean): void {
+    this.connected.set(up ? 1 : 0);
+  }
+
+  policy(version: number, rules: number): void {
+    this.policyVersion.set(version);
+    this.rules.set(rules);
+  }
+}

@@ -1,0 +1,268 @@
+// The `vigil trace` view of an event: exactly the documented keys.
+import { Flag } from '../kernel/abi';
+import type { WallClock } from '../kernel/clock';
+import type { KernelEvent } from '../decode/events';
+import type { ProcessCache } from '../process/process-cache';
+
+const O_ACCMODE = 0o3;
+const OPEN_FLAGS: readonly [number, string][] = [
+  [0o100, 'O_CREAT'],
+  [0o200, 'O_EXCL'],
+  [0o400, 'O_NOCTTY'],
+  [0o1000, 'O_TRUNC'],
+  [0o2000, 'O_APPEND'],
+  [0o4000, 'O_NONBLOCK'],
+  [0o4010000, 'O_SYNC'],
+  [0o10000, 'O_DSYNC'],
+  [0o20000, 'O_ASYNC'],
+  [0o40000, 'O_DIRECT'],
+  [0o100000, 'O_LARGEFILE'],
+  [0o20200000, 'O_TMPFILE'],
+  [0o200000, 'O_DIRECTORY'],
+  [0o400000, 'O_NOFOLLOW'],
+  [0o1000000, 'O_NOATIME'],
+  [0o2000000, 'O_CLOEXEC'],
+  [0o10000000, 'O_PATH'],
+];
+
+/** ["O_WRONLY","O_CREAT",...] for an open(2) flags word (x86_64 values). */
+export function openFlagNames(flags: number): string[] {
+  const out: string[] = [];
+  const acc = flags & O_ACCMODE;
+  if (!(flags & 0o10000000)) out.push(acc === 0 ? 'O_RDONLY' : acc === 1 ? 'O_WRONLY' : acc === 2 ? 'O_RDWR' : 'O_ACCMODE');
+  let rest = flags & ~O_ACCMODE;
+  for (const [bit, name] of OPEN_FLAGS) {
+    if ((rest & bit) === bit) {
+      out.push(name);
+      rest &= ~bit;
+    }
+  }
+  if (rest) out.push(`0x${rest.toString(16)}`);
+  return out;
+}
+
+/** The access an open asks for, in rule terms: read, write, create, trunc. */
+export function openAccess(flags: number): string[] {
+  const out: string[] = [];
+  const acc = flags & O_ACCMODE;
+  if (acc === 0 || acc === 2) out.push('read');
+  if (acc === 1 || acc === 2) out.push('write');
+  if (flags & 0o100) out.push('create');
+  if (flags & 0o1000) out.push('trunc');
+  return out;
+}
+
+const MOUNT_FLAGS: readonly [number, string][] = [
+  [1, 'MS_RDONLY'],
+  [2, 'MS_NOSUID'],
+  [4, 'MS_NODEV'],
+  [8, 'MS_NOEXEC'],
+  [16, 'MS_SYNCHRONOUS'],
+  [32, 'MS_REMOUNT'],
+  [64, 'MS_MANDLOCK'],
+  [128, 'MS_DIRSYNC'],
+  [256, 'MS_NOSYMFOLLOW'],
+  [1024, 'MS_NOATIME'],
+  [2048, 'MS_NODIRATIME'],
+  [4096, 'MS_BIND'],
+  [8192, 'MS_MOVE'],
+  [16384, 'MS_REC'],
+  [32768, 'MS_SILENT'],
+  [1 << 16, 'MS_POSIXACL'],
+  [1 << 17, 'MS_UNBINDABLE'],
+  [1 << 18, 'MS_PRIVATE'],
+  [1 << 19, 'MS_SLAVE'],
+  [1 << 20, 'MS_SHARED'],
+  [1 << 21, 'MS_RELATIME'],
+  [1 << 22, 'MS_KERNMOUNT'],
+  [1 << 23, 'MS_I_VERSION'],
+  [1 << 24, 'MS_STRICTATIME'],
+  [1 << 25, 'MS_LAZYTIME'],
+];
+
+export function bitNames(flags: number, table: readonly [number, string][]): string[] {
+  const out: string[] = [];
+  let rest = flags >>> 0;
+  for (const [bit, name] of table) {
+    if ((rest & bit) === bit) {
+      out.push(name);
+      rest = (rest & ~bit) >>> 0;
+    }
+  }
+  if (rest) out.push(`0x${rest.toString(16)}`);
+  return out;
+}
+
+const RENAME_FLAGS: readonly [number, string][] = [
+  [1, 'RENAME_NOREPLACE'],
+  [2, 'RENAME_EXCHANGE'],
+  [4, 'RENAME_WHITEOUT'],
+];
+const UNLINK_FLAGS: readonly [number, string][] = [[0x200, 'AT_REMOVEDIR']];
+const CHMOD_FLAGS: readonly [number, string][] = [
+  [0x100, 'AT_SYMLINK_NOFOLLOW'],
+  [0x1000, 'AT_EMPTY_PATH'],
+];
+const MODULE_FLAGS: readonly [number, string][] = [
+  [1, 'MODULE_INIT_IGNORE_MODVERSIONS'],
+  [2, 'MODULE_INIT_IGNORE_VERMAGIC'],
+  [4, 'MODULE_INIT_COMPRESSED_FILE'],
+];
+
+const SIGNALS = [
+  '', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGKILL', 'SIGUSR1',
+  'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGCHLD', 'SIGCONT', 'SIGSTOP', 'SIGTSTP',
+  'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
+];
+
+export function signalName(sig: number): string {
+  return SIGNALS[sig] || `SIG${sig}`;
+}
+
+const PTRACE_REQUESTS: Record<number, string> = {
+  0: 'PTRACE_TRACEME',
+  4: 'PTRACE_POKETEXT',
+  5: 'PTRACE_POKEDATA',
+  6: 'PTRACE_POKEUSER',
+  13: 'PTRACE_SETREGS',
+  15: 'PTRACE_SETFPREGS',
+  16: 'PTRACE_ATTACH',
+  0x4205: 'PTRACE_SETREGSET',
+  0x4206: 'PTRACE_SEIZE',
+};
+
+export function ptraceRequestName(req: number): string {
+  return PTRACE_REQUESTS[req] ?? `PTRACE_${req}`;
+}
+
+/** x86_64 syscall numbers that the probes report, by name. */
+export const SYSCALL_NAMES: Record<number, string> = {
+  2: 'open', 82: 'rename', 84: 'rmdir', 85: 'creat', 87: 'unlink', 90: 'chmod', 91: 'fchmod', 101: 'ptrace',
+  105: 'setuid', 106: 'setgid', 113: 'setreuid', 114: 'setregid', 117: 'setresuid', 119: 'setresgid',
+  122: 'setfsuid', 123: 'setfsgid', 165: 'mount', 175: 'init_module', 257: 'openat', 263: 'unlinkat',
+  264: 'renameat', 268: 'fchmodat', 313: 'finit_module', 316: 'renameat2', 429: 'move_mount', 437: 'openat2',
+  452: 'fchmodat2',
+};
+
+export function modeString(mode: number): string {
+  return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
+}
+
+export type TraceValue = string | number | boolean | null | string[] | Record<string, unknown>;
+export type TraceRecord = Record<string, TraceValue>;
+
+export interface FormatOptions {
+  clock: WallClock;
+  processes: ProcessCache;
+  cgroupPath: (id: number) => string | null;
+  /** add a `details` object: result, syscall, ids, truncation */
+  details?: boolean;
+}
+
+const O_CREAT = 0o100;
+const O_TMPFILE = 0o20200000;
+
+/** One event as `vigil trace` prints it: the issue's key set, where each applies. */
+export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
+  const proc = o.processes.lookup(ev.pid);
+  const r: TraceRecord = {
+    kind: ev.kind,
+    time: o.clock.rfc3339(ev.ktimeNs),
+    pid: ev.pid,
+    ppid: ev.kind === 'exec' ? ev.ppid : proc ? proc.ppid : null,
+    uid: ev.uid,
+    comm: ev.comm,
+    exe: ev.kind === 'exec' ? ev.exe : proc ? proc.exe : null,
+    args: ev.kind === 'exec' ? ev.args : proc ? proc.args : null,
+    cgroup_id: ev.cgroupId,
+    cgroup: o.cgroupPath(ev.cgroupId),
+  };
+  const details: Record<string, unknown> = {};
+  switch (ev.kind) {
+    case 'exec':
+      if (ev.flags & Flag.STR2_TRUNCATED) details.args_truncated = true;
+      details.argc = ev.argc;
+      break;
+    case 'fork':
+      r.target_pid = ev.childPid;
+      break;
+    case 'exit': {
+      const sig = ev.status & 0x7f;
+      r.exit_code = sig === 0 ? (ev.status >> 8) & 0xff : null;
+      r.signal = sig === 0 ? null : signalName(sig);
+      if (ev.status & 0x80) details.core_dumped = true;
+      break;
+    }
+    case 'open':
+      r.path = ev.path;
+      r.flags = openFlagNames(ev.openFlags);
+      if ((ev.openFlags & O_CREAT) || (ev.openFlags & O_TMPFILE) === O_TMPFILE) r.mode = modeString(ev.mode);
+      break;
+    case 'unlink':
+      r.path = ev.path;
+      r.flags = bitNames(ev.openFlags, UNLINK_FLAGS);
+      break;
+    case 'rename':
+      r.path = ev.path;
+      r.new_path = ev.newPath;
+      r.flags = bitNames(ev.openFlags, RENAME_FLAGS);
+      break;
+    case 'chmod':
+      r.path = ev.path;
+      r.mode = modeString(ev.mode);
+      if (ev.openFlags) r.flags = bitNames(ev.openFlags, CHMOD_FLAGS);
+      break;
+    case 'connect':
+      r.family = ev.family === 10 ? 'AF_INET6' : 'AF_INET';
+      r.daddr = ev.daddr;
+      r.dport = ev.dport;
+      details.sock_type = ev.sockType === 1 ? 'SOCK_STREAM' : ev.sockType === 2 ? 'SOCK_DGRAM' : ev.sockType;
+      details.protocol = ev.protocol;
+      break;
+    case 'ptrace':
+      r.target_pid = ev.arg[1];
+      details.request = ptraceRequestName(ev.arg[0]);
+      break;
+    case 'setuid': {
+      const ids = ev.arg.slice(0, 3).filter((x) => x !== 0xffffffff);
+      details.ids = ids;
+      break;
+    }
+    case 'mount':
+      r.path = ev.str2;
+      r.flags = bitNames(ev.sysFlags, MOUNT_FLAGS);
+      details.source = ev.str1;
+      details.fstype = ev.str3;
+      break;
+    case 'module':
+      r.path = ev.str1;
+      r.flags = bitNames(ev.sysFlags, MODULE_FLAGS);
+      details.params = ev.str2;
+      break;
+  }
+  if (o.details) {
+    if ('syscallNr' in ev) details.syscall = SYSCALL_NAMES[ev.syscallNr] ?? ev.syscallNr;
+    if ('ret' in ev) details.ret = ev.ret;
+    if (ev.flags & Flag.PATH_TRUNCATED) details.path_truncated = true;
+    if (ev.flags & (Flag.PATH_LEXICAL | Flag.STR2_LEXICAL)) details.path_lexical = true;
+    details.tid = ev.tid;
+    details.gid = ev.gid;
+    if (proc) details.exec_id = proc.execId;
+    r.details = details;
+  }
+  return r;
+}
+
+/** A one-line human rendering of a trace record. */
+export function traceText(r: TraceRecord): string {
+  const parts: string[] = [String(r.time).slice(11), String(r.kind).padEnd(7), `pid=${r.pid}`, `comm=${r.comm}`];
+  if (r.uid !== undefined) parts.push(`uid=${r.uid}`);
+  if (r.cgroup) parts.push(`cgroup=${r.cgroup}`);
+  for (const k of ['exe', 'path', 'new_path', 'flags', 'mode', 'family', 'daddr', 'dport', 'exit_code', 'signal', 'target_pid']) {
+    const v = r[k];
+    if (v === undefined || v === null) continue;
+    parts.push(`${k}=${Array.isArray(v) ? v.join('|') : String(v)}`);
+  }
+  if (r.kind === 'exec' && Array.isArray(r.args)) parts.push(`args=${JSON.stringify(r.args.join(' '))}`);
+  return parts.join(' ');
+}

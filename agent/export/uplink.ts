@@ -1,0 +1,275 @@
+// The agent's link to the control plane: one mTLS stream, reconnected with
+// exponential backoff and jitter. Alerts go through the durable spool and
+// leave it only when acknowledged; signed policy and the identity map come
+// back.
+import * as grpc from '@grpc/grpc-js';
+import type { KeyObject } from 'node:crypto';
+import type { AgentMessage } from '../../common/proto/generated/vigil/v1/AgentMessage';
+import type { AgentServiceClient } from '../../common/proto/generated/vigil/v1/AgentService';
+import type { ControlMessage__Output } from '../../common/proto/generated/vigil/v1/ControlMessage';
+import type { KernelCapabilities } from '../../common/proto/generated/vigil/v1/KernelCapabilities';
+import { vigilProto } from '../../common/proto/load';
+import type { Alert } from './alert';
+import { rfcToNs } from '../../common/time';
+import { errorMessage } from '../../common/errors';
+import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
+import { channelCredentials, type TlsFiles } from '../../common/spiffe/svid';
+import { PolicyState, verifyPolicy, type SignedPolicy, type VerifiedPolicy } from '../rules/policy';
+import type { Spool } from './spool';
+import type { SpooledAlert } from '../../common/alert-envelope';
+
+export interface UplinkOptions {
+  address: string;
+  /** null: plaintext (--insecure) */
+  tls: (TlsFiles & { trustDomain: string; serverId: string }) | null;
+  node: string;
+  bootId: string;
+  version: string;
+  capabilities: KernelCapabilities;
+  spool: Spool;
+  /** pinned policy public key; null: policy bundles are refused */
+  policyKey: KeyObject | null;
+  policyState: PolicyState | null;
+  /** apply a verified policy; return an error text to refuse it */
+  applyPolicy: (p: VerifiedPolicy) => string | null;
+  currentPolicyVersion: () => number;
+  onIdentityMap?: (entries: { cidr: string; spiffe_id: string; node: string }[]) => void;
+  identityReport?: () => { cidr: string; spiffe_id: string }[];
+  log?: (line: string) => void;
+  onState?: (connected: boolean) => void;
+  /** first retry delay; doubles up to maxBackoffMs, with full jitter */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  batchSize?: number;
+}
+
+export interface UplinkStats {
+  connected: boolean;
+  connects: number;
+  sent: number;
+  acked: number;
+  policyRefused: number;
+}
+
+/** Verify and apply a bundle; on success keep it as the last good one. */
+export function acceptPolicy(b: SignedPolicy, o: Pick<UplinkOptions, 'policyKey' | 'policyState' | 'applyPolicy'>): { ok: boolean; error?: string; version: number } {
+  if (!o.policyKey) return { ok: false, version: b.version, error: 'no pinned policy key: bundles are refused' };
+  let v: VerifiedPolicy;
+  try {
+    v = verifyPolicy(b, o.policyKey);
+  } catch (err) {
+    return { ok: false, version: b.version, error: errorMessage(err) };
+  }
+  const refused = o.applyPolicy(v);
+  if (refused) return { ok: false, version: b.version, error: refused };
+  o.policyState?.save(b);
+  return { ok: true, version: b.version };
+}
+
+export class Uplink {
+  private client: AgentServiceClient | null = null;
+  private call: grpc.ClientDuplexStream<AgentMessage, ControlMessage__Output> | null = null;
+  private ready = false;
+  private stopped = false;
+  private attempt = 0;
+  private retry: NodeJS.Timeout | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private flushScheduled = false;
+  private waitingDrain = false;
+  /** per boot: the highest sequence written on the current stream */
+  private sentUpTo = new Map<string, number>();
+  readonly stats: UplinkStats = { connected: false, connects: 0, sent: 0, acked: 0, policyRefused: 0 };
+
+  constructor(private readonly o: UplinkOptions) {}
+
+  private log(s: string): void {
+    this.o.log?.(s);
+  }
+
+  start(): void {
+    const proto = vigilProto();
+    const creds = this.o.tls
+      ? channelCredentials(this.o.tls, this.o.tls.trustDomain, compileSpiffePattern(this.o.tls.serverId))
+      : grpc.credentials.createInsecure();
+    this.client = new proto.AgentService(this.o.address, creds, {
+      // the server is authorized by SPIFFE ID, not by name: any stable name will do
+      'grpc.ssl_target_name_override': 'vigil-controlplane',
+      'grpc.keepalive_time_ms': 20000,
+      'grpc.max_receive_message_length': 16 << 20,
+    }) as unknown as AgentServiceClient;
+    this.connect();
+  }
+
+  /** Spool an alert (durably, with the next flush) and send it when connected. */
+  send(a: Alert): boolean {
+    const rec = this.o.spool.add({
+      timeNs: rfcToNs(a.time),
+      rule: a.rule,
+      priority: a.priority,
+      action: a.action,
+      outcome: a.outcome,
+      spiffeId: a.workload.spiffe_id ?? '',
+      json: JSON.stringify(a),
+    });
+    this.scheduleFlush();
+    return rec !== null;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** fsync the spool, then write what this stream has not carried yet. */
+  private flush(): void {
+    this.o.spool.sync();
+    if (!this.ready || !this.call || this.waitingDrain) return;
+    const batch: SpooledAlert[] = [];
+    const size = this.o.batchSize ?? 500;
+    const write = (): boolean => {
+      if (batch.length === 0 || !this.call) return true;
+      const ok = this.call.write({
+        alerts: {
+          alerts: batch.map((r) => ({
+            sequence: r.sequence,
+            boot_id: r.bootId === this.o.bootId ? '' : r.bootId,
+            time_unix_nano: r.timeNs,
+            rule: r.rule,
+            priority: r.priority,
+            action: r.action,
+            outcome: r.outcome,
+            spiffe_id: r.spiffeId,
+            json: r.json,
+          })),
+        },
+      });
+      this.stats.sent += batch.length;
+      batch.length = 0;
+      return ok;
+    };
+    for (const r of this.o.spool.unacked()) {
+      if (r.sequence <= (this.sentUpTo.get(r.bootId) ?? 0)) continue;
+      batch.push(r);
+      this.sentUpTo.set(r.bootId, r.sequence);
+      if (batch.length >= size && !write()) {
+        // the stream's buffer is full: continue when it drains
+        this.waitingDrain = true;
+        const call = this.call;
+        call.once('drain', () => {
+          this.waitingDrain = false;
+          if (call === this.call) this.scheduleFlush();
+        });
+        return;
+      }
+    }
+    write();
+  }
+
+  private connect(): void {
+    if (this.stopped || !this.client) return;
+    this.sentUpTo = new Map();
+    this.ready = false;
+    this.waitingDrain = false;
+    const call = this.client.Connect();
+    this.call = call;
+    call.on('data', (m: ControlMessage__Output) => this.onMessage(m));
+    call.on('error', (err: grpc.ServiceError) => this.lost(call, err.details || err.message));
+    call.on('end', () => this.lost(call, 'the control plane closed the stream'));
+    call.write({
+      hello: {
+        node: this.o.node,
+        boot_id: this.o.bootId,
+        version: this.o.version,
+        capabilities: this.o.capabilities,
+        policy_version: this.o.currentPolicyVersion(),
+      },
+    });
+  }
+
+  private onMessage(m: ControlMessage__Output): void {
+    switch (m.msg) {
+      case 'welcome':
+        this.ready = true;
+        this.attempt = 0;
+        this.stats.connected = true;
+        this.stats.connects++;
+        this.o.onState?.(true);
+        this.o.spool.ack(this.o.bootId, Number(m.welcome?.stored_sequence ?? 0));
+        this.log(`connected to the control plane at ${this.o.address} (${this.o.spool.stats().depth} alerts to send)`);
+        if (this.o.identityReport) this.call?.write({ identities: { entries: this.o.identityReport() } });
+        this.heartbeat = setInterval(() => this.call?.write({ heartbeat: { unix_nano: String(BigInt(Date.now()) * 1_000_000n) } }), 10_000);
+        this.flush();
+        break;
+      case 'ack':
+        if (m.ack) {
+          const before = this.o.spool.stats().depth;
+          this.o.spool.ack(m.ack.boot_id, Number(m.ack.sequence));
+          this.stats.acked += before - this.o.spool.stats().depth;
+        }
+        break;
+      case 'policy':
+        if (m.policy) {
+          const b: SignedPolicy = { version: Number(m.policy.version), payload: Buffer.from(m.policy.payload), signature: Buffer.from(m.policy.signature), keyId: m.policy.key_id };
+          const r = acceptPolicy(b, this.o);
+          if (!r.ok) {
+            this.stats.policyRefused++;
+            this.log(`policy v${b.version} refused, the last good policy stays: ${r.error}`);
+          } else {
+            this.log(`policy v${b.version} applied`);
+          }
+          this.call?.write({ policy_status: { version: r.ok ? r.version : this.o.currentPolicyVersion(), applied: r.ok, error: r.error ?? '' } });
+        }
+        break;
+      case 'identity_map':
+        if (m.identity_map) this.o.onIdentityMap?.(m.identity_map.entries);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private lost(call: grpc.ClientDuplexStream<AgentMessage, ControlMessage__Output>, why: string): void {
+    if (call !== this.call) return;
+    this.call = null;
+    this.ready = false;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    if (this.stats.connected) {
+      this.stats.connected = false;
+      this.o.onState?.(false);
+    }
+    call.removeAllListeners('data');
+    call.cancel();
+    if (this.stopped) return;
+    const base = this.o.backoffMs ?? 250;
+    const max = this.o.maxBackoffMs ?? 30_000;
+    const cap = Math.min(max, base * 2 ** this.attempt);
+    const delay = Math.round(Math.random() * cap);
+    this.attempt = Math.min(this.attempt + 1, 20);
+    this.log(`control plane link lost (${why}); retrying in ${delay} ms`);
+    this.retry = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Send an identity report now (the workloads' addresses changed). */
+  reportIdentities(): void {
+    if (this.ready && this.o.identityReport) this.call?.write({ identities: { entries: this.o.identityReport() } });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.o.spool.sync();
+    const call = this.call;
+    this.call = null;
+    if (call) {
+      call.end();
+      call.cancel();
+    }
+    this.client?.close();
+  }
+}

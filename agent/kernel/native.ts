@@ -1,0 +1,123 @@
+// Typed access to the N-API addon (native/) and the BPF objects (bpf/).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { VigilError } from '../../common/errors';
+import { repoRoot } from '../../common/repo';
+
+export interface KindCounters {
+  seen: number;
+  emitted: number;
+  dropped: number;
+  busy: number;
+  enforced: number;
+}
+
+export interface ReaderStats {
+  recordsRead: number;
+  bytesRead: number;
+  batchesQueued: number;
+  queueDropRecords: number;
+  queueDropBatches: number;
+  recordsDelivered: number;
+  wakeups: number;
+}
+
+export interface NativeStats {
+  kinds: KindCounters[];
+  reader: ReaderStats;
+}
+
+/** vigil_config as the addon takes it: every field optional. */
+export interface NativeConfig {
+  kinds?: number;
+  scopedKinds?: number;
+  scopeActive?: number;
+  selfTgid?: number;
+  wakeupBytes?: number;
+  killKinds?: number;
+  pathKinds?: number;
+  pathFilterKinds?: number;
+  urgentKinds?: number;
+  rulesGen?: number;
+  netActive?: number;
+  prefixDepths?: number[];
+}
+
+export interface NativeProbeOptions extends NativeConfig {
+  object: string;
+  cgroupRoot: string;
+  /** programs to load */
+  programs: string[];
+  /** programs to attach now (default: all loaded) */
+  attach?: string[];
+  ringBytes?: number;
+  kinds?: number;
+  pollIntervalMs?: number;
+  batchBytes?: number;
+  queueDepth?: number;
+}
+
+export interface NativeProbe {
+  start(onBatch: (buf: ArrayBuffer, records: number) => void, onClosed: () => void): void;
+  pause(): void;
+  resume(): void;
+  setConfig(cfg: NativeConfig): void;
+  updateElems(map: string, keys: Uint8Array, values: Uint8Array): void;
+  deleteElems(map: string, keys: Uint8Array): void;
+  attach(name: string): void;
+  detach(name: string): void;
+  addCgroup(id: bigint, workload: number): void;
+  removeCgroup(id: bigint): void;
+  stats(): NativeStats;
+  attached(): string[];
+  close(): void;
+}
+
+export interface StructLayout {
+  size: number;
+  fields: Record<string, number>;
+}
+
+export interface NativeLayout {
+  abiVersion: number;
+  constants: Record<string, number>;
+  structs: Record<string, StructLayout>;
+}
+
+export interface FeatureOutcome {
+  program: string;
+  section: string;
+  loaded: boolean;
+  attached: boolean;
+  error: string | null;
+}
+
+export interface NativeAddon {
+  Probe: new (opts: NativeProbeOptions) => NativeProbe;
+  layout(): NativeLayout;
+  probeFeatures(objectPath: string, cgroupRoot?: string): FeatureOutcome[];
+  cgroupPath(cgroupRoot: string, id: bigint): string | null;
+  clocks(): { realtimeNs: bigint; boottimeNs: bigint };
+  pidfdKill(pid: number, startTicks: number): { ok: true } | { ok: false; reason: string };
+}
+
+export function bpfObjectPath(name: 'vigil' | 'features' = 'vigil'): string {
+  const p = path.join(repoRoot(), 'bpf', 'build', `${name}.bpf.o`);
+  if (!fs.existsSync(p)) {
+    throw new VigilError('NOT_BUILT', `loading BPF object: ${p} is missing (run \`make -C bpf\` or \`npm install\`)`);
+  }
+  return p;
+}
+
+let addon: NativeAddon | undefined;
+
+export function native(): NativeAddon {
+  if (addon) return addon;
+  const p = path.join(repoRoot(), 'build', 'Release', 'vigil_native.node');
+  if (!fs.existsSync(p)) {
+    throw new VigilError('NOT_BUILT', `loading the native addon: ${p} is missing (run \`npm install\` or \`npm run build\`)`);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  addon = require(p) as NativeAddon;
+  return addon;
+}

@@ -1,0 +1,262 @@
+// ProbeSpec (what to watch, before load) -> Probe (loaded, attached, streaming).
+import * as fs from 'node:fs';
+import { EventKind, Flag, KIND_MAX, KIND_NAMES, type KindName } from './abi';
+import { cgroupIdOf, cgroupTree, findCgroup2Mount } from './cgroupfs';
+import { Decoder, type DecodeStats } from '../decode/decode';
+import { VigilError, errorMessage } from '../../common/errors';
+import type { KernelEvent } from '../decode/events';
+import { bpfObjectPath, native, type KindCounters, type NativeConfig, type NativeProbe, type ReaderStats } from './native';
+
+export interface ProbeSpec {
+  /** event kinds the kernel should emit */
+  kinds: readonly KindName[];
+  /** only these cgroup v2 directories (and their descendants); undefined = every process */
+  cgroups?: readonly string[];
+  ringBytes?: number;
+  /** reader timer: the longest an event waits in the ring buffer when the kernel does not wake us */
+  pollIntervalMs?: number;
+  /** the kernel wakes the reader once this much is pending */
+  wakeupBytes?: number;
+  batchBytes?: number;
+  /** batches the JS queue holds before the reader counts drops */
+  queueDepth?: number;
+  /** report the agent's own process too (tests) */
+  includeSelf?: boolean;
+  /** cgroup v2 mount (default: found in /proc/self/mounts) */
+  cgroupRoot?: string;
+  /**
+   * The agent's mode: load every program (verified once, at start), attach
+   * only what `kinds` need, and let the caller fill the cgroups map: with
+   * `manualScope`, only cgroups in the map are in scope.
+   */
+  loadAll?: boolean;
+  manualScope?: boolean;
+}
+
+export interface ProbeStats {
+  kinds: Record<KindName, KindCounters>;
+  reader: ReaderStats;
+  decode: DecodeStats;
+  /** events handed to the consumer */
+  delivered: number;
+}
+
+const PROCESS_KINDS: readonly KindName[] = ['exec', 'fork', 'exit'];
+const SYSCALL_KINDS: readonly KindName[] = ['open', 'unlink', 'rename', 'chmod', 'ptrace', 'setuid', 'mount', 'module'];
+
+export const ALL_PROGRAMS = [
+  'vigil_exec',
+  'vigil_fork',
+  'vigil_exit',
+  'vigil_sys_exit',
+  'vigil_connect4',
+  'vigil_connect6',
+  'vigil_sendmsg4',
+  'vigil_sendmsg6',
+  'vigil_cgroup_mkdir',
+  'vigil_cgroup_rmdir',
+] as const;
+
+/** The BPF programs a set of kinds needs: nothing else is loaded. */
+export function programsFor(kinds: readonly KindName[], filterCgroups: boolean): string[] {
+  const progs: string[] = [];
+  if (kinds.includes('exec')) progs.push('vigil_exec');
+  if (kinds.includes('fork')) progs.push('vigil_fork');
+  if (kinds.includes('exit')) progs.push('vigil_exit');
+  if (kinds.some((k) => SYSCALL_KINDS.includes(k))) progs.push('vigil_sys_exit');
+  if (kinds.includes('connect')) progs.push('vigil_connect4', 'vigil_connect6');
+  if (filterCgroups) progs.push('vigil_cgroup_mkdir', 'vigil_cgroup_rmdir');
+  return progs;
+}
+
+export function kindMask(kinds: readonly KindName[]): number {
+  let m = 0;
+  for (const k of kinds) m |= 1 << EventKind[k];
+  return m;
+}
+
+export function parseKinds(list: string): KindName[] {
+  const out: KindName[] = [];
+  for (const raw of list.split(',')) {
+    const k = raw.trim();
+    if (!k) continue;
+    if (!(KIND_NAMES as readonly string[]).includes(k)) {
+      throw new VigilError('BAD_ARGUMENT', `--kinds: unknown event kind "${k}" (expected some of ${KIND_NAMES.join(',')})`);
+    }
+    if (!out.includes(k as KindName)) out.push(k as KindName);
+  }
+  if (out.length === 0) throw new VigilError('BAD_ARGUMENT', '--kinds: empty list');
+  return out;
+}
+
+export { PROCESS_KINDS, SYSCALL_KINDS };
+
+export function requirePrivileges(step: string): void {
+  if (typeof process.geteuid === 'function' && process.geteuid() !== 0) {
+    throw new VigilError(
+      'NOT_PRIVILEGED',
+      `${step}: needs root (or CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN): running as uid ${process.geteuid()}`,
+    );
+  }
+}
+
+export class Probe {
+  readonly cgroupRoot: string;
+  readonly kinds: readonly KindName[];
+  private readonly nativeProbe: NativeProbe;
+  private readonly decoder = new Decoder();
+  private delivered = 0;
+  private closing: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
+  private started = false;
+
+  private constructor(spec: ProbeSpec, cgroupRoot: string, nativeProbe: NativeProbe) {
+    this.kinds = spec.kinds;
+    this.cgroupRoot = cgroupRoot;
+    this.nativeProbe = nativeProbe;
+  }
+
+  /** Load the BPF object with the programs the spec needs, fill the maps, attach. */
+  static load(spec: ProbeSpec): Probe {
+    requirePrivileges('loading the BPF probes');
+    if (spec.kinds.length === 0) throw new VigilError('BAD_ARGUMENT', 'ProbeSpec.kinds: at least one event kind');
+    const cgroupRoot = spec.cgroupRoot ?? findCgroup2Mount();
+    const filter = spec.cgroups !== undefined || spec.manualScope === true;
+    const addon = native();
+    // Monitored cgroups are resolved before load so that a bad path fails early.
+    const cgroupIds: number[] = [];
+    for (const dir of spec.cgroups ?? []) {
+      if (!fs.existsSync(dir)) throw new VigilError('CGROUP_NOT_FOUND', `ProbeSpec.cgroups: ${dir} does not exist`);
+      for (const d of cgroupTree(dir)) cgroupIds.push(cgroupIdOf(d));
+    }
+    let np: NativeProbe;
+    try {
+      np = new addon.Probe({
+        object: bpfObjectPath('vigil'),
+        cgroupRoot,
+        programs: spec.loadAll ? [...ALL_PROGRAMS] : programsFor(spec.kinds, filter),
+        attach: spec.loadAll ? programsFor(spec.kinds, true) : undefined,
+        ringBytes: spec.ringBytes ?? 16 << 20,
+        // with a scope, nothing is reported until the map is filled
+        kinds: filter ? 0 : kindMask(spec.kinds),
+        // the process life cycle is reported everywhere (flagged in or out of
+        // scope) so that the process cache knows every binary; the rest is
+        // dropped in the kernel outside the scope
+        scopedKinds: filter ? kindMask(spec.kinds.filter((k) => !PROCESS_KINDS.includes(k))) : 0,
+        scopeActive: filter ? 1 : 0,
+        selfTgid: spec.includeSelf ? 0 : process.pid,
+        wakeupBytes: spec.wakeupBytes,
+        pollIntervalMs: spec.pollIntervalMs ?? 2,
+        batchBytes: spec.batchBytes,
+        queueDepth: spec.queueDepth,
+      });
+    } catch (err) {
+      const msg = errorMessage(err);
+      const code = /EPERM|EACCES/.test(msg) ? 'NOT_PRIVILEGED' : 'KERNEL';
+      throw new VigilError(code, msg, { cause: err });
+    }
+    const probe = new Probe(spec, cgroupRoot, np);
+    try {
+      for (const id of cgroupIds) np.addCgroup(BigInt(id), 0);
+      if (filter) np.setConfig({ kinds: kindMask(spec.kinds) | (spec.loadAll ? 1 << EventKind.cgroup : 0) });
+    } catch (err) {
+      np.close();
+      throw new VigilError('KERNEL', errorMessage(err), { cause: err });
+    }
+    return probe;
+  }
+
+  /** From a monitored cgroup (always true without a cgroup scope). Out-of-scope events are process life cycle only. */
+  static inScope(ev: KernelEvent): boolean {
+    return (ev.flags & Flag.IN_SCOPE) !== 0;
+  }
+
+  attached(): string[] {
+    return this.nativeProbe.attached();
+  }
+
+  /** Write settings fields (the rest keep their values). */
+  configure(cfg: NativeConfig): void {
+    this.nativeProbe.setConfig(cfg);
+  }
+
+  /** Attach exactly these programs (all must have been loaded). */
+  setAttached(programs: readonly string[]): void {
+    for (const p of this.nativeProbe.attached()) if (!programs.includes(p)) this.nativeProbe.detach(p);
+    for (const p of programs) this.nativeProbe.attach(p);
+  }
+
+  updateElems(map: string, keys: Uint8Array, values: Uint8Array): void {
+    if (keys.byteLength) this.nativeProbe.updateElems(map, keys, values);
+  }
+
+  deleteElems(map: string, keys: Uint8Array): void {
+    if (keys.byteLength) this.nativeProbe.deleteElems(map, keys);
+  }
+
+  /** Put one cgroup in the map (in scope, with its workload index). */
+  setCgroup(id: number, workload: number): void {
+    this.nativeProbe.addCgroup(BigInt(id), workload);
+  }
+
+  /** Stream decoded events, one array per ring-buffer batch. */
+  start(onEvents: (events: KernelEvent[]) => void): void {
+    if (this.started) throw new VigilError('BAD_ARGUMENT', 'Probe.start: already started');
+    this.started = true;
+    this.closing = new Promise<void>((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    this.nativeProbe.start(
+      (buf) => {
+        const events = this.decoder.decodeBatch(buf);
+        this.delivered += events.length;
+        onEvents(events);
+      },
+      () => this.resolveClosed?.(),
+    );
+  }
+
+  /** Stream raw batches (benchmarks, tests of the reader): no decoding. */
+  startRaw(onBatch: (buf: ArrayBuffer, records: number) => void): void {
+    if (this.started) throw new VigilError('BAD_ARGUMENT', 'Probe.start: already started');
+    this.started = true;
+    this.closing = new Promise<void>((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    this.nativeProbe.start(onBatch, () => this.resolveClosed?.());
+  }
+
+  /** Stop draining the ring buffer (the kernel then counts what does not fit). */
+  pause(): void {
+    this.nativeProbe.pause();
+  }
+
+  resume(): void {
+    this.nativeProbe.resume();
+  }
+
+  stats(): ProbeStats {
+    const s = this.nativeProbe.stats();
+    const kinds = {} as Record<KindName, KindCounters>;
+    for (const k of KIND_NAMES) {
+      const i = EventKind[k];
+      kinds[k] = i < KIND_MAX && s.kinds[i] ? s.kinds[i] : { seen: 0, emitted: 0, dropped: 0, busy: 0, enforced: 0 };
+    }
+    return { kinds, reader: s.reader, decode: { ...this.decoder.stats }, delivered: this.delivered };
+  }
+
+  /**
+   * Detach every program, drain the ring buffer, join the reader thread; the
+   * promise resolves once every queued batch has reached the consumer.
+   */
+  close(): Promise<void> {
+    if (!this.started) {
+      this.nativeProbe.close();
+      this.started = true;
+      this.closing = Promise.resolve();
+      return this.closing;
+    }
+    this.nativeProbe.close();
+    return this.closing ?? Promise.resolve();
+  }
+}

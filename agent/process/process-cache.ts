@@ -1,0 +1,235 @@
+// What we know about each live process: binary, arguments, parent, and an
+// exec id (node:ktime:pid) that stays unique when PIDs are reused. Filled
+// from exec/fork/exit events, seeded from /proc for processes older than us.
+import * as fs from 'node:fs';
+import type { ExecEvent, ExitEvent, ForkEvent, KernelEvent } from '../decode/events';
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  execId: string;
+  parentExecId: string | null;
+  exe: string;
+  args: string[];
+  uid: number;
+  comm: string;
+  cgroupId: number;
+  /** task start, CLOCK_BOOTTIME ns (0 if unknown) */
+  startNs: bigint;
+  exited: boolean;
+}
+
+export interface ProcessCacheStats {
+  live: number;
+  exited: number;
+  evictions: number;
+  seeded: number;
+  procLookups: number;
+}
+
+const CLK_TCK = 100; // USER_HZ on every Linux ABI we run on
+
+/** cgroup v2 path of a process ("/a/b"), from /proc/PID/cgroup's "0::" line. */
+function procCgroupPath(pid: number, procRoot: string): string | undefined {
+  try {
+    const text = fs.readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8');
+    const line = text.split('\n').find((l) => l.startsWith('0::'));
+    return line ? line.slice(3) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Read one /proc/PID entry; undefined if it vanished or is a kernel thread. */
+export function readProcEntry(
+  pid: number,
+  node: string,
+  procRoot = '/proc',
+  cgroupIdOfPath?: (rel: string) => number | undefined,
+): ProcessInfo | undefined {
+  try {
+    const stat = fs.readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+    // comm may contain spaces and parentheses: fields resume after the last ')'
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    const ppid = Number(fields[1]);
+    const startTicks = BigInt(fields[19]);
+    const startNs = (startTicks * 1_000_000_000n) / BigInt(CLK_TCK);
+    let exe = '';
+    try {
+      exe = fs.readlinkSync(`${procRoot}/${pid}/exe`);
+    } catch {
+      return undefined; // kernel thread or gone
+    }
+    const cmdline = fs.readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8');
+    const args = cmdline.length ? cmdline.replace(/\0$/, '').split('\0') : [];
+    const status = fs.readFileSync(`${procRoot}/${pid}/status`, 'utf8');
+    const uidLine = /^Uid:\s+(\d+)/m.exec(status);
+    const cgPath = cgroupIdOfPath ? procCgroupPath(pid, procRoot) : undefined;
+    return {
+      pid,
+      ppid,
+      execId: `${node}:${startNs}:${pid}`,
+      parentExecId: null,
+      exe: exe.replace(/ \(deleted\)$/, ''),
+      args,
+      uid: uidLine ? Number(uidLine[1]) : 0,
+      comm,
+      cgroupId: (cgPath !== undefined && cgroupIdOfPath?.(cgPath)) || 0,
+      startNs,
+      exited: false,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export class ProcessCache {
+  private readonly live = new Map<number, ProcessInfo>();
+  private readonly exited = new Map<number, ProcessInfo>();
+  private evictions = 0;
+  private seeded = 0;
+  private procLookups = 0;
+
+  constructor(
+    readonly node: string,
+    private readonly maxLive = 65536,
+    private readonly maxExited = 4096,
+  ) {}
+
+  /** Learn every process that exists now (call before starting the probe). */
+  seedFromProc(procRoot = '/proc', cgroupIdOfPath?: (rel: string) => number | undefined): number {
+    let n = 0;
+    for (const name of fs.readdirSync(procRoot)) {
+      if (!/^\d+$/.test(name)) continue;
+      const info = readProcEntry(Number(name), this.node, procRoot, cgroupIdOfPath);
+      if (info) {
+        this.put(info);
+        n++;
+      }
+    }
+    for (const info of this.live.values()) {
+      const parent = this.live.get(info.ppid);
+      if (parent) info.parentExecId = parent.execId;
+    }
+    this.seeded += n;
+    return n;
+  }
+
+  private put(info: ProcessInfo): void {
+    this.live.delete(info.pid);
+    this.live.set(info.pid, info);
+    if (this.live.size > this.maxLive) {
+      const oldest = this.live.keys().next().value;
+      if (oldest !== undefined) {
+        this.live.delete(oldest);
+        this.evictions++;
+      }
+    }
+  }
+
+  /** Update from a kernel event. Exec, fork and exit change the cache; others only read. */
+  observe(ev: KernelEvent): void {
+    switch (ev.kind) {
+      case 'exec':
+        this.onExec(ev);
+        break;
+      case 'fork':
+        this.onFork(ev);
+        break;
+      case 'exit':
+        this.onExit(ev);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onExec(ev: ExecEvent): void {
+    const parent = this.get(ev.ppid);
+    this.put({
+      pid: ev.pid,
+      ppid: ev.ppid,
+      execId: `${this.node}:${ev.ktimeNs}:${ev.pid}`,
+      parentExecId: parent ? parent.execId : null,
+      exe: ev.exe,
+      args: ev.args,
+      uid: ev.uid,
+      comm: ev.comm,
+      cgroupId: ev.cgroupId,
+      startNs: ev.startNs,
+      exited: false,
+    });
+  }
+
+  private onFork(ev: ForkEvent): void {
+    const parent = this.get(ev.pid);
+    this.put({
+      pid: ev.childPid,
+      ppid: ev.pid,
+      execId: `${this.node}:${ev.childStartNs}:${ev.childPid}`,
+      parentExecId: parent ? parent.execId : null,
+      exe: parent ? parent.exe : '',
+      args: parent ? parent.args : [],
+      uid: ev.uid,
+      comm: ev.comm,
+      cgroupId: ev.cgroupId,
+      startNs: ev.childStartNs,
+      exited: false,
+    });
+  }
+
+  private onExit(ev: ExitEvent): void {
+    const info = this.live.get(ev.pid);
+    if (!info) return;
+    this.live.delete(ev.pid);
+    info.exited = true;
+    // keep it a little longer: late lookups (a child's parent_exe) still work
+    this.exited.delete(ev.pid);
+    this.exited.set(ev.pid, info);
+    if (this.exited.size > this.maxExited) {
+      const oldest = this.exited.keys().next().value;
+      if (oldest !== undefined) this.exited.delete(oldest);
+    }
+  }
+
+  /**
+   * The earliest start (CLOCK_BOOTTIME ns) of the processes in a cgroup now,
+   * from /proc (processes move between cgroups without telling anyone), or null.
+   */
+  earliestStartIn(cgroupPath: string, procRoot = '/proc'): bigint | null {
+    let min: bigint | null = null;
+    for (const name of fs.readdirSync(procRoot)) {
+      if (!/^\d+$/.test(name)) continue;
+      if (procCgroupPath(Number(name), procRoot) !== cgroupPath) continue;
+      const info = this.get(Number(name)) ?? readProcEntry(Number(name), this.node, procRoot);
+      if (info && info.startNs > 0n && (min === null || info.startNs < min)) min = info.startNs;
+    }
+    return min;
+  }
+
+  get(pid: number): ProcessInfo | undefined {
+    return this.live.get(pid) ?? this.exited.get(pid);
+  }
+
+  /** get(), falling back to /proc for a process we never saw (events lost, or filtered). */
+  lookup(pid: number): ProcessInfo | undefined {
+    const hit = this.get(pid);
+    if (hit) return hit;
+    this.procLookups++;
+    const info = readProcEntry(pid, this.node);
+    if (info) this.put(info);
+    return info;
+  }
+
+  stats(): ProcessCacheStats {
+    return {
+      live: this.live.size,
+      exited: this.exited.size,
+      evictions: this.evictions,
+      seeded: this.seeded,
+      procLookups: this.procLookups,
+    };
+  }
+}

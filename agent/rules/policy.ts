@@ -1,0 +1,123 @@
+// Signed policy bundles: rules files, a version, an Ed25519 signature by
+// the control plane's policy key. Agents verify against a pinned public key,
+// refuse bad signatures and invalid rules, and keep the last good bundle on
+// disk so that it survives their restart and a control plane that is down.
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { canonicalJson } from '../../common/canonical-json';
+import { errorMessage, VigilError } from '../../common/errors';
+import { RuleSet } from './compile';
+import { loadRuleSources } from './load';
+import type { SourceFile } from '../../common/source-pos';
+
+export interface PolicyFile {
+  name: string;
+  text: string;
+}
+
+export interface PolicyPayload {
+  version: number;
+  created: string;
+  files: PolicyFile[];
+}
+
+export interface SignedPolicy {
+  version: number;
+  payload: Buffer;
+  signature: Buffer;
+  keyId: string;
+}
+
+export function keyId(pub: KeyObject): string {
+  return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex');
+}
+
+export function loadPrivateKey(file: string): KeyObject {
+  try {
+    return createPrivateKey(fs.readFileSync(file));
+  } catch (err) {
+    throw new VigilError('BAD_ARGUMENT', `policy signing key ${file}: ${errorMessage(err)}`);
+  }
+}
+
+export function loadPublicKey(file: string): KeyObject {
+  try {
+    return createPublicKey(fs.readFileSync(file));
+  } catch (err) {
+    throw new VigilError('BAD_ARGUMENT', `policy public key ${file}: ${errorMessage(err)}`);
+  }
+}
+
+/** Validate the rules (every problem, file:line:col) before anything is signed. */
+export function validatePolicyFiles(files: readonly PolicyFile[]): RuleSet {
+  return new RuleSet(loadRuleSources(files.map((f): SourceFile => ({ name: f.name, text: f.text }))));
+}
+
+export function signPolicy(version: number, files: readonly PolicyFile[], key: KeyObject): SignedPolicy {
+  validatePolicyFiles(files);
+  const payload = Buffer.from(canonicalJson({ version, created: new Date().toISOString(), files: files.map((f) => ({ name: f.name, text: f.text })) }));
+  const pub = createPublicKey(key);
+  return { version, payload, signature: sign(null, payload, key), keyId: keyId(pub) };
+}
+
+export interface VerifiedPolicy {
+  version: number;
+  files: PolicyFile[];
+  rules: RuleSet;
+}
+
+/**
+ * Check the signature with the pinned key, then the payload, then the rules.
+ * Throws with the reason; nothing is applied by this function.
+ */
+export function verifyPolicy(b: SignedPolicy, pinned: KeyObject): VerifiedPolicy {
+  const expectId = keyId(pinned);
+  if (b.keyId && b.keyId !== expectId) {
+    throw new VigilError('RULES', `policy v${b.version}: signed by key ${b.keyId.slice(0, 16)}..., not the pinned key ${expectId.slice(0, 16)}...`);
+  }
+  if (!b.signature.length || !verify(null, b.payload, pinned, b.signature)) {
+    throw new VigilError('RULES', `policy v${b.version}: bad signature: refused`);
+  }
+  let p: PolicyPayload;
+  try {
+    p = JSON.parse(b.payload.toString('utf8')) as PolicyPayload;
+  } catch (err) {
+    throw new VigilError('RULES', `policy v${b.version}: payload is not JSON: ${errorMessage(err)}`);
+  }
+  if (p.version !== b.version || !Array.isArray(p.files)) {
+    throw new VigilError('RULES', `policy v${b.version}: payload says version ${p.version}: refused`);
+  }
+  const rules = validatePolicyFiles(p.files);
+  return { version: p.version, files: p.files, rules };
+}
+
+/** The last good bundle, kept by the agent across restarts. */
+export class PolicyState {
+  private readonly file: string;
+
+  constructor(dir: string) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.file = path.join(dir, 'policy.json');
+  }
+
+  save(b: SignedPolicy): void {
+    const text = JSON.stringify({
+      version: b.version,
+      payload: b.payload.toString('base64'),
+      signature: b.signature.toString('base64'),
+      keyId: b.keyId,
+    });
+    fs.writeFileSync(this.file + '.tmp', text, { mode: 0o600 });
+    const fd = fs.openSync(this.file + '.tmp', 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(this.file + '.tmp', this.file);
+  }
+
+  load(): SignedPolicy | null {
+    if (!fs.existsSync(this.file)) return null;
+    const j = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { version: number; payload: string; signature: string; keyId: string };
+    return { version: j.version, payload: Buffer.from(j.payload, 'base64'), signature: Buffer.from(j.signature, 'base64'), keyId: j.keyId };
+  }
+}

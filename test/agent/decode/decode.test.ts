@@ -1,0 +1,101 @@
+// Decoder edge cases that a healthy kernel rarely produces: built by hand.
+import * as assert from 'node:assert/strict';
+import { EventKind, File, Flag, Hdr, PROC, Proc } from '../../../agent/kernel/abi';
+import { Decoder, cleanLexicalPath, ipv6 } from '../../../agent/decode/decode';
+import type { FileEvent } from '../../../agent/decode/events';
+
+function fileRecord(path: string, flags = 0): Buffer {
+  const p = Buffer.from(path);
+  const b = Buffer.alloc(File.SIZE + p.length);
+  b.writeUInt8(EventKind.open, Hdr.kind);
+  b.writeUInt8(flags, Hdr.flags);
+  b.writeUInt32LE(b.length, Hdr.size);
+  b.writeBigUInt64LE(123456789n, Hdr.ktime_ns);
+  b.writeUInt32LE(42, PROC + Proc.pid);
+  b.writeUInt32LE(43, PROC + Proc.tid);
+  b.writeUInt32LE(1000, PROC + Proc.uid);
+  b.writeUInt32LE(7, PROC + Proc.cgroup_id);
+  b.write('cat', PROC + Proc.comm);
+  b.writeInt32LE(3, File.ret);
+  b.writeUInt32LE(0o1101, File.flags);
+  b.writeUInt32LE(0o644, File.mode);
+  b.writeUInt16LE(p.length, File.path_len);
+  p.copy(b, File.tail);
+  return b;
+}
+
+const ab = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+
+describe('decoder', () => {
+  it('decodes back-to-back records', () => {
+    const d = new Decoder();
+    const evs = d.decodeBatch(ab(Buffer.concat([fileRecord('/etc/passwd'), fileRecord('/tmp/x')])));
+    assert.equal(evs.length, 2);
+    const e = evs[0] as FileEvent;
+    assert.equal(e.kind, 'open');
+    assert.equal(e.pid, 42);
+    assert.equal(e.tid, 43);
+    assert.equal(e.uid, 1000);
+    assert.equal(e.cgroupId, 7);
+    assert.equal(e.comm, 'cat');
+    assert.equal(e.path, '/etc/passwd');
+    assert.equal(e.openFlags, 0o1101);
+    assert.equal(e.mode, 0o644);
+    assert.equal(e.ktimeNs, 123456789n);
+    assert.equal((evs[1] as FileEvent).path, '/tmp/x');
+    assert.deepEqual(d.stats, { records: 2, malformed: 0, unknownKind: 0 });
+  });
+
+  it('cleans lexical paths only when the kernel says they are lexical', () => {
+    const d = new Decoder();
+    const [a, b] = d.decodeBatch(ab(Buffer.concat([fileRecord('/a/b/../c/./d', Flag.PATH_LEXICAL), fileRecord('/a/b/../c')])));
+    assert.equal((a as FileEvent).path, '/a/c/d');
+    assert.equal((b as FileEvent).path, '/a/b/../c', 'a resolved path is never rewritten');
+    assert.equal(cleanLexicalPath('/x//y/'), '/x/y');
+    assert.equal(cleanLexicalPath('/..'), '/');
+  });
+
+  it('counts a truncated batch as malformed and keeps what came before', () => {
+    const d = new Decoder();
+    const whole = fileRecord('/ok');
+    const cut = fileRecord('/cut/short').subarray(0, 60);
+    const evs = d.decodeBatch(ab(Buffer.concat([whole, cut])));
+    assert.equal(evs.length, 1);
+    assert.equal(d.stats.malformed, 1);
+  });
+
+  it('counts a string that runs past its record as malformed', () => {
+    const d = new Decoder();
+    const r = fileRecord('/abc');
+    r.writeUInt16LE(500, File.path_len);
+    assert.deepEqual(d.decodeBatch(ab(r)), []);
+    assert.equal(d.stats.malformed, 1);
+  });
+
+  it('skips unknown kinds (a newer kernel object) without losing the next record', () => {
+    const d = new Decoder();
+    const odd = fileRecord('/x');
+    odd.writeUInt8(200, Hdr.kind);
+    const evs = d.decodeBatch(ab(Buffer.concat([odd, fileRecord('/y')])));
+    assert.equal(evs.length, 1);
+    assert.equal((evs[0] as FileEvent).path, '/y');
+    assert.equal(d.stats.unknownKind, 1);
+  });
+
+  it('formats IPv6 per RFC 5952', () => {
+    const v6 = (s: string): Buffer => {
+      const words = s.split(':').map((w) => parseInt(w || '0', 16));
+      const b = Buffer.alloc(16);
+      words.forEach((w, i) => b.writeUInt16BE(w, i * 2));
+      return b;
+    };
+    assert.equal(ipv6(v6('0:0:0:0:0:0:0:1'), 0), '::1');
+    assert.equal(ipv6(v6('2001:db8:0:0:1:0:0:1'), 0), '2001:db8::1:0:0:1');
+    assert.equal(ipv6(v6('fe80:0:0:0:0:0:0:0'), 0), 'fe80::');
+    assert.equal(ipv6(v6('2001:db8:1:2:3:4:5:6'), 0), '2001:db8:1:2:3:4:5:6');
+    const mapped = Buffer.alloc(16);
+    mapped.writeUInt16BE(0xffff, 10);
+    mapped.set([10, 0, 0, 1], 12);
+    assert.equal(ipv6(mapped, 0), '::ffff:10.0.0.1');
+  });
+});

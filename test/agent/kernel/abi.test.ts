@@ -1,0 +1,75 @@
+// The decoder's offsets are the C layout: compared field by field with
+// offsetof()/sizeof() compiled from bpf/events.h into the addon.
+import * as assert from 'node:assert/strict';
+import * as abi from '../../../agent/kernel/abi';
+import { native } from '../../../agent/kernel/native';
+
+describe('event ABI: TypeScript offsets equal the C layout', () => {
+  const layout = native().layout();
+  const s = layout.structs;
+
+  it('has the same ABI version', () => {
+    assert.equal(layout.abiVersion, abi.ABI_VERSION);
+  });
+
+  it('event kinds and flags have the C numbers', () => {
+    for (const k of Object.keys(abi.EventKind) as abi.AnyKindName[]) {
+      assert.equal(abi.EventKind[k], layout.constants[`EV_${k.toUpperCase()}`], k);
+    }
+    assert.equal(abi.KIND_MAX, layout.constants.EV_KIND_MAX);
+    for (const [name, bit] of Object.entries(abi.Flag)) assert.equal(bit, layout.constants[`EVF_${name}`], name);
+    assert.equal(abi.Limits.COMM_LEN, layout.constants.VIGIL_COMM_LEN);
+    assert.equal(abi.Limits.PATH_MAX, layout.constants.VIGIL_PATH_MAX);
+    assert.equal(abi.Limits.ARGS_MAX, layout.constants.VIGIL_ARGS_MAX);
+    assert.equal(abi.Limits.STR_MAX, layout.constants.VIGIL_STR_MAX);
+    assert.equal(abi.Limits.RECORD_MAX, layout.constants.VIGIL_RECORD_MAX);
+  });
+
+  const check = (name: string, ts: Record<string, number>, base = 0): void => {
+    const c = s[name];
+    assert.ok(c, `native layout has no struct ${name}`);
+    assert.equal(ts.SIZE, c.size, `sizeof(struct ${name})`);
+    for (const [field, off] of Object.entries(c.fields)) {
+      if (field === 'hdr' || field === 'proc') continue;
+      assert.ok(field in ts, `abi.ts lacks ${name}.${field}`);
+      assert.equal(ts[field] - base, off, `offsetof(struct ${name}, ${field})`);
+    }
+  };
+
+  it('event_hdr', () => check('event_hdr', abi.Hdr));
+  it('proc_ctx, at the same offset in every record', () => {
+    check('proc_ctx', abi.Proc);
+    for (const rec of ['exec_event', 'fork_event', 'exit_event', 'file_event', 'connect_event', 'priv_event', 'sys_event']) {
+      assert.equal(s[rec].fields.proc, abi.PROC, `${rec}.proc`);
+      assert.equal(s[rec].fields.hdr ?? 0, 0, `${rec}.hdr`);
+    }
+  });
+  it('exec_event', () => check('exec_event', abi.Exec));
+  it('fork_event', () => check('fork_event', abi.Fork));
+  it('exit_event', () => check('exit_event', abi.Exit));
+  it('file_event', () => check('file_event', abi.File));
+  it('connect_event', () => check('connect_event', abi.Connect));
+  it('priv_event', () => check('priv_event', abi.Priv));
+  it('sys_event', () => check('sys_event', abi.Sys));
+  it('cgroup_event', () => check('cgroup_event', abi.CgroupEv));
+  it('rule and net map keys and values', () => {
+    check('rule_key', abi.RuleKey);
+    check('rule_val', abi.RuleVal);
+    check('net_rule_key', abi.NetRuleKey);
+    check('net_rule', abi.NetRule);
+    check('net_prefix_key', abi.NetPrefixKey);
+    assert.equal(abi.NET_SLOTS, layout.constants.NET_SLOTS);
+    assert.equal(abi.NET_PORTS, layout.constants.NET_PORTS);
+    assert.deepEqual(
+      [abi.RuleMatch.exact, abi.RuleMatch.prefix, abi.RuleMatch.any, abi.RuleAction.report, abi.RuleAction.kill],
+      [layout.constants.RM_EXACT, layout.constants.RM_PREFIX, layout.constants.RM_ANY, layout.constants.RA_REPORT, layout.constants.RA_KILL],
+    );
+  });
+  it('kind_counters', () => check('kind_counters', abi.Counters));
+  it('vigil_config', () => check('vigil_config', abi.Config));
+  it('cgroup_info', () => check('cgroup_info', abi.CgroupInfo));
+
+  it('notices a wrong offset (the check itself can fail)', () => {
+    assert.throws(() => check('file_event', { ...abi.File, path_len: abi.File.path_len + 2 }), /offsetof\(struct file_event, path_len\)/);
+  });
+});
