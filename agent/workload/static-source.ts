@@ -7,11 +7,12 @@
 //       container_ids: []                       # optional
 //       addresses: [10.200.1.2, 10.201.0.0/24]  # optional, for destination rules
 import * as fs from 'node:fs';
-import { isMap, isScalar, isSeq, parseDocument, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { errorMessage, VigilError } from '../../common/errors';
 import { parseCidr } from '../../common/cidr';
 import { compileGlob, globError, type Glob } from '../rules/glob';
-import { formatAt, type SourceFile } from '../../common/source-pos';
+import type { SourceFile } from '../../common/source-pos';
+import { keyOf, YamlReader } from '../../common/yaml-reader';
 import type { AddressIdentity, CgroupFacts, IdentitySource } from './source';
 import { checkSpiffeId } from '../../common/spiffe/spiffe-id';
 
@@ -49,24 +50,17 @@ export class StaticIdentitySource implements IdentitySource {
 
   /** Parse identities text; every problem is reported with file:line:col. */
   static parse(file: SourceFile): StaticIdentitySource {
-    const problems: string[] = [];
-    const fail = (node: Node | null | undefined, msg: string, off = 0): void => {
-      problems.push(formatAt(file, node?.range?.[0] ?? off, msg));
-    };
-    const doc = parseDocument(file.text, { uniqueKeys: true, prettyErrors: false });
-    if (doc.errors.length) {
-      for (const e of doc.errors) fail(null, `malformed YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, e.pos[0]);
-      throw new VigilError('IDENTITIES', problems.join('\n'));
-    }
+    const r = new YamlReader(file);
+    const fail = (node: Node | null | undefined, msg: string): void => r.fail(node, msg);
+    const root = r.parse();
+    if (root === undefined) throw new VigilError('IDENTITIES', r.problems.join('\n'));
     const workloads: StaticWorkload[] = [];
     const addrs: AddressIdentity[] = [];
-    const root = doc.contents;
-    const key = (p: Pair): string => (isScalar(p.key) ? String(p.key.value) : '');
     if (!isMap(root)) {
       fail(root as Node, 'top level: expected a map with a "workloads" list');
     } else {
-      for (const p of root.items) if (key(p) !== 'workloads') fail(p.key as Node, `top level: unknown key "${key(p)}" (expected workloads)`);
-      const wl = root.items.find((p) => key(p) === 'workloads');
+      for (const p of root.items) if (keyOf(p) !== 'workloads') fail(p.key as Node, `top level: unknown key "${keyOf(p)}" (expected workloads)`);
+      const wl = root.items.find((p) => keyOf(p) === 'workloads');
       if (!wl || !isSeq(wl.value)) {
         fail((wl?.value ?? root) as Node, 'workloads: expected a list');
       } else {
@@ -89,7 +83,7 @@ export class StaticIdentitySource implements IdentitySource {
             });
           };
           for (const p of item.items) {
-            const k = key(p);
+            const k = keyOf(p);
             const what = `${where}.${k}`;
             if (k === 'spiffe_id') {
               if (!isScalar(p.value) || typeof p.value.value !== 'string') {
@@ -120,13 +114,13 @@ export class StaticIdentitySource implements IdentitySource {
               fail(p.key as Node, `${where}: unknown key "${k}" (expected spiffe_id, cgroups, container_ids, addresses)`);
             }
           }
-          if (!item.items.some((p) => key(p) === 'spiffe_id')) fail(item, `${where}: missing spiffe_id`);
+          if (!item.items.some((p) => keyOf(p) === 'spiffe_id')) fail(item, `${where}: missing spiffe_id`);
           for (const a of addrs) if (a.spiffeId === '') a.spiffeId = w.spiffeId;
           workloads.push(w);
         });
       }
     }
-    if (problems.length) throw new VigilError('IDENTITIES', problems.join('\n'));
+    if (r.problems.length) throw new VigilError('IDENTITIES', r.problems.join('\n'));
     return new StaticIdentitySource(file.name, workloads, addrs);
   }
 
