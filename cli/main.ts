@@ -1,8 +1,11 @@
 // The `vigil` command line.
 import * as path from 'node:path';
 import { CpError } from '../controlplane/errors';
-import { auditExport, auditVerify, listAgents, listAlerts, pushPolicy, startControlPlane, type AdminLink } from '../controlplane/controlplane';
-import { parseAgentArgs, runAgent, untilStopped } from '../agent/agent';
+import { startControlPlane } from '../controlplane/controlplane';
+import { auditExport, auditVerify } from './audit';
+import { listAgents, listAlerts, pushPolicy, type AdminLink } from './admin';
+import { parseAgentArgs, runAgent } from './agent';
+import { untilStopped } from './signals';
 import { splitHostPort } from '../common/host-port';
 import { VigilError, errorMessage } from '../common/errors';
 import { initTrustDomain, issueSvid, readTrustDomain } from '../common/spiffe/local-ca';

@@ -4,8 +4,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pushPolicy, startControlPlane } from '../controlplane/controlplane';
-import { Agent, untilStopped } from '../agent/agent';
+import { startControlPlane } from '../controlplane/controlplane';
+import { pushPolicy } from './admin';
+import { Agent } from '../agent/agent';
+import { untilStopped } from './signals';
 import { ArgReader } from './args';
 import { splitHostPort } from '../common/host-port';
 import { VigilError } from '../common/errors';

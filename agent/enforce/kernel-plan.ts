@@ -8,34 +8,7 @@ import { parseCidr, type Cidr } from '../../common/cidr';
 import type { CompiledRule, RuleSet } from '../rules/compile';
 import { pathHash, prefixDepth } from './path-hash';
 import type { RuleKind } from '../rules/spec';
-
-/** SPIFFE ID -> kernel workload index (1..), stable for the agent's lifetime. */
-export class WorkloadTable {
-  private readonly byId = new Map<string, number>();
-  private readonly byIndex = new Map<number, string>();
-
-  index(spiffeId: string): number {
-    let i = this.byId.get(spiffeId);
-    if (i === undefined) {
-      i = this.byId.size + 1;
-      this.byId.set(spiffeId, i);
-      this.byIndex.set(i, spiffeId);
-    }
-    return i;
-  }
-
-  get size(): number {
-    return this.byId.size;
-  }
-
-  spiffeId(index: number): string | undefined {
-    return this.byIndex.get(index);
-  }
-
-  entries(): [string, number][] {
-    return [...this.byId.entries()];
-  }
-}
+import type { WorkloadTable } from '../workload/workload-table';
 
 export interface MapEntries {
   keys: Uint8Array;
@@ -247,4 +220,13 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
     },
     notes,
   };
+}
+
+/** One line for the log: how many rules, enforced where, and the kernel's scope. */
+export function planSummary(rs: RuleSet, plan: KernelPlan): string {
+  const k = rs.rules.filter((r) => r.enforcement === 'kernel-kill' || r.enforcement === 'kernel-deny').length;
+  const u = rs.rules.filter((r) => r.enforcement === 'user-kill').length;
+  return `${rs.rules.length} rules (${k} enforced in the kernel, ${u} by user-space kill, ${rs.rules.length - k - u} alert only${
+    rs.disabled.length ? `, ${rs.disabled.length} disabled` : ''
+  }; ${plan.scoped ? 'kernel scope: the rules\' workloads only' : 'kernel scope: every process'})`;
 }

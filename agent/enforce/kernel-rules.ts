@@ -7,7 +7,8 @@ import { errorMessage, VigilError } from '../../common/errors';
 import type { AddressIdentity } from '../workload/source';
 import { kindMask, PROCESS_KINDS, programsFor, type Probe } from '../kernel/probe';
 import type { RuleSet } from '../rules/compile';
-import { buildKernelPlan, type KernelPlan, type MapEntries, type WorkloadTable } from './kernel-plan';
+import { buildKernelPlan, type KernelPlan, type MapEntries } from './kernel-plan';
+import { type WorkloadTable } from '../workload/workload-table';
 
 interface Written {
   rules: MapEntries;

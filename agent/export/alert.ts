@@ -1,7 +1,10 @@
 // The alert: what `vigil agent` prints, one JSON object per line, and what
 // the control plane stores.
-import type { KubernetesMeta } from '../workload/source';
+import type { RuleOutcome } from '../enforce/enforcer';
+import type { CompiledRule } from '../rules/compile';
 import type { Action, Priority } from '../rules/spec';
+import type { WorkloadInfo } from '../workload/resolver';
+import type { KubernetesMeta } from '../workload/source';
 import type { TraceRecord } from './trace-record';
 
 export type Outcome = 'killed' | 'denied' | 'alerted' | 'kill_failed';
@@ -99,4 +102,39 @@ export function alertSentence(a: Omit<Alert, 'output'>): string {
 /** A one-line human rendering. */
 export function alertText(a: Alert): string {
   return `${a.time} ${a.priority.toUpperCase().padEnd(13)} ${a.output}`;
+}
+
+/** The alert one rule raises for one event, in the documented key order (output after tags and node). */
+export function buildAlert(
+  rule: Pick<CompiledRule, 'name' | 'priority' | 'action' | 'tags'>,
+  o: RuleOutcome,
+  node: string,
+  workload: WorkloadInfo,
+  process: Alert['process'],
+  event: TraceRecord,
+): Alert {
+  const alert: Alert = {
+    time: event.time as string,
+    rule: rule.name,
+    priority: rule.priority,
+    action: rule.action,
+    outcome: o.outcome,
+    ...(o.reason ? { reason: o.reason } : {}),
+    ...(o.note ? { note: o.note } : {}),
+    tags: [...rule.tags],
+    node,
+    output: '',
+    workload: {
+      spiffe_id: workload.spiffeId,
+      cgroup_id: workload.cgroupId,
+      cgroup: workload.cgroup,
+      container_id: workload.containerId,
+      pod_uid: workload.podUid,
+      kubernetes: workload.kubernetes,
+    },
+    process,
+    event,
+  };
+  alert.output = alertSentence(alert);
+  return alert;
 }

@@ -13,7 +13,7 @@ import type { Alert } from './alert';
 import { rfcToNs } from '../../common/time';
 import { errorMessage } from '../../common/errors';
 import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
-import { channelCredentials, type TlsFiles } from '../../common/spiffe/svid';
+import { channelCredentials, type TlsFiles } from '../../common/spiffe/grpc-credentials';
 import { PolicyState, verifyPolicy, type SignedPolicy, type VerifiedPolicy } from '../rules/policy';
 import type { Spool } from './spool';
 import type { SpooledAlert } from '../../common/alert-envelope';

@@ -2,7 +2,8 @@
 // each rule would be enforced on this kernel.
 import { EventKind, KIND_NAMES } from '../kernel/abi';
 import { RuleSet } from './compile';
-import { buildKernelPlan, WorkloadTable } from '../enforce/kernel-plan';
+import { buildKernelPlan } from '../enforce/kernel-plan';
+import { WorkloadTable } from '../workload/workload-table';
 import { loadRuleFiles } from './load';
 import { StaticIdentitySource } from '../workload/static-source';
 

@@ -12,7 +12,8 @@ import { loadPrivateKey, loadPublicKey, PolicyState, signPolicy, verifyPolicy, t
 import { acceptPolicy } from '../../agent/export/uplink';
 import { repoRoot } from '../../common/repo';
 import { entryHash } from '../../controlplane/audit';
-import { pushPolicy, startControlPlane } from '../../controlplane/controlplane';
+import { startControlPlane } from '../../controlplane/controlplane';
+import { pushPolicy } from '../../cli/admin';
 import { Store } from '../../controlplane/store';
 
 const RULES_V1 = 'rules:\n  - { name: one, on: exec, match: { binary: { in: [/usr/bin/nc] } } }\n';

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseAgentArgs } from '../../agent/agent';
+import { parseAgentArgs } from '../../cli/agent';
 import { FieldChecker, validateWithModel, type KubeObject } from '../helpers/k8s-schema';
 import { KUBERNETES_DIR, overlayNames, render } from '../helpers/kustomize';
 import { repoRoot } from '../../common/repo';

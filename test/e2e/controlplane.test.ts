@@ -165,7 +165,7 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
       err: quiet,
     });
     assert.equal(agent.policyVersion, 2, 'v2 from the state directory, verified again');
-    assert.deepEqual(agent.engine.getRules().rules.map((r) => r.name), ['api-not-to-db']);
+    assert.deepEqual(agent.pipeline.getRules().rules.map((r) => r.name), ['api-not-to-db']);
     cp = await startControlPlane({ listen: `127.0.0.1:${cp.port}`, dataDir: path.join(dir, 'cp'), certsDir: certs, insecure: false, log: () => undefined });
     void stderr;
   });

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readProcEntry } from '../../agent/process/process-cache';
+import { readProcEntry } from '../../agent/process/procfs';
 import { userKill } from '../../agent/enforce/user-kill';
 import { AgentHarness } from '../helpers/agent';
 import { CgroupSandbox, NetnsSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';

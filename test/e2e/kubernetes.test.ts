@@ -190,7 +190,7 @@ rules:
 
   it('a process in a container\'s private cgroup namespace is told it is in one (the DaemonSet nsenters the node\'s)', async () => {
     const cg = sb.child('cgroupns');
-    const agentJs = path.resolve(__dirname, '..', '..', 'agent', 'agent.js');
+    const agentJs = path.resolve(__dirname, '..', '..', 'agent', 'workload', 'cgroup-sync.js');
     const probe = `process.stdout.write(String(require(${JSON.stringify(agentJs)}).privateCgroupNamespace()))`;
     const inside = await sb.run(cg, 'unshare', ['--cgroup', process.execPath, '-e', probe], { mode: 'exec' });
     assert.equal(inside.stdout, 'true', 'a new cgroup namespace rooted below init\'s cgroup');
@@ -236,13 +236,13 @@ describe('rules from a mounted ConfigMap (vigil agent --rules DIR)', function ()
     fs.symlinkSync('..2026_11_25_10_00_00.000000001', path.join(dir, '..data'));
     fs.symlinkSync('..data/rules.yaml', path.join(dir, 'rules.yaml'));
     h = await new AgentHarness('rules: []\n', null, { rules: [dir] }).start();
-    assert.equal(h.agent.engine.getRules().rules.length, 1);
+    assert.equal(h.agent.pipeline.getRules().rules.length, 1);
     // an update: new directory, ..data_tmp -> it, renamed over ..data, old directory removed
     version('..2026_11_25_10_05_00.000000002', 3);
     fs.symlinkSync('..2026_11_25_10_05_00.000000002', path.join(dir, '..data_tmp'));
     fs.renameSync(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
     fs.rmSync(path.join(dir, '..2026_11_25_10_00_00.000000001'), { recursive: true });
-    await until('the reload', () => h?.agent.engine.getRules().rules.length === 3, 5000);
+    await until('the reload', () => h?.agent.pipeline.getRules().rules.length === 3, 5000);
     assert.match(h.stderr, /rules reloaded: 3 rules/);
   });
 });

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { ExecEvent, ExitEvent, ForkEvent } from '../../../agent/decode/events';
 import { Probe } from '../../../agent/kernel/probe';
-import { ProcessCache, readProcEntry } from '../../../agent/process/process-cache';
+import { ProcessCache } from '../../../agent/process/process-cache';
+import { readProcEntry } from '../../../agent/process/procfs';
 import { CgroupSandbox, EventLog, helperBinary, requireKernelTestPrivileges } from '../../helpers/kernel';
 
 describe('process cache', function () {

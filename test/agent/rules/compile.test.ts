@@ -3,7 +3,8 @@ import * as assert from 'node:assert/strict';
 import type { FileEvent, KernelEvent } from '../../../agent/decode/events';
 import { compileGlob } from '../../../agent/rules/glob';
 import { RuleSet, type EvalContext } from '../../../agent/rules/compile';
-import { buildKernelPlan, WorkloadTable } from '../../../agent/enforce/kernel-plan';
+import { buildKernelPlan } from '../../../agent/enforce/kernel-plan';
+import { WorkloadTable } from '../../../agent/workload/workload-table';
 import { loadRuleSources } from '../../../agent/rules/load';
 import { pathHash, prefixDepth } from '../../../agent/enforce/path-hash';
 

@@ -6,7 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { initTrustDomain, issueSvid } from '../../../common/spiffe/local-ca';
 import { resolveTls } from '../../../common/spiffe/tls-files';
-import { listAgents, startControlPlane } from '../../../controlplane/controlplane';
+import { startControlPlane } from '../../../controlplane/controlplane';
+import { listAgents } from '../../../cli/admin';
 
 const TD = 'spire.example.org';
 

@@ -1,0 +1,143 @@
+// QueryService: what admins ask and do (`vigil alerts`, `vigil agents`,
+// `vigil policy push`, the audit head): every call authorized by the caller's
+// SPIFFE ID against the admin patterns.
+import * as grpc from '@grpc/grpc-js';
+import type { KeyObject } from 'node:crypto';
+import { errorMessage } from '../common/errors';
+import { deny } from '../common/spiffe/grpc-credentials';
+import { compileSpiffePattern, type SpiffePattern } from '../common/spiffe/spiffe-id';
+import { rfcToNs } from '../common/time';
+import type { AlertRow } from '../common/proto/generated/vigil/v1/AlertRow';
+import type { ListAlertsRequest__Output } from '../common/proto/generated/vigil/v1/ListAlertsRequest';
+import type { QueryServiceHandlers } from '../common/proto/generated/vigil/v1/QueryService';
+import { vigilProto } from '../common/proto/load';
+import { signPolicy } from '../agent/rules/policy';
+import type { AgentService, Authorize } from './agent-service';
+import type { Ingest } from './ingest';
+import type { CpMetrics } from './metrics';
+import type { Store } from './store';
+
+export interface QueryServiceOptions {
+  store: Store;
+  ingest: Ingest;
+  agents: AgentService;
+  authorize: Authorize;
+  /** SPIFFE ID patterns allowed to query and push policy */
+  patterns: SpiffePattern[];
+  /** Ed25519 key that signs policy bundles (null: policy push refused) */
+  policyKey: KeyObject | null;
+  metrics?: CpMetrics;
+  log: (line: string) => void;
+}
+
+/** "2026-11-25T10:00:00Z", "10m" (ago) or nanoseconds since the epoch, to ns. */
+export function parseSince(s: string): string | undefined {
+  if (!s) return undefined;
+  if (/^\d+$/.test(s)) return s;
+  const rel = /^(\d+)(s|m|h|d)$/.exec(s);
+  if (rel) {
+    const mult = { s: 1, m: 60, h: 3600, d: 86400 }[rel[2] as 's' | 'm' | 'h' | 'd'];
+    return ((BigInt(Date.now()) - BigInt(Number(rel[1]) * mult * 1000)) * 1_000_000n).toString();
+  }
+  if (Number.isNaN(Date.parse(s))) throw new Error(`since: "${s}" is not a time (RFC 3339, 10m, 2h, or nanoseconds)`);
+  return rfcToNs(s);
+}
+
+export class QueryService {
+  constructor(private readonly o: QueryServiceOptions) {}
+
+  handlers(): QueryServiceHandlers {
+    const filters = (r: ListAlertsRequest__Output) => {
+      const wl = r.workload ? compileSpiffePattern(r.workload) : null;
+      return {
+        sinceNs: parseSince(r.since),
+        rule: r.rule || undefined,
+        node: r.node || undefined,
+        workloadLike: wl ? (id: string) => wl.matches(id) : undefined,
+        limit: r.limit || undefined,
+      };
+    };
+    const check = <C extends { getAuthContext(): { sslPeerCertificate?: import('node:tls').PeerCertificate } }>(call: C): { spiffeId: string } | grpc.ServiceError =>
+      this.o.authorize(call, this.o.patterns);
+    return {
+      ListAlerts: (call, cb) => {
+        const peer = check(call);
+        if ('code' in peer) return cb(peer);
+        try {
+          return cb(null, { alerts: this.o.store.queryAlerts(filters(call.request)) });
+        } catch (err) {
+          return cb(deny(grpc.status.INVALID_ARGUMENT, errorMessage(err)));
+        }
+      },
+      FollowAlerts: (call) => {
+        const peer = check(call);
+        if ('code' in peer) {
+          call.emit('error', peer);
+          return;
+        }
+        let f: ReturnType<typeof filters>;
+        try {
+          f = filters(call.request);
+        } catch (err) {
+          call.emit('error', deny(grpc.status.INVALID_ARGUMENT, errorMessage(err)));
+          return;
+        }
+        let last = 0;
+        const pump = (): void => {
+          for (const row of this.o.store.queryAlerts({ ...f, afterId: last, limit: undefined })) {
+            last = row.id;
+            call.write(row as AlertRow);
+          }
+        };
+        pump();
+        this.o.ingest.events.on('stored', pump);
+        call.on('cancelled', () => this.o.ingest.events.off('stored', pump));
+        call.on('close', () => this.o.ingest.events.off('stored', pump));
+      },
+      ListAgents: (call, cb) => {
+        const peer = check(call);
+        if ('code' in peer) return cb(peer);
+        return cb(null, {
+          agents: this.o.store.agents().map((a) => ({
+            node: a.node,
+            spiffe_id: a.spiffe_id,
+            boot_id: a.boot_id,
+            version: a.version,
+            connected: this.o.agents.isConnected(a.node),
+            last_seen_unix_nano: String(a.last_seen_ns),
+            policy_version: a.policy_version,
+            policy_error: a.policy_error,
+            capabilities: JSON.parse(a.capabilities || '{}') as object,
+          })),
+        });
+      },
+      AuditProof: (call, cb) => {
+        const peer = check(call);
+        if ('code' in peer) return cb(peer);
+        const v = this.o.store.verifyAudit();
+        return cb(null, { entries: v.entries, head: v.head, intact: v.intact, problem: v.problem ?? '' });
+      },
+      PushPolicy: (call, cb) => {
+        const peer = check(call);
+        if ('code' in peer) return cb(peer);
+        if (!this.o.policyKey) return cb(deny(grpc.status.FAILED_PRECONDITION, 'this control plane has no policy signing key'));
+        const version = (this.o.store.latestPolicy()?.version ?? 0) + 1;
+        let signed;
+        try {
+          signed = signPolicy(version, call.request.files.map((f) => ({ name: f.name, text: f.text })), this.o.policyKey);
+        } catch (err) {
+          return cb(deny(grpc.status.INVALID_ARGUMENT, errorMessage(err)));
+        }
+        this.o.store.addPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId, pushed_by: peer.spiffeId });
+        this.o.metrics?.policyVersion.set(version);
+        const n = this.o.agents.pushPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId });
+        this.o.log(`policy v${version} pushed by ${peer.spiffeId} to ${n} agents`);
+        return cb(null, { version, agents_notified: n });
+      },
+    };
+  }
+
+  addToServer(server: grpc.Server): void {
+    server.addService(vigilProto().QueryService.service, this.handlers());
+  }
+}
