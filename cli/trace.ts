@@ -7,7 +7,7 @@ import { WallClock } from '../agent/kernel/clock';
 import { VigilError } from '../common/errors';
 import type { KernelEvent } from '../agent/decode/events';
 import { traceRecord, traceText, type FormatOptions } from '../agent/export/trace-record';
-import { PROCESS_KINDS, Probe, parseKinds, requirePrivileges, type ProbeStats } from '../agent/kernel/probe';
+import { PROCESS_KINDS, Probe, requirePrivileges, type ProbeStats } from '../agent/kernel/probe';
 import { ProcessCache } from '../agent/process/process-cache';
 
 export interface TraceOptions {
@@ -121,6 +121,21 @@ export async function runTrace(o: TraceOptions): Promise<TraceSummary> {
   const summary: TraceSummary = { printed, outputDropped, stats: probe.stats() };
   o.err.write(summaryText(summary));
   return summary;
+}
+
+/** --kinds exec,open,...: known kinds, each once. */
+export function parseKinds(list: string): KindName[] {
+  const out: KindName[] = [];
+  for (const raw of list.split(',')) {
+    const k = raw.trim();
+    if (!k) continue;
+    if (!(KIND_NAMES as readonly string[]).includes(k)) {
+      throw new VigilError('BAD_ARGUMENT', `--kinds: unknown event kind "${k}" (expected some of ${KIND_NAMES.join(',')})`);
+    }
+    if (!out.includes(k as KindName)) out.push(k as KindName);
+  }
+  if (out.length === 0) throw new VigilError('BAD_ARGUMENT', '--kinds: empty list');
+  return out;
 }
 
 export function parseTraceArgs(argv: string[]): Omit<TraceOptions, 'out' | 'err'> {

@@ -41,17 +41,6 @@ export function openFlagNames(flags: number): string[] {
   return out;
 }
 
-/** The access an open asks for, in rule terms: read, write, create, trunc. */
-export function openAccess(flags: number): string[] {
-  const out: string[] = [];
-  const acc = flags & O_ACCMODE;
-  if (acc === 0 || acc === 2) out.push('read');
-  if (acc === 1 || acc === 2) out.push('write');
-  if (flags & 0o100) out.push('create');
-  if (flags & 0o1000) out.push('trunc');
-  return out;
-}
-
 const MOUNT_FLAGS: readonly [number, string][] = [
   [1, 'MS_RDONLY'],
   [2, 'MS_NOSUID'],

@@ -4,6 +4,7 @@
 // back.
 import * as grpc from '@grpc/grpc-js';
 import type { KeyObject } from 'node:crypto';
+import { Backoff } from '../../common/backoff';
 import type { AgentMessage } from '../../common/proto/generated/vigil/v1/AgentMessage';
 import type { AgentServiceClient } from '../../common/proto/generated/vigil/v1/AgentService';
 import type { ControlMessage__Output } from '../../common/proto/generated/vigil/v1/ControlMessage';
@@ -11,10 +12,9 @@ import type { KernelCapabilities } from '../../common/proto/generated/vigil/v1/K
 import { vigilProto } from '../../common/proto/load';
 import type { Alert } from './alert';
 import { rfcToNs } from '../../common/time';
-import { errorMessage } from '../../common/errors';
 import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
 import { channelCredentials, type TlsFiles } from '../../common/spiffe/grpc-credentials';
-import { PolicyState, verifyPolicy, type SignedPolicy, type VerifiedPolicy } from '../rules/policy';
+import { acceptPolicy, type PolicyState, type SignedPolicy, type VerifiedPolicy } from '../rules/policy';
 import type { Spool } from './spool';
 import type { SpooledAlert } from '../../common/alert-envelope';
 
@@ -51,27 +51,12 @@ export interface UplinkStats {
   policyRefused: number;
 }
 
-/** Verify and apply a bundle; on success keep it as the last good one. */
-export function acceptPolicy(b: SignedPolicy, o: Pick<UplinkOptions, 'policyKey' | 'policyState' | 'applyPolicy'>): { ok: boolean; error?: string; version: number } {
-  if (!o.policyKey) return { ok: false, version: b.version, error: 'no pinned policy key: bundles are refused' };
-  let v: VerifiedPolicy;
-  try {
-    v = verifyPolicy(b, o.policyKey);
-  } catch (err) {
-    return { ok: false, version: b.version, error: errorMessage(err) };
-  }
-  const refused = o.applyPolicy(v);
-  if (refused) return { ok: false, version: b.version, error: refused };
-  o.policyState?.save(b);
-  return { ok: true, version: b.version };
-}
-
 export class Uplink {
   private client: AgentServiceClient | null = null;
   private call: grpc.ClientDuplexStream<AgentMessage, ControlMessage__Output> | null = null;
   private ready = false;
   private stopped = false;
-  private attempt = 0;
+  private readonly backoff: Backoff;
   private retry: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private flushScheduled = false;
@@ -80,7 +65,9 @@ export class Uplink {
   private sentUpTo = new Map<string, number>();
   readonly stats: UplinkStats = { connected: false, connects: 0, sent: 0, acked: 0, policyRefused: 0 };
 
-  constructor(private readonly o: UplinkOptions) {}
+  constructor(private readonly o: UplinkOptions) {
+    this.backoff = new Backoff(o.backoffMs ?? 250, o.maxBackoffMs ?? 30_000, 'full');
+  }
 
   private log(s: string): void {
     this.o.log?.(s);
@@ -194,7 +181,7 @@ export class Uplink {
     switch (m.msg) {
       case 'welcome':
         this.ready = true;
-        this.attempt = 0;
+        this.backoff.reset();
         this.stats.connected = true;
         this.stats.connects++;
         this.o.onState?.(true);
@@ -245,11 +232,7 @@ export class Uplink {
     call.removeAllListeners('data');
     call.cancel();
     if (this.stopped) return;
-    const base = this.o.backoffMs ?? 250;
-    const max = this.o.maxBackoffMs ?? 30_000;
-    const cap = Math.min(max, base * 2 ** this.attempt);
-    const delay = Math.round(Math.random() * cap);
-    this.attempt = Math.min(this.attempt + 1, 20);
+    const delay = this.backoff.next();
     this.log(`control plane link lost (${why}); retrying in ${delay} ms`);
     this.retry = setTimeout(() => this.connect(), delay);
   }

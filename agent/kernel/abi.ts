@@ -128,6 +128,8 @@ export const Config = {
 
 export const RuleMatch = { exact: 1, prefix: 2, any: 3 } as const;
 export const RuleAction = { report: 1, kill: 2 } as const;
+/** enum rule_access: the open accesses a rule names (`flags: {any: [...]}`) */
+export const KernelAccess = { read: 1, write: 2, create: 4, trunc: 8 } as const;
 export const NET_SLOTS = 8;
 export const NET_PORTS = 16;
 

@@ -75,20 +75,6 @@ export function kindMask(kinds: readonly KindName[]): number {
   return m;
 }
 
-export function parseKinds(list: string): KindName[] {
-  const out: KindName[] = [];
-  for (const raw of list.split(',')) {
-    const k = raw.trim();
-    if (!k) continue;
-    if (!(KIND_NAMES as readonly string[]).includes(k)) {
-      throw new VigilError('BAD_ARGUMENT', `--kinds: unknown event kind "${k}" (expected some of ${KIND_NAMES.join(',')})`);
-    }
-    if (!out.includes(k as KindName)) out.push(k as KindName);
-  }
-  if (out.length === 0) throw new VigilError('BAD_ARGUMENT', '--kinds: empty list');
-  return out;
-}
-
 export { PROCESS_KINDS, SYSCALL_KINDS };
 
 export function requirePrivileges(step: string): void {

@@ -2,7 +2,7 @@
 // for user space, an index per event kind so that an event is checked only
 // against the rules that could match it, and the enforcement mode each rule
 // gets on this kernel.
-import type { KindName } from '../kernel/abi';
+import { KernelAccess, type KindName } from '../kernel/abi';
 import type { KernelEvent } from '../decode/events';
 import { compileSpiffePattern, type SpiffePattern } from '../../common/spiffe/spiffe-id';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../../common/cidr';
@@ -60,7 +60,6 @@ export interface CompiledRule {
   access: number;
 }
 
-export const KernelAccess = { read: 1, write: 2, create: 4, trunc: 8 } as const;
 
 /** The KernelAccess bits of an open's flags (what `flags: {any: [...]}` matches). */
 export function openAccessBits(flags: number): number {

@@ -92,6 +92,30 @@ export function verifyPolicy(b: SignedPolicy, pinned: KeyObject): VerifiedPolicy
   return { version: p.version, files: p.files, rules };
 }
 
+/** What accepting a bundle needs: the pinned key, where the last good one is kept, and how to apply it. */
+export interface PolicyAcceptor {
+  /** pinned policy public key; null: bundles are refused */
+  policyKey: KeyObject | null;
+  policyState: PolicyState | null;
+  /** apply a verified policy; return an error text to refuse it */
+  applyPolicy: (p: VerifiedPolicy) => string | null;
+}
+
+/** Verify and apply a bundle; on success keep it as the last good one. */
+export function acceptPolicy(b: SignedPolicy, o: PolicyAcceptor): { ok: boolean; error?: string; version: number } {
+  if (!o.policyKey) return { ok: false, version: b.version, error: 'no pinned policy key: bundles are refused' };
+  let v: VerifiedPolicy;
+  try {
+    v = verifyPolicy(b, o.policyKey);
+  } catch (err) {
+    return { ok: false, version: b.version, error: errorMessage(err) };
+  }
+  const refused = o.applyPolicy(v);
+  if (refused) return { ok: false, version: b.version, error: refused };
+  o.policyState?.save(b);
+  return { ok: true, version: b.version };
+}
+
 /** The last good bundle, kept by the agent across restarts. */
 export class PolicyState {
   private readonly file: string;

@@ -19,9 +19,10 @@
 import * as k8s from '@kubernetes/client-node';
 import * as fs from 'node:fs';
 import { errorMessage, VigilError } from '../../common/errors';
-import { parseCidr } from '../../common/cidr';
+import { Backoff } from '../../common/backoff';
 import type { AddressIdentity, CgroupFacts, IdentityChange, IdentitySource, KubernetesMeta } from './source';
-import { checkSpiffeId, checkTrustDomain } from '../../common/spiffe/spiffe-id';
+import { PodIndex } from './kubernetes/pod-index';
+import { compileTemplate } from './kubernetes/spiffe-template';
 
 export const DEFAULT_SPIFFE_TEMPLATE = 'spiffe://{trust_domain}/ns/{namespace}/sa/{service_account}';
 export const DEFAULT_WORKLOAD_TRUST_DOMAIN = 'cluster.local';
@@ -44,19 +45,6 @@ export interface KubernetesOptions {
   log: (line: string) => void;
 }
 
-/** What one pod is to us. */
-interface PodEntry {
-  uid: string;
-  namespace: string;
-  name: string;
-  serviceAccount: string;
-  spiffeId: string | null;
-  ips: string[];
-  /** container id (64 hex) -> name, image */
-  containers: Map<string, { name: string; image: string }>;
-  created: number;
-}
-
 export interface KubernetesStatus {
   /** a list has succeeded since the last error */
   synced: boolean;
@@ -64,67 +52,6 @@ export interface KubernetesStatus {
   lists: number;
   watchErrors: number;
   lastError: string | null;
-}
-
-type Placeholder = (pod: k8s.V1Pod, td: string, node: string) => string | undefined;
-
-/** Parse a SPIFFE ID template; unknown placeholders and templates that cannot make a SPIFFE ID are refused. */
-export function compileTemplate(template: string, trustDomain: string): (pod: k8s.V1Pod, node: string) => string | null {
-  const parts: (string | Placeholder)[] = [];
-  const re = /\{([^{}]*)\}/g;
-  let last = 0;
-  for (let m = re.exec(template); m !== null; m = re.exec(template)) {
-    parts.push(template.slice(last, m.index));
-    const name = m[1];
-    if (name === 'trust_domain') parts.push((_p, td) => td);
-    else if (name === 'namespace') parts.push((p) => p.metadata?.namespace);
-    else if (name === 'service_account') parts.push((p) => p.spec?.serviceAccountName || 'default');
-    else if (name === 'pod') parts.push((p) => p.metadata?.name);
-    else if (name === 'node') parts.push((_p, _td, node) => node);
-    else if (name.startsWith('label:') && name.length > 6) parts.push((p) => p.metadata?.labels?.[name.slice(6)]);
-    else if (name.startsWith('annotation:') && name.length > 11) parts.push((p) => p.metadata?.annotations?.[name.slice(11)]);
-    else {
-      throw new VigilError(
-        'BAD_ARGUMENT',
-        `--spiffe-template "${template}": unknown placeholder {${name}} (expected {trust_domain}, {namespace}, {service_account}, {pod}, {node}, {label:KEY}, {annotation:KEY})`,
-      );
-    }
-    last = m.index + m[0].length;
-  }
-  parts.push(template.slice(last));
-  if (/[{}]/.test(parts.filter((p) => typeof p === 'string').join(''))) {
-    throw new VigilError('BAD_ARGUMENT', `--spiffe-template "${template}": unbalanced { or }`);
-  }
-  const badTd = checkTrustDomain(trustDomain);
-  if (badTd) throw new VigilError('BAD_ARGUMENT', `--workload-trust-domain "${trustDomain}": ${badTd}`);
-  const render = (pod: k8s.V1Pod, node: string): string | null => {
-    let out = '';
-    for (const p of parts) {
-      if (typeof p === 'string') out += p;
-      else {
-        const v = p(pod, trustDomain, node);
-        if (v === undefined || v === '') return null;
-        out += v;
-      }
-    }
-    return checkSpiffeId(out).ok ? out : null;
-  };
-  const sample: k8s.V1Pod = {
-    metadata: { namespace: 'default', name: 'pod', labels: new Proxy({}, { get: () => 'x' }), annotations: new Proxy({}, { get: () => 'x' }) },
-    spec: { serviceAccountName: 'default', containers: [] },
-  };
-  let probe = '';
-  for (const p of parts) probe += typeof p === 'string' ? p : (p(sample, trustDomain, 'node') ?? '');
-  const c = checkSpiffeId(probe);
-  if (!c.ok) throw new VigilError('BAD_ARGUMENT', `--spiffe-template "${template}": makes "${probe}" for a sample pod, which is not a SPIFFE ID: ${c.reason}`);
-  return render;
-}
-
-/** "containerd://<64 hex>", "cri-o://...", "docker://..." -> the 64 hex digits, or null. */
-export function containerIdOf(s: string | undefined): string | null {
-  if (!s) return null;
-  const m = /^[a-z0-9-]+:\/\/([0-9a-f]{64})$/.exec(s);
-  return m ? m[1] : null;
 }
 
 /** Where a kubeconfig comes from: the file given, else the library's default search (KUBECONFIG, ~/.kube/config, in-cluster). */
@@ -152,28 +79,21 @@ export function inCluster(env: NodeJS.ProcessEnv = process.env, tokenFile = '/va
 
 export class KubernetesIdentitySource implements IdentitySource {
   readonly name: string;
-  private readonly pods = new Map<string, PodEntry>();
-  /** namespace/name -> uid of the live pod of that name */
-  private readonly byName = new Map<string, string>();
-  private readonly byContainer = new Map<string, { uid: string; name: string; image: string }>();
-  private readonly byIp = new Map<string, string>();
-  /** uid -> when a deleted pod is forgotten */
-  private readonly tombstones = new Map<string, number>();
-  private addrs: AddressIdentity[] = [];
+  private readonly index: PodIndex;
   private readonly listeners: ((c: IdentityChange) => void)[] = [];
-  private readonly render: (pod: k8s.V1Pod, node: string) => string | null;
   private readonly informer: k8s.ListWatch<k8s.V1Pod>;
-  private readonly badTemplateLogged = new Set<string>();
   private retry: NodeJS.Timeout | undefined;
   private sweep: NodeJS.Timeout;
-  private attempt = 0;
+  private readonly backoff: Backoff;
   private closed = false;
   private firstList: Promise<void>;
   private firstListDone: () => void = () => undefined;
   readonly status: KubernetesStatus = { synced: false, pods: 0, lists: 0, watchErrors: 0, lastError: null };
 
   constructor(private readonly o: KubernetesOptions) {
-    this.render = compileTemplate(o.template ?? DEFAULT_SPIFFE_TEMPLATE, o.trustDomain);
+    this.index = new PodIndex(compileTemplate(o.template ?? DEFAULT_SPIFFE_TEMPLATE, o.trustDomain), o.node, o.tombstoneMs ?? 60_000, o.log);
+    const [first, max] = o.backoffMs ?? [500, 30_000];
+    this.backoff = new Backoff(first, max, 'equal');
     const kc = o.kubeConfig ?? loadKubeConfig(o.kubeconfig);
     this.name = `kubernetes (${kc.getCurrentCluster()?.server ?? '?'}, node ${o.node})`;
     const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -217,11 +137,14 @@ export class KubernetesIdentitySource implements IdentitySource {
       undefined,
       fieldSelector,
     );
-    this.informer.on(k8s.ADD, (p) => this.upsert(p));
-    this.informer.on(k8s.UPDATE, (p) => this.upsert(p));
-    this.informer.on(k8s.DELETE, (p) => this.remove(p));
+    this.informer.on(k8s.ADD, (p) => this.changed(this.index.upsert(p)));
+    this.informer.on(k8s.UPDATE, (p) => this.changed(this.index.upsert(p)));
+    this.informer.on(k8s.DELETE, (p) => this.changed(this.index.remove(p)));
     this.informer.on(k8s.ERROR, (err) => this.failed(err));
-    this.sweep = setInterval(() => this.forget(), Math.min(this.o.tombstoneMs ?? 60_000, 10_000));
+    this.sweep = setInterval(() => {
+      this.index.forget();
+      this.status.pods = this.index.live;
+    }, Math.min(this.o.tombstoneMs ?? 60_000, 10_000));
     this.sweep.unref();
   }
 
@@ -239,7 +162,7 @@ export class KubernetesIdentitySource implements IdentitySource {
     if (!this.status.synced && this.status.lastError !== null) this.o.log(`kubernetes: API server reachable again: ${what}`);
     this.status.synced = true;
     this.status.lastError = null;
-    this.attempt = 0;
+    this.backoff.reset();
   }
 
   private failed(err: unknown): void {
@@ -247,14 +170,11 @@ export class KubernetesIdentitySource implements IdentitySource {
     this.status.watchErrors++;
     const msg = describe(err);
     if (this.status.synced || this.status.lastError === null) {
-      this.o.log(`kubernetes: list/watch of pods on node ${this.o.node} failed (${msg}); keeping the last known ${this.pods.size} pods, retrying`);
+      this.o.log(`kubernetes: list/watch of pods on node ${this.o.node} failed (${msg}); keeping the last known ${this.index.size} pods, retrying`);
     }
     this.status.synced = false;
     this.status.lastError = msg;
-    const [first, max] = this.o.backoffMs ?? [500, 30_000];
-    const base = Math.min(max, first * 2 ** Math.min(this.attempt, 16));
-    this.attempt++;
-    const delay = Math.round(base / 2 + Math.random() * (base / 2));
+    const delay = this.backoff.next();
     if (this.retry) clearTimeout(this.retry);
     this.retry = setTimeout(() => {
       this.retry = undefined;
@@ -262,152 +182,12 @@ export class KubernetesIdentitySource implements IdentitySource {
     }, delay);
   }
 
-  private upsert(pod: k8s.V1Pod): void {
-    const uid = pod.metadata?.uid;
-    const ns = pod.metadata?.namespace ?? '';
-    const name = pod.metadata?.name ?? '';
-    if (!uid) return;
-    const change = { podUids: new Set<string>([uid]), containerIds: new Set<string>(), addresses: false };
-    // a pod recreated under the same name (StatefulSet) is another pod
-    const prevUid = this.byName.get(`${ns}/${name}`);
-    if (prevUid !== undefined && prevUid !== uid) {
-      this.dropPod(prevUid, change);
-      change.podUids.add(prevUid);
-    }
-    this.byName.set(`${ns}/${name}`, uid);
-    this.tombstones.delete(uid);
-    const old = this.pods.get(uid);
-    const spiffeId = this.render(pod, this.o.node);
-    if (spiffeId === null && !this.badTemplateLogged.has(uid)) {
-      this.badTemplateLogged.add(uid);
-      this.o.log(`kubernetes: pod ${ns}/${name}: the SPIFFE ID template makes no valid SPIFFE ID (missing label or annotation?); the pod has no identity`);
-    }
-    const containers = new Map<string, { name: string; image: string }>();
-    const st = pod.status;
-    for (const c of [...(st?.initContainerStatuses ?? []), ...(st?.containerStatuses ?? []), ...(st?.ephemeralContainerStatuses ?? [])]) {
-      const id = containerIdOf(c.containerID);
-      if (id) containers.set(id, { name: c.name, image: c.image });
-      // a restarted container's previous instance may still have events in flight
-      const prev = containerIdOf(c.lastState?.terminated?.containerID);
-      if (prev && !containers.has(prev)) containers.set(prev, { name: c.name, image: c.image });
-    }
-    // pods that finished give their IPs back; a host-network pod's IP is the node's
-    const done = st?.phase === 'Succeeded' || st?.phase === 'Failed';
-    const ips = done || pod.spec?.hostNetwork ? [] : podIps(pod);
-    const entry: PodEntry = {
-      uid,
-      namespace: ns,
-      name,
-      serviceAccount: pod.spec?.serviceAccountName || 'default',
-      spiffeId,
-      ips,
-      containers,
-      created: Date.parse(String(pod.metadata?.creationTimestamp ?? '')) || 0,
-    };
-    if (old) {
-      for (const id of old.containers.keys()) {
-        if (!containers.has(id) && this.byContainer.get(id)?.uid === uid) this.byContainer.delete(id);
-      }
-      change.addresses = old.ips.join() !== ips.join() || old.spiffeId !== spiffeId;
-    } else {
-      change.addresses = ips.length > 0;
-    }
-    for (const [id, c] of containers) {
-      const had = this.byContainer.get(id);
-      if (!had || had.uid !== uid || had.name !== c.name) change.containerIds.add(id);
-      this.byContainer.set(id, { uid, ...c });
-    }
-    this.pods.set(uid, entry);
-    if (old) for (const ip of old.ips) if (this.byIp.get(ip) === uid) this.byIp.delete(ip);
-    for (const ip of ips) {
-      // two live pods claiming one IP: the newer one has it
-      const holder = this.pods.get(this.byIp.get(ip) ?? '');
-      if (!holder || holder.uid === uid || holder.created <= entry.created) this.byIp.set(ip, uid);
-    }
-    const same =
-      old !== undefined &&
-      old.spiffeId === spiffeId &&
-      old.namespace === ns &&
-      old.name === name &&
-      change.containerIds.size === 0 &&
-      old.containers.size === containers.size &&
-      !change.addresses;
-    if (!same) this.changed(change);
-  }
-
-  private remove(pod: k8s.V1Pod): void {
-    const uid = pod.metadata?.uid;
-    if (!uid) return;
-    const change = { podUids: new Set<string>([uid]), containerIds: new Set<string>(), addresses: false };
-    this.dropPod(uid, change);
-    this.changed(change);
-  }
-
-  /** A pod is gone: its addresses at once, its identity after the grace period. */
-  private dropPod(uid: string, change: { addresses: boolean }): void {
-    const p = this.pods.get(uid);
-    if (!p) return;
-    if (this.byName.get(`${p.namespace}/${p.name}`) === uid) this.byName.delete(`${p.namespace}/${p.name}`);
-    for (const ip of p.ips) {
-      if (this.byIp.get(ip) === uid) {
-        this.byIp.delete(ip);
-        change.addresses = true;
-      }
-    }
-    p.ips = [];
-    this.tombstones.set(uid, Date.now() + (this.o.tombstoneMs ?? 60_000));
-  }
-
-  private forget(): void {
-    const now = Date.now();
-    for (const [uid, until] of this.tombstones) {
-      if (until > now) continue;
-      this.tombstones.delete(uid);
-      const p = this.pods.get(uid);
-      if (p) for (const id of p.containers.keys()) if (this.byContainer.get(id)?.uid === uid) this.byContainer.delete(id);
-      this.pods.delete(uid);
-      this.badTemplateLogged.delete(uid);
-    }
-    this.status.pods = this.pods.size - this.tombstones.size;
-  }
-
-  private changed(c: IdentityChange): void {
-    this.status.pods = this.pods.size - this.tombstones.size;
-    if (c.addresses) this.rebuildAddresses();
-    for (const l of this.listeners) l(c);
-  }
-
-  private rebuildAddresses(): void {
-    const out: AddressIdentity[] = [];
-    for (const [ip, uid] of this.byIp) {
-      const id = this.pods.get(uid)?.spiffeId;
-      const cidr = parseCidr(ip);
-      if (id && cidr) out.push({ cidr, spiffeId: id });
-    }
-    this.addrs = out;
-  }
-
-  private podOf(cg: CgroupFacts): { pod: PodEntry; container: { name: string; image: string } | null } | null {
-    if (cg.containerId) {
-      const c = this.byContainer.get(cg.containerId);
-      if (c) {
-        const pod = this.pods.get(c.uid);
-        if (pod) return { pod, container: { name: c.name, image: c.image } };
-      }
-    }
-    if (cg.podUid) {
-      const pod = this.pods.get(cg.podUid);
-      if (pod) return { pod, container: null };
-    }
-    return null;
-  }
-
   spiffeIdFor(cg: CgroupFacts): string | null {
-    return this.podOf(cg)?.pod.spiffeId ?? null;
+    return this.index.podOf(cg)?.pod.spiffeId ?? null;
   }
 
   metaFor(cg: CgroupFacts): KubernetesMeta | null {
-    const hit = this.podOf(cg);
+    const hit = this.index.podOf(cg);
     if (!hit) return null;
     return {
       namespace: hit.pod.namespace,
@@ -421,20 +201,23 @@ export class KubernetesIdentitySource implements IdentitySource {
 
   pending(cg: CgroupFacts): boolean {
     if (!cg.podUid && !cg.containerId) return false;
-    const hit = this.podOf(cg);
+    const hit = this.index.podOf(cg);
     if (!hit) return true;
     // a container whose status the kubelet has not posted yet (a pod sandbox's never is: it waits the bound out)
     return cg.containerId !== null && hit.container === null;
   }
 
   addresses(): readonly AddressIdentity[] {
-    return this.addrs;
+    return this.index.addresses();
   }
 
   spiffeIds(): readonly string[] {
-    const ids = new Set<string>();
-    for (const [uid, p] of this.pods) if (p.spiffeId && !this.tombstones.has(uid)) ids.add(p.spiffeId);
-    return [...ids];
+    return this.index.spiffeIds();
+  }
+
+  private changed(c: IdentityChange | null): void {
+    this.status.pods = this.index.live;
+    if (c) for (const l of this.listeners) l(c);
   }
 
   subscribe(cb: (c: IdentityChange) => void): void {
@@ -447,12 +230,6 @@ export class KubernetesIdentitySource implements IdentitySource {
     clearInterval(this.sweep);
     await this.informer.stop();
   }
-}
-
-function podIps(pod: k8s.V1Pod): string[] {
-  const list = (pod.status?.podIPs ?? []).map((x) => x.ip).filter((x): x is string => typeof x === 'string' && x !== '');
-  if (list.length === 0 && pod.status?.podIP) list.push(pod.status.podIP);
-  return [...new Set(list)].filter((ip) => parseCidr(ip) !== null);
 }
 
 function describe(err: unknown): string {

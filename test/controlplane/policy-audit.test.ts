@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { loadPrivateKey, loadPublicKey, PolicyState, signPolicy, verifyPolicy, type SignedPolicy, type VerifiedPolicy } from '../../agent/rules/policy';
-import { acceptPolicy } from '../../agent/export/uplink';
+import { acceptPolicy } from '../../agent/rules/policy';
 import { repoRoot } from '../../common/repo';
 import { entryHash } from '../../controlplane/audit';
 import { startControlPlane } from '../../controlplane/controlplane';

@@ -64,6 +64,10 @@ describe('event ABI: TypeScript offsets equal the C layout', () => {
       [abi.RuleMatch.exact, abi.RuleMatch.prefix, abi.RuleMatch.any, abi.RuleAction.report, abi.RuleAction.kill],
       [layout.constants.RM_EXACT, layout.constants.RM_PREFIX, layout.constants.RM_ANY, layout.constants.RA_REPORT, layout.constants.RA_KILL],
     );
+    assert.deepEqual(
+      [abi.KernelAccess.read, abi.KernelAccess.write, abi.KernelAccess.create, abi.KernelAccess.trunc],
+      [layout.constants.ACC_READ, layout.constants.ACC_WRITE, layout.constants.ACC_CREATE, layout.constants.ACC_TRUNC],
+    );
   });
   it('kind_counters', () => check('kind_counters', abi.Counters));
   it('vigil_config', () => check('vigil_config', abi.Config));
