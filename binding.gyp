@@ -8,6 +8,7 @@
         "native/src/layout.cc",
         "native/src/features.cc",
         "native/src/sysutil.cc",
+        "native/src/pidfd_kill.cc",
         "native/src/errors.cc",
         "native/src/ringbuf.cc"
       ],
