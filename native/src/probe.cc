@@ -3,8 +3,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -37,19 +35,6 @@ uint64_t BigIntArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
 }
 
 }  // namespace
-
-void DeliverBatch(Napi::Env env, Napi::Function callback, Probe* probe, Batch* batch) {
-  if (env == nullptr || callback.IsEmpty()) {
-    delete batch;  // torn down: nobody to deliver to
-    return;
-  }
-  uint32_t records = batch->records;
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
-      env, batch->data.data(), batch->data.size(),
-      [](Napi::Env, void*, Batch* b) { delete b; }, batch);
-  probe->CountDelivered(records);
-  callback.Call({ab, Napi::Number::New(env, records)});
-}
 
 Napi::Function Probe::Init(Napi::Env env) {
   return DefineClass(env, "Probe",
@@ -84,7 +69,7 @@ Probe::Probe(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Probe>(info) {
 
 Probe::~Probe() {
   // Only a safety net: callers close() explicitly, which joins the thread.
-  StopReader();
+  reader_.Stop();
   Teardown();
 }
 
@@ -109,12 +94,13 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
   cfg_.self_tgid = static_cast<uint32_t>(getpid());
   cfg_.wakeup_bytes = ring_bytes / 4;
   ApplyConfig(opts);
-  poll_interval_ms_ = static_cast<int>(GetU32(opts, "pollIntervalMs", 2));
-  batch_bytes_ = GetU32(opts, "batchBytes", 256 * 1024);
-  queue_depth_ = GetU32(opts, "queueDepth", 64);
-  if (batch_bytes_ < VIGIL_RECORD_MAX)
+  ReaderOptions reader_opts;
+  reader_opts.poll_interval_ms = static_cast<int>(GetU32(opts, "pollIntervalMs", 2));
+  reader_opts.batch_bytes = GetU32(opts, "batchBytes", 256 * 1024);
+  reader_opts.queue_depth = GetU32(opts, "queueDepth", 64);
+  if (reader_opts.batch_bytes < VIGIL_RECORD_MAX)
     throw Napi::TypeError::New(env, "Probe options.batchBytes: must hold the largest record");
-  if (queue_depth_ == 0) throw Napi::TypeError::New(env, "Probe options.queueDepth: must be >= 1");
+  if (reader_opts.queue_depth == 0) throw Napi::TypeError::New(env, "Probe options.queueDepth: must be >= 1");
 
   LibbpfLogCapture log;
   obj_ = bpf_object__open_file(object.c_str(), nullptr);
@@ -171,20 +157,7 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
     for (uint32_t i = 0; i < a.Length(); i++) to_attach.push_back(a.Get(i).As<Napi::String>());
   }
   for (const auto& name : to_attach) AttachOne(env, name);
-  int ring_fd = bpf_map__fd(events);
-  err = ring_.Open(ring_fd, ring_bytes);
-  if (err) throw Napi::Error::New(env, ErrnoMessage("mapping the ring buffer", err));
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (epoll_fd_ < 0 || event_fd_ < 0) throw Napi::Error::New(env, ErrnoMessage("creating the reader's epoll", errno));
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u32 = 0;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ring_fd, &ev) < 0)
-    throw Napi::Error::New(env, ErrnoMessage("watching the ring buffer", errno));
-  ev.data.u32 = 1;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, event_fd_, &ev) < 0)
-    throw Napi::Error::New(env, ErrnoMessage("watching the reader's eventfd", errno));
+  reader_.Open(env, bpf_map__fd(events), ring_bytes, reader_opts);
 }
 
 void Probe::ApplyConfig(const Napi::Object& o) {
@@ -220,112 +193,20 @@ void Probe::WriteConfig(Napi::Env env) {
 Napi::Value Probe::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) throw Napi::Error::New(env, "Probe.start: the probe is closed");
-  if (started_) throw Napi::Error::New(env, "Probe.start: already started");
+  if (reader_.started()) throw Napi::Error::New(env, "Probe.start: already started");
   if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsFunction())
     throw Napi::TypeError::New(env, "Probe.start(onBatch, onClosed): expected two functions");
-  Napi::Function on_closed = info[1].As<Napi::Function>();
-  auto* closed_ref = new Napi::FunctionReference(Napi::Persistent(on_closed));
-  batch_fn_ = BatchFn::New(
-      env, info[0].As<Napi::Function>(), "vigil-ring-reader", queue_depth_, 1, this,
-      [](Napi::Env env, Napi::FunctionReference* ref, Probe*) {
-        // every queued batch has been delivered: tell JS we are done
-        ref->Call({});
-        delete ref;
-        (void)env;
-      },
-      closed_ref);
-  batch_.reset(new Batch());
-  batch_->data.reserve(batch_bytes_);
-  started_ = true;
-  reader_ = std::thread(&Probe::ReaderLoop, this);
+  reader_.Start(env, info[0].As<Napi::Function>(), info[1].As<Napi::Function>());
   return env.Undefined();
 }
 
-void Probe::Drain() {
-  uint64_t records = 0, bytes = 0;
-  ring_.Consume([&](const void* data, uint32_t size) {
-    // the ring's memory is reused once we publish our position: copy
-    if (batch_->data.size() + size > batch_bytes_) Flush();
-    const auto* p = static_cast<const uint8_t*>(data);
-    batch_->data.insert(batch_->data.end(), p, p + size);
-    batch_->records++;
-    records++;
-    bytes += size;
-    return true;
-  });
-  records_read_.fetch_add(records, std::memory_order_relaxed);
-  bytes_read_.fetch_add(bytes, std::memory_order_relaxed);
-  Flush();
-}
-
-void Probe::Flush() {
-  if (!batch_ || batch_->records == 0) return;
-  Batch* b = batch_.release();
-  uint32_t records = b->records;
-  napi_status st = batch_fn_.NonBlockingCall(b);
-  if (st == napi_ok) {
-    batches_queued_++;
-  } else {
-    // the JS queue is full (or closing): count, never block the reader
-    queue_drop_records_ += records;
-    queue_drop_batches_++;
-    delete b;
-  }
-  batch_.reset(new Batch());
-  batch_->data.reserve(batch_bytes_);
-}
-
-void Probe::ReaderLoop() {
-  epoll_event evs[2];
-  while (!stopping_.load()) {
-    {
-      std::unique_lock<std::mutex> lk(pause_mu_);
-      pause_cv_.wait(lk, [this] { return !paused_ || stopping_.load(); });
-    }
-    if (stopping_.load()) break;
-    int n = epoll_wait(epoll_fd_, evs, 2, poll_interval_ms_);
-    for (int i = 0; i < n; i++) {
-      if (evs[i].data.u32 == 1) {
-        uint64_t v;
-        while (read(event_fd_, &v, sizeof(v)) == sizeof(v)) {
-        }
-      } else {
-        wakeups_++;
-      }
-    }
-    {
-      std::lock_guard<std::mutex> lk(pause_mu_);
-      if (paused_) continue;
-    }
-    Drain();
-  }
-  // Drain what is left so that close() loses nothing that was emitted.
-  bool paused;
-  {
-    std::lock_guard<std::mutex> lk(pause_mu_);
-    paused = paused_;
-  }
-  if (!paused) {
-    Drain();
-  }
-}
-
 Napi::Value Probe::Pause(const Napi::CallbackInfo& info) {
-  std::lock_guard<std::mutex> lk(pause_mu_);
-  paused_ = true;
+  reader_.Pause();
   return info.Env().Undefined();
 }
 
 Napi::Value Probe::Resume(const Napi::CallbackInfo& info) {
-  {
-    std::lock_guard<std::mutex> lk(pause_mu_);
-    paused_ = false;
-  }
-  pause_cv_.notify_all();
-  uint64_t one = 1;
-  if (event_fd_ >= 0 && write(event_fd_, &one, sizeof(one)) < 0) {
-    // the reader wakes on its timer anyway
-  }
+  reader_.Resume();
   return info.Env().Undefined();
 }
 
@@ -404,14 +285,15 @@ Napi::Value Probe::Stats(const Napi::CallbackInfo& info) {
     o.Set("enforced", Napi::Number::New(env, static_cast<double>(sum.enforced)));
     kinds.Set(k, o);
   }
+  ReaderStats rs = reader_.stats();
   Napi::Object reader = Napi::Object::New(env);
-  reader.Set("recordsRead", Napi::Number::New(env, static_cast<double>(records_read_.load())));
-  reader.Set("bytesRead", Napi::Number::New(env, static_cast<double>(bytes_read_.load())));
-  reader.Set("batchesQueued", Napi::Number::New(env, static_cast<double>(batches_queued_.load())));
-  reader.Set("queueDropRecords", Napi::Number::New(env, static_cast<double>(queue_drop_records_.load())));
-  reader.Set("queueDropBatches", Napi::Number::New(env, static_cast<double>(queue_drop_batches_.load())));
-  reader.Set("recordsDelivered", Napi::Number::New(env, static_cast<double>(records_delivered_.load())));
-  reader.Set("wakeups", Napi::Number::New(env, static_cast<double>(wakeups_.load())));
+  reader.Set("recordsRead", Napi::Number::New(env, static_cast<double>(rs.records_read)));
+  reader.Set("bytesRead", Napi::Number::New(env, static_cast<double>(rs.bytes_read)));
+  reader.Set("batchesQueued", Napi::Number::New(env, static_cast<double>(rs.batches_queued)));
+  reader.Set("queueDropRecords", Napi::Number::New(env, static_cast<double>(rs.queue_drop_records)));
+  reader.Set("queueDropBatches", Napi::Number::New(env, static_cast<double>(rs.queue_drop_batches)));
+  reader.Set("recordsDelivered", Napi::Number::New(env, static_cast<double>(rs.records_delivered)));
+  reader.Set("wakeups", Napi::Number::New(env, static_cast<double>(rs.wakeups)));
   Napi::Object out = Napi::Object::New(env);
   out.Set("kinds", kinds);
   out.Set("reader", reader);
@@ -531,31 +413,17 @@ Napi::Value Probe::Attached(const Napi::CallbackInfo& info) {
   return a;
 }
 
-void Probe::StopReader() {
-  if (!reader_.joinable()) return;
-  stopping_ = true;
-  {
-    std::lock_guard<std::mutex> lk(pause_mu_);
-  }
-  pause_cv_.notify_all();
-  uint64_t one = 1;
-  if (write(event_fd_, &one, sizeof(one)) < 0) {
-    // the reader wakes on its timer anyway
-  }
-  reader_.join();
-}
-
 Napi::Value Probe::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) return env.Undefined();
   // Detach first so that nothing new is emitted, then drain and join.
   for (auto* l : links_) bpf_link__destroy(l);
   links_.clear();
-  StopReader();
+  reader_.Stop();
   // keep the final kernel counters readable after the maps are gone
   if (ReadCounters(final_counters_)) final_counters_.clear();
   closed_ = true;
-  if (started_) batch_fn_.Release();  // queued batches still reach JS, then onClosed
+  reader_.Release();  // queued batches still reach JS, then onClosed
   Teardown();
   return env.Undefined();
 }
@@ -563,13 +431,11 @@ Napi::Value Probe::Close(const Napi::CallbackInfo& info) {
 void Probe::Teardown() {
   for (auto* l : links_) bpf_link__destroy(l);
   links_.clear();
-  ring_.Close();
+  reader_.Close();
   if (obj_) bpf_object__close(obj_);
   obj_ = nullptr;
-  for (int* fd : {&cgroup_fd_, &epoll_fd_, &event_fd_}) {
-    if (*fd >= 0) close(*fd);
-    *fd = -1;
-  }
+  if (cgroup_fd_ >= 0) close(cgroup_fd_);
+  cgroup_fd_ = -1;
   settings_fd_ = counters_fd_ = cgroups_fd_ = -1;
   closed_ = true;
 }
