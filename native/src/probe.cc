@@ -10,18 +10,11 @@
 
 #include "errors.h"
 #include "events.h"
+#include "options.h"
 
 namespace vigil {
 
 namespace {
-
-uint32_t GetU32(const Napi::Object& o, const char* key, uint32_t def) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return def;
-  if (!v.IsNumber())
-    throw Napi::TypeError::New(o.Env(), std::string("Probe options.") + key + ": expected a number");
-  return v.As<Napi::Number>().Uint32Value();
-}
 
 bool IsPowerOfTwo(uint64_t v) { return v && !(v & (v - 1)); }
 
@@ -91,9 +84,8 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
   uint32_t ring_bytes = GetU32(opts, "ringBytes", 16u << 20);
   if (!IsPowerOfTwo(ring_bytes) || ring_bytes < 4096)
     throw Napi::TypeError::New(env, "Probe options.ringBytes: expected a power of two >= 4096");
-  cfg_.self_tgid = static_cast<uint32_t>(getpid());
-  cfg_.wakeup_bytes = ring_bytes / 4;
-  ApplyConfig(opts);
+  maps_.InitConfig(static_cast<uint32_t>(getpid()), ring_bytes);
+  maps_.ApplyConfig(opts);
   ReaderOptions reader_opts;
   reader_opts.poll_interval_ms = static_cast<int>(GetU32(opts, "pollIntervalMs", 2));
   reader_opts.batch_bytes = GetU32(opts, "batchBytes", 256 * 1024);
@@ -135,13 +127,9 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
   if (err)
     throw Napi::Error::New(env, ErrnoMessage("loading BPF object " + object, err) + "\n" + log.Tail(25));
 
-  settings_fd_ = bpf_object__find_map_fd_by_name(obj_, "settings");
-  counters_fd_ = bpf_object__find_map_fd_by_name(obj_, "counters");
-  cgroups_fd_ = bpf_object__find_map_fd_by_name(obj_, "cgroups");
-  if (settings_fd_ < 0 || counters_fd_ < 0 || cgroups_fd_ < 0)
-    throw Napi::Error::New(env, "loading BPF object: settings/counters/cgroups maps missing");
+  maps_.Open(env, obj_);
   // The configuration goes in before any hook is attached.
-  WriteConfig(env);
+  maps_.WriteConfig(env);
 
   if (!cgroup_root.empty()) {
     cgroup_fd_ = open(cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -158,36 +146,6 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
   }
   for (const auto& name : to_attach) AttachOne(env, name);
   reader_.Open(env, bpf_map__fd(events), ring_bytes, reader_opts);
-}
-
-void Probe::ApplyConfig(const Napi::Object& o) {
-  cfg_.kinds = GetU32(o, "kinds", cfg_.kinds);
-  cfg_.scoped_kinds = GetU32(o, "scopedKinds", cfg_.scoped_kinds);
-  cfg_.scope_active = GetU32(o, "scopeActive", cfg_.scope_active);
-  cfg_.self_tgid = GetU32(o, "selfTgid", cfg_.self_tgid);
-  cfg_.wakeup_bytes = GetU32(o, "wakeupBytes", cfg_.wakeup_bytes);
-  cfg_.kill_kinds = GetU32(o, "killKinds", cfg_.kill_kinds);
-  cfg_.path_kinds = GetU32(o, "pathKinds", cfg_.path_kinds);
-  cfg_.path_filter_kinds = GetU32(o, "pathFilterKinds", cfg_.path_filter_kinds);
-  cfg_.urgent_kinds = GetU32(o, "urgentKinds", cfg_.urgent_kinds);
-  cfg_.rules_gen = GetU32(o, "rulesGen", cfg_.rules_gen);
-  cfg_.net_active = GetU32(o, "netActive", cfg_.net_active);
-  Napi::Value d = o.Get("prefixDepths");
-  if (!d.IsUndefined()) {
-    if (!d.IsArray()) throw Napi::TypeError::New(o.Env(), "prefixDepths: expected an array of 16 numbers");
-    Napi::Array a = d.As<Napi::Array>();
-    for (uint32_t i = 0; i < 16; i++) {
-      Napi::Value v = i < a.Length() ? a.Get(i) : Napi::Number::New(o.Env(), 0);
-      if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), "prefixDepths: expected numbers");
-      cfg_.prefix_depths[i] = static_cast<uint16_t>(v.As<Napi::Number>().Uint32Value());
-    }
-  }
-}
-
-void Probe::WriteConfig(Napi::Env env) {
-  uint32_t zero = 0;
-  if (bpf_map_update_elem(settings_fd_, &zero, &cfg_, BPF_ANY))
-    throw Napi::Error::New(env, ErrnoMessage("writing the settings map", errno));
 }
 
 Napi::Value Probe::Start(const Napi::CallbackInfo& info) {
@@ -215,9 +173,8 @@ Napi::Value Probe::SetConfig(const Napi::CallbackInfo& info) {
   if (closed_) throw Napi::Error::New(env, "Probe.setConfig: the probe is closed");
   if (info.Length() < 1 || !info[0].IsObject())
     throw Napi::TypeError::New(env, "Probe.setConfig(config): expected an object");
-  Napi::Object o = info[0].As<Napi::Object>();
-  ApplyConfig(o);
-  WriteConfig(env);
+  maps_.ApplyConfig(info[0].As<Napi::Object>());
+  maps_.WriteConfig(env);
   return env.Undefined();
 }
 
@@ -227,13 +184,7 @@ Napi::Value Probe::AddCgroup(const Napi::CallbackInfo& info) {
   uint64_t id = BigIntArg(info, 0, "Probe.addCgroup(id, workload)");
   if (info.Length() < 2 || !info[1].IsNumber())
     throw Napi::TypeError::New(env, "Probe.addCgroup(id, workload): workload must be a number");
-  cgroup_info v{};
-  v.workload = info[1].As<Napi::Number>().Uint32Value();
-  if (bpf_map_update_elem(cgroups_fd_, &id, &v, BPF_ANY))
-    throw Napi::Error::New(env, ErrnoMessage("adding cgroup " + std::to_string(id) + " to the cgroups map", errno));
-  // cached scope decisions on every CPU are stale now
-  cfg_.generation++;
-  WriteConfig(env);
+  maps_.AddCgroup(env, id, info[1].As<Napi::Number>().Uint32Value());
   return env.Undefined();
 }
 
@@ -241,37 +192,15 @@ Napi::Value Probe::RemoveCgroup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) throw Napi::Error::New(env, "Probe.removeCgroup: the probe is closed");
   uint64_t id = BigIntArg(info, 0, "Probe.removeCgroup(id)");
-  if (bpf_map_delete_elem(cgroups_fd_, &id) && errno != ENOENT)
-    throw Napi::Error::New(env, ErrnoMessage("removing cgroup " + std::to_string(id), errno));
-  cfg_.generation++;
-  WriteConfig(env);
+  maps_.RemoveCgroup(env, id);
   return env.Undefined();
-}
-
-int Probe::ReadCounters(std::vector<kind_counters>& out) {
-  int ncpu = libbpf_num_possible_cpus();
-  if (ncpu <= 0) return ncpu ? -ncpu : EINVAL;
-  std::vector<kind_counters> per_cpu(ncpu);
-  out.assign(EV_KIND_MAX, kind_counters{});
-  for (uint32_t k = 0; k < EV_KIND_MAX; k++) {
-    if (bpf_map_lookup_elem(counters_fd_, &k, per_cpu.data())) return errno;
-    for (const auto& c : per_cpu) {
-      // seen is derived, saving the kernel one atomic per event
-      out[k].seen += c.emitted + c.dropped + c.busy;
-      out[k].emitted += c.emitted;
-      out[k].dropped += c.dropped;
-      out[k].busy += c.busy;
-      out[k].enforced += c.enforced;
-    }
-  }
-  return 0;
 }
 
 Napi::Value Probe::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<kind_counters> sums = final_counters_;
+  std::vector<kind_counters> sums = maps_.final_counters();
   if (!closed_) {
-    int err = ReadCounters(sums);
+    int err = maps_.ReadCounters(sums);
     if (err) throw Napi::Error::New(env, ErrnoMessage("reading the counters map", err));
   }
   Napi::Array kinds = Napi::Array::New(env, sums.size());
@@ -348,49 +277,11 @@ Napi::Value Probe::Detach(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-namespace {
-
-struct MapBatch {
-  int fd;
-  uint32_t key_size;
-  uint32_t value_size;
-  const uint8_t* keys;
-  size_t count;
-};
-
-MapBatch BatchArgs(const Napi::CallbackInfo& info, bpf_object* obj, const char* what) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsTypedArray())
-    throw Napi::TypeError::New(env, std::string(what) + "(map, keys: Uint8Array, ...): bad arguments");
-  std::string name = info[0].As<Napi::String>();
-  bpf_map* m = obj ? bpf_object__find_map_by_name(obj, name.c_str()) : nullptr;
-  if (!m) throw Napi::Error::New(env, std::string(what) + ": no map named " + name);
-  Napi::Uint8Array keys = info[1].As<Napi::Uint8Array>();
-  MapBatch b{bpf_map__fd(m), bpf_map__key_size(m), bpf_map__value_size(m), keys.Data(), 0};
-  if (keys.ByteLength() % b.key_size)
-    throw Napi::TypeError::New(env, std::string(what) + ": keys are " + std::to_string(keys.ByteLength()) +
-                                        " bytes, not a multiple of the key size " + std::to_string(b.key_size));
-  b.count = keys.ByteLength() / b.key_size;
-  return b;
-}
-
-}  // namespace
-
 // updateElems(map, keys, values): one bpf_map_update_elem per key, in order.
 Napi::Value Probe::UpdateElems(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) throw Napi::Error::New(env, "Probe.updateElems: the probe is closed");
-  MapBatch b = BatchArgs(info, obj_, "Probe.updateElems");
-  if (info.Length() < 3 || !info[2].IsTypedArray()) throw Napi::TypeError::New(env, "Probe.updateElems: values: expected a Uint8Array");
-  Napi::Uint8Array values = info[2].As<Napi::Uint8Array>();
-  if (values.ByteLength() != b.count * b.value_size)
-    throw Napi::TypeError::New(env, "Probe.updateElems: values must be count * value size bytes");
-  for (size_t i = 0; i < b.count; i++) {
-    if (bpf_map_update_elem(b.fd, b.keys + i * b.key_size, values.Data() + i * b.value_size, BPF_ANY))
-      throw Napi::Error::New(env, ErrnoMessage("updating " + info[0].As<Napi::String>().Utf8Value() + " entry " +
-                                                   std::to_string(i) + " of " + std::to_string(b.count),
-                                               errno));
-  }
+  maps_.UpdateElems(info);
   return env.Undefined();
 }
 
@@ -398,11 +289,7 @@ Napi::Value Probe::UpdateElems(const Napi::CallbackInfo& info) {
 Napi::Value Probe::DeleteElems(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) throw Napi::Error::New(env, "Probe.deleteElems: the probe is closed");
-  MapBatch b = BatchArgs(info, obj_, "Probe.deleteElems");
-  for (size_t i = 0; i < b.count; i++) {
-    if (bpf_map_delete_elem(b.fd, b.keys + i * b.key_size) && errno != ENOENT)
-      throw Napi::Error::New(env, ErrnoMessage("deleting from " + info[0].As<Napi::String>().Utf8Value(), errno));
-  }
+  maps_.DeleteElems(info);
   return env.Undefined();
 }
 
@@ -421,7 +308,7 @@ Napi::Value Probe::Close(const Napi::CallbackInfo& info) {
   links_.clear();
   reader_.Stop();
   // keep the final kernel counters readable after the maps are gone
-  if (ReadCounters(final_counters_)) final_counters_.clear();
+  maps_.KeepFinalCounters();
   closed_ = true;
   reader_.Release();  // queued batches still reach JS, then onClosed
   Teardown();
@@ -436,7 +323,7 @@ void Probe::Teardown() {
   obj_ = nullptr;
   if (cgroup_fd_ >= 0) close(cgroup_fd_);
   cgroup_fd_ = -1;
-  settings_fd_ = counters_fd_ = cgroups_fd_ = -1;
+  maps_.Close();
   closed_ = true;
 }
 

@@ -1,5 +1,6 @@
-// Probe: the loaded and attached BPF object plus the ring-buffer reader
-// (reader.h). close() stops and joins the thread and detaches everything.
+// Probe: the loaded and attached BPF object, its maps (maps.h) and the
+// ring-buffer reader (reader.h). close() stops and joins the thread and
+// detaches everything.
 #pragma once
 
 #include <napi.h>
@@ -8,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "events.h"
+#include "maps.h"
 #include "reader.h"
 
 struct bpf_object;
@@ -36,26 +37,17 @@ class Probe : public Napi::ObjectWrap<Probe> {
   Napi::Value Detach(const Napi::CallbackInfo& info);
   void AttachOne(Napi::Env env, const std::string& name);
   Napi::Value DeleteElems(const Napi::CallbackInfo& info);
-  void ApplyConfig(const Napi::Object& o);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   void Load(Napi::Env env, const Napi::Object& opts);
-  void WriteConfig(Napi::Env env);
-  int ReadCounters(std::vector<kind_counters>& out);
   void Teardown();
 
   bpf_object* obj_ = nullptr;
   std::vector<bpf_link*> links_;
   std::vector<std::string> attached_;
   int cgroup_fd_ = -1;
-  int settings_fd_ = -1;
-  int counters_fd_ = -1;
-  int cgroups_fd_ = -1;
 
-  // run-time configuration, as the kernel reads it
-  vigil_config cfg_{};
-  std::vector<kind_counters> final_counters_;
-
+  Maps maps_;
   Reader reader_;
   bool closed_ = false;
 };
