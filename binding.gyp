@@ -5,6 +5,7 @@
       "sources": [
         "native/src/addon.cc",
         "native/src/probe.cc",
+        "native/src/bpf_object.cc",
         "native/src/maps.cc",
         "native/src/reader.cc",
         "native/src/layout.cc",

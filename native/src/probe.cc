@@ -1,12 +1,10 @@
 #include "probe.h"
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "errors.h"
 #include "events.h"
@@ -66,6 +64,10 @@ Probe::~Probe() {
   Teardown();
 }
 
+void Probe::RequireOpen(Napi::Env env, const char* method) const {
+  if (closed_) throw Napi::Error::New(env, std::string("Probe.") + method + ": the probe is closed");
+}
+
 void Probe::Load(Napi::Env env, const Napi::Object& opts) {
   Napi::Value objv = opts.Get("object");
   if (!objv.IsString()) throw Napi::TypeError::New(env, "Probe options.object: expected the path of vigil.bpf.o");
@@ -94,47 +96,12 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
     throw Napi::TypeError::New(env, "Probe options.batchBytes: must hold the largest record");
   if (reader_opts.queue_depth == 0) throw Napi::TypeError::New(env, "Probe options.queueDepth: must be >= 1");
 
-  LibbpfLogCapture log;
-  obj_ = bpf_object__open_file(object.c_str(), nullptr);
-  if (!obj_) {
-    int err = errno;
-    obj_ = nullptr;
-    throw Napi::Error::New(env, ErrnoMessage("opening BPF object " + object, err) + "\n" + log.Tail(10));
-  }
-
-  bpf_map* events = bpf_object__find_map_by_name(obj_, "events");
-  if (!events) throw Napi::Error::New(env, "opening BPF object " + object + ": no `events` ring buffer map");
-  int err = bpf_map__set_max_entries(events, ring_bytes);
-  if (err) throw Napi::Error::New(env, ErrnoMessage("sizing the ring buffer", err));
-
-  // Load only what was asked for: unneeded hooks never reach the kernel.
-  bpf_program* prog;
-  std::vector<std::string> found;
-  bpf_object__for_each_program(prog, obj_) {
-    std::string name = bpf_program__name(prog);
-    bool want = false;
-    for (const auto& w : wanted) want = want || w == name;
-    bpf_program__set_autoload(prog, want);
-    if (want) found.push_back(name);
-  }
-  for (const auto& w : wanted) {
-    bool ok = false;
-    for (const auto& f : found) ok = ok || f == w;
-    if (!ok) throw Napi::Error::New(env, "loading BPF object: no program named `" + w + "` in " + object);
-  }
-
-  err = bpf_object__load(obj_);
-  if (err)
-    throw Napi::Error::New(env, ErrnoMessage("loading BPF object " + object, err) + "\n" + log.Tail(25));
-
-  maps_.Open(env, obj_);
+  bpf_.Load(env, object, ring_bytes, wanted);
+  maps_.Open(env, bpf_.object());
   // The configuration goes in before any hook is attached.
   maps_.WriteConfig(env);
 
-  if (!cgroup_root.empty()) {
-    cgroup_fd_ = open(cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (cgroup_fd_ < 0) throw Napi::Error::New(env, ErrnoMessage("opening cgroup v2 root " + cgroup_root, errno));
-  }
+  bpf_.OpenCgroupRoot(env, cgroup_root);
   // Attach what was asked for (default: everything loaded); the rest can be attached later.
   Napi::Value attachv = opts.Get("attach");
   std::vector<std::string> to_attach = wanted;
@@ -144,13 +111,13 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
     Napi::Array a = attachv.As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); i++) to_attach.push_back(a.Get(i).As<Napi::String>());
   }
-  for (const auto& name : to_attach) AttachOne(env, name);
-  reader_.Open(env, bpf_map__fd(events), ring_bytes, reader_opts);
+  for (const auto& name : to_attach) bpf_.Attach(env, name);
+  reader_.Open(env, bpf_.RingFd(), ring_bytes, reader_opts);
 }
 
 Napi::Value Probe::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.start: the probe is closed");
+  RequireOpen(env, "start");
   if (reader_.started()) throw Napi::Error::New(env, "Probe.start: already started");
   if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsFunction())
     throw Napi::TypeError::New(env, "Probe.start(onBatch, onClosed): expected two functions");
@@ -170,7 +137,7 @@ Napi::Value Probe::Resume(const Napi::CallbackInfo& info) {
 
 Napi::Value Probe::SetConfig(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.setConfig: the probe is closed");
+  RequireOpen(env, "setConfig");
   if (info.Length() < 1 || !info[0].IsObject())
     throw Napi::TypeError::New(env, "Probe.setConfig(config): expected an object");
   maps_.ApplyConfig(info[0].As<Napi::Object>());
@@ -180,7 +147,7 @@ Napi::Value Probe::SetConfig(const Napi::CallbackInfo& info) {
 
 Napi::Value Probe::AddCgroup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.addCgroup: the probe is closed");
+  RequireOpen(env, "addCgroup");
   uint64_t id = BigIntArg(info, 0, "Probe.addCgroup(id, workload)");
   if (info.Length() < 2 || !info[1].IsNumber())
     throw Napi::TypeError::New(env, "Probe.addCgroup(id, workload): workload must be a number");
@@ -190,7 +157,7 @@ Napi::Value Probe::AddCgroup(const Napi::CallbackInfo& info) {
 
 Napi::Value Probe::RemoveCgroup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.removeCgroup: the probe is closed");
+  RequireOpen(env, "removeCgroup");
   uint64_t id = BigIntArg(info, 0, "Probe.removeCgroup(id)");
   maps_.RemoveCgroup(env, id);
   return env.Undefined();
@@ -229,58 +196,28 @@ Napi::Value Probe::Stats(const Napi::CallbackInfo& info) {
   return out;
 }
 
-void Probe::AttachOne(Napi::Env env, const std::string& name) {
-  for (size_t i = 0; i < attached_.size(); i++)
-    if (attached_[i] == name) return;
-  bpf_program* prog = bpf_object__find_program_by_name(obj_, name.c_str());
-  if (!prog || !bpf_program__autoload(prog))
-    throw Napi::Error::New(env, "attaching " + name + ": not a loaded program");
-  LibbpfLogCapture log;
-  bpf_link* link = nullptr;
-  if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SOCK_ADDR) {
-    if (cgroup_fd_ < 0)
-      throw Napi::Error::New(env, "attaching " + name + ": options.cgroupRoot (the cgroup v2 mount) is required");
-    link = bpf_program__attach_cgroup(prog, cgroup_fd_);
-  } else {
-    link = bpf_program__attach(prog);
-  }
-  if (!link) {
-    int e = errno;
-    throw Napi::Error::New(env, ErrnoMessage("attaching " + name, e) + "\n" + log.Tail(10));
-  }
-  links_.push_back(link);
-  attached_.push_back(name);
-}
-
 // attach(name): attach a loaded program (no-op if attached).
 Napi::Value Probe::Attach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.attach: the probe is closed");
+  RequireOpen(env, "attach");
   if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "Probe.attach(name: string)");
-  AttachOne(env, info[0].As<Napi::String>());
+  bpf_.Attach(env, info[0].As<Napi::String>());
   return env.Undefined();
 }
 
 // detach(name): detach an attached program (no-op if not attached).
 Napi::Value Probe::Detach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.detach: the probe is closed");
+  RequireOpen(env, "detach");
   if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "Probe.detach(name: string)");
-  std::string name = info[0].As<Napi::String>();
-  for (size_t i = 0; i < attached_.size(); i++) {
-    if (attached_[i] != name) continue;
-    bpf_link__destroy(links_[i]);
-    links_.erase(links_.begin() + static_cast<long>(i));
-    attached_.erase(attached_.begin() + static_cast<long>(i));
-    break;
-  }
+  bpf_.Detach(info[0].As<Napi::String>());
   return env.Undefined();
 }
 
 // updateElems(map, keys, values): one bpf_map_update_elem per key, in order.
 Napi::Value Probe::UpdateElems(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.updateElems: the probe is closed");
+  RequireOpen(env, "updateElems");
   maps_.UpdateElems(info);
   return env.Undefined();
 }
@@ -288,15 +225,16 @@ Napi::Value Probe::UpdateElems(const Napi::CallbackInfo& info) {
 // deleteElems(map, keys): missing keys are fine.
 Napi::Value Probe::DeleteElems(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.deleteElems: the probe is closed");
+  RequireOpen(env, "deleteElems");
   maps_.DeleteElems(info);
   return env.Undefined();
 }
 
 Napi::Value Probe::Attached(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Array a = Napi::Array::New(env, attached_.size());
-  for (size_t i = 0; i < attached_.size(); i++) a.Set(static_cast<uint32_t>(i), attached_[i]);
+  const std::vector<std::string>& attached = bpf_.attached();
+  Napi::Array a = Napi::Array::New(env, attached.size());
+  for (size_t i = 0; i < attached.size(); i++) a.Set(static_cast<uint32_t>(i), attached[i]);
   return a;
 }
 
@@ -304,8 +242,7 @@ Napi::Value Probe::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) return env.Undefined();
   // Detach first so that nothing new is emitted, then drain and join.
-  for (auto* l : links_) bpf_link__destroy(l);
-  links_.clear();
+  bpf_.DetachAll();
   reader_.Stop();
   // keep the final kernel counters readable after the maps are gone
   maps_.KeepFinalCounters();
@@ -316,13 +253,9 @@ Napi::Value Probe::Close(const Napi::CallbackInfo& info) {
 }
 
 void Probe::Teardown() {
-  for (auto* l : links_) bpf_link__destroy(l);
-  links_.clear();
+  bpf_.DetachAll();
   reader_.Close();
-  if (obj_) bpf_object__close(obj_);
-  obj_ = nullptr;
-  if (cgroup_fd_ >= 0) close(cgroup_fd_);
-  cgroup_fd_ = -1;
+  bpf_.Close();
   maps_.Close();
   closed_ = true;
 }

@@ -1,19 +1,15 @@
-// Probe: the loaded and attached BPF object, its maps (maps.h) and the
-// ring-buffer reader (reader.h). close() stops and joins the thread and
-// detaches everything.
+// Probe: the JS face of the loaded and attached BPF object plus the
+// ring-buffer reader. It checks arguments and delegates: BpfObject loads,
+// attaches and detaches; Maps writes configuration, scope and rule maps and
+// reads the counters; Reader runs the reader thread. close() stops and
+// joins the thread and detaches everything.
 #pragma once
 
 #include <napi.h>
 
-#include <cstdint>
-#include <string>
-#include <vector>
-
+#include "bpf_object.h"
 #include "maps.h"
 #include "reader.h"
-
-struct bpf_object;
-struct bpf_link;
 
 namespace vigil {
 
@@ -35,18 +31,15 @@ class Probe : public Napi::ObjectWrap<Probe> {
   Napi::Value UpdateElems(const Napi::CallbackInfo& info);
   Napi::Value Attach(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
-  void AttachOne(Napi::Env env, const std::string& name);
   Napi::Value DeleteElems(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   void Load(Napi::Env env, const Napi::Object& opts);
+  // Throws "Probe.<method>: the probe is closed" once closed.
+  void RequireOpen(Napi::Env env, const char* method) const;
   void Teardown();
 
-  bpf_object* obj_ = nullptr;
-  std::vector<bpf_link*> links_;
-  std::vector<std::string> attached_;
-  int cgroup_fd_ = -1;
-
+  BpfObject bpf_;
   Maps maps_;
   Reader reader_;
   bool closed_ = false;
