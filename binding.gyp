@@ -5,9 +5,13 @@
       "sources": [
         "native/src/addon.cc",
         "native/src/probe.cc",
+        "native/src/bpf_object.cc",
+        "native/src/maps.cc",
+        "native/src/reader.cc",
         "native/src/layout.cc",
         "native/src/features.cc",
         "native/src/sysutil.cc",
+        "native/src/pidfd_kill.cc",
         "native/src/errors.cc",
         "native/src/ringbuf.cc"
       ],

@@ -3,6 +3,7 @@
 
 #include "features.h"
 #include "layout.h"
+#include "pidfd_kill.h"
 #include "probe.h"
 #include "sysutil.h"
 

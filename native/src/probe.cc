@@ -1,29 +1,18 @@
 #include "probe.h"
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <fcntl.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "errors.h"
 #include "events.h"
+#include "options.h"
 
 namespace vigil {
 
 namespace {
-
-uint32_t GetU32(const Napi::Object& o, const char* key, uint32_t def) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return def;
-  if (!v.IsNumber())
-    throw Napi::TypeError::New(o.Env(), std::string("Probe options.") + key + ": expected a number");
-  return v.As<Napi::Number>().Uint32Value();
-}
 
 bool IsPowerOfTwo(uint64_t v) { return v && !(v & (v - 1)); }
 
@@ -37,19 +26,6 @@ uint64_t BigIntArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
 }
 
 }  // namespace
-
-void DeliverBatch(Napi::Env env, Napi::Function callback, Probe* probe, Batch* batch) {
-  if (env == nullptr || callback.IsEmpty()) {
-    delete batch;  // torn down: nobody to deliver to
-    return;
-  }
-  uint32_t records = batch->records;
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
-      env, batch->data.data(), batch->data.size(),
-      [](Napi::Env, void*, Batch* b) { delete b; }, batch);
-  probe->CountDelivered(records);
-  callback.Call({ab, Napi::Number::New(env, records)});
-}
 
 Napi::Function Probe::Init(Napi::Env env) {
   return DefineClass(env, "Probe",
@@ -84,8 +60,12 @@ Probe::Probe(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Probe>(info) {
 
 Probe::~Probe() {
   // Only a safety net: callers close() explicitly, which joins the thread.
-  StopReader();
+  reader_.Stop();
   Teardown();
+}
+
+void Probe::RequireOpen(Napi::Env env, const char* method) const {
+  if (closed_) throw Napi::Error::New(env, std::string("Probe.") + method + ": the probe is closed");
 }
 
 void Probe::Load(Napi::Env env, const Napi::Object& opts) {
@@ -106,61 +86,22 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
   uint32_t ring_bytes = GetU32(opts, "ringBytes", 16u << 20);
   if (!IsPowerOfTwo(ring_bytes) || ring_bytes < 4096)
     throw Napi::TypeError::New(env, "Probe options.ringBytes: expected a power of two >= 4096");
-  cfg_.self_tgid = static_cast<uint32_t>(getpid());
-  cfg_.wakeup_bytes = ring_bytes / 4;
-  ApplyConfig(opts);
-  poll_interval_ms_ = static_cast<int>(GetU32(opts, "pollIntervalMs", 2));
-  batch_bytes_ = GetU32(opts, "batchBytes", 256 * 1024);
-  queue_depth_ = GetU32(opts, "queueDepth", 64);
-  if (batch_bytes_ < VIGIL_RECORD_MAX)
+  maps_.InitConfig(static_cast<uint32_t>(getpid()), ring_bytes);
+  maps_.ApplyConfig(opts);
+  ReaderOptions reader_opts;
+  reader_opts.poll_interval_ms = static_cast<int>(GetU32(opts, "pollIntervalMs", 2));
+  reader_opts.batch_bytes = GetU32(opts, "batchBytes", 256 * 1024);
+  reader_opts.queue_depth = GetU32(opts, "queueDepth", 64);
+  if (reader_opts.batch_bytes < VIGIL_RECORD_MAX)
     throw Napi::TypeError::New(env, "Probe options.batchBytes: must hold the largest record");
-  if (queue_depth_ == 0) throw Napi::TypeError::New(env, "Probe options.queueDepth: must be >= 1");
+  if (reader_opts.queue_depth == 0) throw Napi::TypeError::New(env, "Probe options.queueDepth: must be >= 1");
 
-  LibbpfLogCapture log;
-  obj_ = bpf_object__open_file(object.c_str(), nullptr);
-  if (!obj_) {
-    int err = errno;
-    obj_ = nullptr;
-    throw Napi::Error::New(env, ErrnoMessage("opening BPF object " + object, err) + "\n" + log.Tail(10));
-  }
-
-  bpf_map* events = bpf_object__find_map_by_name(obj_, "events");
-  if (!events) throw Napi::Error::New(env, "opening BPF object " + object + ": no `events` ring buffer map");
-  int err = bpf_map__set_max_entries(events, ring_bytes);
-  if (err) throw Napi::Error::New(env, ErrnoMessage("sizing the ring buffer", err));
-
-  // Load only what was asked for: unneeded hooks never reach the kernel.
-  bpf_program* prog;
-  std::vector<std::string> found;
-  bpf_object__for_each_program(prog, obj_) {
-    std::string name = bpf_program__name(prog);
-    bool want = false;
-    for (const auto& w : wanted) want = want || w == name;
-    bpf_program__set_autoload(prog, want);
-    if (want) found.push_back(name);
-  }
-  for (const auto& w : wanted) {
-    bool ok = false;
-    for (const auto& f : found) ok = ok || f == w;
-    if (!ok) throw Napi::Error::New(env, "loading BPF object: no program named `" + w + "` in " + object);
-  }
-
-  err = bpf_object__load(obj_);
-  if (err)
-    throw Napi::Error::New(env, ErrnoMessage("loading BPF object " + object, err) + "\n" + log.Tail(25));
-
-  settings_fd_ = bpf_object__find_map_fd_by_name(obj_, "settings");
-  counters_fd_ = bpf_object__find_map_fd_by_name(obj_, "counters");
-  cgroups_fd_ = bpf_object__find_map_fd_by_name(obj_, "cgroups");
-  if (settings_fd_ < 0 || counters_fd_ < 0 || cgroups_fd_ < 0)
-    throw Napi::Error::New(env, "loading BPF object: settings/counters/cgroups maps missing");
+  bpf_.Load(env, object, ring_bytes, wanted);
+  maps_.Open(env, bpf_.object());
   // The configuration goes in before any hook is attached.
-  WriteConfig(env);
+  maps_.WriteConfig(env);
 
-  if (!cgroup_root.empty()) {
-    cgroup_fd_ = open(cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (cgroup_fd_ < 0) throw Napi::Error::New(env, ErrnoMessage("opening cgroup v2 root " + cgroup_root, errno));
-  }
+  bpf_.OpenCgroupRoot(env, cgroup_root);
   // Attach what was asked for (default: everything loaded); the rest can be attached later.
   Napi::Value attachv = opts.Get("attach");
   std::vector<std::string> to_attach = wanted;
@@ -170,227 +111,63 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
     Napi::Array a = attachv.As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); i++) to_attach.push_back(a.Get(i).As<Napi::String>());
   }
-  for (const auto& name : to_attach) AttachOne(env, name);
-  int ring_fd = bpf_map__fd(events);
-  err = ring_.Open(ring_fd, ring_bytes);
-  if (err) throw Napi::Error::New(env, ErrnoMessage("mapping the ring buffer", err));
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (epoll_fd_ < 0 || event_fd_ < 0) throw Napi::Error::New(env, ErrnoMessage("creating the reader's epoll", errno));
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u32 = 0;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ring_fd, &ev) < 0)
-    throw Napi::Error::New(env, ErrnoMessage("watching the ring buffer", errno));
-  ev.data.u32 = 1;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, event_fd_, &ev) < 0)
-    throw Napi::Error::New(env, ErrnoMessage("watching the reader's eventfd", errno));
-}
-
-void Probe::ApplyConfig(const Napi::Object& o) {
-  cfg_.kinds = GetU32(o, "kinds", cfg_.kinds);
-  cfg_.scoped_kinds = GetU32(o, "scopedKinds", cfg_.scoped_kinds);
-  cfg_.scope_active = GetU32(o, "scopeActive", cfg_.scope_active);
-  cfg_.self_tgid = GetU32(o, "selfTgid", cfg_.self_tgid);
-  cfg_.wakeup_bytes = GetU32(o, "wakeupBytes", cfg_.wakeup_bytes);
-  cfg_.kill_kinds = GetU32(o, "killKinds", cfg_.kill_kinds);
-  cfg_.path_kinds = GetU32(o, "pathKinds", cfg_.path_kinds);
-  cfg_.path_filter_kinds = GetU32(o, "pathFilterKinds", cfg_.path_filter_kinds);
-  cfg_.urgent_kinds = GetU32(o, "urgentKinds", cfg_.urgent_kinds);
-  cfg_.rules_gen = GetU32(o, "rulesGen", cfg_.rules_gen);
-  cfg_.net_active = GetU32(o, "netActive", cfg_.net_active);
-  Napi::Value d = o.Get("prefixDepths");
-  if (!d.IsUndefined()) {
-    if (!d.IsArray()) throw Napi::TypeError::New(o.Env(), "prefixDepths: expected an array of 16 numbers");
-    Napi::Array a = d.As<Napi::Array>();
-    for (uint32_t i = 0; i < 16; i++) {
-      Napi::Value v = i < a.Length() ? a.Get(i) : Napi::Number::New(o.Env(), 0);
-      if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), "prefixDepths: expected numbers");
-      cfg_.prefix_depths[i] = static_cast<uint16_t>(v.As<Napi::Number>().Uint32Value());
-    }
-  }
-}
-
-void Probe::WriteConfig(Napi::Env env) {
-  uint32_t zero = 0;
-  if (bpf_map_update_elem(settings_fd_, &zero, &cfg_, BPF_ANY))
-    throw Napi::Error::New(env, ErrnoMessage("writing the settings map", errno));
+  for (const auto& name : to_attach) bpf_.Attach(env, name);
+  reader_.Open(env, bpf_.RingFd(), ring_bytes, reader_opts);
 }
 
 Napi::Value Probe::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.start: the probe is closed");
-  if (started_) throw Napi::Error::New(env, "Probe.start: already started");
+  RequireOpen(env, "start");
+  if (reader_.started()) throw Napi::Error::New(env, "Probe.start: already started");
   if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsFunction())
     throw Napi::TypeError::New(env, "Probe.start(onBatch, onClosed): expected two functions");
-  Napi::Function on_closed = info[1].As<Napi::Function>();
-  auto* closed_ref = new Napi::FunctionReference(Napi::Persistent(on_closed));
-  batch_fn_ = BatchFn::New(
-      env, info[0].As<Napi::Function>(), "vigil-ring-reader", queue_depth_, 1, this,
-      [](Napi::Env env, Napi::FunctionReference* ref, Probe*) {
-        // every queued batch has been delivered: tell JS we are done
-        ref->Call({});
-        delete ref;
-        (void)env;
-      },
-      closed_ref);
-  batch_.reset(new Batch());
-  batch_->data.reserve(batch_bytes_);
-  started_ = true;
-  reader_ = std::thread(&Probe::ReaderLoop, this);
+  reader_.Start(env, info[0].As<Napi::Function>(), info[1].As<Napi::Function>());
   return env.Undefined();
 }
 
-void Probe::Drain() {
-  uint64_t records = 0, bytes = 0;
-  ring_.Consume([&](const void* data, uint32_t size) {
-    // the ring's memory is reused once we publish our position: copy
-    if (batch_->data.size() + size > batch_bytes_) Flush();
-    const auto* p = static_cast<const uint8_t*>(data);
-    batch_->data.insert(batch_->data.end(), p, p + size);
-    batch_->records++;
-    records++;
-    bytes += size;
-    return true;
-  });
-  records_read_.fetch_add(records, std::memory_order_relaxed);
-  bytes_read_.fetch_add(bytes, std::memory_order_relaxed);
-  Flush();
-}
-
-void Probe::Flush() {
-  if (!batch_ || batch_->records == 0) return;
-  Batch* b = batch_.release();
-  uint32_t records = b->records;
-  napi_status st = batch_fn_.NonBlockingCall(b);
-  if (st == napi_ok) {
-    batches_queued_++;
-  } else {
-    // the JS queue is full (or closing): count, never block the reader
-    queue_drop_records_ += records;
-    queue_drop_batches_++;
-    delete b;
-  }
-  batch_.reset(new Batch());
-  batch_->data.reserve(batch_bytes_);
-}
-
-void Probe::ReaderLoop() {
-  epoll_event evs[2];
-  while (!stopping_.load()) {
-    {
-      std::unique_lock<std::mutex> lk(pause_mu_);
-      pause_cv_.wait(lk, [this] { return !paused_ || stopping_.load(); });
-    }
-    if (stopping_.load()) break;
-    int n = epoll_wait(epoll_fd_, evs, 2, poll_interval_ms_);
-    for (int i = 0; i < n; i++) {
-      if (evs[i].data.u32 == 1) {
-        uint64_t v;
-        while (read(event_fd_, &v, sizeof(v)) == sizeof(v)) {
-        }
-      } else {
-        wakeups_++;
-      }
-    }
-    {
-      std::lock_guard<std::mutex> lk(pause_mu_);
-      if (paused_) continue;
-    }
-    Drain();
-  }
-  // Drain what is left so that close() loses nothing that was emitted.
-  bool paused;
-  {
-    std::lock_guard<std::mutex> lk(pause_mu_);
-    paused = paused_;
-  }
-  if (!paused) {
-    Drain();
-  }
-}
-
 Napi::Value Probe::Pause(const Napi::CallbackInfo& info) {
-  std::lock_guard<std::mutex> lk(pause_mu_);
-  paused_ = true;
+  reader_.Pause();
   return info.Env().Undefined();
 }
 
 Napi::Value Probe::Resume(const Napi::CallbackInfo& info) {
-  {
-    std::lock_guard<std::mutex> lk(pause_mu_);
-    paused_ = false;
-  }
-  pause_cv_.notify_all();
-  uint64_t one = 1;
-  if (event_fd_ >= 0 && write(event_fd_, &one, sizeof(one)) < 0) {
-    // the reader wakes on its timer anyway
-  }
+  reader_.Resume();
   return info.Env().Undefined();
 }
 
 Napi::Value Probe::SetConfig(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.setConfig: the probe is closed");
+  RequireOpen(env, "setConfig");
   if (info.Length() < 1 || !info[0].IsObject())
     throw Napi::TypeError::New(env, "Probe.setConfig(config): expected an object");
-  Napi::Object o = info[0].As<Napi::Object>();
-  ApplyConfig(o);
-  WriteConfig(env);
+  maps_.ApplyConfig(info[0].As<Napi::Object>());
+  maps_.WriteConfig(env);
   return env.Undefined();
 }
 
 Napi::Value Probe::AddCgroup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.addCgroup: the probe is closed");
+  RequireOpen(env, "addCgroup");
   uint64_t id = BigIntArg(info, 0, "Probe.addCgroup(id, workload)");
   if (info.Length() < 2 || !info[1].IsNumber())
     throw Napi::TypeError::New(env, "Probe.addCgroup(id, workload): workload must be a number");
-  cgroup_info v{};
-  v.workload = info[1].As<Napi::Number>().Uint32Value();
-  if (bpf_map_update_elem(cgroups_fd_, &id, &v, BPF_ANY))
-    throw Napi::Error::New(env, ErrnoMessage("adding cgroup " + std::to_string(id) + " to the cgroups map", errno));
-  // cached scope decisions on every CPU are stale now
-  cfg_.generation++;
-  WriteConfig(env);
+  maps_.AddCgroup(env, id, info[1].As<Napi::Number>().Uint32Value());
   return env.Undefined();
 }
 
 Napi::Value Probe::RemoveCgroup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.removeCgroup: the probe is closed");
+  RequireOpen(env, "removeCgroup");
   uint64_t id = BigIntArg(info, 0, "Probe.removeCgroup(id)");
-  if (bpf_map_delete_elem(cgroups_fd_, &id) && errno != ENOENT)
-    throw Napi::Error::New(env, ErrnoMessage("removing cgroup " + std::to_string(id), errno));
-  cfg_.generation++;
-  WriteConfig(env);
+  maps_.RemoveCgroup(env, id);
   return env.Undefined();
-}
-
-int Probe::ReadCounters(std::vector<kind_counters>& out) {
-  int ncpu = libbpf_num_possible_cpus();
-  if (ncpu <= 0) return ncpu ? -ncpu : EINVAL;
-  std::vector<kind_counters> per_cpu(ncpu);
-  out.assign(EV_KIND_MAX, kind_counters{});
-  for (uint32_t k = 0; k < EV_KIND_MAX; k++) {
-    if (bpf_map_lookup_elem(counters_fd_, &k, per_cpu.data())) return errno;
-    for (const auto& c : per_cpu) {
-      // seen is derived, saving the kernel one atomic per event
-      out[k].seen += c.emitted + c.dropped + c.busy;
-      out[k].emitted += c.emitted;
-      out[k].dropped += c.dropped;
-      out[k].busy += c.busy;
-      out[k].enforced += c.enforced;
-    }
-  }
-  return 0;
 }
 
 Napi::Value Probe::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<kind_counters> sums = final_counters_;
+  std::vector<kind_counters> sums = maps_.final_counters();
   if (!closed_) {
-    int err = ReadCounters(sums);
+    int err = maps_.ReadCounters(sums);
     if (err) throw Napi::Error::New(env, ErrnoMessage("reading the counters map", err));
   }
   Napi::Array kinds = Napi::Array::New(env, sums.size());
@@ -404,173 +181,82 @@ Napi::Value Probe::Stats(const Napi::CallbackInfo& info) {
     o.Set("enforced", Napi::Number::New(env, static_cast<double>(sum.enforced)));
     kinds.Set(k, o);
   }
+  ReaderStats rs = reader_.stats();
   Napi::Object reader = Napi::Object::New(env);
-  reader.Set("recordsRead", Napi::Number::New(env, static_cast<double>(records_read_.load())));
-  reader.Set("bytesRead", Napi::Number::New(env, static_cast<double>(bytes_read_.load())));
-  reader.Set("batchesQueued", Napi::Number::New(env, static_cast<double>(batches_queued_.load())));
-  reader.Set("queueDropRecords", Napi::Number::New(env, static_cast<double>(queue_drop_records_.load())));
-  reader.Set("queueDropBatches", Napi::Number::New(env, static_cast<double>(queue_drop_batches_.load())));
-  reader.Set("recordsDelivered", Napi::Number::New(env, static_cast<double>(records_delivered_.load())));
-  reader.Set("wakeups", Napi::Number::New(env, static_cast<double>(wakeups_.load())));
+  reader.Set("recordsRead", Napi::Number::New(env, static_cast<double>(rs.records_read)));
+  reader.Set("bytesRead", Napi::Number::New(env, static_cast<double>(rs.bytes_read)));
+  reader.Set("batchesQueued", Napi::Number::New(env, static_cast<double>(rs.batches_queued)));
+  reader.Set("queueDropRecords", Napi::Number::New(env, static_cast<double>(rs.queue_drop_records)));
+  reader.Set("queueDropBatches", Napi::Number::New(env, static_cast<double>(rs.queue_drop_batches)));
+  reader.Set("recordsDelivered", Napi::Number::New(env, static_cast<double>(rs.records_delivered)));
+  reader.Set("wakeups", Napi::Number::New(env, static_cast<double>(rs.wakeups)));
   Napi::Object out = Napi::Object::New(env);
   out.Set("kinds", kinds);
   out.Set("reader", reader);
   return out;
 }
 
-void Probe::AttachOne(Napi::Env env, const std::string& name) {
-  for (size_t i = 0; i < attached_.size(); i++)
-    if (attached_[i] == name) return;
-  bpf_program* prog = bpf_object__find_program_by_name(obj_, name.c_str());
-  if (!prog || !bpf_program__autoload(prog))
-    throw Napi::Error::New(env, "attaching " + name + ": not a loaded program");
-  LibbpfLogCapture log;
-  bpf_link* link = nullptr;
-  if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SOCK_ADDR) {
-    if (cgroup_fd_ < 0)
-      throw Napi::Error::New(env, "attaching " + name + ": options.cgroupRoot (the cgroup v2 mount) is required");
-    link = bpf_program__attach_cgroup(prog, cgroup_fd_);
-  } else {
-    link = bpf_program__attach(prog);
-  }
-  if (!link) {
-    int e = errno;
-    throw Napi::Error::New(env, ErrnoMessage("attaching " + name, e) + "\n" + log.Tail(10));
-  }
-  links_.push_back(link);
-  attached_.push_back(name);
-}
-
 // attach(name): attach a loaded program (no-op if attached).
 Napi::Value Probe::Attach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.attach: the probe is closed");
+  RequireOpen(env, "attach");
   if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "Probe.attach(name: string)");
-  AttachOne(env, info[0].As<Napi::String>());
+  bpf_.Attach(env, info[0].As<Napi::String>());
   return env.Undefined();
 }
 
 // detach(name): detach an attached program (no-op if not attached).
 Napi::Value Probe::Detach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.detach: the probe is closed");
+  RequireOpen(env, "detach");
   if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "Probe.detach(name: string)");
-  std::string name = info[0].As<Napi::String>();
-  for (size_t i = 0; i < attached_.size(); i++) {
-    if (attached_[i] != name) continue;
-    bpf_link__destroy(links_[i]);
-    links_.erase(links_.begin() + static_cast<long>(i));
-    attached_.erase(attached_.begin() + static_cast<long>(i));
-    break;
-  }
+  bpf_.Detach(info[0].As<Napi::String>());
   return env.Undefined();
 }
-
-namespace {
-
-struct MapBatch {
-  int fd;
-  uint32_t key_size;
-  uint32_t value_size;
-  const uint8_t* keys;
-  size_t count;
-};
-
-MapBatch BatchArgs(const Napi::CallbackInfo& info, bpf_object* obj, const char* what) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsTypedArray())
-    throw Napi::TypeError::New(env, std::string(what) + "(map, keys: Uint8Array, ...): bad arguments");
-  std::string name = info[0].As<Napi::String>();
-  bpf_map* m = obj ? bpf_object__find_map_by_name(obj, name.c_str()) : nullptr;
-  if (!m) throw Napi::Error::New(env, std::string(what) + ": no map named " + name);
-  Napi::Uint8Array keys = info[1].As<Napi::Uint8Array>();
-  MapBatch b{bpf_map__fd(m), bpf_map__key_size(m), bpf_map__value_size(m), keys.Data(), 0};
-  if (keys.ByteLength() % b.key_size)
-    throw Napi::TypeError::New(env, std::string(what) + ": keys are " + std::to_string(keys.ByteLength()) +
-                                        " bytes, not a multiple of the key size " + std::to_string(b.key_size));
-  b.count = keys.ByteLength() / b.key_size;
-  return b;
-}
-
-}  // namespace
 
 // updateElems(map, keys, values): one bpf_map_update_elem per key, in order.
 Napi::Value Probe::UpdateElems(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.updateElems: the probe is closed");
-  MapBatch b = BatchArgs(info, obj_, "Probe.updateElems");
-  if (info.Length() < 3 || !info[2].IsTypedArray()) throw Napi::TypeError::New(env, "Probe.updateElems: values: expected a Uint8Array");
-  Napi::Uint8Array values = info[2].As<Napi::Uint8Array>();
-  if (values.ByteLength() != b.count * b.value_size)
-    throw Napi::TypeError::New(env, "Probe.updateElems: values must be count * value size bytes");
-  for (size_t i = 0; i < b.count; i++) {
-    if (bpf_map_update_elem(b.fd, b.keys + i * b.key_size, values.Data() + i * b.value_size, BPF_ANY))
-      throw Napi::Error::New(env, ErrnoMessage("updating " + info[0].As<Napi::String>().Utf8Value() + " entry " +
-                                                   std::to_string(i) + " of " + std::to_string(b.count),
-                                               errno));
-  }
+  RequireOpen(env, "updateElems");
+  maps_.UpdateElems(info);
   return env.Undefined();
 }
 
 // deleteElems(map, keys): missing keys are fine.
 Napi::Value Probe::DeleteElems(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_) throw Napi::Error::New(env, "Probe.deleteElems: the probe is closed");
-  MapBatch b = BatchArgs(info, obj_, "Probe.deleteElems");
-  for (size_t i = 0; i < b.count; i++) {
-    if (bpf_map_delete_elem(b.fd, b.keys + i * b.key_size) && errno != ENOENT)
-      throw Napi::Error::New(env, ErrnoMessage("deleting from " + info[0].As<Napi::String>().Utf8Value(), errno));
-  }
+  RequireOpen(env, "deleteElems");
+  maps_.DeleteElems(info);
   return env.Undefined();
 }
 
 Napi::Value Probe::Attached(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Array a = Napi::Array::New(env, attached_.size());
-  for (size_t i = 0; i < attached_.size(); i++) a.Set(static_cast<uint32_t>(i), attached_[i]);
+  const std::vector<std::string>& attached = bpf_.attached();
+  Napi::Array a = Napi::Array::New(env, attached.size());
+  for (size_t i = 0; i < attached.size(); i++) a.Set(static_cast<uint32_t>(i), attached[i]);
   return a;
-}
-
-void Probe::StopReader() {
-  if (!reader_.joinable()) return;
-  stopping_ = true;
-  {
-    std::lock_guard<std::mutex> lk(pause_mu_);
-  }
-  pause_cv_.notify_all();
-  uint64_t one = 1;
-  if (write(event_fd_, &one, sizeof(one)) < 0) {
-    // the reader wakes on its timer anyway
-  }
-  reader_.join();
 }
 
 Napi::Value Probe::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) return env.Undefined();
   // Detach first so that nothing new is emitted, then drain and join.
-  for (auto* l : links_) bpf_link__destroy(l);
-  links_.clear();
-  StopReader();
+  bpf_.DetachAll();
+  reader_.Stop();
   // keep the final kernel counters readable after the maps are gone
-  if (ReadCounters(final_counters_)) final_counters_.clear();
+  maps_.KeepFinalCounters();
   closed_ = true;
-  if (started_) batch_fn_.Release();  // queued batches still reach JS, then onClosed
+  reader_.Release();  // queued batches still reach JS, then onClosed
   Teardown();
   return env.Undefined();
 }
 
 void Probe::Teardown() {
-  for (auto* l : links_) bpf_link__destroy(l);
-  links_.clear();
-  ring_.Close();
-  if (obj_) bpf_object__close(obj_);
-  obj_ = nullptr;
-  for (int* fd : {&cgroup_fd_, &epoll_fd_, &event_fd_}) {
-    if (*fd >= 0) close(*fd);
-    *fd = -1;
-  }
-  settings_fd_ = counters_fd_ = cgroups_fd_ = -1;
+  bpf_.DetachAll();
+  reader_.Close();
+  bpf_.Close();
+  maps_.Close();
   closed_ = true;
 }
 

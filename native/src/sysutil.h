@@ -10,12 +10,6 @@ namespace vigil {
 // cgroup v2 filesystem: a cgroup id is its kernfs file handle.
 Napi::Value CgroupPath(const Napi::CallbackInfo& info);
 
-// pidfdKill(pid, startTicks) -> { ok: true } | { ok: false, reason }
-// SIGKILL a process, race-free against PID reuse: pidfd_open() pins the
-// process, /proc/PID/stat's start time (field 22, clock ticks since boot)
-// proves it is the one we mean, pidfd_send_signal() kills exactly it.
-Napi::Value PidfdKill(const Napi::CallbackInfo& info);
-
 // clocks() -> { realtimeNs: bigint, boottimeNs: bigint }, read back to back:
 // kernel timestamps are CLOCK_BOOTTIME, alerts want wall-clock time.
 Napi::Value Clocks(const Napi::CallbackInfo& info);

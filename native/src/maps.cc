@@ -1,0 +1,155 @@
+#include "maps.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <string>
+
+#include "errors.h"
+#include "options.h"
+
+namespace vigil {
+
+namespace {
+
+struct MapBatch {
+  int fd;
+  uint32_t key_size;
+  uint32_t value_size;
+  const uint8_t* keys;
+  size_t count;
+};
+
+MapBatch BatchArgs(const Napi::CallbackInfo& info, bpf_object* obj, const char* what) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsTypedArray())
+    throw Napi::TypeError::New(env, std::string(what) + "(map, keys: Uint8Array, ...): bad arguments");
+  std::string name = info[0].As<Napi::String>();
+  bpf_map* m = obj ? bpf_object__find_map_by_name(obj, name.c_str()) : nullptr;
+  if (!m) throw Napi::Error::New(env, std::string(what) + ": no map named " + name);
+  Napi::Uint8Array keys = info[1].As<Napi::Uint8Array>();
+  MapBatch b{bpf_map__fd(m), bpf_map__key_size(m), bpf_map__value_size(m), keys.Data(), 0};
+  if (keys.ByteLength() % b.key_size)
+    throw Napi::TypeError::New(env, std::string(what) + ": keys are " + std::to_string(keys.ByteLength()) +
+                                        " bytes, not a multiple of the key size " + std::to_string(b.key_size));
+  b.count = keys.ByteLength() / b.key_size;
+  return b;
+}
+
+}  // namespace
+
+void Maps::Open(Napi::Env env, bpf_object* obj) {
+  obj_ = obj;
+  settings_fd_ = bpf_object__find_map_fd_by_name(obj, "settings");
+  counters_fd_ = bpf_object__find_map_fd_by_name(obj, "counters");
+  cgroups_fd_ = bpf_object__find_map_fd_by_name(obj, "cgroups");
+  if (settings_fd_ < 0 || counters_fd_ < 0 || cgroups_fd_ < 0)
+    throw Napi::Error::New(env, "loading BPF object: settings/counters/cgroups maps missing");
+}
+
+void Maps::Close() {
+  obj_ = nullptr;
+  settings_fd_ = counters_fd_ = cgroups_fd_ = -1;
+}
+
+void Maps::InitConfig(uint32_t self_tgid, uint32_t ring_bytes) {
+  cfg_.self_tgid = self_tgid;
+  cfg_.wakeup_bytes = ring_bytes / 4;
+}
+
+void Maps::ApplyConfig(const Napi::Object& o) {
+  cfg_.kinds = GetU32(o, "kinds", cfg_.kinds);
+  cfg_.scoped_kinds = GetU32(o, "scopedKinds", cfg_.scoped_kinds);
+  cfg_.scope_active = GetU32(o, "scopeActive", cfg_.scope_active);
+  cfg_.self_tgid = GetU32(o, "selfTgid", cfg_.self_tgid);
+  cfg_.wakeup_bytes = GetU32(o, "wakeupBytes", cfg_.wakeup_bytes);
+  cfg_.kill_kinds = GetU32(o, "killKinds", cfg_.kill_kinds);
+  cfg_.path_kinds = GetU32(o, "pathKinds", cfg_.path_kinds);
+  cfg_.path_filter_kinds = GetU32(o, "pathFilterKinds", cfg_.path_filter_kinds);
+  cfg_.urgent_kinds = GetU32(o, "urgentKinds", cfg_.urgent_kinds);
+  cfg_.rules_gen = GetU32(o, "rulesGen", cfg_.rules_gen);
+  cfg_.net_active = GetU32(o, "netActive", cfg_.net_active);
+  Napi::Value d = o.Get("prefixDepths");
+  if (!d.IsUndefined()) {
+    if (!d.IsArray()) throw Napi::TypeError::New(o.Env(), "prefixDepths: expected an array of 16 numbers");
+    Napi::Array a = d.As<Napi::Array>();
+    for (uint32_t i = 0; i < 16; i++) {
+      Napi::Value v = i < a.Length() ? a.Get(i) : Napi::Number::New(o.Env(), 0);
+      if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), "prefixDepths: expected numbers");
+      cfg_.prefix_depths[i] = static_cast<uint16_t>(v.As<Napi::Number>().Uint32Value());
+    }
+  }
+}
+
+void Maps::WriteConfig(Napi::Env env) {
+  uint32_t zero = 0;
+  if (bpf_map_update_elem(settings_fd_, &zero, &cfg_, BPF_ANY))
+    throw Napi::Error::New(env, ErrnoMessage("writing the settings map", errno));
+}
+
+void Maps::AddCgroup(Napi::Env env, uint64_t id, uint32_t workload) {
+  cgroup_info v{};
+  v.workload = workload;
+  if (bpf_map_update_elem(cgroups_fd_, &id, &v, BPF_ANY))
+    throw Napi::Error::New(env, ErrnoMessage("adding cgroup " + std::to_string(id) + " to the cgroups map", errno));
+  // cached scope decisions on every CPU are stale now
+  cfg_.generation++;
+  WriteConfig(env);
+}
+
+void Maps::RemoveCgroup(Napi::Env env, uint64_t id) {
+  if (bpf_map_delete_elem(cgroups_fd_, &id) && errno != ENOENT)
+    throw Napi::Error::New(env, ErrnoMessage("removing cgroup " + std::to_string(id), errno));
+  cfg_.generation++;
+  WriteConfig(env);
+}
+
+void Maps::UpdateElems(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MapBatch b = BatchArgs(info, obj_, "Probe.updateElems");
+  if (info.Length() < 3 || !info[2].IsTypedArray()) throw Napi::TypeError::New(env, "Probe.updateElems: values: expected a Uint8Array");
+  Napi::Uint8Array values = info[2].As<Napi::Uint8Array>();
+  if (values.ByteLength() != b.count * b.value_size)
+    throw Napi::TypeError::New(env, "Probe.updateElems: values must be count * value size bytes");
+  for (size_t i = 0; i < b.count; i++) {
+    if (bpf_map_update_elem(b.fd, b.keys + i * b.key_size, values.Data() + i * b.value_size, BPF_ANY))
+      throw Napi::Error::New(env, ErrnoMessage("updating " + info[0].As<Napi::String>().Utf8Value() + " entry " +
+                                                   std::to_string(i) + " of " + std::to_string(b.count),
+                                               errno));
+  }
+}
+
+void Maps::DeleteElems(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MapBatch b = BatchArgs(info, obj_, "Probe.deleteElems");
+  for (size_t i = 0; i < b.count; i++) {
+    if (bpf_map_delete_elem(b.fd, b.keys + i * b.key_size) && errno != ENOENT)
+      throw Napi::Error::New(env, ErrnoMessage("deleting from " + info[0].As<Napi::String>().Utf8Value(), errno));
+  }
+}
+
+int Maps::ReadCounters(std::vector<kind_counters>& out) const {
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return ncpu ? -ncpu : EINVAL;
+  std::vector<kind_counters> per_cpu(ncpu);
+  out.assign(EV_KIND_MAX, kind_counters{});
+  for (uint32_t k = 0; k < EV_KIND_MAX; k++) {
+    if (bpf_map_lookup_elem(counters_fd_, &k, per_cpu.data())) return errno;
+    for (const auto& c : per_cpu) {
+      // seen is derived, saving the kernel one atomic per event
+      out[k].seen += c.emitted + c.dropped + c.busy;
+      out[k].emitted += c.emitted;
+      out[k].dropped += c.dropped;
+      out[k].busy += c.busy;
+      out[k].enforced += c.enforced;
+    }
+  }
+  return 0;
+}
+
+void Maps::KeepFinalCounters() {
+  if (ReadCounters(final_counters_)) final_counters_.clear();
+}
+
+}  // namespace vigil
