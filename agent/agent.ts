@@ -11,6 +11,7 @@ import { errorMessage, VigilError } from '../common/errors';
 import { splitHostPort } from '../common/host-port';
 import { serveMetrics, type MetricsServer } from '../common/metrics-server';
 import { resolveTls, type ResolvedTls, type TlsFlags } from '../common/spiffe/tls-files';
+import { VIGIL_VERSION } from '../common/version';
 import type { KernelEvent } from './decode/events';
 import { planSummary, type KernelPlan } from './enforce/kernel-plan';
 import { KernelRules } from './enforce/kernel-rules';
@@ -36,8 +37,6 @@ import { IdentityResolver } from './workload/resolver';
 import type { AddressIdentity, IdentitySource } from './workload/source';
 import { openIdentitySources, type KubernetesLink } from './workload/sources';
 import { WorkloadTable } from './workload/workload-table';
-
-export const VIGIL_VERSION = '0.1.0';
 
 /** certsDir: a `vigil certs` directory; bundle/cert/key/policyKey/trustDomain: single files (SPIRE, Secrets) that win over it */
 export interface ControlPlaneLink extends TlsFlags {

@@ -1,112 +1,95 @@
-// `vigil agent`: its options, and running it until stopped.
+// `vigil agent`: match rules about SPIFFE workloads on this node; alert,
+// kill or deny; with a control plane, durable delivery and signed policy.
+import { Option, type Command } from 'commander';
 import { VigilError } from '../common/errors';
-import { splitHostPort } from '../common/host-port';
-import { Agent, type AgentOptions, type ControlPlaneLink } from '../agent/agent';
+import type { AgentOptions, ControlPlaneLink } from '../agent/agent';
 import type { KubernetesLink } from '../agent/workload/sources';
-import { ArgReader } from './args';
+import { anyTlsOption, hostPort, outputFormat, parseWith, seconds, tlsFlags, tlsOptions, vigilCommand, type CliIo, type TlsOptionValues } from './args';
 import { untilStopped } from './signals';
 
-export function parseAgentArgs(argv: string[]): Omit<AgentOptions, 'out' | 'err'> & { durationMs?: number } {
-  const o: Omit<AgentOptions, 'out' | 'err'> & { durationMs?: number } = { rules: [], output: 'json' };
-  let cp: Partial<ControlPlaneLink> | undefined;
-  const link = (): Partial<ControlPlaneLink> => (cp ??= { insecure: false });
-  let kube: KubernetesLink | false | undefined;
-  const k8s = (): KubernetesLink => {
-    if (kube === false) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --no-kubernetes with a Kubernetes option');
-    if (kube === undefined) kube = {};
-    return kube;
-  };
-  const r = new ArgReader(argv);
-  for (let flag = r.next(); flag !== undefined; flag = r.next()) {
-    switch (flag) {
-      case '--rules':
-        o.rules.push(...r.values());
-        break;
-      case '--identities':
-        o.identities = r.value();
-        break;
-      case '--kubernetes':
-        r.switch('use --kubeconfig FILE');
-        k8s();
-        break;
-      case '--no-kubernetes':
-        r.switch();
-        if (kube) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --no-kubernetes with a Kubernetes option');
-        kube = false;
-        break;
-      case '--kubeconfig':
-        k8s().kubeconfig = r.value();
-        break;
-      case '--spiffe-template':
-        k8s().template = r.value();
-        break;
-      case '--workload-trust-domain':
-        k8s().trustDomain = r.value();
-        break;
-      case '--enrich-wait':
-        o.enrichWaitMs = r.seconds(0, 60);
-        break;
-      case '--output':
-      case '-o':
-        o.output = r.output();
-        break;
-      case '--node':
-        o.node = r.value();
-        break;
-      case '--controlplane':
-        link().address = r.value();
-        break;
-      case '--certs':
-        link().certsDir = r.value();
-        break;
-      case '--cert':
-        link().cert = r.value();
-        break;
-      case '--key':
-        link().key = r.value();
-        break;
-      case '--server-id':
-        link().serverId = r.value();
-        break;
-      case '--trust-domain':
-        link().trustDomain = r.value();
-        break;
-      case '--bundle':
-        link().bundle = r.value();
-        break;
-      case '--policy-key':
-        link().policyKey = r.value();
-        break;
-      case '--insecure':
-        r.switch();
-        link().insecure = true;
-        break;
-      case '--state':
-        o.stateDir = r.value();
-        break;
-      case '--metrics':
-        o.metricsAddress = r.value();
-        splitHostPort(o.metricsAddress);
-        break;
-      case '--duration':
-        o.durationMs = r.seconds();
-        break;
-      default:
-        r.unknown('agent');
-    }
+export type AgentArgs = Omit<AgentOptions, 'out' | 'err'> & { durationMs?: number };
+
+interface Values extends TlsOptionValues {
+  rules?: string[];
+  identities?: string;
+  kubernetes?: boolean;
+  kubeconfig?: string;
+  spiffeTemplate?: string;
+  workloadTrustDomain?: string;
+  enrichWait?: number;
+  output: 'json' | 'text';
+  node?: string;
+  controlplane?: string;
+  state?: string;
+  metrics?: string;
+  duration?: number;
+}
+
+export function agentCommand(io?: CliIo): Command {
+  const cmd = tlsOptions(
+    vigilCommand('agent', 'match rules about SPIFFE workloads on this node; alert, kill or deny (one JSON alert per line)')
+      .addOption(new Option('--rules <path...>', 'rules files or directories (not needed with --controlplane: signed policy)'))
+      .addOption(new Option('--identities <file>', 'cgroups, container ids and addresses -> SPIFFE IDs'))
+      .addOption(new Option('--kubernetes', 'pod identity from the Kubernetes API (on by itself inside a cluster)'))
+      .addOption(new Option('--no-kubernetes', 'no pod identity, even inside a cluster'))
+      .addOption(new Option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)'))
+      .addOption(new Option('--spiffe-template <t>', 'SPIFFE ID of a pod (default spiffe://{trust_domain}/ns/{namespace}/sa/{service_account})'))
+      .addOption(new Option('--workload-trust-domain <td>', "the pods' trust domain (default: the agent's, else cluster.local)"))
+      .addOption(new Option('--enrich-wait <seconds>', 'how long an alert from a pod not seen yet waits for it (0-60, default 2)').argParser(seconds('--enrich-wait', 0, 60)))
+      .addOption(new Option('-o, --output <format>', 'json or text').argParser(outputFormat()).default('json'))
+      .addOption(new Option('--node <name>', 'this node (default: NODE_NAME, else the host name)'))
+      .addOption(new Option('--controlplane <host:port>', 'the control plane: durable delivery, signed policy, the identity map').argParser(hostPort('--controlplane')))
+      .addOption(new Option('--state <dir>', 'spool and last good policy (default /var/lib/vigil/agent)'))
+      .addOption(new Option('--metrics <host:port>', '/metrics and /healthz').argParser(hostPort('--metrics')))
+      .addOption(new Option('--duration <seconds>', 'stop after this long (tests, demos)').argParser(seconds('--duration'))),
+    { policyKey: true, serverId: true },
+  );
+  if (io) cmd.action(async (v: Values) => io.exit(await runAgent({ ...agentArgs(v), out: io.out, err: io.err })));
+  return cmd;
+}
+
+/** The options of `vigil agent ARGS...`, checked together. */
+export function agentArgs(v: Values): AgentArgs {
+  const o: AgentArgs = { rules: v.rules ?? [], output: v.output };
+  const kubeFlags = v.kubeconfig !== undefined || v.spiffeTemplate !== undefined || v.workloadTrustDomain !== undefined;
+  if (v.kubernetes === false && kubeFlags) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --no-kubernetes with a Kubernetes option');
+  if (v.kubernetes === false) o.kubernetes = false;
+  else if (v.kubernetes === true || kubeFlags) {
+    const k: KubernetesLink = {};
+    if (v.kubeconfig !== undefined) k.kubeconfig = v.kubeconfig;
+    if (v.spiffeTemplate !== undefined) k.template = v.spiffeTemplate;
+    if (v.workloadTrustDomain !== undefined) k.trustDomain = v.workloadTrustDomain;
+    o.kubernetes = k;
   }
-  if (kube !== undefined) o.kubernetes = kube;
-  if (cp) {
-    if (!cp.address) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --certs, --bundle, --cert, --key, --trust-domain, --policy-key, --server-id and --insecure need --controlplane HOST:PORT');
-    o.controlplane = { ...cp, address: cp.address, insecure: cp.insecure ?? false };
+  if (v.identities !== undefined) o.identities = v.identities;
+  if (v.enrichWait !== undefined) o.enrichWaitMs = v.enrichWait;
+  if (v.node !== undefined) o.node = v.node;
+  if (v.state !== undefined) o.stateDir = v.state;
+  if (v.metrics !== undefined) o.metricsAddress = v.metrics;
+  if (v.duration !== undefined) o.durationMs = v.duration;
+  if (v.controlplane === undefined) {
+    if (anyTlsOption(v)) {
+      throw new VigilError('BAD_ARGUMENT', 'vigil agent: --certs, --bundle, --cert, --key, --trust-domain, --policy-key, --server-id and --insecure need --controlplane HOST:PORT');
+    }
+  } else {
+    const cp: ControlPlaneLink = { address: v.controlplane, insecure: v.insecure === true, ...tlsFlags(v) };
+    if (v.serverId !== undefined) cp.serverId = v.serverId;
+    o.controlplane = cp;
   }
   if (o.rules.length === 0 && !o.controlplane) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --rules PATH... is required (or --controlplane for signed policy)');
   return o;
 }
 
-export async function runAgent(o: AgentOptions & { durationMs?: number }): Promise<void> {
+/** `vigil agent ARGS...` -> options (tests and the deploy checks use this). */
+export function parseAgentArgs(argv: string[]): AgentArgs {
+  return agentArgs(parseWith<Values>(agentCommand(), argv));
+}
+
+export async function runAgent(o: AgentArgs & Pick<AgentOptions, 'out' | 'err'>): Promise<number> {
+  const { Agent } = await import('../agent/agent');
   const agent = await Agent.start(o);
   await untilStopped(o.durationMs);
   await agent.stop();
   o.err.write(agent.summary());
+  return 0;
 }

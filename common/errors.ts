@@ -1,4 +1,4 @@
-// Every error the agent raises on purpose: a closed set of codes, each with
+// Every error Vigil raises on purpose: a closed set of codes, each with
 // a message that names the step and the cause.
 
 export type ErrorCode =
@@ -14,7 +14,10 @@ export type ErrorCode =
   | 'RULES' // a rules file that cannot be loaded (carries file:line:col)
   | 'IDENTITIES' // an identities file that cannot be loaded (carries file:line:col)
   | 'KUBERNETES' // the Kubernetes API cannot be configured (kubeconfig, template)
-  | 'ENFORCEMENT'; // a kill or deny that could not be carried out
+  | 'ENFORCEMENT' // a kill or deny that could not be carried out
+  | 'UNAVAILABLE' // the control plane could not be reached
+  | 'REFUSED' // the control plane answered and refused the call
+  | 'CONTROLPLANE'; // the control plane failed the call (an internal error there)
 
 export class VigilError extends Error {
   readonly code: ErrorCode;

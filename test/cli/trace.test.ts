@@ -80,7 +80,10 @@ describe('vigil trace (CLI)', function () {
   });
 
   it('as an unprivileged user, says that it needs root instead of failing obscurely', async () => {
-    const p = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', path.join(repoRoot(), 'bin', 'vigil'), 'trace'], {
+    // uid 65534 with no capability but CAP_DAC_READ_SEARCH: an ordinary user of an installation it can read, wherever the
+    // clone lives (root's home and a mktemp -d are 0700, which nobody else could enter)
+    const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all,+dac_read_search', '--ambient-caps=-all,+dac_read_search'];
+    const p = spawn('setpriv', [...asNobody, path.join(repoRoot(), 'bin', 'vigil'), 'trace'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';

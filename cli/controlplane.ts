@@ -1,0 +1,51 @@
+// `vigil controlplane`: the control plane server (gRPC over mTLS, the SQLite
+// store, signed policy, metrics) until SIGINT/SIGTERM.
+import { Option, type Command } from 'commander';
+import { hostPort, integer, need, tlsFlags, tlsOptions, vigilCommand, type CliIo, type TlsOptionValues } from './args';
+import { untilStopped } from './signals';
+
+interface Values extends TlsOptionValues {
+  listen: string;
+  data: string;
+  metrics?: string;
+  agentId?: string[];
+  adminId?: string[];
+  retentionDays?: number;
+}
+
+export function controlplaneCommand(io?: CliIo): Command {
+  const cmd = tlsOptions(
+    vigilCommand('controlplane', 'the control plane: agents stream alerts in, signed policy and the identity map go out')
+      .addOption(new Option('--listen <host:port>', 'gRPC address (required)').argParser(hostPort('--listen')))
+      .addOption(new Option('--data <dir>', 'where the SQLite store lives (required)'))
+      .addOption(new Option('--metrics <host:port>', '/metrics and /healthz').argParser(hostPort('--metrics')))
+      .addOption(new Option('--agent-id <pattern...>', 'SPIFFE ID patterns of agents (default spiffe://TD/vigil/agent/*)'))
+      .addOption(new Option('--admin-id <pattern...>', 'SPIFFE ID patterns of admins (default spiffe://TD/vigil/admin/*)'))
+      .addOption(new Option('--retention-days <n>', 'days of alerts to keep (0: forever)').argParser(integer('--retention-days', 0, 36500))),
+    { policyKey: true, serverId: false },
+  );
+  if (io) cmd.action(async (v: Partial<Values>) => io.exit(await runControlPlane({ ...v, listen: need(v.listen, '--listen', cmd), data: need(v.data, '--data', cmd) }, io)));
+  return cmd;
+}
+
+async function runControlPlane(v: Values, io: CliIo): Promise<number> {
+  const { startControlPlane } = await import('../controlplane/controlplane');
+  const running = await startControlPlane({
+    listen: v.listen,
+    dataDir: v.data,
+    ...tlsFlags(v),
+    insecure: v.insecure === true,
+    agentIds: v.agentId,
+    adminIds: v.adminId,
+    metricsAddress: v.metrics,
+    retentionDays: v.retentionDays,
+    log: (l) => io.err.write(`vigil controlplane: ${l}\n`),
+  });
+  io.err.write(
+    `vigil controlplane: listening on ${v.listen.replace(/:\d+$/, '')}:${running.port}${running.trustDomain ? ` (mTLS, trust domain ${running.trustDomain})` : ''}` +
+      `${running.metricsServer ? `, metrics on :${running.metricsServer.port}` : ''}\n`,
+  );
+  await untilStopped();
+  await running.close();
+  return 0;
+}
