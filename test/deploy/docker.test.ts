@@ -4,12 +4,15 @@
 // builder installs what scripts/setup.sh installs, and the runtime starts a
 // `vigil` subcommand that `vigil help` lists.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DockerfileParser, type Dockerfile, type Instruction, type JSONInstruction } from 'dockerfile-ast';
 import { parse as parseYaml } from 'yaml';
 import { repoRoot } from '../../common/repo';
+import { controlPlaneAgentFiles, importGraph } from '../helpers/imports';
 
 const IMAGES = ['agent', 'controlplane'] as const;
 type Image = (typeof IMAGES)[number];
@@ -120,7 +123,12 @@ function makeTargets(makefile: string): { targets: Set<string>; vars: Map<string
 
 describe('deploy/docker', () => {
   const root = repoRoot();
-  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    version: string;
+    scripts: Record<string, string>;
+    dependencies: Record<string, string>;
+    allowScripts: Record<string, boolean>;
+  };
   const parsed = new Map<Image, ParsedDockerfile>(IMAGES.map((i) => [i, parseDockerfile(i)]));
   const each = (fn: (d: ParsedDockerfile, image: Image) => void): void => {
     for (const [image, d] of parsed) fn(d, image);
@@ -173,7 +181,7 @@ describe('deploy/docker', () => {
   it('run only make targets, npm scripts and files that exist', () => {
     const make = makeTargets(path.join(root, 'bpf', 'Makefile'));
     const tsconfig = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: { outDir: string } };
-    each((d) => {
+    each((d, image) => {
       const build = stage(d, 'build');
       const copied = build.instructions.filter((i) => i.getKeyword() === 'COPY' && !flag(i, 'from')).flatMap((i) => words(i).slice(0, -1).map((w) => w.replace(/\/$/, '')));
       const runs = build.instructions.filter((i) => i.getKeyword() === 'RUN').flatMap(commands);
@@ -183,6 +191,12 @@ describe('deploy/docker', () => {
         if (cmd[0] === 'npm' && cmd[1] === 'ci') {
           ranCi = true;
           assert.ok(copied.includes('package-lock.json'), 'npm ci needs package-lock.json');
+          if (image === 'controlplane') {
+            // the package's install script builds BPF and the agent's addon: not in this image
+            assert.ok(cmd.includes('--ignore-scripts'), 'the control-plane builder runs npm ci --ignore-scripts');
+            assert.ok(!copied.includes('bpf') && !copied.includes('native') && !copied.includes('binding.gyp'), 'the control-plane builder copies no bpf/, native/ or binding.gyp');
+            continue;
+          }
           // npm ci runs the package's install script: make -C bpf && node-gyp rebuild
           const install = pkg.scripts.install;
           assert.ok(install, 'package.json has an install script (BPF object and native addon)');
@@ -191,6 +205,12 @@ describe('deploy/docker', () => {
           assert.ok(copied.includes(m[1]), `${m[1]} is copied before npm ci`);
           for (const t of m[2].split(' ').filter(Boolean)) assert.ok(make.targets.has(t), `bpf/Makefile has target ${t}`);
           if (install.includes('node-gyp')) for (const f of ['binding.gyp', 'native']) assert.ok(copied.includes(f), `${f} is copied before npm ci`);
+        } else if (cmd[0] === 'npm' && cmd[1] === 'rebuild') {
+          // only a dependency whose install script we allow (package.json allowScripts)
+          for (const dep of cmd.slice(2).filter((w) => !w.startsWith('-'))) {
+            assert.ok(pkg.dependencies[dep], `npm rebuild ${dep}: a dependency`);
+            assert.equal(pkg.allowScripts[dep], true, `npm rebuild ${dep}: its install script is allowed in package.json`);
+          }
         } else if (cmd[0] === 'npm' && cmd[1] === 'run') {
           assert.ok(pkg.scripts[cmd[2]], `package.json has script ${cmd[2]}`);
         } else if (cmd[0] === 'make') {
@@ -204,6 +224,10 @@ describe('deploy/docker', () => {
         }
       }
       assert.ok(ranCi, 'the builder runs npm ci (the lock file, and the install script)');
+      if (image === 'controlplane') {
+        assert.ok(!d.stages.some((x) => x.name === 'btf'), 'the control plane builds no BPF: no btf stage');
+        return;
+      }
       // vmlinux.h: the Dockerfile can hand bpf/Makefile a BTF file of its choice
       assert.match(fs.readFileSync(path.join(root, 'bpf', 'Makefile'), 'utf8'), /^BTF\s*\?=/m, 'bpf/Makefile takes BTF from the environment');
       const ci = build.instructions.find((i) => i.getKeyword() === 'RUN' && /npm ci/.test(i.getArgumentsContent() ?? ''));
@@ -243,11 +267,20 @@ describe('deploy/docker', () => {
       }
       const rels = fromBuild.map((s) => s.replace(`${INSTALL}/`, '').replace(/\/$/, ''));
       // what the code needs at run time: repoRoot() looks for package.json; the shim loads dist/cli/main.js; proto/ at run time
-      for (const need of ['package.json', 'bin', 'dist/common', 'dist/agent', 'dist/controlplane', 'dist/cli', 'proto', 'node_modules']) assert.ok(rels.includes(need), `${image} image has ${need}`);
+      for (const need of ['package.json', 'bin', 'dist/common', 'dist/controlplane', 'dist/cli', 'proto', 'node_modules']) assert.ok(rels.includes(need), `${image} image has ${need}`);
       if (image === 'agent') {
-        for (const need of [...bpfOutputs, `build/Release/${gyp.targets[0].target_name}.node`, 'deploy/rules/default.yaml']) assert.ok(rels.includes(need), `agent image has ${need}`);
+        for (const need of ['dist/agent', ...bpfOutputs, `build/Release/${gyp.targets[0].target_name}.node`, 'deploy/rules/default.yaml']) assert.ok(rels.includes(need), `agent image has ${need}`);
       } else {
         assert.ok(!rels.some((r) => r.startsWith('bpf') || r.startsWith('build/')), 'the control plane loads no BPF and no addon of its own');
+        // of the agent, exactly the files the control plane and the vigil command load (test/layout.test.ts)
+        const destOf = (i: Instruction): string => words(i)[words(i).length - 1].replace(/\/$/, '');
+        const agentFiles = runtime.instructions
+          .filter((i) => i.getKeyword() === 'COPY' && flag(i, 'from') === 'build')
+          .flatMap((i) => words(i).slice(0, -1).map((src) => ({ src: src.replace(`${INSTALL}/`, ''), dest: destOf(i) })))
+          .filter((c) => c.src.startsWith('dist/agent'));
+        for (const c of agentFiles) assert.ok(/\.js$/.test(c.src) && c.dest === path.dirname(c.src), `${c.src} is copied as a file to its own directory (not a whole folder of the agent)`);
+        const shipped = agentFiles.map((c) => c.src.replace(/^dist\//, '').replace(/\.js$/, '')).sort();
+        assert.deepEqual(shipped, controlPlaneAgentFiles(importGraph(root)), 'the control-plane image ships exactly the agent files the control plane loads');
       }
       // dev dependencies and sources stay in the builder
       assert.ok(!rels.some((r) => /^(common|agent|controlplane|cli|native|test|bench)(\/|$)/.test(r)), 'no sources in the runtime');
@@ -256,13 +289,17 @@ describe('deploy/docker', () => {
     });
   });
 
-  it('the builders install exactly the packages scripts/setup.sh installs', () => {
+  it('the agent builder installs exactly the packages scripts/setup.sh installs; the control-plane builder only what better-sqlite3 builds with', () => {
     const setup = fs.readFileSync(path.join(root, 'scripts', 'setup.sh'), 'utf8');
     const block = /declare -A PROVES=\(([\s\S]*?)\n\)/.exec(setup);
     assert.ok(block, 'scripts/setup.sh declares its packages in PROVES');
     const wanted = [...block[1].matchAll(/\[([\w.+-]+)\]=/g)].map((m) => m[1]).sort();
     assert.ok(wanted.length > 5);
-    each((d) => assert.deepEqual(aptPackages(stage(d, 'build')).sort(), wanted, path.basename(d.file)));
+    assert.deepEqual(aptPackages(stage(parsed.get('agent') as ParsedDockerfile, 'build')).sort(), wanted, 'Dockerfile.agent');
+    // the control plane builds only better-sqlite3's native module (node-gyp: make, a C++ compiler, Python): each of them is one setup.sh installs
+    const cp = aptPackages(stage(parsed.get('controlplane') as ParsedDockerfile, 'build')).sort();
+    assert.deepEqual(cp, ['g++', 'make', 'python3'], 'Dockerfile.controlplane');
+    for (const p of cp) assert.ok(wanted.includes(p), `${p} is one of setup.sh's packages`);
   });
 
   it('the agent runtime has the shared libraries the native addon links, and no compiler', () => {
@@ -336,5 +373,70 @@ describe('deploy/docker', () => {
       const label = runtime.instructions.find((i) => i.getKeyword() === 'ARG' && /^VIGIL_VERSION=/.test(i.getArgumentsContent() ?? ''));
       assert.equal(label?.getArgumentsContent(), `VIGIL_VERSION=${pkg.version}`, 'the image version label is the package version');
     });
+  });
+
+  it('the control-plane runtime, assembled from its COPY lines, serves and validates policy with no agent in it', async function () {
+    this.timeout(30000);
+    // no Docker engine here: lay the runtime stage's files out as its COPY --from=build lines say (the build tree is
+    // this repository after `npm run build`; node_modules is linked, not copied) and run the image's command from it
+    const runtime = stage(parsed.get('controlplane') as ParsedDockerfile, 'runtime');
+    const image = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-cp-image-'));
+    const children: ChildProcess[] = [];
+    try {
+      for (const i of runtime.instructions.filter((x) => x.getKeyword() === 'COPY' && flag(x, 'from') === 'build')) {
+        const w = words(i);
+        const dest = w[w.length - 1];
+        for (const src of w.slice(0, -1)) {
+          if (!src.startsWith(`${INSTALL}/`)) continue; // the node binary
+          const rel = src.slice(INSTALL.length + 1).replace(/\/$/, '');
+          const to = (dest === './' ? path.join(image, path.basename(rel)) : src.endsWith('/') ? path.join(image, dest) : path.join(image, dest, path.basename(rel))).replace(/\/$/, '');
+          fs.mkdirSync(path.dirname(to), { recursive: true });
+          if (rel === 'node_modules') fs.symlinkSync(path.join(root, rel), to);
+          else fs.cpSync(path.join(root, rel), to, { recursive: true });
+        }
+      }
+      assert.ok(!fs.existsSync(path.join(image, 'dist', 'agent', 'kernel', 'native.js')), 'no addon loader in the image');
+      assert.ok(!fs.existsSync(path.join(image, 'dist', 'agent', 'agent.js')), 'no agent in the image');
+      const vigil = path.join(image, 'bin', 'vigil');
+      const key = crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      fs.writeFileSync(path.join(image, 'policy.key'), key, { mode: 0o600 });
+      const cp = spawn(process.execPath, [vigil, 'controlplane', '--listen', '127.0.0.1:0', '--data', path.join(image, 'data'), '--insecure', '--policy-key', path.join(image, 'policy.key')], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      children.push(cp);
+      let err = '';
+      cp.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      const deadline = Date.now() + 15000;
+      while (!/listening on 127\.0\.0\.1:(\d+)/.test(err)) {
+        assert.ok(cp.exitCode === null && Date.now() < deadline, `vigil controlplane did not start from the image layout: ${err}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const port = /listening on 127\.0\.0\.1:(\d+)/.exec(err)?.[1] ?? '';
+      const run = (args: string[]): { code: number; out: string; err: string } => {
+        try {
+          return { code: 0, out: execFileSync(process.execPath, [vigil, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }), err: '' };
+        } catch (e) {
+          const x = e as { status: number; stdout: string; stderr: string };
+          return { code: x.status, out: x.stdout, err: x.stderr };
+        }
+      };
+      const good = path.join(image, 'good.yaml');
+      fs.writeFileSync(good, 'rules:\n  - name: no-shells\n    on: exec\n    match: { binary: { in: [/bin/sh] } }\n    action: alert\n');
+      const bad = path.join(image, 'bad.yaml');
+      fs.writeFileSync(bad, 'rules:\n  - name: bad\n    on: exec\n    match: { binary: { in: [sh] } }\n    action: alert\n');
+      const link = ['--controlplane', `127.0.0.1:${port}`, '--insecure'];
+      const pushed = run(['policy', 'push', good, ...link]);
+      assert.equal(pushed.code, 0, pushed.err);
+      assert.match(pushed.out, /policy v1 signed and sent to 0 connected agents/);
+      const refused = run(['policy', 'push', bad, ...link]);
+      assert.equal(refused.code, 4, refused.err);
+      assert.match(refused.err, /bad\.yaml:4:.*rule "bad": match\.binary\.in: "sh" is not an absolute path/);
+      const agent = run(['agent', '--rules', good]);
+      assert.equal(agent.code, 1);
+      assert.match(agent.err, /vigil agent: not part of this installation/);
+    } finally {
+      for (const c of children) c.kill('SIGKILL');
+      fs.rmSync(image, { recursive: true, force: true });
+    }
   });
 });
