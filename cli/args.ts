@@ -55,8 +55,10 @@ export function usageError(err: CommanderError, cmd: Command): VigilError | null
     }
     case 'commander.optionMissingArgument':
       return new VigilError('BAD_ARGUMENT', `${where}: ${quoted.split(' ')[0]}: expected a value`);
-    case 'commander.missingArgument':
-      return new VigilError('BAD_ARGUMENT', `${where}: expected ${quoted.replace(/\.\.\.$/, '').toUpperCase()}${quoted.endsWith('...') ? '...' : ''} ${see}`);
+    case 'commander.missingArgument': {
+      const arg = cmd.registeredArguments.find((a) => a.name() === quoted);
+      return new VigilError('BAD_ARGUMENT', `${where}: expected ${quoted.toUpperCase()}${arg?.variadic ? '...' : ''} ${see}`);
+    }
     case 'commander.excessArguments': {
       const extra = cmd.args.slice(cmd.registeredArguments.length);
       return new VigilError('BAD_ARGUMENT', `${where}: unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((a) => `"${a}"`).join(' ')} ${see}`);

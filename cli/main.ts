@@ -38,7 +38,7 @@ const EXIT_FOR: Partial<Record<ErrorCode, number>> = {
 };
 
 export function program(io: CliIo): Command {
-  return vigilCommand('vigil', 'eBPF runtime security: SPIFFE workloads, rules enforced in the kernel, a control plane')
+  const root = vigilCommand('vigil', 'eBPF runtime security: SPIFFE workloads, rules enforced in the kernel, a control plane')
     .usage('<command> [options]')
     .version(VIGIL_VERSION, '-V, --version', 'print the version')
     .addCommand(upCommand(io))
@@ -54,6 +54,13 @@ export function program(io: CliIo): Command {
     .addCommand(probeCommand(io))
     .helpCommand('help [command]', 'help for a command')
     .addHelpText('after', EPILOGUE);
+  // help goes to the command's stdout; errors are ours to word (cli/args.ts usageError)
+  const route = (c: Command): void => {
+    c.configureOutput({ writeOut: (s) => void io.out.write(s), writeErr: (s) => void io.err.write(s), outputError: () => undefined });
+    c.commands.forEach(route);
+  };
+  route(root);
+  return root;
 }
 
 /** Run `vigil ARGV...`; resolves with the exit status. */

@@ -5,8 +5,6 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseAgentArgs } from '../../../cli/agent';
-import { privateCgroupNamespace } from '../../../agent/workload/cgroup-sync';
 import { parseCgroupPath } from '../../../agent/workload/cgroup-path';
 import { inCluster, KubernetesIdentitySource, loadKubeConfig } from '../../../agent/workload/kubernetes-source';
 import { compileTemplate } from '../../../agent/workload/kubernetes/spiffe-template';
@@ -276,45 +274,7 @@ describe('Kubernetes pod identity (list/watch against a recorded API)', function
   });
 });
 
-describe('vigil agent: Kubernetes and TLS flags', () => {
-  it('parses pod identity and single-file TLS options', () => {
-    const o = parseAgentArgs([
-      '--rules', '/etc/vigil/rules',
-      '--kubernetes', '--kubeconfig', '/k', '--spiffe-template', 'spiffe://{trust_domain}/{namespace}/{pod}', '--workload-trust-domain', 'prod.example.org',
-      '--enrich-wait', '0.5',
-      '--controlplane', 'vigil-controlplane.vigil:7443', '--bundle', '/svid/bundle.pem', '--cert', '/svid/svid.pem', '--key', '/svid/key.pem',
-      '--trust-domain', 'prod.example.org', '--policy-key', '/policy/policy.pub', '--server-id', 'spiffe://prod.example.org/ns/vigil/sa/vigil-controlplane',
-    ]);
-    assert.deepEqual(o.kubernetes, { kubeconfig: '/k', template: 'spiffe://{trust_domain}/{namespace}/{pod}', trustDomain: 'prod.example.org' });
-    assert.equal(o.enrichWaitMs, 500);
-    assert.deepEqual(o.controlplane, {
-      address: 'vigil-controlplane.vigil:7443',
-      insecure: false,
-      bundle: '/svid/bundle.pem',
-      cert: '/svid/svid.pem',
-      key: '/svid/key.pem',
-      trustDomain: 'prod.example.org',
-      policyKey: '/policy/policy.pub',
-      serverId: 'spiffe://prod.example.org/ns/vigil/sa/vigil-controlplane',
-    });
-    assert.equal(parseAgentArgs(['--rules', 'r', '--no-kubernetes']).kubernetes, false);
-    assert.equal(parseAgentArgs(['--rules', 'r']).kubernetes, undefined, 'unset: on when in a cluster');
-  });
-
-  it('refuses contradictions and bad values, naming the flag', () => {
-    assert.throws(() => parseAgentArgs(['--rules', 'r', '--no-kubernetes', '--kubeconfig', '/k']), /--no-kubernetes with a Kubernetes option/);
-    assert.throws(() => parseAgentArgs(['--rules', 'r', '--kubernetes=yes']), /--kubernetes takes no value/);
-    assert.throws(() => parseAgentArgs(['--rules', 'r', '--enrich-wait', '-1']), /--enrich-wait: expected seconds from 0 to 60/);
-    assert.throws(() => parseAgentArgs(['--rules', 'r', '--bundle', '/b']), /--bundle, .* need --controlplane HOST:PORT/);
-  });
-
-  it('tells a private cgroup namespace (a container\'s) from the node\'s', () => {
-    assert.equal(privateCgroupNamespace(() => '0::/init.scope\n'), false);
-    assert.equal(privateCgroupNamespace(() => '0::/\n'), false);
-    assert.equal(privateCgroupNamespace(() => '0::/../../../init.scope\n'), true);
-    assert.equal(privateCgroupNamespace(() => '0::/..\n'), true);
-  });
-
+describe('in a cluster', () => {
   it('is on by itself inside a pod with a service account token, and not elsewhere', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-sa-'));
     try {
