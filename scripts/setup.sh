@@ -70,6 +70,8 @@ if [ -f build/Makefile ]; then
 else
   npm run -s rebuild:native >/dev/null
 fi
+# a fresh dist/: a file moved or deleted in the sources must not linger (mocha would run an old test)
+rm -rf dist
 npx tsc -p tsconfig.json
 
 # The deploy tests render the Kubernetes overlays with `kubectl kustomize`
