@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent } from '../agent/agent';
-import { findCgroup2Mount } from '../agent/kernel/cgroupfs';
+import { benchCgroup } from './helpers';
 import { initTrustDomain, issueSvid } from '../common/spiffe/local-ca';
 import { startControlPlane } from '../controlplane/controlplane';
 import type { StoredAlert } from '../controlplane/store';
@@ -55,10 +55,8 @@ async function latencyBench(dir: string, certs: string, events: number): Promise
     for (const a of alerts) committed.set(a.sequence, now - Number(a.timeNs));
     return n;
   };
-  const root = findCgroup2Mount();
-  const rel = `vigil-bench-cp-${process.pid}`;
-  const cg = path.join(root, rel);
-  fs.mkdirSync(cg);
+  const bench = benchCgroup('cp');
+  const { rel, dir: cg } = bench;
   fs.writeFileSync(path.join(dir, 'ids.yaml'), `workloads:\n  - { spiffe_id: spiffe://${TD}/ns/b/sa/w, cgroups: [${rel}] }\n`);
   fs.writeFileSync(path.join(dir, 'rules.yaml'), `rules:\n  - { name: true-runs, workload: spiffe://${TD}/ns/b/sa/w, on: exec, match: { binary: { in: [/usr/bin/true] } } }\n`);
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
@@ -85,14 +83,7 @@ async function latencyBench(dir: string, certs: string, events: number): Promise
   } finally {
     await agent.stop();
     await cp.close();
-    for (let i = 0; i < 50; i++) {
-      try {
-        fs.rmdirSync(cg);
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
+    await bench.remove();
   }
   const lat = [...committed.values()].map((ns) => ns / 1e6).sort((a, b) => a - b);
   const q = (p: number): number => Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] * 100) / 100;

@@ -1,38 +1,18 @@
 // A load generator for the control plane: one agent's uplink and spool, in
 // its own process, sending N synthetic alerts as fast as the link takes them.
 //   node dist/bench/fake-agent.js ADDRESS CERTS NODE COUNT SPOOL_DIR
-import * as path from 'node:path';
 import type { Alert } from '../agent/export/alert';
 import { rfc3339Nanos } from '../common/time';
 import { readTrustDomain } from '../common/spiffe/local-ca';
 import { Spool } from '../agent/export/spool';
-import { Uplink } from '../agent/export/uplink';
+import { testUplink } from '../test/helpers/uplink';
 
 async function main(): Promise<void> {
   const [address, certs, node, countText, spoolDir] = process.argv.slice(2);
   const count = Number(countText);
   const td = readTrustDomain(certs);
   const spool = new Spool(spoolDir, `boot-${node}`, count + 10, 1 << 30);
-  const up = new Uplink({
-    address,
-    tls: {
-      bundle: path.join(certs, 'bundle.pem'),
-      cert: path.join(certs, `agent-${node}.pem`),
-      key: path.join(certs, `agent-${node}.key`),
-      trustDomain: td,
-      serverId: `spiffe://${td}/vigil/controlplane`,
-    },
-    node,
-    bootId: `boot-${node}`,
-    version: 'bench',
-    capabilities: {},
-    spool,
-    policyKey: null,
-    policyState: null,
-    applyPolicy: () => null,
-    currentPolicyVersion: () => 0,
-    batchSize: 1000,
-  });
+  const up = testUplink({ address, certs, trustDomain: td, node, bootId: `boot-${node}`, spool, version: 'bench', batchSize: 1000 });
   up.start();
   const base: Omit<Alert, 'time' | 'output'> = {
     rule: 'bench-rule',

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { KIND_NAMES, type KindName } from '../agent/kernel/abi';
-import { findCgroup2Mount } from '../agent/kernel/cgroupfs';
+import { benchCgroup } from './helpers';
 import type { KernelEvent } from '../agent/decode/events';
 import { repoRoot } from '../common/repo';
 import { Probe } from '../agent/kernel/probe';
@@ -136,11 +136,10 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
   const repeats = opts.repeats ?? 5;
   const scale = opts.quick ? 0.1 : 1;
   const loadgen = loadgenPath();
-  const root = findCgroup2Mount();
-  const dir = path.join(root, `vigil-bench-${process.pid}`);
-  const elsewhere = path.join(root, `vigil-bench-${process.pid}-idle`);
-  fs.mkdirSync(dir);
-  fs.mkdirSync(elsewhere);
+  const load = benchCgroup('load');
+  const idle = benchCgroup('idle');
+  const dir = load.dir;
+  const elsewhere = idle.dir;
   // the harness (the agent) on CPU 0, every load generator on CPU 1
   execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
   const statsWas = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
@@ -259,21 +258,8 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
     };
   } finally {
     fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
-    try {
-      fs.writeFileSync(path.join(dir, 'cgroup.kill'), '1');
-    } catch {
-      // already empty
-    }
-    for (const d of [dir, elsewhere]) {
-      for (let i = 0; i < 50; i++) {
-        try {
-          fs.rmdirSync(d);
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
-    }
+    await load.remove();
+    await idle.remove();
   }
 }
 

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent } from '../agent/agent';
-import { findCgroup2Mount } from '../agent/kernel/cgroupfs';
+import { benchCgroup } from './helpers';
 import type { ExecEvent, FileEvent, KernelEvent } from '../agent/decode/events';
 import { repoRoot } from '../common/repo';
 import { Probe } from '../agent/kernel/probe';
@@ -197,10 +197,8 @@ async function unwatchedOpenBench(dir: string, cg: string, rel: string, quick: b
 export async function runRulesBench(opts: { quick?: boolean } = {}): Promise<RulesReport> {
   if (process.geteuid?.() !== 0) throw new Error('the rules benchmark needs root (BPF, cgroups)');
   const matching = matchingBench();
-  const root = findCgroup2Mount();
-  const rel = `vigil-bench-rules-${process.pid}`;
-  const cg = path.join(root, rel);
-  fs.mkdirSync(cg);
+  const bench = benchCgroup('rules');
+  const { rel, dir: cg } = bench;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-rules-'));
   try {
     const exec_kill = await execKillBench(dir, cg, rel, opts.quick ? 100 : 1000);
@@ -208,19 +206,7 @@ export async function runRulesBench(opts: { quick?: boolean } = {}): Promise<Rul
     const unwatched_open = await unwatchedOpenBench(dir, cg, rel, opts.quick ?? false);
     return { matching, exec_kill, user_kill, unwatched_open };
   } finally {
-    try {
-      fs.writeFileSync(path.join(cg, 'cgroup.kill'), '1');
-    } catch {
-      // empty already
-    }
-    for (let i = 0; i < 50; i++) {
-      try {
-        fs.rmdirSync(cg);
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
+    await bench.remove();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -12,9 +12,9 @@ import { Agent } from '../../agent/agent';
 import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { repoRoot } from '../../common/repo';
 import { Spool } from '../../agent/export/spool';
-import { Uplink } from '../../agent/export/uplink';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
 import { CgroupSandbox, NetnsSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
+import { testUplink } from '../helpers/uplink';
 import { until } from '../helpers/wait';
 
 const TD = 'e2e.vigil';
@@ -52,7 +52,7 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
     await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
     await issueSvid(certs, `spiffe://${TD}/vigil/admin/test`, 'admin');
     await issueSvid(certs, `spiffe://${TD}/vigil/agent/e2e-node`, 'agent');
-    await issueSvid(certs, `spiffe://${TD}/vigil/agent/other-node`, 'agent-other');
+    await issueSvid(certs, `spiffe://${TD}/vigil/agent/other-node`, 'agent-other-node');
     sb = CgroupSandbox.create('e2e');
     api = sb.child('api');
     net = await NetnsSandbox.create(9);
@@ -120,18 +120,13 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
   it('addresses another node reports are destination identities here: a cross-node deny', async () => {
     // another node reports that the netns peer is its "db" workload
     const spool = new Spool(path.join(dir, 'other-spool'), 'boot-o');
-    const other = new Uplink({
+    const other = testUplink({
       address: `127.0.0.1:${cp.port}`,
-      tls: { bundle: path.join(certs, 'bundle.pem'), cert: path.join(certs, 'agent-other.pem'), key: path.join(certs, 'agent-other.key'), trustDomain: TD, serverId: `spiffe://${TD}/vigil/controlplane` },
+      certs,
+      trustDomain: TD,
       node: 'other-node',
       bootId: 'boot-o',
-      version: 'test',
-      capabilities: {},
       spool,
-      policyKey: null,
-      policyState: null,
-      applyPolicy: () => null,
-      currentPolicyVersion: () => 0,
       identityReport: () => [{ cidr: `${net.peerAddr}/32`, spiffe_id: `spiffe://${TD}/ns/b/sa/db` }],
     });
     other.start();

@@ -10,6 +10,7 @@ import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { Spool } from '../../agent/export/spool';
 import { Uplink } from '../../agent/export/uplink';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
+import { testUplink } from '../helpers/uplink';
 import { until } from '../helpers/wait';
 
 const TD = 'delivery.vigil';
@@ -44,24 +45,13 @@ describe('durable delivery: spool, acks, restarts', function () {
   };
 
   const uplink = (spool: Spool, node = 'node-1', bootId = 'boot-a'): Uplink =>
-    new Uplink({
+    testUplink({
       address: `127.0.0.1:${port}`,
-      tls: {
-        bundle: path.join(certs, 'bundle.pem'),
-        cert: path.join(certs, `agent-${node}.pem`),
-        key: path.join(certs, `agent-${node}.key`),
-        trustDomain: TD,
-        serverId: `spiffe://${TD}/vigil/controlplane`,
-      },
+      certs,
+      trustDomain: TD,
       node,
       bootId,
-      version: 'test',
-      capabilities: {},
       spool,
-      policyKey: null,
-      policyState: null,
-      applyPolicy: () => null,
-      currentPolicyVersion: () => 0,
       backoffMs: 20,
       maxBackoffMs: 300,
       log: process.env.DEBUG_UPLINK ? (l) => console.log(Date.now() % 100000, l) : undefined,
