@@ -1,0 +1,338 @@
+// Rules into the kernel, on the real kernel: each apply writes a new
+// generation (1, 2, 1, ...), switches the settings to it, and deletes the
+// old one; the programs attached follow the rules' kinds; a write that fails
+// leaves the rules in force untouched. The maps are read back with bpftool,
+// by the ids of the maps this probe created (read from /proc/self/fdinfo
+// around Probe.load), so another probe loaded at the same time is never read.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { VigilError } from '../../../common/errors';
+import { parseCidr, type Cidr } from '../../../common/cidr';
+import { KernelRules } from '../../../agent/enforce/kernel-rules';
+import type { KernelPlan, MapEntries } from '../../../agent/enforce/kernel-plan';
+import { pathHash } from '../../../agent/enforce/path-hash';
+import { Config, EventKind, NetPrefixKey, NetRuleKey, RuleKey, RuleMatch, type KindName } from '../../../agent/kernel/abi';
+import { Probe } from '../../../agent/kernel/probe';
+import { RuleSet } from '../../../agent/rules/compile';
+import { loadRuleSources } from '../../../agent/rules/load';
+import type { AddressIdentity } from '../../../agent/workload/source';
+import { WorkloadTable } from '../../../agent/workload/workload-table';
+import { CgroupSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../../helpers/kernel';
+
+const TD = 'spiffe://test.vigil/ns/kr';
+const API = `${TD}/sa/api`;
+const DB = `${TD}/sa/db`;
+
+function rules(text: string): RuleSet {
+  return new RuleSet(loadRuleSources([{ name: 'rules.yaml', text }]));
+}
+
+function cidr(s: string): Cidr {
+  const c = parseCidr(s);
+  assert.ok(c, s);
+  return c;
+}
+
+// Every kill and deny names a workload that no cgroup is mapped to (the
+// cgroups map stays empty), and the deny's destination is TEST-NET-1: nothing
+// on this machine is killed or refused while the programs are attached.
+const RS1 = rules(`rules:
+  - name: shell-in-api
+    workload: ${API}
+    on: exec
+    match: { binary: { in: [/usr/bin/dash, /usr/bin/bash] } }
+    action: kill
+  - name: ssh-keys
+    workload: ${API}
+    on: open
+    match: { path: { prefix: [/etc/ssh/] } }
+    action: kill
+  - name: api-to-db
+    workload: ${API}
+    on: connect
+    match: { destination: { workload: [${DB}], not_cidr: [192.0.2.128/25], port: [5432] } }
+    action: deny
+`);
+
+const RS2 = rules(`rules:
+  - name: unlink-in-tmp
+    on: unlink
+    match: { path: { prefix: [/tmp/vigil-kr/] } }
+  - name: module-load
+    workload: ${API}
+    on: module
+    action: kill
+`);
+
+const EMPTY = rules('rules: []\n');
+
+const ADDRESSES: AddressIdentity[] = [{ cidr: cidr('192.0.2.0/24'), spiffeId: DB }];
+
+/** The maps this process holds (ids), from /proc/self/fdinfo. */
+function ownMapIds(): Set<number> {
+  const ids = new Set<number>();
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:bpf-map') continue;
+      const m = /^map_id:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+      if (m) ids.add(Number(m[1]));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return ids;
+}
+
+function bpftool<T>(...args: string[]): T {
+  return JSON.parse(execFileSync('bpftool', [...args, '-j'], { encoding: 'utf8' })) as T;
+}
+
+interface MapDumpEntry {
+  key: string[];
+  value: string[];
+  formatted?: { key: Record<string, number>; value: unknown };
+}
+
+/** A kernel map's entries, as hex keys (sorted). */
+function hexKeys(entries: MapDumpEntry[]): string[] {
+  return entries.map((e) => e.key.map((b) => b.slice(2)).join('')).sort();
+}
+
+/** A plan's keys for one map, as hex (sorted). */
+function planKeys(m: MapEntries, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < m.count; i++) out.push(Buffer.from(m.keys.subarray(i * size, (i + 1) * size)).toString('hex'));
+  return out.sort();
+}
+
+/** The generation byte of each key. */
+function gens(entries: MapDumpEntry[], offset: number): number[] {
+  return [...new Set(entries.map((e) => parseInt(e.key[offset], 16)))].sort();
+}
+
+describe('kernel rules: generations, map entries and attached programs on the real kernel', function () {
+  this.timeout(30000);
+  let probe: Probe | undefined;
+  let kr: KernelRules;
+  let sb: CgroupSandbox | undefined;
+  const table = new WorkloadTable();
+  const maps: Record<string, number> = {};
+
+  const dump = (name: string): MapDumpEntry[] => bpftool<MapDumpEntry[]>('map', 'dump', 'id', String(maps[name]));
+  const settings = (): Buffer => Buffer.from(dump('settings')[0].value.map((b) => parseInt(b, 16)));
+  const rulesGen = (): number => settings().readUInt32LE(Config.rules_gen);
+
+  /** The three rule maps hold exactly the plan's entries, all of generation `gen`, and the settings point at it. */
+  function assertInKernel(plan: KernelPlan, gen: number): void {
+    const r = dump('rules');
+    const nr = dump('net_rules');
+    const np = dump('net_prefixes');
+    assert.deepEqual(hexKeys(r), planKeys(plan.rules, RuleKey.SIZE), 'rules map = the plan');
+    assert.deepEqual(hexKeys(nr), planKeys(plan.netRules, NetRuleKey.SIZE), 'net_rules map = the plan');
+    assert.deepEqual(hexKeys(np), planKeys(plan.netPrefixes, NetPrefixKey.SIZE), 'net_prefixes map = the plan');
+    for (const [name, entries, off] of [
+      ['rules', r, RuleKey.gen],
+      ['net_rules', nr, NetRuleKey.gen],
+      ['net_prefixes', np, NetPrefixKey.gen],
+    ] as const) {
+      if (entries.length) assert.deepEqual(gens(entries, off), [gen], `${name}: only generation ${gen} is left`);
+    }
+    assert.equal(rulesGen(), gen, 'settings.rules_gen');
+  }
+
+  before(function () {
+    requireKernelTestPrivileges();
+    table.index(API);
+    table.index(DB);
+    const known = ownMapIds();
+    probe = Probe.load({ kinds: KernelRules.kindsFor(RS1), loadAll: true, manualScope: true });
+    for (const id of ownMapIds()) {
+      if (known.has(id)) continue;
+      const info = bpftool<{ name: string }>('map', 'show', 'id', String(id));
+      assert.equal(maps[info.name], undefined, `two new maps named ${info.name}`);
+      maps[info.name] = id;
+    }
+    for (const m of ['rules', 'net_rules', 'net_prefixes', 'settings']) assert.ok(maps[m], `the probe's ${m} map (found: ${Object.keys(maps).join(', ')})`);
+    kr = new KernelRules(probe, table);
+  });
+
+  after(async function () {
+    if (probe) await probe.close();
+    if (sb) await sb.cleanup();
+  });
+
+  it('before any apply: the rule maps are empty, rules_gen is 0', () => {
+    assert.deepEqual(dump('rules'), []);
+    assert.deepEqual(dump('net_rules'), []);
+    assert.deepEqual(dump('net_prefixes'), []);
+    assert.equal(rulesGen(), 0);
+  });
+
+  it('first apply: generation 1, the entries the rules need, the programs their kinds need', () => {
+    assert.ok(probe);
+    const plan = kr.apply(RS1, ADDRESSES);
+    assertInKernel(plan, 1);
+    // what the entries are, read independently of the plan
+    const r = dump('rules').map((e) => ({ ...e.formatted?.key, hex: e.key.map((b) => b.slice(2)).join('') }));
+    const want = (kind: KindName, match: number, path: string): string => {
+      const k = Buffer.alloc(RuleKey.SIZE);
+      k.writeUInt32LE(1, RuleKey.workload);
+      k.writeUInt8(EventKind[kind], RuleKey.kind);
+      k.writeUInt8(match, RuleKey.match);
+      k.writeUInt8(1, RuleKey.gen);
+      k.writeBigUInt64LE(pathHash(path), RuleKey.hash);
+      return k.toString('hex');
+    };
+    assert.deepEqual(
+      r.map((e) => e.hex).sort(),
+      [want('exec', RuleMatch.exact, '/usr/bin/dash'), want('exec', RuleMatch.exact, '/usr/bin/bash'), want('open', RuleMatch.prefix, '/etc/ssh/')].sort(),
+    );
+    const nr = dump('net_rules');
+    assert.equal(nr.length, 1);
+    assert.deepEqual(nr[0].formatted?.key, { workload: 1, slot: 0, gen: 1, pad: 0 });
+    assert.deepEqual(nr[0].formatted?.value, { rule: 3, has_pos: 1, has_neg: 1, nports: 1, pad: 0, ports: [5432, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] });
+    assert.deepEqual(
+      dump('net_prefixes')
+        .map((e) => e.formatted?.key)
+        .sort((a, b) => (a?.polarity ?? 0) - (b?.polarity ?? 0)),
+      [
+        { prefixlen: 64 + 24, workload: 1, slot: 0, gen: 1, polarity: 1, family: 4, addr: [192, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] },
+        { prefixlen: 64 + 25, workload: 1, slot: 0, gen: 1, polarity: 2, family: 4, addr: [192, 0, 2, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] },
+      ],
+    );
+    assert.deepEqual(
+      probe.attached().sort(),
+      ['vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_sys_exit', 'vigil_connect4', 'vigil_connect6', 'vigil_sendmsg4', 'vigil_sendmsg6', 'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir'].sort(),
+    );
+    const s = settings();
+    assert.equal(s.readUInt32LE(Config.net_active), 1);
+    assert.equal(s.readUInt32LE(Config.scope_active), 1, 'every rule names its workload');
+    assert.equal(s.readUInt32LE(Config.kill_kinds), (1 << EventKind.exec) | (1 << EventKind.open));
+  });
+
+  it('second apply: generation 2 replaces 1, and only what the new rules need stays attached', () => {
+    assert.ok(probe);
+    const plan = kr.apply(RS2, ADDRESSES);
+    assertInKernel(plan, 2);
+    // unlink: reported by path for every workload (0 = host, 1, 2); module: killed by any path in api
+    const r = dump('rules').map((e) => e.formatted?.key);
+    assert.deepEqual(
+      r.map((k) => `${k?.workload}/${k?.kind}/${k?.match}`).sort(),
+      [`0/${EventKind.unlink}/${RuleMatch.prefix}`, `1/${EventKind.unlink}/${RuleMatch.prefix}`, `2/${EventKind.unlink}/${RuleMatch.prefix}`, `1/${EventKind.module}/${RuleMatch.any}`].sort(),
+    );
+    assert.deepEqual(dump('net_rules'), [], 'no deny rule: net_rules emptied');
+    assert.deepEqual(dump('net_prefixes'), []);
+    assert.deepEqual(probe.attached().sort(), ['vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_sys_exit', 'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir'].sort());
+    const s = settings();
+    assert.equal(s.readUInt32LE(Config.net_active), 0);
+    assert.equal(s.readUInt32LE(Config.scope_active), 0, 'a rule without a workload: every process is in scope');
+  });
+
+  it('third apply: back to generation 1, generation 2 deleted', () => {
+    assert.ok(probe);
+    const plan = kr.apply(RS1, ADDRESSES);
+    assertInKernel(plan, 1);
+    assert.equal(plan.rules.count, 3);
+    assert.ok(probe.attached().includes('vigil_connect4'));
+  });
+
+  it('an empty rule set: generation 2 with nothing in it, the process life cycle only', () => {
+    assert.ok(probe);
+    const plan = kr.apply(EMPTY, ADDRESSES);
+    assertInKernel(plan, 2);
+    assert.deepEqual(dump('rules'), []);
+    assert.deepEqual(probe.attached().sort(), ['vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir'].sort());
+    assert.equal(settings().readUInt32LE(Config.kinds), (1 << EventKind.exec) | (1 << EventKind.fork) | (1 << EventKind.exit) | (1 << EventKind.cgroup));
+  });
+
+  it('a write that fails: the rules in force stay, in the maps, the settings and the programs; the next apply works', () => {
+    assert.ok(probe);
+    const inForce = kr.apply(RS1, ADDRESSES);
+    assertInKernel(inForce, 1);
+    const attached = probe.attached().sort();
+    // the third of three writes fails: rules and net_rules of generation 2 were already written
+    const real = probe.updateElems.bind(probe);
+    probe.updateElems = (map: string, keys: Uint8Array, values: Uint8Array): void => {
+      if (map === 'net_prefixes') throw new Error('injected failure');
+      real(map, keys, values);
+    };
+    try {
+      assert.throws(
+        () => kr.apply(RS1, ADDRESSES),
+        (err: unknown) =>
+          err instanceof VigilError &&
+          err.code === 'KERNEL' &&
+          err.message === 'writing rules generation 2 into the kernel: injected failure (the previous rules stay in force)',
+      );
+    } finally {
+      probe.updateElems = real;
+    }
+    assertInKernel(inForce, 1);
+    assert.deepEqual(probe.attached().sort(), attached);
+    // the failed generation is tried again, and this time it goes in
+    const plan = kr.apply(RS2, ADDRESSES);
+    assertInKernel(plan, 2);
+  });
+
+  it('kindsFor: the rules\' kinds plus the process life cycle, in the kinds\' order', () => {
+    assert.deepEqual(KernelRules.kindsFor(RS1), ['exec', 'fork', 'exit', 'open', 'connect']);
+    assert.deepEqual(KernelRules.kindsFor(RS2), ['exec', 'fork', 'exit', 'unlink', 'module']);
+    assert.deepEqual(KernelRules.kindsFor(EMPTY), ['exec', 'fork', 'exit']);
+    const all = rules(`rules:
+  - { name: m, on: mount }
+  - { name: s, on: setuid }
+  - { name: c, on: chmod }
+  - { name: p, on: ptrace }
+  - { name: r, on: rename }
+`);
+    assert.deepEqual(KernelRules.kindsFor(all), ['exec', 'fork', 'exit', 'rename', 'chmod', 'ptrace', 'setuid', 'mount']);
+  });
+  describe('in force for real: connects from a cgroup mapped to the workload', () => {
+    // 127.0.0.1:9 (discard; refused or accepted, never EPERM unless we refuse it)
+    const LOCAL = rules(`rules:
+  - name: no-local-discard
+    workload: ${API}
+    on: connect
+    match: { destination: { cidr: [127.0.0.1/32], port: [9] } }
+    action: deny
+`);
+    let cg: CgroupHandle;
+    let actions: string;
+
+    /** Connect from the cgroup; the addresses whose connect failed with EPERM. */
+    async function refused(...targets: string[]): Promise<string[]> {
+      assert.ok(sb);
+      const r = await sb.run(cg, actions, targets);
+      return targets.filter((t) => {
+        const addr = t.slice(t.indexOf(':') + 1, t.lastIndexOf(':'));
+        return r.stderr.includes(`actions: connect ${addr}: Operation not permitted`);
+      });
+    }
+
+    before(function () {
+      actions = fs.realpathSync(helperBinary('actions'));
+      sb = CgroupSandbox.create('kernel-rules');
+      cg = sb.child('api');
+      assert.ok(probe);
+      probe.setCgroup(cg.id, table.index(API));
+    });
+
+    it('the generation in force refuses; the next one, without the rule, does not', async () => {
+      kr.apply(LOCAL, []);
+      assert.deepEqual(await refused('connect4:127.0.0.1:9', 'connect4:127.0.0.2:9'), ['connect4:127.0.0.1:9']);
+      kr.apply(EMPTY, []);
+      assert.deepEqual(await refused('connect4:127.0.0.1:9'), []);
+      kr.apply(LOCAL, []);
+      assert.deepEqual(await refused('connect4:127.0.0.1:9'), ['connect4:127.0.0.1:9']);
+    });
+
+    // BUG (agent/enforce/kernel-plan.ts writes IPv4 blocks as family 4 only, and
+    // bpf/net.bpf.c looks an AF_INET6 connect up as family 6): an AF_INET6 socket
+    // connecting to ::ffff:127.0.0.1 reaches 127.0.0.1 and is not refused.
+    it('BUG: the IPv4-mapped IPv6 form of a refused address is refused too', async () => {
+      kr.apply(LOCAL, []);
+      assert.deepEqual(await refused('connect4:127.0.0.1:9', 'connect6:::ffff:127.0.0.1:9'), ['connect4:127.0.0.1:9', 'connect6:::ffff:127.0.0.1:9']);
+    });
+  });
+});
