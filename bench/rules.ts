@@ -54,7 +54,7 @@ export function generatedRules(n: number): RuleSet {
 
 function matchingBench(): RulesReport['matching'] {
   const rs = generatedRules(1000);
-  const common = { flags: 0, ktimeNs: 1n, tid: 1, uid: 1000, gid: 1000, cgroupId: 7, comm: 'app' };
+  const common = { flags: 0, ktimeNs: 1n, tid: 1, uid: 1000, gid: 1000, cgroupId: 7, comm: 'app', workload: 0, procFlags: 0 };
   const opens: FileEvent[] = [
     '/etc/hostname', '/etc/shadow', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/opt/app/d6/x', '/srv/data/file3.conf', '/proc/self/stat',
     '/var/lib/app/db.sqlite', '/usr/bin/python3',

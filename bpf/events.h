@@ -26,7 +26,7 @@
 #define _Static_assert static_assert
 #endif
 
-#define VIGIL_ABI_VERSION 2
+#define VIGIL_ABI_VERSION 3
 
 #define VIGIL_COMM_LEN   16
 /* Longest path copied into a record, in bytes, without a terminator. */
@@ -51,6 +51,11 @@ enum event_kind {
 	EV_MOUNT   = 11,
 	EV_MODULE  = 12,
 	EV_CGROUP  = 13,      /* internal: a cgroup v2 directory was created */
+	/*
+	 * Taken, being added: 14 EV_MIGRATE (a task moved to another cgroup),
+	 * 15 EV_LINK, 16 EV_SYMLINK, 17 EV_SOCKET, 18 EV_IO_URING. Kinds are
+	 * bits of u32 masks (vigil_config): at most 31 of them.
+	 */
 	EV_KIND_MAX,          /* not a kind: one past the last */
 };
 
@@ -74,6 +79,13 @@ struct event_hdr {
 };
 _Static_assert(sizeof(struct event_hdr) == 16, "event_hdr layout");
 
+/* proc_ctx.pflags */
+enum proc_flag {
+	PF_ORIGIN    = 1 << 0, /* the task has an origin workload (born or exec'd in one) */
+	PF_MOVED     = 1 << 1, /* it left that workload's cgroup subtree: `workload` is the origin's */
+	PF_INHERITED = 1 << 2, /* its cgroup is not in the map: the scope is its nearest mapped ancestor's */
+};
+
 /* Who did it: the current task when the event happened. */
 struct proc_ctx {
 	__u32 pid;       /* thread-group id (user-space "pid") */
@@ -82,8 +94,10 @@ struct proc_ctx {
 	__u32 gid;
 	__u64 cgroup_id; /* cgroup v2 id = inode number of the cgroup directory */
 	char  comm[VIGIL_COMM_LEN];
+	__u32 workload;  /* the workload rules judge the task as (0 = none): see PF_* */
+	__u32 pflags;    /* enum proc_flag */
 };
-_Static_assert(sizeof(struct proc_ctx) == 40, "proc_ctx layout");
+_Static_assert(sizeof(struct proc_ctx) == 48, "proc_ctx layout");
 
 /* EV_EXEC, from sched_process_exec: the new image is in place. */
 struct exec_event {
@@ -101,7 +115,7 @@ struct exec_event {
 	__u32 pad;
 	char  tail[];
 };
-_Static_assert(sizeof(struct exec_event) == 104, "exec_event layout");
+_Static_assert(sizeof(struct exec_event) == 112, "exec_event layout");
 
 /* EV_FORK, from sched_process_fork, new processes only (not threads). */
 struct fork_event {
@@ -111,7 +125,7 @@ struct fork_event {
 	__u32 pad;
 	__u64 child_start_ns;
 };
-_Static_assert(sizeof(struct fork_event) == 72, "fork_event layout");
+_Static_assert(sizeof(struct fork_event) == 80, "fork_event layout");
 
 /* EV_EXIT, from sched_process_exit, when the whole thread group is gone. */
 struct exit_event {
@@ -121,7 +135,7 @@ struct exit_event {
 	__u32 pad;
 	__u64 start_ns;
 };
-_Static_assert(sizeof(struct exit_event) == 72, "exit_event layout");
+_Static_assert(sizeof(struct exit_event) == 80, "exit_event layout");
 
 /*
  * EV_CGROUP, from cgroup_mkdir: the agent maps new cgroups to workloads. The
@@ -138,7 +152,7 @@ struct cgroup_event {
 	__u16 path_len;        /* tail: path, 0 when unreadable or truncated */
 	__u16 _pad[3];
 };
-_Static_assert(sizeof(struct cgroup_event) == 80, "cgroup_event layout");
+_Static_assert(sizeof(struct cgroup_event) == 88, "cgroup_event layout");
 
 /* EV_OPEN, EV_UNLINK, EV_RENAME, EV_CHMOD, from sys_exit (the result is known). */
 struct file_event {
@@ -153,7 +167,7 @@ struct file_event {
 	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
 	char  tail[];
 };
-_Static_assert(sizeof(struct file_event) == 80, "file_event layout");
+_Static_assert(sizeof(struct file_event) == 88, "file_event layout");
 
 /* EV_CONNECT, from cgroup/connect4 and cgroup/connect6, before the connect. */
 struct connect_event {
@@ -167,7 +181,7 @@ struct connect_event {
 	__u32 rule;            /* the rule that refused it (EVF_ENFORCED), else 0 */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct connect_event) == 88, "connect_event layout");
+_Static_assert(sizeof(struct connect_event) == 96, "connect_event layout");
 
 /* EV_PTRACE, EV_SETUID, from sys_exit. */
 struct priv_event {
@@ -179,7 +193,7 @@ struct priv_event {
 	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct priv_event) == 88, "priv_event layout");
+_Static_assert(sizeof(struct priv_event) == 96, "priv_event layout");
 
 /* EV_MOUNT, EV_MODULE, from sys_exit. */
 struct sys_event {
@@ -196,7 +210,7 @@ struct sys_event {
 	__u32 pad2;
 	char  tail[];
 };
-_Static_assert(sizeof(struct sys_event) == 88, "sys_event layout");
+_Static_assert(sizeof(struct sys_event) == 96, "sys_event layout");
 
 /* Per-CPU counters, one slot per event kind. */
 struct kind_counters {
@@ -223,9 +237,9 @@ struct vigil_config {
 	__u32 urgent_kinds;    /* kinds that wake the reader at once (user-space enforcement) */
 	__u32 rules_gen;       /* generation of the `rules` / `net_rules` / `net_prefixes` entries in force */
 	__u32 net_active;      /* 1 = connect rules are enforced */
-	__u16 prefix_depths[16]; /* per kind: bit d = some rule has a directory prefix of depth d */
+	__u16 prefix_depths[32]; /* per kind: bit d = some rule has a directory prefix of depth d */
 };
-_Static_assert(sizeof(struct vigil_config) == 80, "vigil_config layout");
+_Static_assert(sizeof(struct vigil_config) == 112, "vigil_config layout");
 
 /* Value of the `cgroups` map (key: cgroup id). Seam for workload rules. */
 struct cgroup_info {
@@ -312,6 +326,6 @@ _Static_assert(sizeof(struct net_prefix_key) == 28, "net_prefix_key layout");
 
 /* Largest record: the fixed part plus two strings. */
 #define VIGIL_TAIL_MAX   2048
-#define VIGIL_RECORD_MAX (104 + VIGIL_TAIL_MAX)
+#define VIGIL_RECORD_MAX (112 + VIGIL_TAIL_MAX)
 
 #endif /* VIGIL_EVENTS_H */

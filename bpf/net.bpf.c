@@ -10,6 +10,12 @@
 #include "lib/rules.h"
 #include <bpf/bpf_endian.h>
 
+/* ::ffff:0:0/96, the IPv4-mapped IPv6 addresses */
+static __always_inline int v4_mapped(const __u8 *a)
+{
+	return *(const __u64 *)&a[0] == 0 && *(const __u16 *)&a[8] == 0 && a[10] == 0xff && a[11] == 0xff;
+}
+
 /* Returns 1 to let the connect (or datagram) through, 0 to refuse it. */
 static __always_inline int connect_event(struct bpf_sock_addr *ctx, __u16 family, int report_all)
 {
@@ -41,9 +47,22 @@ static __always_inline int connect_event(struct bpf_sock_addr *ctx, __u16 family
 	scope = wanted(cfg, EV_CONNECT, pid_tgid >> 32, cgid, &workload);
 	/* refusals do not depend on what is reported: look the workload up anyway */
 	if (cfg->net_active && (pid_tgid >> 32) != cfg->self_tgid) {
+		__u8 fam = family == 2 ? 4 : 6;
+		__u8 look[16] = {};
+
 		if (!scope)
 			cgroup_lookup(cfg, cgid, &workload);
-		rule = net_denied(cfg, workload, family == 2 ? 4 : 6, addr, dport);
+		__builtin_memcpy(look, addr, 16);
+		/*
+		 * ::ffff:a.b.c.d from an AF_INET6 socket reaches the IPv4 host a.b.c.d:
+		 * judged as that IPv4 address, or a v4 deny is walked around over IPv6
+		 */
+		if (fam == 6 && v4_mapped(addr)) {
+			fam = 4;
+			__builtin_memcpy(look, &addr[12], 4);
+			__builtin_memset(&look[4], 0, 12);
+		}
+		rule = net_denied(cfg, workload, fam, look, dport);
 	}
 	if (!rule && (!scope || !report_all))
 		return 1;
@@ -56,7 +75,7 @@ static __always_inline int connect_event(struct bpf_sock_addr *ctx, __u16 family
 		__sync_fetch_and_add(&c->enforced, 1);
 	}
 	/* no BTF task in cgroup programs: identity through helpers */
-	e = reserve_record(c, EV_CONNECT, sizeof(*e), flags, NULL, pid_tgid, cgid);
+	e = reserve_record(c, EV_CONNECT, sizeof(*e), flags, NULL, pid_tgid, cgid, workload, 0);
 	if (!e)
 		return rule ? 0 : 1;
 	e->family = family;

@@ -66,7 +66,7 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 		return 0;
 	e = (struct exec_event *)s->rec;
 
-	fill_proc_btf(&e->proc, p, pid_tgid, cgid);
+	fill_proc_btf(&e->proc, p, pid_tgid, cgid, workload, 0);
 	/* p and bprm are typed tracepoint arguments: direct loads */
 	e->ppid = p->real_parent->tgid;
 	e->start_ns = p->start_boottime;
@@ -135,7 +135,7 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 	c = get_counters(EV_FORK);
 	if (!c)
 		return 0;
-	e = reserve_record(c, EV_FORK, sizeof(*e), scope & 0xff, parent, pid_tgid, cgid);
+	e = reserve_record(c, EV_FORK, sizeof(*e), scope & 0xff, parent, pid_tgid, cgid, workload, 0);
 	if (!e)
 		return 0;
 	e->child_pid = child_pid;
@@ -168,7 +168,7 @@ int BPF_PROG(vigil_exit, struct task_struct *p)
 	c = get_counters(EV_EXIT);
 	if (!c)
 		return 0;
-	e = reserve_record(c, EV_EXIT, sizeof(*e), scope & 0xff, p, pid_tgid, cgid);
+	e = reserve_record(c, EV_EXIT, sizeof(*e), scope & 0xff, p, pid_tgid, cgid, workload, 0);
 	if (!e)
 		return 0;
 	e->status = p->exit_code;
@@ -213,7 +213,7 @@ int BPF_PROG(vigil_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	if (!c)
 		return 0;
 	e = reserve_record(c, EV_CGROUP, sizeof(*e) + VIGIL_CGROUP_PATH_MAX + 1, EVF_IN_SCOPE, NULL,
-			   bpf_get_current_pid_tgid(), bpf_get_current_cgroup_id());
+			   bpf_get_current_pid_tgid(), bpf_get_current_cgroup_id(), 0, 0);
 	if (!e)
 		return 0;
 	e->id = id;

@@ -43,7 +43,14 @@ export function parseIp(s: string): { family: 4 | 6; addr: Uint8Array } | null {
   return null;
 }
 
-/** "10.0.0.0/8", "2001:db8::/32", or a plain address (a /32 or /128). null if invalid. */
+/** An IPv4-mapped IPv6 address (::ffff:a.b.c.d): an AF_INET6 socket reaching an IPv4 host. */
+export function isV4Mapped(family: 4 | 6, addr: Uint8Array): boolean {
+  if (family !== 6 || addr.length !== 16) return false;
+  for (let i = 0; i < 10; i++) if (addr[i] !== 0) return false;
+  return addr[10] === 0xff && addr[11] === 0xff;
+}
+
+/** "10.0.0.0/8", "2001:db8::/32", or a plain address (a /32 or /128). null if invalid. An IPv4-mapped block (::ffff:10.0.0.0/104) is its IPv4 block (10.0.0.0/8). */
 export function parseCidr(s: string): Cidr | null {
   const slash = s.indexOf('/');
   const ipText = slash < 0 ? s : s.slice(0, slash);
@@ -57,13 +64,20 @@ export function parseCidr(s: string): Cidr | null {
     prefix = Number(p);
     if (prefix > max) return null;
   }
+  if (isV4Mapped(ip.family, ip.addr) && prefix >= 96) {
+    // the same hosts as an IPv4 block: matched as IPv4 wherever it is used, in the kernel too
+    const v4 = Uint8Array.from(ip.addr.subarray(12));
+    for (let bit = prefix - 96; bit < 32; bit++) v4[bit >> 3] &= ~(0x80 >> (bit & 7));
+    return { family: 4, addr: v4, prefix: prefix - 96, text: s };
+  }
   const addr = Uint8Array.from(ip.addr);
   for (let bit = prefix; bit < max; bit++) addr[bit >> 3] &= ~(0x80 >> (bit & 7));
   return { family: ip.family, addr, prefix, text: s };
 }
 
-/** Does the address fall in the block? */
+/** Does the address fall in the block? An IPv4-mapped IPv6 address is matched as the IPv4 address it reaches. */
 export function cidrContains(c: Cidr, family: 4 | 6, addr: Uint8Array): boolean {
+  if (c.family === 4 && isV4Mapped(family, addr)) return cidrContains(c, 4, addr.subarray(12));
   if (c.family !== family) return false;
   const full = c.prefix >> 3;
   for (let i = 0; i < full; i++) if (addr[i] !== c.addr[i]) return false;

@@ -140,6 +140,8 @@ export class Decoder {
     const gid = dv.getUint32(p + Proc.gid, true);
     const cgroupId = dv.getUint32(p + Proc.cgroup_id, true) + dv.getUint32(p + Proc.cgroup_id + 4, true) * 0x100000000;
     const comm = this.comm(buf, p);
+    const workload = dv.getUint32(p + Proc.workload, true);
+    const procFlags = dv.getUint32(p + Proc.pflags, true);
     try {
       switch (kindNum) {
         case EventKind.exec: {
@@ -149,7 +151,7 @@ export class Decoder {
           const tail = off + Exec.tail;
           const argsRaw = this.str(buf, tail + exeLen, argsLen, recEnd);
           const ev: ExecEvent = {
-            kind: 'exec', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            kind: 'exec', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
             ppid: dv.getUint32(off + Exec.ppid, true),
             exe: this.str(buf, tail, exeLen, recEnd),
             args: argsLen === 0 ? [] : argsRaw.split('\0'),
@@ -165,7 +167,7 @@ export class Decoder {
         case EventKind.fork: {
           if (size < Fork.SIZE) break;
           const ev: ForkEvent = {
-            kind: 'fork', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            kind: 'fork', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
             childPid: dv.getUint32(off + Fork.child_pid, true),
             childStartNs: dv.getBigUint64(off + Fork.child_start_ns, true),
           };
@@ -174,7 +176,7 @@ export class Decoder {
         case EventKind.exit: {
           if (size < Exit.SIZE) break;
           const ev: ExitEvent = {
-            kind: 'exit', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            kind: 'exit', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
             status: dv.getUint32(off + Exit.status, true),
             startNs: dv.getBigUint64(off + Exit.start_ns, true),
           };
@@ -192,7 +194,7 @@ export class Decoder {
           if (flags & Flag.PATH_LEXICAL) fp = cleanLexicalPath(fp);
           if (flags & Flag.STR2_LEXICAL) np = cleanLexicalPath(np);
           const ev: FileEvent = {
-            kind: kind as FileEvent['kind'], flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            kind: kind as FileEvent['kind'], flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
             ret: dv.getInt32(off + File.ret, true),
             openFlags: dv.getUint32(off + File.flags, true),
             mode: dv.getUint32(off + File.mode, true),
@@ -207,7 +209,7 @@ export class Decoder {
           if (size < Connect.SIZE) break;
           const family = dv.getUint16(off + Connect.family, true);
           const ev: ConnectEvent = {
-            kind: 'connect', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            kind: 'connect', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
             family,
             dport: dv.getUint16(off + Connect.dport, true),
             sockType: dv.getUint16(off + Connect.sock_type, true),
@@ -222,7 +224,7 @@ export class Decoder {
           if (size < Priv.SIZE) break;
           const a = off + Priv.arg;
           const ev: PrivEvent = {
-            kind: kind as PrivEvent['kind'], flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            kind: kind as PrivEvent['kind'], flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
             ret: dv.getInt32(off + Priv.ret, true),
             syscallNr: dv.getUint32(off + Priv.syscall_nr, true),
             arg: [dv.getUint32(a, true), dv.getUint32(a + 4, true), dv.getUint32(a + 8, true), dv.getUint32(a + 12, true)],
@@ -240,7 +242,7 @@ export class Decoder {
           let s2 = this.str(buf, t + l1, l2, recEnd);
           if (flags & Flag.STR2_LEXICAL) s2 = cleanLexicalPath(s2);
           const ev: SysEvent = {
-            kind: kind as SysEvent['kind'], flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            kind: kind as SysEvent['kind'], flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
             ret: dv.getInt32(off + Sys.ret, true),
             syscallNr: dv.getUint32(off + Sys.syscall_nr, true),
             sysFlags: dv.getUint32(off + Sys.flags, true),
@@ -254,7 +256,7 @@ export class Decoder {
         case EventKind.cgroup: {
           if (size < CgroupEv.SIZE) break;
           const ev: CgroupEvent = {
-            kind: 'cgroup', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm,
+            kind: 'cgroup', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
             id: dv.getUint32(off + CgroupEv.id, true) + dv.getUint32(off + CgroupEv.id + 4, true) * 0x100000000,
             parentId: dv.getUint32(off + CgroupEv.parent_id, true) + dv.getUint32(off + CgroupEv.parent_id + 4, true) * 0x100000000,
             path: this.str(buf, off + CgroupEv.SIZE, dv.getUint16(off + CgroupEv.path_len, true), recEnd) || null,

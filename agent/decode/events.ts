@@ -13,6 +13,10 @@ export interface EventCommon {
   gid: number;
   cgroupId: number;
   comm: string;
+  /** proc_ctx.workload: the kernel's workload index for the task (0 = none; agent/workload/workload-table.ts) */
+  workload: number;
+  /** proc_ctx.pflags (abi.ProcFlag) */
+  procFlags: number;
 }
 
 export interface ExecEvent extends EventCommon {

@@ -1,7 +1,7 @@
 // Rules turned into kernel map entries: per-workload path entries (report,
 // kill), connect refusals (LPM prefixes and per-rule ports), and the
 // settings masks that tell each hook what to do.
-import { EventKind, NET_PORTS, NET_SLOTS, NetPrefixKey, NetRule, NetRuleKey, RuleAction, RuleKey, RuleMatch, RuleVal } from '../kernel/abi';
+import { EventKind, PREFIX_DEPTH_KINDS, NET_PORTS, NET_SLOTS, NetPrefixKey, NetRule, NetRuleKey, RuleAction, RuleKey, RuleMatch, RuleVal } from '../kernel/abi';
 import type { AddressIdentity } from '../workload/source';
 import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
 import { parseCidr, type Cidr } from '../../common/cidr';
@@ -63,7 +63,7 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
   const notes: string[] = [];
   const kinds = rs.kinds();
   const entries = new Map<string, RuleEntry>();
-  const depths = new Array<number>(16).fill(0);
+  const depths = new Array<number>(PREFIX_DEPTH_KINDS).fill(0);
   let killKinds = 0;
   let pathKinds = 0;
   let urgentKinds = 0;

@@ -2,7 +2,7 @@
 // test/agent/abi.test.ts checks every number here against offsetof() and
 // sizeof() compiled from the C header by native/.
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 export const EventKind = {
   exec: 1,
@@ -49,7 +49,7 @@ export const Limits = {
   PATH_MAX: 1023,
   ARGS_MAX: 1023,
   STR_MAX: 255,
-  RECORD_MAX: 104 + 2048,
+  RECORD_MAX: 112 + 2048,
 } as const;
 
 /** struct event_hdr */
@@ -57,54 +57,57 @@ export const Hdr = { kind: 0, flags: 1, pad: 2, size: 4, ktime_ns: 8, SIZE: 16 }
 
 /** struct proc_ctx, at offset 16 of every record */
 export const PROC = 16;
-export const Proc = { pid: 0, tid: 4, uid: 8, gid: 12, cgroup_id: 16, comm: 24, SIZE: 40 } as const;
+export const Proc = { pid: 0, tid: 4, uid: 8, gid: 12, cgroup_id: 16, comm: 24, workload: 40, pflags: 44, SIZE: 48 } as const;
+
+/** enum proc_flag (proc_ctx.pflags) */
+export const ProcFlag = { ORIGIN: 1 << 0, MOVED: 1 << 1, INHERITED: 1 << 2 } as const;
 
 export const Exec = {
-  ppid: 56,
-  exe_len: 60,
-  args_len: 62,
-  start_ns: 64,
-  exe_ino: 72,
-  exe_ctime_ns: 80,
-  exe_dev: 88,
-  argc: 92,
-  rule: 96,
-  tail: 104,
-  SIZE: 104,
+  ppid: 64,
+  exe_len: 68,
+  args_len: 70,
+  start_ns: 72,
+  exe_ino: 80,
+  exe_ctime_ns: 88,
+  exe_dev: 96,
+  argc: 100,
+  rule: 104,
+  tail: 112,
+  SIZE: 112,
 } as const;
 
-export const Fork = { child_pid: 56, child_start_ns: 64, SIZE: 72 } as const;
+export const Fork = { child_pid: 64, child_start_ns: 72, SIZE: 80 } as const;
 
-export const Exit = { status: 56, start_ns: 64, SIZE: 72 } as const;
+export const Exit = { status: 64, start_ns: 72, SIZE: 80 } as const;
 
 export const File = {
-  ret: 56,
-  flags: 60,
-  mode: 64,
-  path_len: 68,
-  new_path_len: 70,
-  syscall_nr: 72,
-  rule: 76,
-  tail: 80,
-  SIZE: 80,
-} as const;
-
-export const Connect = { family: 56, dport: 58, sock_type: 60, protocol: 62, daddr: 64, rule: 80, SIZE: 88 } as const;
-
-export const Priv = { ret: 56, syscall_nr: 60, arg: 64, rule: 80, SIZE: 88 } as const;
-
-export const CgroupEv = { id: 56, parent_id: 64, path_len: 72, _pad: 74, SIZE: 80 } as const;
-
-export const Sys = {
-  ret: 56,
-  syscall_nr: 60,
-  flags: 64,
-  str1_len: 72,
-  str2_len: 74,
-  str3_len: 76,
-  rule: 80,
+  ret: 64,
+  flags: 68,
+  mode: 72,
+  path_len: 76,
+  new_path_len: 78,
+  syscall_nr: 80,
+  rule: 84,
   tail: 88,
   SIZE: 88,
+} as const;
+
+export const Connect = { family: 64, dport: 66, sock_type: 68, protocol: 70, daddr: 72, rule: 88, SIZE: 96 } as const;
+
+export const Priv = { ret: 64, syscall_nr: 68, arg: 72, rule: 88, SIZE: 96 } as const;
+
+export const CgroupEv = { id: 64, parent_id: 72, path_len: 80, _pad: 82, SIZE: 88 } as const;
+
+export const Sys = {
+  ret: 64,
+  syscall_nr: 68,
+  flags: 72,
+  str1_len: 80,
+  str2_len: 82,
+  str3_len: 84,
+  rule: 88,
+  tail: 96,
+  SIZE: 96,
 } as const;
 
 export const Counters = { seen: 0, emitted: 8, dropped: 16, busy: 24, enforced: 32, SIZE: 48 } as const;
@@ -123,11 +126,13 @@ export const Config = {
   rules_gen: 40,
   net_active: 44,
   prefix_depths: 48,
-  SIZE: 80,
+  SIZE: 112,
 } as const;
 
 export const RuleMatch = { exact: 1, prefix: 2, any: 3 } as const;
 export const RuleAction = { report: 1, kill: 2 } as const;
+/** vigil_config.prefix_depths: one entry per event kind */
+export const PREFIX_DEPTH_KINDS = 32;
 /** enum rule_access: the open accesses a rule names (`flags: {any: [...]}`) */
 export const KernelAccess = { read: 1, write: 2, create: 4, trunc: 8 } as const;
 export const NET_SLOTS = 8;

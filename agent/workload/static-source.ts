@@ -71,13 +71,14 @@ export class StaticIdentitySource implements IdentitySource {
             return;
           }
           const w: StaticWorkload = { spiffeId: '', cgroups: [], containerIds: new Set() };
-          const list = (p: Pair, what: string): string[] => {
+          /** the list's strings, each with its own node (a problem is reported at the item, not the list) */
+          const list = (p: Pair, what: string): [string, Node][] => {
             if (!isSeq(p.value)) {
               fail(p.value as Node, `${what}: expected a list`);
               return [];
             }
-            return p.value.items.flatMap((x) => {
-              if (isScalar(x) && typeof x.value === 'string') return [x.value];
+            return p.value.items.flatMap((x): [string, Node][] => {
+              if (isScalar(x) && typeof x.value === 'string') return [[x.value, x]];
               fail(x as Node, `${what}: expected strings`);
               return [];
             });
@@ -94,20 +95,20 @@ export class StaticIdentitySource implements IdentitySource {
               if (!c.ok) fail(p.value as Node, `${what}: invalid SPIFFE ID "${p.value.value}": ${c.reason}`);
               else w.spiffeId = p.value.value;
             } else if (k === 'cgroups') {
-              for (const g of list(p, what)) {
+              for (const [g, at] of list(p, what)) {
                 const e = globError(g);
-                if (e) fail(p.value as Node, `${what}: ${e}`);
+                if (e) fail(at, `${what}: ${e}`);
                 else w.cgroups.push(compileGlob(g.replace(/^\/+/, '').replace(/\/+$/, '')));
               }
             } else if (k === 'container_ids') {
-              for (const id of list(p, what)) {
-                if (!/^[0-9a-f]{12,64}$/.test(id)) fail(p.value as Node, `${what}: "${id}" is not a container id (12 to 64 lowercase hex digits)`);
+              for (const [id, at] of list(p, what)) {
+                if (!/^[0-9a-f]{12,64}$/.test(id)) fail(at, `${what}: "${id}" is not a container id (12 to 64 lowercase hex digits)`);
                 else w.containerIds.add(id);
               }
             } else if (k === 'addresses') {
-              for (const a of list(p, what)) {
+              for (const [a, at] of list(p, what)) {
                 const c = parseCidr(a);
-                if (!c) fail(p.value as Node, `${what}: "${a}" is not an IP address or CIDR block`);
+                if (!c) fail(at, `${what}: "${a}" is not an IP address or CIDR block`);
                 else addrs.push({ cidr: c, spiffeId: '' });
               }
             } else {

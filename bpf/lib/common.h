@@ -244,7 +244,8 @@ static __always_inline __u64 task_pid_tgid(struct task_struct *task)
 }
 
 /* The current task's identity, through helpers (programs without task BTF). */
-static __always_inline void fill_proc(struct proc_ctx *p, __u64 pid_tgid, __u64 cgid)
+static __always_inline void fill_proc(struct proc_ctx *p, __u64 pid_tgid, __u64 cgid, __u32 workload,
+				      __u32 pflags)
 {
 	__u64 ugid = bpf_get_current_uid_gid();
 
@@ -254,6 +255,8 @@ static __always_inline void fill_proc(struct proc_ctx *p, __u64 pid_tgid, __u64 
 	p->gid = ugid >> 32;
 	p->cgroup_id = cgid;
 	bpf_get_current_comm(p->comm, sizeof(p->comm));
+	p->workload = workload;
+	p->pflags = pflags;
 }
 
 /*
@@ -261,7 +264,7 @@ static __always_inline void fill_proc(struct proc_ctx *p, __u64 pid_tgid, __u64 
  * of two helper calls, which is most of the fixed cost of a record.
  */
 static __always_inline void fill_proc_btf(struct proc_ctx *p, struct task_struct *task,
-					  __u64 pid_tgid, __u64 cgid)
+					  __u64 pid_tgid, __u64 cgid, __u32 workload, __u32 pflags)
 {
 	const struct cred *cred = task->cred;
 
@@ -272,6 +275,8 @@ static __always_inline void fill_proc_btf(struct proc_ctx *p, struct task_struct
 	p->cgroup_id = cgid;
 	*(__u64 *)&p->comm[0] = *(__u64 *)&task->comm[0];
 	*(__u64 *)&p->comm[8] = *(__u64 *)&task->comm[8];
+	p->workload = workload;
+	p->pflags = pflags;
 }
 
 /*
@@ -281,7 +286,7 @@ static __always_inline void fill_proc_btf(struct proc_ctx *p, struct task_struct
  */
 static __always_inline void *reserve_record(struct kind_counters *c, __u32 kind, __u32 size,
 					    __u32 flags, struct task_struct *task, __u64 pid_tgid,
-					    __u64 cgid)
+					    __u64 cgid, __u32 workload, __u32 pflags)
 {
 	struct event_hdr *hdr = bpf_ringbuf_reserve(&events, size, 0);
 
@@ -291,9 +296,9 @@ static __always_inline void *reserve_record(struct kind_counters *c, __u32 kind,
 	}
 	fill_hdr(hdr, kind, size, flags);
 	if (task)
-		fill_proc_btf((struct proc_ctx *)(hdr + 1), task, pid_tgid, cgid);
+		fill_proc_btf((struct proc_ctx *)(hdr + 1), task, pid_tgid, cgid, workload, pflags);
 	else
-		fill_proc((struct proc_ctx *)(hdr + 1), pid_tgid, cgid);
+		fill_proc((struct proc_ctx *)(hdr + 1), pid_tgid, cgid, workload, pflags);
 	return hdr;
 }
 

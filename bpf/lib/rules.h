@@ -153,7 +153,7 @@ static __always_inline struct rule_hit rules_for_path(struct vigil_config *cfg, 
 	st->off = off;
 	st->len = len;
 	st->depth = 0;
-	st->depth_mask = kind < 16 ? cfg->prefix_depths[kind & 15] : 0;
+	st->depth_mask = kind < 32 ? cfg->prefix_depths[kind & 31] : 0;
 	st->workload = workload;
 	st->kind = kind;
 	st->gen = cfg->rules_gen;

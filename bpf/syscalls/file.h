@@ -35,7 +35,7 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 	if (!s)
 		return;
 	e = (struct file_event *)s->rec;
-	fill_proc_btf(&e->proc, task, pid_tgid, cgid);
+	fill_proc_btf(&e->proc, task, pid_tgid, cgid, workload, 0);
 	e->ret = ret;
 	e->flags = 0;
 	e->mode = 0;

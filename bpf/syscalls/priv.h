@@ -45,7 +45,7 @@ static __always_inline void priv_event(struct vigil_config *cfg, struct kind_cou
 			scope |= kill_current(c);
 		}
 	}
-	e = reserve_record(c, kind, sizeof(*e), scope, task, pid_tgid, cgid);
+	e = reserve_record(c, kind, sizeof(*e), scope, task, pid_tgid, cgid, workload, 0);
 	if (!e)
 		return;
 	e->rule = rule;

@@ -31,7 +31,7 @@ static __always_inline void sys_event(struct vigil_config *cfg, struct kind_coun
 	if (!s)
 		return;
 	e = (struct sys_event *)s->rec;
-	fill_proc_btf(&e->proc, task, pid_tgid, cgid);
+	fill_proc_btf(&e->proc, task, pid_tgid, cgid, workload, 0);
 	e->ret = ret;
 	e->syscall_nr = nr;
 	e->flags = 0;

@@ -22,6 +22,11 @@ struct Outcome {
   std::string error;
 };
 
+/** Where libbpf looks for tracepoint ids: tracefs, or its old place under debugfs. */
+bool TracefsMounted() {
+  return access("/sys/kernel/tracing/events", F_OK) == 0 || access("/sys/kernel/debug/tracing/events", F_OK) == 0;
+}
+
 Outcome TryOne(const std::string& path, const std::string& name, int cgroup_fd) {
   Outcome out;
   out.program = name;
@@ -65,7 +70,13 @@ Outcome TryOne(const std::string& path, const std::string& name, int cgroup_fd) 
     out.attached = true;
     bpf_link__destroy(link);
   } else if (out.error.empty()) {
-    out.error = ErrnoMessage("attaching", errno);
+    int e = errno;
+    // libbpf finds a classic tracepoint's id in tracefs: without it mounted, ENOENT says nothing of the cause
+    if (e == ENOENT && bpf_program__type(target) == BPF_PROG_TYPE_TRACEPOINT && !TracefsMounted()) {
+      out.error = "attaching: ENOENT (tracefs is not mounted: mount -t tracefs nodev /sys/kernel/tracing)";
+    } else {
+      out.error = ErrnoMessage("attaching", e);
+    }
   }
   bpf_object__close(obj);
   return out;

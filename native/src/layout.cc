@@ -76,10 +76,15 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("EVF_ENFORCED", static_cast<int>(EVF_ENFORCED));
   c.Set("EVF_IN_SCOPE", static_cast<int>(EVF_IN_SCOPE));
   c.Set("EVF_ENFORCE_FAILED", static_cast<int>(EVF_ENFORCE_FAILED));
+  c.Set("PF_ORIGIN", static_cast<int>(PF_ORIGIN));
+  c.Set("PF_MOVED", static_cast<int>(PF_MOVED));
+  c.Set("PF_INHERITED", static_cast<int>(PF_INHERITED));
+  c.Set("PREFIX_DEPTH_KINDS", static_cast<int>(sizeof(vigil_config::prefix_depths) / sizeof(vigil_config::prefix_depths[0])));
   out.Set("constants", c);
 
   STRUCT(event_hdr).F(event_hdr, kind).F(event_hdr, flags).F(event_hdr, pad).F(event_hdr, size).F(event_hdr, ktime_ns);
-  STRUCT(proc_ctx).F(proc_ctx, pid).F(proc_ctx, tid).F(proc_ctx, uid).F(proc_ctx, gid).F(proc_ctx, cgroup_id).F(proc_ctx, comm);
+  STRUCT(proc_ctx).F(proc_ctx, pid).F(proc_ctx, tid).F(proc_ctx, uid).F(proc_ctx, gid).F(proc_ctx, cgroup_id).F(proc_ctx, comm)
+      .F(proc_ctx, workload).F(proc_ctx, pflags);
   STRUCT(exec_event)
       .F(exec_event, hdr).F(exec_event, proc).F(exec_event, ppid).F(exec_event, exe_len).F(exec_event, args_len)
       .F(exec_event, start_ns).F(exec_event, exe_ino).F(exec_event, exe_ctime_ns).F(exec_event, exe_dev)

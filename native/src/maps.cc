@@ -72,9 +72,11 @@ void Maps::ApplyConfig(const Napi::Object& o) {
   cfg_.net_active = GetU32(o, "netActive", cfg_.net_active);
   Napi::Value d = o.Get("prefixDepths");
   if (!d.IsUndefined()) {
-    if (!d.IsArray()) throw Napi::TypeError::New(o.Env(), "prefixDepths: expected an array of 16 numbers");
+    constexpr uint32_t kinds = sizeof(cfg_.prefix_depths) / sizeof(cfg_.prefix_depths[0]);
+    if (!d.IsArray()) throw Napi::TypeError::New(o.Env(), "prefixDepths: expected an array of numbers, one per event kind");
     Napi::Array a = d.As<Napi::Array>();
-    for (uint32_t i = 0; i < 16; i++) {
+    if (a.Length() > kinds) throw Napi::TypeError::New(o.Env(), "prefixDepths: at most one number per event kind (32)");
+    for (uint32_t i = 0; i < kinds; i++) {
       Napi::Value v = i < a.Length() ? a.Get(i) : Napi::Number::New(o.Env(), 0);
       if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), "prefixDepths: expected numbers");
       cfg_.prefix_depths[i] = static_cast<uint16_t>(v.As<Napi::Number>().Uint32Value());

@@ -190,14 +190,19 @@ describe('cidr: cidrContains', () => {
     assert.equal(contains('::/0', '::'), true);
   });
 
-  it('never matches across families, whatever the bytes', () => {
+  it('never matches across families, whatever the bytes, except an IPv4-mapped IPv6 address, which is its IPv4 address', () => {
     assert.equal(contains('0.0.0.0/0', '::'), false);
     assert.equal(contains('::/0', '10.0.0.1'), false);
     assert.equal(contains('::/0', '0.0.0.0'), false);
-    // a v4 address given with 16 bytes is still compared as its family says
-    assert.equal(contains('1.2.3.0/24', '::ffff:1.2.3.4'), false);
+    // ::ffff:a.b.c.d is where an AF_INET6 socket reaches the IPv4 host a.b.c.d (issue 9: a v4 deny must hold)
+    assert.equal(contains('1.2.3.0/24', '::ffff:1.2.3.4'), true);
+    assert.equal(contains('1.2.3.0/24', '::ffff:1.2.4.4'), false);
     assert.equal(contains('::ffff:1.2.3.0/120', '::ffff:1.2.3.4'), true);
-    assert.equal(contains('::ffff:1.2.3.0/120', '1.2.3.4'), false);
+    assert.equal(contains('::ffff:1.2.3.0/120', '1.2.3.4'), true, 'a mapped block is its IPv4 block');
+    assert.equal(contains('1.2.3.0/24', '::1.2.3.4'), false, 'the deprecated IPv4-compatible form is not mapped');
+    assert.equal(contains('1.2.3.0/24', '64:ff9b::1.2.3.4'), false, 'NAT64 is another host');
+    const mapped = parseCidr('::ffff:10.0.0.0/104');
+    assert.deepEqual(mapped && { family: mapped.family, prefix: mapped.prefix, addr: [...mapped.addr] }, { family: 4, prefix: 8, addr: [10, 0, 0, 0] });
   });
 
   it('/128 and /32 are exact', () => {

@@ -327,10 +327,9 @@ describe('kernel rules: generations, map entries and attached programs on the re
       assert.deepEqual(await refused('connect4:127.0.0.1:9'), ['connect4:127.0.0.1:9']);
     });
 
-    // BUG (agent/enforce/kernel-plan.ts writes IPv4 blocks as family 4 only, and
-    // bpf/net.bpf.c looks an AF_INET6 connect up as family 6): an AF_INET6 socket
-    // connecting to ::ffff:127.0.0.1 reaches 127.0.0.1 and is not refused.
-    it('BUG: the IPv4-mapped IPv6 form of a refused address is refused too', async () => {
+    // Regression (issue 9, IPv4-mapped IPv6): an AF_INET6 socket connecting to
+    // ::ffff:127.0.0.1 reaches 127.0.0.1 and must be refused like it.
+    it('the IPv4-mapped IPv6 form of a refused address is refused too', async () => {
       kr.apply(LOCAL, []);
       assert.deepEqual(await refused('connect4:127.0.0.1:9', 'connect6:::ffff:127.0.0.1:9'), ['connect4:127.0.0.1:9', 'connect6:::ffff:127.0.0.1:9']);
     });

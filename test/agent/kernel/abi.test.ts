@@ -39,6 +39,10 @@ describe('event ABI: TypeScript offsets equal the C layout', () => {
   it('event_hdr', () => check('event_hdr', abi.Hdr));
   it('proc_ctx, at the same offset in every record', () => {
     check('proc_ctx', abi.Proc);
+    assert.deepEqual(
+      [abi.ProcFlag.ORIGIN, abi.ProcFlag.MOVED, abi.ProcFlag.INHERITED],
+      [layout.constants.PF_ORIGIN, layout.constants.PF_MOVED, layout.constants.PF_INHERITED],
+    );
     for (const rec of ['exec_event', 'fork_event', 'exit_event', 'file_event', 'connect_event', 'priv_event', 'sys_event']) {
       assert.equal(s[rec].fields.proc, abi.PROC, `${rec}.proc`);
       assert.equal(s[rec].fields.hdr ?? 0, 0, `${rec}.hdr`);
@@ -70,7 +74,11 @@ describe('event ABI: TypeScript offsets equal the C layout', () => {
     );
   });
   it('kind_counters', () => check('kind_counters', abi.Counters));
-  it('vigil_config', () => check('vigil_config', abi.Config));
+  it('vigil_config', () => {
+    check('vigil_config', abi.Config);
+    assert.equal(abi.PREFIX_DEPTH_KINDS, layout.constants.PREFIX_DEPTH_KINDS);
+    assert.ok(abi.KIND_MAX <= abi.PREFIX_DEPTH_KINDS, 'every kind has a prefix-depth slot');
+  });
   it('cgroup_info', () => check('cgroup_info', abi.CgroupInfo));
 
   it('notices a wrong offset (the check itself can fail)', () => {

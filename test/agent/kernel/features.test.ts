@@ -87,12 +87,11 @@ describe('kernel features (vigil probe) on this kernel', function () {
     }
   });
 
-  // BUG (native/src/errors.cc Hint(ENOENT), used by native/src/features.cc): with
-  // tracefs not mounted, libbpf cannot find a classic tracepoint's id and the
-  // attach fails with ENOENT; `vigil probe` then says "the kernel lacks this hook
-  // or BTF type", although the kernel has it (mount tracefs and it attaches). The
-  // error does not name the cause. Only checkable where tracefs is not mounted.
-  it('BUG: without tracefs, the classic tracepoint\'s error says tracefs is not mounted', function () {
+  // Regression (native/src/features.cc): with tracefs not mounted, libbpf cannot
+  // find a classic tracepoint's id and the attach fails with ENOENT; `vigil probe`
+  // used to say "the kernel lacks this hook or BTF type", although the kernel has
+  // it. Only checkable where tracefs is not mounted.
+  it('without tracefs, the classic tracepoint\'s error says tracefs is not mounted', function () {
     if (tracefsHasEvent('syscalls/sys_enter_openat')) this.skip();
     const h = hook('classic tracepoint');
     assert.equal(h.usable, false, describeHook(h));

@@ -64,7 +64,7 @@ describe('process cache', function () {
     const small = new ProcessCache('n', 3, 1);
     const info = readProcEntry(process.pid, 'n');
     assert.ok(info);
-    const base = { flags: 0, ktimeNs: 1n, tid: 0, uid: 0, gid: 0, cgroupId: 1, comm: 'x' };
+    const base = { flags: 0, ktimeNs: 1n, tid: 0, uid: 0, gid: 0, cgroupId: 1, comm: 'x', workload: 0, procFlags: 0 };
     for (let pid = 100; pid < 105; pid++) {
       small.observe({ ...base, kind: 'exec', pid, ppid: 1, exe: `/bin/${pid}`, args: [], argc: 0, startNs: 1n, exeIno: 0, exeDev: 0, exeCtimeNs: 0n, rule: 0 });
     }

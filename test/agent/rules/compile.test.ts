@@ -14,7 +14,7 @@ function rules(text: string): RuleSet {
 
 function openEvent(p: string, flags = 0, uid = 0): FileEvent {
   return {
-    kind: 'open', flags: 0, ktimeNs: 1n, pid: 10, tid: 10, uid, gid: 0, cgroupId: 1, comm: 'x',
+    kind: 'open', flags: 0, ktimeNs: 1n, pid: 10, tid: 10, uid, gid: 0, cgroupId: 1, comm: 'x', workload: 0, procFlags: 0,
     ret: 3, openFlags: flags, mode: 0, path: p, newPath: '', syscallNr: 257, rule: 0,
   };
 }

@@ -199,7 +199,7 @@ ids.yaml:6:5: workloads[2]: expected a map with spiffe_id, cgroups, container_id
   });
 
   it('bad list items: each one reported with its value and why', () => {
-    // positions of list items: see the BUG test below
+    // positions of list items: see the regression test below
     const msg = errorOf(`workloads:
   - spiffe_id: spiffe://example.org/x
     cgroups: [a, "b***", ""]
@@ -290,12 +290,11 @@ ids.yaml:4:21: workloads[0].container_ids: expected strings
     assert.match(errorOf('workloads: [\n'), /^ids\.yaml:2:1: malformed YAML: /);
   });
 
-  // BUG (agent/workload/static-source.ts): a bad item of a cgroups, container_ids
-  // or addresses list is reported at the start of the list, not at the item. In
-  // a flow list that is only the wrong column; in a block list it is the wrong
-  // LINE (the first item's), pointing the user at a valid entry. The rules
-  // loader puts the ^ under the faulty item (test/agent/rules/load.test.ts).
-  it('BUG: a bad list item is reported where it is (its own line, the ^ under it)', () => {
+  // Regression: a bad item of a cgroups, container_ids or addresses list was
+  // reported at the start of the list; in a block list that is the wrong LINE
+  // (the first item's), pointing the user at a valid entry. The rules loader
+  // puts the ^ under the faulty item (test/agent/rules/load.test.ts).
+  it('a bad list item is reported where it is (its own line, the ^ under it)', () => {
     assert.equal(
       errorOf(`workloads:
   - spiffe_id: spiffe://example.org/api
