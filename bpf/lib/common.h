@@ -44,6 +44,37 @@ struct {
 } cgroups VIGIL_MAP;
 
 /*
+ * What the kernel remembers of each task, for as long as the task lives
+ * (task storage: freed with the task, inherited at fork by copying).
+ *   - origin: the workload the task was born or exec'd in, kept when it
+ *     moves out of that workload's cgroup subtree (PF_MOVED), so that
+ *     writing its pid into another cgroup.procs does not shed its identity;
+ *   - exe: the (device, inode) of what it executes, for rules on parent
+ *     binaries and for a program the dynamic loader maps (TS_LOADER).
+ */
+enum task_state_flag {
+	TS_ORIGIN = 1 << 0,    /* origin_* are set */
+	TS_LOADER = 1 << 1,    /* it exec'd the dynamic loader: the next program it maps is judged as an exec */
+};
+
+struct task_state {
+	__u64 origin_cgid;     /* the origin workload's cgroup (the task's at birth or exec) */
+	__u32 origin_workload;
+	__u16 origin_level;    /* that cgroup's depth in the hierarchy (ancestor checks) */
+	__u16 flags;           /* enum task_state_flag */
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+} tasks VIGIL_MAP;
+
+/*
  * The last scope decision on this CPU. A hash lookup costs more than the
  * rest of the filter together, and a CPU tends to run the same cgroup many
  * times in a row. cgroup ids are never reused, and user space bumps
