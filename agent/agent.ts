@@ -20,13 +20,14 @@ import { Enrichment } from './export/enrichment';
 import { AgentMetrics } from './export/metrics';
 import { Spool } from './export/spool';
 import { Uplink } from './export/uplink';
+import { TaskFlag, TaskState } from './kernel/abi';
 import { cgroupIdOf, CgroupResolver, findCgroup2Mount } from './kernel/cgroupfs';
 import { WallClock } from './kernel/clock';
 import { probeKernel } from './kernel/features';
 import { Probe, requirePrivileges } from './kernel/probe';
 import { Pipeline } from './pipeline';
 import { ProcessCache } from './process/process-cache';
-import { readBootId } from './process/procfs';
+import { procCgroups, readBootId } from './process/procfs';
 import { RuleSet } from './rules/compile';
 import { loadRuleFiles } from './rules/load';
 import { loadPublicKey, PolicyState, verifyPolicy, type VerifiedPolicy } from './rules/policy';
@@ -57,6 +58,8 @@ export interface AgentOptions {
   output: 'json' | 'text';
   node?: string;
   ringBytes?: number;
+  /** size of the kernel's cgroups map (default 16384): cgroups that name a workload of their own */
+  maxCgroups?: number;
   controlplane?: ControlPlaneLink;
   /** spool and last good policy (default /var/lib/vigil/agent) */
   stateDir?: string;
@@ -90,6 +93,7 @@ export class Agent {
   private readonly enrichment: Enrichment;
   private rulesWatcher: RulesWatcher | null = null;
   private stopped = false;
+  private readonly warned = new Map<string, number>();
   /** the signed policy in force (0: the local rules files) */
   policyVersion = 0;
   plan: KernelPlan;
@@ -118,12 +122,18 @@ export class Agent {
       manualScope: true,
       cgroupRoot: root,
       ringBytes: o.ringBytes,
+      maxCgroups: o.maxCgroups,
     });
     this.cgroups = new CgroupSync({
       root,
       identity: this.identity,
       workloads: this.workloads,
       setCgroup: (id, w) => this.probe.setCgroup(id, w),
+      onMapError: (where, err) => {
+        this.metrics.cgroupMapError();
+        this.warn('cgroup-map', `cgroup ${where} could not be put in the kernel's cgroups map, it keeps its nearest mapped ancestor's scope: ${errorMessage(err)}`);
+      },
+      onError: (ev, err) => this.eventError('cgroup_sync', ev, err),
       rewriteKernelRules: () => {
         this.plan = this.kernelRules.apply(this.pipeline.getRules(), this.addresses());
       },
@@ -139,10 +149,12 @@ export class Agent {
         if (this.enrichment.holding) this.enrichment.flush(false);
       },
     });
+    this.metrics.cgroupEntries = () => this.cgroups.entries;
     try {
       this.cgroups.scan();
       this.kernelRules = new KernelRules(this.probe, this.workloads);
       this.plan = this.kernelRules.apply(rules, this.addresses());
+      this.seedOrigins();
     } catch (err) {
       void this.probe.close();
       throw err;
@@ -161,7 +173,41 @@ export class Agent {
       identity: this.identity,
       onAlert: (a) => this.enrichment.emit(a),
       onUserKill: (latency) => this.metrics.userKill(latency),
+      onError: (ev, err) => this.eventError('pipeline', ev, err),
+      workloadName: (index) => this.workloads.spiffeId(index),
     });
+  }
+
+  /** Log a problem once a minute per kind (a flood of the same error must not flood the log). */
+  private warn(key: string, line: string): void {
+    const now = Date.now();
+    if ((this.warned.get(key) ?? 0) > now) return;
+    this.warned.set(key, now + 60_000);
+    this.o.err.write(`vigil agent: ${line}\n`);
+  }
+
+  private eventError(stage: 'cgroup_sync' | 'pipeline', ev: KernelEvent, err: unknown): void {
+    this.metrics.eventError(stage);
+    this.warn(`event-${stage}`, `handling a ${ev.kind} event of pid ${ev.pid} failed (${stage}), the rest of its batch is handled: ${errorMessage(err)}`);
+  }
+
+  /**
+   * Processes older than the agent: their origin workload, so that moving out of it sheds
+   * nothing even if the kernel has not seen them since (bpf/lib/common.h task_origin).
+   */
+  private seedOrigins(): void {
+    for (const s of this.cgroups.origins(procCgroups())) {
+      const v = Buffer.alloc(TaskState.SIZE);
+      v.writeBigUInt64LE(BigInt(s.cgroupId), TaskState.origin_cgid);
+      v.writeUInt32LE(s.workload, TaskState.origin_workload);
+      v.writeUInt16LE(s.level, TaskState.origin_level);
+      v.writeUInt16LE(TaskFlag.ORIGIN, TaskState.flags);
+      try {
+        this.probe.updateTask('tasks', s.pid, v);
+      } catch {
+        // gone meanwhile
+      }
+    }
   }
 
   /** Load rules (or the last good signed policy) and identities, load the probes, fill the maps, start. */
@@ -361,7 +407,7 @@ export class Agent {
     const sp = this.spool?.stats();
     return (
       `vigil agent: summary: ${s.events} events, ${s.alerts} alerts, ${s.kernelKills} kernel kills, ${s.userKills} user-space kills, ` +
-      `${s.killFailures} failed kills, ${s.denials} denied connects, ${s.exempted} exempted, ${dropped} events lost` +
+      `${s.killFailures} failed kills, ${s.denials} denied connects, ${s.exempted} exempted, ${dropped} events lost, ${s.errors} handling errors` +
       (sp ? `; spool: ${sp.depth} unacknowledged, ${sp.overflow} overflowed` : '') +
       '\n'
     );

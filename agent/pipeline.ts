@@ -14,6 +14,7 @@ import { buildAlert, type Alert } from './export/alert';
 import { traceRecord, type FormatOptions } from './export/trace-record';
 import { Enforcer } from './enforce/enforcer';
 import type { KillResult } from './enforce/user-kill';
+import { ProcFlag } from './kernel/abi';
 import type { WallClock } from './kernel/clock';
 import type { ProcessCache, ProcessInfo } from './process/process-cache';
 import type { CompiledRule, EvalContext, RuleSet } from './rules/compile';
@@ -21,6 +22,8 @@ import type { IdentityResolver } from './workload/resolver';
 
 export interface PipelineStats {
   events: number;
+  /** events whose handling threw (each counted, the batch went on) */
+  errors: number;
   evaluated: number;
   alerts: number;
   exempted: number;
@@ -38,13 +41,17 @@ export interface PipelineOptions {
   onAlert: (a: Alert) => void;
   /** called with the latency from the event to the process's death (ns) for every user-space kill */
   onUserKill?: (latencyNs: bigint, result: KillResult) => void;
+  /** the SPIFFE ID of a kernel workload index (a task that left its workload is judged as that workload) */
+  workloadName?: (index: number) => string | undefined;
+  /** an event whose handling threw: counted and reported by the caller; the rest of the batch goes on */
+  onError?: (ev: KernelEvent, err: unknown) => void;
 }
 
 type JudgedEvent = Exclude<KernelEvent, { kind: 'cgroup' | 'fork' | 'exit' }>;
 
 export class Pipeline {
   private rules: RuleSet;
-  private readonly counts = { events: 0, evaluated: 0, alerts: 0, exempted: 0 };
+  private readonly counts = { events: 0, evaluated: 0, alerts: 0, exempted: 0, errors: 0 };
   private readonly enforcer: Enforcer;
   private readonly fmt: FormatOptions;
   /** cgroup id -> when its first process started (CLOCK_BOOTTIME ns), for drift */
@@ -75,21 +82,32 @@ export class Pipeline {
     return this.rules;
   }
 
+  /** Each event on its own: one that throws is reported (onError) and the batch goes on. */
   handle(events: readonly KernelEvent[]): void {
     for (const ev of events) {
-      this.counts.events++;
-      if (ev.kind === 'cgroup') {
-        this.cgroupStarts.set(ev.id, ev.ktimeNs);
-        continue;
+      try {
+        this.one(ev);
+      } catch (err) {
+        this.counts.errors++;
+        this.o.onError?.(ev, err);
       }
-      if (ev.kind === 'fork' || ev.kind === 'exit') {
-        this.o.processes.observe(ev);
-        continue;
-      }
-      // an exec changes what the process is before rules look at it
-      if (ev.kind === 'exec') this.o.processes.observe(ev);
-      this.judge(ev);
     }
+  }
+
+  private one(ev: KernelEvent): void {
+    this.counts.events++;
+    if (ev.kind === 'cgroup') {
+      if (ev.removed) this.cgroupStarts.delete(ev.id);
+      else this.cgroupStarts.set(ev.id, ev.ktimeNs);
+      return;
+    }
+    if (ev.kind === 'fork' || ev.kind === 'exit') {
+      this.o.processes.observe(ev);
+      return;
+    }
+    // an exec changes what the process is before rules look at it
+    if (ev.kind === 'exec') this.o.processes.observe(ev);
+    this.judge(ev);
   }
 
   /** workload -> rules -> enforce -> alerts, for one event. */
@@ -97,7 +115,12 @@ export class Pipeline {
     const proc: ProcessInfo | undefined = this.o.processes.get(ev.pid);
     const ppid = ev.kind === 'exec' ? ev.ppid : proc?.ppid;
     const parent = ppid !== undefined ? this.o.processes.get(ppid) : undefined;
-    const workload = this.o.identity.forCgroup(ev.cgroupId);
+    let workload = this.o.identity.forCgroup(ev.cgroupId);
+    // it left its workload's cgroup subtree: the kernel judges it as that workload, so do we
+    if (ev.procFlags & ProcFlag.MOVED && ev.workload) {
+      const origin = this.o.workloadName?.(ev.workload);
+      if (origin) workload = { ...workload, spiffeId: origin, moved: true };
+    }
     const ctx: EvalContext = {
       ev,
       exe: ev.kind === 'exec' ? ev.exe : (proc?.exe ?? null),

@@ -150,7 +150,8 @@ struct cgroup_event {
 	__u64 id;
 	__u64 parent_id;
 	__u16 path_len;        /* tail: path, 0 when unreadable or truncated */
-	__u16 _pad[3];
+	__u16 op;              /* 0 = created (mkdir), 1 = removed while mapped (rmdir) */
+	__u16 _pad[2];
 };
 _Static_assert(sizeof(struct cgroup_event) == 88, "cgroup_event layout");
 
@@ -238,8 +239,27 @@ struct vigil_config {
 	__u32 rules_gen;       /* generation of the `rules` / `net_rules` / `net_prefixes` entries in force */
 	__u32 net_active;      /* 1 = connect rules are enforced */
 	__u16 prefix_depths[32]; /* per kind: bit d = some rule has a directory prefix of depth d */
+	__u32 origin_active;   /* 1 = workloads exist: tasks keep the workload they leave (PF_MOVED) */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct vigil_config) == 112, "vigil_config layout");
+_Static_assert(sizeof(struct vigil_config) == 120, "vigil_config layout");
+
+/* Value of the `tasks` task-storage map (bpf/lib/common.h); user space seeds tasks older than the agent. */
+enum task_state_flag {
+	TS_ORIGIN = 1 << 0,    /* origin_* are set */
+	TS_LOADER = 1 << 1,    /* it exec'd the dynamic loader: the next program it maps is judged as an exec */
+};
+
+struct task_state {
+	__u64 origin_cgid;     /* the origin workload's cgroup (the task's at birth or exec) */
+	__u32 origin_workload;
+	__u16 origin_level;    /* that cgroup's depth in the hierarchy (ancestor checks) */
+	__u16 flags;           /* enum task_state_flag */
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct task_state) == 32, "task_state layout");
 
 /* Value of the `cgroups` map (key: cgroup id). Seam for workload rules. */
 struct cgroup_info {

@@ -25,7 +25,8 @@ static __always_inline int connect_event(struct bpf_sock_addr *ctx, __u16 family
 	__u16 dport = bpf_ntohs(ctx->user_port);
 	struct kind_counters *c;
 	struct connect_event *e;
-	__u32 workload = 0, rule = 0, flags;
+	struct who who = {};
+	__u32 rule = 0, flags;
 	__u8 addr[16] = {};
 	__u32 scope;
 
@@ -44,14 +45,16 @@ static __always_inline int connect_event(struct bpf_sock_addr *ctx, __u16 family
 		a6[3] = ctx->user_ip6[3];
 		__builtin_memcpy(addr, a6, 16);
 	}
-	scope = wanted(cfg, EV_CONNECT, pid_tgid >> 32, cgid, &workload);
+	scope = wanted(cfg, EV_CONNECT, pid_tgid >> 32, cgid, &who);
 	/* refusals do not depend on what is reported: look the workload up anyway */
 	if (cfg->net_active && (pid_tgid >> 32) != cfg->self_tgid) {
 		__u8 fam = family == 2 ? 4 : 6;
 		__u8 look[16] = {};
 
-		if (!scope)
-			cgroup_lookup(cfg, cgid, &workload);
+		if (!scope) {
+			cgroup_lookup(cfg, cgid, &who);
+			task_origin(cfg, cgid, &who);
+		}
 		__builtin_memcpy(look, addr, 16);
 		/*
 		 * ::ffff:a.b.c.d from an AF_INET6 socket reaches the IPv4 host a.b.c.d:
@@ -62,7 +65,7 @@ static __always_inline int connect_event(struct bpf_sock_addr *ctx, __u16 family
 			__builtin_memcpy(look, &addr[12], 4);
 			__builtin_memset(&look[4], 0, 12);
 		}
-		rule = net_denied(cfg, workload, fam, look, dport);
+		rule = net_denied(cfg, who.workload, fam, look, dport);
 	}
 	if (!rule && (!scope || !report_all))
 		return 1;
@@ -75,7 +78,7 @@ static __always_inline int connect_event(struct bpf_sock_addr *ctx, __u16 family
 		__sync_fetch_and_add(&c->enforced, 1);
 	}
 	/* no BTF task in cgroup programs: identity through helpers */
-	e = reserve_record(c, EV_CONNECT, sizeof(*e), flags, NULL, pid_tgid, cgid, workload, 0);
+	e = reserve_record(c, EV_CONNECT, sizeof(*e), flags, NULL, pid_tgid, cgid, who.workload, who.pflags);
 	if (!e)
 		return rule ? 0 : 1;
 	e->family = family;

@@ -53,8 +53,9 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	__u64 arg_start, arg_end, n;
 	__u32 exe_len, size, flags;
 	__u8 cut = 0;
-	__u32 workload, rule = 0, verdict;
-	__u32 scope = wanted(cfg, EV_EXEC, pid_tgid >> 32, cgid, &workload);
+	struct who who;
+	__u32 rule = 0, verdict;
+	__u32 scope = wanted(cfg, EV_EXEC, pid_tgid >> 32, cgid, &who);
 
 	if (!scope)
 		return 0;
@@ -66,7 +67,7 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 		return 0;
 	e = (struct exec_event *)s->rec;
 
-	fill_proc_btf(&e->proc, p, pid_tgid, cgid, workload, 0);
+	fill_proc_btf(&e->proc, p, pid_tgid, cgid, who.workload, who.pflags);
 	/* p and bprm are typed tracepoint arguments: direct loads */
 	e->ppid = p->real_parent->tgid;
 	e->start_ns = p->start_boottime;
@@ -85,7 +86,7 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	 * SIGKILL is acted on before the return to user space. The exec is
 	 * reported whatever the verdict (the process cache needs it).
 	 */
-	verdict = path_verdict(cfg, c, s, EV_EXEC, workload, 0, offsetof(struct exec_event, tail), exe_len,
+	verdict = path_verdict(cfg, c, s, EV_EXEC, who.workload, 0, offsetof(struct exec_event, tail), exe_len,
 			       0, 0, &rule);
 	e->rule = rule;
 	e->pad = 0;
@@ -123,19 +124,27 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 	__u64 cgid = bpf_get_current_cgroup_id();
 	struct kind_counters *c;
 	struct fork_event *e;
+	struct task_state *ts;
 	__u32 child_pid = child->pid;
-	__u32 scope, workload;
+	__u32 scope;
+	struct who who;
 
+	/* the child, thread or process, is born where its parent's identity is */
+	if (cfg && cfg->origin_active) {
+		ts = bpf_task_storage_get(&tasks, parent, 0, 0);
+		if (ts && (ts->flags & TS_ORIGIN))
+			bpf_task_storage_get(&tasks, child, ts, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	}
 	/* a new thread is not a new process */
 	if (child_pid != child->tgid)
 		return 0;
-	scope = wanted(cfg, EV_FORK, pid_tgid >> 32, cgid, &workload);
+	scope = wanted(cfg, EV_FORK, pid_tgid >> 32, cgid, &who);
 	if (!scope)
 		return 0;
 	c = get_counters(EV_FORK);
 	if (!c)
 		return 0;
-	e = reserve_record(c, EV_FORK, sizeof(*e), scope & 0xff, parent, pid_tgid, cgid, workload, 0);
+	e = reserve_record(c, EV_FORK, sizeof(*e), scope & 0xff, parent, pid_tgid, cgid, who.workload, who.pflags);
 	if (!e)
 		return 0;
 	e->child_pid = child_pid;
@@ -157,18 +166,19 @@ int BPF_PROG(vigil_exit, struct task_struct *p)
 	__u64 cgid;
 	struct kind_counters *c;
 	struct exit_event *e;
-	__u32 scope, workload;
+	__u32 scope;
+	struct who who;
 
 	if (p->signal->live.counter != 0)
 		return 0;
 	cgid = bpf_get_current_cgroup_id();
-	scope = wanted(cfg, EV_EXIT, pid_tgid >> 32, cgid, &workload);
+	scope = wanted(cfg, EV_EXIT, pid_tgid >> 32, cgid, &who);
 	if (!scope)
 		return 0;
 	c = get_counters(EV_EXIT);
 	if (!c)
 		return 0;
-	e = reserve_record(c, EV_EXIT, sizeof(*e), scope & 0xff, p, pid_tgid, cgid, workload, 0);
+	e = reserve_record(c, EV_EXIT, sizeof(*e), scope & 0xff, p, pid_tgid, cgid, who.workload, who.pflags);
 	if (!e)
 		return 0;
 	e->status = p->exit_code;
@@ -179,15 +189,16 @@ int BPF_PROG(vigil_exit, struct task_struct *p)
 }
 
 /*
- * A new cgroup v2 directory inherits its parent's monitoring entry, in the
- * kernel and before any task can enter it: no window where a child cgroup
- * of a workload is unwatched.
+ * A new cgroup v2 directory: the agent may know an identity for its path
+ * (a container, a pod). Until it maps it, and for good if it names nothing
+ * new, the cgroup is in its nearest mapped ancestor's scope (cgroup_lookup):
+ * nothing is copied into the map here, so a workload that creates cgroups
+ * cannot fill it.
  */
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(vigil_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
 	struct cgroup *parent;
-	struct cgroup_info *info;
 	__u64 id, parent_id;
 
 	struct vigil_config *cfg = get_config();
@@ -203,9 +214,6 @@ int BPF_PROG(vigil_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 		return 0;
 	parent_id = BPF_CORE_READ(parent, kn, id);
 	id = BPF_CORE_READ(cgrp, kn, id);
-	info = bpf_map_lookup_elem(&cgroups, &parent_id);
-	if (info)
-		bpf_map_update_elem(&cgroups, &id, info, BPF_NOEXIST);
 	/* tell the agent, which may know an identity for the new path */
 	if (!cfg || !(cfg->kinds & (1U << EV_CGROUP)))
 		return 0;
@@ -221,19 +229,45 @@ int BPF_PROG(vigil_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	n = bpf_probe_read_kernel_str((char *)(e + 1), VIGIL_CGROUP_PATH_MAX + 1, path);
 	/* n counts the NUL; a path that filled the buffer may be cut: send none, the agent asks the kernel */
 	e->path_len = n > 1 && n <= VIGIL_CGROUP_PATH_MAX ? n - 1 : 0;
+	e->op = 0;
+	e->_pad[0] = e->_pad[1] = 0;
 	submit_record(cfg, c, e);
 	return 0;
 }
 
-/* A removed cgroup leaves the map: ids are never reused, entries would pile up. */
+/*
+ * A removed cgroup leaves the map: ids are never reused, entries would pile
+ * up. The agent hears of it (op = 1) when it was mapped, to forget it too.
+ */
 SEC("tp_btf/cgroup_rmdir")
 int BPF_PROG(vigil_cgroup_rmdir, struct cgroup *cgrp, const char *path)
 {
+	struct vigil_config *cfg = get_config();
+	struct kind_counters *c;
+	struct cgroup_event *e;
 	__u64 id;
+	long n;
 
 	if (cgrp->root->hierarchy_id != 0)
 		return 0;
 	id = cgrp->kn->id;
-	bpf_map_delete_elem(&cgroups, &id);
+	if (bpf_map_delete_elem(&cgroups, &id))
+		return 0;
+	if (!cfg || !(cfg->kinds & (1U << EV_CGROUP)))
+		return 0;
+	c = get_counters(EV_CGROUP);
+	if (!c)
+		return 0;
+	e = reserve_record(c, EV_CGROUP, sizeof(*e) + VIGIL_CGROUP_PATH_MAX + 1, EVF_IN_SCOPE, NULL,
+			   bpf_get_current_pid_tgid(), bpf_get_current_cgroup_id(), 0, 0);
+	if (!e)
+		return 0;
+	e->id = id;
+	e->parent_id = cgrp->self.parent ? BPF_CORE_READ(cgrp, self.parent, cgroup, kn, id) : 0;
+	n = bpf_probe_read_kernel_str((char *)(e + 1), VIGIL_CGROUP_PATH_MAX + 1, path);
+	e->path_len = n > 1 && n <= VIGIL_CGROUP_PATH_MAX ? n - 1 : 0;
+	e->op = 1;
+	e->_pad[0] = e->_pad[1] = 0;
+	submit_record(cfg, c, e);
 	return 0;
 }

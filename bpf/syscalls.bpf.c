@@ -71,7 +71,8 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 	struct task_struct *task;
 	struct sc_args a;
 	__u64 pid_tgid, cgid, nr;
-	__u32 kind, scope, workload;
+	__u32 kind, scope;
+	struct who who;
 
 	nr = SC_NR(regs) & ~(__u64)X32_SYSCALL_BIT;
 	kind = syscall_kind(nr);
@@ -86,7 +87,7 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	pid_tgid = task_pid_tgid(task);
 	cgid = task_cgroup_id(task);
-	scope = wanted(cfg, kind, pid_tgid >> 32, cgid, &workload);
+	scope = wanted(cfg, kind, pid_tgid >> 32, cgid, &who);
 	if (!scope)
 		return 0;
 	a.a[0] = SC_ARG0(regs);
@@ -102,13 +103,13 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 
 	switch (kind) {
 	case EV_OPEN: case EV_UNLINK: case EV_RENAME: case EV_CHMOD:
-		file_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, workload);
+		file_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
 		break;
 	case EV_PTRACE: case EV_SETUID:
-		priv_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, workload);
+		priv_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
 		break;
 	case EV_MOUNT: case EV_MODULE:
-		sys_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, workload);
+		sys_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
 		break;
 	}
 	return 0;

@@ -260,6 +260,7 @@ export class Decoder {
             id: dv.getUint32(off + CgroupEv.id, true) + dv.getUint32(off + CgroupEv.id + 4, true) * 0x100000000,
             parentId: dv.getUint32(off + CgroupEv.parent_id, true) + dv.getUint32(off + CgroupEv.parent_id + 4, true) * 0x100000000,
             path: this.str(buf, off + CgroupEv.SIZE, dv.getUint16(off + CgroupEv.path_len, true), recEnd) || null,
+            removed: dv.getUint16(off + CgroupEv.op, true) === 1,
           };
           return ev;
         }

@@ -100,6 +100,8 @@ export interface CgroupEvent extends EventCommon {
   parentId: number;
   /** relative to the cgroup v2 root, as the kernel named it at mkdir; null when it did not fit */
   path: string | null;
+  /** a cgroup the agent had mapped was removed (rmdir); false: created (mkdir) */
+  removed: boolean;
 }
 
 export type KernelEvent = ExecEvent | ForkEvent | ExitEvent | FileEvent | ConnectEvent | PrivEvent | SysEvent | CgroupEvent;

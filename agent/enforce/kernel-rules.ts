@@ -61,6 +61,8 @@ export class KernelRules {
       urgentKinds: plan.urgentKinds,
       prefixDepths: plan.prefixDepths,
       netActive: plan.netActive ? 1 : 0,
+      // with workloads, a task keeps the one it leaves (PF_MOVED): one task-storage lookup per event
+      originActive: this.workloads.size > 0 ? 1 : 0,
       rulesGen: gen,
     });
     if (this.written) this.remove(this.written);

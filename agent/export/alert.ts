@@ -32,6 +32,8 @@ export interface Alert {
     pod_uid: string | null;
     /** namespace, pod, service account, container name and image, with --kubernetes; null otherwise or when unknown */
     kubernetes: KubernetesMeta | null;
+    /** present (true) when the process had left the workload's cgroup subtree: spiffe_id is the workload it left */
+    moved?: true;
   };
   process: {
     pid: number;
@@ -131,6 +133,7 @@ export function buildAlert(
       container_id: workload.containerId,
       pod_uid: workload.podUid,
       kubernetes: workload.kubernetes,
+      ...(workload.moved ? { moved: true as const } : {}),
     },
     process,
     event,

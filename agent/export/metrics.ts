@@ -17,9 +17,13 @@ export class AgentMetrics {
   private readonly policyVersion: Gauge;
   private readonly rules: Gauge;
   private readonly enrichment: Counter;
+  private readonly eventErrors: Counter;
+  private readonly cgroupMapErrors: Counter;
   private probe: Probe | null = null;
   private spool: Spool | null = null;
   private kube: KubernetesStatus | null = null;
+  /** entries of the kernel's cgroups map (agent/workload/cgroup-sync.ts) */
+  cgroupEntries: (() => number) | null = null;
 
   constructor(processes: ProcessCache) {
     const r = this.registry;
@@ -131,12 +135,41 @@ export class AgentMetrics {
         if (self.kube) advance(this, {}, self.kube.lists);
       },
     });
+    this.eventErrors = new Counter({
+      name: 'vigil_event_errors_total',
+      help: 'Events whose handling threw, by stage; each is counted and logged, and the rest of its batch is handled',
+      labelNames: ['stage'],
+      registers: [r],
+    });
+    this.cgroupMapErrors = new Counter({
+      name: 'vigil_cgroup_map_errors_total',
+      help: "cgroups that could not be put in the kernel's cgroups map (full: raise --max-cgroups); they keep their nearest mapped ancestor's scope",
+      registers: [r],
+    });
+    new Gauge({
+      name: 'vigil_cgroup_map_entries',
+      help: "Entries this agent keeps in the kernel's cgroups map (cgroups that name a workload of their own)",
+      registers: [r],
+      collect() {
+        if (self.cgroupEntries) this.set(self.cgroupEntries());
+      },
+    });
     this.enrichment = new Counter({
       name: 'vigil_alert_enrichment_total',
       help: 'Alerts from pods the agent did not know yet at event time, by what happened: enriched when the pod appeared, or sent without after the wait',
       labelNames: ['result'],
       registers: [r],
     });
+  }
+
+  /** An event whose handling threw, by stage (the rest of its batch went on). */
+  eventError(stage: 'cgroup_sync' | 'pipeline'): void {
+    this.eventErrors.inc({ stage });
+  }
+
+  /** A cgroup that could not be put in the kernel's map (it keeps its nearest mapped ancestor's scope). */
+  cgroupMapError(): void {
+    this.cgroupMapErrors.inc();
   }
 
   /** Export the Kubernetes watch's state. */

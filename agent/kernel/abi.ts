@@ -96,7 +96,7 @@ export const Connect = { family: 64, dport: 66, sock_type: 68, protocol: 70, dad
 
 export const Priv = { ret: 64, syscall_nr: 68, arg: 72, rule: 88, SIZE: 96 } as const;
 
-export const CgroupEv = { id: 64, parent_id: 72, path_len: 80, _pad: 82, SIZE: 88 } as const;
+export const CgroupEv = { id: 64, parent_id: 72, path_len: 80, op: 82, _pad: 84, SIZE: 88 } as const;
 
 export const Sys = {
   ret: 64,
@@ -126,7 +126,8 @@ export const Config = {
   rules_gen: 40,
   net_active: 44,
   prefix_depths: 48,
-  SIZE: 112,
+  origin_active: 112,
+  SIZE: 120,
 } as const;
 
 export const RuleMatch = { exact: 1, prefix: 2, any: 3 } as const;
@@ -145,3 +146,8 @@ export const NetRule = { rule: 0, has_pos: 4, has_neg: 5, nports: 6, ports: 8, S
 export const NetPrefixKey = { prefixlen: 0, workload: 4, slot: 8, gen: 9, polarity: 10, family: 11, addr: 12, SIZE: 28 } as const;
 
 export const CgroupInfo = { workload: 0, flags: 4, SIZE: 8 } as const;
+
+/** struct task_state, the value of the `tasks` task-storage map */
+export const TaskState = { origin_cgid: 0, origin_workload: 8, origin_level: 12, flags: 14, exe_ino: 16, exe_dev: 24, SIZE: 32 } as const;
+/** enum task_state_flag */
+export const TaskFlag = { ORIGIN: 1 << 0, LOADER: 1 << 1 } as const;

@@ -40,6 +40,7 @@ export interface NativeConfig {
   urgentKinds?: number;
   rulesGen?: number;
   netActive?: number;
+  originActive?: number;
   prefixDepths?: number[];
 }
 
@@ -55,6 +56,8 @@ export interface NativeProbeOptions extends NativeConfig {
   pollIntervalMs?: number;
   batchBytes?: number;
   queueDepth?: number;
+  /** max_entries of the cgroups map */
+  cgroupsMax?: number;
 }
 
 export interface NativeProbe {
@@ -64,6 +67,8 @@ export interface NativeProbe {
   setConfig(cfg: NativeConfig): void;
   updateElems(map: string, keys: Uint8Array, values: Uint8Array): void;
   deleteElems(map: string, keys: Uint8Array): void;
+  readMap(map: string): { keys: Uint8Array; values: Uint8Array; count: number };
+  updateTask(map: string, pid: number, value: Uint8Array): void;
   attach(name: string): void;
   detach(name: string): void;
   addCgroup(id: bigint, workload: number): void;

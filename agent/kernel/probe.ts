@@ -20,6 +20,8 @@ export interface ProbeSpec {
   batchBytes?: number;
   /** batches the JS queue holds before the reader counts drops */
   queueDepth?: number;
+  /** size of the kernel's cgroups map: one entry per cgroup that names a workload of its own (default 16384) */
+  maxCgroups?: number;
   /** report the agent's own process too (tests) */
   includeSelf?: boolean;
   /** cgroup v2 mount (default: found in /proc/self/mounts) */
@@ -134,6 +136,7 @@ export class Probe {
         wakeupBytes: spec.wakeupBytes,
         pollIntervalMs: spec.pollIntervalMs ?? 2,
         batchBytes: spec.batchBytes,
+        cgroupsMax: spec.maxCgroups,
         queueDepth: spec.queueDepth,
       });
     } catch (err) {
@@ -183,6 +186,16 @@ export class Probe {
   /** Put one cgroup in the map (in scope, with its workload index). */
   setCgroup(id: number, workload: number): void {
     this.nativeProbe.addCgroup(BigInt(id), workload);
+  }
+
+  /** Every entry of a map (adoption, checks): keys and values concatenated. */
+  readMap(map: string): { keys: Uint8Array; values: Uint8Array; count: number } {
+    return this.nativeProbe.readMap(map);
+  }
+
+  /** Write a task-storage entry for a live process (by pid, through a pidfd). */
+  updateTask(map: string, pid: number, value: Uint8Array): void {
+    this.nativeProbe.updateTask(map, pid, value);
   }
 
   /** Stream decoded events, one array per ring-buffer batch. */

@@ -62,6 +62,15 @@ export function readProcEntry(
   }
 }
 
+/** Every process's cgroup v2 path, from /proc (processes that vanish meanwhile are skipped). */
+export function* procCgroups(procRoot = '/proc'): Generator<{ pid: number; cgroup: string }> {
+  for (const name of fs.readdirSync(procRoot)) {
+    if (!/^\d+$/.test(name)) continue;
+    const cgroup = procCgroupPath(Number(name), procRoot);
+    if (cgroup !== undefined) yield { pid: Number(name), cgroup };
+  }
+}
+
 /** This boot's id (what makes the agent's alert sequence numbers unique across reboots). */
 export function readBootId(): string {
   try {

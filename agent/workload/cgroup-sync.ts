@@ -3,6 +3,14 @@
 // the kernel reports its mkdir, and the cgroups of a pod again when the pod
 // becomes known or changes. Addresses of other nodes' workloads (the control
 // plane's identity map) join this node's for destination rules.
+//
+// The kernel gives a cgroup that is not in the map its nearest mapped
+// ancestor's scope (bpf/lib/common.h cgroup_lookup), so a cgroup gets an
+// entry only when it names a workload other than that ancestor's: the
+// cgroups a workload creates below itself cost nothing, and cannot fill the
+// map. A map that is full anyway (more distinct workloads than its size,
+// --max-cgroups) is counted and logged; the cgroup keeps its ancestor's
+// scope, and nothing else is lost.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCidr } from '../../common/cidr';
@@ -21,6 +29,10 @@ export interface CgroupSyncOptions {
   setCgroup(id: number, workload: number): void;
   /** the kernel must be told of new workloads or addresses: write the rules again */
   rewriteKernelRules(): void;
+  /** a cgroup could not be put in the kernel's map (full: E2BIG, or another refusal) */
+  onMapError?(path: string, err: unknown): void;
+  /** handling one cgroup event threw: counted by the caller; the rest of the batch goes on */
+  onError?(ev: KernelEvent, err: unknown): void;
   /** an identity change was applied (after the cgroups of its pods were mapped again) */
   onApplied(c: IdentityChange, newWorkload: boolean): void;
 }
@@ -31,6 +43,9 @@ const BATCH_MS = 20;
 export class CgroupSync {
   /** pod UID or container id -> the cgroups seen for it (remapped when the pod becomes known) */
   private readonly podCgroups = new Map<string, Map<number, string>>();
+  /** what we wrote into the kernel's map: cgroup path -> its id and workload index */
+  private readonly mapped = new Map<string, { id: number; workload: number }>();
+  private readonly pathOf = new Map<number, string>();
   private pending: { podUids: Set<string>; containerIds: Set<string>; addresses: boolean } | null = null;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -64,8 +79,56 @@ export class CgroupSync {
     }
     if (!info.spiffeId) return false;
     const before = this.o.workloads.size;
-    this.o.setCgroup(id, this.o.workloads.index(info.spiffeId));
+    const workload = this.o.workloads.index(info.spiffeId);
+    const own = this.mapped.get(rel);
+    // the kernel already gives it this workload through an ancestor: no entry of its own
+    if (own?.workload !== workload && !(own === undefined && this.inherited(rel) === workload)) {
+      try {
+        this.o.setCgroup(id, workload);
+        this.mapped.set(rel, { id, workload });
+        this.pathOf.set(id, rel);
+      } catch (err) {
+        this.o.onMapError?.(rel, err);
+      }
+    }
     return this.o.workloads.size !== before;
+  }
+
+  /** The workload the kernel gives a cgroup path through its nearest mapped ancestor (0: none). */
+  inherited(rel: string): number {
+    for (let p = parentOf(rel); p !== null; p = parentOf(p)) {
+      const m = this.mapped.get(p);
+      if (m) return m.workload;
+    }
+    return 0;
+  }
+
+  /**
+   * For processes (pid, cgroup path): the workload the kernel scopes them to, and the
+   * mapped cgroup that gives it (their own, or their nearest mapped ancestor) with its level.
+   */
+  *origins(procs: Iterable<{ pid: number; cgroup: string }>): Generator<{ pid: number; cgroupId: number; workload: number; level: number }> {
+    for (const p of procs) {
+      for (let rel: string | null = p.cgroup; rel !== null; rel = parentOf(rel)) {
+        const m = this.mapped.get(rel);
+        if (!m) continue;
+        if (m.workload) yield { pid: p.pid, cgroupId: m.id, workload: m.workload, level: rel === '/' ? 0 : rel.split('/').length - 1 };
+        break;
+      }
+    }
+  }
+
+  /** Entries this agent has in the kernel's map. */
+  get entries(): number {
+    return this.mapped.size;
+  }
+
+  /** The kernel removed a mapped cgroup's entry (rmdir): forget it here too. */
+  private forget(id: number): void {
+    const rel = this.pathOf.get(id);
+    if (rel === undefined) return;
+    this.pathOf.delete(id);
+    if (this.mapped.get(rel)?.id === id) this.mapped.delete(rel);
   }
 
   /** The cgroups created since the last batch (the kernel's path at mkdir; by id when it did not fit). */
@@ -73,12 +136,27 @@ export class CgroupSync {
     let newWorkload = false;
     for (const ev of evs) {
       if (ev.kind !== 'cgroup') continue;
-      let rel = ev.path;
-      if (rel !== null) this.o.identity.remember(ev.id, rel);
-      else rel = this.o.identity.forCgroup(ev.id).cgroup;
-      if (rel !== null) newWorkload = this.map(ev.id, rel) || newWorkload;
+      try {
+        if (ev.removed) {
+          this.forget(ev.id);
+          continue;
+        }
+        let rel = ev.path;
+        if (rel !== null) this.o.identity.remember(ev.id, rel);
+        else rel = this.o.identity.forCgroup(ev.id).cgroup;
+        if (rel !== null) newWorkload = this.map(ev.id, rel) || newWorkload;
+      } catch (err) {
+        this.o.onError?.(ev, err);
+      }
     }
-    if (newWorkload) this.o.rewriteKernelRules();
+    if (newWorkload) {
+      try {
+        this.o.rewriteKernelRules();
+      } catch (err) {
+        // the rules in force stay; the next change tries again
+        this.o.onMapError?.('(rules for the new workloads)', err);
+      }
+    }
   }
 
   /** A source learned something (a pod appeared, changed, went): batched, then applied. */
@@ -127,6 +205,13 @@ export class CgroupSync {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
   }
+}
+
+/** "/a/b" -> "/a", "/a" -> "/", "/" -> null */
+function parentOf(rel: string): string | null {
+  if (rel === '/' || rel === '') return null;
+  const i = rel.lastIndexOf('/');
+  return i <= 0 ? '/' : rel.slice(0, i);
 }
 
 /**

@@ -18,6 +18,8 @@ export interface WorkloadInfo {
   podUid: string | null;
   /** the pod and container, when the source is Kubernetes and knows them */
   kubernetes: KubernetesMeta | null;
+  /** the process left this workload's cgroup subtree; spiffeId is the workload it left (kept for rules) */
+  moved?: boolean;
 }
 
 export class IdentityResolver {

@@ -52,21 +52,6 @@ struct {
  *   - exe: the (device, inode) of what it executes, for rules on parent
  *     binaries and for a program the dynamic loader maps (TS_LOADER).
  */
-enum task_state_flag {
-	TS_ORIGIN = 1 << 0,    /* origin_* are set */
-	TS_LOADER = 1 << 1,    /* it exec'd the dynamic loader: the next program it maps is judged as an exec */
-};
-
-struct task_state {
-	__u64 origin_cgid;     /* the origin workload's cgroup (the task's at birth or exec) */
-	__u32 origin_workload;
-	__u16 origin_level;    /* that cgroup's depth in the hierarchy (ancestor checks) */
-	__u16 flags;           /* enum task_state_flag */
-	__u64 exe_ino;
-	__u32 exe_dev;
-	__u32 pad;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -83,9 +68,10 @@ struct {
 struct scope_slot {
 	__u64 cgid;
 	__u32 generation;
-	__u32 verdict;         /* 1 = in the map, 2 = not */
-	__u32 workload;        /* cgroup_info.workload when in the map */
-	__u32 pad;
+	__u32 verdict;         /* 1 = in the map, 2 = not, 3 = through its nearest mapped ancestor */
+	__u32 workload;        /* cgroup_info.workload of the mapped cgroup */
+	__u32 level;           /* the mapped cgroup's level */
+	__u64 hit;             /* the mapped cgroup: the task's own, or its nearest mapped ancestor */
 };
 
 struct {
@@ -173,64 +159,163 @@ static __always_inline struct kind_counters *get_counters(__u32 kind)
 	return bpf_map_lookup_elem(&counters, &kind);
 }
 
+/* How deep below the root mapped ancestors are looked for (a workload's own cgroup sits far above this). */
+#define ANCESTOR_LEVELS_MAX 64
+
+/* What the kernel knows of the current task for rules: see struct proc_ctx. */
+struct who {
+	__u32 workload;
+	__u32 pflags;          /* enum proc_flag */
+	__u64 hit;             /* the mapped cgroup that gave the workload, 0 = none */
+	__u32 level;
+	__u32 pad;
+};
+
 /*
- * Is this cgroup in the `cgroups` map, and which workload is it? Through
- * the per-CPU one-entry cache. The slot is written cgid-last and read
- * cgid-twice: a program preempted half-way through an update only causes a
- * miss, never a wrong answer.
+ * Is this cgroup in scope, and which workload is it? Its own entry in
+ * `cgroups`, else its nearest mapped ancestor's: a workload's descendant
+ * cgroups need no entries, so a workload that creates cgroups cannot fill
+ * the map to hide in a new one. Ancestors are tried from the top down and
+ * the deepest hit kept, so nesting cgroups deeper than ANCESTOR_LEVELS_MAX
+ * cannot push the workload's own cgroup out of reach either. Through the
+ * per-CPU one-entry cache, written cgid-last and read cgid-twice: a program
+ * preempted half-way through an update only causes a miss, never a wrong
+ * answer.
  */
-static __always_inline int cgroup_lookup(struct vigil_config *cfg, __u64 cgid, __u32 *workload)
+static __always_inline int cgroup_lookup(struct vigil_config *cfg, __u64 cgid, struct who *who)
 {
 	__u32 zero = 0;
 	struct scope_slot *sl = bpf_map_lookup_elem(&scope_cache, &zero);
 	struct cgroup_info *info;
+	__u32 verdict = 2, w = 0, level = 0;
+	__u64 hit = 0;
 
 	if (sl) {
 		__u64 c1 = *(volatile __u64 *)&sl->cgid;
 		__u32 gen = *(volatile __u32 *)&sl->generation;
-		__u32 verdict = *(volatile __u32 *)&sl->verdict;
-		__u32 w = *(volatile __u32 *)&sl->workload;
+		__u32 v = *(volatile __u32 *)&sl->verdict;
+		__u32 cw = *(volatile __u32 *)&sl->workload;
+		__u32 cl = *(volatile __u32 *)&sl->level;
+		__u64 ch = *(volatile __u64 *)&sl->hit;
 		__u64 c2 = *(volatile __u64 *)&sl->cgid;
 
-		if (c1 == cgid && c2 == cgid && gen == cfg->generation && verdict) {
-			*workload = w;
-			return verdict == 1;
+		if (c1 == cgid && c2 == cgid && gen == cfg->generation && v) {
+			who->workload = cw;
+			who->hit = ch;
+			who->level = cl;
+			who->pflags = v == 3 ? PF_INHERITED : 0;
+			return v != 2;
 		}
 	}
 	info = bpf_map_lookup_elem(&cgroups, &cgid);
-	*workload = info ? info->workload : 0;
+	if (info) {
+		verdict = 1;
+		w = info->workload;
+		hit = cgid;
+	} else {
+		for (__u32 lvl = 1; lvl < ANCESTOR_LEVELS_MAX; lvl++) {
+			__u64 id = bpf_get_current_ancestor_cgroup_id(lvl);
+			struct cgroup_info *a;
+
+			if (!id || id == cgid)
+				break;
+			a = bpf_map_lookup_elem(&cgroups, &id);
+			if (a) {
+				verdict = 3;
+				w = a->workload;
+				hit = id;
+				level = lvl;
+			}
+		}
+	}
+	who->workload = w;
+	who->hit = hit;
+	who->level = level;
+	who->pflags = verdict == 3 ? PF_INHERITED : 0;
 	if (sl) {
 		*(volatile __u64 *)&sl->cgid = 0;
 		*(volatile __u32 *)&sl->generation = cfg->generation;
-		*(volatile __u32 *)&sl->verdict = info ? 1 : 2;
-		*(volatile __u32 *)&sl->workload = *workload;
+		*(volatile __u32 *)&sl->verdict = verdict;
+		*(volatile __u32 *)&sl->workload = w;
+		*(volatile __u32 *)&sl->level = level;
+		*(volatile __u64 *)&sl->hit = hit;
 		*(volatile __u64 *)&sl->cgid = cgid;
 	}
-	return info != NULL;
+	return verdict != 2;
+}
+
+/* Is the current task's cgroup at or below `ancestor`, a cgroup at `level`? */
+static __always_inline int below(__u64 cgid, __u64 ancestor, __u32 level)
+{
+	if (cgid == ancestor)
+		return 1;
+	return level < ANCESTOR_LEVELS_MAX && bpf_get_current_ancestor_cgroup_id(level) == ancestor;
+}
+
+/*
+ * A workload's identity sticks to its tasks: the workload a task was born
+ * or exec'd in stays its workload for rules when it moves out of that
+ * workload's cgroup subtree (PF_MOVED), so writing its pid into the root's
+ * or another workload's cgroup.procs sheds nothing. A move deeper into its
+ * own subtree (a nested workload) is no move. The origin is recorded the
+ * first time the kernel sees the task in a workload (or at fork, copied
+ * from the parent; user space seeds tasks older than the agent).
+ */
+static __always_inline void task_origin(struct vigil_config *cfg, __u64 cgid, struct who *who)
+{
+	struct task_struct *task;
+	struct task_state *ts;
+
+	if (!cfg->origin_active)
+		return;
+	task = bpf_get_current_task_btf();
+	ts = bpf_task_storage_get(&tasks, task, 0, 0);
+	if (ts && (ts->flags & TS_ORIGIN)) {
+		who->pflags |= PF_ORIGIN;
+		if (ts->origin_workload && !below(cgid, ts->origin_cgid, ts->origin_level)) {
+			who->workload = ts->origin_workload;
+			who->pflags |= PF_MOVED;
+		}
+		return;
+	}
+	if (!who->workload || !who->hit)
+		return;
+	ts = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts)
+		return;
+	ts->origin_cgid = who->hit;
+	ts->origin_workload = who->workload;
+	/* the level of the mapped cgroup: the ancestor walk found it, or it is the task's own */
+	ts->origin_level = who->hit == cgid ? task->cgroups->dfl_cgrp->level : who->level;
+	ts->flags |= TS_ORIGIN;
+	who->pflags |= PF_ORIGIN;
 }
 
 /*
  * Should an event of this kind, from the current task, be reported?
  * Returns 0 (no) or the header flags it starts with: EVF_IN_SCOPE when the
- * task's cgroup is monitored. Scoped kinds are dropped out of scope; the
- * process life cycle is reported everywhere (the agent's process cache
- * needs it) and user space filters it by the flag. *workload is the
- * task's workload index (0 = none) whenever the result is non-zero.
- * Cheap checks first: the kind mask, then the agent itself, then the cgroup.
+ * task's cgroup is monitored (or the task left a monitored workload). Scoped
+ * kinds are dropped out of scope; the process life cycle is reported
+ * everywhere (the agent's process cache needs it) and user space filters it
+ * by the flag. *who is the task's workload and flags whenever the result is
+ * non-zero. Cheap checks first: the kind mask, then the agent itself, then
+ * the cgroup.
  */
 static __always_inline __u32 wanted(struct vigil_config *cfg, __u32 kind, __u32 tgid, __u64 cgid,
-				    __u32 *workload)
+				    struct who *who)
 {
 	__u32 bit = 1U << kind;
 	int in_map;
 
-	*workload = 0;
+	who->workload = 0;
+	who->pflags = 0;
 	if (!cfg || !(cfg->kinds & bit))
 		return 0;
 	if (tgid == cfg->self_tgid)
 		return 0;
-	in_map = cgroup_lookup(cfg, cgid, workload);
-	if (!cfg->scope_active || in_map)
+	in_map = cgroup_lookup(cfg, cgid, who);
+	task_origin(cfg, cgid, who);
+	if (!cfg->scope_active || in_map || (who->pflags & PF_MOVED))
 		return EVF_IN_SCOPE | 0x100;   /* 0x100: non-zero even without flags */
 	if (cfg->scoped_kinds & bit)
 		return 0;

@@ -23,7 +23,7 @@
 static __always_inline void file_event(struct vigil_config *cfg, struct kind_counters *c,
 				       struct task_struct *task, __u32 kind, __u64 nr,
 				       struct sc_args *a, long ret, __u64 pid_tgid, __u64 cgid,
-				       __u8 scope, __u32 workload)
+				       __u8 scope, struct who *who)
 {
 	struct walk_root root;
 	struct file_event *e;
@@ -35,7 +35,7 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 	if (!s)
 		return;
 	e = (struct file_event *)s->rec;
-	fill_proc_btf(&e->proc, task, pid_tgid, cgid, workload, 0);
+	fill_proc_btf(&e->proc, task, pid_tgid, cgid, who->workload, who->pflags);
 	e->ret = ret;
 	e->flags = 0;
 	e->mode = 0;
@@ -165,7 +165,7 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 		break;
 	}
 
-	verdict = path_verdict(cfg, c, s, kind, workload, in_place ? 1 : 0, in_place ? in_place : FILE_TAIL,
+	verdict = path_verdict(cfg, c, s, kind, who->workload, in_place ? 1 : 0, in_place ? in_place : FILE_TAIL,
 			       len1, kind == EV_OPEN ? open_access(e->flags) : 0, flags & EVF_PATH_LEXICAL,
 			       &e->rule);
 	if (!verdict) {

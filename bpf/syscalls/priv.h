@@ -32,20 +32,20 @@ static __always_inline int ptrace_interesting(__u64 req)
 static __always_inline void priv_event(struct vigil_config *cfg, struct kind_counters *c,
 				       struct task_struct *task, __u32 kind, __u64 nr,
 				       struct sc_args *a, long ret, __u64 pid_tgid, __u64 cgid,
-				       __u8 scope, __u32 workload)
+				       __u8 scope, struct who *who)
 {
 	struct priv_event *e;
 	__u32 rule = 0;
 
 	if (cfg->kill_kinds & (1U << kind)) {
-		struct rule_hit hit = rules_for_kind(cfg, kind, workload);
+		struct rule_hit hit = rules_for_kind(cfg, kind, who->workload);
 
 		if (hit.actions & RA_KILL) {
 			rule = hit.kill_rule;
 			scope |= kill_current(c);
 		}
 	}
-	e = reserve_record(c, kind, sizeof(*e), scope, task, pid_tgid, cgid, workload, 0);
+	e = reserve_record(c, kind, sizeof(*e), scope, task, pid_tgid, cgid, who->workload, who->pflags);
 	if (!e)
 		return;
 	e->rule = rule;

@@ -19,7 +19,7 @@
 static __always_inline void sys_event(struct vigil_config *cfg, struct kind_counters *c,
 				      struct task_struct *task, __u32 kind, __u64 nr,
 				      struct sc_args *a, long ret, __u64 pid_tgid, __u64 cgid,
-				      __u8 scope, __u32 workload)
+				      __u8 scope, struct who *who)
 {
 	struct walk_root root;
 	struct sys_event *e;
@@ -31,7 +31,7 @@ static __always_inline void sys_event(struct vigil_config *cfg, struct kind_coun
 	if (!s)
 		return;
 	e = (struct sys_event *)s->rec;
-	fill_proc_btf(&e->proc, task, pid_tgid, cgid, workload, 0);
+	fill_proc_btf(&e->proc, task, pid_tgid, cgid, who->workload, who->pflags);
 	e->ret = ret;
 	e->syscall_nr = nr;
 	e->flags = 0;
@@ -72,7 +72,7 @@ static __always_inline void sys_event(struct vigil_config *cfg, struct kind_coun
 	}
 	/* mount: the mount point (lexical); module: the module file (canonical) */
 	is_mount = kind == EV_MOUNT;
-	verdict = path_verdict(cfg, c, s, kind, workload, 0,
+	verdict = path_verdict(cfg, c, s, kind, who->workload, 0,
 			       is_mount ? SYS_TAIL + (l1 & VIGIL_STR_MAX) : SYS_TAIL,
 			       is_mount ? l2 : l1, 0, is_mount, &e->rule);
 	if (!verdict) {

@@ -13,7 +13,7 @@ namespace vigil {
 BpfObject::~BpfObject() { Close(); }
 
 void BpfObject::Load(Napi::Env env, const std::string& object, uint32_t ring_bytes,
-                     const std::vector<std::string>& wanted) {
+                     const std::vector<std::string>& wanted, const std::vector<std::pair<std::string, uint32_t>>& sizes) {
   LibbpfLogCapture log;
   obj_ = bpf_object__open_file(object.c_str(), nullptr);
   if (!obj_) {
@@ -26,6 +26,12 @@ void BpfObject::Load(Napi::Env env, const std::string& object, uint32_t ring_byt
   if (!events_) throw Napi::Error::New(env, "opening BPF object " + object + ": no `events` ring buffer map");
   int err = bpf_map__set_max_entries(events_, ring_bytes);
   if (err) throw Napi::Error::New(env, ErrnoMessage("sizing the ring buffer", err));
+  for (const auto& [name, entries] : sizes) {
+    bpf_map* m = bpf_object__find_map_by_name(obj_, name.c_str());
+    if (!m) throw Napi::Error::New(env, "sizing map " + name + ": no such map in " + object);
+    err = bpf_map__set_max_entries(m, entries);
+    if (err) throw Napi::Error::New(env, ErrnoMessage("sizing map " + name + " to " + std::to_string(entries), err));
+  }
 
   // Load only what was asked for: unneeded hooks never reach the kernel.
   bpf_program* prog;

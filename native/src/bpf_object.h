@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct bpf_object;
@@ -24,7 +25,9 @@ class BpfObject {
 
   // Open `object`, size its `events` ring buffer to ring_bytes and load the
   // `wanted` programs (and only those) into the kernel.
-  void Load(Napi::Env env, const std::string& object, uint32_t ring_bytes, const std::vector<std::string>& wanted);
+  // `sizes`: max_entries of other maps by name (from configuration).
+  void Load(Napi::Env env, const std::string& object, uint32_t ring_bytes, const std::vector<std::string>& wanted,
+            const std::vector<std::pair<std::string, uint32_t>>& sizes);
   // The directory that cgroup programs attach to; "" for none.
   void OpenCgroupRoot(Napi::Env env, const std::string& cgroup_root);
 

@@ -79,6 +79,8 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("PF_ORIGIN", static_cast<int>(PF_ORIGIN));
   c.Set("PF_MOVED", static_cast<int>(PF_MOVED));
   c.Set("PF_INHERITED", static_cast<int>(PF_INHERITED));
+  c.Set("TS_ORIGIN", static_cast<int>(TS_ORIGIN));
+  c.Set("TS_LOADER", static_cast<int>(TS_LOADER));
   c.Set("PREFIX_DEPTH_KINDS", static_cast<int>(sizeof(vigil_config::prefix_depths) / sizeof(vigil_config::prefix_depths[0])));
   out.Set("constants", c);
 
@@ -99,7 +101,7 @@ Napi::Object Layout(Napi::Env env) {
       .F(connect_event, protocol).F(connect_event, daddr).F(connect_event, rule);
   STRUCT(priv_event).F(priv_event, proc).F(priv_event, ret).F(priv_event, syscall_nr).F(priv_event, arg)
       .F(priv_event, rule);
-  STRUCT(cgroup_event).F(cgroup_event, proc).F(cgroup_event, id).F(cgroup_event, parent_id).F(cgroup_event, path_len).F(cgroup_event, _pad);
+  STRUCT(cgroup_event).F(cgroup_event, proc).F(cgroup_event, id).F(cgroup_event, parent_id).F(cgroup_event, path_len).F(cgroup_event, op).F(cgroup_event, _pad);
   STRUCT(sys_event)
       .F(sys_event, proc).F(sys_event, ret).F(sys_event, syscall_nr).F(sys_event, flags).F(sys_event, str1_len)
       .F(sys_event, str2_len).F(sys_event, str3_len).F(sys_event, rule).F(sys_event, tail);
@@ -109,7 +111,7 @@ Napi::Object Layout(Napi::Env env) {
       .F(vigil_config, wakeup_bytes).F(vigil_config, scope_active)
       .F(vigil_config, generation).F(vigil_config, kill_kinds).F(vigil_config, path_kinds)
       .F(vigil_config, path_filter_kinds).F(vigil_config, urgent_kinds).F(vigil_config, rules_gen)
-      .F(vigil_config, net_active).F(vigil_config, prefix_depths);
+      .F(vigil_config, net_active).F(vigil_config, prefix_depths).F(vigil_config, origin_active);
   STRUCT(rule_key).F(rule_key, workload).F(rule_key, kind).F(rule_key, match).F(rule_key, gen).F(rule_key, hash);
   STRUCT(rule_val).F(rule_val, kill_rule).F(rule_val, actions).F(rule_val, access);
   STRUCT(net_rule_key).F(net_rule_key, workload).F(net_rule_key, slot).F(net_rule_key, gen);
@@ -117,6 +119,8 @@ Napi::Object Layout(Napi::Env env) {
   STRUCT(net_prefix_key).F(net_prefix_key, prefixlen).F(net_prefix_key, workload).F(net_prefix_key, slot)
       .F(net_prefix_key, gen).F(net_prefix_key, polarity).F(net_prefix_key, family).F(net_prefix_key, addr);
   STRUCT(cgroup_info).F(cgroup_info, workload).F(cgroup_info, flags);
+  STRUCT(task_state).F(task_state, origin_cgid).F(task_state, origin_workload).F(task_state, origin_level)
+      .F(task_state, flags).F(task_state, exe_ino).F(task_state, exe_dev);
   return out;
 }
 

@@ -3,8 +3,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "errors.h"
 #include "options.h"
@@ -70,6 +74,7 @@ void Maps::ApplyConfig(const Napi::Object& o) {
   cfg_.urgent_kinds = GetU32(o, "urgentKinds", cfg_.urgent_kinds);
   cfg_.rules_gen = GetU32(o, "rulesGen", cfg_.rules_gen);
   cfg_.net_active = GetU32(o, "netActive", cfg_.net_active);
+  cfg_.origin_active = GetU32(o, "originActive", cfg_.origin_active);
   Napi::Value d = o.Get("prefixDepths");
   if (!d.IsUndefined()) {
     constexpr uint32_t kinds = sizeof(cfg_.prefix_depths) / sizeof(cfg_.prefix_depths[0]);
@@ -105,6 +110,54 @@ void Maps::RemoveCgroup(Napi::Env env, uint64_t id) {
     throw Napi::Error::New(env, ErrnoMessage("removing cgroup " + std::to_string(id), errno));
   cfg_.generation++;
   WriteConfig(env);
+}
+
+Napi::Value Maps::ReadMap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "Probe.readMap(map: string)");
+  std::string name = info[0].As<Napi::String>();
+  bpf_map* m = obj_ ? bpf_object__find_map_by_name(obj_, name.c_str()) : nullptr;
+  if (!m) throw Napi::Error::New(env, "Probe.readMap: no map named " + name);
+  int fd = bpf_map__fd(m);
+  uint32_t ks = bpf_map__key_size(m), vs = bpf_map__value_size(m);
+  std::vector<uint8_t> keys, values, key(ks), next(ks), value(vs);
+  const void* prev = nullptr;
+  size_t count = 0;
+  // a key removed meanwhile restarts the walk from the top: bounded by the map's size, plus room for churn
+  for (size_t guard = 0; guard < static_cast<size_t>(bpf_map__max_entries(m)) * 2 + 16; guard++) {
+    if (bpf_map_get_next_key(fd, prev, next.data())) {
+      if (errno == ENOENT) break;
+      throw Napi::Error::New(env, ErrnoMessage("reading map " + name, errno));
+    }
+    key = next;
+    prev = key.data();
+    if (bpf_map_lookup_elem(fd, key.data(), value.data())) continue;  // deleted meanwhile
+    keys.insert(keys.end(), key.begin(), key.end());
+    values.insert(values.end(), value.begin(), value.end());
+    count++;
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("keys", Napi::Buffer<uint8_t>::Copy(env, keys.data(), keys.size()));
+  out.Set("values", Napi::Buffer<uint8_t>::Copy(env, values.data(), values.size()));
+  out.Set("count", Napi::Number::New(env, static_cast<double>(count)));
+  return out;
+}
+
+void Maps::UpdateTask(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsTypedArray())
+    throw Napi::TypeError::New(env, "Probe.updateTask(map: string, pid: number, value: Uint8Array)");
+  std::string name = info[0].As<Napi::String>();
+  bpf_map* m = obj_ ? bpf_object__find_map_by_name(obj_, name.c_str()) : nullptr;
+  if (!m || bpf_map__type(m) != BPF_MAP_TYPE_TASK_STORAGE) throw Napi::Error::New(env, "Probe.updateTask: no task storage map named " + name);
+  Napi::Uint8Array v = info[2].As<Napi::Uint8Array>();
+  if (v.ByteLength() != bpf_map__value_size(m)) throw Napi::TypeError::New(env, "Probe.updateTask: value must be the map's value size");
+  int pid = info[1].As<Napi::Number>().Int32Value();
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) throw Napi::Error::New(env, ErrnoMessage("updateTask: pidfd_open(" + std::to_string(pid) + ")", errno));
+  int err = bpf_map_update_elem(bpf_map__fd(m), &pidfd, v.Data(), BPF_ANY) ? errno : 0;
+  close(pidfd);
+  if (err) throw Napi::Error::New(env, ErrnoMessage("updateTask: " + name + " of pid " + std::to_string(pid), err));
 }
 
 void Maps::UpdateElems(const Napi::CallbackInfo& info) {

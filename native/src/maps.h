@@ -39,6 +39,11 @@ class Maps {
   // deleteElems(map, keys): missing keys are fine.
   void DeleteElems(const Napi::CallbackInfo& info);
 
+  // readMap(map): every entry, as { keys, values, count } (keys and values concatenated).
+  Napi::Value ReadMap(const Napi::CallbackInfo& info);
+  // updateTask(map, pid, value): a task-storage entry, keyed by the task's pidfd.
+  void UpdateTask(const Napi::CallbackInfo& info);
+
   // Sum the per-CPU counters of every kind into `out`. Returns 0 or errno.
   int ReadCounters(std::vector<kind_counters>& out) const;
   // Read the counters one last time, so that they outlive the maps.

@@ -42,6 +42,8 @@ Napi::Function Probe::Init(Napi::Env env) {
                          InstanceMethod<&Probe::Attach>("attach"),
                          InstanceMethod<&Probe::Detach>("detach"),
                          InstanceMethod<&Probe::DeleteElems>("deleteElems"),
+                         InstanceMethod<&Probe::ReadMap>("readMap"),
+                         InstanceMethod<&Probe::UpdateTask>("updateTask"),
                          InstanceMethod<&Probe::Close>("close"),
                      });
 }
@@ -96,7 +98,13 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
     throw Napi::TypeError::New(env, "Probe options.batchBytes: must hold the largest record");
   if (reader_opts.queue_depth == 0) throw Napi::TypeError::New(env, "Probe options.queueDepth: must be >= 1");
 
-  bpf_.Load(env, object, ring_bytes, wanted);
+  // sizes of the tables that grow with the node (cgroups: one entry per workload's own cgroup)
+  std::vector<std::pair<std::string, uint32_t>> sizes;
+  uint32_t cgroups_max = GetU32(opts, "cgroupsMax", 16384);
+  if (cgroups_max < 16 || cgroups_max > (1u << 24))
+    throw Napi::TypeError::New(env, "Probe options.cgroupsMax: expected 16 to 16777216");
+  sizes.emplace_back("cgroups", cgroups_max);
+  bpf_.Load(env, object, ring_bytes, wanted, sizes);
   maps_.Open(env, bpf_.object());
   // The configuration goes in before any hook is attached.
   maps_.WriteConfig(env);
@@ -227,6 +235,20 @@ Napi::Value Probe::DeleteElems(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireOpen(env, "deleteElems");
   maps_.DeleteElems(info);
+  return env.Undefined();
+}
+
+// readMap(map): every entry of a map, for adoption and checks.
+Napi::Value Probe::ReadMap(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env(), "readMap");
+  return maps_.ReadMap(info);
+}
+
+// updateTask(map, pid, value): seed a task's storage (tasks older than us).
+Napi::Value Probe::UpdateTask(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env, "updateTask");
+  maps_.UpdateTask(info);
   return env.Undefined();
 }
 

@@ -32,6 +32,8 @@ class Probe : public Napi::ObjectWrap<Probe> {
   Napi::Value Attach(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
   Napi::Value DeleteElems(const Napi::CallbackInfo& info);
+  Napi::Value ReadMap(const Napi::CallbackInfo& info);
+  Napi::Value UpdateTask(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   void Load(Napi::Env env, const Napi::Object& opts);

@@ -141,10 +141,10 @@ function connect(o: { pid: number; daddr: string; cgroupId: number; ktimeNs: big
 }
 
 function cgroupCreated(id: number, ktimeNs: bigint): CgroupEvent {
-  return { ...common(1, CG.host, ktimeNs), kind: 'cgroup', id, parentId: 1, path: null };
+  return { ...common(1, CG.host, ktimeNs), kind: 'cgroup', id, parentId: 1, path: null, removed: false };
 }
 
-const ZERO: PipelineStats = { events: 0, evaluated: 0, alerts: 0, exempted: 0, kernelKills: 0, userKills: 0, killFailures: 0, denials: 0 };
+const ZERO: PipelineStats = { events: 0, errors: 0, evaluated: 0, alerts: 0, exempted: 0, kernelKills: 0, userKills: 0, killFailures: 0, denials: 0 };
 
 interface Harness {
   pipeline: Pipeline;
@@ -545,7 +545,7 @@ describe('pipeline: process -> workload -> rules -> enforce -> alert', function 
       open({ pid: cat, path: '/etc/passwd', cgroupId: CG.web, ktimeNs: 12n }), // nothing
       exit(sh, CG.host, 13n, 3n),
     ]);
-    const want: PipelineStats = { events: 13, evaluated: 10, alerts: 6, exempted: 1, kernelKills: 2, userKills: 0, killFailures: 1, denials: 1 };
+    const want: PipelineStats = { events: 13, errors: 0, evaluated: 10, alerts: 6, exempted: 1, kernelKills: 2, userKills: 0, killFailures: 1, denials: 1 };
     assert.deepEqual(h.pipeline.stats, want);
     assert.equal(h.alerts.length, want.alerts);
     const outcomes = h.alerts.map((a) => a.outcome);
