@@ -51,10 +51,11 @@ enum event_kind {
 	EV_MOUNT   = 11,
 	EV_MODULE  = 12,
 	EV_CGROUP  = 13,      /* internal: a cgroup v2 directory was created */
+	EV_MIGRATE = 14,      /* a task left its workload's cgroup subtree */
 	/*
-	 * Taken, being added: 14 EV_MIGRATE (a task moved to another cgroup),
-	 * 15 EV_LINK, 16 EV_SYMLINK, 17 EV_SOCKET, 18 EV_IO_URING. Kinds are
-	 * bits of u32 masks (vigil_config): at most 31 of them.
+	 * Taken, being added: 15 EV_LINK, 16 EV_SYMLINK, 17 EV_SOCKET,
+	 * 18 EV_IO_URING. Kinds are bits of u32 masks (vigil_config): at most
+	 * 31 of them.
 	 */
 	EV_KIND_MAX,          /* not a kind: one past the last */
 };
@@ -154,6 +155,26 @@ struct cgroup_event {
 	__u16 _pad[2];
 };
 _Static_assert(sizeof(struct cgroup_event) == 88, "cgroup_event layout");
+
+/*
+ * EV_MIGRATE, from cgroup_attach_task: a task that has an origin workload
+ * was moved out of that workload's cgroup subtree (cgroup.procs or
+ * cgroup.threads written, clone3 into a cgroup). proc is the task moved,
+ * judged as its origin workload; writer_pid is who moved it.
+ */
+struct migrate_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__u64 to_cgid;         /* where it went */
+	__u64 from_cgid;       /* its origin workload's cgroup */
+	__u32 writer_pid;      /* the thread group that moved it (may be itself) */
+	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
+	__u16 path_len;        /* tail: the destination's path, relative to the cgroup v2 root */
+	__u16 threadgroup;     /* 1 = the whole process moved, 0 = one thread */
+	__u32 pad;
+	char  tail[];
+};
+_Static_assert(sizeof(struct migrate_event) == 96, "migrate_event layout");
 
 /* EV_OPEN, EV_UNLINK, EV_RENAME, EV_CHMOD, from sys_exit (the result is known). */
 struct file_event {

@@ -271,3 +271,152 @@ int BPF_PROG(vigil_cgroup_rmdir, struct cgroup *cgrp, const char *path)
 	submit_record(cfg, c, e);
 	return 0;
 }
+
+#ifndef bpf_ksym_exists
+/* libbpf's, for older headers: is a __weak kfunc present in this kernel? */
+#define bpf_ksym_exists(sym) ({ _Static_assert(!__builtin_constant_p(!!sym), #sym " should be __weak"); !!sym; })
+#endif
+
+/* bpf_send_signal_task (6.13+): a signal to a task other than current */
+extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type, __u64 value) __ksym __weak;
+
+/* struct cgroup before 6.1: ancestor ids instead of pointers */
+struct cgroup___old {
+	int level;
+	__u64 ancestor_ids[];
+} __attribute__((preserve_access_index));
+
+/* The id of a cgroup's ancestor at `level` (the cgroup itself at its own level), 0 if it has none there. */
+static __always_inline __u64 cgroup_ancestor_id(struct cgroup *cg, __u32 level)
+{
+	struct cgroup *a = NULL;
+	__u64 id = 0;
+
+	if (level > (__u32)BPF_CORE_READ(cg, level))
+		return 0;
+	if (bpf_core_field_exists(cg->ancestors)) {
+		bpf_probe_read_kernel(&a, sizeof(a), &cg->ancestors[level & 255]);
+		return a ? BPF_CORE_READ(a, kn, id) : 0;
+	}
+	bpf_probe_read_kernel(&id, sizeof(id), &((struct cgroup___old *)cg)->ancestor_ids[level & 255]);
+	return id;
+}
+
+/* The scope of a cgroup that is not the current task's: its own entry, else its nearest mapped ancestor's. */
+struct dst_scope {
+	__u64 hit;
+	__u32 workload;
+	__u32 level;
+};
+
+static __always_inline int cgroup_scope_of(struct cgroup *cg, struct dst_scope *sc)
+{
+	__u64 id = BPF_CORE_READ(cg, kn, id);
+	__u32 level = BPF_CORE_READ(cg, level);
+	struct cgroup_info *info = bpf_map_lookup_elem(&cgroups, &id);
+
+	if (info) {
+		sc->hit = id;
+		sc->workload = info->workload;
+		sc->level = level;
+		return 1;
+	}
+	for (__u32 lvl = 1; lvl < ANCESTOR_LEVELS_MAX; lvl++) {
+		__u64 a;
+
+		if (lvl >= level)
+			break;
+		a = cgroup_ancestor_id(cg, lvl);
+		info = a ? bpf_map_lookup_elem(&cgroups, &a) : NULL;
+		if (info) {
+			sc->hit = a;
+			sc->workload = info->workload;
+			sc->level = lvl;
+		}
+	}
+	return sc->hit != 0;
+}
+
+/*
+ * A task with an origin workload is moved: when it leaves that workload's
+ * cgroup subtree, it is an event of its own (the kernel goes on judging the
+ * task as its origin workload: PF_MOVED). cgroup_attach_task fires after
+ * the move, in the task that wrote cgroup.procs (or did clone3 into a
+ * cgroup), once per task moved.
+ */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(vigil_migrate, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup)
+{
+	struct vigil_config *cfg = get_config();
+	struct kind_counters *c;
+	struct migrate_event *e;
+	struct task_state *ts;
+	__u32 flags = EVF_IN_SCOPE, rule = 0;
+	__u64 pid_tgid;
+	long n;
+
+	if (!cfg || !cfg->origin_active)
+		return 0;
+	if (BPF_CORE_READ(dst, root, hierarchy_id) != 0)
+		return 0;
+	ts = bpf_task_storage_get(&tasks, task, 0, 0);
+	if (!ts || !(ts->flags & TS_ORIGIN) || !ts->origin_workload) {
+		/*
+		 * Moved into a workload (a container runtime placing `runc init`,
+		 * `kubectl exec`): that workload is its origin from now on, even
+		 * before it makes a call the kernel reports.
+		 */
+		struct dst_scope sc = {};
+
+		if (cgroup_scope_of(dst, &sc) && sc.workload) {
+			ts = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (ts) {
+				ts->origin_cgid = sc.hit;
+				ts->origin_workload = sc.workload;
+				ts->origin_level = sc.level;
+				ts->flags |= TS_ORIGIN;
+			}
+		}
+		return 0;
+	}
+	/* deeper into its own workload's subtree is no move */
+	if (cgroup_ancestor_id(dst, ts->origin_level) == ts->origin_cgid)
+		return 0;
+	/* it keeps its identity whatever is reported; the event is for rules that ask */
+	if (!(cfg->kinds & (1U << EV_MIGRATE)))
+		return 0;
+	c = get_counters(EV_MIGRATE);
+	if (!c)
+		return 0;
+	if (cfg->kill_kinds & (1U << EV_MIGRATE)) {
+		struct rule_hit hit = rules_for_kind(cfg, EV_MIGRATE, ts->origin_workload);
+
+		if (hit.actions & RA_KILL) {
+			rule = hit.kill_rule;
+			if (task->tgid == (bpf_get_current_pid_tgid() >> 32)) {
+				flags |= kill_current(c);
+			} else if (bpf_ksym_exists(bpf_send_signal_task) &&
+				   bpf_send_signal_task(task, 9, PIDTYPE_TGID, 0) == 0) {
+				__sync_fetch_and_add(&c->enforced, 1);
+				flags |= EVF_ENFORCED;
+			} else {
+				flags |= EVF_ENFORCE_FAILED;
+			}
+		}
+	}
+	pid_tgid = ((__u64)task->tgid << 32) | (__u32)task->pid;
+	e = reserve_record(c, EV_MIGRATE, sizeof(*e) + VIGIL_CGROUP_PATH_MAX + 1, flags, task, pid_tgid,
+			   BPF_CORE_READ(dst, kn, id), ts->origin_workload, PF_ORIGIN | PF_MOVED);
+	if (!e)
+		return 0;
+	e->to_cgid = BPF_CORE_READ(dst, kn, id);
+	e->from_cgid = ts->origin_cgid;
+	e->writer_pid = bpf_get_current_pid_tgid() >> 32;
+	e->rule = rule;
+	e->threadgroup = threadgroup;
+	e->pad = 0;
+	n = bpf_probe_read_kernel_str((char *)(e + 1), VIGIL_CGROUP_PATH_MAX + 1, path);
+	e->path_len = n > 1 && n <= VIGIL_CGROUP_PATH_MAX ? n - 1 : 0;
+	submit_record(cfg, c, e);
+	return 0;
+}

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { VigilError } from '../common/errors';
 import type { AgentOptions, ControlPlaneLink } from '../agent/agent';
 import type { KubernetesLink } from '../agent/workload/sources';
-import { anyTlsOption, hostPort, outputFormat, parseWith, seconds, tlsFlags, tlsOptions, vigilCommand, type CliIo, type TlsOptionValues } from './args';
+import { anyTlsOption, hostPort, integer, outputFormat, parseWith, seconds, tlsFlags, tlsOptions, vigilCommand, type CliIo, type TlsOptionValues } from './args';
 import { untilStopped } from './signals';
 
 export type AgentArgs = Omit<AgentOptions, 'out' | 'err'> & { durationMs?: number };
@@ -22,6 +22,7 @@ interface Values extends TlsOptionValues {
   controlplane?: string;
   state?: string;
   metrics?: string;
+  maxCgroups?: number;
   duration?: number;
 }
 
@@ -40,6 +41,7 @@ export function agentCommand(io?: CliIo): Command {
       .addOption(new Option('--node <name>', 'this node (default: NODE_NAME, else the host name)'))
       .addOption(new Option('--controlplane <host:port>', 'the control plane: durable delivery, signed policy, the identity map').argParser(hostPort('--controlplane')))
       .addOption(new Option('--state <dir>', 'spool and last good policy (default /var/lib/vigil/agent)'))
+      .addOption(new Option('--max-cgroups <n>', "size of the kernel's cgroups map: cgroups that name a workload of their own (default 16384)").argParser(integer('--max-cgroups', 16, 16777216)))
       .addOption(new Option('--metrics <host:port>', '/metrics and /healthz').argParser(hostPort('--metrics')))
       .addOption(new Option('--duration <seconds>', 'stop after this long (tests, demos)').argParser(seconds('--duration'))),
     { policyKey: true, serverId: true },
@@ -67,6 +69,7 @@ export function agentArgs(v: Values): AgentArgs {
   if (v.state !== undefined) o.stateDir = v.state;
   if (v.metrics !== undefined) o.metricsAddress = v.metrics;
   if (v.duration !== undefined) o.durationMs = v.duration;
+  if (v.maxCgroups !== undefined) o.maxCgroups = v.maxCgroups;
   if (v.controlplane === undefined) {
     if (anyTlsOption(v)) {
       throw new VigilError('BAD_ARGUMENT', 'vigil agent: --certs, --bundle, --cert, --key, --trust-domain, --policy-key, --server-id and --insecure need --controlplane HOST:PORT');

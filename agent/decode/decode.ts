@@ -14,6 +14,7 @@ import {
   Hdr,
   KIND_BY_NUMBER,
   Limits,
+  Migrate,
   PROC,
   Priv,
   Proc,
@@ -27,6 +28,7 @@ import type {
   FileEvent,
   ForkEvent,
   KernelEvent,
+  MigrateEvent,
   PrivEvent,
   SysEvent,
 } from './events';
@@ -261,6 +263,19 @@ export class Decoder {
             parentId: dv.getUint32(off + CgroupEv.parent_id, true) + dv.getUint32(off + CgroupEv.parent_id + 4, true) * 0x100000000,
             path: this.str(buf, off + CgroupEv.SIZE, dv.getUint16(off + CgroupEv.path_len, true), recEnd) || null,
             removed: dv.getUint16(off + CgroupEv.op, true) === 1,
+          };
+          return ev;
+        }
+        case EventKind.migrate: {
+          if (size < Migrate.SIZE) break;
+          const ev: MigrateEvent = {
+            kind: 'migrate', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
+            toCgroupId: dv.getUint32(off + Migrate.to_cgid, true) + dv.getUint32(off + Migrate.to_cgid + 4, true) * 0x100000000,
+            toPath: this.str(buf, off + Migrate.tail, dv.getUint16(off + Migrate.path_len, true), recEnd) || null,
+            fromCgroupId: dv.getUint32(off + Migrate.from_cgid, true) + dv.getUint32(off + Migrate.from_cgid + 4, true) * 0x100000000,
+            writerPid: dv.getUint32(off + Migrate.writer_pid, true),
+            threadgroup: dv.getUint16(off + Migrate.threadgroup, true) === 1,
+            rule: dv.getUint32(off + Migrate.rule, true),
           };
           return ev;
         }

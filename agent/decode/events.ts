@@ -104,7 +104,23 @@ export interface CgroupEvent extends EventCommon {
   removed: boolean;
 }
 
-export type KernelEvent = ExecEvent | ForkEvent | ExitEvent | FileEvent | ConnectEvent | PrivEvent | SysEvent | CgroupEvent;
+/** A task left its workload's cgroup subtree (pid is the task moved; it is still judged as that workload). */
+export interface MigrateEvent extends EventCommon {
+  kind: 'migrate';
+  /** where it went */
+  toCgroupId: number;
+  /** relative to the cgroup v2 root; null when it did not fit */
+  toPath: string | null;
+  /** its origin workload's cgroup */
+  fromCgroupId: number;
+  /** the process that moved it (itself, or another) */
+  writerPid: number;
+  /** the whole process moved (false: one thread) */
+  threadgroup: boolean;
+  rule: number;
+}
+
+export type KernelEvent = ExecEvent | ForkEvent | ExitEvent | FileEvent | ConnectEvent | PrivEvent | SysEvent | CgroupEvent | MigrateEvent;
 
 /** The event type that carries a given kind ('open' -> FileEvent). */
 export type EventOfKind<K extends KernelEvent['kind']> = KernelEvent extends infer E

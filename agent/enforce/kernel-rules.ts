@@ -49,6 +49,8 @@ export class KernelRules {
     const programs = programsFor(kinds, true);
     if (plan.netActive) programs.push('vigil_sendmsg4', 'vigil_sendmsg6');
     if (plan.netActive && !programs.includes('vigil_connect4')) programs.push('vigil_connect4', 'vigil_connect6');
+    // with workloads, a task moved into one takes it as its origin at once (a runtime placing a container's first process)
+    if (this.workloads.size > 0 && !programs.includes('vigil_migrate')) programs.push('vigil_migrate');
     this.probe.setAttached(programs);
     const scopedKinds = kinds.filter((k) => !PROCESS_KINDS.includes(k));
     this.probe.configure({

@@ -75,6 +75,8 @@ export function eventPhrase(e: TraceRecord): string {
       return `mount on ${quote(e.path as string)}`;
     case 'module':
       return `kernel module load${e.path ? ` from ${String(e.path)}` : ''}`;
+    case 'migrate':
+      return `move out of its workload into cgroup ${quote(e.to_cgroup as string | null)}${e.writer_pid !== e.pid ? ` by pid ${String(e.writer_pid)}` : ''}`;
     default:
       return String(e.kind);
   }

@@ -228,6 +228,13 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
       r.flags = bitNames(ev.sysFlags, MODULE_FLAGS);
       details.params = ev.str2;
       break;
+    case 'migrate':
+      r.to_cgroup = ev.toPath;
+      r.to_cgroup_id = ev.toCgroupId;
+      r.from_cgroup_id = ev.fromCgroupId;
+      r.writer_pid = ev.writerPid;
+      details.threadgroup = ev.threadgroup;
+      break;
   }
   if (o.details) {
     if ('syscallNr' in ev) details.syscall = SYSCALL_NAMES[ev.syscallNr] ?? ev.syscallNr;

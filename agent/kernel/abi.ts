@@ -19,11 +19,13 @@ export const EventKind = {
   module: 12,
   /** internal: a cgroup was created (the agent maps it to a workload) */
   cgroup: 13,
+  /** a task left its workload's cgroup subtree */
+  migrate: 14,
 } as const;
 
 export type KindName = Exclude<keyof typeof EventKind, 'cgroup'>;
 export type AnyKindName = keyof typeof EventKind;
-export const KIND_MAX = 14;
+export const KIND_MAX = 15;
 /** the kinds users see (trace, rules) */
 export const KIND_NAMES: readonly KindName[] = (Object.keys(EventKind) as AnyKindName[]).filter(
   (k): k is KindName => k !== 'cgroup',
@@ -109,6 +111,8 @@ export const Sys = {
   tail: 96,
   SIZE: 96,
 } as const;
+
+export const Migrate = { to_cgid: 64, from_cgid: 72, writer_pid: 80, rule: 84, path_len: 88, threadgroup: 90, pad: 92, tail: 96, SIZE: 96 } as const;
 
 export const Counters = { seen: 0, emitted: 8, dropped: 16, busy: 24, enforced: 32, SIZE: 48 } as const;
 

@@ -57,6 +57,7 @@ export const ALL_PROGRAMS = [
   'vigil_sendmsg6',
   'vigil_cgroup_mkdir',
   'vigil_cgroup_rmdir',
+  'vigil_migrate',
 ] as const;
 
 /** The BPF programs a set of kinds needs: nothing else is loaded. */
@@ -67,6 +68,7 @@ export function programsFor(kinds: readonly KindName[], filterCgroups: boolean):
   if (kinds.includes('exit')) progs.push('vigil_exit');
   if (kinds.some((k) => SYSCALL_KINDS.includes(k))) progs.push('vigil_sys_exit');
   if (kinds.includes('connect')) progs.push('vigil_connect4', 'vigil_connect6');
+  if (kinds.includes('migrate')) progs.push('vigil_migrate');
   if (filterCgroups) progs.push('vigil_cgroup_mkdir', 'vigil_cgroup_rmdir');
   return progs;
 }

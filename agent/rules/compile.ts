@@ -204,7 +204,8 @@ function classify(spec: RuleSpec): { enforcement: Enforcement; why: string; kern
   const allowed: (keyof MatchSpec)[] =
     spec.on === 'exec' ? ['binary'] : spec.on === 'open' ? ['path', 'flags'] : field === 'path' ? ['path'] : [];
   const blocker = keys.find((k) => !allowed.includes(k));
-  const where = spec.on === 'exec' ? 'at exec: the new program never runs' : 'at syscall exit: the syscall itself completes';
+  const where =
+    spec.on === 'exec' ? 'at exec: the new program never runs' : spec.on === 'migrate' ? 'when it is moved out of its workload' : 'at syscall exit: the syscall itself completes';
   if (spec.on === 'connect') return { enforcement: 'user-kill', why: 'user-space kill (pidfd) after the connect', kernelPaths: null };
   if (spec.exceptions.length) {
     return { enforcement: 'user-kill', why: 'user-space kill (pidfd): exceptions are evaluated in user space', kernelPaths: kp };

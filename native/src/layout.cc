@@ -57,6 +57,7 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("EV_MOUNT", static_cast<int>(EV_MOUNT));
   c.Set("EV_MODULE", static_cast<int>(EV_MODULE));
   c.Set("EV_CGROUP", static_cast<int>(EV_CGROUP));
+  c.Set("EV_MIGRATE", static_cast<int>(EV_MIGRATE));
   c.Set("RM_EXACT", static_cast<int>(RM_EXACT));
   c.Set("RM_PREFIX", static_cast<int>(RM_PREFIX));
   c.Set("RM_ANY", static_cast<int>(RM_ANY));
@@ -102,6 +103,9 @@ Napi::Object Layout(Napi::Env env) {
   STRUCT(priv_event).F(priv_event, proc).F(priv_event, ret).F(priv_event, syscall_nr).F(priv_event, arg)
       .F(priv_event, rule);
   STRUCT(cgroup_event).F(cgroup_event, proc).F(cgroup_event, id).F(cgroup_event, parent_id).F(cgroup_event, path_len).F(cgroup_event, op).F(cgroup_event, _pad);
+  STRUCT(migrate_event).F(migrate_event, proc).F(migrate_event, to_cgid).F(migrate_event, from_cgid)
+      .F(migrate_event, writer_pid).F(migrate_event, rule).F(migrate_event, path_len).F(migrate_event, threadgroup)
+      .F(migrate_event, pad).F(migrate_event, tail);
   STRUCT(sys_event)
       .F(sys_event, proc).F(sys_event, ret).F(sys_event, syscall_nr).F(sys_event, flags).F(sys_event, str1_len)
       .F(sys_event, str2_len).F(sys_event, str3_len).F(sys_event, rule).F(sys_event, tail);

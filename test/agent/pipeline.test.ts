@@ -10,11 +10,11 @@ import * as fs from 'node:fs';
 import type { ConnectEvent, ExecEvent, ExitEvent, FileEvent, ForkEvent, CgroupEvent, KernelEvent } from '../../agent/decode/events';
 import type { KillResult } from '../../agent/enforce/user-kill';
 import type { Alert } from '../../agent/export/alert';
-import { Flag } from '../../agent/kernel/abi';
+import { Flag, ProcFlag } from '../../agent/kernel/abi';
 import { CgroupResolver, findCgroup2Mount } from '../../agent/kernel/cgroupfs';
 import { WallClock } from '../../agent/kernel/clock';
 import { native } from '../../agent/kernel/native';
-import { Pipeline, type PipelineStats } from '../../agent/pipeline';
+import { Pipeline, type PipelineOptions, type PipelineStats } from '../../agent/pipeline';
 import { ProcessCache } from '../../agent/process/process-cache';
 import { readProcEntry, USER_HZ } from '../../agent/process/procfs';
 import { RuleSet } from '../../agent/rules/compile';
@@ -153,7 +153,7 @@ interface Harness {
   userKills: { latencyNs: bigint; result: KillResult }[];
 }
 
-function harness(): Harness {
+function harness(extra: Partial<PipelineOptions> = {}): Harness {
   const rules = new RuleSet(loadRuleSources([{ name: 'rules.yaml', text: RULES }]));
   const cgroups = new CgroupResolver(findCgroup2Mount());
   const identity = new IdentityResolver(StaticIdentitySource.parse({ name: 'ids.yaml', text: IDENTITIES }), cgroups);
@@ -171,6 +171,7 @@ function harness(): Harness {
     identity,
     onAlert: (a) => alerts.push(a),
     onUserKill: (latencyNs, result) => userKills.push({ latencyNs, result }),
+    ...extra,
   });
   return { pipeline, processes, alerts, userKills };
 }
@@ -552,5 +553,40 @@ describe('pipeline: process -> workload -> rules -> enforce -> alert', function 
     assert.equal(outcomes.filter((o) => o === 'killed').length, want.kernelKills + want.userKills);
     assert.equal(outcomes.filter((o) => o === 'kill_failed').length, want.killFailures);
     assert.equal(outcomes.filter((o) => o === 'denied').length, want.denials);
+  });
+
+  it('an event whose handling throws is counted and reported; the rest of its batch is handled (issue 9)', () => {
+    const errors: [string, string][] = [];
+    const h = harness({ onError: (ev, err) => errors.push([ev.kind, (err as Error).message]) });
+    const poisoned = new Proxy(exec({ pid: 4242, ppid: 1, exe: '/bin/sh', args: ['sh'], cgroupId: CG.api, ktimeNs: 1n, startNs: 1n }), {
+      get: (t, k) => {
+        if (k === 'exe') throw new Error('a malformed record');
+        return Reflect.get(t, k);
+      },
+    });
+    const pid = ghost();
+    h.pipeline.handle([
+      poisoned,
+      exec({ pid, ppid: 1, exe: '/usr/bin/cat', args: ['cat', '/etc/shadow'], cgroupId: CG.web, ktimeNs: 2n, startNs: 2n }),
+      open({ pid, path: '/etc/shadow', cgroupId: CG.web, ktimeNs: 3n }),
+    ]);
+    assert.deepEqual(errors, [['exec', 'a malformed record']]);
+    assert.equal(h.pipeline.stats.errors, 1);
+    assert.equal(h.pipeline.stats.events, 3, 'every event of the batch was handled');
+    assert.ok(h.alerts.some((a) => a.process.pid === pid), 'the events after the bad one still raise their alerts');
+  });
+
+  it('a process that left its workload (PF_MOVED) is judged as the workload it left', () => {
+    const h = harness({ workloadName: (i) => (i === 7 ? 'spiffe://test.vigil/ns/pay/sa/api' : undefined) });
+    const pid = ghost();
+    h.pipeline.handle([
+      exec({ pid, ppid: 1, exe: '/usr/bin/cat', args: ['cat'], cgroupId: CG.host, ktimeNs: 1n, startNs: 1n }),
+      { ...open({ pid, path: '/etc/shadow', cgroupId: CG.host, ktimeNs: 2n }), workload: 7, procFlags: ProcFlag.ORIGIN | ProcFlag.MOVED },
+    ]);
+    const a = h.alerts.find((x) => x.event.kind === 'open');
+    assert.ok(a, JSON.stringify(h.alerts.map((x) => x.rule)));
+    assert.equal(a.workload.spiffe_id, 'spiffe://test.vigil/ns/pay/sa/api');
+    assert.equal(a.workload.moved, true);
+    assert.equal(a.workload.cgroup, '/system.slice/host.service', 'where it is now');
   });
 });

@@ -24,6 +24,8 @@
 //     fork                    fork(); the child _exit(0)s at once; the parent waits
 //     exit:CODE               _exit(CODE)
 //     sleep:MS                nanosleep
+//     cgmove:DIR              write our own pid into DIR/cgroup.procs (leave or enter a cgroup)
+//     exec:PATH[:ARG...]      execv(PATH, [PATH, ARG...]): the rest of the list is not run
 //
 // With --wait it first reads one byte from stdin (the caller moves it into
 // a cgroup meanwhile). Prints "ok PID" when done; errors go to stderr but do
@@ -188,6 +190,24 @@ int main(int argc, char** argv) {
       char* ms = field(&rest);
       struct timespec ts = {atoi(ms) / 1000, (atoi(ms) % 1000) * 1000000L};
       nanosleep(&ts, NULL);
+    } else if (strcmp(op, "cgmove") == 0) {
+      char procs[4096];
+      snprintf(procs, sizeof(procs), "%s/cgroup.procs", rest ? rest : "");
+      int fd = open(procs, O_WRONLY);
+      char pid[32];
+      int n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+      if (fd < 0 || write(fd, pid, n) != n) fprintf(stderr, "actions: cgmove %s: %s\n", procs, strerror(errno));
+      if (fd >= 0) close(fd);
+    } else if (strcmp(op, "exec") == 0) {
+      char* argv2[16];
+      int k = 0;
+      char* prog = field(&rest);
+      argv2[k++] = prog;
+      while (rest && k < 15) argv2[k++] = field(&rest);
+      argv2[k] = NULL;
+      fflush(stdout);
+      execv(prog, argv2);
+      fprintf(stderr, "actions: exec %s: %s\n", prog, strerror(errno));
     } else {
       fprintf(stderr, "actions: unknown action %s\n", op);
       return 2;

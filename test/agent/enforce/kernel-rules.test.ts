@@ -203,7 +203,8 @@ describe('kernel rules: generations, map entries and attached programs on the re
     );
     assert.deepEqual(
       probe.attached().sort(),
-      ['vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_sys_exit', 'vigil_connect4', 'vigil_connect6', 'vigil_sendmsg4', 'vigil_sendmsg6', 'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir'].sort(),
+      // vigil_migrate: with workloads, a task moved into one takes it as its origin (issue 9)
+      ['vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_sys_exit', 'vigil_connect4', 'vigil_connect6', 'vigil_sendmsg4', 'vigil_sendmsg6', 'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir', 'vigil_migrate'].sort(),
     );
     const s = settings();
     assert.equal(s.readUInt32LE(Config.net_active), 1);
@@ -223,7 +224,7 @@ describe('kernel rules: generations, map entries and attached programs on the re
     );
     assert.deepEqual(dump('net_rules'), [], 'no deny rule: net_rules emptied');
     assert.deepEqual(dump('net_prefixes'), []);
-    assert.deepEqual(probe.attached().sort(), ['vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_sys_exit', 'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir'].sort());
+    assert.deepEqual(probe.attached().sort(), ['vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_sys_exit', 'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir', 'vigil_migrate'].sort());
     const s = settings();
     assert.equal(s.readUInt32LE(Config.net_active), 0);
     assert.equal(s.readUInt32LE(Config.scope_active), 0, 'a rule without a workload: every process is in scope');
@@ -242,7 +243,7 @@ describe('kernel rules: generations, map entries and attached programs on the re
     const plan = kr.apply(EMPTY, ADDRESSES);
     assertInKernel(plan, 2);
     assert.deepEqual(dump('rules'), []);
-    assert.deepEqual(probe.attached().sort(), ['vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir'].sort());
+    assert.deepEqual(probe.attached().sort(), ['vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir', 'vigil_migrate'].sort());
     assert.equal(settings().readUInt32LE(Config.kinds), (1 << EventKind.exec) | (1 << EventKind.fork) | (1 << EventKind.exit) | (1 << EventKind.cgroup));
   });
 
