@@ -58,6 +58,12 @@ export interface AgentOptions {
   output: 'json' | 'text';
   node?: string;
   ringBytes?: number;
+  /**
+   * Pin the kernel's enforcement under this bpffs directory: kills and denies go on while
+   * the agent is stopped, crashed or being upgraded, and the next agent takes over without
+   * a gap (`vigil agent --uninstall` removes it). Undefined: nothing outlives the agent.
+   */
+  pinDir?: string;
   /** size of the kernel's cgroups map (default 16384): cgroups that name a workload of their own */
   maxCgroups?: number;
   controlplane?: ControlPlaneLink;
@@ -87,7 +93,9 @@ export class Agent {
   uplink: Uplink | null = null;
   spool: Spool | null = null;
   metricsServer: MetricsServer | null = null;
-  private readonly workloads = new WorkloadTable();
+  private readonly workloads = new WorkloadTable((index, spiffeId) => this.nameWorkload(index, spiffeId));
+  /** a previous agent's pinned enforcement was taken over at start */
+  readonly adopted: boolean;
   private readonly kernelRules: KernelRules;
   private readonly cgroups: CgroupSync;
   private readonly enrichment: Enrichment;
@@ -115,7 +123,6 @@ export class Agent {
       }
     });
     this.metrics = new AgentMetrics(this.processes);
-    for (const id of identities.spiffeIds()) this.workloads.index(id);
     this.probe = Probe.load({
       kinds: KernelRules.kindsFor(rules),
       loadAll: true,
@@ -123,7 +130,13 @@ export class Agent {
       cgroupRoot: root,
       ringBytes: o.ringBytes,
       maxCgroups: o.maxCgroups,
+      pinDir: o.pinDir,
     });
+    // a previous agent's enforcement is in force (pinned): take over its workload indices first
+    this.adopted = this.probe.pinned().adopted;
+    if (this.adopted) this.workloads.restore(readWorkloadNames(this.probe));
+    const staleCgroups = this.adopted ? cgroupIds(this.probe) : [];
+    for (const id of identities.spiffeIds()) this.workloads.index(id);
     this.cgroups = new CgroupSync({
       root,
       identity: this.identity,
@@ -153,7 +166,14 @@ export class Agent {
     try {
       this.cgroups.scan();
       this.kernelRules = new KernelRules(this.probe, this.workloads);
+      const inForce = this.adopted ? this.kernelRules.adopt() : 0;
       this.plan = this.kernelRules.apply(rules, this.addresses());
+      // what the previous agent mapped and we do not (cgroups since gone are deleted by the kernel)
+      const stale = staleCgroups.filter((id) => !this.cgroups.owns(id));
+      if (stale.length) this.probe.deleteElems('cgroups', cgroupKeys(stale));
+      if (this.adopted) {
+        this.o.err.write(`vigil agent: took over the enforcement in force at ${this.probe.pinned().dir} (rules generation ${inForce}, ${stale.length} stale cgroup entries removed)\n`);
+      }
       this.seedOrigins();
     } catch (err) {
       void this.probe.close();
@@ -176,6 +196,16 @@ export class Agent {
       onError: (ev, err) => this.eventError('pipeline', ev, err),
       workloadName: (index) => this.workloads.spiffeId(index),
     });
+  }
+
+  /** The kernel's record of what a workload index means (for the next agent: see WorkloadTable). */
+  private nameWorkload(index: number, spiffeId: string): void {
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(index);
+    const value = Buffer.alloc(WORKLOAD_NAME_MAX);
+    if (Buffer.byteLength(spiffeId) >= WORKLOAD_NAME_MAX) return;
+    value.write(spiffeId, 'utf8');
+    this.probe.updateElems('workload_names', key, value);
   }
 
   /** Log a problem once a minute per kind (a flood of the same error must not flood the log). */
@@ -412,4 +442,32 @@ export class Agent {
       '\n'
     );
   }
+}
+
+/** Longest SPIFFE ID the kernel's workload_names map holds (bpf/lib/common.h WORKLOAD_NAME_MAX). */
+const WORKLOAD_NAME_MAX = 2048;
+
+/** The pinned workload_names map: index -> SPIFFE ID. */
+function readWorkloadNames(probe: Probe): [number, string][] {
+  const m = probe.readMap('workload_names');
+  const out: [number, string][] = [];
+  for (let i = 0; i < m.count; i++) {
+    const v = Buffer.from(m.values.subarray(i * WORKLOAD_NAME_MAX, (i + 1) * WORKLOAD_NAME_MAX));
+    const end = v.indexOf(0);
+    out.push([Buffer.from(m.keys).readUInt32LE(i * 4), v.toString('utf8', 0, end < 0 ? v.length : end)]);
+  }
+  return out;
+}
+
+/** The ids in the kernel's cgroups map. */
+function cgroupIds(probe: Probe): number[] {
+  const m = probe.readMap('cgroups');
+  const keys = Buffer.from(m.keys);
+  return Array.from({ length: m.count }, (_, i) => Number(keys.readBigUInt64LE(i * 8)));
+}
+
+function cgroupKeys(ids: number[]): Uint8Array {
+  const b = Buffer.alloc(ids.length * 8);
+  ids.forEach((id, i) => b.writeBigUInt64LE(BigInt(id), i * 8));
+  return b;
 }

@@ -1,13 +1,17 @@
 // `vigil agent`: match rules about SPIFFE workloads on this node; alert,
 // kill or deny; with a control plane, durable delivery and signed policy.
 import { Option, type Command } from 'commander';
+import * as fs from 'node:fs';
 import { VigilError } from '../common/errors';
 import type { AgentOptions, ControlPlaneLink } from '../agent/agent';
 import type { KubernetesLink } from '../agent/workload/sources';
 import { anyTlsOption, hostPort, integer, outputFormat, parseWith, seconds, tlsFlags, tlsOptions, vigilCommand, type CliIo, type TlsOptionValues } from './args';
 import { untilStopped } from './signals';
 
-export type AgentArgs = Omit<AgentOptions, 'out' | 'err'> & { durationMs?: number };
+export type AgentArgs = Omit<AgentOptions, 'out' | 'err'> & { durationMs?: number; uninstall?: boolean };
+
+/** Where `vigil agent` pins the kernel's enforcement (bpffs). */
+export const DEFAULT_PIN_DIR = '/sys/fs/bpf/vigil';
 
 interface Values extends TlsOptionValues {
   rules?: string[];
@@ -23,6 +27,9 @@ interface Values extends TlsOptionValues {
   state?: string;
   metrics?: string;
   maxCgroups?: number;
+  pinDir: string;
+  pin: boolean;
+  uninstall?: boolean;
   duration?: number;
 }
 
@@ -43,6 +50,9 @@ export function agentCommand(io?: CliIo): Command {
       .addOption(new Option('--state <dir>', 'spool and last good policy (default /var/lib/vigil/agent)'))
       .addOption(new Option('--max-cgroups <n>', "size of the kernel's cgroups map: cgroups that name a workload of their own (default 16384)").argParser(integer('--max-cgroups', 16, 16777216)))
       .addOption(new Option('--metrics <host:port>', '/metrics and /healthz').argParser(hostPort('--metrics')))
+      .addOption(new Option('--pin-dir <dir>', 'pin the kernel enforcement here (bpffs): kills and denies go on while no agent runs, and the next agent takes over').default(DEFAULT_PIN_DIR))
+      .addOption(new Option('--no-pin', 'nothing outlives the agent: its programs detach when it stops'))
+      .addOption(new Option('--uninstall', 'remove the pinned enforcement (stop the agent first) and exit'))
       .addOption(new Option('--duration <seconds>', 'stop after this long (tests, demos)').argParser(seconds('--duration'))),
     { policyKey: true, serverId: true },
   );
@@ -53,6 +63,11 @@ export function agentCommand(io?: CliIo): Command {
 /** The options of `vigil agent ARGS...`, checked together. */
 export function agentArgs(v: Values): AgentArgs {
   const o: AgentArgs = { rules: v.rules ?? [], output: v.output };
+  if (v.pin) o.pinDir = v.pinDir;
+  if (v.uninstall) {
+    if (!v.pin) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --uninstall with --no-pin: name the directory with --pin-dir');
+    return { ...o, uninstall: true };
+  }
   const kubeFlags = v.kubeconfig !== undefined || v.spiffeTemplate !== undefined || v.workloadTrustDomain !== undefined;
   if (v.kubernetes === false && kubeFlags) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --no-kubernetes with a Kubernetes option');
   if (v.kubernetes === false) o.kubernetes = false;
@@ -89,6 +104,21 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
 }
 
 export async function runAgent(o: AgentArgs & Pick<AgentOptions, 'out' | 'err'>): Promise<number> {
+  if (o.uninstall) {
+    const { requirePrivileges } = await import('../agent/kernel/probe');
+    const { native } = await import('../agent/kernel/native');
+    requirePrivileges('vigil agent --uninstall');
+    const dir = o.pinDir ?? DEFAULT_PIN_DIR;
+    const removed = native().unpinAll(dir);
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      // not there, or not empty (something else pinned there): left as it is
+    }
+    const links = removed.filter((p) => p.includes('/links/')).length;
+    o.err.write(`vigil agent: uninstalled ${dir}: ${links} programs detached, ${removed.length - links} pins removed\n`);
+    return 0;
+  }
   const { Agent } = await import('../agent/agent');
   const agent = await Agent.start(o);
   await untilStopped(o.durationMs);

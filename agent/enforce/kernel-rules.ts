@@ -2,7 +2,7 @@
 // entries are written first, one settings update switches every hook to
 // them, then the old generation is deleted. A failure before the switch
 // leaves the old rules in force.
-import { EventKind, KIND_NAMES, type KindName } from '../kernel/abi';
+import { Config, EventKind, KIND_NAMES, NetPrefixKey, NetRuleKey, RuleKey, type KindName } from '../kernel/abi';
 import { errorMessage, VigilError } from '../../common/errors';
 import type { AddressIdentity } from '../workload/source';
 import { kindMask, PROCESS_KINDS, programsFor, type Probe } from '../kernel/probe';
@@ -71,6 +71,34 @@ export class KernelRules {
     this.written = next;
     this.gen = gen;
     return plan;
+  }
+
+  /**
+   * Take over a previous agent's rules (pinned maps): its generation stays in
+   * force until our first apply flips to the other one, which then deletes it.
+   * Returns the generation found in force (0: none).
+   */
+  adopt(): number {
+    const settings = this.probe.readMap('settings');
+    if (settings.count !== 1) return 0;
+    const gen = Buffer.from(settings.values).readUInt32LE(Config.rules_gen);
+    if (gen !== 1 && gen !== 2) return 0;
+    const ofGen = (map: string, keySize: number, genAt: number): MapEntries => {
+      const all = this.probe.readMap(map);
+      const keys: number[] = [];
+      for (let i = 0; i < all.count; i++) {
+        const k = all.keys.subarray(i * keySize, (i + 1) * keySize);
+        if (k[genAt] === gen) keys.push(...k);
+      }
+      return { keys: Uint8Array.from(keys), values: new Uint8Array(0), count: keys.length / keySize };
+    };
+    this.gen = gen;
+    this.written = {
+      rules: ofGen('rules', RuleKey.SIZE, RuleKey.gen),
+      netRules: ofGen('net_rules', NetRuleKey.SIZE, NetRuleKey.gen),
+      netPrefixes: ofGen('net_prefixes', NetPrefixKey.SIZE, NetPrefixKey.gen),
+    };
+    return gen;
   }
 
   private remove(w: Written): void {

@@ -58,6 +58,8 @@ export interface NativeProbeOptions extends NativeConfig {
   queueDepth?: number;
   /** max_entries of the cgroups map */
   cgroupsMax?: number;
+  /** pin maps and links here (bpffs) so that enforcement outlives this process */
+  pinDir?: string;
 }
 
 export interface NativeProbe {
@@ -68,6 +70,8 @@ export interface NativeProbe {
   updateElems(map: string, keys: Uint8Array, values: Uint8Array): void;
   deleteElems(map: string, keys: Uint8Array): void;
   readMap(map: string): { keys: Uint8Array; values: Uint8Array; count: number };
+  /** where the enforcement state is pinned (null: not pinned), and whether a previous agent's was taken over */
+  pinned(): { dir: string | null; adopted: boolean };
   updateTask(map: string, pid: number, value: Uint8Array): void;
   attach(name: string): void;
   detach(name: string): void;
@@ -75,7 +79,8 @@ export interface NativeProbe {
   removeCgroup(id: bigint): void;
   stats(): NativeStats;
   attached(): string[];
-  close(): void;
+  /** keepPinned (default true): pinned programs stay attached after us */
+  close(keepPinned?: boolean): void;
 }
 
 export interface StructLayout {
@@ -104,6 +109,8 @@ export interface NativeAddon {
   cgroupPath(cgroupRoot: string, id: bigint): string | null;
   clocks(): { realtimeNs: bigint; boottimeNs: bigint };
   pidfdKill(pid: number, startTicks: number): { ok: true } | { ok: false; reason: string };
+  /** remove a pin directory: links (their programs detach), then maps; returns what was removed */
+  unpinAll(dir: string): string[];
 }
 
 export function bpfObjectPath(name: 'vigil' | 'features' = 'vigil'): string {

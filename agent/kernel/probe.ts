@@ -22,6 +22,12 @@ export interface ProbeSpec {
   queueDepth?: number;
   /** size of the kernel's cgroups map: one entry per cgroup that names a workload of its own (default 16384) */
   maxCgroups?: number;
+  /**
+   * Pin maps and links under this bpffs directory: kernel kills and denies keep
+   * working while no agent runs (stopped, crashed, upgraded), and the next agent
+   * takes over what is in force without a gap. Undefined: nothing pinned.
+   */
+  pinDir?: string;
   /** report the agent's own process too (tests) */
   includeSelf?: boolean;
   /** cgroup v2 mount (default: found in /proc/self/mounts) */
@@ -139,6 +145,7 @@ export class Probe {
         pollIntervalMs: spec.pollIntervalMs ?? 2,
         batchBytes: spec.batchBytes,
         cgroupsMax: spec.maxCgroups,
+        pinDir: spec.pinDir,
         queueDepth: spec.queueDepth,
       });
     } catch (err) {
@@ -149,7 +156,8 @@ export class Probe {
     const probe = new Probe(spec, cgroupRoot, np);
     try {
       for (const id of cgroupIds) np.addCgroup(BigInt(id), 0);
-      if (filter) np.setConfig({ kinds: kindMask(spec.kinds) | (spec.loadAll ? 1 << EventKind.cgroup : 0) });
+      // a previous agent's settings stay in force until our rules replace them (no gap)
+      if (filter && !np.pinned().adopted) np.setConfig({ kinds: kindMask(spec.kinds) | (spec.loadAll ? 1 << EventKind.cgroup : 0) });
     } catch (err) {
       np.close();
       throw new VigilError('KERNEL', errorMessage(err), { cause: err });
@@ -193,6 +201,11 @@ export class Probe {
   /** Every entry of a map (adoption, checks): keys and values concatenated. */
   readMap(map: string): { keys: Uint8Array; values: Uint8Array; count: number } {
     return this.nativeProbe.readMap(map);
+  }
+
+  /** Where the enforcement state is pinned, and whether a previous agent's was taken over. */
+  pinned(): { dir: string | null; adopted: boolean } {
+    return this.nativeProbe.pinned();
   }
 
   /** Write a task-storage entry for a live process (by pid, through a pidfd). */
@@ -247,17 +260,18 @@ export class Probe {
   }
 
   /**
-   * Detach every program, drain the ring buffer, join the reader thread; the
-   * promise resolves once every queued batch has reached the consumer.
+   * Detach every program (pinned ones stay attached unless unpin), drain the
+   * ring buffer, join the reader thread; the promise resolves once every
+   * queued batch has reached the consumer.
    */
-  close(): Promise<void> {
+  close(o: { unpin?: boolean } = {}): Promise<void> {
     if (!this.started) {
-      this.nativeProbe.close();
+      this.nativeProbe.close(!o.unpin);
       this.started = true;
       this.closing = Promise.resolve();
       return this.closing;
     }
-    this.nativeProbe.close();
+    this.nativeProbe.close(!o.unpin);
     return this.closing ?? Promise.resolve();
   }
 }

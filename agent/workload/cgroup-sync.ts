@@ -118,6 +118,11 @@ export class CgroupSync {
     }
   }
 
+  /** Whether this agent wrote the map entry of this cgroup id. */
+  owns(id: number): boolean {
+    return this.pathOf.has(id);
+  }
+
   /** Entries this agent has in the kernel's map. */
   get entries(): number {
     return this.mapped.size;

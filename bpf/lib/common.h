@@ -52,6 +52,25 @@ struct {
  *   - exe: the (device, inode) of what it executes, for rules on parent
  *     binaries and for a program the dynamic loader maps (TS_LOADER).
  */
+/*
+ * Workload index -> SPIFFE ID, written by user space only. The kernel never
+ * reads it: it is how the next agent (pinned maps, issue 9) learns which
+ * workload each index in the cgroups map, the rules and the tasks' origins
+ * stands for, so that indices stay the same across agent restarts.
+ */
+#define WORKLOAD_NAME_MAX 2048   /* the longest SPIFFE ID the spec allows */
+struct workload_name {
+	char id[WORKLOAD_NAME_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct workload_name);
+} workload_names VIGIL_MAP;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -89,6 +89,17 @@ void Maps::ApplyConfig(const Napi::Object& o) {
   }
 }
 
+void Maps::AdoptConfig(Napi::Env env) {
+  uint32_t zero = 0;
+  vigil_config in_force{};
+  if (bpf_map_lookup_elem(settings_fd_, &zero, &in_force))
+    throw Napi::Error::New(env, ErrnoMessage("reading the pinned settings map", errno));
+  in_force.self_tgid = cfg_.self_tgid;
+  in_force.wakeup_bytes = cfg_.wakeup_bytes;
+  cfg_ = in_force;
+  WriteConfig(env);
+}
+
 void Maps::WriteConfig(Napi::Env env) {
   uint32_t zero = 0;
   if (bpf_map_update_elem(settings_fd_, &zero, &cfg_, BPF_ANY))

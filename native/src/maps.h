@@ -29,6 +29,9 @@ class Maps {
   void ApplyConfig(const Napi::Object& o);
   // Write the configuration to the settings map.
   void WriteConfig(Napi::Env env);
+  // Take over the configuration in force (a pinned settings map): keep it, but
+  // for what is this process's own (its tgid, its reader's wakeup threshold).
+  void AdoptConfig(Napi::Env env);
 
   void AddCgroup(Napi::Env env, uint64_t id, uint32_t workload);
   // A cgroup that is not in the map is fine.

@@ -44,6 +44,7 @@ Napi::Function Probe::Init(Napi::Env env) {
                          InstanceMethod<&Probe::DeleteElems>("deleteElems"),
                          InstanceMethod<&Probe::ReadMap>("readMap"),
                          InstanceMethod<&Probe::UpdateTask>("updateTask"),
+                         InstanceMethod<&Probe::Pinned>("pinned"),
                          InstanceMethod<&Probe::Close>("close"),
                      });
 }
@@ -104,10 +105,19 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
   if (cgroups_max < 16 || cgroups_max > (1u << 24))
     throw Napi::TypeError::New(env, "Probe options.cgroupsMax: expected 16 to 16777216");
   sizes.emplace_back("cgroups", cgroups_max);
-  bpf_.Load(env, object, ring_bytes, wanted, sizes);
+  Napi::Value pinv = opts.Get("pinDir");
+  std::string pin_dir;
+  if (!pinv.IsUndefined() && !pinv.IsNull()) {
+    if (!pinv.IsString()) throw Napi::TypeError::New(env, "Probe options.pinDir: expected a directory on bpffs");
+    pin_dir = pinv.As<Napi::String>().Utf8Value();
+  }
+  bpf_.Load(env, object, ring_bytes, wanted, sizes, pin_dir);
   maps_.Open(env, bpf_.object());
-  // The configuration goes in before any hook is attached.
-  maps_.WriteConfig(env);
+  // The configuration goes in before any hook is attached; a previous agent's stays in force.
+  if (bpf_.adopted())
+    maps_.AdoptConfig(env);
+  else
+    maps_.WriteConfig(env);
 
   bpf_.OpenCgroupRoot(env, cgroup_root);
   // Attach what was asked for (default: everything loaded); the rest can be attached later.
@@ -120,6 +130,8 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
     for (uint32_t i = 0; i < a.Length(); i++) to_attach.push_back(a.Get(i).As<Napi::String>());
   }
   for (const auto& name : to_attach) bpf_.Attach(env, name);
+  // what another ABI version left pinned detaches now that ours is attached
+  bpf_.RemoveOtherVersions();
   reader_.Open(env, bpf_.RingFd(), ring_bytes, reader_opts);
 }
 
@@ -260,11 +272,23 @@ Napi::Value Probe::Attached(const Napi::CallbackInfo& info) {
   return a;
 }
 
+// pinned(): where the enforcement state is pinned, and whether a previous agent's was taken over.
+Napi::Value Probe::Pinned(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("dir", bpf_.pin_base().empty() ? env.Null() : Napi::String::New(env, bpf_.pin_base()));
+  o.Set("adopted", Napi::Boolean::New(env, bpf_.adopted()));
+  return o;
+}
+
+// close(keepPinned = true): with a pin directory, the pinned programs stay attached (enforcement
+// goes on while no agent runs) unless keepPinned is false.
 Napi::Value Probe::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) return env.Undefined();
-  // Detach first so that nothing new is emitted, then drain and join.
-  bpf_.DetachAll();
+  keep_pinned_ = !(info.Length() > 0 && info[0].IsBoolean() && !info[0].As<Napi::Boolean>().Value());
+  // Detach first so that nothing new is emitted (ours: pinned links stay), then drain and join.
+  bpf_.ReleaseLinks(keep_pinned_);
   reader_.Stop();
   // keep the final kernel counters readable after the maps are gone
   maps_.KeepFinalCounters();
@@ -275,9 +299,9 @@ Napi::Value Probe::Close(const Napi::CallbackInfo& info) {
 }
 
 void Probe::Teardown() {
-  bpf_.DetachAll();
+  bpf_.ReleaseLinks(keep_pinned_);
   reader_.Close();
-  bpf_.Close();
+  bpf_.Close(keep_pinned_);
   maps_.Close();
   closed_ = true;
 }

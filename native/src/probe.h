@@ -40,11 +40,13 @@ class Probe : public Napi::ObjectWrap<Probe> {
   // Throws "Probe.<method>: the probe is closed" once closed.
   void RequireOpen(Napi::Env env, const char* method) const;
   void Teardown();
+  Napi::Value Pinned(const Napi::CallbackInfo& info);
 
   BpfObject bpf_;
   Maps maps_;
   Reader reader_;
   bool closed_ = false;
+  bool keep_pinned_ = true;
 };
 
 }  // namespace vigil
