@@ -145,3 +145,6 @@ export const NetRule = { rule: 0, has_pos: 4, has_neg: 5, nports: 6, ports: 8, S
 export const NetPrefixKey = { prefixlen: 0, workload: 4, slot: 8, gen: 9, polarity: 10, family: 11, addr: 12, SIZE: 28 } as const;
 
 export const CgroupInfo = { workload: 0, flags: 4, SIZE: 8 } as const;
+
+/** x86_64 numbers of the set*id calls that set group ids (setgid, setregid, setresgid, setfsgid); the others set uids. */
+export const SETID_GID_SYSCALLS: ReadonlySet<number> = new Set([106, 114, 119, 123]);

@@ -3,6 +3,7 @@
 // from exec/fork/exit events, seeded from /proc for processes older than us.
 import * as fs from 'node:fs';
 import type { ExecEvent, ExitEvent, ForkEvent, KernelEvent, PrivEvent } from '../decode/events';
+import { SETID_GID_SYSCALLS } from '../kernel/abi';
 import { procCgroupPath, readProcEntry } from './procfs';
 
 export interface ProcessInfo {
@@ -22,8 +23,7 @@ export interface ProcessInfo {
   exited: boolean;
 }
 
-/** x86_64 numbers of the set*id calls that set group ids, and the fs-id calls (agent/export/trace-record.ts SYSCALL_NAMES). */
-const GID_CALLS: ReadonlySet<number> = new Set([106, 114, 119, 123]);
+/** x86_64 numbers of the fs-id calls (agent/export/trace-record.ts SYSCALL_NAMES) */
 const SETFSUID = 122;
 const SETFSGID = 123;
 
@@ -161,7 +161,7 @@ export class ProcessCache {
     if (nr === SETFSUID || nr === SETFSGID) return asked.length > 0 && ev.ret !== asked[0];
     if (ev.ret !== 0) return false;
     const p = this.live.get(ev.pid);
-    const gidCall = GID_CALLS.has(nr);
+    const gidCall = SETID_GID_SYSCALLS.has(nr);
     if (!p) return true;
     const before = gidCall ? p.gid : p.uid;
     const after = gidCall ? ev.gid : ev.uid;

@@ -294,6 +294,7 @@ describe('pipeline: process -> workload -> rules -> enforce -> alert', function 
       setid({ pid: user, nr: SETFSUID, asked: [1000], uid: 1000, ret: 1000, cgroupId: CG.web, ktimeNs: 8n }), // fsuid was 1000 already
       setid({ pid: unknown, nr: SETUID, asked: [0], uid: 0, cgroupId: CG.web, ktimeNs: 9n }), // never seen: judged
       setid({ pid: root, nr: SETUID, asked: [0], uid: 0, cgroupId: CG.web, ktimeNs: 10n, flags: Flag.ENFORCED }), // the kernel acted: reported
+      setid({ pid: root, nr: SETGID, asked: [65534], uid: 0, gid: 65534, cgroupId: CG.web, ktimeNs: 11n }), // changed the gid: judged, but the uid is not its doing
     ]);
     assert.deepEqual(
       h.alerts.map((a) => [a.rule, a.process.pid, String(a.event.time).slice(-4)]),
