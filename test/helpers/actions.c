@@ -16,6 +16,7 @@
 //     udp4:ADDR:PORT          UDP connect
 //     setuid:UID              setuid(UID)
 //     setresgid:R:E:S         setresgid(R, E, S)
+//     setresuid:R:E:S         setresuid(R, E, S)
 //     ptrace:PID              PTRACE_ATTACH + wait + PTRACE_DETACH
 //     unshare-mnt             unshare(CLONE_NEWNS) and make / private (for mount tests)
 //     mount:SRC:TARGET:FSTYPE mount(SRC, TARGET, FSTYPE, MS_NOSUID|MS_NODEV, NULL)
@@ -24,6 +25,9 @@
 //     fork                    fork(); the child _exit(0)s at once; the parent waits
 //     exit:CODE               _exit(CODE)
 //     sleep:MS                nanosleep
+//     opens:PATH:N            openat(PATH, O_RDONLY) + close, N times (floods)
+//     stat:PATH               stat(PATH): only looks at the file
+//     until-term              wait for SIGTERM (with a handler: a container's pid 1 gets it), then go on
 //
 // With --wait it first reads one byte from stdin (the caller moves it into
 // a cgroup meanwhile). Prints "ok PID" when done; errors go to stderr but do
@@ -59,6 +63,9 @@ static char* field(char** s) {
   }
   return start;
 }
+
+static volatile sig_atomic_t got_term;
+static void on_term(int sig) { (void)sig; got_term = 1; }
 
 static void warn(const char* what, const char* arg) { fprintf(stderr, "actions: %s %s: %s\n", what, arg, strerror(errno)); }
 
@@ -147,6 +154,11 @@ int main(int argc, char** argv) {
       char* e = field(&rest);
       char* s = field(&rest);
       if (setresgid((gid_t)atoi(r), (gid_t)atoi(e), (gid_t)atoi(s)) < 0) warn("setresgid", r);
+    } else if (strcmp(op, "setresuid") == 0) {
+      char* r = field(&rest);
+      char* e = field(&rest);
+      char* s = field(&rest);
+      if (setresuid((uid_t)atoi(r), (uid_t)atoi(e), (uid_t)atoi(s)) < 0) warn("setresuid", r);
     } else if (strcmp(op, "ptrace") == 0) {
       char* p = field(&rest);
       pid_t pid = atoi(p);
@@ -188,6 +200,26 @@ int main(int argc, char** argv) {
       char* ms = field(&rest);
       struct timespec ts = {atoi(ms) / 1000, (atoi(ms) % 1000) * 1000000L};
       nanosleep(&ts, NULL);
+    } else if (strcmp(op, "opens") == 0) {
+      char* path = field(&rest);
+      long n = atol(field(&rest));
+      for (long k = 0; k < n; k++) {
+        int fd = openat(AT_FDCWD, path, O_RDONLY);
+        if (fd < 0) {
+          warn("open", path);
+          break;
+        }
+        close(fd);
+      }
+    } else if (strcmp(op, "stat") == 0) {
+      char* path = field(&rest);
+      struct stat st;
+      if (stat(path, &st) < 0) warn("stat", path);
+    } else if (strcmp(op, "until-term") == 0) {
+      signal(SIGTERM, on_term);
+      printf("waiting %d\n", getpid());
+      fflush(stdout);
+      while (!got_term) pause();
     } else {
       fprintf(stderr, "actions: unknown action %s\n", op);
       return 2;
