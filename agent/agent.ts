@@ -17,6 +17,7 @@ import { planSummary, type KernelPlan } from './enforce/kernel-plan';
 import { KernelRules } from './enforce/kernel-rules';
 import { alertText, type Alert } from './export/alert';
 import { Enrichment } from './export/enrichment';
+import { FloodControl, type FloodOptions } from './export/flood';
 import { AgentMetrics } from './export/metrics';
 import { Spool } from './export/spool';
 import { Uplink } from './export/uplink';
@@ -73,9 +74,14 @@ export interface AgentOptions {
   metricsAddress?: string;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
+  /** flood control (defaults: DEFAULT_FLOOD) */
+  flood?: Partial<Pick<FloodOptions, 'windowMs' | 'ratePerRule' | 'ruleRates' | 'maxKeys'>>;
   /** every alert, before it is printed (tests, exporters) */
   onAlert?: (a: Alert) => void;
 }
+
+/** Repeats collapse within 10 s; each rule delivers at most 100 alerts a second on its own; 4096 distinct alerts counted at once. */
+export const DEFAULT_FLOOD = { windowMs: 10_000, ratePerRule: 100, maxKeys: 4096 } as const;
 
 export interface ReloadResult {
   ok: boolean;
@@ -99,6 +105,7 @@ export class Agent {
   private readonly kernelRules: KernelRules;
   private readonly cgroups: CgroupSync;
   private readonly enrichment: Enrichment;
+  private readonly flood: FloodControl;
   private rulesWatcher: RulesWatcher | null = null;
   private stopped = false;
   private readonly warned = new Map<string, number>();
@@ -180,10 +187,17 @@ export class Agent {
       throw err;
     }
     identities.subscribe?.((c) => this.cgroups.changed(c));
+    this.flood = new FloodControl({
+      ...DEFAULT_FLOOD,
+      ...o.flood,
+      deliver: (a) => this.deliver(a),
+      counted: (what, rule) => this.metrics.floodCounted(what, rule),
+    });
+    this.metrics.attachFlood(this.flood);
     this.enrichment = new Enrichment({
       identity: this.identity,
       waitMs: o.enrichWaitMs ?? 2000,
-      deliver: (a) => this.deliver(a),
+      deliver: (a) => this.flood.offer(a),
       counted: (r) => this.metrics.enriched(r),
     });
     this.pipeline = new Pipeline(rules, {
@@ -421,8 +435,9 @@ export class Agent {
     this.rulesWatcher?.close();
     this.cgroups.close();
     await this.probe.close();
-    // what still waits for its pod goes out as it is
+    // what still waits for its pod goes out as it is, then what flood control still counts
     this.enrichment.close();
+    this.flood.close();
     await this.identity.getSource().close?.();
     if (this.uplink) await this.uplink.stop();
     this.spool?.close();

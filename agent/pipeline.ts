@@ -14,7 +14,7 @@ import { buildAlert, type Alert } from './export/alert';
 import { traceRecord, type FormatOptions } from './export/trace-record';
 import { Enforcer } from './enforce/enforcer';
 import type { KillResult } from './enforce/user-kill';
-import { ProcFlag } from './kernel/abi';
+import { Flag, ProcFlag } from './kernel/abi';
 import type { WallClock } from './kernel/clock';
 import type { ProcessCache, ProcessInfo } from './process/process-cache';
 import type { CompiledRule, EvalContext, RuleSet } from './rules/compile';
@@ -25,6 +25,8 @@ export interface PipelineStats {
   /** events whose handling threw (each counted, the batch went on) */
   errors: number;
   evaluated: number;
+  /** set*id calls that failed or changed no id: not judged (unless the kernel already enforced a rule on them) */
+  setidUnchanged: number;
   alerts: number;
   exempted: number;
   kernelKills: number;
@@ -51,7 +53,7 @@ type JudgedEvent = Exclude<KernelEvent, { kind: 'cgroup' | 'fork' | 'exit' }>;
 
 export class Pipeline {
   private rules: RuleSet;
-  private readonly counts = { events: 0, evaluated: 0, alerts: 0, exempted: 0, errors: 0 };
+  private readonly counts = { events: 0, errors: 0, evaluated: 0, setidUnchanged: 0, alerts: 0, exempted: 0 };
   private readonly enforcer: Enforcer;
   private readonly fmt: FormatOptions;
   /** cgroup id -> when its first process started (CLOCK_BOOTTIME ns), for drift */
@@ -107,6 +109,11 @@ export class Pipeline {
     }
     // an exec changes what the process is before rules look at it
     if (ev.kind === 'exec') this.o.processes.observe(ev);
+    // a set*id call matters when it changed an id (runc's set-up of a root container changes none)
+    if (ev.kind === 'setuid' && !this.o.processes.setidChanged(ev) && !(ev.flags & Flag.ENFORCED)) {
+      this.counts.setidUnchanged++;
+      return;
+    }
     this.judge(ev);
   }
 

@@ -21,7 +21,14 @@ static __always_inline __u64 inode_ctime_ns(struct inode *ino)
 
 	if (bpf_core_field_exists(ino->i_ctime_sec)) {
 		sec = BPF_CORE_READ(ino, i_ctime_sec);
-		nsec = BPF_CORE_READ(ino, i_ctime_nsec);
+		/*
+		 * From 6.13 (multigrain timestamps) bit 31 of i_ctime_nsec is
+		 * I_CTIME_QUERIED, set when someone stat()s the file: masked, as
+		 * inode_get_ctime_nsec() does, or a look at a file makes it
+		 * ~2.1 s newer (and drift fires on a binary only looked at).
+		 * Older kernels with this field never set the bit (nsec < 1e9).
+		 */
+		nsec = BPF_CORE_READ(ino, i_ctime_nsec) & ~(1U << 31);
 	} else if (bpf_core_field_exists(((struct inode___v66 *)ino)->__i_ctime)) {
 		sec = BPF_CORE_READ((struct inode___v66 *)ino, __i_ctime.tv_sec);
 		nsec = BPF_CORE_READ((struct inode___v66 *)ino, __i_ctime.tv_nsec);

@@ -31,6 +31,16 @@ interface Values extends TlsOptionValues {
   pin: boolean;
   uninstall?: boolean;
   duration?: number;
+  alertWindow?: number;
+  alertRate: [string | null, number][];
+}
+
+/** --alert-rate N (every rule) or RULE=N (one rule): alerts a second a rule delivers on its own, 0 = no limit. */
+function alertRate(v: string, prev: [string | null, number][] = []): [string | null, number][] {
+  const m = /^(?:([A-Za-z0-9][A-Za-z0-9_.-]*)=)?(\d+)$/.exec(v);
+  const n = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isSafeInteger(n) || n > 1_000_000) throw new VigilError('BAD_ARGUMENT', `--alert-rate: expected N or RULE=N (alerts a second, 0 = no limit), got "${v}"`);
+  return [...prev, [m[1] ?? null, n]];
 }
 
 export function agentCommand(io?: CliIo): Command {
@@ -53,6 +63,8 @@ export function agentCommand(io?: CliIo): Command {
       .addOption(new Option('--pin-dir <dir>', 'pin the kernel enforcement here (bpffs): kills and denies go on while no agent runs, and the next agent takes over').default(DEFAULT_PIN_DIR))
       .addOption(new Option('--no-pin', 'nothing outlives the agent: its programs detach when it stops'))
       .addOption(new Option('--uninstall', 'remove the pinned enforcement (stop the agent first) and exit'))
+      .addOption(new Option('--alert-window <seconds>', 'repeats of an alert within this long go out as one, with their count (0-3600, 0: never; default 10)').argParser(seconds('--alert-window', 0, 3600)))
+      .addOption(new Option('--alert-rate <n>', 'alerts a second each rule sends on its own, the rest are counted into one (N or RULE=N, repeatable; 0: no limit; default 100)').argParser(alertRate).default([]))
       .addOption(new Option('--duration <seconds>', 'stop after this long (tests, demos)').argParser(seconds('--duration'))),
     { policyKey: true, serverId: true },
   );
@@ -85,6 +97,17 @@ export function agentArgs(v: Values): AgentArgs {
   if (v.metrics !== undefined) o.metricsAddress = v.metrics;
   if (v.duration !== undefined) o.durationMs = v.duration;
   if (v.maxCgroups !== undefined) o.maxCgroups = v.maxCgroups;
+  if (v.alertWindow !== undefined || v.alertRate.length) {
+    const flood: NonNullable<AgentOptions['flood']> = {};
+    if (v.alertWindow !== undefined) flood.windowMs = v.alertWindow;
+    const perRule = new Map<string, number>();
+    for (const [rule, n] of v.alertRate) {
+      if (rule === null) flood.ratePerRule = n;
+      else perRule.set(rule, n);
+    }
+    if (perRule.size) flood.ruleRates = perRule;
+    o.flood = flood;
+  }
   if (v.controlplane === undefined) {
     if (anyTlsOption(v)) {
       throw new VigilError('BAD_ARGUMENT', 'vigil agent: --certs, --bundle, --cert, --key, --trust-domain, --policy-key, --server-id and --insecure need --controlplane HOST:PORT');

@@ -98,7 +98,7 @@ export async function main(argv: string[], out: CliIo['out'] = process.stdout, e
     const say = (m: string): void => void err.write(`${/^vigil[ :]/.test(m) ? '' : `${who}: `}${m}\n`);
     if (e instanceof VigilError) {
       // rule and identity errors start with their own file:line:col
-      if (e.code === 'RULES' || e.code === 'IDENTITIES') err.write(`${e.message}\n`);
+      if (e.code === 'RULES' || e.code === 'IDENTITIES' || e.code === 'EVENTS') err.write(`${e.message}\n`);
       else say(e.message);
       return EXIT_FOR[e.code] ?? Exit.FAILED;
     }

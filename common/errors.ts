@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'BAD_SPIFFE_ID' // a string that is not a SPIFFE ID (or SPIFFE ID glob)
   | 'RULES' // a rules file that cannot be loaded (carries file:line:col)
   | 'IDENTITIES' // an identities file that cannot be loaded (carries file:line:col)
+  | 'EVENTS' // recorded events or a rules test fixture that cannot be read (carries file:line:col)
   | 'KUBERNETES' // the Kubernetes API cannot be configured (kubeconfig, template)
   | 'ENFORCEMENT' // a kill or deny that could not be carried out
   | 'UNAVAILABLE' // the control plane could not be reached

@@ -31,6 +31,15 @@ declare -A PROVES=(
   [iproute2]=/usr/sbin/ip
   [pkg-config]=/usr/bin/pkg-config
 )
+# Only the test suite needs these (real containers: podman with runc, and a
+# busybox-static root file system imported as the test image). They are not
+# build dependencies, so the agent image's builder does not install them
+# (test/deploy/docker.test.ts checks both lists against Dockerfile.agent).
+declare -A TEST_PROVES=(
+  [podman]=/usr/bin/podman
+  [runc]=/usr/sbin/runc
+  [busybox-static]=/usr/share/doc/busybox-static
+)
 missing=()
 for pkg in "${!PROVES[@]}"; do
   f=${PROVES[$pkg]}
@@ -39,6 +48,11 @@ for pkg in "${!PROVES[@]}"; do
     missing+=("$pkg")
   fi
 done
+if [ "${1:-up}" = test ]; then
+  for pkg in "${!TEST_PROVES[@]}"; do
+    [ -e "${TEST_PROVES[$pkg]}" ] || missing+=("$pkg")
+  done
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get: install them by hand"
   step "installing ${missing[*]}"

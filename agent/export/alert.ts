@@ -12,6 +12,12 @@ export type Outcome = 'killed' | 'denied' | 'alerted' | 'kill_failed';
 export interface Alert {
   /** RFC 3339 with nanoseconds */
   time: string;
+  /** flood control (export/flood.ts): this alert stands for `count` alerts, from first_seen to last_seen; absent: one */
+  count?: number;
+  first_seen?: string;
+  last_seen?: string;
+  /** why they were collapsed: repeats of the same alert, or over the rule's rate limit */
+  collapsed?: 'repeats' | 'rate_limit';
   rule: string;
   priority: Priority;
   action: Action;

@@ -19,6 +19,9 @@ export class AgentMetrics {
   private readonly enrichment: Counter;
   private readonly eventErrors: Counter;
   private readonly cgroupMapErrors: Counter;
+  private readonly collapsed: Counter;
+  private readonly floodEvictions: Counter;
+  private flood: { entries: number } | null = null;
   private probe: Probe | null = null;
   private spool: Spool | null = null;
   private kube: KubernetesStatus | null = null;
@@ -154,6 +157,26 @@ export class AgentMetrics {
         if (self.cgroupEntries) this.set(self.cgroupEntries());
       },
     });
+    this.collapsed = new Counter({
+      name: 'vigil_alerts_collapsed_total',
+      help: 'Alerts not sent on their own but counted into a collapsed alert (count, first_seen, last_seen), by rule and reason: repeats, rate_limit',
+      labelNames: ['rule', 'reason'],
+      registers: [r],
+    });
+    this.floodEvictions = new Counter({
+      name: 'vigil_alert_flood_evictions_total',
+      help: 'Collapsed alerts sent before their window ended because the flood-control table was full',
+      labelNames: ['rule'],
+      registers: [r],
+    });
+    new Gauge({
+      name: 'vigil_alert_flood_entries',
+      help: 'Distinct alerts the flood control is counting repeats of',
+      registers: [r],
+      collect() {
+        this.set(self.flood?.entries ?? 0);
+      },
+    });
     this.enrichment = new Counter({
       name: 'vigil_alert_enrichment_total',
       help: 'Alerts from pods the agent did not know yet at event time, by what happened: enriched when the pod appeared, or sent without after the wait',
@@ -186,8 +209,19 @@ export class AgentMetrics {
     this.spool = spool;
   }
 
+  /** An alert delivered: a collapsed one counts for every alert it stands for. */
   alert(a: Alert): void {
-    this.alerts.inc({ rule: a.rule, action: a.action, outcome: a.outcome });
+    this.alerts.inc({ rule: a.rule, action: a.action, outcome: a.outcome }, a.count ?? 1);
+  }
+
+  /** Flood control: alerts folded into collapsed ones, and collapsed ones sent early. */
+  floodCounted(what: 'collapsed' | 'rate_limited' | 'evicted', rule: string): void {
+    if (what === 'evicted') this.floodEvictions.inc({ rule });
+    else this.collapsed.inc({ rule, reason: what === 'collapsed' ? 'repeats' : 'rate_limit' });
+  }
+
+  attachFlood(flood: { entries: number }): void {
+    this.flood = flood;
   }
 
   userKill(latencyNs: bigint): void {

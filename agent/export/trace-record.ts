@@ -41,6 +41,18 @@ export function openFlagNames(flags: number): string[] {
   return out;
 }
 
+/** The open(2) flags word for the names openFlagNames gives (what `vigil rules test` reads back); unknown names are skipped. */
+export function openFlagBits(names: readonly string[]): number {
+  let bits = 0;
+  for (const n of names) {
+    if (n === 'O_WRONLY') bits |= 1;
+    else if (n === 'O_RDWR') bits |= 2;
+    else if (/^0x[0-9a-f]+$/.test(n)) bits |= parseInt(n, 16);
+    else bits |= OPEN_FLAGS.find(([, name]) => name === n)?.[0] ?? 0;
+  }
+  return bits;
+}
+
 const MOUNT_FLAGS: readonly [number, string][] = [
   [1, 'MS_RDONLY'],
   [2, 'MS_NOSUID'],
@@ -132,6 +144,12 @@ export const SYSCALL_NAMES: Record<number, string> = {
   264: 'renameat', 268: 'fchmodat', 313: 'finit_module', 316: 'renameat2', 429: 'move_mount', 437: 'openat2',
   452: 'fchmodat2',
 };
+
+/** The syscall number of a name SYSCALL_NAMES gives, or 0. */
+export function syscallNumber(name: string): number {
+  for (const [nr, n] of Object.entries(SYSCALL_NAMES)) if (n === name) return Number(nr);
+  return 0;
+}
 
 export function modeString(mode: number): string {
   return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;

@@ -155,3 +155,5 @@ export const CgroupInfo = { workload: 0, flags: 4, SIZE: 8 } as const;
 export const TaskState = { origin_cgid: 0, origin_workload: 8, origin_level: 12, flags: 14, exe_ino: 16, exe_dev: 24, SIZE: 32 } as const;
 /** enum task_state_flag */
 export const TaskFlag = { ORIGIN: 1 << 0, LOADER: 1 << 1 } as const;
+/** x86_64 numbers of the set*id calls that set group ids (setgid, setregid, setresgid, setfsgid); the others set uids. */
+export const SETID_GID_SYSCALLS: ReadonlySet<number> = new Set([106, 114, 119, 123]);

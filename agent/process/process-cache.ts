@@ -2,7 +2,8 @@
 // exec id (node:ktime:pid) that stays unique when PIDs are reused. Filled
 // from exec/fork/exit events, seeded from /proc for processes older than us.
 import * as fs from 'node:fs';
-import type { ExecEvent, ExitEvent, ForkEvent, KernelEvent } from '../decode/events';
+import type { ExecEvent, ExitEvent, ForkEvent, KernelEvent, PrivEvent } from '../decode/events';
+import { SETID_GID_SYSCALLS } from '../kernel/abi';
 import { procCgroupPath, readProcEntry } from './procfs';
 
 export interface ProcessInfo {
@@ -12,13 +13,19 @@ export interface ProcessInfo {
   parentExecId: string | null;
   exe: string;
   args: string[];
+  /** real uid and gid: at exec or fork, then after each set*id call that changed them */
   uid: number;
+  gid: number;
   comm: string;
   cgroupId: number;
   /** task start, CLOCK_BOOTTIME ns (0 if unknown) */
   startNs: bigint;
   exited: boolean;
 }
+
+/** x86_64 numbers of the fs-id calls (agent/export/trace-record.ts SYSCALL_NAMES) */
+const SETFSUID = 122;
+const SETFSGID = 123;
 
 export interface ProcessCacheStats {
   live: number;
@@ -99,6 +106,7 @@ export class ProcessCache {
       exe: ev.exe,
       args: ev.args,
       uid: ev.uid,
+      gid: ev.gid,
       comm: ev.comm,
       cgroupId: ev.cgroupId,
       startNs: ev.startNs,
@@ -116,6 +124,7 @@ export class ProcessCache {
       exe: parent ? parent.exe : '',
       args: parent ? parent.args : [],
       uid: ev.uid,
+      gid: ev.gid,
       comm: ev.comm,
       cgroupId: ev.cgroupId,
       startNs: ev.childStartNs,
@@ -135,6 +144,30 @@ export class ProcessCache {
       const oldest = this.exited.keys().next().value;
       if (oldest !== undefined) this.exited.delete(oldest);
     }
+  }
+
+  /**
+   * A set*id call (setuid event): true when it succeeded and changed an id,
+   * compared with the real ids this cache knows for the process (from its
+   * exec or fork, then from earlier set*id calls, which it records); true
+   * too when the process is unknown (nothing proves it changed nothing).
+   * runc setting up a root container, or root `make` calling setuid(0),
+   * change nothing. setfsuid/setfsgid return the previous id instead of an
+   * error: changed when it differs from the one asked for.
+   */
+  setidChanged(ev: PrivEvent): boolean {
+    const nr = ev.syscallNr;
+    const asked = ev.arg.slice(0, 3).filter((x) => x !== 0xffffffff);
+    if (nr === SETFSUID || nr === SETFSGID) return asked.length > 0 && ev.ret !== asked[0];
+    if (ev.ret !== 0) return false;
+    const p = this.live.get(ev.pid);
+    const gidCall = SETID_GID_SYSCALLS.has(nr);
+    if (!p) return true;
+    const before = gidCall ? p.gid : p.uid;
+    const after = gidCall ? ev.gid : ev.uid;
+    p.uid = ev.uid;
+    p.gid = ev.gid;
+    return after !== before || asked.some((id) => id !== before);
   }
 
   /**

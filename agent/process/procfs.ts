@@ -43,6 +43,7 @@ export function readProcEntry(
     const args = cmdline.length ? cmdline.replace(/\0$/, '').split('\0') : [];
     const status = fs.readFileSync(`${procRoot}/${pid}/status`, 'utf8');
     const uidLine = /^Uid:\s+(\d+)/m.exec(status);
+    const gidLine = /^Gid:\s+(\d+)/m.exec(status);
     const cgPath = cgroupIdOfPath ? procCgroupPath(pid, procRoot) : undefined;
     return {
       pid,
@@ -52,6 +53,7 @@ export function readProcEntry(
       exe: exe.replace(/ \(deleted\)$/, ''),
       args,
       uid: uidLine ? Number(uidLine[1]) : 0,
+      gid: gidLine ? Number(gidLine[1]) : 0,
       comm,
       cgroupId: (cgPath !== undefined && cgroupIdOfPath?.(cgPath)) || 0,
       startNs,

@@ -2,7 +2,7 @@
 // for user space, an index per event kind so that an event is checked only
 // against the rules that could match it, and the enforcement mode each rule
 // gets on this kernel.
-import { KernelAccess, type KindName } from '../kernel/abi';
+import { KernelAccess, SETID_GID_SYSCALLS, type KindName } from '../kernel/abi';
 import type { KernelEvent } from '../decode/events';
 import { compileSpiffePattern, type SpiffePattern } from '../../common/spiffe/spiffe-id';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../../common/cidr';
@@ -146,7 +146,8 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
   if (m.uid) {
     const inSet = m.uid.in ? new Set(m.uid.in) : null;
     const notIn = m.uid.not_in ? new Set(m.uid.not_in) : null;
-    tests.push((c) => (!inSet || inSet.has(c.ev.uid)) && (!notIn || !notIn.has(c.ev.uid)));
+    // on a set*id event the uid is the one after the call: a call that sets group ids leaves it as it was, so it never matches a uid condition
+    tests.push((c) => !(c.ev.kind === 'setuid' && SETID_GID_SYSCALLS.has(c.ev.syscallNr)) && (!inSet || inSet.has(c.ev.uid)) && (!notIn || !notIn.has(c.ev.uid)));
   }
   if (m.drift !== undefined) {
     const want = m.drift;

@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import type { ConnectEvent, ExecEvent, ExitEvent, FileEvent, ForkEvent, CgroupEvent, KernelEvent } from '../../agent/decode/events';
+import type { ConnectEvent, ExecEvent, ExitEvent, FileEvent, ForkEvent, CgroupEvent, KernelEvent, PrivEvent } from '../../agent/decode/events';
 import type { KillResult } from '../../agent/enforce/user-kill';
 import type { Alert } from '../../agent/export/alert';
 import { Flag, ProcFlag } from '../../agent/kernel/abi';
@@ -89,6 +89,10 @@ rules:
     workload: ${TD}/sa/drift
     on: exec
     match: { drift: true }
+  - name: setid-to-root
+    workload: ${TD}/**
+    on: setuid
+    match: { uid: [0] }
 `;
 
 const RULE_ID = { 'shell-in-api': 1, 'secret-read': 3, 'api-to-db': 6 } as const;
@@ -140,11 +144,26 @@ function connect(o: { pid: number; daddr: string; cgroupId: number; ktimeNs: big
   return { ...common(o.pid, o.cgroupId, o.ktimeNs, o.flags), kind: 'connect', family: 2, dport: 5432, sockType: 1, protocol: 6, daddr: o.daddr, rule: o.rule ?? 0 };
 }
 
+/** A set*id call at sys_exit: the ids after the call (uid, gid), the ids asked for (-1: unchanged), its result. */
+function setid(o: { pid: number; nr: number; asked: number[]; uid: number; gid?: number; ret?: number; cgroupId: number; ktimeNs: bigint; flags?: number }): PrivEvent {
+  const a = [...o.asked.map((x) => x >>> 0), 0xffffffff, 0xffffffff, 0xffffffff].slice(0, 3);
+  return {
+    ...common(o.pid, o.cgroupId, o.ktimeNs, o.flags),
+    uid: o.uid,
+    gid: o.gid ?? 0,
+    kind: 'setuid',
+    ret: o.ret ?? 0,
+    syscallNr: o.nr,
+    arg: [a[0], a[1], a[2], 0],
+    rule: 0,
+  };
+}
+
 function cgroupCreated(id: number, ktimeNs: bigint): CgroupEvent {
   return { ...common(1, CG.host, ktimeNs), kind: 'cgroup', id, parentId: 1, path: null, removed: false };
 }
 
-const ZERO: PipelineStats = { events: 0, errors: 0, evaluated: 0, alerts: 0, exempted: 0, kernelKills: 0, userKills: 0, killFailures: 0, denials: 0 };
+const ZERO: PipelineStats = { events: 0, errors: 0, evaluated: 0, setidUnchanged: 0, alerts: 0, exempted: 0, kernelKills: 0, userKills: 0, killFailures: 0, denials: 0 };
 
 interface Harness {
   pipeline: Pipeline;
@@ -254,6 +273,40 @@ describe('pipeline: process -> workload -> rules -> enforce -> alert', function 
     // fork, exit and cgroup events are not judged; execs are
     assert.deepEqual(h.pipeline.stats, { ...ZERO, events: 4, evaluated: 2 });
     assert.deepEqual(h.alerts, []);
+  });
+
+  it('set*id calls are judged only when they succeeded and changed an id (the cache knows the ids before)', () => {
+    const h = harness();
+    const root = ghost();
+    const user = ghost();
+    const unknown = ghost();
+    const SETUID = 105;
+    const SETGID = 106;
+    const SETRESUID = 117;
+    const SETFSUID = 122;
+    h.pipeline.handle([
+      exec({ pid: root, ppid: 1, exe: '/usr/bin/make', args: ['make'], cgroupId: CG.web, ktimeNs: 1n, startNs: 1n }),
+      setid({ pid: root, nr: SETUID, asked: [0], uid: 0, cgroupId: CG.web, ktimeNs: 2n }), // root -> root: nothing changed
+      setid({ pid: root, nr: SETGID, asked: [0], uid: 0, cgroupId: CG.web, ktimeNs: 3n }), // gid 0 -> 0
+      setid({ pid: root, nr: SETRESUID, asked: [65534, 0, 0], uid: 65534, cgroupId: CG.web, ktimeNs: 4n }), // changed, not to root
+      setid({ pid: root, nr: SETUID, asked: [0], uid: 0, cgroupId: CG.web, ktimeNs: 5n }), // 65534 -> 0: the alert
+      { ...exec({ pid: user, ppid: 1, exe: '/usr/bin/id', args: ['id'], cgroupId: CG.web, ktimeNs: 6n, startNs: 6n }), uid: 1000 },
+      setid({ pid: user, nr: SETUID, asked: [0], uid: 1000, ret: -1, cgroupId: CG.web, ktimeNs: 7n }), // EPERM
+      setid({ pid: user, nr: SETFSUID, asked: [1000], uid: 1000, ret: 1000, cgroupId: CG.web, ktimeNs: 8n }), // fsuid was 1000 already
+      setid({ pid: unknown, nr: SETUID, asked: [0], uid: 0, cgroupId: CG.web, ktimeNs: 9n }), // never seen: judged
+      setid({ pid: root, nr: SETUID, asked: [0], uid: 0, cgroupId: CG.web, ktimeNs: 10n, flags: Flag.ENFORCED }), // the kernel acted: reported
+      setid({ pid: root, nr: SETGID, asked: [65534], uid: 0, gid: 65534, cgroupId: CG.web, ktimeNs: 11n }), // changed the gid: judged, but the uid is not its doing
+    ]);
+    assert.deepEqual(
+      h.alerts.map((a) => [a.rule, a.process.pid, String(a.event.time).slice(-4)]),
+      [
+        ['setid-to-root', root, '05Z'.padStart(4, '0')],
+        ['setid-to-root', unknown, '09Z'.padStart(4, '0')],
+        ['setid-to-root', root, '10Z'.padStart(4, '0')],
+      ],
+    );
+    assert.equal(h.pipeline.stats.setidUnchanged, 4);
+    assert.equal(h.processes.get(root)?.uid, 0, 'the cache follows the ids');
   });
 
   it('one alert per matching rule, in rule order, with the documented keys in the documented order', () => {
@@ -546,7 +599,7 @@ describe('pipeline: process -> workload -> rules -> enforce -> alert', function 
       open({ pid: cat, path: '/etc/passwd', cgroupId: CG.web, ktimeNs: 12n }), // nothing
       exit(sh, CG.host, 13n, 3n),
     ]);
-    const want: PipelineStats = { events: 13, errors: 0, evaluated: 10, alerts: 6, exempted: 1, kernelKills: 2, userKills: 0, killFailures: 1, denials: 1 };
+    const want: PipelineStats = { events: 13, errors: 0, evaluated: 10, setidUnchanged: 0, alerts: 6, exempted: 1, kernelKills: 2, userKills: 0, killFailures: 1, denials: 1 };
     assert.deepEqual(h.pipeline.stats, want);
     assert.equal(h.alerts.length, want.alerts);
     const outcomes = h.alerts.map((a) => a.outcome);

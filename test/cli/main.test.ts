@@ -45,7 +45,7 @@ describe('vigil: one command line', () => {
 
   it('knows every subcommand', () => {
     assert.deepEqual(all.map((l) => l.words.join(' ')).sort(), [
-      'agent', 'agents', 'alerts', 'audit export', 'audit verify', 'certs init', 'certs issue', 'controlplane', 'policy push', 'probe', 'rules check', 'trace', 'up',
+      'agent', 'agents', 'alerts', 'audit export', 'audit verify', 'certs init', 'certs issue', 'controlplane', 'policy push', 'probe', 'rules check', 'rules test', 'trace', 'up',
     ]);
   });
 
@@ -80,6 +80,9 @@ describe('vigil: one command line', () => {
       [['agent', '--rules'], 'vigil agent: --rules: expected a value\n'],
       [['agent', '--kubernetes=yes', '--rules', 'r'], 'vigil agent: --kubernetes takes no value\n'],
       [['rules', 'check'], 'vigil rules check: expected PATH... (see vigil rules check --help)\n'],
+      [['rules', 'test', 'r.yaml'], 'vigil rules test: --events FILE... is required (see vigil rules test --help)\n'],
+      [['agent', '--rules', 'r', '--alert-rate', 'loud=many'], 'vigil agent: --alert-rate: expected N or RULE=N (alerts a second, 0 = no limit), got "loud=many"\n'],
+      [['agent', '--rules', 'r', '--alert-window', '7200'], 'vigil agent: --alert-window: expected seconds from 0 to 3600\n'],
       [['certs', 'init', '--dir', '/nonexistent'], 'vigil certs init: --trust-domain is required (see vigil certs init --help)\n'],
       [['controlplane', '--data', '/nonexistent'], 'vigil controlplane: --listen is required (see vigil controlplane --help)\n'],
       [['trace', '--kinds', 'exec,teleport'], `vigil trace: --kinds: unknown event kind "teleport" (expected some of ${KIND_NAMES.join(',')})\n`],

@@ -300,6 +300,17 @@ describe('deploy/docker', () => {
     const cp = aptPackages(stage(parsed.get('controlplane') as ParsedDockerfile, 'build')).sort();
     assert.deepEqual(cp, ['g++', 'make', 'python3'], 'Dockerfile.controlplane');
     for (const p of cp) assert.ok(wanted.includes(p), `${p} is one of setup.sh's packages`);
+    // what only the test suite needs (real containers) is a list of its own, installed by `setup.sh test` and in no image
+    const testBlock = /declare -A TEST_PROVES=\(([\s\S]*?)\n\)/.exec(setup);
+    assert.ok(testBlock, 'scripts/setup.sh declares its test-only packages in TEST_PROVES');
+    const testOnly = [...testBlock[1].matchAll(/\[([\w.+-]+)\]=/g)].map((m) => m[1]).sort();
+    assert.deepEqual(testOnly, ['busybox-static', 'podman', 'runc']);
+    for (const p of testOnly) {
+      assert.ok(!wanted.includes(p), `${p} is a test-only package, not a build dependency`);
+      for (const image of IMAGES) {
+        for (const st of (parsed.get(image) as ParsedDockerfile).stages) assert.ok(!aptPackages(st).includes(p), `Dockerfile.${image} (${st.name}) does not install the test-only ${p}`);
+      }
+    }
   });
 
   it('the agent runtime has the shared libraries the native addon links, and no compiler', () => {

@@ -16,6 +16,7 @@
 //     udp4:ADDR:PORT          UDP connect
 //     setuid:UID              setuid(UID)
 //     setresgid:R:E:S         setresgid(R, E, S)
+//     setresuid:R:E:S         setresuid(R, E, S)
 //     ptrace:PID              PTRACE_ATTACH + wait + PTRACE_DETACH
 //     unshare-mnt             unshare(CLONE_NEWNS) and make / private (for mount tests)
 //     mount:SRC:TARGET:FSTYPE mount(SRC, TARGET, FSTYPE, MS_NOSUID|MS_NODEV, NULL)
@@ -26,6 +27,9 @@
 //     sleep:MS                nanosleep
 //     cgmove:DIR              write our own pid into DIR/cgroup.procs (leave or enter a cgroup)
 //     exec:PATH[:ARG...]      execv(PATH, [PATH, ARG...]): the rest of the list is not run
+//     opens:PATH:N            openat(PATH, O_RDONLY) + close, N times (floods)
+//     stat:PATH               stat(PATH): only looks at the file
+//     until-term              wait for SIGTERM (with a handler: a container's pid 1 gets it), then go on
 //
 // With --wait it first reads one byte from stdin (the caller moves it into
 // a cgroup meanwhile). Prints "ok PID" when done; errors go to stderr but do
@@ -61,6 +65,9 @@ static char* field(char** s) {
   }
   return start;
 }
+
+static volatile sig_atomic_t got_term;
+static void on_term(int sig) { (void)sig; got_term = 1; }
 
 static void warn(const char* what, const char* arg) { fprintf(stderr, "actions: %s %s: %s\n", what, arg, strerror(errno)); }
 
@@ -149,6 +156,11 @@ int main(int argc, char** argv) {
       char* e = field(&rest);
       char* s = field(&rest);
       if (setresgid((gid_t)atoi(r), (gid_t)atoi(e), (gid_t)atoi(s)) < 0) warn("setresgid", r);
+    } else if (strcmp(op, "setresuid") == 0) {
+      char* r = field(&rest);
+      char* e = field(&rest);
+      char* s = field(&rest);
+      if (setresuid((uid_t)atoi(r), (uid_t)atoi(e), (uid_t)atoi(s)) < 0) warn("setresuid", r);
     } else if (strcmp(op, "ptrace") == 0) {
       char* p = field(&rest);
       pid_t pid = atoi(p);
@@ -208,6 +220,26 @@ int main(int argc, char** argv) {
       fflush(stdout);
       execv(prog, argv2);
       fprintf(stderr, "actions: exec %s: %s\n", prog, strerror(errno));
+    } else if (strcmp(op, "opens") == 0) {
+      char* path = field(&rest);
+      long n = atol(field(&rest));
+      for (long k = 0; k < n; k++) {
+        int fd = openat(AT_FDCWD, path, O_RDONLY);
+        if (fd < 0) {
+          warn("open", path);
+          break;
+        }
+        close(fd);
+      }
+    } else if (strcmp(op, "stat") == 0) {
+      char* path = field(&rest);
+      struct stat st;
+      if (stat(path, &st) < 0) warn("stat", path);
+    } else if (strcmp(op, "until-term") == 0) {
+      signal(SIGTERM, on_term);
+      printf("waiting %d\n", getpid());
+      fflush(stdout);
+      while (!got_term) pause();
     } else {
       fprintf(stderr, "actions: unknown action %s\n", op);
       return 2;

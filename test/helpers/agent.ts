@@ -44,6 +44,8 @@ export class AgentHarness {
       out: sink,
       err,
       onAlert: (a) => this.alerts.push(a),
+      // tests wait for each alert by pid: nothing collapsed unless a test asks (test/e2e/flood.test.ts)
+      flood: { windowMs: 0 },
       ...this.extra,
     });
     return this;
