@@ -12,7 +12,7 @@
 import type { KernelEvent } from './decode/events';
 import { buildAlert, type Alert } from './export/alert';
 import { traceRecord, type FormatOptions } from './export/trace-record';
-import { Enforcer } from './enforce/enforcer';
+import { Enforcer, type RuleOutcome } from './enforce/enforcer';
 import type { KillResult } from './enforce/user-kill';
 import { Flag, ProcFlag } from './kernel/abi';
 import type { WallClock } from './kernel/clock';
@@ -144,7 +144,8 @@ export class Pipeline {
       if (m.exemptedBy) this.counts.exempted++;
       else hits.push(m.rule);
     }
-    if (hits.length === 0) return;
+    const guard = networkGuard(ev);
+    if (hits.length === 0 && !guard) return;
 
     const outcomes = this.enforcer.decide(ev, hits, proc?.startNs ?? (ev.kind === 'exec' ? ev.startNs : null));
     const event = traceRecord(ev, this.fmt);
@@ -161,6 +162,10 @@ export class Pipeline {
       this.counts.alerts++;
       this.o.onAlert(buildAlert(r, outcomes[i], this.o.node, workload, { ...process, args: process.args ? [...process.args] : null }, event));
     });
+    if (guard) {
+      this.counts.alerts++;
+      this.o.onAlert(buildAlert(guard.rule, guard.outcome, this.o.node, workload, process, event));
+    }
   }
 
   /** When the cgroup's workload started, CLOCK_REALTIME ns: its creation, or its oldest process. */
@@ -174,3 +179,31 @@ export class Pipeline {
     return this.o.clock.wallNs(start);
   }
 }
+
+/**
+ * The kernel's own network guard (no rule of the pack): a workload that has
+ * connect refusals was refused a raw inet socket (EPERM at cgroup/sock_create)
+ * or killed for holding a packet socket (made by socket(2) or by an io_uring
+ * request). The record says ENFORCED with rule 0.
+ */
+const AF_PACKET = 17;
+
+export const NETWORK_GUARD = {
+  name: 'vigil:network-guard',
+  priority: 'critical',
+  tags: ['network', 'evasion', 'mitre_command_and_control'],
+} as const;
+
+function networkGuard(ev: JudgedEvent): { rule: Pick<CompiledRule, 'name' | 'priority' | 'action' | 'tags'>; outcome: RuleOutcome } | null {
+  if (!(ev.flags & Flag.ENFORCED) || !('rule' in ev) || ev.rule !== 0) return null;
+  // a packet socket made through io_uring (IORING_OP_SOCKET) is the same guard
+  if (ev.kind !== 'socket' && !(ev.kind === 'io_uring' && ev.family === AF_PACKET)) return null;
+  const killed = ev.family === AF_PACKET;
+  return {
+    rule: { ...NETWORK_GUARD, tags: [...NETWORK_GUARD.tags], action: killed ? 'kill' : 'deny' },
+    outcome: killed
+      ? { outcome: 'killed', note: 'killed in the kernel at syscall exit: a workload with connect refusals may not hold a packet socket' }
+      : { outcome: 'denied', note: 'socket() refused with EPERM: a workload with connect refusals may not open a raw socket' },
+  };
+}
+

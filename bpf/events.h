@@ -52,11 +52,10 @@ enum event_kind {
 	EV_MODULE  = 12,
 	EV_CGROUP  = 13,      /* internal: a cgroup v2 directory was created */
 	EV_MIGRATE = 14,      /* a task left its workload's cgroup subtree */
-	/*
-	 * Taken, being added: 15 EV_LINK, 16 EV_SYMLINK, 17 EV_SOCKET,
-	 * 18 EV_IO_URING. Kinds are bits of u32 masks (vigil_config): at most
-	 * 31 of them.
-	 */
+	/* Taken, being added: 15 EV_LINK, 16 EV_SYMLINK. */
+	EV_SOCKET  = 17,      /* a socket was created (or refused) */
+	EV_IO_URING = 18,     /* an io_uring submission that opens a door: files, sockets */
+	/* Kinds are bits of u32 masks (vigil_config): at most 31 of them. */
 	EV_KIND_MAX,          /* not a kind: one past the last */
 };
 
@@ -69,6 +68,7 @@ enum event_flag {
 	EVF_ENFORCED        = 1 << 4, /* the kernel acted on this event (kill/deny) */
 	EVF_IN_SCOPE        = 1 << 5, /* from a monitored cgroup (or no cgroup scope is set) */
 	EVF_ENFORCE_FAILED  = 1 << 6, /* the kernel tried to act and could not (see `rule`) */
+	EVF_COMPAT          = 1 << 7, /* an ia32 system call (int 0x80, from any process): syscall_nr is the native equivalent */
 };
 
 struct event_hdr {
@@ -217,6 +217,58 @@ struct priv_event {
 };
 _Static_assert(sizeof(struct priv_event) == 96, "priv_event layout");
 
+/* priv_event.arg[0] of EV_PTRACE for the calls that read or write another process's memory without ptrace */
+#define PTRACE_VM_READV  0x10000   /* process_vm_readv: arg[1] is the target pid */
+#define PTRACE_VM_WRITEV 0x10001   /* process_vm_writev */
+
+/*
+ * EV_SOCKET: a socket created (sys_exit of socket/socketpair: all families),
+ * or refused before creation (cgroup/sock_create: inet families, rule = 0,
+ * EVF_ENFORCED): a workload with network deny rules may not open raw or
+ * packet sockets, which would send around them.
+ */
+struct socket_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__u16 family;          /* AF_* */
+	__u16 type;            /* SOCK_* (without SOCK_NONBLOCK / SOCK_CLOEXEC) */
+	__u16 protocol;
+	__u16 pad;
+	__s32 ret;             /* the descriptor, or -errno (-EPERM when refused) */
+	__u32 rule;            /* the rule the kernel enforced, 0 for the raw-socket refusal */
+};
+_Static_assert(sizeof(struct socket_event) == 80, "socket_event layout");
+
+/*
+ * EV_IO_URING, from tp_btf/io_uring_submit_req: a request that opens a door
+ * the system call probes do not see (io_uring requests bypass sys_exit):
+ * opening, creating, renaming, removing, linking or changing files, and
+ * creating, connecting, binding, listening or accepting sockets.
+ */
+#define IO_URING_NAME 128
+
+struct io_uring_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__u8  opcode;          /* IORING_OP_* (UAPI numbers, never renumbered) */
+	__u8  op_class;        /* 1 = file, 2 = network */
+	__u16 family;          /* IORING_OP_SOCKET: AF_*, else 0 */
+	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
+	__u16 sock_type;       /* IORING_OP_SOCKET: SOCK_* (flags masked off), else 0 */
+	__u8  names_full;      /* bit 0: path filled its field (the name may be longer); bit 1: new_path */
+	__u8  pad;
+	__u32 pad2;
+	/*
+	 * The names as submitted (the kernel's copy, made when the request was
+	 * prepared), relative to the request's directory descriptor: not
+	 * resolved. path: open/unlink/mkdir/setxattr name, rename/link source,
+	 * symlink target; new_path: rename/link/symlink destination. "" if none.
+	 */
+	char  path[IO_URING_NAME];
+	char  new_path[IO_URING_NAME];
+};
+_Static_assert(sizeof(struct io_uring_event) == 336, "io_uring_event layout");
+
 /* EV_MOUNT, EV_MODULE, from sys_exit. */
 struct sys_event {
 	struct event_hdr hdr;
@@ -261,7 +313,7 @@ struct vigil_config {
 	__u32 net_active;      /* 1 = connect rules are enforced */
 	__u16 prefix_depths[32]; /* per kind: bit d = some rule has a directory prefix of depth d */
 	__u32 origin_active;   /* 1 = workloads exist: tasks keep the workload they leave (PF_MOVED) */
-	__u32 pad;
+	__u32 guard_only;      /* kinds enabled for the kernel's own guards only: reported when it acts */
 };
 _Static_assert(sizeof(struct vigil_config) == 120, "vigil_config layout");
 

@@ -116,3 +116,47 @@ int vigil_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	return connect_event(ctx, 10, 0);
 }
+
+#define SOCK_RAW 3
+
+/*
+ * cgroup/sock_create runs before an inet socket exists, in the creating
+ * task: a workload with connect refusals may not create a raw socket (a
+ * hand-built datagram on one passes every port and address refusal). The
+ * socket() call fails with EPERM. Packet sockets (AF_PACKET) never reach this
+ * hook: the sys_exit probe kills their creator (syscalls/sock.h).
+ */
+SEC("cgroup/sock_create")
+int vigil_sock_create(struct bpf_sock *sk)
+{
+	struct vigil_config *cfg = get_config();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 cgid = bpf_get_current_cgroup_id();
+	struct kind_counters *c;
+	struct socket_event *e;
+	struct who who = {};
+
+	if (!cfg || !cfg->net_active || sk->type != SOCK_RAW)
+		return 1;
+	if ((pid_tgid >> 32) == cfg->self_tgid)
+		return 1;
+	cgroup_lookup(cfg, cgid, &who);
+	task_origin(cfg, cgid, &who);
+	if (!net_guarded(cfg, who.workload))
+		return 1;
+	c = get_counters(EV_SOCKET);
+	if (!c)
+		return 0;
+	__sync_fetch_and_add(&c->enforced, 1);
+	e = reserve_record(c, EV_SOCKET, sizeof(*e), EVF_IN_SCOPE | EVF_ENFORCED, NULL, pid_tgid, cgid, who.workload, who.pflags);
+	if (!e)
+		return 0;
+	e->family = sk->family;
+	e->type = sk->type;
+	e->protocol = sk->protocol;
+	e->pad = 0;
+	e->ret = -1;   /* EPERM */
+	e->rule = 0;
+	submit_record(cfg, c, e);
+	return 0;
+}

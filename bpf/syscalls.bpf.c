@@ -19,6 +19,11 @@ struct sc_args {
 	__u64 a[5];
 };
 
+/* the registers a system call's number and arguments are in, native (di si dx r10 r8) or ia32 (bx cx dx si di) */
+struct sc_regs {
+	__u64 nr, di, si, dx, r10, r8, bx, cx;
+};
+
 static __always_inline __u32 syscall_kind(__u64 nr)
 {
 	switch (nr) {
@@ -30,8 +35,10 @@ static __always_inline __u32 syscall_kind(__u64 nr)
 		return EV_RENAME;
 	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
 		return EV_CHMOD;
-	case NR_ptrace:
+	case NR_ptrace: case NR_process_vm_readv: case NR_process_vm_writev:
 		return EV_PTRACE;
+	case NR_socket: case NR_socketpair:
+		return EV_SOCKET;
 	case NR_setuid: case NR_setgid: case NR_setreuid: case NR_setregid:
 	case NR_setresuid: case NR_setresgid: case NR_setfsuid: case NR_setfsgid:
 		return EV_SETUID;
@@ -62,6 +69,63 @@ static __always_inline __u32 user_str(char *dst, __u32 max, const char *src, __u
 #include "syscalls/file.h"
 #include "syscalls/priv.h"
 #include "syscalls/sys.h"
+#include "syscalls/sock.h"
+
+/*
+ * The call's native number and its arguments, from either table. A global
+ * function: verified once on its own, so the dispatcher below sees one
+ * unknown number and five unknown arguments whichever table the call came
+ * through (inlined, each ia32 case would be a constant the verifier walked
+ * through every handler separately). 0: not a call Vigil reports.
+ */
+__noinline __u64 sc_decode(struct sc_regs *r, struct sc_args *a, __u32 compat)
+{
+	__u32 narrow = 0;
+	__u64 nr;
+
+	if (!r || !a)
+		return 0;
+	nr = r->nr & ~(__u64)X32_SYSCALL_BIT;
+	if (!compat) {
+		a->a[0] = r->di;
+		a->a[1] = r->si;
+		a->a[2] = r->dx;
+		a->a[3] = r->r10;
+		a->a[4] = r->r8;
+		return nr;
+	}
+	/*
+	 * int 0x80 from any process, 64-bit ones included: the ia32 table (its
+	 * own numbers and registers, ebx ecx edx esi edi). Translated to the
+	 * native call, so that rules see one open, not two kinds of it.
+	 */
+	nr = compat_native(nr, &narrow);
+	a->a[0] = (__u32)r->bx;
+	a->a[1] = (__u32)r->cx;
+	a->a[2] = (__u32)r->dx;
+	a->a[3] = (__u32)r->si;
+	a->a[4] = (__u32)r->di;
+	if (narrow == 1) {
+		/* the 16-bit-id set*id calls: -1 (unchanged) is 0xffff */
+		if (a->a[0] == 0xffff)
+			a->a[0] = 0xffffffff;
+		if (a->a[1] == 0xffff)
+			a->a[1] = 0xffffffff;
+		if (a->a[2] == 0xffff)
+			a->a[2] = 0xffffffff;
+	} else if (narrow == 2) {
+		/* socketcall(SYS_SOCKET = 1, [family, type, protocol]); its other calls are not ours */
+		__u32 args[3] = {};
+
+		if (a->a[0] != 1)
+			return 0;
+		bpf_probe_read_user(args, sizeof(args), (void *)a->a[1]);
+		a->a[0] = args[0];
+		a->a[1] = args[1];
+		a->a[2] = args[2];
+	}
+	return nr;
+}
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
@@ -69,37 +133,44 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 	struct vigil_config *cfg;
 	struct kind_counters *c;
 	struct task_struct *task;
+	struct sc_regs r;
 	struct sc_args a;
 	__u64 pid_tgid, cgid, nr;
-	__u32 kind, scope;
+	__u32 kind, scope, compat;
 	struct who who;
 
-	nr = SC_NR(regs) & ~(__u64)X32_SYSCALL_BIT;
+	task = bpf_get_current_task_btf();
+	compat = task->thread_info.status & TS_COMPAT;
+	r.nr = SC_NR(regs);
+	/* the number alone first: most system calls are not ours (the arguments are read below) */
+	if (!compat && !syscall_kind(r.nr & ~(__u64)X32_SYSCALL_BIT))
+		return 0;
+	r.di = regs->di;
+	r.si = regs->si;
+	r.dx = regs->dx;
+	r.r10 = regs->r10;
+	r.r8 = regs->r8;
+	r.bx = regs->bx;
+	r.cx = regs->cx;
+	nr = sc_decode(&r, &a, compat);
 	kind = syscall_kind(nr);
 	if (!kind)
 		return 0;
 	cfg = get_config();
 	if (!cfg || !(cfg->kinds & (1U << kind)))
 		return 0;
-	/* an ia32 syscall's number means something else: not decoded here */
-	task = bpf_get_current_task_btf();
-	if (task->thread_info.status & TS_COMPAT)
-		return 0;
 	pid_tgid = task_pid_tgid(task);
 	cgid = task_cgroup_id(task);
 	scope = wanted(cfg, kind, pid_tgid >> 32, cgid, &who);
 	if (!scope)
 		return 0;
-	a.a[0] = SC_ARG0(regs);
-	a.a[1] = SC_ARG1(regs);
-	if (kind == EV_PTRACE && !ptrace_interesting(a.a[0]))
+	/* an ia32 call is flagged (TS_COMPAT is bit 1): without a branch, one state for the verifier */
+	scope |= (compat >> 1) << 7;
+	if (kind == EV_PTRACE && nr == NR_ptrace && !ptrace_interesting(a.a[0]))
 		return 0;
 	c = get_counters(kind);
 	if (!c)
 		return 0;
-	a.a[2] = SC_ARG2(regs);
-	a.a[3] = SC_ARG3(regs);
-	a.a[4] = SC_ARG4(regs);
 
 	switch (kind) {
 	case EV_OPEN: case EV_UNLINK: case EV_RENAME: case EV_CHMOD:
@@ -110,6 +181,9 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case EV_MOUNT: case EV_MODULE:
 		sys_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
+		break;
+	case EV_SOCKET:
+		socket_event(cfg, c, task, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
 		break;
 	}
 	return 0;

@@ -12,12 +12,14 @@ import {
   Flag,
   Fork,
   Hdr,
+  IoUring,
   KIND_BY_NUMBER,
   Limits,
   Migrate,
   PROC,
   Priv,
   Proc,
+  Socket,
   Sys,
 } from '../kernel/abi';
 import type {
@@ -27,9 +29,11 @@ import type {
   ExitEvent,
   FileEvent,
   ForkEvent,
+  IoUringEvent,
   KernelEvent,
   MigrateEvent,
   PrivEvent,
+  SocketEvent,
   SysEvent,
 } from './events';
 
@@ -112,11 +116,14 @@ export class Decoder {
   }
 
   private comm(buf: Buffer, p: number): string {
-    // comm is NUL-padded to 16 bytes; scan only those
-    const start = p + Proc.comm;
+    return this.cstr(buf, p + Proc.comm, Limits.COMM_LEN);
+  }
+
+  /** A NUL-terminated string in a fixed field of `max` bytes (scans only those). */
+  private cstr(buf: Buffer, start: number, max: number): string {
     let end = start;
-    const max = start + Limits.COMM_LEN;
-    while (end < max && buf[end] !== 0) end++;
+    const stop = start + max;
+    while (end < stop && buf[end] !== 0) end++;
     return buf.toString('utf8', start, end);
   }
 
@@ -276,6 +283,33 @@ export class Decoder {
             writerPid: dv.getUint32(off + Migrate.writer_pid, true),
             threadgroup: dv.getUint16(off + Migrate.threadgroup, true) === 1,
             rule: dv.getUint32(off + Migrate.rule, true),
+          };
+          return ev;
+        }
+        case EventKind.socket: {
+          if (size < Socket.SIZE) break;
+          const ev: SocketEvent = {
+            kind: 'socket', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
+            family: dv.getUint16(off + Socket.family, true),
+            sockType: dv.getUint16(off + Socket.type, true),
+            protocol: dv.getUint16(off + Socket.protocol, true),
+            ret: dv.getInt32(off + Socket.ret, true),
+            rule: dv.getUint32(off + Socket.rule, true),
+          };
+          return ev;
+        }
+        case EventKind.io_uring: {
+          if (size < IoUring.SIZE) break;
+          const ev: IoUringEvent = {
+            kind: 'io_uring', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
+            opcode: dv.getUint8(off + IoUring.opcode),
+            opClass: dv.getUint8(off + IoUring.op_class),
+            family: dv.getUint16(off + IoUring.family, true),
+            sockType: dv.getUint16(off + IoUring.sock_type, true),
+            path: this.cstr(buf, off + IoUring.path, IoUring.NAME) || null,
+            newPath: this.cstr(buf, off + IoUring.new_path, IoUring.NAME) || null,
+            pathFull: dv.getUint8(off + IoUring.names_full) !== 0,
+            rule: dv.getUint32(off + IoUring.rule, true),
           };
           return ev;
         }

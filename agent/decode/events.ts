@@ -120,7 +120,50 @@ export interface MigrateEvent extends EventCommon {
   rule: number;
 }
 
-export type KernelEvent = ExecEvent | ForkEvent | ExitEvent | FileEvent | ConnectEvent | PrivEvent | SysEvent | CgroupEvent | MigrateEvent;
+/** A socket created (sys_exit of socket/socketpair), or refused before creation (cgroup/sock_create). */
+export interface SocketEvent extends EventCommon {
+  kind: 'socket';
+  /** AF_* */
+  family: number;
+  /** SOCK_* */
+  sockType: number;
+  protocol: number;
+  /** the descriptor, or -errno (-1: refused, EPERM) */
+  ret: number;
+  rule: number;
+}
+
+/** An io_uring request that opens a door (files or sockets), as it is submitted. */
+export interface IoUringEvent extends EventCommon {
+  kind: 'io_uring';
+  /** IORING_OP_* */
+  opcode: number;
+  /** 1 = files, 2 = sockets */
+  opClass: number;
+  /** IORING_OP_SOCKET: AF_* and SOCK_*, else 0 */
+  family: number;
+  sockType: number;
+  /** the name as submitted, relative to the request's directory descriptor (not resolved); null if none */
+  path: string | null;
+  /** rename, link, symlink: the destination name */
+  newPath: string | null;
+  /** a name filled its 127-byte field: it may be longer */
+  pathFull: boolean;
+  rule: number;
+}
+
+export type KernelEvent =
+  | ExecEvent
+  | ForkEvent
+  | ExitEvent
+  | FileEvent
+  | ConnectEvent
+  | PrivEvent
+  | SysEvent
+  | CgroupEvent
+  | MigrateEvent
+  | SocketEvent
+  | IoUringEvent;
 
 /** The event type that carries a given kind ('open' -> FileEvent). */
 export type EventOfKind<K extends KernelEvent['kind']> = KernelEvent extends infer E

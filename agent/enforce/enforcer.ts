@@ -33,6 +33,8 @@ export function kernelNote(kind: RuleKind, outcome: Outcome): string | undefined
   if (outcome !== 'killed') return undefined;
   if (kind === 'exec') return 'killed in the kernel at exec: the new program never ran';
   if (kind === 'migrate') return 'killed in the kernel as it was moved out of its workload';
+  if (kind === 'io_uring') return 'killed in the kernel as it submitted the request (a request already in flight may complete)';
+  if (kind === 'socket') return 'killed in the kernel at syscall exit, before it could use the socket';
   if (FILE_KINDS.has(kind) || kind === 'ptrace' || kind === 'setuid' || kind === 'mount' || kind === 'module') {
     return `killed in the kernel at syscall exit: the ${kind} itself completed (no BPF LSM on this kernel)`;
   }

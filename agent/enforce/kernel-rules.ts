@@ -46,8 +46,13 @@ export class KernelRules {
       });
     }
     const kinds = KernelRules.kindsFor(rs);
+    // with connect refusals the kernel also refuses raw and packet sockets: socket creation is watched for that guard
+    // (and io_uring's socket requests, which make one without a syscall)
+    const guarded = plan.netActive ? (['socket', 'io_uring'] as const).filter((k) => !kinds.includes(k)) : [];
+    const guardOnly = kindMask(guarded);
+    kinds.push(...guarded);
     const programs = programsFor(kinds, true);
-    if (plan.netActive) programs.push('vigil_sendmsg4', 'vigil_sendmsg6');
+    if (plan.netActive) programs.push('vigil_sendmsg4', 'vigil_sendmsg6', 'vigil_sock_create');
     if (plan.netActive && !programs.includes('vigil_connect4')) programs.push('vigil_connect4', 'vigil_connect6');
     // with workloads, a task moved into one takes it as its origin at once (a runtime placing a container's first process)
     if (this.workloads.size > 0 && !programs.includes('vigil_migrate')) programs.push('vigil_migrate');
@@ -65,6 +70,7 @@ export class KernelRules {
       netActive: plan.netActive ? 1 : 0,
       // with workloads, a task keeps the one it leaves (PF_MOVED): one task-storage lookup per event
       originActive: this.workloads.size > 0 ? 1 : 0,
+      guardOnly,
       rulesGen: gen,
     });
     if (this.written) this.remove(this.written);

@@ -81,6 +81,10 @@ export function eventPhrase(e: TraceRecord): string {
       return `mount on ${quote(e.path as string)}`;
     case 'module':
       return `kernel module load${e.path ? ` from ${String(e.path)}` : ''}`;
+    case 'socket':
+      return `${e.refused ? 'refused ' : ''}socket ${String(e.family)}/${String(e.type)}`;
+    case 'io_uring':
+      return `io_uring ${String(e.op)} submission`;
     case 'migrate':
       return `move out of its workload into cgroup ${quote(e.to_cgroup as string | null)}${e.writer_pid !== e.pid ? ` by pid ${String(e.writer_pid)}` : ''}`;
     default:

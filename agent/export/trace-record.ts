@@ -1,5 +1,5 @@
 // The `vigil trace` view of an event: exactly the documented keys.
-import { Flag } from '../kernel/abi';
+import { Flag, PtraceVm } from '../kernel/abi';
 import type { WallClock } from '../kernel/clock';
 import type { KernelEvent } from '../decode/events';
 import type { ProcessCache } from '../process/process-cache';
@@ -133,7 +133,30 @@ const PTRACE_REQUESTS: Record<number, string> = {
 };
 
 export function ptraceRequestName(req: number): string {
+  if (req === PtraceVm.READV) return 'process_vm_readv';
+  if (req === PtraceVm.WRITEV) return 'process_vm_writev';
   return PTRACE_REQUESTS[req] ?? `PTRACE_${req}`;
+}
+
+const FAMILIES: Record<number, string> = { 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET' };
+const SOCK_TYPES: Record<number, string> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW', 4: 'SOCK_RDM', 5: 'SOCK_SEQPACKET', 10: 'SOCK_PACKET' };
+
+export function familyName(f: number): string {
+  return FAMILIES[f] ?? `AF_${f}`;
+}
+
+export function sockTypeName(t: number): string {
+  return SOCK_TYPES[t] ?? `SOCK_${t}`;
+}
+
+/** IORING_OP_* names of the requests Vigil reports (bpf/io_uring.bpf.c) */
+const IORING_OPS: Record<number, string> = {
+  13: 'ACCEPT', 16: 'CONNECT', 17: 'FALLOCATE', 18: 'OPENAT', 28: 'OPENAT2', 35: 'RENAMEAT', 36: 'UNLINKAT',
+  37: 'MKDIRAT', 38: 'SYMLINKAT', 39: 'LINKAT', 41: 'FSETXATTR', 42: 'SETXATTR', 45: 'SOCKET', 55: 'FTRUNCATE', 56: 'BIND', 57: 'LISTEN',
+};
+
+export function ioUringOpName(op: number): string {
+  return `IORING_OP_${IORING_OPS[op] ?? op}`;
 }
 
 /** x86_64 syscall numbers that the probes report, by name. */
@@ -228,7 +251,7 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
       break;
     case 'ptrace':
       r.target_pid = ev.arg[1];
-      details.request = ptraceRequestName(ev.arg[0]);
+      r.request = ptraceRequestName(ev.arg[0]);
       break;
     case 'setuid': {
       const ids = ev.arg.slice(0, 3).filter((x) => x !== 0xffffffff);
@@ -246,6 +269,23 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
       r.flags = bitNames(ev.sysFlags, MODULE_FLAGS);
       details.params = ev.str2;
       break;
+    case 'socket':
+      r.family = familyName(ev.family);
+      r.type = sockTypeName(ev.sockType);
+      r.protocol = ev.protocol;
+      if (ev.ret < 0) r.refused = true;
+      break;
+    case 'io_uring':
+      r.op = ioUringOpName(ev.opcode);
+      r.op_class = ev.opClass === 1 ? 'file' : 'network';
+      if (ev.path !== null) r.path = ev.path;
+      if (ev.newPath !== null) r.new_path = ev.newPath;
+      if (ev.family !== 0) {
+        r.family = familyName(ev.family);
+        r.type = sockTypeName(ev.sockType);
+      }
+      if (ev.pathFull) details.path_truncated = true;
+      break;
     case 'migrate':
       r.to_cgroup = ev.toPath;
       r.to_cgroup_id = ev.toCgroupId;
@@ -254,6 +294,8 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
       details.threadgroup = ev.threadgroup;
       break;
   }
+  // int 0x80 from any process: the call is shown as its native one, and said to be ia32
+  if (ev.flags & Flag.COMPAT) r.ia32 = true;
   if (o.details) {
     if ('syscallNr' in ev) details.syscall = SYSCALL_NAMES[ev.syscallNr] ?? ev.syscallNr;
     if ('ret' in ev) details.ret = ev.ret;

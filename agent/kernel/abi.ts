@@ -21,11 +21,15 @@ export const EventKind = {
   cgroup: 13,
   /** a task left its workload's cgroup subtree */
   migrate: 14,
+  /** a socket created (all families), or refused (raw sockets in workloads with connect refusals) */
+  socket: 17,
+  /** an io_uring submission that opens a file or socket door */
+  io_uring: 18,
 } as const;
 
 export type KindName = Exclude<keyof typeof EventKind, 'cgroup'>;
 export type AnyKindName = keyof typeof EventKind;
-export const KIND_MAX = 15;
+export const KIND_MAX = 19;
 /** the kinds users see (trace, rules) */
 export const KIND_NAMES: readonly KindName[] = (Object.keys(EventKind) as AnyKindName[]).filter(
   (k): k is KindName => k !== 'cgroup',
@@ -44,6 +48,8 @@ export const Flag = {
   ENFORCED: 1 << 4,
   IN_SCOPE: 1 << 5,
   ENFORCE_FAILED: 1 << 6,
+  /** an ia32 system call (int 0x80); syscall_nr is the native equivalent */
+  COMPAT: 1 << 7,
 } as const;
 
 export const Limits = {
@@ -112,6 +118,26 @@ export const Sys = {
   SIZE: 96,
 } as const;
 
+export const Socket = { family: 64, type: 66, protocol: 68, pad: 70, ret: 72, rule: 76, SIZE: 80 } as const;
+
+export const IoUring = {
+  opcode: 64,
+  op_class: 65,
+  family: 66,
+  rule: 68,
+  sock_type: 72,
+  names_full: 74,
+  pad: 75,
+  pad2: 76,
+  path: 80,
+  new_path: 208,
+  NAME: 128,
+  SIZE: 336,
+} as const;
+
+/** priv_event.arg[0] of a ptrace event for process_vm_readv / process_vm_writev */
+export const PtraceVm = { READV: 0x10000, WRITEV: 0x10001 } as const;
+
 export const Migrate = { to_cgid: 64, from_cgid: 72, writer_pid: 80, rule: 84, path_len: 88, threadgroup: 90, pad: 92, tail: 96, SIZE: 96 } as const;
 
 export const Counters = { seen: 0, emitted: 8, dropped: 16, busy: 24, enforced: 32, SIZE: 48 } as const;
@@ -131,6 +157,7 @@ export const Config = {
   net_active: 44,
   prefix_depths: 48,
   origin_active: 112,
+  guard_only: 116,
   SIZE: 120,
 } as const;
 

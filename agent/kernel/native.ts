@@ -41,6 +41,7 @@ export interface NativeConfig {
   rulesGen?: number;
   netActive?: number;
   originActive?: number;
+  guardOnly?: number;
   prefixDepths?: number[];
 }
 

@@ -50,7 +50,7 @@ export interface ProbeStats {
 }
 
 const PROCESS_KINDS: readonly KindName[] = ['exec', 'fork', 'exit'];
-const SYSCALL_KINDS: readonly KindName[] = ['open', 'unlink', 'rename', 'chmod', 'ptrace', 'setuid', 'mount', 'module'];
+const SYSCALL_KINDS: readonly KindName[] = ['open', 'unlink', 'rename', 'chmod', 'ptrace', 'setuid', 'mount', 'module', 'socket'];
 
 export const ALL_PROGRAMS = [
   'vigil_exec',
@@ -64,6 +64,8 @@ export const ALL_PROGRAMS = [
   'vigil_cgroup_mkdir',
   'vigil_cgroup_rmdir',
   'vigil_migrate',
+  'vigil_sock_create',
+  'vigil_io_uring',
 ] as const;
 
 /** The BPF programs a set of kinds needs: nothing else is loaded. */
@@ -75,6 +77,7 @@ export function programsFor(kinds: readonly KindName[], filterCgroups: boolean):
   if (kinds.some((k) => SYSCALL_KINDS.includes(k))) progs.push('vigil_sys_exit');
   if (kinds.includes('connect')) progs.push('vigil_connect4', 'vigil_connect6');
   if (kinds.includes('migrate')) progs.push('vigil_migrate');
+  if (kinds.includes('io_uring')) progs.push('vigil_io_uring');
   if (filterCgroups) progs.push('vigil_cgroup_mkdir', 'vigil_cgroup_rmdir');
   return progs;
 }

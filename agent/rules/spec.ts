@@ -3,7 +3,7 @@
 import type { KindName } from '../kernel/abi';
 import type { SourceFile } from '../../common/source-pos';
 
-export const RULE_KINDS = ['exec', 'open', 'unlink', 'rename', 'chmod', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate'] as const;
+export const RULE_KINDS = ['exec', 'open', 'unlink', 'rename', 'chmod', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate', 'socket', 'io_uring'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number] & KindName;
 
 export const ACTIONS = ['alert', 'kill', 'deny'] as const;
@@ -65,6 +65,8 @@ export const KEYS_FOR_KIND: Record<RuleKind, readonly MatchKey[]> = {
   mount: ['binary', 'parent_binary', 'args', 'uid', 'path'],
   module: ['binary', 'parent_binary', 'args', 'uid', 'path'],
   migrate: ['binary', 'parent_binary', 'args', 'uid'],
+  socket: ['binary', 'parent_binary', 'args', 'uid'],
+  io_uring: ['binary', 'parent_binary', 'args', 'uid'],
 };
 
 /** `workload:` absent = every process; `host` = processes in no workload. */

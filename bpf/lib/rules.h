@@ -271,6 +271,17 @@ static __always_inline __u32 net_denied(struct vigil_config *cfg, __u32 workload
 }
 
 /*
+ * Does this workload have connect refusals? Then raw inet and packet sockets,
+ * which send below every cgroup/connect and sendmsg hook, are refused too.
+ */
+static __always_inline int net_guarded(struct vigil_config *cfg, __u32 workload)
+{
+	struct net_rule_key k = { .workload = workload, .slot = 0, .gen = cfg->rules_gen };
+
+	return cfg->net_active && bpf_map_lookup_elem(&net_rules, &k) != NULL;
+}
+
+/*
  * The kernel's verdict on an event with a path: 0 = no rule wants it (drop
  * it), else 0x100 | header flags (EVF_ENFORCED when the process was
  * killed). *rule is the rule enforced. A lexical path with "//", "/." or a

@@ -34,10 +34,83 @@
 #define NR_openat2       437
 #define NR_fchmodat2     452
 
+#define NR_socket        41
+#define NR_socketpair    53
+#define NR_process_vm_readv  310
+#define NR_process_vm_writev 311
+
 #define X32_SYSCALL_BIT  0x40000000
 #define TS_COMPAT        0x0002   /* thread_info.status: ia32 syscall in progress */
 
 /* Syscall arguments as saved on entry; still intact at sys_exit. */
+/* ia32 (int 0x80) arguments: ebx, ecx, edx, esi, edi; 32-bit values, pointers included */
+#define SC32_ARG0(r) ((__u32)(r)->bx)
+#define SC32_ARG1(r) ((__u32)(r)->cx)
+#define SC32_ARG2(r) ((__u32)(r)->dx)
+#define SC32_ARG3(r) ((__u32)(r)->si)
+#define SC32_ARG4(r) ((__u32)(r)->di)
+
+/*
+ * arch/x86/entry/syscalls/syscall_32.tbl -> the native number of the same
+ * call (0: not one we report). *narrow: the old 16-bit-id set*id calls,
+ * whose -1 is 0xffff.
+ */
+static __always_inline __u64 compat_native(__u64 nr, __u32 *narrow)
+{
+	*narrow = 0;
+	switch (nr) {
+	case 5: return NR_open;
+	case 8: return NR_creat;
+	case 9: return 86;           /* link */
+	case 10: return NR_unlink;
+	case 15: return NR_chmod;
+	case 21: return NR_mount;
+	case 26: return NR_ptrace;
+	case 38: return NR_rename;
+	case 40: return NR_rmdir;
+	case 83: return 88;          /* symlink */
+	case 92: case 193: return 76;   /* truncate, truncate64 */
+	case 93: case 194: return 77;   /* ftruncate, ftruncate64 */
+	case 94: return NR_fchmod;
+	case 128: return NR_init_module;
+	case 295: return NR_openat;
+	case 301: return NR_unlinkat;
+	case 302: return NR_renameat;
+	case 303: return 265;        /* linkat */
+	case 304: return 266;        /* symlinkat */
+	case 306: return NR_fchmodat;
+	case 324: return 285;        /* fallocate */
+	case 347: return NR_process_vm_readv;
+	case 348: return NR_process_vm_writev;
+	case 350: return NR_finit_module;
+	case 353: return NR_renameat2;
+	case 102: *narrow = 2; return NR_socket;   /* socketcall: only SYS_SOCKET, arguments in memory */
+	case 359: return NR_socket;
+	case 360: return NR_socketpair;
+	case 429: return NR_move_mount;
+	case 437: return NR_openat2;
+	case 452: return NR_fchmodat2;
+	/* set*id: the 32-bit-id calls, then the 16-bit ones */
+	case 213: return NR_setuid;
+	case 214: return NR_setgid;
+	case 203: return NR_setreuid;
+	case 204: return NR_setregid;
+	case 208: return NR_setresuid;
+	case 210: return NR_setresgid;
+	case 215: return NR_setfsuid;
+	case 216: return NR_setfsgid;
+	case 23: *narrow = 1; return NR_setuid;
+	case 46: *narrow = 1; return NR_setgid;
+	case 70: *narrow = 1; return NR_setreuid;
+	case 71: *narrow = 1; return NR_setregid;
+	case 164: *narrow = 1; return NR_setresuid;
+	case 170: *narrow = 1; return NR_setresgid;
+	case 138: *narrow = 1; return NR_setfsuid;
+	case 139: *narrow = 1; return NR_setfsgid;
+	}
+	return 0;
+}
+
 #define SC_NR(r)   ((r)->orig_ax)
 #define SC_ARG0(r) ((r)->di)
 #define SC_ARG1(r) ((r)->si)

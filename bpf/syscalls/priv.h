@@ -66,6 +66,12 @@ static __always_inline void priv_event(struct vigil_config *cfg, struct kind_cou
 	case NR_ptrace:
 		e->arg[2] = 0;
 		break;
+	case NR_process_vm_readv: case NR_process_vm_writev:
+		/* another process's memory read or written without ptrace: judged as a ptrace of it */
+		e->arg[0] = nr == NR_process_vm_writev ? PTRACE_VM_WRITEV : PTRACE_VM_READV;
+		e->arg[1] = a->a[0];
+		e->arg[2] = 0;
+		break;
 	}
 	submit_record(cfg, c, e);
 }

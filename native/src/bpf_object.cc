@@ -160,7 +160,8 @@ void BpfObject::Attach(Napi::Env env, const std::string& name) {
     throw Napi::Error::New(env, "attaching " + name + ": not a loaded program");
   LibbpfLogCapture log;
   bpf_link* link = nullptr;
-  if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SOCK_ADDR) {
+  bpf_prog_type type = bpf_program__type(prog);
+  if (type == BPF_PROG_TYPE_CGROUP_SOCK_ADDR || type == BPF_PROG_TYPE_CGROUP_SOCK) {
     if (cgroup_fd_ < 0)
       throw Napi::Error::New(env, "attaching " + name + ": options.cgroupRoot (the cgroup v2 mount) is required");
     link = bpf_program__attach_cgroup(prog, cgroup_fd_);

@@ -44,6 +44,7 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("VIGIL_ARGS_MAX", VIGIL_ARGS_MAX);
   c.Set("VIGIL_STR_MAX", VIGIL_STR_MAX);
   c.Set("VIGIL_RECORD_MAX", VIGIL_RECORD_MAX);
+  c.Set("IO_URING_NAME", IO_URING_NAME);
   c.Set("EV_EXEC", static_cast<int>(EV_EXEC));
   c.Set("EV_FORK", static_cast<int>(EV_FORK));
   c.Set("EV_EXIT", static_cast<int>(EV_EXIT));
@@ -58,6 +59,10 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("EV_MODULE", static_cast<int>(EV_MODULE));
   c.Set("EV_CGROUP", static_cast<int>(EV_CGROUP));
   c.Set("EV_MIGRATE", static_cast<int>(EV_MIGRATE));
+  c.Set("EV_SOCKET", static_cast<int>(EV_SOCKET));
+  c.Set("EV_IO_URING", static_cast<int>(EV_IO_URING));
+  c.Set("PTRACE_VM_READV", PTRACE_VM_READV);
+  c.Set("PTRACE_VM_WRITEV", PTRACE_VM_WRITEV);
   c.Set("RM_EXACT", static_cast<int>(RM_EXACT));
   c.Set("RM_PREFIX", static_cast<int>(RM_PREFIX));
   c.Set("RM_ANY", static_cast<int>(RM_ANY));
@@ -77,6 +82,7 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("EVF_ENFORCED", static_cast<int>(EVF_ENFORCED));
   c.Set("EVF_IN_SCOPE", static_cast<int>(EVF_IN_SCOPE));
   c.Set("EVF_ENFORCE_FAILED", static_cast<int>(EVF_ENFORCE_FAILED));
+  c.Set("EVF_COMPAT", static_cast<int>(EVF_COMPAT));
   c.Set("PF_ORIGIN", static_cast<int>(PF_ORIGIN));
   c.Set("PF_MOVED", static_cast<int>(PF_MOVED));
   c.Set("PF_INHERITED", static_cast<int>(PF_INHERITED));
@@ -106,6 +112,11 @@ Napi::Object Layout(Napi::Env env) {
   STRUCT(migrate_event).F(migrate_event, proc).F(migrate_event, to_cgid).F(migrate_event, from_cgid)
       .F(migrate_event, writer_pid).F(migrate_event, rule).F(migrate_event, path_len).F(migrate_event, threadgroup)
       .F(migrate_event, pad).F(migrate_event, tail);
+  STRUCT(socket_event).F(socket_event, proc).F(socket_event, family).F(socket_event, type).F(socket_event, protocol)
+      .F(socket_event, pad).F(socket_event, ret).F(socket_event, rule);
+  STRUCT(io_uring_event).F(io_uring_event, proc).F(io_uring_event, opcode).F(io_uring_event, op_class)
+      .F(io_uring_event, family).F(io_uring_event, rule).F(io_uring_event, sock_type).F(io_uring_event, names_full)
+      .F(io_uring_event, pad).F(io_uring_event, pad2).F(io_uring_event, path).F(io_uring_event, new_path);
   STRUCT(sys_event)
       .F(sys_event, proc).F(sys_event, ret).F(sys_event, syscall_nr).F(sys_event, flags).F(sys_event, str1_len)
       .F(sys_event, str2_len).F(sys_event, str3_len).F(sys_event, rule).F(sys_event, tail);
@@ -115,7 +126,7 @@ Napi::Object Layout(Napi::Env env) {
       .F(vigil_config, wakeup_bytes).F(vigil_config, scope_active)
       .F(vigil_config, generation).F(vigil_config, kill_kinds).F(vigil_config, path_kinds)
       .F(vigil_config, path_filter_kinds).F(vigil_config, urgent_kinds).F(vigil_config, rules_gen)
-      .F(vigil_config, net_active).F(vigil_config, prefix_depths).F(vigil_config, origin_active);
+      .F(vigil_config, net_active).F(vigil_config, prefix_depths).F(vigil_config, origin_active).F(vigil_config, guard_only);
   STRUCT(rule_key).F(rule_key, workload).F(rule_key, kind).F(rule_key, match).F(rule_key, gen).F(rule_key, hash);
   STRUCT(rule_val).F(rule_val, kill_rule).F(rule_val, actions).F(rule_val, access);
   STRUCT(net_rule_key).F(net_rule_key, workload).F(net_rule_key, slot).F(net_rule_key, gen);

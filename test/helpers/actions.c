@@ -30,6 +30,20 @@
 //     opens:PATH:N            openat(PATH, O_RDONLY) + close, N times (floods)
 //     stat:PATH               stat(PATH): only looks at the file
 //     until-term              wait for SIGTERM (with a handler: a container's pid 1 gets it), then go on
+//   other doors to the same operations (issue 9 item 9, 11):
+//     open32:PATH             open(PATH, O_RDONLY) + close through int 0x80 (the ia32 table), from this 64-bit process
+//     creat32:PATH            creat(PATH, 0600) + close through int 0x80
+//     chmod32:PATH:MODE       chmod through int 0x80
+//     socket32:FAMILY:TYPE    socketcall(SYS_SOCKET) through int 0x80 (the arguments in memory) + close
+//     socket:FAMILY:TYPE[:PROTO]  socket(FAMILY, TYPE, PROTO) + close (numbers: 17:3 = AF_PACKET, SOCK_RAW)
+//     rawudp4:ADDR:PORT       a hand-built UDP datagram sent on a SOCK_RAW/IPPROTO_UDP socket (no connect)
+//     uring-open:PATH[:FLAGS] IORING_OP_OPENAT (flags octal) + close
+//     uring-unlink:PATH       IORING_OP_UNLINKAT
+//     uring-rename:OLD:NEW    IORING_OP_RENAMEAT
+//     uring-socket:FAMILY:TYPE  IORING_OP_SOCKET + close
+//     uring-connect4:ADDR:PORT  TCP socket, then IORING_OP_CONNECT
+//     vmwrite-child           fork a child, process_vm_writev one word into it, kill it
+//     vmread-child            the same with process_vm_readv
 //
 // With --wait it first reads one byte from stdin (the caller moves it into
 // a cgroup meanwhile). Prints "ok PID" when done; errors go to stderr but do
@@ -44,7 +58,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/io_uring.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/uio.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -91,6 +108,116 @@ static void do_connect(int family, int type, const char* addr, int port) {
   int fd = socket(family, type, 0);
   if (fd < 0) return warn("socket", addr);
   if (connect(fd, (struct sockaddr*)&ss, len) < 0) warn("connect", addr);
+  close(fd);
+}
+
+// ---- int 0x80 from a 64-bit process: the ia32 table, 32-bit registers ----
+// (pointers must be below 4 GiB: the strings are copied to a MAP_32BIT page)
+static long int80(long nr, long a, long b, long c) {
+  long ret;
+  __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory", "r8", "r9", "r10", "r11");
+  return ret;
+}
+
+static char* low_page(void) {
+  static char* page;
+  if (!page) {
+    page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    if (page == MAP_FAILED) {
+      perror("actions: mmap MAP_32BIT");
+      exit(3);
+    }
+  }
+  return page;
+}
+
+static long low_str(const char* s) {
+  char* p = low_page();
+  snprintf(p, 2048, "%s", s);
+  return (long)(unsigned long)p;
+}
+
+static void int80_result(const char* what, const char* arg, long r) {
+  if (r < 0) fprintf(stderr, "actions: %s %s: %s\n", what, arg, strerror((int)-r));
+}
+
+// ---- io_uring without liburing: one request, wait for its completion ----
+static long uring_one(const struct io_uring_sqe* req) {
+  struct io_uring_params p;
+  memset(&p, 0, sizeof(p));
+  int fd = (int)syscall(__NR_io_uring_setup, 4, &p);
+  if (fd < 0) return -errno;
+  size_t sqsz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+  size_t cqsz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+  int single = (p.features & IORING_FEAT_SINGLE_MMAP) != 0;
+  if (single) sqsz = cqsz = sqsz > cqsz ? sqsz : cqsz;
+  char* sq = mmap(NULL, sqsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+  char* cq = single ? sq : mmap(NULL, cqsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_CQ_RING);
+  struct io_uring_sqe* sqes =
+      mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
+  long res;
+  if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED) {
+    res = -errno;
+  } else {
+    unsigned* tail = (unsigned*)(sq + p.sq_off.tail);
+    unsigned mask = *(unsigned*)(sq + p.sq_off.ring_mask);
+    unsigned* array = (unsigned*)(sq + p.sq_off.array);
+    unsigned t = *tail, idx = t & mask;
+    sqes[idx] = *req;
+    array[idx] = idx;
+    __atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+    if (syscall(__NR_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0) {
+      res = -errno;
+    } else {
+      unsigned* head = (unsigned*)(cq + p.cq_off.head);
+      unsigned cmask = *(unsigned*)(cq + p.cq_off.ring_mask);
+      struct io_uring_cqe* cqes = (struct io_uring_cqe*)(cq + p.cq_off.cqes);
+      res = cqes[__atomic_load_n(head, __ATOMIC_ACQUIRE) & cmask].res;
+      __atomic_store_n(head, *head + 1, __ATOMIC_RELEASE);
+    }
+  }
+  if (sqes != MAP_FAILED) munmap(sqes, p.sq_entries * sizeof(struct io_uring_sqe));
+  if (!single && cq != MAP_FAILED) munmap(cq, cqsz);
+  if (sq != MAP_FAILED) munmap(sq, sqsz);
+  close(fd);
+  return res;
+}
+
+static void uring_result(const char* what, const char* arg, long r) {
+  if (r < 0) fprintf(stderr, "actions: %s %s: %s\n", what, arg, strerror((int)-r));
+}
+
+static volatile long vm_word = 1;
+
+// fork a child that waits, then read or write one word of it with process_vm_*
+static void vm_child(int write) {
+  pid_t c = fork();
+  if (c == 0) {
+    for (;;) pause();
+  }
+  if (c < 0) return warn("fork", "vm child");
+  long val = 42;
+  struct iovec local = {&val, sizeof(val)}, remote = {(void*)&vm_word, sizeof(vm_word)};
+  ssize_t n = write ? process_vm_writev(c, &local, 1, &remote, 1, 0) : process_vm_readv(c, &local, 1, &remote, 1, 0);
+  if (n < 0) warn(write ? "process_vm_writev" : "process_vm_readv", "child");
+  kill(c, SIGKILL);
+  waitpid(c, NULL, 0);
+}
+
+// a UDP datagram built by hand on a raw socket: no connect, no cgroup/connect4 hook
+static void raw_udp(const char* addr, int port) {
+  int fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+  if (fd < 0) return warn("socket", "SOCK_RAW");
+  unsigned char pkt[8 + 5];
+  memset(pkt, 0, sizeof(pkt));
+  pkt[0] = 0x30; pkt[1] = 0x39;  // source port 12345
+  pkt[2] = (unsigned char)(port >> 8);
+  pkt[3] = (unsigned char)port;
+  pkt[5] = sizeof(pkt);
+  memcpy(pkt + 8, "vigil", 5);
+  struct sockaddr_in to = {.sin_family = AF_INET};
+  inet_pton(AF_INET, addr, &to.sin_addr);
+  if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr*)&to, sizeof(to)) < 0) warn("sendto", addr);
   close(fd);
 }
 
@@ -240,6 +367,83 @@ int main(int argc, char** argv) {
       printf("waiting %d\n", getpid());
       fflush(stdout);
       while (!got_term) pause();
+    } else if (strcmp(op, "open32") == 0) {
+      char* path = field(&rest);
+      long r = int80(5, low_str(path), O_RDONLY, 0);
+      int80_result("open32", path, r);
+      if (r >= 0) int80(6, r, 0, 0);
+    } else if (strcmp(op, "creat32") == 0) {
+      char* path = field(&rest);
+      long r = int80(8, low_str(path), 0600, 0);
+      int80_result("creat32", path, r);
+      if (r >= 0) int80(6, r, 0, 0);
+    } else if (strcmp(op, "chmod32") == 0) {
+      char* path = field(&rest);
+      char* mode = field(&rest);
+      int80_result("chmod32", path, int80(15, low_str(path), strtol(mode, NULL, 8), 0));
+    } else if (strcmp(op, "socket32") == 0) {
+      char* fam = field(&rest);
+      char* type = field(&rest);
+      unsigned* args = (unsigned*)(low_page() + 2048);
+      args[0] = (unsigned)atoi(fam);
+      args[1] = (unsigned)atoi(type);
+      args[2] = 0;
+      long r = int80(102, 1 /* SYS_SOCKET */, (long)(unsigned long)args, 0);
+      int80_result("socket32", fam, r);
+      if (r >= 0) close((int)r);
+    } else if (strcmp(op, "socket") == 0) {
+      char* fam = field(&rest);
+      char* type = field(&rest);
+      char* proto = field(&rest);
+      int fd = socket(atoi(fam), atoi(type), proto ? atoi(proto) : 0);
+      if (fd < 0) warn("socket", fam);
+      else close(fd);
+    } else if (strcmp(op, "rawudp4") == 0) {
+      char* addr = field(&rest);
+      char* port = field(&rest);
+      raw_udp(addr, atoi(port));
+    } else if (strcmp(op, "uring-open") == 0) {
+      char* path = field(&rest);
+      char* fl = field(&rest);
+      struct io_uring_sqe q = {.opcode = IORING_OP_OPENAT, .fd = AT_FDCWD, .addr = (unsigned long)path, .len = 0640};
+      q.open_flags = fl ? (unsigned)strtol(fl, NULL, 8) : O_RDONLY;
+      long r = uring_one(&q);
+      uring_result("uring-open", path, r);
+      if (r >= 0) close((int)r);
+    } else if (strcmp(op, "uring-unlink") == 0) {
+      char* path = field(&rest);
+      struct io_uring_sqe q = {.opcode = IORING_OP_UNLINKAT, .fd = AT_FDCWD, .addr = (unsigned long)path};
+      uring_result("uring-unlink", path, uring_one(&q));
+    } else if (strcmp(op, "uring-rename") == 0) {
+      char* from = field(&rest);
+      char* to = field(&rest);
+      struct io_uring_sqe q = {.opcode = IORING_OP_RENAMEAT, .fd = AT_FDCWD, .addr = (unsigned long)from, .len = (unsigned)AT_FDCWD};
+      q.addr2 = (unsigned long)to;
+      uring_result("uring-rename", from, uring_one(&q));
+    } else if (strcmp(op, "uring-socket") == 0) {
+      char* fam = field(&rest);
+      char* type = field(&rest);
+      struct io_uring_sqe q = {.opcode = IORING_OP_SOCKET, .fd = atoi(fam), .off = (unsigned)atoi(type)};
+      long r = uring_one(&q);
+      uring_result("uring-socket", fam, r);
+      if (r >= 0) close((int)r);
+    } else if (strcmp(op, "uring-connect4") == 0) {
+      char* addr = field(&rest);
+      char* port = field(&rest);
+      int fd = socket(AF_INET, SOCK_STREAM, 0);
+      if (fd < 0) {
+        warn("socket", addr);
+      } else {
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(port))};
+        inet_pton(AF_INET, addr, &to.sin_addr);
+        struct io_uring_sqe q = {.opcode = IORING_OP_CONNECT, .fd = fd, .addr = (unsigned long)&to, .off = sizeof(to)};
+        uring_result("uring-connect4", addr, uring_one(&q));
+        close(fd);
+      }
+    } else if (strcmp(op, "vmwrite-child") == 0) {
+      vm_child(1);
+    } else if (strcmp(op, "vmread-child") == 0) {
+      vm_child(0);
     } else {
       fprintf(stderr, "actions: unknown action %s\n", op);
       return 2;

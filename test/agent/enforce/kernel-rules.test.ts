@@ -203,13 +203,18 @@ describe('kernel rules: generations, map entries and attached programs on the re
     );
     assert.deepEqual(
       probe.attached().sort(),
-      // vigil_migrate: with workloads, a task moved into one takes it as its origin (issue 9)
-      ['vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_sys_exit', 'vigil_connect4', 'vigil_connect6', 'vigil_sendmsg4', 'vigil_sendmsg6', 'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir', 'vigil_migrate'].sort(),
+      // vigil_migrate: with workloads, a task moved into one takes it as its origin (issue 9);
+      // vigil_sock_create and vigil_io_uring: with connect refusals, the raw and packet socket guard
+      [
+        'vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_sys_exit', 'vigil_connect4', 'vigil_connect6', 'vigil_sendmsg4', 'vigil_sendmsg6',
+        'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir', 'vigil_migrate', 'vigil_sock_create', 'vigil_io_uring',
+      ].sort(),
     );
     const s = settings();
     assert.equal(s.readUInt32LE(Config.net_active), 1);
     assert.equal(s.readUInt32LE(Config.scope_active), 1, 'every rule names its workload');
     assert.equal(s.readUInt32LE(Config.kill_kinds), (1 << EventKind.exec) | (1 << EventKind.open));
+    assert.equal(s.readUInt32LE(Config.guard_only), (1 << EventKind.socket) | (1 << EventKind.io_uring), 'socket and io_uring on for the guard only');
   });
 
   it('second apply: generation 2 replaces 1, and only what the new rules need stays attached', () => {
