@@ -15,16 +15,18 @@ import { VIGIL_VERSION } from '../common/version';
 import type { KernelEvent } from './decode/events';
 import { planSummary, type KernelPlan } from './enforce/kernel-plan';
 import { KernelRules } from './enforce/kernel-rules';
+import { LostDecisionTracker, lostTotal } from './enforce/lost';
 import { alertText, type Alert } from './export/alert';
 import { Enrichment } from './export/enrichment';
 import { FloodControl, type FloodOptions } from './export/flood';
 import { AgentMetrics } from './export/metrics';
 import { Spool } from './export/spool';
 import { Uplink } from './export/uplink';
-import { TaskFlag, TaskState } from './kernel/abi';
+import { EventKind, KIND_NAMES, TaskFlag, TaskState, type KindName } from './kernel/abi';
 import { cgroupIdOf, CgroupResolver, findCgroup2Mount } from './kernel/cgroupfs';
 import { WallClock } from './kernel/clock';
 import { probeKernel } from './kernel/features';
+import { readerShed } from './kernel/native';
 import { Probe, requirePrivileges } from './kernel/probe';
 import { Pipeline } from './pipeline';
 import { ProcessCache } from './process/process-cache';
@@ -56,6 +58,10 @@ export interface AgentOptions {
   kubernetes?: KubernetesLink | false;
   /** how long an alert from a pod not known yet waits for the pod to appear (default 2000 ms; 0: never) */
   enrichWaitMs?: number;
+  /** how often decisions lost for user-space kill rules are checked and alerted (ms, default 1000) */
+  lostCheckMs?: number;
+  /** life-cycle and urgent records waiting for JavaScript, in bytes, before they are shed too (default 64 MiB) */
+  holdBytes?: number;
   output: 'json' | 'text';
   node?: string;
   ringBytes?: number;
@@ -107,6 +113,8 @@ export class Agent {
   private readonly enrichment: Enrichment;
   private readonly flood: FloodControl;
   private rulesWatcher: RulesWatcher | null = null;
+  private readonly lostDecisions = new LostDecisionTracker();
+  private lostTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly warned = new Map<string, number>();
   /** the signed policy in force (0: the local rules files) */
@@ -136,6 +144,7 @@ export class Agent {
       manualScope: true,
       cgroupRoot: root,
       ringBytes: o.ringBytes,
+      holdBytes: o.holdBytes,
       maxCgroups: o.maxCgroups,
       pinDir: o.pinDir,
     });
@@ -194,6 +203,7 @@ export class Agent {
       counted: (what, rule) => this.metrics.floodCounted(what, rule),
     });
     this.metrics.attachFlood(this.flood);
+    this.metrics.lostDecisions = () => this.lostDecisions.lost;
     this.enrichment = new Enrichment({
       identity: this.identity,
       waitMs: o.enrichWaitMs ?? 2000,
@@ -358,6 +368,9 @@ export class Agent {
       agent.metricsServer = await serveMetrics(agent.metrics.registry, host, port, () => !agent.stopped);
     }
     agent.probe.start((evs) => agent.onEvents(evs));
+    // a decision user space could not make is an alert, within a second
+    agent.lostTimer = setInterval(() => agent.checkLostDecisions(), o.lostCheckMs ?? 1000);
+    agent.lostTimer.unref();
     agent.rulesWatcher = new RulesWatcher(o.rules, () => agent.reload());
     for (const n of agent.plan.notes) o.err.write(`vigil agent: note: ${n}\n`);
     if (privateCgroupNamespace()) {
@@ -378,6 +391,17 @@ export class Agent {
   private onEvents(evs: KernelEvent[]): void {
     this.cgroups.onEvents(evs);
     this.pipeline.handle(evs);
+  }
+
+  /** The kinds whose in-scope records the kernel marks urgent now: those a user-space kill rule judges. */
+  private urgentKinds(): KindName[] {
+    return KIND_NAMES.filter((k) => this.plan.urgentKinds & (1 << EventKind[k]));
+  }
+
+  private checkLostDecisions(): void {
+    const a = this.lostDecisions.check(this.probe.stats(), this.urgentKinds(), this.node);
+    // at most one a second, each with its own count: never collapsed by flood control
+    if (a) this.deliver(a);
   }
 
   private deliver(a: Alert): void {
@@ -434,7 +458,9 @@ export class Agent {
     this.stopped = true;
     this.rulesWatcher?.close();
     this.cgroups.close();
+    if (this.lostTimer) clearInterval(this.lostTimer);
     await this.probe.close();
+    this.checkLostDecisions();
     // what still waits for its pod goes out as it is, then what flood control still counts
     this.enrichment.close();
     this.flood.close();
@@ -447,12 +473,14 @@ export class Agent {
   summary(): string {
     const s = this.pipeline.stats;
     const p = this.probe.stats();
-    let dropped = p.reader.queueDropRecords;
+    let dropped = readerShed(p.reader);
     for (const k of Object.values(p.kinds)) dropped += k.dropped + k.busy;
+    const lost = lostTotal(this.lostDecisions.lost);
     const sp = this.spool?.stats();
     return (
       `vigil agent: summary: ${s.events} events, ${s.alerts} alerts, ${s.kernelKills} kernel kills, ${s.userKills} user-space kills, ` +
-      `${s.killFailures} failed kills, ${s.denials} denied connects, ${s.exempted} exempted, ${dropped} events lost, ${s.errors} handling errors` +
+      `${s.killFailures} failed kills, ${s.denials} denied connects, ${s.exempted} exempted, ${dropped} events lost ` +
+      `(${lost} of them for user-space kill rules), ${s.errors} handling errors` +
       (sp ? `; spool: ${sp.depth} unacknowledged, ${sp.overflow} overflowed` : '') +
       '\n'
     );

@@ -10,6 +10,7 @@ import { benchCgroup } from './helpers';
 import type { KernelEvent } from '../agent/decode/events';
 import { repoRoot } from '../common/repo';
 import { Probe } from '../agent/kernel/probe';
+import { readerShed } from '../agent/kernel/native';
 
 export interface LoopResult {
   loop: string;
@@ -109,7 +110,7 @@ function ownProgramRunTimeNs(): number {
 
 function totalDrops(p: Probe): number {
   const s = p.stats();
-  let d = s.reader.queueDropRecords + s.decode.malformed;
+  let d = readerShed(s.reader) + s.decode.malformed;
   for (const k of KIND_NAMES) d += s.kinds[k].dropped + s.kinds[k].busy;
   return d;
 }
@@ -125,7 +126,7 @@ async function settle(p: Probe): Promise<void> {
   let last = -1;
   for (let i = 0; i < 400; i++) {
     const r = p.stats().reader;
-    if (r.recordsRead === last && r.recordsDelivered + r.queueDropRecords === r.recordsRead) return;
+    if (r.recordsRead === last && r.recordsDelivered + readerShed(r) === r.recordsRead) return;
     last = r.recordsRead;
     await new Promise((res) => setTimeout(res, 25));
   }

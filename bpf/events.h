@@ -74,11 +74,19 @@ enum event_flag {
 struct event_hdr {
 	__u8  kind;      /* enum event_kind: never renumber, only append */
 	__u8  flags;     /* enum event_flag */
-	__u16 pad;
+	__u8  prio;      /* enum record_prio: what a flood may shed first */
+	__u8  pad;
 	__u32 size;      /* whole record, header included */
 	__u64 ktime_ns;  /* CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) */
 };
 _Static_assert(sizeof(struct event_hdr) == 16, "event_hdr layout");
+
+/* event_hdr.prio: the kernel and the reader shed report-only records first */
+enum record_prio {
+	PRIO_REPORT  = 0,      /* report only: shed first under load */
+	PRIO_CONTEXT = 1,      /* process life cycle (exec, fork, exit, cgroup, migrate): every judgement reads it */
+	PRIO_URGENT  = 2,      /* a user-space kill rule must judge it: never shed for a lower one; a loss is counted (lost) */
+};
 
 /* proc_ctx.pflags */
 enum proc_flag {
@@ -293,7 +301,7 @@ struct kind_counters {
 	__u64 dropped;         /* ring buffer full */
 	__u64 busy;            /* per-CPU scratch in use by a preempted program */
 	__u64 enforced;        /* the kernel killed or denied */
-	__u64 reserved;
+	__u64 lost;            /* of dropped: PRIO_URGENT records (a user-space kill rule had to judge them) */
 };
 _Static_assert(sizeof(struct kind_counters) == 48, "kind_counters layout");
 

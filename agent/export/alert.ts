@@ -6,6 +6,7 @@ import type { Action, Priority } from '../rules/spec';
 import type { WorkloadInfo } from '../workload/resolver';
 import type { KubernetesMeta } from '../workload/source';
 import type { TraceRecord } from './trace-record';
+import { rfc3339Nanos } from '../../common/time';
 
 export type Outcome = 'killed' | 'denied' | 'alerted' | 'kill_failed';
 
@@ -152,4 +153,29 @@ export function buildAlert(
   };
   alert.output = alertSentence(alert);
   return alert;
+}
+
+/**
+ * An alert Vigil raises about itself (no process, no rule of the pack): a
+ * decision it could not make, a record it could not keep. The same shape as
+ * every alert, so that it reaches the same sinks and the same people.
+ */
+export function agentAlert(
+  node: string,
+  a: { rule: string; priority: Priority; tags: string[]; output: string; event: TraceRecord; reason?: string },
+): Alert {
+  return {
+    time: rfc3339Nanos(BigInt(Date.now()) * 1_000_000n),
+    rule: a.rule,
+    priority: a.priority,
+    action: 'alert',
+    outcome: 'alerted',
+    ...(a.reason ? { reason: a.reason } : {}),
+    tags: [...a.tags],
+    node,
+    output: `${a.rule}: ${a.output}`,
+    workload: { spiffe_id: null, cgroup_id: 0, cgroup: null, container_id: null, pod_uid: null, kubernetes: null },
+    process: { pid: 0, ppid: null, exe: null, args: null, uid: 0, exec_id: null, parent_exe: null },
+    event: a.event,
+  };
 }

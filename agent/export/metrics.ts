@@ -8,6 +8,7 @@ import type { KubernetesStatus } from '../workload/kubernetes-source';
 import type { Probe } from '../kernel/probe';
 import type { ProcessCache } from '../process/process-cache';
 import type { Spool } from './spool';
+import type { LostDecisions } from '../enforce/lost';
 
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -27,12 +28,17 @@ export class AgentMetrics {
   private kube: KubernetesStatus | null = null;
   /** entries of the kernel's cgroups map (agent/workload/cgroup-sync.ts) */
   cgroupEntries: (() => number) | null = null;
+  /** decisions lost for user-space kill rules, by stage (agent/enforce/lost.ts) */
+  lostDecisions: (() => LostDecisions) | null = null;
 
   constructor(processes: ProcessCache) {
     const r = this.registry;
     // totals kept by the kernel and the reader, turned into counters at scrape time
-    const last = new Map<string, number>();
+    // (per counter: two counters may share a label set, vigil_drops_total and vigil_enforcement_lost_total do)
+    const lastOf = new WeakMap<Counter, Map<string, number>>();
     const advance = (c: Counter, labels: Record<string, string>, now: number): void => {
+      let last = lastOf.get(c);
+      if (!last) lastOf.set(c, (last = new Map()));
       const key = JSON.stringify(labels);
       const d = now - (last.get(key) ?? 0);
       if (d > 0) c.inc(labels, d);
@@ -62,8 +68,31 @@ export class AgentMetrics {
         advance(this, { stage: 'kernel_ring_full' }, full);
         advance(this, { stage: 'kernel_busy' }, busy);
         advance(this, { stage: 'reader_queue' }, s?.reader.queueDropRecords ?? 0);
+        advance(this, { stage: 'reader_hold' }, s ? s.reader.contextDropRecords + s.reader.urgentDropRecords : 0);
         advance(this, { stage: 'decode' }, s ? s.decode.malformed : 0);
         advance(this, { stage: 'spool_overflow' }, self.spool?.stats().overflow ?? 0);
+      },
+    });
+    new Counter({
+      name: 'vigil_enforcement_lost_total',
+      help: 'Events a user-space kill rule had to judge that were lost, by stage (each also raises an enforcement_lost alert)',
+      labelNames: ['stage'],
+      registers: [r],
+      collect() {
+        const l = self.lostDecisions?.();
+        if (!l) return;
+        advance(this, { stage: 'kernel_ring_full' }, l.kernelRingFull);
+        advance(this, { stage: 'kernel_busy' }, l.kernelBusy);
+        advance(this, { stage: 'reader' }, l.reader);
+      },
+    });
+    new Gauge({
+      name: 'vigil_reader_pending_bytes',
+      help: 'Records read from the ring buffer and waiting for JavaScript (bytes)',
+      registers: [r],
+      collect() {
+        const s = self.probe?.stats();
+        if (s) this.set(s.reader.pendingBytes);
       },
     });
     this.alerts = new Counter({

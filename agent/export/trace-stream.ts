@@ -40,7 +40,8 @@ export function summaryText(s: TraceSummary): string {
   }
   const r = s.stats.reader;
   lines.push(
-    `  reader: ${r.recordsRead} records read, ${r.queueDropRecords} dropped at the JS queue (${r.queueDropBatches} batches)`,
+    `  reader: ${r.recordsRead} records read, ${r.queueDropRecords} report-only dropped at the JS queue, ` +
+      `${r.contextDropRecords + r.urgentDropRecords} life-cycle or urgent dropped past the hold limit`,
   );
   lines.push(
     `  decoded: ${s.stats.decode.records} events, ${s.stats.decode.malformed} malformed, ${s.stats.decode.unknownKind} unknown kinds`,

@@ -61,7 +61,10 @@ export const Limits = {
 } as const;
 
 /** struct event_hdr */
-export const Hdr = { kind: 0, flags: 1, pad: 2, size: 4, ktime_ns: 8, SIZE: 16 } as const;
+export const Hdr = { kind: 0, flags: 1, prio: 2, pad: 3, size: 4, ktime_ns: 8, SIZE: 16 } as const;
+
+/** event_hdr.prio: what a flood may shed first (bpf/events.h enum record_prio) */
+export const Prio = { REPORT: 0, CONTEXT: 1, URGENT: 2 } as const;
 
 /** struct proc_ctx, at offset 16 of every record */
 export const PROC = 16;
@@ -140,7 +143,7 @@ export const PtraceVm = { READV: 0x10000, WRITEV: 0x10001 } as const;
 
 export const Migrate = { to_cgid: 64, from_cgid: 72, writer_pid: 80, rule: 84, path_len: 88, threadgroup: 90, pad: 92, tail: 96, SIZE: 96 } as const;
 
-export const Counters = { seen: 0, emitted: 8, dropped: 16, busy: 24, enforced: 32, SIZE: 48 } as const;
+export const Counters = { seen: 0, emitted: 8, dropped: 16, busy: 24, enforced: 32, lost: 40, SIZE: 48 } as const;
 
 export const Config = {
   kinds: 0,

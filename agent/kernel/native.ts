@@ -10,16 +10,26 @@ export interface KindCounters {
   dropped: number;
   busy: number;
   enforced: number;
+  /** of dropped: records a user-space kill rule had to judge (PRIO_URGENT) */
+  lost: number;
 }
 
 export interface ReaderStats {
   recordsRead: number;
   bytesRead: number;
   batchesQueued: number;
+  /** report-only records shed in the reader: JS was more than queueDepth batches behind */
   queueDropRecords: number;
-  queueDropBatches: number;
   recordsDelivered: number;
   wakeups: number;
+  /** life-cycle records (exec, fork, exit, cgroup, migrate) shed: JS was more than holdBytes behind */
+  contextDropRecords: number;
+  /** of recordsRead: records a user-space kill rule must judge (event_hdr.prio) */
+  urgentRecordsRead: number;
+  /** of those, shed: JS was more than holdBytes behind (each a decision not made) */
+  urgentDropRecords: number;
+  /** bytes read and waiting for JS now */
+  pendingBytes: number;
 }
 
 export interface NativeStats {
@@ -57,6 +67,8 @@ export interface NativeProbeOptions extends NativeConfig {
   pollIntervalMs?: number;
   batchBytes?: number;
   queueDepth?: number;
+  /** life-cycle and urgent records waiting for JS, in bytes, before they are shed too (default 64 MiB) */
+  holdBytes?: number;
   /** max_entries of the cgroups map */
   cgroupsMax?: number;
   /** pin maps and links here (bpffs) so that enforcement outlives this process */
@@ -64,7 +76,10 @@ export interface NativeProbeOptions extends NativeConfig {
 }
 
 export interface NativeProbe {
-  start(onBatch: (buf: ArrayBuffer, records: number) => void, onClosed: () => void): void;
+  /** onPoke: batches wait (take them); onClosed: after close, once no poke is left */
+  start(onPoke: () => void, onClosed: () => void): void;
+  /** up to max waiting batches, oldest first; more: some are left and no poke will say so */
+  take(max: number): { batches: [number, ArrayBuffer][]; more: boolean };
   pause(): void;
   resume(): void;
   setConfig(cfg: NativeConfig): void;
@@ -133,4 +148,9 @@ export function native(): NativeAddon {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   addon = require(p) as NativeAddon;
   return addon;
+}
+
+/** Records the reader read and shed (every stage of it): read = delivered + shed + waiting. */
+export function readerShed(r: ReaderStats): number {
+  return r.queueDropRecords + r.contextDropRecords + r.urgentDropRecords;
 }

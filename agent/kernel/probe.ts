@@ -20,6 +20,8 @@ export interface ProbeSpec {
   batchBytes?: number;
   /** batches the JS queue holds before the reader counts drops */
   queueDepth?: number;
+  /** life-cycle and urgent records waiting for JS, in bytes, before they are shed too (default 64 MiB) */
+  holdBytes?: number;
   /** size of the kernel's cgroups map: one entry per cgroup that names a workload of its own (default 16384) */
   maxCgroups?: number;
   /**
@@ -50,6 +52,8 @@ export interface ProbeStats {
 }
 
 const PROCESS_KINDS: readonly KindName[] = ['exec', 'fork', 'exit'];
+/** batches taken per turn of the event loop */
+const PULL_BATCHES = 4;
 const SYSCALL_KINDS: readonly KindName[] = ['open', 'unlink', 'rename', 'chmod', 'ptrace', 'setuid', 'mount', 'module', 'socket'];
 
 export const ALL_PROGRAMS = [
@@ -150,6 +154,7 @@ export class Probe {
         cgroupsMax: spec.maxCgroups,
         pinDir: spec.pinDir,
         queueDepth: spec.queueDepth,
+        holdBytes: spec.holdBytes,
       });
     } catch (err) {
       const msg = errorMessage(err);
@@ -216,31 +221,53 @@ export class Probe {
     this.nativeProbe.updateTask(map, pid, value);
   }
 
-  /** Stream decoded events, one array per ring-buffer batch. */
+  /** Stream decoded events, one array per ring-buffer batch, in ring order. */
   start(onEvents: (events: KernelEvent[]) => void): void {
-    if (this.started) throw new VigilError('BAD_ARGUMENT', 'Probe.start: already started');
-    this.started = true;
-    this.closing = new Promise<void>((resolve) => {
-      this.resolveClosed = resolve;
+    this.startRaw((buf) => {
+      const events = this.decoder.decodeBatch(buf);
+      this.delivered += events.length;
+      onEvents(events);
     });
-    this.nativeProbe.start(
-      (buf) => {
-        const events = this.decoder.decodeBatch(buf);
-        this.delivered += events.length;
-        onEvents(events);
-      },
-      () => this.resolveClosed?.(),
-    );
   }
 
-  /** Stream raw batches (benchmarks, tests of the reader): no decoding. */
+  /**
+   * Stream raw batches (benchmarks, tests of the reader): no decoding. The
+   * reader pokes when batches wait; a few are taken per turn of the event
+   * loop, so that timers and sockets (metrics, the control plane) get their
+   * turn while a flood is read (the reader sheds report-only records
+   * meanwhile, never the life cycle or what a kill rule must judge).
+   */
   startRaw(onBatch: (buf: ArrayBuffer, records: number) => void): void {
     if (this.started) throw new VigilError('BAD_ARGUMENT', 'Probe.start: already started');
     this.started = true;
     this.closing = new Promise<void>((resolve) => {
       this.resolveClosed = resolve;
     });
-    this.nativeProbe.start(onBatch, () => this.resolveClosed?.());
+    let scheduled = false;
+    const pull = (): void => {
+      scheduled = false;
+      const { batches, more } = this.nativeProbe.take(PULL_BATCHES);
+      // come back for the rest first: a batch whose handling throws must not stall the stream
+      if (more) {
+        scheduled = true;
+        setImmediate(pull);
+      }
+      for (const [records, buf] of batches) onBatch(buf, records);
+    };
+    this.nativeProbe.start(
+      () => {
+        if (!scheduled) pull();
+      },
+      () => {
+        // what the last drain read
+        for (;;) {
+          const { batches, more } = this.nativeProbe.take(PULL_BATCHES);
+          for (const [records, buf] of batches) onBatch(buf, records);
+          if (!more) break;
+        }
+        this.resolveClosed?.();
+      },
+    );
   }
 
   /** Stop draining the ring buffer (the kernel then counts what does not fit). */
@@ -257,7 +284,7 @@ export class Probe {
     const kinds = {} as Record<KindName, KindCounters>;
     for (const k of KIND_NAMES) {
       const i = EventKind[k];
-      kinds[k] = i < KIND_MAX && s.kinds[i] ? s.kinds[i] : { seen: 0, emitted: 0, dropped: 0, busy: 0, enforced: 0 };
+      kinds[k] = i < KIND_MAX && s.kinds[i] ? s.kinds[i] : { seen: 0, emitted: 0, dropped: 0, busy: 0, enforced: 0, lost: 0 };
     }
     return { kinds, reader: s.reader, decode: { ...this.decoder.stats }, delivered: this.delivered };
   }

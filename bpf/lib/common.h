@@ -15,7 +15,15 @@
  */
 #define VIGIL_MAP __weak SEC(".maps")
 
-/* The one ring buffer. User space sets the size before load. */
+/*
+ * The one ring buffer, in event order. User space sets the size before load.
+ * Its last quarter is kept for the records that matter most (event_hdr.prio):
+ * process life cycle records, which every judgement reads, and records a
+ * user-space kill rule must judge. A report-only record that finds the ring
+ * three quarters full is shed (counted as dropped), so a flood of them never
+ * takes the place of a decision; user space sheds in the same order
+ * (native/src/reader.cc).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20);
@@ -354,10 +362,12 @@ static __always_inline __u64 wakeup_flag(struct vigil_config *cfg, __u32 kind)
 	return BPF_RB_NO_WAKEUP;
 }
 
+/* prio is set where the record is written (reserve_record, emit) */
 static __always_inline void fill_hdr(struct event_hdr *hdr, __u32 kind, __u32 size, __u32 flags)
 {
 	hdr->kind = kind;
 	hdr->flags = flags;
+	hdr->prio = PRIO_REPORT;
 	hdr->pad = 0;
 	hdr->size = size;
 	hdr->ktime_ns = bpf_ktime_get_boot_ns();
@@ -419,17 +429,42 @@ static __always_inline void fill_proc_btf(struct proc_ctx *p, struct task_struct
  * task part (from the BTF task, or through helpers when task is NULL).
  * NULL, counted as dropped, when the ring is full.
  */
+/*
+ * How much a record matters (event_hdr.prio): a user-space kill rule must
+ * judge it (in scope, a kind such a rule is on); the process life cycle,
+ * which every judgement reads; or report only, which a flood may shed.
+ */
+static __always_inline __u32 record_prio(struct vigil_config *cfg, __u32 kind, __u32 flags)
+{
+	if (cfg && (cfg->urgent_kinds & (1U << kind)) && (flags & EVF_IN_SCOPE))
+		return PRIO_URGENT;
+	if (kind == EV_EXEC || kind == EV_FORK || kind == EV_EXIT || kind == EV_CGROUP || kind == EV_MIGRATE)
+		return PRIO_CONTEXT;
+	return PRIO_REPORT;
+}
+
+/* A report-only record, with the ring three quarters full: shed, to keep room for the rest. */
+static __always_inline int shed(__u32 prio)
+{
+	return prio == PRIO_REPORT &&
+	       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 * 3;
+}
+
 static __always_inline void *reserve_record(struct kind_counters *c, __u32 kind, __u32 size,
 					    __u32 flags, struct task_struct *task, __u64 pid_tgid,
 					    __u64 cgid, __u32 workload, __u32 pflags)
 {
-	struct event_hdr *hdr = bpf_ringbuf_reserve(&events, size, 0);
+	__u32 prio = record_prio(get_config(), kind, flags);
+	struct event_hdr *hdr = shed(prio) ? NULL : bpf_ringbuf_reserve(&events, size, 0);
 
 	if (!hdr) {
 		__sync_fetch_and_add(&c->dropped, 1);
+		if (prio == PRIO_URGENT)
+			__sync_fetch_and_add(&c->lost, 1);
 		return NULL;
 	}
 	fill_hdr(hdr, kind, size, flags);
+	hdr->prio = prio;
 	if (task)
 		fill_proc_btf((struct proc_ctx *)(hdr + 1), task, pid_tgid, cgid, workload, pflags);
 	else
@@ -451,12 +486,19 @@ static __always_inline void submit_record(struct vigil_config *cfg, struct kind_
 static __always_inline void emit(struct vigil_config *cfg, struct kind_counters *c,
 				 void *rec, __u32 size)
 {
+	struct event_hdr *hdr = rec;
+	__u32 prio = record_prio(cfg, hdr->kind, hdr->flags);
+
 	if (size > VIGIL_RECORD_MAX)
 		size = VIGIL_RECORD_MAX;
-	if (bpf_ringbuf_output(&events, rec, size, wakeup_flag(cfg, ((struct event_hdr *)rec)->kind)) == 0)
+	hdr->prio = prio;
+	if (!shed(prio) && bpf_ringbuf_output(&events, rec, size, wakeup_flag(cfg, hdr->kind)) == 0) {
 		c->emitted++;
-	else
-		c->dropped++;
+		return;
+	}
+	c->dropped++;
+	if (prio == PRIO_URGENT)
+		c->lost++;
 }
 
 /* Claim a scratch slot; on contention, count the event as lost and skip it. */

@@ -91,7 +91,7 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("PREFIX_DEPTH_KINDS", static_cast<int>(sizeof(vigil_config::prefix_depths) / sizeof(vigil_config::prefix_depths[0])));
   out.Set("constants", c);
 
-  STRUCT(event_hdr).F(event_hdr, kind).F(event_hdr, flags).F(event_hdr, pad).F(event_hdr, size).F(event_hdr, ktime_ns);
+  STRUCT(event_hdr).F(event_hdr, kind).F(event_hdr, flags).F(event_hdr, prio).F(event_hdr, pad).F(event_hdr, size).F(event_hdr, ktime_ns);
   STRUCT(proc_ctx).F(proc_ctx, pid).F(proc_ctx, tid).F(proc_ctx, uid).F(proc_ctx, gid).F(proc_ctx, cgroup_id).F(proc_ctx, comm)
       .F(proc_ctx, workload).F(proc_ctx, pflags);
   STRUCT(exec_event)
@@ -121,7 +121,7 @@ Napi::Object Layout(Napi::Env env) {
       .F(sys_event, proc).F(sys_event, ret).F(sys_event, syscall_nr).F(sys_event, flags).F(sys_event, str1_len)
       .F(sys_event, str2_len).F(sys_event, str3_len).F(sys_event, rule).F(sys_event, tail);
   STRUCT(kind_counters).F(kind_counters, seen).F(kind_counters, emitted).F(kind_counters, dropped)
-      .F(kind_counters, busy).F(kind_counters, enforced);
+      .F(kind_counters, busy).F(kind_counters, enforced).F(kind_counters, lost);
   STRUCT(vigil_config).F(vigil_config, kinds).F(vigil_config, scoped_kinds).F(vigil_config, self_tgid)
       .F(vigil_config, wakeup_bytes).F(vigil_config, scope_active)
       .F(vigil_config, generation).F(vigil_config, kill_kinds).F(vigil_config, path_kinds)

@@ -210,6 +210,7 @@ int Maps::ReadCounters(std::vector<kind_counters>& out) const {
       out[k].dropped += c.dropped;
       out[k].busy += c.busy;
       out[k].enforced += c.enforced;
+      out[k].lost += c.lost;
     }
   }
   return 0;

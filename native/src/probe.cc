@@ -31,6 +31,7 @@ Napi::Function Probe::Init(Napi::Env env) {
   return DefineClass(env, "Probe",
                      {
                          InstanceMethod<&Probe::Start>("start"),
+                         InstanceMethod<&Probe::Take>("take"),
                          InstanceMethod<&Probe::Pause>("pause"),
                          InstanceMethod<&Probe::Resume>("resume"),
                          InstanceMethod<&Probe::SetConfig>("setConfig"),
@@ -94,10 +95,12 @@ void Probe::Load(Napi::Env env, const Napi::Object& opts) {
   ReaderOptions reader_opts;
   reader_opts.poll_interval_ms = static_cast<int>(GetU32(opts, "pollIntervalMs", 2));
   reader_opts.batch_bytes = GetU32(opts, "batchBytes", 256 * 1024);
-  reader_opts.queue_depth = GetU32(opts, "queueDepth", 64);
+  uint32_t queue_depth = GetU32(opts, "queueDepth", 64);
+  reader_opts.queue_bytes = static_cast<size_t>(queue_depth) * reader_opts.batch_bytes;
+  reader_opts.hold_bytes = GetU32(opts, "holdBytes", 64u << 20);
   if (reader_opts.batch_bytes < VIGIL_RECORD_MAX)
     throw Napi::TypeError::New(env, "Probe options.batchBytes: must hold the largest record");
-  if (reader_opts.queue_depth == 0) throw Napi::TypeError::New(env, "Probe options.queueDepth: must be >= 1");
+  if (queue_depth == 0) throw Napi::TypeError::New(env, "Probe options.queueDepth: must be >= 1");
 
   // sizes of the tables that grow with the node (cgroups: one entry per workload's own cgroup)
   std::vector<std::pair<std::string, uint32_t>> sizes;
@@ -143,6 +146,29 @@ Napi::Value Probe::Start(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "Probe.start(onBatch, onClosed): expected two functions");
   reader_.Start(env, info[0].As<Napi::Function>(), info[1].As<Napi::Function>());
   return env.Undefined();
+}
+
+// take(max): up to max waiting batches, oldest first, as
+// {batches: [[ArrayBuffer, records]...], more} (also after close: nothing read
+// is left behind). more: some are left, and no poke will say so.
+Napi::Value Probe::Take(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t max = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 64;
+  bool more = false;
+  std::vector<Batch*> batches = reader_.Take(max == 0 ? 1 : max, &more);
+  Napi::Array arr = Napi::Array::New(env, batches.size());
+  for (uint32_t i = 0; i < batches.size(); i++) {
+    Batch* b = batches[i];
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, Napi::Number::New(env, b->records));
+    pair.Set(1u, Napi::ArrayBuffer::New(
+                     env, b->data.data(), b->data.size(), [](Napi::Env, void*, Batch* x) { delete x; }, b));
+    arr.Set(i, pair);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("batches", arr);
+  out.Set("more", Napi::Boolean::New(env, more));
+  return out;
 }
 
 Napi::Value Probe::Pause(const Napi::CallbackInfo& info) {
@@ -199,6 +225,7 @@ Napi::Value Probe::Stats(const Napi::CallbackInfo& info) {
     o.Set("dropped", Napi::Number::New(env, static_cast<double>(sum.dropped)));
     o.Set("busy", Napi::Number::New(env, static_cast<double>(sum.busy)));
     o.Set("enforced", Napi::Number::New(env, static_cast<double>(sum.enforced)));
+    o.Set("lost", Napi::Number::New(env, static_cast<double>(sum.lost)));
     kinds.Set(k, o);
   }
   ReaderStats rs = reader_.stats();
@@ -207,9 +234,12 @@ Napi::Value Probe::Stats(const Napi::CallbackInfo& info) {
   reader.Set("bytesRead", Napi::Number::New(env, static_cast<double>(rs.bytes_read)));
   reader.Set("batchesQueued", Napi::Number::New(env, static_cast<double>(rs.batches_queued)));
   reader.Set("queueDropRecords", Napi::Number::New(env, static_cast<double>(rs.queue_drop_records)));
-  reader.Set("queueDropBatches", Napi::Number::New(env, static_cast<double>(rs.queue_drop_batches)));
+  reader.Set("contextDropRecords", Napi::Number::New(env, static_cast<double>(rs.context_drop_records)));
   reader.Set("recordsDelivered", Napi::Number::New(env, static_cast<double>(rs.records_delivered)));
   reader.Set("wakeups", Napi::Number::New(env, static_cast<double>(rs.wakeups)));
+  reader.Set("urgentRecordsRead", Napi::Number::New(env, static_cast<double>(rs.urgent_records_read)));
+  reader.Set("urgentDropRecords", Napi::Number::New(env, static_cast<double>(rs.urgent_drop_records)));
+  reader.Set("pendingBytes", Napi::Number::New(env, static_cast<double>(rs.pending_bytes)));
   Napi::Object out = Napi::Object::New(env);
   out.Set("kinds", kinds);
   out.Set("reader", reader);

@@ -21,6 +21,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
 
  private:
   Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value Take(const Napi::CallbackInfo& info);
   Napi::Value Pause(const Napi::CallbackInfo& info);
   Napi::Value Resume(const Napi::CallbackInfo& info);
   Napi::Value SetConfig(const Napi::CallbackInfo& info);

@@ -62,7 +62,7 @@ describe('vigil trace (CLI)', function () {
 
       assert.match(err, /vigil trace: summary/);
       assert.match(err, /open\s+\d+\s+0\s+0/);
-      assert.match(err, /0 dropped at the JS queue/);
+      assert.match(err, /0 report-only dropped at the JS queue, 0 life-cycle or urgent dropped past the hold limit/);
     } finally {
       if (vigil.proc.exitCode === null) vigil.proc.kill('SIGKILL');
     }

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Probe } from '../../../agent/kernel/probe';
+import { readerShed } from '../../../agent/kernel/native';
 import { CgroupSandbox, helperBinary, requireKernelTestPrivileges } from '../../helpers/kernel';
 
 const N = 20000;
@@ -23,7 +24,7 @@ async function drained(probe: Probe): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const s = probe.stats();
     const r = s.reader;
-    if (r.recordsRead === last && r.recordsDelivered + r.queueDropRecords === r.recordsRead) return;
+    if (r.recordsRead === last && r.recordsDelivered + readerShed(r) === r.recordsRead) return;
     last = r.recordsRead;
     await new Promise((res) => setTimeout(res, 50));
   }
@@ -36,7 +37,7 @@ function account(probe: Probe, received: number): Accounting {
     received,
     kernelDropped: s.kinds.open.dropped,
     kernelBusy: s.kinds.open.busy,
-    queueDropped: s.reader.queueDropRecords,
+    queueDropped: readerShed(s.reader),
   };
 }
 
