@@ -7,7 +7,8 @@ import type { KindName } from '../kernel/abi';
 import type { ProbeStats } from '../kernel/probe';
 import { agentAlert, type Alert } from '../export/alert';
 
-export const ENFORCEMENT_LOST = 'enforcement_lost';
+/** Vigil's own alerts are named vigil:...; a rule of a pack cannot be (no ":" in rule names). */
+export const ENFORCEMENT_LOST = 'vigil:enforcement_lost';
 
 export interface LostDecisions {
   /** the ring buffer was full: the kernel could not write the record */
@@ -68,7 +69,7 @@ export class LostDecisionTracker {
         `(so far: ${t.kernelRingFull} with the kernel's ring full, ${t.kernelBusy} with its scratch buffer busy, ${t.reader} behind in user space): ` +
         `a process such a rule should have killed may still run`,
       event: {
-        kind: ENFORCEMENT_LOST,
+        kind: 'enforcement_lost',
         lost: n,
         kinds: [...urgentKinds],
         totals: { kernel_ring_full: t.kernelRingFull, kernel_busy: t.kernelBusy, reader: t.reader },
