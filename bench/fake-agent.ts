@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     outcome: 'alerted',
     tags: ['bench'],
     node,
-    workload: { spiffe_id: `spiffe://${td}/ns/bench/sa/w`, cgroup_id: 1, cgroup: '/bench', container_id: null, pod_uid: null, kubernetes: null },
+    workload: { spiffe_id: `spiffe://${td}/ns/bench/sa/w`, cgroup_id: 1, cgroup: '/bench', container_id: null, pod_uid: null, kubernetes: null, image: null },
     process: { pid: 1, ppid: 0, exe: '/usr/bin/true', args: ['true'], uid: 0, exec_id: null, parent_exe: null },
     event: { kind: 'exec' },
   };

@@ -7,6 +7,7 @@ import type { WorkloadInfo } from '../workload/resolver';
 import type { KubernetesMeta } from '../workload/source';
 import type { TraceRecord } from './trace-record';
 import { rfc3339Nanos } from '../../common/time';
+import type { ImageRef } from '../../common/image-ref';
 
 export type Outcome = 'killed' | 'denied' | 'alerted' | 'kill_failed';
 
@@ -39,6 +40,8 @@ export interface Alert {
     pod_uid: string | null;
     /** namespace, pod, service account, container name and image, with --kubernetes; null otherwise or when unknown */
     kubernetes: KubernetesMeta | null;
+    /** the container image (name, tag, digest), null when unknown */
+    image: ImageRef | null;
     /** present (true) when the process had left the workload's cgroup subtree: spiffe_id is the workload it left */
     moved?: true;
   };
@@ -146,6 +149,7 @@ export function buildAlert(
       container_id: workload.containerId,
       pod_uid: workload.podUid,
       kubernetes: workload.kubernetes,
+      image: workload.image,
       ...(workload.moved ? { moved: true as const } : {}),
     },
     process,
@@ -174,7 +178,7 @@ export function agentAlert(
     tags: [...a.tags],
     node,
     output: `${a.rule}: ${a.output}`,
-    workload: { spiffe_id: null, cgroup_id: 0, cgroup: null, container_id: null, pod_uid: null, kubernetes: null },
+    workload: { spiffe_id: null, cgroup_id: 0, cgroup: null, container_id: null, pod_uid: null, kubernetes: null, image: null },
     process: { pid: 0, ppid: null, exe: null, args: null, uid: 0, exec_id: null, parent_exe: null },
     event: a.event,
   };

@@ -286,7 +286,7 @@ function recordedIdentity(source: IdentitySource): RecordedIdentity {
   return {
     forPath: (cgroupId, path) => {
       const facts = { ...parseCgroupPath(path), path };
-      return { spiffeId: source.spiffeIdFor(facts), cgroupId, cgroup: path, containerId: facts.containerId, podUid: facts.podUid, kubernetes: null };
+      return { spiffeId: source.spiffeIdFor(facts), cgroupId, cgroup: path, containerId: facts.containerId, podUid: facts.podUid, kubernetes: null, image: source.imageFor?.(facts) ?? null };
     },
     forAddress: (addr) => {
       const ip = parseIp(addr);
@@ -307,7 +307,7 @@ function judge(it: Item, ev: JudgedEvent, at: string, processes: ProcessCache, i
   const r = it.record;
   const cgroup = typeof r.cgroup === 'string' ? r.cgroup : null;
   let workload: WorkloadInfo =
-    cgroup !== null ? identity.forPath(ev.cgroupId, cgroup) : { spiffeId: null, cgroupId: ev.cgroupId, cgroup: null, containerId: null, podUid: null, kubernetes: null };
+    cgroup !== null ? identity.forPath(ev.cgroupId, cgroup) : { spiffeId: null, cgroupId: ev.cgroupId, cgroup: null, containerId: null, podUid: null, kubernetes: null, image: null };
   if (it.spiffeId !== undefined) workload = { ...workload, spiffeId: it.spiffeId };
   const proc = processes.get(ev.pid);
   const ppid = ev.kind === 'exec' ? ev.ppid : typeof r.ppid === 'number' ? r.ppid : (proc?.ppid ?? null);

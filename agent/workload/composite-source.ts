@@ -1,6 +1,7 @@
 // Several identity sources as one (the identities file for host services and
 // Kubernetes for pods): the first source that names a cgroup wins.
 import type { AddressIdentity, CgroupFacts, IdentityChange, IdentitySource, KubernetesMeta } from './source';
+import type { ImageRef } from '../../common/image-ref';
 
 export class CompositeIdentitySource implements IdentitySource {
   readonly name: string;
@@ -13,6 +14,14 @@ export class CompositeIdentitySource implements IdentitySource {
     for (const s of this.sources) {
       const id = s.spiffeIdFor(cg);
       if (id !== null) return id;
+    }
+    return null;
+  }
+
+  imageFor(cg: CgroupFacts): ImageRef | null {
+    for (const s of this.sources) {
+      const m = s.imageFor?.(cg) ?? null;
+      if (m !== null) return m;
     }
     return null;
   }

@@ -21,6 +21,7 @@ import * as fs from 'node:fs';
 import { errorMessage, VigilError } from '../../common/errors';
 import { Backoff } from '../../common/backoff';
 import type { AddressIdentity, CgroupFacts, IdentityChange, IdentitySource, KubernetesMeta } from './source';
+import { imageFromStatus, type ImageRef } from '../../common/image-ref';
 import { PodIndex } from './kubernetes/pod-index';
 import { compileTemplate } from './kubernetes/spiffe-template';
 
@@ -184,6 +185,11 @@ export class KubernetesIdentitySource implements IdentitySource {
 
   spiffeIdFor(cg: CgroupFacts): string | null {
     return this.index.podOf(cg)?.pod.spiffeId ?? null;
+  }
+
+  imageFor(cg: CgroupFacts): ImageRef | null {
+    const c = this.index.podOf(cg)?.container;
+    return c ? imageFromStatus(c.image, c.imageID) : null;
   }
 
   metaFor(cg: CgroupFacts): KubernetesMeta | null {

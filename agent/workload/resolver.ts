@@ -8,6 +8,7 @@ import type { CgroupResolver } from '../kernel/cgroupfs';
 import { parseIp, cidrContains } from '../../common/cidr';
 import { parseCgroupPath } from './cgroup-path';
 import type { AddressIdentity, CgroupFacts, IdentityChange, IdentitySource, KubernetesMeta } from './source';
+import type { ImageRef } from '../../common/image-ref';
 
 export interface WorkloadInfo {
   spiffeId: string | null;
@@ -18,6 +19,8 @@ export interface WorkloadInfo {
   podUid: string | null;
   /** the pod and container, when the source is Kubernetes and knows them */
   kubernetes: KubernetesMeta | null;
+  /** the container image (identities file `image:`, or the Kubernetes container status), null when unknown */
+  image: ImageRef | null;
   /** the process left this workload's cgroup subtree; spiffeId is the workload it left (kept for rules) */
   moved?: boolean;
 }
@@ -63,6 +66,7 @@ export class IdentityResolver {
       containerId: facts.containerId,
       podUid: facts.podUid,
       kubernetes: this.source.metaFor?.(facts) ?? null,
+      image: this.source.imageFor?.(facts) ?? null,
     };
   }
 
@@ -90,7 +94,7 @@ export class IdentityResolver {
     if (hit) return hit;
     const path = this.cgroups.resolve(cgroupId);
     const info: WorkloadInfo =
-      path === null ? { spiffeId: null, cgroupId, cgroup: null, containerId: null, podUid: null, kubernetes: null } : this.forPath(cgroupId, path);
+      path === null ? { spiffeId: null, cgroupId, cgroup: null, containerId: null, podUid: null, kubernetes: null, image: null } : this.forPath(cgroupId, path);
     if (this.byCgroup.size > 65536) this.byCgroup.clear();
     this.byCgroup.set(cgroupId, info);
     return info;

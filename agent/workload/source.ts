@@ -1,6 +1,7 @@
 // Where workload identities come from: one interface for every source
 // (the static identities file, the Kubernetes pods of this node).
 import type { Cidr } from '../../common/cidr';
+import type { ImageRef } from '../../common/image-ref';
 import type { CgroupIdentity } from './cgroup-path';
 
 /** What identity sources are asked: a cgroup at event time. */
@@ -42,6 +43,8 @@ export interface IdentitySource {
   spiffeIds(): readonly string[];
   /** Kubernetes metadata of a cgroup's pod and container (sources that know it). */
   metaFor?(cg: CgroupFacts): KubernetesMeta | null;
+  /** The container image a cgroup runs (name and digest), for sources that know it. */
+  imageFor?(cg: CgroupFacts): ImageRef | null;
   /** True when a cgroup belongs to a pod or container this source may still learn about (enrichment waits for it). */
   pending?(cg: CgroupFacts): boolean;
   /** Be told when identities change (sources that change at run time). */

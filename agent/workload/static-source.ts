@@ -6,6 +6,7 @@
 //       cgroups: [vigil-demo/payments-api]      # relative to the cgroup v2 root; globs allowed
 //       container_ids: []                       # optional
 //       addresses: [10.200.1.2, 10.201.0.0/24]  # optional, for destination rules
+//       image: registry.example/payments/api:1.4@sha256:...  # optional: the image it runs (reachability, VEX, rules)
 import * as fs from 'node:fs';
 import { isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { errorMessage, VigilError } from '../../common/errors';
@@ -15,18 +16,20 @@ import type { SourceFile } from '../../common/source-pos';
 import { keyOf, YamlReader } from '../../common/yaml-reader';
 import type { AddressIdentity, CgroupFacts, IdentitySource } from './source';
 import { checkSpiffeId } from '../../common/spiffe/spiffe-id';
+import { parseImageRef, type ImageRef } from '../../common/image-ref';
 
 interface StaticWorkload {
   spiffeId: string;
   cgroups: Glob[];
   containerIds: Set<string>;
+  image: ImageRef | null;
 }
 
 export class StaticIdentitySource implements IdentitySource {
   readonly name: string;
   private readonly workloads: StaticWorkload[];
   private readonly addrs: AddressIdentity[];
-  private readonly cache = new Map<string, string | null>();
+  private readonly cache = new Map<string, StaticWorkload | null>();
 
   private constructor(name: string, workloads: StaticWorkload[], addrs: AddressIdentity[]) {
     this.name = name;
@@ -67,10 +70,10 @@ export class StaticIdentitySource implements IdentitySource {
         wl.value.items.forEach((item, i) => {
           const where = `workloads[${i}]`;
           if (!isMap(item)) {
-            fail(item as Node, `${where}: expected a map with spiffe_id, cgroups, container_ids, addresses`);
+            fail(item as Node, `${where}: expected a map with spiffe_id, cgroups, container_ids, addresses, image`);
             return;
           }
-          const w: StaticWorkload = { spiffeId: '', cgroups: [], containerIds: new Set() };
+          const w: StaticWorkload = { spiffeId: '', cgroups: [], containerIds: new Set(), image: null };
           /** the list's strings, each with its own node (a problem is reported at the item, not the list) */
           const list = (p: Pair, what: string): [string, Node][] => {
             if (!isSeq(p.value)) {
@@ -111,8 +114,12 @@ export class StaticIdentitySource implements IdentitySource {
                 if (!c) fail(at, `${what}: "${a}" is not an IP address or CIDR block`);
                 else addrs.push({ cidr: c, spiffeId: '' });
               }
+            } else if (k === 'image') {
+              const v = isScalar(p.value) && typeof p.value.value === 'string' ? parseImageRef(p.value.value) : { error: 'expected an image reference (name[:tag][@sha256:...])' };
+              if ('error' in v) fail(p.value as Node, `${what}: ${v.error}`);
+              else w.image = v;
             } else {
-              fail(p.key as Node, `${where}: unknown key "${k}" (expected spiffe_id, cgroups, container_ids, addresses)`);
+              fail(p.key as Node, `${where}: unknown key "${k}" (expected spiffe_id, cgroups, container_ids, addresses, image)`);
             }
           }
           if (!item.items.some((p) => keyOf(p) === 'spiffe_id')) fail(item, `${where}: missing spiffe_id`);
@@ -126,13 +133,22 @@ export class StaticIdentitySource implements IdentitySource {
   }
 
   spiffeIdFor(cg: CgroupFacts): string | null {
+    return this.match(cg)?.spiffeId ?? null;
+  }
+
+  imageFor(cg: CgroupFacts): ImageRef | null {
+    return this.match(cg)?.image ?? null;
+  }
+
+  /** The workload of a cgroup: by container id, else the cgroup or its deepest ancestor that a workload names. */
+  private match(cg: CgroupFacts): StaticWorkload | null {
     const cacheKey = `${cg.path}\0${cg.containerId ?? ''}`;
     const hit = this.cache.get(cacheKey);
     if (hit !== undefined) return hit;
-    let found: string | null = null;
+    let found: StaticWorkload | null = null;
     if (cg.containerId) {
       for (const w of this.workloads) {
-        for (const id of w.containerIds) if (cg.containerId.startsWith(id)) found = w.spiffeId;
+        for (const id of w.containerIds) if (cg.containerId.startsWith(id)) found = w;
         if (found) break;
       }
     }
@@ -142,7 +158,7 @@ export class StaticIdentitySource implements IdentitySource {
       while (!found && p !== '') {
         for (const w of this.workloads) {
           if (w.cgroups.some((g) => g.test(p))) {
-            found = w.spiffeId;
+            found = w;
             break;
           }
         }

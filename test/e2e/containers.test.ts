@@ -93,7 +93,7 @@ rules:
     assert.equal(r.code, 0, r.stderr);
     const pid = Number(/ok (\d+)/.exec(r.stdout)?.[1]);
     const a = await h.waitFor('ctr-secret-read in plain', (x) => x.rule === 'ctr-secret-read' && x.workload.container_id === plain.id);
-    assert.deepEqual(a.workload, { spiffe_id: `${TD}/sa/plain`, cgroup_id: a.workload.cgroup_id, cgroup: plain.cgroup, container_id: plain.id, pod_uid: null, kubernetes: null });
+    assert.deepEqual(a.workload, { spiffe_id: `${TD}/sa/plain`, cgroup_id: a.workload.cgroup_id, cgroup: plain.cgroup, container_id: plain.id, pod_uid: null, kubernetes: null, image: null });
     assert.match(plain.cgroup, /\/libpod-[0-9a-f]{64}$/);
     // the container's view, not the overlay's upper directory on the host
     assert.equal(a.event.path, '/etc/shadow');

@@ -25,7 +25,7 @@ function alert(i: number): Alert {
     tags: [],
     node: 'node-1',
     output: `alert ${i}`,
-    workload: { spiffe_id: `spiffe://${TD}/ns/x/sa/y`, cgroup_id: 1, cgroup: '/', container_id: null, pod_uid: null, kubernetes: null },
+    workload: { spiffe_id: `spiffe://${TD}/ns/x/sa/y`, cgroup_id: 1, cgroup: '/', container_id: null, pod_uid: null, kubernetes: null, image: null },
     process: { pid: i, ppid: 1, exe: '/bin/x', args: ['x'], uid: 0, exec_id: null, parent_exe: null },
     event: { kind: 'exec', n: i },
   };

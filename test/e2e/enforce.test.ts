@@ -40,6 +40,7 @@ workloads:
     cgroups: [${api.rel.slice(1)}]
   - spiffe_id: ${TD}/sa/web
     cgroups: [${web.rel.slice(1)}]
+    image: registry.test/web/app:1.2@sha256:${'ab'.repeat(32)}
   - spiffe_id: ${TD}/sa/db
     addresses: [${net.peerAddr}]
   - spiffe_id: ${TD}/sa/drift
@@ -154,7 +155,15 @@ rules:
     assert.equal(a.priority, 'error');
     assert.deepEqual(a.tags, ['t1', 'secrets']);
     assert.equal(a.node, 'test-node');
-    assert.deepEqual(a.workload, { spiffe_id: `${TD}/sa/web`, cgroup_id: web.id, cgroup: web.rel, container_id: null, pod_uid: null, kubernetes: null });
+    assert.deepEqual(a.workload, {
+      spiffe_id: `${TD}/sa/web`,
+      cgroup_id: web.id,
+      cgroup: web.rel,
+      container_id: null,
+      pod_uid: null,
+      kubernetes: null,
+      image: { name: 'registry.test/web/app', tag: '1.2', digest: `sha256:${'ab'.repeat(32)}` },
+    });
     assert.deepEqual(Object.keys(a.process), ['pid', 'ppid', 'exe', 'args', 'uid', 'exec_id', 'parent_exe']);
     assert.equal(a.process.exe, actions);
     assert.equal(a.process.uid, 0);

@@ -7,6 +7,13 @@ import { parseCidr } from '../../../common/cidr';
 import type { AddressIdentity, CgroupFacts, IdentityChange } from '../source';
 
 /** What one pod is to us. */
+/** A container of a pod, from its status: `image` as asked for, `imageID` as it runs (with the digest). */
+export interface ContainerEntry {
+  name: string;
+  image: string;
+  imageID: string;
+}
+
 export interface PodEntry {
   uid: string;
   namespace: string;
@@ -15,7 +22,7 @@ export interface PodEntry {
   spiffeId: string | null;
   ips: string[];
   /** container id (64 hex) -> name, image */
-  containers: Map<string, { name: string; image: string }>;
+  containers: Map<string, ContainerEntry>;
   created: number;
 }
 
@@ -36,7 +43,7 @@ export class PodIndex {
   private readonly pods = new Map<string, PodEntry>();
   /** namespace/name -> uid of the live pod of that name */
   private readonly byName = new Map<string, string>();
-  private readonly byContainer = new Map<string, { uid: string; name: string; image: string }>();
+  private readonly byContainer = new Map<string, ContainerEntry & { uid: string }>();
   private readonly byIp = new Map<string, string>();
   /** uid -> when a deleted pod is forgotten */
   private readonly tombstones = new Map<string, number>();
@@ -81,14 +88,14 @@ export class PodIndex {
       this.badTemplateLogged.add(uid);
       this.log(`kubernetes: pod ${ns}/${name}: the SPIFFE ID template makes no valid SPIFFE ID (missing label or annotation?); the pod has no identity`);
     }
-    const containers = new Map<string, { name: string; image: string }>();
+    const containers = new Map<string, ContainerEntry>();
     const st = pod.status;
     for (const c of [...(st?.initContainerStatuses ?? []), ...(st?.containerStatuses ?? []), ...(st?.ephemeralContainerStatuses ?? [])]) {
       const id = containerIdOf(c.containerID);
-      if (id) containers.set(id, { name: c.name, image: c.image });
+      if (id) containers.set(id, { name: c.name, image: c.image, imageID: c.imageID });
       // a restarted container's previous instance may still have events in flight
       const prev = containerIdOf(c.lastState?.terminated?.containerID);
-      if (prev && !containers.has(prev)) containers.set(prev, { name: c.name, image: c.image });
+      if (prev && !containers.has(prev)) containers.set(prev, { name: c.name, image: c.image, imageID: c.imageID });
     }
     // pods that finished give their IPs back; a host-network pod's IP is the node's
     const done = st?.phase === 'Succeeded' || st?.phase === 'Failed';
@@ -187,12 +194,12 @@ export class PodIndex {
   }
 
   /** The pod (and container) a cgroup belongs to. */
-  podOf(cg: CgroupFacts): { pod: PodEntry; container: { name: string; image: string } | null } | null {
+  podOf(cg: CgroupFacts): { pod: PodEntry; container: ContainerEntry | null } | null {
     if (cg.containerId) {
       const c = this.byContainer.get(cg.containerId);
       if (c) {
         const pod = this.pods.get(c.uid);
-        if (pod) return { pod, container: { name: c.name, image: c.image } };
+        if (pod) return { pod, container: { name: c.name, image: c.image, imageID: c.imageID } };
       }
     }
     if (cg.podUid) {

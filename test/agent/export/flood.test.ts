@@ -17,7 +17,7 @@ function alert(o: { rule?: string; path?: string; exe?: string; spiffe?: string;
     tags: [],
     node: 'n',
     output: 'x',
-    workload: { spiffe_id: o.spiffe ?? 'spiffe://t/ns/a/sa/b', cgroup_id: 7, cgroup: '/a', container_id: null, pod_uid: null, kubernetes: null },
+    workload: { spiffe_id: o.spiffe ?? 'spiffe://t/ns/a/sa/b', cgroup_id: 7, cgroup: '/a', container_id: null, pod_uid: null, kubernetes: null, image: null },
     process: { pid: 1, ppid: null, exe: o.exe ?? '/usr/bin/cat', args: null, uid: 0, exec_id: null, parent_exe: null },
     event: { kind: 'open', time, pid: 1, path: o.path ?? '/etc/shadow' },
   };

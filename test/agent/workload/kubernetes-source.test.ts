@@ -106,6 +106,13 @@ describe('Kubernetes pod identity (list/watch against a recorded API)', function
       container: 'api',
       image: 'registry.example.org/payments/api:1.4.2',
     });
+    // the image as it runs: the name asked for, the digest from the status's imageID
+    assert.deepEqual(s.imageFor(cgroupOf(API, 'burstable', API_CTR)), {
+      name: 'registry.example.org/payments/api',
+      tag: '1.4.2',
+      digest: `sha256:${'1f'.repeat(32)}`,
+    });
+    assert.equal(s.imageFor(cgroupOf(API, 'burstable')), null, 'the pod\'s own cgroup runs no image');
     // the previous instance of a restarted container, and an init container
     assert.equal(s.metaFor(cgroupOf(API, 'burstable', API_PREV))?.container, 'api');
     assert.equal(s.metaFor(cgroupOf(WEB, null, INIT_CTR))?.container, 'init-config');

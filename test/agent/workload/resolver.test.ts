@@ -7,6 +7,7 @@ import { parseCidr, type Cidr } from '../../../common/cidr';
 import { CgroupResolver } from '../../../agent/kernel/cgroupfs';
 import { IdentityResolver } from '../../../agent/workload/resolver';
 import type { AddressIdentity, CgroupFacts, IdentitySource, KubernetesMeta } from '../../../agent/workload/source';
+import type { ImageRef } from '../../../common/image-ref';
 import { StaticIdentitySource } from '../../../agent/workload/static-source';
 
 const POD = '1227e887-592b-457e-9a23-2e78b48529f5';
@@ -45,6 +46,7 @@ class MutableSource implements IdentitySource {
   readonly name = 'mutable';
   ids = new Map<string, string>();
   meta = new Map<string, KubernetesMeta>();
+  images = new Map<string, ImageRef>();
   waiting = new Set<string>();
   addrs: AddressIdentity[] = [];
   readonly asked: CgroupFacts[] = [];
@@ -55,6 +57,9 @@ class MutableSource implements IdentitySource {
   }
   metaFor(cg: CgroupFacts): KubernetesMeta | null {
     return this.meta.get(cg.path) ?? null;
+  }
+  imageFor(cg: CgroupFacts): ImageRef | null {
+    return this.images.get(cg.path) ?? null;
   }
   pending(cg: CgroupFacts): boolean {
     return this.waiting.has(cg.path);
@@ -85,6 +90,8 @@ describe('identity resolver: cgroups', () => {
   it('forCgroup: the path\'s SPIFFE ID, container id, pod UID and Kubernetes metadata', () => {
     src.ids.set(ctrPath(POD, CTR), 'spiffe://cluster.local/ns/pay/sa/api');
     src.meta.set(ctrPath(POD, CTR), meta(POD, 'api'));
+    const image = { name: 'example/api', tag: '1', digest: `sha256:${'e1'.repeat(32)}` };
+    src.images.set(ctrPath(POD, CTR), image);
     r.remember(101, ctrPath(POD, CTR));
     assert.deepEqual(r.forCgroup(101), {
       spiffeId: 'spiffe://cluster.local/ns/pay/sa/api',
@@ -93,6 +100,7 @@ describe('identity resolver: cgroups', () => {
       containerId: CTR,
       podUid: POD,
       kubernetes: meta(POD, 'api'),
+      image,
     });
     // the source was asked with what the path says
     assert.equal(src.asked.length, 1);
@@ -101,7 +109,7 @@ describe('identity resolver: cgroups', () => {
 
   it('forCgroup: a host cgroup has no identity, only its path', () => {
     r.remember(7, '/system.slice/sshd.service');
-    assert.deepEqual(r.forCgroup(7), { spiffeId: null, cgroupId: 7, cgroup: '/system.slice/sshd.service', containerId: null, podUid: null, kubernetes: null });
+    assert.deepEqual(r.forCgroup(7), { spiffeId: null, cgroupId: 7, cgroup: '/system.slice/sshd.service', containerId: null, podUid: null, kubernetes: null, image: null });
   });
 
   it('forCgroup: a cgroup whose path is unknown (gone) is all null, and cached too', () => {
@@ -114,7 +122,7 @@ describe('identity resolver: cgroups', () => {
       }
     })('/nonexistent-cgroup-root');
     const rr = new IdentityResolver(src, gone);
-    const want = { spiffeId: null, cgroupId: 9, cgroup: null, containerId: null, podUid: null, kubernetes: null };
+    const want = { spiffeId: null, cgroupId: 9, cgroup: null, containerId: null, podUid: null, kubernetes: null, image: null };
     assert.deepEqual(rr.forCgroup(9), want);
     assert.deepEqual(rr.forCgroup(9), want);
     assert.equal(gone.calls, 1, 'looked up once');
@@ -136,7 +144,7 @@ describe('identity resolver: cgroups', () => {
   it('forPath: what a path says, not cached', () => {
     src.ids.set('/vigil/web', 'spiffe://example.org/web');
     const info = r.forPath(202, '/vigil/web');
-    assert.deepEqual(info, { spiffeId: 'spiffe://example.org/web', cgroupId: 202, cgroup: '/vigil/web', containerId: null, podUid: null, kubernetes: null });
+    assert.deepEqual(info, { spiffeId: 'spiffe://example.org/web', cgroupId: 202, cgroup: '/vigil/web', containerId: null, podUid: null, kubernetes: null, image: null });
     // forCgroup(202) still looks the cgroup up: forPath put nothing in the cache
     r.remember(202, '/vigil/other');
     assert.equal(r.forCgroup(202).cgroup, '/vigil/other');

@@ -186,13 +186,13 @@ describe('static identities: errors', () => {
       `ids.yaml:2:16: workloads[0].spiffe_id: invalid SPIFFE ID "spiffe://Example.org/x": trust domain contains an invalid character 'E' at offset 9: only a-z, 0-9, ".", "-" and "_" are allowed
   - spiffe_id: spiffe://Example.org/x
                ^
-ids.yaml:4:5: workloads[0]: unknown key "extra" (expected spiffe_id, cgroups, container_ids, addresses)
+ids.yaml:4:5: workloads[0]: unknown key "extra" (expected spiffe_id, cgroups, container_ids, addresses, image)
     extra: 1
     ^
 ids.yaml:5:5: workloads[1]: missing spiffe_id
   - cgroups: [c]
     ^
-ids.yaml:6:5: workloads[2]: expected a map with spiffe_id, cgroups, container_ids, addresses
+ids.yaml:6:5: workloads[2]: expected a map with spiffe_id, cgroups, container_ids, addresses, image
   - 42
     ^`,
     );
@@ -320,6 +320,39 @@ ids.yaml:4:21: workloads[0].container_ids: expected strings
 ids.yaml:8:9: workloads[0].addresses: "10.0.0.0/33" is not an IP address or CIDR block
       - 10.0.0.0/33
         ^`,
+    );
+  });
+});
+
+describe('static identities: images', () => {
+  const D = `sha256:${'0a'.repeat(32)}`;
+  it('image: name, tag and digest of the workload a cgroup or container belongs to', () => {
+    const s = parse(`workloads:
+  - spiffe_id: spiffe://example.org/a
+    cgroups: [a]
+    image: registry.example.org/team/a:2.1@${D}
+  - spiffe_id: spiffe://example.org/b
+    container_ids: [${CTR.slice(0, 12)}]
+    image: ${D}
+  - spiffe_id: spiffe://example.org/c
+    cgroups: [c]
+`);
+    assert.deepEqual(s.imageFor(facts('/a/x')), { name: 'registry.example.org/team/a', tag: '2.1', digest: D });
+    assert.deepEqual(s.imageFor({ ...facts('/elsewhere'), containerId: CTR }), { name: null, tag: null, digest: D });
+    assert.equal(s.imageFor(facts('/c')), null, 'no image said');
+    assert.equal(s.imageFor(facts('/nowhere')), null);
+  });
+
+  it('a bad image reference is an error at its position', () => {
+    assert.equal(
+      errorOf(`workloads:
+  - spiffe_id: spiffe://example.org/a
+    cgroups: [a]
+    image: Registry/UPPER@sha256:123
+`),
+      `ids.yaml:4:12: workloads[0].image: "Registry/UPPER@sha256:123": the digest after "@" must be sha256: and 64 lowercase hex digits
+    image: Registry/UPPER@sha256:123
+           ^`,
     );
   });
 });
