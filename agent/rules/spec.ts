@@ -3,7 +3,7 @@
 import type { KindName } from '../kernel/abi';
 import type { SourceFile } from '../../common/source-pos';
 
-export const RULE_KINDS = ['exec', 'open', 'unlink', 'rename', 'chmod', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate', 'socket', 'io_uring'] as const;
+export const RULE_KINDS = ['exec', 'open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate', 'socket', 'io_uring'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number] & KindName;
 
 export const ACTIONS = ['alert', 'kill', 'deny'] as const;
@@ -59,6 +59,8 @@ export const KEYS_FOR_KIND: Record<RuleKind, readonly MatchKey[]> = {
   unlink: ['binary', 'parent_binary', 'args', 'uid', 'path'],
   rename: ['binary', 'parent_binary', 'args', 'uid', 'path', 'new_path'],
   chmod: ['binary', 'parent_binary', 'args', 'uid', 'path'],
+  link: ['binary', 'parent_binary', 'args', 'uid', 'path', 'new_path'],
+  symlink: ['binary', 'parent_binary', 'args', 'uid', 'path', 'new_path'],
   connect: ['binary', 'parent_binary', 'args', 'uid', 'destination'],
   ptrace: ['binary', 'parent_binary', 'args', 'uid'],
   setuid: ['binary', 'parent_binary', 'args', 'uid'],
