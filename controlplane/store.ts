@@ -145,6 +145,21 @@ export class Store {
     this.insAudit = this.db.prepare('INSERT INTO audit (seq, time_ns, kind, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?)');
   }
 
+  /**
+   * Run `fn` in one transaction in which `audit` appends to the chain: what
+   * is recorded and its audit entries commit together or not at all (the
+   * chain head is restored when it rolls back).
+   */
+  audited<T>(fn: (audit: (kind: AuditKind, data: unknown) => void) => T): T {
+    const headBefore = this.head;
+    try {
+      return this.db.transaction(() => fn((kind, data) => this.audit(kind, data)))();
+    } catch (err) {
+      this.head = headBefore;
+      throw err;
+    }
+  }
+
   /** Append to the audit chain (inside the caller's transaction). */
   private audit(kind: AuditKind, data: unknown): void {
     const e = { seq: this.head.seq + 1, time_ns: nowNs(), kind, data, prev: this.head.hash };
