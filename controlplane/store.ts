@@ -11,6 +11,7 @@ import { nowNs } from '../common/time';
 import type { SpooledAlert } from '../common/alert-envelope';
 import { CpError } from './errors';
 import { entryHash, GENESIS, verifyChain, type AuditEntry, type AuditKind, type Verdict } from './audit';
+import { ReachStore } from './reach/store';
 
 /** An alert as the agent spooled it, and the node that sent it. */
 export interface StoredAlert extends SpooledAlert {
@@ -124,6 +125,8 @@ export class Store {
   private head: { seq: number; hash: string };
   private readonly insAlert: Database.Statement;
   private readonly insAudit: Database.Statement;
+  /** SBOMs, components, what ran, per image digest (controlplane/reach/store.ts) */
+  readonly reach: ReachStore;
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -143,6 +146,7 @@ export class Store {
        VALUES (@node, @bootId, @sequence, @timeNs, @rule, @priority, @action, @outcome, @spiffeId, @json, @received)`,
     );
     this.insAudit = this.db.prepare('INSERT INTO audit (seq, time_ns, kind, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?)');
+    this.reach = new ReachStore(this.db, (fn) => this.audited(fn));
   }
 
   /**

@@ -4,32 +4,20 @@
 // and the OSV ecosystem <-> purl type table (OSV schema, "Affected package"
 // ecosystems; purl-spec PURL-TYPES).
 import { PackageURL } from 'packageurl-js';
+import { packageKey, parsePurl as parseCommonPurl } from '../../common/purl';
 
 export interface ParsedPurl {
-  /** "type/namespace/name" lowercased, no version, qualifiers or subpath: the package, whatever its version */
+  /** "type/namespace/name" lowercased (common/purl.ts packageKey): the package, whatever its version */
   key: string;
   type: string;
   version: string | null;
-  /** the distro qualifier of deb/apk purls ("debian-12", "bookworm") */
-  distro: string | null;
 }
 
-const MAX_PURL = 1024;
-
+/** A purl as advisories need it (common/purl.ts parses), or why it is not one. */
 export function parsePurl(s: string): ParsedPurl | { error: string } {
-  if (s.length > MAX_PURL) return { error: `a purl is at most ${MAX_PURL} characters` };
-  let p: PackageURL;
-  try {
-    p = PackageURL.fromString(s);
-  } catch (err) {
-    return { error: `"${s}" is not a package URL: ${err instanceof Error ? err.message : String(err)}` };
-  }
-  return { key: packageKey(p.type, p.namespace ?? null, p.name), type: p.type, version: p.version ?? null, distro: p.qualifiers?.distro ?? null };
-}
-
-/** The package key (the same text the reachability store joins components by). */
-export function packageKey(type: string, namespace: string | null, name: string): string {
-  return `${type}/${namespace ?? ''}/${name}`.toLowerCase();
+  const p = parseCommonPurl(s);
+  if (!p) return { error: `"${s.slice(0, 200)}" is not a package URL (pkg:type/namespace/name@version)` };
+  return { key: packageKey(p.type, p.namespace, p.name), type: p.type, version: p.version };
 }
 
 /** OSV ecosystem (the part before ":") -> purl type and namespace. */
