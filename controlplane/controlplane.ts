@@ -9,6 +9,7 @@ import { loadPrivateKey } from '../agent/rules/policy';
 import { CpMetrics } from './metrics';
 import { ControlPlane } from './server';
 import { Store } from './store';
+import { loadVdpConfig } from './vdp/config';
 
 /** certsDir: a `vigil certs` directory; bundle/cert/key/policyKey/trustDomain: single files (SPIRE, Secrets) that win over it */
 export interface ControlPlaneConfig extends TlsFlags {
@@ -20,6 +21,8 @@ export interface ControlPlaneConfig extends TlsFlags {
   metricsAddress?: string;
   /** days of alerts to keep (0: forever) */
   retentionDays?: number;
+  /** advisories, ticket sinks, outputs (docs/vdp.md) */
+  vdpConfig?: string;
   log: (line: string) => void;
 }
 
@@ -35,6 +38,8 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningControlPlane> {
   const metricsAt = c.metricsAddress ? splitHostPort(c.metricsAddress) : null;
+  // the configuration first: a bad file refuses to start before anything is opened
+  const vdpConfig = c.vdpConfig ? loadVdpConfig(c.vdpConfig) : null;
   const store = new Store(path.join(c.dataDir, 'vigil.db'));
   const metrics = new CpMetrics(store);
   let trustDomain = '';
@@ -58,6 +63,8 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     policyKey,
     metrics,
     log: c.log,
+    vdpConfig,
+    vdpCounters: metrics.vdpCounters(),
   });
   const port = await cp.listen(c.listen);
   let metricsServer: MetricsServer | null = null;

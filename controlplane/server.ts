@@ -10,6 +10,9 @@ import { Ingest } from './ingest';
 import type { CpMetrics } from './metrics';
 import { QueryService } from './query-service';
 import type { Store } from './store';
+import type { VdpConfig } from './vdp/config';
+import { Vdp, type VdpCounters } from './vdp/vdp';
+import { VdpService } from './vdp-service';
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -23,12 +26,17 @@ export interface ControlPlaneOptions {
   policyKey: KeyObject | null;
   metrics?: CpMetrics;
   log?: (line: string) => void;
+  /** advisories, tickets, outputs, quarantine (docs/vdp.md); null: defaults, no sinks or outputs */
+  vdpConfig?: VdpConfig | null;
+  vdpCounters?: VdpCounters;
 }
 
 export class ControlPlane {
   private readonly ingest: Ingest;
   private readonly agents: AgentService;
   private readonly queries: QueryService;
+  readonly vdp: Vdp;
+  private readonly vdpService: VdpService;
   private server: grpc.Server | null = null;
 
   constructor(private readonly o: ControlPlaneOptions) {
@@ -46,12 +54,19 @@ export class ControlPlane {
       policyKey: o.policyKey,
       metrics: o.metrics,
       log,
+      generatedFiles: () => {
+        const q = this.vdp.quarantineFile();
+        return q ? [q] : [];
+      },
     });
+    this.vdp = new Vdp({ store: o.store, config: o.vdpConfig ?? null, log, counters: o.vdpCounters, pushPolicy: (files, by) => this.queries.push(files, by).version });
+    this.vdpService = new VdpService({ vdp: this.vdp, authorize, patterns: o.adminIds.map(compileSpiffePattern), log });
   }
 
   addToServer(server: grpc.Server): void {
     this.agents.addToServer(server);
     this.queries.addToServer(server);
+    this.vdpService.addToServer(server);
   }
 
   /** Listen on host:port (port 0: any). Resolves with the port. */
@@ -61,11 +76,13 @@ export class ControlPlane {
     const creds = this.o.tls ? await serverCredentialsReady(this.o.tls) : grpc.ServerCredentials.createInsecure();
     const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, creds, (err, p) => (err ? reject(err) : resolve(p))));
     this.server = server;
+    this.vdp.start();
     return port;
   }
 
   async close(): Promise<void> {
     this.ingest.flush();
+    await this.vdp.close();
     this.agents.close();
     const s = this.server;
     this.server = null;

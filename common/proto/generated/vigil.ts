@@ -2,7 +2,9 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Ack as _vigil_v1_Ack, Ack__Output as _vigil_v1_Ack__Output } from './vigil/v1/Ack';
+import type { AddAdvisoryRequest as _vigil_v1_AddAdvisoryRequest, AddAdvisoryRequest__Output as _vigil_v1_AddAdvisoryRequest__Output } from './vigil/v1/AddAdvisoryRequest';
 import type { AddressEntry as _vigil_v1_AddressEntry, AddressEntry__Output as _vigil_v1_AddressEntry__Output } from './vigil/v1/AddressEntry';
+import type { AdvisoryFile as _vigil_v1_AdvisoryFile, AdvisoryFile__Output as _vigil_v1_AdvisoryFile__Output } from './vigil/v1/AdvisoryFile';
 import type { AgentMessage as _vigil_v1_AgentMessage, AgentMessage__Output as _vigil_v1_AgentMessage__Output } from './vigil/v1/AgentMessage';
 import type { AgentRow as _vigil_v1_AgentRow, AgentRow__Output as _vigil_v1_AgentRow__Output } from './vigil/v1/AgentRow';
 import type { AgentServiceClient as _vigil_v1_AgentServiceClient, AgentServiceDefinition as _vigil_v1_AgentServiceDefinition } from './vigil/v1/AgentService';
@@ -16,17 +18,28 @@ import type { Heartbeat as _vigil_v1_Heartbeat, Heartbeat__Output as _vigil_v1_H
 import type { Hello as _vigil_v1_Hello, Hello__Output as _vigil_v1_Hello__Output } from './vigil/v1/Hello';
 import type { IdentityMap as _vigil_v1_IdentityMap, IdentityMap__Output as _vigil_v1_IdentityMap__Output } from './vigil/v1/IdentityMap';
 import type { IdentityReport as _vigil_v1_IdentityReport, IdentityReport__Output as _vigil_v1_IdentityReport__Output } from './vigil/v1/IdentityReport';
+import type { ImageMatchesRequest as _vigil_v1_ImageMatchesRequest, ImageMatchesRequest__Output as _vigil_v1_ImageMatchesRequest__Output } from './vigil/v1/ImageMatchesRequest';
+import type { ImageMatchesResponse as _vigil_v1_ImageMatchesResponse, ImageMatchesResponse__Output as _vigil_v1_ImageMatchesResponse__Output } from './vigil/v1/ImageMatchesResponse';
+import type { ImportAdvisoriesRequest as _vigil_v1_ImportAdvisoriesRequest, ImportAdvisoriesRequest__Output as _vigil_v1_ImportAdvisoriesRequest__Output } from './vigil/v1/ImportAdvisoriesRequest';
+import type { ImportAdvisoriesResponse as _vigil_v1_ImportAdvisoriesResponse, ImportAdvisoriesResponse__Output as _vigil_v1_ImportAdvisoriesResponse__Output } from './vigil/v1/ImportAdvisoriesResponse';
 import type { KernelCapabilities as _vigil_v1_KernelCapabilities, KernelCapabilities__Output as _vigil_v1_KernelCapabilities__Output } from './vigil/v1/KernelCapabilities';
+import type { ListAdvisoriesRequest as _vigil_v1_ListAdvisoriesRequest, ListAdvisoriesRequest__Output as _vigil_v1_ListAdvisoriesRequest__Output } from './vigil/v1/ListAdvisoriesRequest';
+import type { ListAdvisoriesResponse as _vigil_v1_ListAdvisoriesResponse, ListAdvisoriesResponse__Output as _vigil_v1_ListAdvisoriesResponse__Output } from './vigil/v1/ListAdvisoriesResponse';
 import type { ListAgentsRequest as _vigil_v1_ListAgentsRequest, ListAgentsRequest__Output as _vigil_v1_ListAgentsRequest__Output } from './vigil/v1/ListAgentsRequest';
 import type { ListAgentsResponse as _vigil_v1_ListAgentsResponse, ListAgentsResponse__Output as _vigil_v1_ListAgentsResponse__Output } from './vigil/v1/ListAgentsResponse';
 import type { ListAlertsRequest as _vigil_v1_ListAlertsRequest, ListAlertsRequest__Output as _vigil_v1_ListAlertsRequest__Output } from './vigil/v1/ListAlertsRequest';
 import type { ListAlertsResponse as _vigil_v1_ListAlertsResponse, ListAlertsResponse__Output as _vigil_v1_ListAlertsResponse__Output } from './vigil/v1/ListAlertsResponse';
+import type { ListTicketsRequest as _vigil_v1_ListTicketsRequest, ListTicketsRequest__Output as _vigil_v1_ListTicketsRequest__Output } from './vigil/v1/ListTicketsRequest';
+import type { ListTicketsResponse as _vigil_v1_ListTicketsResponse, ListTicketsResponse__Output as _vigil_v1_ListTicketsResponse__Output } from './vigil/v1/ListTicketsResponse';
 import type { PolicyBundle as _vigil_v1_PolicyBundle, PolicyBundle__Output as _vigil_v1_PolicyBundle__Output } from './vigil/v1/PolicyBundle';
 import type { PolicyFile as _vigil_v1_PolicyFile, PolicyFile__Output as _vigil_v1_PolicyFile__Output } from './vigil/v1/PolicyFile';
 import type { PolicyStatus as _vigil_v1_PolicyStatus, PolicyStatus__Output as _vigil_v1_PolicyStatus__Output } from './vigil/v1/PolicyStatus';
 import type { PushPolicyRequest as _vigil_v1_PushPolicyRequest, PushPolicyRequest__Output as _vigil_v1_PushPolicyRequest__Output } from './vigil/v1/PushPolicyRequest';
 import type { PushPolicyResponse as _vigil_v1_PushPolicyResponse, PushPolicyResponse__Output as _vigil_v1_PushPolicyResponse__Output } from './vigil/v1/PushPolicyResponse';
+import type { QuarantineRequest as _vigil_v1_QuarantineRequest, QuarantineRequest__Output as _vigil_v1_QuarantineRequest__Output } from './vigil/v1/QuarantineRequest';
+import type { QuarantineResponse as _vigil_v1_QuarantineResponse, QuarantineResponse__Output as _vigil_v1_QuarantineResponse__Output } from './vigil/v1/QuarantineResponse';
 import type { QueryServiceClient as _vigil_v1_QueryServiceClient, QueryServiceDefinition as _vigil_v1_QueryServiceDefinition } from './vigil/v1/QueryService';
+import type { VdpServiceClient as _vigil_v1_VdpServiceClient, VdpServiceDefinition as _vigil_v1_VdpServiceDefinition } from './vigil/v1/VdpService';
 import type { Welcome as _vigil_v1_Welcome, Welcome__Output as _vigil_v1_Welcome__Output } from './vigil/v1/Welcome';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -37,7 +50,9 @@ export interface ProtoGrpcType {
   vigil: {
     v1: {
       Ack: MessageTypeDefinition<_vigil_v1_Ack, _vigil_v1_Ack__Output>
+      AddAdvisoryRequest: MessageTypeDefinition<_vigil_v1_AddAdvisoryRequest, _vigil_v1_AddAdvisoryRequest__Output>
       AddressEntry: MessageTypeDefinition<_vigil_v1_AddressEntry, _vigil_v1_AddressEntry__Output>
+      AdvisoryFile: MessageTypeDefinition<_vigil_v1_AdvisoryFile, _vigil_v1_AdvisoryFile__Output>
       AgentMessage: MessageTypeDefinition<_vigil_v1_AgentMessage, _vigil_v1_AgentMessage__Output>
       AgentRow: MessageTypeDefinition<_vigil_v1_AgentRow, _vigil_v1_AgentRow__Output>
       AgentService: SubtypeConstructor<typeof grpc.Client, _vigil_v1_AgentServiceClient> & { service: _vigil_v1_AgentServiceDefinition }
@@ -51,17 +66,28 @@ export interface ProtoGrpcType {
       Hello: MessageTypeDefinition<_vigil_v1_Hello, _vigil_v1_Hello__Output>
       IdentityMap: MessageTypeDefinition<_vigil_v1_IdentityMap, _vigil_v1_IdentityMap__Output>
       IdentityReport: MessageTypeDefinition<_vigil_v1_IdentityReport, _vigil_v1_IdentityReport__Output>
+      ImageMatchesRequest: MessageTypeDefinition<_vigil_v1_ImageMatchesRequest, _vigil_v1_ImageMatchesRequest__Output>
+      ImageMatchesResponse: MessageTypeDefinition<_vigil_v1_ImageMatchesResponse, _vigil_v1_ImageMatchesResponse__Output>
+      ImportAdvisoriesRequest: MessageTypeDefinition<_vigil_v1_ImportAdvisoriesRequest, _vigil_v1_ImportAdvisoriesRequest__Output>
+      ImportAdvisoriesResponse: MessageTypeDefinition<_vigil_v1_ImportAdvisoriesResponse, _vigil_v1_ImportAdvisoriesResponse__Output>
       KernelCapabilities: MessageTypeDefinition<_vigil_v1_KernelCapabilities, _vigil_v1_KernelCapabilities__Output>
+      ListAdvisoriesRequest: MessageTypeDefinition<_vigil_v1_ListAdvisoriesRequest, _vigil_v1_ListAdvisoriesRequest__Output>
+      ListAdvisoriesResponse: MessageTypeDefinition<_vigil_v1_ListAdvisoriesResponse, _vigil_v1_ListAdvisoriesResponse__Output>
       ListAgentsRequest: MessageTypeDefinition<_vigil_v1_ListAgentsRequest, _vigil_v1_ListAgentsRequest__Output>
       ListAgentsResponse: MessageTypeDefinition<_vigil_v1_ListAgentsResponse, _vigil_v1_ListAgentsResponse__Output>
       ListAlertsRequest: MessageTypeDefinition<_vigil_v1_ListAlertsRequest, _vigil_v1_ListAlertsRequest__Output>
       ListAlertsResponse: MessageTypeDefinition<_vigil_v1_ListAlertsResponse, _vigil_v1_ListAlertsResponse__Output>
+      ListTicketsRequest: MessageTypeDefinition<_vigil_v1_ListTicketsRequest, _vigil_v1_ListTicketsRequest__Output>
+      ListTicketsResponse: MessageTypeDefinition<_vigil_v1_ListTicketsResponse, _vigil_v1_ListTicketsResponse__Output>
       PolicyBundle: MessageTypeDefinition<_vigil_v1_PolicyBundle, _vigil_v1_PolicyBundle__Output>
       PolicyFile: MessageTypeDefinition<_vigil_v1_PolicyFile, _vigil_v1_PolicyFile__Output>
       PolicyStatus: MessageTypeDefinition<_vigil_v1_PolicyStatus, _vigil_v1_PolicyStatus__Output>
       PushPolicyRequest: MessageTypeDefinition<_vigil_v1_PushPolicyRequest, _vigil_v1_PushPolicyRequest__Output>
       PushPolicyResponse: MessageTypeDefinition<_vigil_v1_PushPolicyResponse, _vigil_v1_PushPolicyResponse__Output>
+      QuarantineRequest: MessageTypeDefinition<_vigil_v1_QuarantineRequest, _vigil_v1_QuarantineRequest__Output>
+      QuarantineResponse: MessageTypeDefinition<_vigil_v1_QuarantineResponse, _vigil_v1_QuarantineResponse__Output>
       QueryService: SubtypeConstructor<typeof grpc.Client, _vigil_v1_QueryServiceClient> & { service: _vigil_v1_QueryServiceDefinition }
+      VdpService: SubtypeConstructor<typeof grpc.Client, _vigil_v1_VdpServiceClient> & { service: _vigil_v1_VdpServiceDefinition }
       Welcome: MessageTypeDefinition<_vigil_v1_Welcome, _vigil_v1_Welcome__Output>
     }
   }
