@@ -17,8 +17,10 @@ import { controlplaneCommand } from './controlplane';
 import { Exit } from './exit-codes';
 import { probeCommand } from './probe';
 import { rulesCommand } from './rules';
+import { sbomCommand } from './sbom';
 import { traceCommand } from './trace';
 import { upCommand } from './up';
+import { vexCommand } from './vex';
 
 const EPILOGUE = `
 TLS (agent, controlplane, alerts, agents, policy push): --certs DIR (from vigil certs), or single
@@ -48,6 +50,8 @@ export function program(io: CliIo): Command {
     .addCommand(agentsCommand(io))
     .addCommand(policyCommand(io))
     .addCommand(auditCommand(io))
+    .addCommand(sbomCommand(io))
+    .addCommand(vexCommand(io))
     .addCommand(certsCommand(io))
     .addCommand(rulesCommand(io))
     .addCommand(traceCommand(io))
