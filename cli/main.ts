@@ -21,8 +21,10 @@ import { probeCommand } from './probe';
 import { quarantineCommand } from './quarantine';
 import { rulesCommand } from './rules';
 import { ticketsCommand } from './tickets';
+import { sbomCommand } from './sbom';
 import { traceCommand } from './trace';
 import { upCommand } from './up';
+import { vexCommand } from './vex';
 
 const EPILOGUE = `
 TLS (agent, controlplane, alerts, agents, policy push): --certs DIR (from vigil certs), or single
@@ -56,6 +58,8 @@ export function program(io: CliIo): Command {
     .addCommand(gateCommand(io))
     .addCommand(quarantineCommand(io))
     .addCommand(ticketsCommand(io))
+    .addCommand(sbomCommand(io))
+    .addCommand(vexCommand(io))
     .addCommand(certsCommand(io))
     .addCommand(rulesCommand(io))
     .addCommand(traceCommand(io))

@@ -7,6 +7,7 @@ import { resolveTls, type TlsFlags } from '../common/spiffe/tls-files';
 import { serveMetrics, type MetricsServer } from '../common/metrics-server';
 import { loadPrivateKey } from '../agent/rules/policy';
 import { CpMetrics } from './metrics';
+import { loadOrCreateVexKey } from './reach/dsse';
 import { ControlPlane } from './server';
 import { Store } from './store';
 import { loadVdpConfig } from './vdp/config';
@@ -23,6 +24,8 @@ export interface ControlPlaneConfig extends TlsFlags {
   retentionDays?: number;
   /** advisories, ticket sinks, outputs (docs/vdp.md) */
   vdpConfig?: string;
+  /** ECDSA P-256 key that signs VEX documents (default DATA/vex-signing.key, made at first start) */
+  vexKey?: string;
   log: (line: string) => void;
 }
 
@@ -55,8 +58,11 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     const pk = c.policyKey ?? (c.certsDir && fs.existsSync(path.join(c.certsDir, 'policy.key')) ? path.join(c.certsDir, 'policy.key') : null);
     if (pk) policyKey = loadPrivateKey(pk);
   }
+  const vexKey = loadOrCreateVexKey(c.dataDir, c.vexKey);
   const cp = new ControlPlane({
     store,
+    vexKey,
+    vexAuthor: trustDomain ? `spiffe://${trustDomain}/vigil/controlplane` : 'Vigil control plane (insecure mode: no identity)',
     tls,
     agentIds: c.agentIds ?? [`spiffe://${trustDomain || '*'}/vigil/agent/*`],
     adminIds: c.adminIds ?? [`spiffe://${trustDomain || '*'}/vigil/admin/*`],

@@ -15,6 +15,7 @@ import { signPolicy } from '../agent/rules/policy';
 import type { AgentService, Authorize } from './agent-service';
 import type { Ingest } from './ingest';
 import type { CpMetrics } from './metrics';
+import { reachHandlers, type ReachQueryOptions } from './reach/query';
 import type { Store } from './store';
 
 export interface QueryServiceOptions {
@@ -30,6 +31,8 @@ export interface QueryServiceOptions {
   log: (line: string) => void;
   /** generated files every policy carries (the quarantines in force: controlplane/vdp/quarantine.ts) */
   generatedFiles?: () => { name: string; text: string }[];
+  /** SBOMs, findings and VEX (controlplane/reach/query.ts) */
+  reach: Omit<ReachQueryOptions, 'check' | 'log'>;
 }
 
 /** "2026-11-25T10:00:00Z", "10m" (ago) or nanoseconds since the epoch, to ns. */
@@ -74,6 +77,7 @@ export class QueryService {
     const check = <C extends { getAuthContext(): { sslPeerCertificate?: import('node:tls').PeerCertificate } }>(call: C): { spiffeId: string } | grpc.ServiceError =>
       this.o.authorize(call, this.o.patterns);
     return {
+      ...reachHandlers({ ...this.o.reach, check, log: this.o.log }),
       ListAlerts: (call, cb) => {
         const peer = check(call);
         if ('code' in peer) return cb(peer);

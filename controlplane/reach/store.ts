@@ -19,6 +19,7 @@ import { canonicalPath, componentReach, observationWindow, type LoadedFile, type
 export type FileSource =
   | 'cyclonedx-occurrences' // CycloneDX components[].evidence.occurrences[].location
   | 'syft-location' // syft's syft:location:N:path properties
+  | 'trivy-filepath' // trivy's aquasecurity:trivy:FilePath, where it names the code (jars, Go and Rust binaries)
   | 'spdx-contains' // SPDX files + CONTAINS relationships (or hasFiles)
   | 'dpkg' // /var/lib/dpkg/info/PKG.list
   | 'apk' // /lib/apk/db/installed (F:/R: lines)
@@ -201,7 +202,7 @@ export class ReachStore {
   constructor(
     readonly db: Database.Database,
     /** one transaction whose audit entries commit with it (Store.audited) */
-    private readonly audited: <T>(fn: (audit: (kind: 'sbom' | 'vex', data: unknown) => void) => T) => T,
+    private readonly audited: <T>(fn: (audit: (kind: 'sbom', data: unknown) => void) => T) => T,
   ) {
     db.exec(SCHEMA);
   }
@@ -339,6 +340,11 @@ export class ReachStore {
    */
   components(digest: string): Component[] {
     return this.componentsWithFiles(digest).map((c) => c.component);
+  }
+
+  /** Components with their files (canonical paths), for SBOM output. */
+  componentFiles(digest: string): { component: Component; files: string[] }[] {
+    return this.componentsWithFiles(digest);
   }
 
   /** Runtime evidence for every component of an image. */
