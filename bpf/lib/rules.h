@@ -92,11 +92,11 @@ static long hash_step(__u32 i, struct hash_ctx *ctx)
 	if (i * 8 >= st->len)
 		return 1;
 	left = st->len - i * 8;
-	/* the path lies in s->path (records built in front of it) or in s->rec */
+	/* the path lies in s->path (records built in front of it) or in s->rec (a second path ends past 2048) */
 	if (st->in_path)
 		w = *(__u64 *)&s->path[(st->off + i * 8) & (PATHBUF_SIZE - 1)];
 	else
-		w = *(__u64 *)&s->rec[(st->off + i * 8) & 2047];
+		w = *(__u64 *)&s->rec[(st->off + i * 8) & 4095];
 	if (left < 8)
 		w &= low_bytes(left);
 	h = st->h;

@@ -28,6 +28,9 @@ describe('every way to put a file in place (issue 9 item 8)', function () {
   let u: CgroupHandle;
   let bin: string;
   let scratch: string;
+  /** two names of about 1000 bytes: a record with both is longer than 2 KiB */
+  let longSrc: string;
+  let longDst: string;
   const opened: number[] = [];
 
   const killedBy = async (rule: string, pid: number): Promise<Alert> => {
@@ -55,6 +58,13 @@ describe('every way to put a file in place (issue 9 item 8)', function () {
     fs.mkdirSync(bin);
     fs.mkdirSync(scratch);
     fs.writeFileSync(path.join(tmp, 'secret'), 'x');
+    longSrc = scratch;
+    while (longSrc.length < 990) longSrc = path.join(longSrc, 's'.repeat(60));
+    longDst = path.join(scratch, 'dst');
+    while (longDst.length < 940) longDst = path.join(longDst, 't'.repeat(60));
+    fs.mkdirSync(longSrc, { recursive: true });
+    fs.mkdirSync(longDst, { recursive: true });
+    longDst = path.join(longDst, 'f'.repeat(1015 - longDst.length));
     const identities = `
 workloads:
   - spiffe_id: ${TD}/sa/w
@@ -68,6 +78,11 @@ rules:
     workload: ${TD}/sa/w
     on: open
     match: { path: { prefix: [${bin}/] }, flags: { any: [write, create, trunc] } }
+    action: kill
+  - name: no-long-name
+    workload: ${TD}/sa/w
+    on: open
+    match: { path: { in: [${longDst}] }, flags: { any: [create] } }
     action: kill
   - name: no-chmod-below-bin
     workload: ${TD}/sa/w
@@ -140,6 +155,16 @@ rules:
       const a = await killedBy('no-writes-below-bin', s.pid);
       assert.equal(a.event.new_path, `${bin}/tmpfile2`);
       assert.deepEqual(a.event.flags, ['AT_SYMLINK_FOLLOW']);
+    });
+
+    it('a link between two long names (the new one ends past 2 KiB of the record) is judged by the whole new name, in the kernel', async () => {
+      fs.writeFileSync(path.join(longSrc, 'payload'), 'x');
+      const s = sb.spawnIn(w, actions, [`link:${longSrc}/payload:${longDst}`]);
+      assert.equal((await s.done).signal, 'SIGKILL');
+      const a = await killedBy('no-long-name', s.pid);
+      assert.equal(a.event.path, `${longSrc}/payload`);
+      assert.equal(a.event.new_path, longDst);
+      assert.match(a.note ?? '', /killed in the kernel/);
     });
 
     it('a link rule matches the existing file by path (alert)', async () => {
