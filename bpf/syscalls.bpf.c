@@ -14,6 +14,7 @@
 #include "lib/path.h"
 #include "lib/rules.h"
 #include "lib/syscall_nr.h"
+#include "lib/touched.h"
 
 struct sc_args {
 	__u64 a[5];
@@ -133,17 +134,66 @@ __noinline __u64 sc_decode(struct sc_regs *r, struct sc_args *a, __u32 compat)
 	return nr;
 }
 
+/*
+ * The scope filter (lib/common.h wanted()) as a global function: verified
+ * once, not once per state the dispatcher reaches it in (its ancestor walk
+ * is a 64-step loop: inlined, it was most of the dispatcher's verification).
+ */
+__noinline __u32 sys_wanted(struct vigil_config *cfg, __u32 kind, __u32 tgid, __u64 cgid, struct who *who)
+{
+	if (!cfg || !who)
+		return 0;
+	return wanted(cfg, kind, tgid, cgid, who);
+}
+
+/* Judge and report one call of ours (the rest of vigil_sys_exit). */
+static __always_inline void sys_exit_call(struct vigil_config *cfg, struct task_struct *task, __u32 kind,
+					  __u64 nr, struct sc_args *a, long ret, __u32 compat)
+{
+	struct kind_counters *c;
+	__u64 pid_tgid, cgid;
+	__u32 scope;
+	struct who who;
+
+	pid_tgid = task_pid_tgid(task);
+	cgid = task_cgroup_id(task);
+	scope = sys_wanted(cfg, kind, pid_tgid >> 32, cgid, &who);
+	if (!scope)
+		return;
+	/* an ia32 call is flagged (TS_COMPAT is bit 1): without a branch, one state for the verifier */
+	scope |= (compat >> 1) << 7;
+	if (kind == EV_PTRACE && nr == NR_ptrace && !ptrace_interesting(a->a[0]))
+		return;
+	c = get_counters(kind);
+	if (!c)
+		return;
+
+	switch (kind) {
+	case EV_OPEN: case EV_UNLINK: case EV_RENAME: case EV_CHMOD: case EV_LINK: case EV_SYMLINK:
+		file_event(cfg, c, task, kind, nr, a, ret, pid_tgid, cgid, scope & 0xff, &who);
+		break;
+	case EV_PTRACE: case EV_SETUID:
+		priv_event(cfg, c, task, kind, nr, a, ret, pid_tgid, cgid, scope & 0xff, &who);
+		break;
+	case EV_MOUNT: case EV_MODULE:
+		sys_event(cfg, c, task, kind, nr, a, ret, pid_tgid, cgid, scope & 0xff, &who);
+		break;
+	case EV_SOCKET:
+		socket_event(cfg, c, task, a, ret, pid_tgid, cgid, scope & 0xff, &who);
+		break;
+	}
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct vigil_config *cfg;
-	struct kind_counters *c;
 	struct task_struct *task;
+	struct touched *t = NULL;
 	struct sc_regs r;
 	struct sc_args a;
-	__u64 pid_tgid, cgid, nr;
-	__u32 kind, scope, compat;
-	struct who who;
+	__u64 nr;
+	__u32 kind, compat;
 
 	task = bpf_get_current_task_btf();
 	compat = task->thread_info.status & TS_COMPAT;
@@ -165,32 +215,16 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 	cfg = get_config();
 	if (!cfg || !(cfg->kinds & (1U << kind)))
 		return 0;
-	pid_tgid = task_pid_tgid(task);
-	cgid = task_cgroup_id(task);
-	scope = wanted(cfg, kind, pid_tgid >> 32, cgid, &who);
-	if (!scope)
-		return 0;
-	/* an ia32 call is flagged (TS_COMPAT is bit 1): without a branch, one state for the verifier */
-	scope |= (compat >> 1) << 7;
-	if (kind == EV_PTRACE && nr == NR_ptrace && !ptrace_interesting(a.a[0]))
-		return 0;
-	c = get_counters(kind);
-	if (!c)
-		return 0;
-
-	switch (kind) {
-	case EV_OPEN: case EV_UNLINK: case EV_RENAME: case EV_CHMOD: case EV_LINK: case EV_SYMLINK:
-		file_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
-		break;
-	case EV_PTRACE: case EV_SETUID:
-		priv_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
-		break;
-	case EV_MOUNT: case EV_MODULE:
-		sys_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
-		break;
-	case EV_SOCKET:
-		socket_event(cfg, c, task, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
-		break;
+	sys_exit_call(cfg, task, kind, nr, &a, ret, compat);
+	/*
+	 * What the timestamp programs recorded during this call was used (file.h);
+	 * reset it whatever happened (looked up here, not passed down: one more
+	 * pointer-or-NULL through the scope filter doubled its verifier states).
+	 */
+	if (cfg->resolve_active && touched_kind(nr)) {
+		t = bpf_task_storage_get(&touched_inodes, task, 0, 0);
+		if (t)
+			t->n = 0;
 	}
 	return 0;
 }
