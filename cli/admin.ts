@@ -29,7 +29,7 @@ export interface AdminLink extends TlsFlags {
   serverId?: string;
 }
 
-interface LinkValues extends TlsOptionValues {
+export interface LinkValues extends TlsOptionValues {
   controlplane?: string;
   data: string;
 }
@@ -43,7 +43,7 @@ export function adminLink(v: LinkValues, step: string): AdminLink {
 }
 
 /** The options every admin command shares: where the control plane is, and how to talk to it. */
-function linkOptions(cmd: Command): Command {
+export function linkOptions(cmd: Command): Command {
   return tlsOptions(
     cmd
       .addOption(new Option('--controlplane <host:port>', 'the control plane (default: the one vigil up runs on this host)').argParser(hostPort('--controlplane')))
@@ -83,7 +83,7 @@ function callError(address: string, err: grpc.ServiceError): VigilError {
 
 type Cb<Res> = (err: grpc.ServiceError | null, res?: Res) => void;
 
-function unary<Res>(address: string, call: (opts: grpc.CallOptions, cb: Cb<Res>) => void): Promise<Res> {
+export function unary<Res>(address: string, call: (opts: grpc.CallOptions, cb: Cb<Res>) => void): Promise<Res> {
   return new Promise((resolve, reject) => {
     call({ deadline: Date.now() + 15000 }, (err, res) => (err ? reject(callError(address, err)) : resolve(res as Res)));
   });

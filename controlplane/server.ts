@@ -5,7 +5,9 @@ import * as grpc from '@grpc/grpc-js';
 import type { KeyObject } from 'node:crypto';
 import { authorizePeer, serverCredentialsReady, type TlsFiles } from '../common/spiffe/grpc-credentials';
 import { compileSpiffePattern } from '../common/spiffe/spiffe-id';
+import { VIGIL_VERSION } from '../common/version';
 import { AgentService, type Authorize } from './agent-service';
+import { Checkpointer } from './checkpoints';
 import { Ingest } from './ingest';
 import type { CpMetrics } from './metrics';
 import { QueryService } from './query-service';
@@ -22,6 +24,8 @@ export interface ControlPlaneOptions {
   /** Ed25519 key that signs policy bundles (null: policy push refused) */
   policyKey: KeyObject | null;
   metrics?: CpMetrics;
+  /** signs the audit log's checkpoints and hands them to agents (default: none signed) */
+  checkpoints?: Checkpointer;
   log?: (line: string) => void;
 }
 
@@ -30,13 +34,23 @@ export class ControlPlane {
   private readonly agents: AgentService;
   private readonly queries: QueryService;
   private server: grpc.Server | null = null;
+  private readonly checkpoints: Checkpointer;
 
   constructor(private readonly o: ControlPlaneOptions) {
     const log = (line: string): void => this.o.log?.(line);
+    this.checkpoints = o.checkpoints ?? new Checkpointer({ db: o.store.db, log: o.store.log, signer: null, say: log });
     const authorize: Authorize = (call, who) => (this.o.tls ? authorizePeer(call, this.o.tls.trustDomain, who) : { spiffeId: 'insecure' });
-    o.store.markAllDisconnected();
+    o.store.started({ version: VIGIL_VERSION });
     this.ingest = new Ingest(o.store, o.metrics, log);
-    this.agents = new AgentService({ store: o.store, ingest: this.ingest, authorize, patterns: o.agentIds.map(compileSpiffePattern), metrics: o.metrics, log });
+    this.agents = new AgentService({
+      store: o.store,
+      ingest: this.ingest,
+      authorize,
+      patterns: o.agentIds.map(compileSpiffePattern),
+      metrics: o.metrics,
+      checkpoints: this.checkpoints,
+      log,
+    });
     this.queries = new QueryService({
       store: o.store,
       ingest: this.ingest,
@@ -45,6 +59,7 @@ export class ControlPlane {
       patterns: o.adminIds.map(compileSpiffePattern),
       policyKey: o.policyKey,
       metrics: o.metrics,
+      checkpoints: this.checkpoints,
       log,
     });
   }
@@ -66,6 +81,12 @@ export class ControlPlane {
 
   async close(): Promise<void> {
     this.ingest.flush();
+    // the last head is signed before agents go
+    try {
+      this.checkpoints.publish();
+    } catch (err) {
+      this.o.log?.(`signing the last audit checkpoint failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.agents.close();
     const s = this.server;
     this.server = null;

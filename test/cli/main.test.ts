@@ -45,7 +45,7 @@ describe('vigil: one command line', () => {
 
   it('knows every subcommand', () => {
     assert.deepEqual(all.map((l) => l.words.join(' ')).sort(), [
-      'agent', 'agents', 'alerts', 'audit export', 'audit verify', 'certs init', 'certs issue', 'controlplane', 'policy push', 'probe', 'rules check', 'rules test', 'trace', 'up',
+      'agent', 'agents', 'alerts', 'audit check-proof', 'audit checkpoint', 'audit export', 'audit prove', 'audit verify', 'certs init', 'certs issue', 'controlplane', 'policy push', 'probe', 'rules check', 'rules test', 'trace', 'up',
     ]);
   });
 
