@@ -23,9 +23,14 @@ export type AuditKind =
   | 'disconnect' // its stream ended
   | 'identity' // a node's workload addresses, as stored
   | 'retention' // alerts older than a time deleted (an admin setting)
-  | 'start'; // the control plane started (every agent counts as disconnected)
+  | 'start' // the control plane started (every agent counts as disconnected)
+  | 'sbom' // an SBOM imported (docs/vex.md)
+  | 'findings' // a scanner's findings imported
+  | 'vex' // a VEX document version issued
+  | 'advisory' // an advisory imported or changed (docs/vdp.md)
+  | 'quarantine'; // a workload quarantined or released
 
-export const AUDIT_KINDS: readonly AuditKind[] = ['alert', 'policy', 'connect', 'disconnect', 'identity', 'retention', 'start'];
+export const AUDIT_KINDS: readonly AuditKind[] = ['alert', 'policy', 'connect', 'disconnect', 'identity', 'retention', 'start', 'sbom', 'findings', 'vex', 'advisory', 'quarantine'];
 
 export const AUDIT_SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_log (

@@ -11,8 +11,10 @@ import type { NoteSigner } from '../common/tlog/note';
 import { loadPrivateKey } from '../agent/rules/policy';
 import { Checkpointer } from './checkpoints';
 import { CpMetrics } from './metrics';
+import { loadOrCreateVexKey } from './reach/dsse';
 import { ControlPlane } from './server';
 import { Store } from './store';
+import { loadVdpConfig } from './vdp/config';
 
 /** certsDir: a `vigil certs` directory; bundle/cert/key/policyKey/trustDomain: single files (SPIRE, Secrets) that win over it */
 export interface ControlPlaneConfig extends TlsFlags {
@@ -26,6 +28,10 @@ export interface ControlPlaneConfig extends TlsFlags {
   retentionDays?: number;
   /** at most one audit checkpoint per this many ms (default 1000) */
   checkpointMs?: number;
+  /** advisories, ticket sinks, outputs (docs/vdp.md) */
+  vdpConfig?: string;
+  /** ECDSA P-256 key that signs VEX documents (default DATA/vex-signing.key, made at first start) */
+  vexKey?: string;
   log: (line: string) => void;
 }
 
@@ -42,6 +48,8 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningControlPlane> {
   const metricsAt = c.metricsAddress ? splitHostPort(c.metricsAddress) : null;
+  // the configuration first: a bad file refuses to start before anything is opened
+  const vdpConfig = c.vdpConfig ? loadVdpConfig(c.vdpConfig) : null;
   const store = new Store(path.join(c.dataDir, 'vigil.db'));
   const metrics = new CpMetrics(store);
   let trustDomain = '';
@@ -71,8 +79,11 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
   const checkpoints = new Checkpointer({ db: store.db, log: store.log, signer, minIntervalMs: c.checkpointMs, say: c.log });
   store.onAudit = () => checkpoints.grew();
   metrics.attachCheckpoints(checkpoints);
+  const vexKey = loadOrCreateVexKey(c.dataDir, c.vexKey);
   const cp = new ControlPlane({
     store,
+    vexKey,
+    vexAuthor: trustDomain ? `spiffe://${trustDomain}/vigil/controlplane` : 'Vigil control plane (insecure mode: no identity)',
     tls,
     agentIds: c.agentIds ?? [`spiffe://${trustDomain || '*'}/vigil/agent/*`],
     adminIds: c.adminIds ?? [`spiffe://${trustDomain || '*'}/vigil/admin/*`],
@@ -80,6 +91,8 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     metrics,
     checkpoints,
     log: c.log,
+    vdpConfig,
+    vdpCounters: metrics.vdpCounters(),
   });
   const port = await cp.listen(c.listen);
   let metricsServer: MetricsServer | null = null;

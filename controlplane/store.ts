@@ -12,6 +12,7 @@ import type { SpooledAlert } from '../common/alert-envelope';
 import { CpError } from './errors';
 import { AuditLog, rowToEntry, type AuditEntry, type AuditKind } from './audit-log';
 import { verifyAuditDb, type VerifyOptions, type VerifyReport } from './audit-verify';
+import { ReachStore } from './reach/store';
 
 /** An alert as the agent spooled it, and the node that sent it. */
 export interface StoredAlert extends SpooledAlert {
@@ -118,6 +119,8 @@ export class Store {
   /** after each commit that appended to the audit log (checkpoints.ts signs the new head) */
   onAudit: (() => void) | null = null;
   private readonly insAlert: Database.Statement;
+  /** SBOMs, components, what ran, per image digest (controlplane/reach/store.ts) */
+  readonly reach: ReachStore;
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -138,6 +141,20 @@ export class Store {
     this.insAlert = this.db.prepare(
       `INSERT OR IGNORE INTO alerts (node, boot_id, sequence, time_ns, rule, priority, action, outcome, spiffe_id, json, received_ns)
        VALUES (@node, @bootId, @sequence, @timeNs, @rule, @priority, @action, @outcome, @spiffeId, @json, @received)`,
+    );
+    this.reach = new ReachStore(this.db, (fn) => this.audited(fn));
+  }
+
+  /**
+   * Run `fn` in one transaction in which `audit` appends to the audit log:
+   * what is recorded and its entries commit together or not at all (the
+   * tree in memory follows a rollback).
+   */
+  audited<T>(fn: (audit: (kind: AuditKind, data: unknown) => void) => T): T {
+    return this.tx(() =>
+      fn((kind, data) => {
+        this.audit(kind, data);
+      }),
     );
   }
 

@@ -102,8 +102,8 @@ describe('vigil audit checkpoint, prove, check-proof, export', function () {
       assert.match(x.err, why, what);
     }
     const none = await vigil(['audit', 'prove', '--alert', '999999', ...link()]);
-    assert.equal(none.code, 1);
-    assert.match(none.err, /NOT_FOUND: no alert with id 999999 \(deleted by retention, or never stored\)/);
+    assert.equal(none.code, 4);
+    assert.match(none.err, /refused: no alert with id 999999 \(deleted by retention, or never stored\)/);
   });
 
   it('vigil audit export writes the period\'s evidence with a manifest of hashes, anchored in a signed checkpoint', async () => {
