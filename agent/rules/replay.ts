@@ -25,7 +25,7 @@ import { formatAt, lineCol, type SourceFile } from '../../common/source-pos';
 import { rfcToNs } from '../../common/time';
 import type { KernelEvent } from '../decode/events';
 import { buildAlert, type Alert } from '../export/alert';
-import { openFlagBits, syscallNumber, type TraceRecord } from '../export/trace-record';
+import { bitValue, LINK_FLAGS, openFlagBits, RENAME_FLAGS, syscallNumber, type TraceRecord } from '../export/trace-record';
 import { KIND_NAMES } from '../kernel/abi';
 import { ProcessCache } from '../process/process-cache';
 import { cidrContains, parseIp } from '../../common/cidr';
@@ -212,11 +212,14 @@ function toEvent(it: Item, kind: string): KernelEvent {
     case 'unlink':
     case 'rename':
     case 'chmod':
+    case 'link':
+    case 'symlink':
       return {
         ...common,
         kind,
         ret,
-        openFlags: kind === 'open' ? openFlagBits(strs(r.flags)) : 0,
+        openFlags:
+          kind === 'open' ? openFlagBits(strs(r.flags)) : kind === 'rename' ? bitValue(strs(r.flags), RENAME_FLAGS) : kind === 'link' ? bitValue(strs(r.flags), LINK_FLAGS) : 0,
         mode: typeof r.mode === 'string' ? parseInt(r.mode, 8) : 0,
         path: str(r.path),
         newPath: str(r.new_path),
