@@ -90,7 +90,7 @@ function compileStringMatch(m: StringMatch): (v: string | null) => boolean {
 /** The field a kind is indexed and kernel-filtered by. */
 function keyField(kind: RuleKind): 'binary' | 'path' | null {
   if (kind === 'exec') return 'binary';
-  if (kind === 'open' || kind === 'unlink' || kind === 'rename' || kind === 'chmod' || kind === 'mount' || kind === 'module') return 'path';
+  if (kind === 'open' || kind === 'unlink' || kind === 'rename' || kind === 'chmod' || kind === 'mount' || kind === 'module' || kind === 'chown' || kind === 'setxattr') return 'path';
   return null;
 }
 
@@ -100,6 +100,8 @@ export function eventPath(ev: KernelEvent): string | null {
     case 'unlink':
     case 'rename':
     case 'chmod':
+    case 'chown':
+    case 'setxattr':
       return ev.path;
     case 'mount':
       return ev.str2;

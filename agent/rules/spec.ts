@@ -3,7 +3,10 @@
 import type { KindName } from '../kernel/abi';
 import type { SourceFile } from '../../common/source-pos';
 
-export const RULE_KINDS = ['exec', 'open', 'unlink', 'rename', 'chmod', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate', 'socket', 'io_uring'] as const;
+export const RULE_KINDS = [
+  'exec', 'open', 'unlink', 'rename', 'chmod', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate', 'socket', 'io_uring',
+  'chown', 'setxattr', 'namespace', 'bind', 'listen', 'dup', 'memfd', 'userfaultfd', 'bpf',
+] as const;
 export type RuleKind = (typeof RULE_KINDS)[number] & KindName;
 
 export const ACTIONS = ['alert', 'kill', 'deny'] as const;
@@ -67,6 +70,15 @@ export const KEYS_FOR_KIND: Record<RuleKind, readonly MatchKey[]> = {
   migrate: ['binary', 'parent_binary', 'args', 'uid'],
   socket: ['binary', 'parent_binary', 'args', 'uid'],
   io_uring: ['binary', 'parent_binary', 'args', 'uid'],
+  chown: ['binary', 'parent_binary', 'args', 'uid', 'path'],
+  setxattr: ['binary', 'parent_binary', 'args', 'uid', 'path'],
+  namespace: ['binary', 'parent_binary', 'args', 'uid'],
+  bind: ['binary', 'parent_binary', 'args', 'uid'],
+  listen: ['binary', 'parent_binary', 'args', 'uid'],
+  dup: ['binary', 'parent_binary', 'args', 'uid'],
+  memfd: ['binary', 'parent_binary', 'args', 'uid'],
+  userfaultfd: ['binary', 'parent_binary', 'args', 'uid'],
+  bpf: ['binary', 'parent_binary', 'args', 'uid'],
 };
 
 /** `workload:` absent = every process; `host` = processes in no workload. */
