@@ -11,6 +11,8 @@ interface Values extends TlsOptionValues {
   agentId?: string[];
   adminId?: string[];
   retentionDays?: number;
+  vdpConfig?: string;
+  vexKey?: string;
 }
 
 export function controlplaneCommand(io?: CliIo): Command {
@@ -21,7 +23,9 @@ export function controlplaneCommand(io?: CliIo): Command {
       .addOption(new Option('--metrics <host:port>', '/metrics and /healthz').argParser(hostPort('--metrics')))
       .addOption(new Option('--agent-id <pattern...>', 'SPIFFE ID patterns of agents (default spiffe://TD/vigil/agent/*)'))
       .addOption(new Option('--admin-id <pattern...>', 'SPIFFE ID patterns of admins (default spiffe://TD/vigil/admin/*)'))
-      .addOption(new Option('--retention-days <n>', 'days of alerts to keep (0: forever)').argParser(integer('--retention-days', 0, 36500))),
+      .addOption(new Option('--retention-days <n>', 'days of alerts to keep (0: forever)').argParser(integer('--retention-days', 0, 36500)))
+      .addOption(new Option('--vdp-config <file>', 'advisories, ticket sinks (GitHub, Jira) and outputs (webhook, falcosidekick, syslog): docs/vdp.md'))
+      .addOption(new Option('--vex-key <file>', 'ECDSA P-256 key (PKCS #8 PEM) that signs VEX documents (default: DATA/vex-signing.key, made at first start)')),
     { policyKey: true, serverId: false },
   );
   if (io) cmd.action(async (v: Partial<Values>) => io.exit(await runControlPlane({ ...v, listen: need(v.listen, '--listen', cmd), data: need(v.data, '--data', cmd) }, io)));
@@ -39,6 +43,8 @@ async function runControlPlane(v: Values, io: CliIo): Promise<number> {
     adminIds: v.adminId,
     metricsAddress: v.metrics,
     retentionDays: v.retentionDays,
+    vdpConfig: v.vdpConfig,
+    vexKey: v.vexKey,
     log: (l) => io.err.write(`vigil controlplane: ${l}\n`),
   });
   io.err.write(

@@ -7,8 +7,10 @@ import { resolveTls, type TlsFlags } from '../common/spiffe/tls-files';
 import { serveMetrics, type MetricsServer } from '../common/metrics-server';
 import { loadPrivateKey } from '../agent/rules/policy';
 import { CpMetrics } from './metrics';
+import { loadOrCreateVexKey } from './reach/dsse';
 import { ControlPlane } from './server';
 import { Store } from './store';
+import { loadVdpConfig } from './vdp/config';
 
 /** certsDir: a `vigil certs` directory; bundle/cert/key/policyKey/trustDomain: single files (SPIRE, Secrets) that win over it */
 export interface ControlPlaneConfig extends TlsFlags {
@@ -20,6 +22,10 @@ export interface ControlPlaneConfig extends TlsFlags {
   metricsAddress?: string;
   /** days of alerts to keep (0: forever) */
   retentionDays?: number;
+  /** advisories, ticket sinks, outputs (docs/vdp.md) */
+  vdpConfig?: string;
+  /** ECDSA P-256 key that signs VEX documents (default DATA/vex-signing.key, made at first start) */
+  vexKey?: string;
   log: (line: string) => void;
 }
 
@@ -35,6 +41,8 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningControlPlane> {
   const metricsAt = c.metricsAddress ? splitHostPort(c.metricsAddress) : null;
+  // the configuration first: a bad file refuses to start before anything is opened
+  const vdpConfig = c.vdpConfig ? loadVdpConfig(c.vdpConfig) : null;
   const store = new Store(path.join(c.dataDir, 'vigil.db'));
   const metrics = new CpMetrics(store);
   let trustDomain = '';
@@ -50,14 +58,19 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     const pk = c.policyKey ?? (c.certsDir && fs.existsSync(path.join(c.certsDir, 'policy.key')) ? path.join(c.certsDir, 'policy.key') : null);
     if (pk) policyKey = loadPrivateKey(pk);
   }
+  const vexKey = loadOrCreateVexKey(c.dataDir, c.vexKey);
   const cp = new ControlPlane({
     store,
+    vexKey,
+    vexAuthor: trustDomain ? `spiffe://${trustDomain}/vigil/controlplane` : 'Vigil control plane (insecure mode: no identity)',
     tls,
     agentIds: c.agentIds ?? [`spiffe://${trustDomain || '*'}/vigil/agent/*`],
     adminIds: c.adminIds ?? [`spiffe://${trustDomain || '*'}/vigil/admin/*`],
     policyKey,
     metrics,
     log: c.log,
+    vdpConfig,
+    vdpCounters: metrics.vdpCounters(),
   });
   const port = await cp.listen(c.listen);
   let metricsServer: MetricsServer | null = null;

@@ -11,6 +11,7 @@ import { nowNs } from '../common/time';
 import type { SpooledAlert } from '../common/alert-envelope';
 import { CpError } from './errors';
 import { entryHash, GENESIS, verifyChain, type AuditEntry, type AuditKind, type Verdict } from './audit';
+import { ReachStore } from './reach/store';
 
 /** An alert as the agent spooled it, and the node that sent it. */
 export interface StoredAlert extends SpooledAlert {
@@ -124,6 +125,8 @@ export class Store {
   private head: { seq: number; hash: string };
   private readonly insAlert: Database.Statement;
   private readonly insAudit: Database.Statement;
+  /** SBOMs, components, what ran, per image digest (controlplane/reach/store.ts) */
+  readonly reach: ReachStore;
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -143,6 +146,22 @@ export class Store {
        VALUES (@node, @bootId, @sequence, @timeNs, @rule, @priority, @action, @outcome, @spiffeId, @json, @received)`,
     );
     this.insAudit = this.db.prepare('INSERT INTO audit (seq, time_ns, kind, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?)');
+    this.reach = new ReachStore(this.db, (fn) => this.audited(fn));
+  }
+
+  /**
+   * Run `fn` in one transaction in which `audit` appends to the chain: what
+   * is recorded and its audit entries commit together or not at all (the
+   * chain head is restored when it rolls back).
+   */
+  audited<T>(fn: (audit: (kind: AuditKind, data: unknown) => void) => T): T {
+    const headBefore = this.head;
+    try {
+      return this.db.transaction(() => fn((kind, data) => this.audit(kind, data)))();
+    } catch (err) {
+      this.head = headBefore;
+      throw err;
+    }
   }
 
   /** Append to the audit chain (inside the caller's transaction). */

@@ -7,8 +7,10 @@ import type { KernelEvent } from '../decode/events';
 import { compileSpiffePattern, type SpiffePattern } from '../../common/spiffe/spiffe-id';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../../common/cidr';
 import { compileGlob, type Glob } from './glob';
+import { normalizeImageName, type ImageRef } from '../../common/image-ref';
 import {
   type Action,
+  type ArgsMatch,
   type MatchSpec,
   type Priority,
   type RuleKind,
@@ -33,6 +35,14 @@ export interface EvalContext {
   destSpiffeId: string | null;
   /** when the workload's first process started, CLOCK_REALTIME ns (null: unknown) */
   workloadStartNs?: bigint | null;
+  /** the process name (the kernel's comm), null: unknown */
+  name?: string | null;
+  /** the parent's arguments, null: unknown */
+  parentArgs?: readonly string[] | null;
+  /** the ancestors' executables, nearest first (parent, grandparent, ...); called only when a rule asks */
+  ancestors?: () => readonly string[];
+  /** the workload's container image, null: unknown */
+  image?: ImageRef | null;
 }
 
 type Test = (c: EvalContext) => boolean;
@@ -85,6 +95,45 @@ function compileStringMatch(m: StringMatch): (v: string | null) => boolean {
     if (globs && !globs.some((g) => g.test(v))) return false;
     return true;
   };
+}
+
+/** args, parent_args: each key given must hold for some argument. */
+function compileArgsMatch(m: ArgsMatch): (args: readonly string[] | null | undefined) => boolean {
+  const tests: ((args: readonly string[]) => boolean)[] = [];
+  if (m.contains) {
+    const needles = m.contains;
+    tests.push((args) => args.some((a) => needles.some((n) => a.includes(n))));
+  }
+  if (m.icontains) {
+    const needles = m.icontains.map((n) => n.toLowerCase());
+    tests.push((args) =>
+      args.some((a) => {
+        const l = a.toLowerCase();
+        return needles.some((n) => l.includes(n));
+      }),
+    );
+  }
+  if (m.prefix) {
+    const prefixes = m.prefix;
+    tests.push((args) => args.some((a) => prefixes.some((p) => a.startsWith(p))));
+  }
+  return (args) => {
+    if (!args) return false;
+    for (const t of tests) if (!t(args)) return false;
+    return true;
+  };
+}
+
+/** Image names as rules compare them (normalized once per image). */
+const normalizedNames = new WeakMap<ImageRef, string | null>();
+function imageName(r: ImageRef | null | undefined): string | null {
+  if (!r) return null;
+  let n = normalizedNames.get(r);
+  if (n === undefined) {
+    n = r.name === null ? null : normalizeImageName(r.name);
+    normalizedNames.set(r, n);
+  }
+  return n;
 }
 
 /** The field a kind is indexed and kernel-filtered by. */
@@ -142,8 +191,32 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
     tests.push((c) => c.ev.kind === 'open' && (openAccessBits(c.ev.openFlags) & want) !== 0);
   }
   if (m.args) {
-    const needles = m.args.contains;
-    tests.push((c) => c.args !== null && c.args.some((a) => needles.some((n) => a.includes(n))));
+    const t = compileArgsMatch(m.args);
+    tests.push((c) => t(c.args));
+  }
+  if (m.parent_args) {
+    const t = compileArgsMatch(m.parent_args);
+    tests.push((c) => t(c.parentArgs));
+  }
+  if (m.name) {
+    const t = compileStringMatch(m.name);
+    tests.push((c) => t(c.name ?? null));
+  }
+  if (m.ancestor_binary) {
+    // some ancestor satisfies every key given (the loader requires in, prefix or glob)
+    const t = compileStringMatch(m.ancestor_binary);
+    tests.push((c) => {
+      const chain = c.ancestors?.();
+      return chain !== undefined && chain.some((x) => t(x));
+    });
+  }
+  if (m.image) {
+    const t = compileStringMatch(m.image);
+    tests.push((c) => t(imageName(c.image)));
+  }
+  if (m.image_digest) {
+    const t = compileStringMatch(m.image_digest);
+    tests.push((c) => t(c.image?.digest ?? null));
   }
   if (m.uid) {
     const inSet = m.uid.in ? new Set(m.uid.in) : null;

@@ -26,6 +26,20 @@ export interface StringMatch {
   glob?: string[];
 }
 
+/**
+ * A command line (the process's arguments, argv[0] included). Each key given
+ * must hold: `contains`, some argument contains one of the strings;
+ * `icontains`, the same ignoring case (Unicode lower case of both sides);
+ * `prefix`, some argument starts with one of the strings.
+ */
+export interface ArgsMatch {
+  contains?: string[];
+  icontains?: string[];
+  prefix?: string[];
+}
+
+export const ARGS_KEYS = ['contains', 'icontains', 'prefix'] as const;
+
 export interface UidMatch {
   in?: number[];
   not_in?: number[];
@@ -45,7 +59,17 @@ export interface MatchSpec {
   path?: StringMatch;
   new_path?: StringMatch;
   flags?: { any: Access[] };
-  args?: { contains: string[] };
+  args?: ArgsMatch;
+  /** the process name (the kernel's comm: the file name it was exec'd by, at most 15 bytes; busybox applets keep theirs) */
+  name?: StringMatch;
+  /** some ancestor's executable (parent, grandparent, ... from the process cache) satisfies every key given */
+  ancestor_binary?: StringMatch;
+  /** the parent's command line */
+  parent_args?: ArgsMatch;
+  /** the workload's container image name, normalized (docker.io/library/nginx) */
+  image?: StringMatch;
+  /** the workload's container image digest (sha256:...) */
+  image_digest?: StringMatch;
   uid?: UidMatch;
   destination?: DestinationMatch;
   /** exec: the executable changed (ctime) after the workload's first process started */
@@ -53,32 +77,50 @@ export interface MatchSpec {
 }
 
 export type MatchKey = keyof MatchSpec;
-export const MATCH_KEYS: readonly MatchKey[] = ['binary', 'parent_binary', 'path', 'new_path', 'flags', 'args', 'uid', 'destination', 'drift'];
+export const MATCH_KEYS: readonly MatchKey[] = [
+  'binary',
+  'parent_binary',
+  'path',
+  'new_path',
+  'flags',
+  'args',
+  'uid',
+  'destination',
+  'drift',
+  'name',
+  'ancestor_binary',
+  'parent_args',
+  'image',
+  'image_digest',
+];
+
+/** What every kind can match: the process, its lineage and its workload. */
+const PROCESS_KEYS: readonly MatchKey[] = ['binary', 'parent_binary', 'args', 'uid', 'name', 'ancestor_binary', 'parent_args', 'image', 'image_digest'];
 
 /** Which `match` keys make sense for which event kind. */
 export const KEYS_FOR_KIND: Record<RuleKind, readonly MatchKey[]> = {
-  exec: ['binary', 'parent_binary', 'args', 'uid', 'drift'],
-  open: ['binary', 'parent_binary', 'args', 'uid', 'path', 'flags'],
-  unlink: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  rename: ['binary', 'parent_binary', 'args', 'uid', 'path', 'new_path'],
-  chmod: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  connect: ['binary', 'parent_binary', 'args', 'uid', 'destination'],
-  ptrace: ['binary', 'parent_binary', 'args', 'uid'],
-  setuid: ['binary', 'parent_binary', 'args', 'uid'],
-  mount: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  module: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  migrate: ['binary', 'parent_binary', 'args', 'uid'],
-  socket: ['binary', 'parent_binary', 'args', 'uid'],
-  io_uring: ['binary', 'parent_binary', 'args', 'uid'],
-  chown: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  setxattr: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  namespace: ['binary', 'parent_binary', 'args', 'uid'],
-  bind: ['binary', 'parent_binary', 'args', 'uid'],
-  listen: ['binary', 'parent_binary', 'args', 'uid'],
-  dup: ['binary', 'parent_binary', 'args', 'uid'],
-  memfd: ['binary', 'parent_binary', 'args', 'uid'],
-  userfaultfd: ['binary', 'parent_binary', 'args', 'uid'],
-  bpf: ['binary', 'parent_binary', 'args', 'uid'],
+  exec: [...PROCESS_KEYS, 'drift'],
+  open: [...PROCESS_KEYS, 'path', 'flags'],
+  unlink: [...PROCESS_KEYS, 'path'],
+  rename: [...PROCESS_KEYS, 'path', 'new_path'],
+  chmod: [...PROCESS_KEYS, 'path'],
+  connect: [...PROCESS_KEYS, 'destination'],
+  ptrace: [...PROCESS_KEYS],
+  setuid: [...PROCESS_KEYS],
+  mount: [...PROCESS_KEYS, 'path'],
+  module: [...PROCESS_KEYS, 'path'],
+  migrate: [...PROCESS_KEYS],
+  socket: [...PROCESS_KEYS],
+  io_uring: [...PROCESS_KEYS],
+  chown: [...PROCESS_KEYS, 'path'],
+  setxattr: [...PROCESS_KEYS, 'path'],
+  namespace: [...PROCESS_KEYS],
+  bind: [...PROCESS_KEYS],
+  listen: [...PROCESS_KEYS],
+  dup: [...PROCESS_KEYS],
+  memfd: [...PROCESS_KEYS],
+  userfaultfd: [...PROCESS_KEYS],
+  bpf: [...PROCESS_KEYS],
 };
 
 /** `workload:` absent = every process; `host` = processes in no workload. */
