@@ -12,7 +12,7 @@ const COMMON = ['kind', 'time', 'pid', 'ppid', 'uid', 'comm', 'exe', 'args', 'cg
 const RFC3339_NS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/;
 
 describe('vigil trace (CLI)', function () {
-  this.timeout(30000);
+  this.timeout(60000);
   let sb: CgroupSandbox;
   let actions: string;
   before(() => {
