@@ -55,7 +55,7 @@ const PROCESS_KINDS: readonly KindName[] = ['exec', 'fork', 'exit'];
 /** batches taken per turn of the event loop */
 const PULL_BATCHES = 4;
 const SYSCALL_KINDS: readonly KindName[] = [
-  'open', 'unlink', 'rename', 'chmod', 'ptrace', 'setuid', 'mount', 'module', 'socket',
+  'open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'ptrace', 'setuid', 'mount', 'module', 'socket',
   'chown', 'setxattr', 'namespace', 'bind', 'listen', 'dup', 'memfd', 'userfaultfd', 'bpf',
 ];
 

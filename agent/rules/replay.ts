@@ -25,7 +25,7 @@ import { formatAt, lineCol, type SourceFile } from '../../common/source-pos';
 import { rfcToNs } from '../../common/time';
 import type { KernelEvent } from '../decode/events';
 import { buildAlert, type Alert } from '../export/alert';
-import { bpfProgTypeNumber, familyNumber, namespaceBits, openFlagBits, ptraceRequestNumber, sockTypeNumber, syscallNumber, type TraceRecord } from '../export/trace-record';
+import { bitValue, bpfProgTypeNumber, familyNumber, LINK_FLAGS, namespaceBits, openFlagBits, ptraceRequestNumber, RENAME_FLAGS, sockTypeNumber, syscallNumber, type TraceRecord } from '../export/trace-record';
 import { ProcFlag, UserfaultfdVia } from '../kernel/abi';
 import { KIND_NAMES } from '../kernel/abi';
 import { ProcessCache } from '../process/process-cache';
@@ -217,11 +217,14 @@ function toEvent(it: Item, kind: string): KernelEvent {
     case 'unlink':
     case 'rename':
     case 'chmod':
+    case 'link':
+    case 'symlink':
       return {
         ...common,
         kind,
         ret,
-        openFlags: kind === 'open' ? openFlagBits(strs(r.flags)) : 0,
+        openFlags:
+          kind === 'open' ? openFlagBits(strs(r.flags)) : kind === 'rename' ? bitValue(strs(r.flags), RENAME_FLAGS) : kind === 'link' ? bitValue(strs(r.flags), LINK_FLAGS) : 0,
         mode: octal(r.mode),
         umask: kind === 'open' ? octal(r.umask) : 0,
         path: str(r.path),

@@ -4,7 +4,7 @@ import type { KindName } from '../kernel/abi';
 import type { SourceFile } from '../../common/source-pos';
 
 export const RULE_KINDS = [
-  'exec', 'open', 'unlink', 'rename', 'chmod', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate', 'socket', 'io_uring',
+  'exec', 'open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate', 'socket', 'io_uring',
   'chown', 'setxattr', 'namespace', 'bind', 'listen', 'dup', 'memfd', 'userfaultfd', 'bpf',
 ] as const;
 export type RuleKind = (typeof RULE_KINDS)[number] & KindName;
@@ -104,6 +104,8 @@ export const KEYS_FOR_KIND: Record<RuleKind, readonly MatchKey[]> = {
   unlink: [...PROCESS_KEYS, 'path'],
   rename: [...PROCESS_KEYS, 'path', 'new_path'],
   chmod: [...PROCESS_KEYS, 'path'],
+  link: [...PROCESS_KEYS, 'path', 'new_path'],
+  symlink: [...PROCESS_KEYS, 'path', 'new_path'],
   connect: [...PROCESS_KEYS, 'destination'],
   ptrace: [...PROCESS_KEYS],
   setuid: [...PROCESS_KEYS],
