@@ -324,7 +324,7 @@ export class Agent {
     agent.metrics.policy(version, rules.rules.length);
     if (cp) {
       const bootId = readBootId();
-      agent.spool = new Spool(path.join(stateDir, 'spool'), bootId);
+      agent.spool = new Spool(path.join(stateDir, 'spool'), bootId, undefined, undefined, (l) => o.err.write(`vigil agent: ${l}\n`));
       const caps = probeKernel();
       agent.uplink = new Uplink({
         address: cp.address,

@@ -6,6 +6,8 @@ import { splitHostPort } from '../common/host-port';
 import { resolveTls, type TlsFlags } from '../common/spiffe/tls-files';
 import { serveMetrics, type MetricsServer } from '../common/metrics-server';
 import { loadPrivateKey } from '../agent/rules/policy';
+import { errorMessage } from '../common/errors';
+import type { IngestOptions } from './ingest';
 import { CpMetrics } from './metrics';
 import { ControlPlane } from './server';
 import { Store } from './store';
@@ -20,6 +22,12 @@ export interface ControlPlaneConfig extends TlsFlags {
   metricsAddress?: string;
   /** days of alerts to keep (0: forever) */
   retentionDays?: number;
+  /** alerts per second one agent may send (0: no quota) */
+  agentRate?: number;
+  /** the most alerts one batch may carry */
+  maxBatchAlerts?: number;
+  /** tests: ingest queues and retry delays */
+  ingest?: IngestOptions;
   log: (line: string) => void;
 }
 
@@ -35,7 +43,8 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningControlPlane> {
   const metricsAt = c.metricsAddress ? splitHostPort(c.metricsAddress) : null;
-  const store = new Store(path.join(c.dataDir, 'vigil.db'));
+  // a short busy timeout: a statement waiting for another connection's lock blocks the event loop; ingest retries without blocking
+  const store = new Store(path.join(c.dataDir, 'vigil.db'), { busyTimeoutMs: 20 });
   const metrics = new CpMetrics(store);
   let trustDomain = '';
   let tls = null;
@@ -58,6 +67,8 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     policyKey,
     metrics,
     log: c.log,
+    ingest: { ...c.ingest, agentRate: c.agentRate ?? c.ingest?.agentRate },
+    maxBatchAlerts: c.maxBatchAlerts,
   });
   const port = await cp.listen(c.listen);
   let metricsServer: MetricsServer | null = null;
@@ -67,8 +78,12 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     const days = c.retentionDays;
     const prune = (): void => {
       const before = ((BigInt(Date.now()) - BigInt(days * 86400_000)) * 1_000_000n).toString();
-      const n = store.retain(before);
-      if (n) c.log(`retention: deleted ${n} alerts older than ${days} days`);
+      try {
+        const n = store.retain(before);
+        if (n) c.log(`retention: deleted ${n} alerts older than ${days} days`);
+      } catch (err) {
+        c.log(`retention: not run this time: ${errorMessage(err)}`);
+      }
     };
     prune();
     retention = setInterval(prune, 3600_000);

@@ -6,7 +6,8 @@ import type { KeyObject } from 'node:crypto';
 import { authorizePeer, serverCredentialsReady, type TlsFiles } from '../common/spiffe/grpc-credentials';
 import { compileSpiffePattern } from '../common/spiffe/spiffe-id';
 import { AgentService, type Authorize } from './agent-service';
-import { Ingest } from './ingest';
+import { printable } from '../common/escape';
+import { Ingest, type IngestOptions } from './ingest';
 import type { CpMetrics } from './metrics';
 import { QueryService } from './query-service';
 import type { Store } from './store';
@@ -23,6 +24,10 @@ export interface ControlPlaneOptions {
   policyKey: KeyObject | null;
   metrics?: CpMetrics;
   log?: (line: string) => void;
+  /** queues, commit size and per-agent rate quota (ingest.ts) */
+  ingest?: IngestOptions;
+  /** the most alerts one batch may carry */
+  maxBatchAlerts?: number;
 }
 
 export class ControlPlane {
@@ -32,11 +37,20 @@ export class ControlPlane {
   private server: grpc.Server | null = null;
 
   constructor(private readonly o: ControlPlaneOptions) {
-    const log = (line: string): void => this.o.log?.(line);
+    // lines carry what agents and admins sent (node names, errors, SPIFFE IDs): never a forged line or an escape sequence
+    const log = (line: string): void => this.o.log?.(printable(line));
     const authorize: Authorize = (call, who) => (this.o.tls ? authorizePeer(call, this.o.tls.trustDomain, who) : { spiffeId: 'insecure' });
     o.store.markAllDisconnected();
-    this.ingest = new Ingest(o.store, o.metrics, log);
-    this.agents = new AgentService({ store: o.store, ingest: this.ingest, authorize, patterns: o.agentIds.map(compileSpiffePattern), metrics: o.metrics, log });
+    this.ingest = new Ingest(o.store, o.metrics, log, o.ingest);
+    this.agents = new AgentService({
+      store: o.store,
+      ingest: this.ingest,
+      authorize,
+      patterns: o.agentIds.map(compileSpiffePattern),
+      metrics: o.metrics,
+      log,
+      maxBatchAlerts: o.maxBatchAlerts,
+    });
     this.queries = new QueryService({
       store: o.store,
       ingest: this.ingest,
@@ -65,7 +79,7 @@ export class ControlPlane {
   }
 
   async close(): Promise<void> {
-    this.ingest.flush();
+    this.ingest.close();
     this.agents.close();
     const s = this.server;
     this.server = null;

@@ -27,6 +27,7 @@ import type { PolicyStatus as _vigil_v1_PolicyStatus, PolicyStatus__Output as _v
 import type { PushPolicyRequest as _vigil_v1_PushPolicyRequest, PushPolicyRequest__Output as _vigil_v1_PushPolicyRequest__Output } from './vigil/v1/PushPolicyRequest';
 import type { PushPolicyResponse as _vigil_v1_PushPolicyResponse, PushPolicyResponse__Output as _vigil_v1_PushPolicyResponse__Output } from './vigil/v1/PushPolicyResponse';
 import type { QueryServiceClient as _vigil_v1_QueryServiceClient, QueryServiceDefinition as _vigil_v1_QueryServiceDefinition } from './vigil/v1/QueryService';
+import type { SeqRange as _vigil_v1_SeqRange, SeqRange__Output as _vigil_v1_SeqRange__Output } from './vigil/v1/SeqRange';
 import type { Welcome as _vigil_v1_Welcome, Welcome__Output as _vigil_v1_Welcome__Output } from './vigil/v1/Welcome';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -62,6 +63,7 @@ export interface ProtoGrpcType {
       PushPolicyRequest: MessageTypeDefinition<_vigil_v1_PushPolicyRequest, _vigil_v1_PushPolicyRequest__Output>
       PushPolicyResponse: MessageTypeDefinition<_vigil_v1_PushPolicyResponse, _vigil_v1_PushPolicyResponse__Output>
       QueryService: SubtypeConstructor<typeof grpc.Client, _vigil_v1_QueryServiceClient> & { service: _vigil_v1_QueryServiceDefinition }
+      SeqRange: MessageTypeDefinition<_vigil_v1_SeqRange, _vigil_v1_SeqRange__Output>
       Welcome: MessageTypeDefinition<_vigil_v1_Welcome, _vigil_v1_Welcome__Output>
     }
   }
