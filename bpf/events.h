@@ -26,7 +26,7 @@
 #define _Static_assert static_assert
 #endif
 
-#define VIGIL_ABI_VERSION 3
+#define VIGIL_ABI_VERSION 4
 
 #define VIGIL_COMM_LEN   16
 /* Longest path copied into a record, in bytes, without a terminator. */
@@ -52,7 +52,8 @@ enum event_kind {
 	EV_MODULE  = 12,
 	EV_CGROUP  = 13,      /* internal: a cgroup v2 directory was created */
 	EV_MIGRATE = 14,      /* a task left its workload's cgroup subtree */
-	/* Taken, being added: 15 EV_LINK, 16 EV_SYMLINK. */
+	EV_LINK    = 15,      /* link, linkat: path = the existing file, new_path = the new name */
+	EV_SYMLINK = 16,      /* symlink, symlinkat: path = the link's content, new_path = the new name */
 	EV_SOCKET  = 17,      /* a socket was created (or refused) */
 	EV_IO_URING = 18,     /* an io_uring submission that opens a door: files, sockets */
 	/* Kinds are bits of u32 masks (vigil_config): at most 31 of them. */
@@ -184,14 +185,19 @@ struct migrate_event {
 };
 _Static_assert(sizeof(struct migrate_event) == 96, "migrate_event layout");
 
-/* EV_OPEN, EV_UNLINK, EV_RENAME, EV_CHMOD, from sys_exit (the result is known). */
+/*
+ * EV_OPEN, EV_UNLINK, EV_RENAME, EV_CHMOD, EV_LINK, EV_SYMLINK, from sys_exit
+ * (the result is known). truncate, ftruncate and fallocate are EV_OPEN
+ * records of a write (flags O_WRONLY | O_TRUNC, or O_WRONLY for fallocate):
+ * they change a file's content without an open for writing.
+ */
 struct file_event {
 	struct event_hdr hdr;
 	struct proc_ctx  proc;
 	__s32 ret;             /* fd or 0 on success, -errno on failure */
-	__u32 flags;           /* open: O_* flags; unlink: AT_REMOVEDIR; rename: RENAME_* */
+	__u32 flags;           /* open: O_* flags; unlink: AT_REMOVEDIR; rename: RENAME_*; link: AT_SYMLINK_FOLLOW, AT_EMPTY_PATH */
 	__u32 mode;            /* open: creation mode; chmod: new mode */
-	__u16 path_len;        /* tail: path, then new_path (rename) */
+	__u16 path_len;        /* tail: path, then new_path (rename, link, symlink) */
 	__u16 new_path_len;
 	__u32 syscall_nr;
 	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
@@ -322,8 +328,10 @@ struct vigil_config {
 	__u16 prefix_depths[32]; /* per kind: bit d = some rule has a directory prefix of depth d */
 	__u32 origin_active;   /* 1 = workloads exist: tasks keep the workload they leave (PF_MOVED) */
 	__u32 guard_only;      /* kinds enabled for the kernel's own guards only: reported when it acts */
+	__u32 create_active;   /* 1 = some open rule names write, create or trunc: link, symlink and rename names are judged by it */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct vigil_config) == 120, "vigil_config layout");
+_Static_assert(sizeof(struct vigil_config) == 128, "vigil_config layout");
 
 /* Value of the `tasks` task-storage map (bpf/lib/common.h); user space seeds tasks older than the agent. */
 enum task_state_flag {

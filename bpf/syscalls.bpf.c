@@ -28,7 +28,13 @@ static __always_inline __u32 syscall_kind(__u64 nr)
 {
 	switch (nr) {
 	case NR_open: case NR_creat: case NR_openat: case NR_openat2:
+	/* a change of content without an open for writing is reported as the write it is */
+	case NR_truncate: case NR_ftruncate: case NR_fallocate:
 		return EV_OPEN;
+	case NR_link: case NR_linkat:
+		return EV_LINK;
+	case NR_symlink: case NR_symlinkat:
+		return EV_SYMLINK;
 	case NR_unlink: case NR_unlinkat: case NR_rmdir:
 		return EV_UNLINK;
 	case NR_rename: case NR_renameat: case NR_renameat2:
@@ -173,7 +179,7 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 
 	switch (kind) {
-	case EV_OPEN: case EV_UNLINK: case EV_RENAME: case EV_CHMOD:
+	case EV_OPEN: case EV_UNLINK: case EV_RENAME: case EV_CHMOD: case EV_LINK: case EV_SYMLINK:
 		file_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
 		break;
 	case EV_PTRACE: case EV_SETUID:

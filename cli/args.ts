@@ -97,6 +97,17 @@ export function seconds(flag: string, min?: number, max?: number): (v: string) =
   };
 }
 
+/** A duration: 7d, 12h, 30m, 10s, 500ms (a bare number is seconds), as milliseconds. */
+export function durationMs(flag: string): (v: string) => number {
+  return (v) => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v.trim());
+    const mult = m ? { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'] : NaN;
+    const n = m ? Math.round(Number(m[1]) * mult) : NaN;
+    if (!Number.isSafeInteger(n) || n < 0) throw new VigilError('BAD_ARGUMENT', `${flag}: expected a duration such as 7d, 12h, 30m, 10s or 500ms, got "${v}"`);
+    return n;
+  };
+}
+
 /** A whole number from min to max. */
 export function integer(flag: string, min: number, max: number): (v: string) => number {
   return (v) => {

@@ -13,6 +13,8 @@ interface Values extends TlsOptionValues {
   retentionDays?: number;
   agentRate?: number;
   maxBatchAlerts?: number;
+  vdpConfig?: string;
+  vexKey?: string;
 }
 
 export function controlplaneCommand(io?: CliIo): Command {
@@ -31,7 +33,9 @@ export function controlplaneCommand(io?: CliIo): Command {
       )
       .addOption(
         new Option('--max-batch-alerts <n>', 'the most alerts one batch may carry (a larger batch ends the stream)').argParser(integer('--max-batch-alerts', 1, 1_000_000)).default(10_000),
-      ),
+      )
+      .addOption(new Option('--vdp-config <file>', 'advisories, ticket sinks (GitHub, Jira) and outputs (webhook, falcosidekick, syslog): docs/vdp.md'))
+      .addOption(new Option('--vex-key <file>', 'ECDSA P-256 key (PKCS #8 PEM) that signs VEX documents (default: DATA/vex-signing.key, made at first start)')),
     { policyKey: true, serverId: false },
   );
   if (io) cmd.action(async (v: Partial<Values>) => io.exit(await runControlPlane({ ...v, listen: need(v.listen, '--listen', cmd), data: need(v.data, '--data', cmd) }, io)));
@@ -51,6 +55,8 @@ async function runControlPlane(v: Values, io: CliIo): Promise<number> {
     retentionDays: v.retentionDays,
     agentRate: v.agentRate,
     maxBatchAlerts: v.maxBatchAlerts,
+    vdpConfig: v.vdpConfig,
+    vexKey: v.vexKey,
     log: (l) => io.err.write(`vigil controlplane: ${l}\n`),
   });
   io.err.write(

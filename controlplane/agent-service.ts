@@ -15,6 +15,7 @@ import { errorMessage } from '../common/errors';
 import { checkAlert, checkBootId, checkNodeName, DEFAULT_ALERT_LIMITS, seqRanges, type AlertLimits } from './alert-check';
 import { guardedAgentService, isWireRefusal, type AgentWireMessage } from './agent-wire';
 import type { Ingest, IngestSource } from './ingest';
+import type { ReachIngest } from './reach/ingest';
 import type { CpMetrics } from './metrics';
 import type { Store, StoredAlert } from './store';
 
@@ -24,6 +25,8 @@ export type Authorize = (call: { getAuthContext(): { sslPeerCertificate?: import
 export interface AgentServiceOptions {
   store: Store;
   ingest: Ingest;
+  /** reachability reports and image inventories (null: refused) */
+  reach?: ReachIngest;
   authorize: Authorize;
   /** SPIFFE ID patterns of agents */
   patterns: SpiffePattern[];
@@ -198,6 +201,12 @@ export class AgentService {
                   this.o.metrics?.agentPolicyVersion(node, Number(m.policy_status.version));
                   if (m.policy_status.error) this.o.log(`agent ${node} refused policy: ${m.policy_status.error}`);
                 }
+                break;
+              case 'reach':
+                if (m.reach) send({ reach_ack: this.o.reach ? this.o.reach.report(node, m.reach) : { id: m.reach.id, error: 'this control plane takes no reachability reports' } });
+                break;
+              case 'inventory':
+                if (m.inventory) send({ reach_ack: this.o.reach ? this.o.reach.inventory(node, m.inventory) : { id: m.inventory.id, error: 'this control plane takes no image inventories' } });
                 break;
               case 'heartbeat':
                 this.o.store.agentSeen(node);

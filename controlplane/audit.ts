@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../common/canonical-json';
 
-export type AuditKind = 'alert' | 'policy' | 'enrol' | 'identity';
+export type AuditKind = 'alert' | 'policy' | 'enrol' | 'identity' | 'sbom' | 'findings' | 'vex' | 'advisory' | 'quarantine';
 
 export interface AuditEntry {
   seq: number;

@@ -9,8 +9,10 @@ import { loadPrivateKey } from '../agent/rules/policy';
 import { errorMessage } from '../common/errors';
 import type { IngestOptions } from './ingest';
 import { CpMetrics } from './metrics';
+import { loadOrCreateVexKey } from './reach/dsse';
 import { ControlPlane } from './server';
 import { Store } from './store';
+import { loadVdpConfig } from './vdp/config';
 
 /** certsDir: a `vigil certs` directory; bundle/cert/key/policyKey/trustDomain: single files (SPIRE, Secrets) that win over it */
 export interface ControlPlaneConfig extends TlsFlags {
@@ -28,6 +30,10 @@ export interface ControlPlaneConfig extends TlsFlags {
   maxBatchAlerts?: number;
   /** tests: ingest queues and retry delays */
   ingest?: IngestOptions;
+  /** advisories, ticket sinks, outputs (docs/vdp.md) */
+  vdpConfig?: string;
+  /** ECDSA P-256 key that signs VEX documents (default DATA/vex-signing.key, made at first start) */
+  vexKey?: string;
   log: (line: string) => void;
 }
 
@@ -43,6 +49,8 @@ export interface RunningControlPlane {
 
 export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningControlPlane> {
   const metricsAt = c.metricsAddress ? splitHostPort(c.metricsAddress) : null;
+  // the configuration first: a bad file refuses to start before anything is opened
+  const vdpConfig = c.vdpConfig ? loadVdpConfig(c.vdpConfig) : null;
   // a short busy timeout: a statement waiting for another connection's lock blocks the event loop; ingest retries without blocking
   const store = new Store(path.join(c.dataDir, 'vigil.db'), { busyTimeoutMs: 20 });
   const metrics = new CpMetrics(store);
@@ -59,8 +67,11 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     const pk = c.policyKey ?? (c.certsDir && fs.existsSync(path.join(c.certsDir, 'policy.key')) ? path.join(c.certsDir, 'policy.key') : null);
     if (pk) policyKey = loadPrivateKey(pk);
   }
+  const vexKey = loadOrCreateVexKey(c.dataDir, c.vexKey);
   const cp = new ControlPlane({
     store,
+    vexKey,
+    vexAuthor: trustDomain ? `spiffe://${trustDomain}/vigil/controlplane` : 'Vigil control plane (insecure mode: no identity)',
     tls,
     agentIds: c.agentIds ?? [`spiffe://${trustDomain || '*'}/vigil/agent/*`],
     adminIds: c.adminIds ?? [`spiffe://${trustDomain || '*'}/vigil/admin/*`],
@@ -69,6 +80,8 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     log: c.log,
     ingest: { ...c.ingest, agentRate: c.agentRate ?? c.ingest?.agentRate },
     maxBatchAlerts: c.maxBatchAlerts,
+    vdpConfig,
+    vdpCounters: metrics.vdpCounters(),
   });
   const port = await cp.listen(c.listen);
   let metricsServer: MetricsServer | null = null;

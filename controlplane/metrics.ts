@@ -2,6 +2,7 @@
 // connected, alerts ingested, policy version per agent, audit entries.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Store } from './store';
+import type { VdpCounters } from './vdp/vdp';
 
 export class CpMetrics {
   readonly registry = new Registry();
@@ -101,6 +102,58 @@ export class CpMetrics {
       },
     });
     this.policyVersion.set(store.latestPolicy()?.version ?? 0);
+    // vulnerability disclosure (docs/vdp.md): the tables may not exist yet on a store being opened
+    const count = (sql: string): number => {
+      try {
+        return (store.db.prepare(sql).get() as { n: number }).n;
+      } catch {
+        return 0;
+      }
+    };
+    new Gauge({ name: 'vigil_advisories', help: 'Advisories held by the control plane', registers: [r], collect() { this.set(count('SELECT COUNT(*) AS n FROM advisories')); } });
+    new Gauge({
+      name: 'vigil_vulnerability_matches',
+      help: 'Components of running images matched by an advisory, by status (affected, not_affected, under_investigation)',
+      labelNames: ['status'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const st of ['affected', 'not_affected', 'under_investigation']) this.set({ status: st }, count(`SELECT COUNT(*) AS n FROM vdp_matches WHERE status = '${st}'`));
+      },
+    });
+    new Gauge({ name: 'vigil_ticket_spool_depth', help: 'Ticket operations waiting in the sink spool (a sink that is down keeps them here)', registers: [r], collect() { this.set(count('SELECT COUNT(*) AS n FROM sink_spool')); } });
+    this.advisoriesImported = new Counter({ name: 'vigil_advisories_imported_total', help: 'Advisories added or updated by imports, vigil advisories add and the watched directory', registers: [r] });
+    this.ticketOps = new Counter({
+      name: 'vigil_ticket_operations_total',
+      help: 'Ticket operations done at a sink, by operation (open, resolve, note) and outcome (created, commented, reopened, closed, wont_fix, unchanged, ...)',
+      labelNames: ['sink', 'op', 'outcome'],
+      registers: [r],
+    });
+    this.ticketErrors = new Counter({
+      name: 'vigil_ticket_sink_errors_total',
+      help: 'Failed ticket operations (kept in the spool and retried), by kind: rate_limit, retryable (5xx, network), refused (4xx)',
+      labelNames: ['sink', 'kind'],
+      registers: [r],
+    });
+    this.outputDelivered = new Counter({ name: 'vigil_output_alerts_delivered_total', help: 'Alerts delivered to an output (webhook, falcosidekick, syslog)', labelNames: ['output'], registers: [r] });
+    this.outputFailures = new Counter({ name: 'vigil_output_failures_total', help: 'Failed deliveries to an output (retried with back-off; at the control plane the alerts stay in the store)', labelNames: ['output'], registers: [r] });
+  }
+
+  readonly advisoriesImported: Counter;
+  private readonly ticketOps: Counter;
+  private readonly ticketErrors: Counter;
+  private readonly outputDelivered: Counter;
+  private readonly outputFailures: Counter;
+
+  /** What the vulnerability-disclosure process counts. */
+  vdpCounters(): VdpCounters {
+    return {
+      imported: (n) => this.advisoriesImported.inc(n),
+      done: (sink, op, outcome) => this.ticketOps.inc({ sink, op, outcome }),
+      error: (sink, kind) => this.ticketErrors.inc({ sink, kind }),
+      outputDelivered: (output, n) => this.outputDelivered.inc({ output }, n),
+      outputFailed: (output) => this.outputFailures.inc({ output }),
+    };
   }
 
   /** Where the ingest gauges are read from at scrape time (the ingest of this control plane). */

@@ -15,6 +15,7 @@ import { signPolicy } from '../agent/rules/policy';
 import type { AgentService, Authorize } from './agent-service';
 import type { Ingest } from './ingest';
 import type { CpMetrics } from './metrics';
+import { reachHandlers, type ReachQueryOptions } from './reach/query';
 import type { Store } from './store';
 
 export interface QueryServiceOptions {
@@ -28,6 +29,10 @@ export interface QueryServiceOptions {
   policyKey: KeyObject | null;
   metrics?: CpMetrics;
   log: (line: string) => void;
+  /** generated files every policy carries (the quarantines in force: controlplane/vdp/quarantine.ts) */
+  generatedFiles?: () => { name: string; text: string }[];
+  /** SBOMs, findings and VEX (controlplane/reach/query.ts) */
+  reach: Omit<ReachQueryOptions, 'check' | 'log'>;
 }
 
 /** "2026-11-25T10:00:00Z", "10m" (ago) or nanoseconds since the epoch, to ns. */
@@ -46,6 +51,18 @@ export function parseSince(s: string): string | undefined {
 export class QueryService {
   constructor(private readonly o: QueryServiceOptions) {}
 
+  /** Sign these files as the next policy version, store it (audited) and send it to every agent. */
+  push(files: readonly { name: string; text: string }[], by: string): { version: number; agents: number } {
+    if (!this.o.policyKey) throw new Error('this control plane has no policy signing key');
+    const version = (this.o.store.latestPolicy()?.version ?? 0) + 1;
+    const signed = signPolicy(version, files, this.o.policyKey);
+    this.o.store.addPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId, pushed_by: by });
+    this.o.metrics?.policyVersion.set(version);
+    const n = this.o.agents.pushPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId });
+    this.o.log(`policy v${version} pushed by ${by} to ${n} agents`);
+    return { version, agents: n };
+  }
+
   handlers(): QueryServiceHandlers {
     const filters = (r: ListAlertsRequest__Output) => {
       const wl = r.workload ? compileSpiffePattern(r.workload) : null;
@@ -60,6 +77,7 @@ export class QueryService {
     const check = <C extends { getAuthContext(): { sslPeerCertificate?: import('node:tls').PeerCertificate } }>(call: C): { spiffeId: string } | grpc.ServiceError =>
       this.o.authorize(call, this.o.patterns);
     return {
+      ...reachHandlers({ ...this.o.reach, check, log: this.o.log }),
       ListAlerts: (call, cb) => {
         const peer = check(call);
         if ('code' in peer) return cb(peer);
@@ -121,18 +139,16 @@ export class QueryService {
         const peer = check(call);
         if ('code' in peer) return cb(peer);
         if (!this.o.policyKey) return cb(deny(grpc.status.FAILED_PRECONDITION, 'this control plane has no policy signing key'));
-        const version = (this.o.store.latestPolicy()?.version ?? 0) + 1;
-        let signed;
+        const generated = this.o.generatedFiles?.() ?? [];
+        const clash = call.request.files.find((f) => generated.some((g) => g.name === f.name));
+        if (clash) return cb(deny(grpc.status.INVALID_ARGUMENT, `${clash.name}: this name is the control plane's own generated file (quarantines): rename yours`));
         try {
-          signed = signPolicy(version, call.request.files.map((f) => ({ name: f.name, text: f.text })), this.o.policyKey);
+          // the quarantines in force stay in force across a push of new rules
+          const r = this.push([...call.request.files.map((f) => ({ name: f.name, text: f.text })), ...generated], peer.spiffeId);
+          return cb(null, { version: r.version, agents_notified: r.agents });
         } catch (err) {
           return cb(deny(grpc.status.INVALID_ARGUMENT, errorMessage(err)));
         }
-        this.o.store.addPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId, pushed_by: peer.spiffeId });
-        this.o.metrics?.policyVersion.set(version);
-        const n = this.o.agents.pushPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId });
-        this.o.log(`policy v${version} pushed by ${peer.spiffeId} to ${n} agents`);
-        return cb(null, { version, agents_notified: n });
       },
     };
   }

@@ -11,6 +11,7 @@ import { nowNs } from '../common/time';
 import type { SpooledAlert } from '../common/alert-envelope';
 import { CpError } from './errors';
 import { entryHash, GENESIS, verifyChain, type AuditEntry, type AuditKind, type Verdict } from './audit';
+import { ReachStore } from './reach/store';
 
 /** An alert as the agent spooled it, and the node that sent it. */
 export interface StoredAlert extends SpooledAlert {
@@ -124,6 +125,8 @@ export class Store {
   private head: { seq: number; hash: string };
   private readonly insAlert: Database.Statement;
   private readonly insAudit: Database.Statement;
+  /** SBOMs, components, what ran, per image digest (controlplane/reach/store.ts) */
+  readonly reach: ReachStore;
 
   /**
    * busyTimeoutMs: how long one statement waits for another connection's
@@ -153,6 +156,22 @@ export class Store {
        ON CONFLICT (node, boot_id, sequence) DO NOTHING`,
     );
     this.insAudit = this.db.prepare('INSERT INTO audit (seq, time_ns, kind, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?)');
+    this.reach = new ReachStore(this.db, (fn) => this.audited(fn));
+  }
+
+  /**
+   * Run `fn` in one transaction in which `audit` appends to the chain: what
+   * is recorded and its audit entries commit together or not at all (the
+   * chain head is restored when it rolls back).
+   */
+  audited<T>(fn: (audit: (kind: AuditKind, data: unknown) => void) => T): T {
+    const headBefore = this.head;
+    try {
+      return this.db.transaction(() => fn((kind, data) => this.audit(kind, data)))();
+    } catch (err) {
+      this.head = headBefore;
+      throw err;
+    }
   }
 
   /** Append to the audit chain (inside the caller's transaction). */
@@ -193,6 +212,12 @@ export class Store {
       this.head = headBefore; // rolled back
       throw err;
     }
+  }
+
+  /** Highest stored sequence of a (node, boot) (the control plane numbering its own alerts). */
+  storedSequence(node: string, bootId: string): number {
+    const r = this.db.prepare('SELECT MAX(sequence) AS s FROM alerts WHERE node = ? AND boot_id = ?').get(node, bootId) as { s: number | null };
+    return r.s ?? 0;
   }
 
   queryAlerts(q: AlertQuery): AlertRowOut[] {

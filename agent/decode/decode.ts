@@ -194,7 +194,9 @@ export class Decoder {
         case EventKind.open:
         case EventKind.unlink:
         case EventKind.rename:
-        case EventKind.chmod: {
+        case EventKind.chmod:
+        case EventKind.link:
+        case EventKind.symlink: {
           if (size < File.SIZE) break;
           const pathLen = dv.getUint16(off + File.path_len, true);
           const newLen = dv.getUint16(off + File.new_path_len, true);

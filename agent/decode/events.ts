@@ -46,10 +46,14 @@ export interface ExitEvent extends EventCommon {
   startNs: bigint;
 }
 
+/**
+ * open (also truncate, ftruncate, fallocate: writes without an open for writing), unlink, rename,
+ * chmod, link (path = the existing file, newPath = the new name), symlink (path = its content).
+ */
 export interface FileEvent extends EventCommon {
-  kind: 'open' | 'unlink' | 'rename' | 'chmod';
+  kind: 'open' | 'unlink' | 'rename' | 'chmod' | 'link' | 'symlink';
   ret: number;
-  /** open: O_* flags; unlink: AT_REMOVEDIR; rename: RENAME_*; chmod: fchmodat2 flags */
+  /** open: O_* flags; unlink: AT_REMOVEDIR; rename: RENAME_*; chmod: fchmodat2 flags; link: AT_SYMLINK_FOLLOW, AT_EMPTY_PATH */
   openFlags: number;
   mode: number;
   path: string;

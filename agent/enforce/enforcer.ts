@@ -26,10 +26,10 @@ export interface RuleOutcome {
   note?: string;
 }
 
-const FILE_KINDS: ReadonlySet<string> = new Set(['open', 'unlink', 'rename', 'chmod']);
+const FILE_KINDS: ReadonlySet<string> = new Set(['open', 'unlink', 'rename', 'chmod', 'link', 'symlink']);
 
 /** What a kernel kill means for this kind of event, on a kernel without BPF LSM. */
-export function kernelNote(kind: RuleKind, outcome: Outcome): string | undefined {
+export function kernelNote(kind: RuleKind | KernelEvent['kind'], outcome: Outcome): string | undefined {
   if (outcome !== 'killed') return undefined;
   if (kind === 'exec') return 'killed in the kernel at exec: the new program never ran';
   if (kind === 'migrate') return 'killed in the kernel as it was moved out of its workload';
@@ -76,7 +76,8 @@ export class Enforcer {
     }
     return hits.map((r): RuleOutcome => {
       if (r.action === 'kill' && kill) {
-        const note = kill.kernel ? kernelNote(r.kind, kill.outcome) : kill.outcome === 'killed' ? 'killed from user space (pidfd)' : undefined;
+        // what completed is the event's operation (a link judged by an open rule: the link)
+        const note = kill.kernel ? kernelNote(ev.kind, kill.outcome) : kill.outcome === 'killed' ? 'killed from user space (pidfd)' : undefined;
         return { outcome: kill.outcome, ...(kill.reason ? { reason: kill.reason } : {}), ...(note ? { note } : {}) };
       }
       if (r.action === 'deny') {

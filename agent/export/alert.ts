@@ -75,6 +75,10 @@ export function eventPhrase(e: TraceRecord): string {
       return `rename of ${quote(e.path as string)} to ${quote(e.new_path as string)}`;
     case 'chmod':
       return `chmod ${String(e.mode)} of ${quote(e.path as string)}`;
+    case 'link':
+      return `link of ${quote(e.path as string)} as ${quote(e.new_path as string)}`;
+    case 'symlink':
+      return `symlink ${quote(e.new_path as string)} -> ${quote(e.path as string)}`;
     case 'connect':
       return `connect to ${e.family === 'AF_INET6' ? `[${String(e.daddr)}]` : String(e.daddr)}:${String(e.dport)}`;
     case 'ptrace':

@@ -81,6 +81,16 @@ const MOUNT_FLAGS: readonly [number, string][] = [
   [1 << 25, 'MS_LAZYTIME'],
 ];
 
+/** The flags word for the names bitNames gives (`vigil rules test` reads records back); unknown names are skipped. */
+export function bitValue(names: readonly string[], table: readonly [number, string][]): number {
+  let bits = 0;
+  for (const n of names) {
+    if (/^0x[0-9a-f]+$/.test(n)) bits |= parseInt(n, 16);
+    else bits |= table.find(([, name]) => name === n)?.[0] ?? 0;
+  }
+  return bits >>> 0;
+}
+
 export function bitNames(flags: number, table: readonly [number, string][]): string[] {
   const out: string[] = [];
   let rest = flags >>> 0;
@@ -94,12 +104,16 @@ export function bitNames(flags: number, table: readonly [number, string][]): str
   return out;
 }
 
-const RENAME_FLAGS: readonly [number, string][] = [
+export const RENAME_FLAGS: readonly [number, string][] = [
   [1, 'RENAME_NOREPLACE'],
   [2, 'RENAME_EXCHANGE'],
   [4, 'RENAME_WHITEOUT'],
 ];
 const UNLINK_FLAGS: readonly [number, string][] = [[0x200, 'AT_REMOVEDIR']];
+export const LINK_FLAGS: readonly [number, string][] = [
+  [0x400, 'AT_SYMLINK_FOLLOW'],
+  [0x1000, 'AT_EMPTY_PATH'],
+];
 const CHMOD_FLAGS: readonly [number, string][] = [
   [0x100, 'AT_SYMLINK_NOFOLLOW'],
   [0x1000, 'AT_EMPTY_PATH'],
@@ -165,7 +179,8 @@ export const SYSCALL_NAMES: Record<number, string> = {
   105: 'setuid', 106: 'setgid', 113: 'setreuid', 114: 'setregid', 117: 'setresuid', 119: 'setresgid',
   122: 'setfsuid', 123: 'setfsgid', 165: 'mount', 175: 'init_module', 257: 'openat', 263: 'unlinkat',
   264: 'renameat', 268: 'fchmodat', 313: 'finit_module', 316: 'renameat2', 429: 'move_mount', 437: 'openat2',
-  452: 'fchmodat2',
+  452: 'fchmodat2', 76: 'truncate', 77: 'ftruncate', 285: 'fallocate', 86: 'link', 265: 'linkat', 88: 'symlink',
+  266: 'symlinkat',
 };
 
 /** The syscall number of a name SYSCALL_NAMES gives, or 0. */
@@ -241,6 +256,15 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
       r.path = ev.path;
       r.mode = modeString(ev.mode);
       if (ev.openFlags) r.flags = bitNames(ev.openFlags, CHMOD_FLAGS);
+      break;
+    case 'link':
+      r.path = ev.path;
+      r.new_path = ev.newPath;
+      r.flags = bitNames(ev.openFlags, LINK_FLAGS);
+      break;
+    case 'symlink':
+      r.path = ev.path;
+      r.new_path = ev.newPath;
       break;
     case 'connect':
       r.family = ev.family === 10 ? 'AF_INET6' : 'AF_INET';

@@ -2,7 +2,7 @@
 // test/agent/abi.test.ts checks every number here against offsetof() and
 // sizeof() compiled from the C header by native/.
 
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 export const EventKind = {
   exec: 1,
@@ -21,6 +21,10 @@ export const EventKind = {
   cgroup: 13,
   /** a task left its workload's cgroup subtree */
   migrate: 14,
+  /** link, linkat: path = the existing file, new_path = the new name */
+  link: 15,
+  /** symlink, symlinkat: path = the link's content, new_path = the new name */
+  symlink: 16,
   /** a socket created (all families), or refused (raw sockets in workloads with connect refusals) */
   socket: 17,
   /** an io_uring submission that opens a file or socket door */
@@ -161,7 +165,8 @@ export const Config = {
   prefix_depths: 48,
   origin_active: 112,
   guard_only: 116,
-  SIZE: 120,
+  create_active: 120,
+  SIZE: 128,
 } as const;
 
 export const RuleMatch = { exact: 1, prefix: 2, any: 3 } as const;

@@ -7,10 +7,31 @@ import { checkSpiffeId, compileSpiffePattern } from '../../common/spiffe/spiffe-
 import { parseCidr } from '../../common/cidr';
 import { keyOf } from '../../common/yaml-reader';
 import { globError } from './glob';
-import { ACCESS, KEYS_FOR_KIND, MATCH_KEYS, type Access, type DestinationMatch, type MatchSpec, type RuleKind, type StringMatch, type UidMatch } from './spec';
+import { normalizeImageName, parseImageRef } from '../../common/image-ref';
+import { ACCESS, ARGS_KEYS, KEYS_FOR_KIND, MATCH_KEYS, type Access, type ArgsMatch, type DestinationMatch, type MatchSpec, type RuleKind, type StringMatch, type UidMatch } from './spec';
 import type { RulesReader } from './rules-reader';
 
-function stringMatch(ctx: RulesReader, node: unknown, what: string, kind: 'path' | 'binary'): StringMatch | undefined {
+/** What a string condition compares: paths (absolute), process names (comm), image names, image digests. */
+type StringKind = 'path' | 'binary' | 'name' | 'image' | 'digest';
+
+/** Why a value of an exact list (in, not_in) or a prefix can never match, or null. */
+function valueError(kind: StringKind, k: keyof StringMatch, v: string): string | null {
+  if ((kind === 'path' || kind === 'binary') && !v.startsWith('/') && k !== 'glob') return `"${v}" is not an absolute path`;
+  if (kind === 'name' && (k === 'in' || k === 'not_in')) {
+    if (v.includes('/')) return `"${v}" is not a process name (a name has no "/": match a path with binary)`;
+    // the kernel keeps 15 bytes of a name (TASK_COMM_LEN): a longer one never matches
+    if (Buffer.byteLength(v) > 15) return `"${v}" is longer than 15 bytes, the most the kernel keeps of a process name: write "${Buffer.from(v).subarray(0, 15).toString()}"`;
+    if (v === '') return 'empty process name';
+  }
+  if (kind === 'image' && (k === 'in' || k === 'not_in')) {
+    const r = parseImageRef(v);
+    if ('error' in r || r.name === null || r.tag !== null || r.digest !== null) return `"${v}" is not an image name (registry and repository, without tag or digest: match digests with image_digest)`;
+  }
+  if (kind === 'digest' && (k === 'in' || k === 'not_in') && !/^sha256:[0-9a-f]{64}$/.test(v)) return `"${v}" is not an image digest (sha256: and 64 lowercase hex digits)`;
+  return null;
+}
+
+function stringMatch(ctx: RulesReader, node: unknown, what: string, kind: StringKind): StringMatch | undefined {
   const pairs = ctx.mapPairs(node, what, ['in', 'not_in', 'prefix', 'glob']);
   if (!pairs) return undefined;
   if (pairs.length === 0) {
@@ -27,8 +48,9 @@ function stringMatch(ctx: RulesReader, node: unknown, what: string, kind: 'path'
       continue;
     }
     for (const v of vals) {
-      if ((kind === 'path' || kind === 'binary') && !v.startsWith('/') && k !== 'glob') {
-        ctx.fail(p.value as Node, `${what}.${k}: "${v}" is not an absolute path`);
+      const e = valueError(kind, k, v);
+      if (e) {
+        ctx.fail(p.value as Node, `${what}.${k}: ${e}`);
         ok = false;
       }
       if (k === 'glob') {
@@ -38,6 +60,34 @@ function stringMatch(ctx: RulesReader, node: unknown, what: string, kind: 'path'
           ok = false;
         }
       }
+    }
+    // image names are compared in full (docker.io/library/nginx), however the rule spells them
+    m[k] = kind === 'image' && (k === 'in' || k === 'not_in') ? vals.map(normalizeImageName) : vals;
+  }
+  return ok ? m : undefined;
+}
+
+/** args, parent_args: {contains, icontains, prefix}, at least one. */
+function argsMatch(ctx: RulesReader, node: unknown, what: string): ArgsMatch | undefined {
+  const pairs = ctx.mapPairs(node, what, ARGS_KEYS);
+  if (!pairs) return undefined;
+  if (pairs.length === 0) {
+    ctx.fail(node as Node, `${what}: expected at least one of ${ARGS_KEYS.join(', ')}`);
+    return undefined;
+  }
+  const m: ArgsMatch = {};
+  let ok = true;
+  for (const p of pairs) {
+    const k = keyOf(p) as keyof ArgsMatch;
+    const vals = ctx.strings(p.value, `${what}.${k}`);
+    if (!vals) {
+      ok = false;
+      continue;
+    }
+    if (vals.includes('')) {
+      ctx.fail(p.value as Node, `${what}.${k}: an empty string matches every argument`);
+      ok = false;
+      continue;
     }
     m[k] = vals;
   }
@@ -92,8 +142,29 @@ export function matchSpec(ctx: RulesReader, node: unknown, what: string, kind: R
       case 'binary':
       case 'parent_binary':
       case 'path':
-      case 'new_path': {
-        const v = stringMatch(ctx, p.value, sub, k === 'binary' || k === 'parent_binary' ? 'binary' : 'path');
+      case 'new_path':
+      case 'name':
+      case 'image':
+      case 'image_digest': {
+        const sk: StringKind = k === 'binary' || k === 'parent_binary' ? 'binary' : k === 'name' ? 'name' : k === 'image' ? 'image' : k === 'image_digest' ? 'digest' : 'path';
+        const v = stringMatch(ctx, p.value, sub, sk);
+        if (v) m[k] = v;
+        else ok = false;
+        break;
+      }
+      case 'ancestor_binary': {
+        const v = stringMatch(ctx, p.value, sub, 'binary');
+        // "some ancestor is not X" holds for nearly every process: say "no ancestor is X" with an exception
+        if (v && !v.in && !v.prefix && !v.glob) {
+          ctx.fail(p.value as Node, `${sub}: expected in, prefix or glob (some ancestor is one of them); for "no ancestor is X" put ancestor_binary: {in: [X]} in an exception`);
+          ok = false;
+        } else if (v) m.ancestor_binary = v;
+        else ok = false;
+        break;
+      }
+      case 'args':
+      case 'parent_args': {
+        const v = argsMatch(ctx, p.value, sub);
         if (v) m[k] = v;
         else ok = false;
         break;
@@ -118,19 +189,6 @@ export function matchSpec(ctx: RulesReader, node: unknown, what: string, kind: R
           break;
         }
         m.flags = { any: vals as Access[] };
-        break;
-      }
-      case 'args': {
-        const ap = ctx.mapPairs(p.value, sub, ['contains']);
-        const c = ap?.find((x) => keyOf(x) === 'contains');
-        if (!ap || !c) {
-          if (ap) ctx.fail(p.value as Node, `${sub}: expected {contains: [...]}`);
-          ok = false;
-          break;
-        }
-        const vals = ctx.strings(c.value, `${sub}.contains`);
-        if (vals) m.args = { contains: vals };
-        else ok = false;
         break;
       }
       case 'uid': {

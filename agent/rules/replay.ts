@@ -13,6 +13,9 @@
 //       dest_spiffe_id: ...                             # optional, connect: the destination's workload
 //       exe_ctime: 2026-01-01T00:00:05Z                 # optional, exec: for drift, with workload_start
 //       workload_start: 2026-01-01T00:00:00Z
+//       ancestors: [/usr/bin/php, /usr/sbin/nginx]           # optional: the ancestors' executables, nearest first (else parent_exe, then the process cache)
+//       parent_args: [php-fpm, -F]                      # optional (else from the process cache)
+//       image: docker.io/library/nginx:1.25@sha256:...  # optional: the workload's image (else from --identities)
 //       expect: {fire: [shell-in-workload], not_fire: [drift-binary-exec]}   # "*" in not_fire: no other rule
 import * as fs from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
@@ -22,7 +25,7 @@ import { formatAt, lineCol, type SourceFile } from '../../common/source-pos';
 import { rfcToNs } from '../../common/time';
 import type { KernelEvent } from '../decode/events';
 import { buildAlert, type Alert } from '../export/alert';
-import { openFlagBits, syscallNumber, type TraceRecord } from '../export/trace-record';
+import { bitValue, LINK_FLAGS, openFlagBits, RENAME_FLAGS, syscallNumber, type TraceRecord } from '../export/trace-record';
 import { KIND_NAMES } from '../kernel/abi';
 import { ProcessCache } from '../process/process-cache';
 import { cidrContains, parseIp } from '../../common/cidr';
@@ -30,6 +33,7 @@ import { parseCgroupPath } from '../workload/cgroup-path';
 import type { WorkloadInfo } from '../workload/resolver';
 import type { IdentitySource } from '../workload/source';
 import { StaticIdentitySource } from '../workload/static-source';
+import { parseImageRef, type ImageRef } from '../../common/image-ref';
 import { RuleSet, type EvalContext } from './compile';
 import { loadRuleFiles } from './load';
 
@@ -78,10 +82,13 @@ interface Item {
   destSpiffeId?: string | null;
   exeCtimeNs?: bigint;
   workloadStartNs?: bigint;
+  ancestors?: string[];
+  parentArgs?: string[];
+  image?: ImageRef | null;
   expect?: Expect;
 }
 
-const CASE_KEYS = ['name', 'event', 'spiffe_id', 'parent_exe', 'dest_spiffe_id', 'exe_ctime', 'workload_start', 'expect'];
+const CASE_KEYS = ['name', 'event', 'spiffe_id', 'parent_exe', 'dest_spiffe_id', 'exe_ctime', 'workload_start', 'ancestors', 'parent_args', 'image', 'expect'];
 
 function fail(file: SourceFile, offset: number, msg: string): never {
   throw new VigilError('EVENTS', formatAt(file, offset, msg));
@@ -111,6 +118,11 @@ function traceLines(file: SourceFile): Item[] | null {
 
 function strings(file: SourceFile, node: Node | undefined, v: unknown, what: string): string[] {
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(file, offsetOf(node), `${what}: expected a list of rule names`);
+  return v as string[];
+}
+
+function stringList(file: SourceFile, node: Node | undefined, v: unknown, what: string, of: string): string[] {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(file, offsetOf(node), `${what}: expected a list of ${of}`);
   return v as string[];
 }
 
@@ -153,6 +165,13 @@ function fixture(file: SourceFile): Item[] {
     if (v.parent_exe !== undefined) item.parentExe = String(v.parent_exe);
     if (v.exe_ctime !== undefined) item.exeCtimeNs = time(file, node('exe_ctime'), v.exe_ctime, `${where}.exe_ctime`);
     if (v.workload_start !== undefined) item.workloadStartNs = time(file, node('workload_start'), v.workload_start, `${where}.workload_start`);
+    if (v.ancestors !== undefined) item.ancestors = stringList(file, node('ancestors'), v.ancestors, `${where}.ancestors`, 'executables');
+    if (v.parent_args !== undefined) item.parentArgs = stringList(file, node('parent_args'), v.parent_args, `${where}.parent_args`, 'arguments');
+    if (v.image !== undefined) {
+      const r = v.image === null ? null : typeof v.image === 'string' ? parseImageRef(v.image) : { error: 'expected an image reference (name[:tag][@sha256:...]) or null' };
+      if (r !== null && 'error' in r) fail(file, offsetOf(node('image')), `${where}.image: ${r.error}`);
+      item.image = r;
+    }
     if (v.expect !== undefined) {
       const e = v.expect as Record<string, unknown>;
       const en = node('expect');
@@ -193,11 +212,14 @@ function toEvent(it: Item, kind: string): KernelEvent {
     case 'unlink':
     case 'rename':
     case 'chmod':
+    case 'link':
+    case 'symlink':
       return {
         ...common,
         kind,
         ret,
-        openFlags: kind === 'open' ? openFlagBits(strs(r.flags)) : 0,
+        openFlags:
+          kind === 'open' ? openFlagBits(strs(r.flags)) : kind === 'rename' ? bitValue(strs(r.flags), RENAME_FLAGS) : kind === 'link' ? bitValue(strs(r.flags), LINK_FLAGS) : 0,
         mode: typeof r.mode === 'string' ? parseInt(r.mode, 8) : 0,
         path: str(r.path),
         newPath: str(r.new_path),
@@ -309,11 +331,16 @@ function judge(it: Item, ev: JudgedEvent, at: string, processes: ProcessCache, i
   let workload: WorkloadInfo =
     cgroup !== null ? identity.forPath(ev.cgroupId, cgroup) : { spiffeId: null, cgroupId: ev.cgroupId, cgroup: null, containerId: null, podUid: null, kubernetes: null, image: null };
   if (it.spiffeId !== undefined) workload = { ...workload, spiffeId: it.spiffeId };
+  if (it.image !== undefined) workload = { ...workload, image: it.image };
   const proc = processes.get(ev.pid);
   const ppid = ev.kind === 'exec' ? ev.ppid : typeof r.ppid === 'number' ? r.ppid : (proc?.ppid ?? null);
   const exe = ev.kind === 'exec' ? ev.exe : typeof r.exe === 'string' ? r.exe : (proc?.exe ?? null);
   const args = ev.kind === 'exec' ? ev.args : Array.isArray(r.args) ? strs(r.args) : (proc?.args ?? null);
-  const parentExe = it.parentExe ?? (ppid !== null ? (processes.get(ppid)?.exe ?? null) : null);
+  const parent = ppid !== null ? processes.get(ppid) : undefined;
+  const parentExe = it.parentExe ?? parent?.exe ?? null;
+  // a fixture's ancestors, else its parent_exe, else the lineage the recorded exec and fork events gave
+  const ancestors = (): readonly string[] =>
+    it.ancestors ?? (it.parentExe !== undefined ? [it.parentExe] : processes.ancestors(ev.pid).map((p) => p.exe));
   const ctx: EvalContext = {
     ev,
     exe,
@@ -322,6 +349,10 @@ function judge(it: Item, ev: JudgedEvent, at: string, processes: ProcessCache, i
     spiffeId: workload.spiffeId,
     destSpiffeId: ev.kind === 'connect' ? (it.destSpiffeId !== undefined ? it.destSpiffeId : identity.forAddress(ev.daddr)) : null,
     workloadStartNs: it.workloadStartNs ?? null,
+    name: typeof r.comm === 'string' ? r.comm : (proc?.comm ?? null),
+    parentArgs: it.parentArgs ?? parent?.args ?? null,
+    ancestors,
+    image: workload.image,
   };
   const fired: string[] = [];
   for (const m of rules.evaluate(ctx)) {

@@ -3,7 +3,7 @@
 import type { KindName } from '../kernel/abi';
 import type { SourceFile } from '../../common/source-pos';
 
-export const RULE_KINDS = ['exec', 'open', 'unlink', 'rename', 'chmod', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate', 'socket', 'io_uring'] as const;
+export const RULE_KINDS = ['exec', 'open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate', 'socket', 'io_uring'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number] & KindName;
 
 export const ACTIONS = ['alert', 'kill', 'deny'] as const;
@@ -22,6 +22,20 @@ export interface StringMatch {
   prefix?: string[];
   glob?: string[];
 }
+
+/**
+ * A command line (the process's arguments, argv[0] included). Each key given
+ * must hold: `contains`, some argument contains one of the strings;
+ * `icontains`, the same ignoring case (Unicode lower case of both sides);
+ * `prefix`, some argument starts with one of the strings.
+ */
+export interface ArgsMatch {
+  contains?: string[];
+  icontains?: string[];
+  prefix?: string[];
+}
+
+export const ARGS_KEYS = ['contains', 'icontains', 'prefix'] as const;
 
 export interface UidMatch {
   in?: number[];
@@ -42,7 +56,17 @@ export interface MatchSpec {
   path?: StringMatch;
   new_path?: StringMatch;
   flags?: { any: Access[] };
-  args?: { contains: string[] };
+  args?: ArgsMatch;
+  /** the process name (the kernel's comm: the file name it was exec'd by, at most 15 bytes; busybox applets keep theirs) */
+  name?: StringMatch;
+  /** some ancestor's executable (parent, grandparent, ... from the process cache) satisfies every key given */
+  ancestor_binary?: StringMatch;
+  /** the parent's command line */
+  parent_args?: ArgsMatch;
+  /** the workload's container image name, normalized (docker.io/library/nginx) */
+  image?: StringMatch;
+  /** the workload's container image digest (sha256:...) */
+  image_digest?: StringMatch;
   uid?: UidMatch;
   destination?: DestinationMatch;
   /** exec: the executable changed (ctime) after the workload's first process started */
@@ -50,23 +74,43 @@ export interface MatchSpec {
 }
 
 export type MatchKey = keyof MatchSpec;
-export const MATCH_KEYS: readonly MatchKey[] = ['binary', 'parent_binary', 'path', 'new_path', 'flags', 'args', 'uid', 'destination', 'drift'];
+export const MATCH_KEYS: readonly MatchKey[] = [
+  'binary',
+  'parent_binary',
+  'path',
+  'new_path',
+  'flags',
+  'args',
+  'uid',
+  'destination',
+  'drift',
+  'name',
+  'ancestor_binary',
+  'parent_args',
+  'image',
+  'image_digest',
+];
+
+/** What every kind can match: the process, its lineage and its workload. */
+const PROCESS_KEYS: readonly MatchKey[] = ['binary', 'parent_binary', 'args', 'uid', 'name', 'ancestor_binary', 'parent_args', 'image', 'image_digest'];
 
 /** Which `match` keys make sense for which event kind. */
 export const KEYS_FOR_KIND: Record<RuleKind, readonly MatchKey[]> = {
-  exec: ['binary', 'parent_binary', 'args', 'uid', 'drift'],
-  open: ['binary', 'parent_binary', 'args', 'uid', 'path', 'flags'],
-  unlink: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  rename: ['binary', 'parent_binary', 'args', 'uid', 'path', 'new_path'],
-  chmod: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  connect: ['binary', 'parent_binary', 'args', 'uid', 'destination'],
-  ptrace: ['binary', 'parent_binary', 'args', 'uid'],
-  setuid: ['binary', 'parent_binary', 'args', 'uid'],
-  mount: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  module: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  migrate: ['binary', 'parent_binary', 'args', 'uid'],
-  socket: ['binary', 'parent_binary', 'args', 'uid'],
-  io_uring: ['binary', 'parent_binary', 'args', 'uid'],
+  exec: [...PROCESS_KEYS, 'drift'],
+  open: [...PROCESS_KEYS, 'path', 'flags'],
+  unlink: [...PROCESS_KEYS, 'path'],
+  rename: [...PROCESS_KEYS, 'path', 'new_path'],
+  chmod: [...PROCESS_KEYS, 'path'],
+  link: [...PROCESS_KEYS, 'path', 'new_path'],
+  symlink: [...PROCESS_KEYS, 'path', 'new_path'],
+  connect: [...PROCESS_KEYS, 'destination'],
+  ptrace: [...PROCESS_KEYS],
+  setuid: [...PROCESS_KEYS],
+  mount: [...PROCESS_KEYS, 'path'],
+  module: [...PROCESS_KEYS, 'path'],
+  migrate: [...PROCESS_KEYS],
+  socket: [...PROCESS_KEYS],
+  io_uring: [...PROCESS_KEYS],
 };
 
 /** `workload:` absent = every process; `host` = processes in no workload. */

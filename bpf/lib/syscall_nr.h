@@ -33,6 +33,13 @@
 #define NR_move_mount    429
 #define NR_openat2       437
 #define NR_fchmodat2     452
+#define NR_truncate      76
+#define NR_ftruncate     77
+#define NR_link          86
+#define NR_symlink       88
+#define NR_linkat        265
+#define NR_symlinkat     266
+#define NR_fallocate     285
 
 #define NR_socket        41
 #define NR_socketpair    53
@@ -61,25 +68,25 @@ static __always_inline __u64 compat_native(__u64 nr, __u32 *narrow)
 	switch (nr) {
 	case 5: return NR_open;
 	case 8: return NR_creat;
-	case 9: return 86;           /* link */
+	case 9: return NR_link;
 	case 10: return NR_unlink;
 	case 15: return NR_chmod;
 	case 21: return NR_mount;
 	case 26: return NR_ptrace;
 	case 38: return NR_rename;
 	case 40: return NR_rmdir;
-	case 83: return 88;          /* symlink */
-	case 92: case 193: return 76;   /* truncate, truncate64 */
-	case 93: case 194: return 77;   /* ftruncate, ftruncate64 */
+	case 83: return NR_symlink;
+	case 92: case 193: return NR_truncate;     /* truncate, truncate64: the path (or fd) first */
+	case 93: case 194: return NR_ftruncate;
 	case 94: return NR_fchmod;
 	case 128: return NR_init_module;
 	case 295: return NR_openat;
 	case 301: return NR_unlinkat;
 	case 302: return NR_renameat;
-	case 303: return 265;        /* linkat */
-	case 304: return 266;        /* symlinkat */
+	case 303: return NR_linkat;
+	case 304: return NR_symlinkat;
 	case 306: return NR_fchmodat;
-	case 324: return 285;        /* fallocate */
+	case 324: return NR_fallocate;  /* its 64-bit offset and length are split in two registers each: not read */
 	case 347: return NR_process_vm_readv;
 	case 348: return NR_process_vm_writev;
 	case 350: return NR_finit_module;

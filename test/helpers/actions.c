@@ -44,6 +44,17 @@
 //     uring-connect4:ADDR:PORT  TCP socket, then IORING_OP_CONNECT
 //     vmwrite-child           fork a child, process_vm_writev one word into it, kill it
 //     vmread-child            the same with process_vm_readv
+//   every way to put a file in place (issue 9 item 8):
+//     link:OLD:NEW            linkat(AT_FDCWD, OLD, AT_FDCWD, NEW, 0)
+//     symlink:TARGET:NEW      symlinkat(TARGET, AT_FDCWD, NEW)
+//     tmpfile-link:DIR:NEW    open(DIR, O_TMPFILE|O_WRONLY, 0755), write, linkat(fd, "", AT_FDCWD, NEW, AT_EMPTY_PATH)
+//     tmpfile-proclink:DIR:NEW  the same, named through linkat(AT_FDCWD, "/proc/self/fd/N", AT_FDCWD, NEW, AT_SYMLINK_FOLLOW)
+//     truncate:PATH           truncate(PATH, 0)
+//     ftruncate-fd:FD         ftruncate(FD, 0) on a descriptor the caller passed in
+//     fallocate-fd:FD         fallocate(FD, 0, 0, 4096) on a descriptor the caller passed in
+//     exchange:A:B            renameat2(AT_FDCWD, A, AT_FDCWD, B, RENAME_EXCHANGE)
+//     chmod-procfd:PATH:MODE  open(PATH, O_PATH), then fchmodat(AT_FDCWD, "/proc/self/fd/N", MODE, 0)
+//     write:PATH              open(PATH, O_WRONLY|O_CREAT|O_TRUNC, 0755), write "x", close
 //
 // With --wait it first reads one byte from stdin (the caller moves it into
 // a cgroup meanwhile). Prints "ok PID" when done; errors go to stderr but do
@@ -438,6 +449,65 @@ int main(int argc, char** argv) {
         inet_pton(AF_INET, addr, &to.sin_addr);
         struct io_uring_sqe q = {.opcode = IORING_OP_CONNECT, .fd = fd, .addr = (unsigned long)&to, .off = sizeof(to)};
         uring_result("uring-connect4", addr, uring_one(&q));
+        close(fd);
+      }
+    } else if (strcmp(op, "link") == 0) {
+      char* from = field(&rest);
+      char* to = field(&rest);
+      if (linkat(AT_FDCWD, from, AT_FDCWD, to, 0) < 0) warn("link", from);
+    } else if (strcmp(op, "symlink") == 0) {
+      char* target = field(&rest);
+      char* to = field(&rest);
+      if (symlinkat(target, AT_FDCWD, to) < 0) warn("symlink", to);
+    } else if (strcmp(op, "tmpfile-link") == 0 || strcmp(op, "tmpfile-proclink") == 0) {
+      char* dir = field(&rest);
+      char* to = field(&rest);
+      int fd = open(dir, O_TMPFILE | O_WRONLY, 0755);
+      if (fd < 0) {
+        warn("open O_TMPFILE", dir);
+      } else {
+        if (write(fd, "x", 1) != 1) warn("write", "tmpfile");
+        if (strcmp(op, "tmpfile-link") == 0) {
+          if (linkat(fd, "", AT_FDCWD, to, AT_EMPTY_PATH) < 0) warn("linkat AT_EMPTY_PATH", to);
+        } else {
+          char proc[64];
+          snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+          if (linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW) < 0) warn("linkat /proc/self/fd", to);
+        }
+        close(fd);
+      }
+    } else if (strcmp(op, "truncate") == 0) {
+      char* path = field(&rest);
+      if (truncate(path, 0) < 0) warn("truncate", path);
+    } else if (strcmp(op, "ftruncate-fd") == 0) {
+      char* fd = field(&rest);
+      if (ftruncate(atoi(fd), 0) < 0) warn("ftruncate", fd);
+    } else if (strcmp(op, "fallocate-fd") == 0) {
+      char* fd = field(&rest);
+      if (fallocate(atoi(fd), 0, 0, 4096) < 0) warn("fallocate", fd);
+    } else if (strcmp(op, "exchange") == 0) {
+      char* a = field(&rest);
+      char* b = field(&rest);
+      if (syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */) < 0) warn("exchange", a);
+    } else if (strcmp(op, "chmod-procfd") == 0) {
+      char* path = field(&rest);
+      char* mode = field(&rest);
+      int fd = open(path, O_PATH);
+      if (fd < 0) {
+        warn("open O_PATH", path);
+      } else {
+        char proc[64];
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        if (fchmodat(AT_FDCWD, proc, (mode_t)strtol(mode, NULL, 8), 0) < 0) warn("chmod", proc);
+        close(fd);
+      }
+    } else if (strcmp(op, "write") == 0) {
+      char* path = field(&rest);
+      int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+      if (fd < 0) {
+        warn("open for writing", path);
+      } else {
+        if (write(fd, "x", 1) != 1) warn("write", path);
         close(fd);
       }
     } else if (strcmp(op, "vmwrite-child") == 0) {

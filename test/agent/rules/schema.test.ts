@@ -523,6 +523,11 @@ const SAMPLE: Record<MatchKey, unknown> = {
   uid: 0,
   destination: { port: [443] },
   drift: true,
+  name: { in: ['nc'] },
+  ancestor_binary: { in: ['/usr/sbin/nginx'] },
+  parent_args: { icontains: ['-e'] },
+  image: { in: ['nginx'] },
+  image_digest: { in: ['sha256:' + 'a'.repeat(64)] },
 };
 
 function readSchema(): Record<string, unknown> {
