@@ -23,6 +23,8 @@ import { Enrichment } from './export/enrichment';
 import { FloodControl, type FloodOptions } from './export/flood';
 import { AgentMetrics } from './export/metrics';
 import { Spool } from './export/spool';
+import { AuditWitness } from './export/audit-witness';
+import { auditLogOrigin, loadLogVerifier } from '../common/tlog/keys';
 import { Uplink } from './export/uplink';
 import { EventKind, KIND_NAMES, TaskFlag, TaskState, type KindName } from './kernel/abi';
 import { cgroupIdOf, CgroupResolver, findCgroup2Mount } from './kernel/cgroupfs';
@@ -336,6 +338,9 @@ export class Agent {
       const bootId = readBootId();
       agent.spool = new Spool(path.join(stateDir, 'spool'), bootId, undefined, undefined, (l) => o.err.write(`vigil agent: ${l}\n`));
       const caps = probeKernel();
+      // the agent witnesses the control plane's audit log with the pinned log key
+      const witness = tls?.logKey ? new AuditWitness(stateDir, loadLogVerifier(tls.logKey, auditLogOrigin(tls.trustDomain)), agent.node, (l) => o.err.write(`vigil agent: ${l}\n`)) : null;
+      if (!witness) o.err.write('vigil agent: no log key (log.pub, else policy.pub): this agent does not witness the audit log\n');
       agent.uplink = new Uplink({
         address: cp.address,
         tls: tls
@@ -363,6 +368,8 @@ export class Agent {
         applyPolicy: (p) => agent.applyPolicy(p),
         currentPolicyVersion: () => agent.policyVersion,
         onIdentityMap: (entries) => agent.cgroups.setRemoteAddresses(entries, agent.node),
+        witness,
+        onAuditAlert: (a) => agent.deliver(a),
         identityReport: () => agent.identity.getSource().addresses().map((a) => ({ cidr: a.cidr.text, spiffe_id: a.spiffeId })),
         log: (l) => o.err.write(`vigil agent: ${l}\n`),
         onState: (up) => agent.metrics.link(up),

@@ -1,8 +1,9 @@
 // AgentService: one bidirectional stream per agent. Hello first (the node an
 // agent SVID names is the only node it may speak for), then alert batches
 // (stored once, acknowledged after commit), identity reports, policy status
-// and heartbeats in; welcome, acks, signed policy and the merged identity map
-// out.
+// and heartbeats in; welcome, acks, signed policy, the merged identity map
+// and the audit log's signed checkpoints (with consistency proofs from the
+// agent's last one: agents are the log's witnesses) out.
 import * as grpc from '@grpc/grpc-js';
 import { deny, type Peer } from '../common/spiffe/grpc-credentials';
 import type { SpiffePattern } from '../common/spiffe/spiffe-id';
@@ -14,6 +15,8 @@ import { vigilProto } from '../common/proto/load';
 import { errorMessage } from '../common/errors';
 import { checkAlert, checkBootId, checkNodeName, DEFAULT_ALERT_LIMITS, seqRanges, type AlertLimits } from './alert-check';
 import { guardedAgentService, isWireRefusal, type AgentWireMessage } from './agent-wire';
+import type { SignedCheckpoint } from '../common/tlog/checkpoint';
+import type { Checkpointer } from './checkpoints';
 import type { Ingest, IngestSource } from './ingest';
 import type { ReachIngest } from './reach/ingest';
 import type { CpMetrics } from './metrics';
@@ -31,6 +34,7 @@ export interface AgentServiceOptions {
   /** SPIFFE ID patterns of agents */
   patterns: SpiffePattern[];
   metrics?: CpMetrics;
+  checkpoints: Checkpointer;
   log: (line: string) => void;
   /** the most alerts one batch may carry (larger batches end the stream; agents learn it from Welcome) */
   maxBatchAlerts?: number;
@@ -49,6 +53,8 @@ interface Connected {
   node: string;
   spiffeId: string;
   call: grpc.ServerDuplexStream<AgentMessage__Output, ControlMessage>;
+  /** the size of the last checkpoint the agent holds (as it said, then as sent) */
+  witnessSize: number;
 }
 
 export class AgentService {
@@ -56,7 +62,31 @@ export class AgentService {
   private readonly connected = new Map<string, Connected>();
   private identityVersion = 0;
 
-  constructor(private readonly o: AgentServiceOptions) {}
+  constructor(private readonly o: AgentServiceOptions) {
+    o.checkpoints.events.on('checkpoint', (cp: SignedCheckpoint) => this.broadcastCheckpoint(cp));
+  }
+
+  /** Send a checkpoint with a consistency proof from what the agent holds (proofs shared by agents at the same size). */
+  private sendCheckpoint(c: Connected, cp: SignedCheckpoint, proofs: Map<number, Buffer[]>): void {
+    const from = c.witnessSize;
+    let proof: Buffer[] = [];
+    if (from > 0 && from < cp.size) {
+      try {
+        proof = proofs.get(from) ?? this.o.store.log.consistencyProof(from, cp.size);
+        proofs.set(from, proof);
+      } catch (err) {
+        this.o.log(`audit checkpoint for ${c.node}: no consistency proof from ${from} to ${cp.size}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (!c.call.writableEnded && !c.call.destroyed) c.call.write({ checkpoint: { note: cp.note, from_size: from, consistency: proof } });
+    // an agent ahead of this log keeps its checkpoint (and raises the rollback)
+    if (from <= cp.size) c.witnessSize = cp.size;
+  }
+
+  private broadcastCheckpoint(cp: SignedCheckpoint): void {
+    const proofs = new Map<number, Buffer[]>();
+    for (const c of this.connected.values()) if (c.witnessSize !== cp.size) this.sendCheckpoint(c, cp, proofs);
+  }
 
   isConnected(node: string): boolean {
     return this.connected.has(node);
@@ -112,7 +142,7 @@ export class AgentService {
             policy_version: Number(h.policy_version),
           });
           bootId = h.boot_id;
-          me = { node: h.node, spiffeId: peer.spiffeId, call };
+          me = { node: h.node, spiffeId: peer.spiffeId, call, witnessSize: Number(h.checkpoint_size ?? 0) };
           const prev = this.connected.get(h.node);
           if (prev && prev.call !== call) prev.call.end();
           this.connected.set(h.node, me);
@@ -133,6 +163,9 @@ export class AgentService {
             send({ policy: { version: latest.version, payload: latest.payload, signature: latest.signature, key_id: latest.key_id } });
           }
           send({ identity_map: this.identityMap() });
+          // always on connect, even at the same size: the agent compares the roots
+          const cp = this.o.checkpoints.latest();
+          if (cp) this.sendCheckpoint(me, cp, new Map());
           this.o.log(`agent ${h.node} connected as ${peer.spiffeId} (boot ${h.boot_id}, policy v${h.policy_version})`);
         };
         const alerts = (node: string, src: IngestSource, recs: AgentMessage__Output['alerts']): void => {

@@ -5,8 +5,10 @@ import * as grpc from '@grpc/grpc-js';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { authorizePeer, serverCredentialsReady, type TlsFiles } from '../common/spiffe/grpc-credentials';
 import { compileSpiffePattern } from '../common/spiffe/spiffe-id';
+import { VIGIL_VERSION } from '../common/version';
 import { AgentService, type Authorize } from './agent-service';
 import { printable } from '../common/escape';
+import { Checkpointer } from './checkpoints';
 import { Ingest, type IngestOptions } from './ingest';
 import type { CpMetrics } from './metrics';
 import { QueryService } from './query-service';
@@ -28,6 +30,8 @@ export interface ControlPlaneOptions {
   /** Ed25519 key that signs policy bundles (null: policy push refused) */
   policyKey: KeyObject | null;
   metrics?: CpMetrics;
+  /** signs the audit log's checkpoints and hands them to agents (default: none signed) */
+  checkpoints?: Checkpointer;
   log?: (line: string) => void;
   /** queues, commit size and per-agent rate quota (ingest.ts) */
   ingest?: IngestOptions;
@@ -51,12 +55,14 @@ export class ControlPlane {
   readonly vdp: Vdp;
   private readonly vdpService: VdpService;
   private server: grpc.Server | null = null;
+  private readonly checkpoints: Checkpointer;
 
   constructor(private readonly o: ControlPlaneOptions) {
     // lines carry what agents and admins sent (node names, errors, SPIFFE IDs): never a forged line or an escape sequence
     const log = (line: string): void => this.o.log?.(printable(line));
+    this.checkpoints = o.checkpoints ?? new Checkpointer({ db: o.store.db, log: o.store.log, signer: null, say: log });
     const authorize: Authorize = (call, who) => (this.o.tls ? authorizePeer(call, this.o.tls.trustDomain, who) : { spiffeId: 'insecure' });
-    o.store.markAllDisconnected();
+    o.store.started({ version: VIGIL_VERSION });
     this.ingest = new Ingest(o.store, o.metrics, log, o.ingest);
     const author = o.vexAuthor ?? (o.tls ? `spiffe://${o.tls.trustDomain}/vigil/controlplane` : 'Vigil control plane');
     this.vex = new VexIssuer(o.store.db, o.store.reach, (fn) => o.store.audited(fn), author);
@@ -68,6 +74,7 @@ export class ControlPlane {
       authorize,
       patterns: o.agentIds.map(compileSpiffePattern),
       metrics: o.metrics,
+      checkpoints: this.checkpoints,
       log,
       maxBatchAlerts: o.maxBatchAlerts,
     });
@@ -79,6 +86,7 @@ export class ControlPlane {
       patterns: o.adminIds.map(compileSpiffePattern),
       policyKey: o.policyKey,
       metrics: o.metrics,
+      checkpoints: this.checkpoints,
       log,
       generatedFiles: () => {
         const q = this.vdp.quarantineFile();
@@ -110,6 +118,12 @@ export class ControlPlane {
   async close(): Promise<void> {
     this.ingest.close();
     await this.vdp.close();
+    // the last head is signed before agents go
+    try {
+      this.checkpoints.publish();
+    } catch (err) {
+      this.o.log?.(`signing the last audit checkpoint failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.agents.close();
     const s = this.server;
     this.server = null;

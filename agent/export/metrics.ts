@@ -144,7 +144,8 @@ export class AgentMetrics {
     this.latency = new Histogram({
       name: 'vigil_enforcement_latency_seconds',
       help: 'User-space kills: from the kernel event to the signal sent',
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      // up to seconds: a kill that waited behind a backlog must show as late, not as "over 100 ms"
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [r],
     });
     new Gauge({

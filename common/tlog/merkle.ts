@@ -247,3 +247,28 @@ export class LeafHashes implements PerfectNodes {
     return hashChildren(this.perfect(level - 1, index * 2), this.perfect(level - 1, index * 2 + 1));
   }
 }
+
+/** Every perfect subtree of a list of leaf hashes, built once (O(n) hashes): proofs of many entries at once. */
+export class MemoryTree implements PerfectNodes {
+  private readonly levels: Buffer[][];
+
+  constructor(leaves: readonly Buffer[]) {
+    this.levels = [leaves.slice()];
+    for (let l = 0; this.levels[l].length > 1; l++) {
+      const below = this.levels[l];
+      const up: Buffer[] = [];
+      for (let i = 0; i + 1 < below.length; i += 2) up.push(hashChildren(below[i], below[i + 1]));
+      this.levels.push(up);
+    }
+  }
+
+  get size(): number {
+    return this.levels[0].length;
+  }
+
+  perfect(level: number, index: number): Buffer {
+    const h = this.levels[level]?.[index];
+    if (!h) throw new RangeError(`no perfect subtree at level ${level} index ${index} in ${this.size} leaves`);
+    return h;
+  }
+}

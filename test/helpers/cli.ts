@@ -13,7 +13,7 @@ export interface RunningVigil {
 }
 
 /** Start `vigil ARGS...` and resolve once stderr matches `ready`. */
-export async function startVigil(args: string[], ready: RegExp, timeoutMs = 10000): Promise<RunningVigil> {
+export async function startVigil(args: string[], ready: RegExp, timeoutMs = 30000): Promise<RunningVigil> {
   const proc = spawn(path.join(repoRoot(), 'bin', 'vigil'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
