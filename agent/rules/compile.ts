@@ -150,7 +150,10 @@ function imageName(r: ImageRef | null | undefined): string | null {
 /** The field a kind is indexed and kernel-filtered by. */
 function keyField(kind: RuleKind): 'binary' | 'path' | null {
   if (kind === 'exec') return 'binary';
-  if (kind === 'open' || kind === 'unlink' || kind === 'rename' || kind === 'chmod' || kind === 'link' || kind === 'symlink' || kind === 'mount' || kind === 'module') {
+  if (
+    kind === 'open' || kind === 'unlink' || kind === 'rename' || kind === 'chmod' || kind === 'link' || kind === 'symlink' ||
+    kind === 'mount' || kind === 'module' || kind === 'chown' || kind === 'setxattr'
+  ) {
     return 'path';
   }
   return null;
@@ -164,6 +167,8 @@ export function eventPath(ev: KernelEvent): string | null {
     case 'chmod':
     case 'link':
     case 'symlink':
+    case 'chown':
+    case 'setxattr':
       return ev.path;
     case 'mount':
       return ev.str2;
