@@ -85,6 +85,13 @@ export class ProofError extends Error {
   }
 }
 
+/** No honest proof of a tree of up to 2^53 leaves has more hashes (inclusion: 53; consistency: at most twice that). */
+export const MAX_PROOF_HASHES = 2 * 53 + 2;
+
+function checkLength(proof: readonly Uint8Array[]): void {
+  if (proof.length > MAX_PROOF_HASHES) throw new ProofError(`the proof has ${proof.length} hashes, more than any tree needs (${MAX_PROOF_HASHES})`);
+}
+
 function checkHash(what: string, h: Uint8Array): void {
   if (h.length !== HASH_SIZE) throw new ProofError(`${what} is ${h.length} bytes, not ${HASH_SIZE}`);
 }
@@ -95,6 +102,7 @@ export function rootFromInclusionProof(index: number, size: number, leafHash: Ui
     throw new ProofError(`leaf ${index} is not in a tree of ${size} leaves`);
   }
   checkHash('the leaf hash', leafHash);
+  checkLength(proof);
   let fn = index;
   let sn = size - 1;
   let r: Buffer = Buffer.from(leafHash);
@@ -140,6 +148,7 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
     return;
   }
   if (proof.length === 0) throw new ProofError('the proof is empty');
+  checkLength(proof);
   checkHash('the first root', root1);
   checkHash('the second root', root2);
   proof.forEach((p, i) => checkHash(`proof hash ${i}`, p));

@@ -228,6 +228,11 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
     const expired = await vigil(['gate', '--image', `registry.example/shop@${A}`, '--policy', path.join(dir, 'gate.yaml'), ...admin()]);
     assert.equal(expired.code, 1);
     assert.match(expired.err, /the exception expired 2020-01-01/);
+    // only admin SVIDs: an agent's SVID is refused (exit 4), and so is its quarantine attempt
+    const asAgent = ['--controlplane', `127.0.0.1:${cp.port}`, '--certs', certs, '--cert', path.join(certs, 'agent.pem'), '--key', path.join(certs, 'agent.key')];
+    const refused = await vigil(['gate', '--image', `registry.example/shop@${A}`, ...asAgent]);
+    assert.equal(refused.code, 4, refused.err);
+    assert.equal((await vigil(['quarantine', '--image', `registry.example/shop@${A}`, '--reason', 'x', ...asAgent])).code, 4);
     // an image the control plane knows nothing of fails closed
     const unknown = await vigil(['gate', '--image', `registry.example/other@sha256:${'c3'.repeat(32)}`, ...admin()]);
     assert.equal(unknown.code, 1);
