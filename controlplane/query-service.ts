@@ -19,6 +19,7 @@ import type { Ingest } from './ingest';
 import type { CpMetrics } from './metrics';
 import { reachHandlers, type ReachQueryOptions } from './reach/query';
 import type { Store } from './store';
+import { QUARANTINE_FILE } from './vdp/quarantine';
 
 export interface QueryServiceOptions {
   store: Store;
@@ -172,7 +173,7 @@ export class QueryService {
         if ('code' in peer) return cb(peer);
         if (!this.o.policyKey) return cb(deny(grpc.status.FAILED_PRECONDITION, 'this control plane has no policy signing key'));
         const generated = this.o.generatedFiles?.() ?? [];
-        const clash = call.request.files.find((f) => generated.some((g) => g.name === f.name));
+        const clash = call.request.files.find((f) => f.name === QUARANTINE_FILE || generated.some((g) => g.name === f.name));
         if (clash) return cb(deny(grpc.status.INVALID_ARGUMENT, `${clash.name}: this name is the control plane's own generated file (quarantines): rename yours`));
         try {
           // the quarantines in force stay in force across a push of new rules

@@ -86,6 +86,7 @@ describe('vigil up, then alerts, agents, policy push and audit verify with no fl
     const v = admin('audit', 'verify', '--checkpoint', cpFile);
     assert.equal(v.code, 0, v.err);
     assert.match(v.out, /^audit log intact: \d+ entries, root [A-Za-z0-9+/]{43}=\n/);
+    assert.match(v.out, /rows checked against their entries: [1-9]\d* alerts/, 'the credential read alert is among the rows checked');
     assert.match(v.out, /2 policies/);
     assert.match(v.out, /the log extends it \(signature verified\)/);
   });
