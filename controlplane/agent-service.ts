@@ -17,6 +17,7 @@ import { checkAlert, checkBootId, checkNodeName, DEFAULT_ALERT_LIMITS, seqRanges
 import { guardedAgentService, isWireRefusal, type AgentWireMessage } from './agent-wire';
 import type { SignedCheckpoint } from '../common/tlog/checkpoint';
 import type { Checkpointer } from './checkpoints';
+import { checkReport, IdentityMapState, type IdentityPolicy } from './identity-map';
 import type { Ingest, IngestSource } from './ingest';
 import type { ReachIngest } from './reach/ingest';
 import type { CpMetrics } from './metrics';
@@ -40,14 +41,19 @@ export interface AgentServiceOptions {
   maxBatchAlerts?: number;
   /** the largest message an agent may send (larger ones end the stream, undecoded) */
   maxMessageBytes?: number;
-  /** the most entries one identity report may carry */
-  maxIdentityEntries?: number;
+  /** what identity reports may claim (identity-map.ts); maxEntries also bounds the report on the wire */
+  identityPolicy?: Partial<IdentityPolicy>;
+  /** the identity map goes out in messages of about this many bytes (far under the agents' 16 MiB limit) */
+  mapChunkBytes?: number;
+  /** the trust domain workload IDs default to (ours) */
+  trustDomain?: string;
   alertLimits?: AlertLimits;
 }
 
 export const DEFAULT_MAX_BATCH_ALERTS = 10_000;
 export const DEFAULT_MAX_AGENT_MESSAGE_BYTES = 4 << 20;
 export const DEFAULT_MAX_IDENTITY_ENTRIES = 4096;
+export const DEFAULT_MAP_CHUNK_BYTES = 1 << 20;
 
 interface Connected {
   node: string;
@@ -55,14 +61,28 @@ interface Connected {
   call: grpc.ServerDuplexStream<AgentMessage__Output, ControlMessage>;
   /** the size of the last checkpoint the agent holds (as it said, then as sent) */
   witnessSize: number;
+  /** the identity map version this agent holds (deltas apply on top of it) */
+  mapVersion: number;
 }
 
 export class AgentService {
   /** node -> its stream (one per node: a new connection replaces the old) */
   private readonly connected = new Map<string, Connected>();
-  private identityVersion = 0;
+  private readonly identity = new IdentityMapState();
+  private readonly identityPolicy: IdentityPolicy;
 
   constructor(private readonly o: AgentServiceOptions) {
+    this.identityPolicy = {
+      trustDomains: o.identityPolicy?.trustDomains ?? (o.trustDomain ? [o.trustDomain] : []),
+      maxPrefixWidth: o.identityPolicy?.maxPrefixWidth ?? 8,
+      maxEntries: o.identityPolicy?.maxEntries ?? DEFAULT_MAX_IDENTITY_ENTRIES,
+      ownership: o.identityPolicy?.ownership ?? null,
+    };
+    this.loadIdentities();
+    o.metrics?.identityMap(
+      () => this.identity.entryCount(),
+      () => this.identity.conflictTotal(),
+    );
     o.checkpoints.events.on('checkpoint', (cp: SignedCheckpoint) => this.broadcastCheckpoint(cp));
   }
 
@@ -142,7 +162,7 @@ export class AgentService {
             policy_version: Number(h.policy_version),
           });
           bootId = h.boot_id;
-          me = { node: h.node, spiffeId: peer.spiffeId, call, witnessSize: Number(h.checkpoint_size ?? 0) };
+          me = { node: h.node, spiffeId: peer.spiffeId, call, witnessSize: Number(h.checkpoint_size ?? 0), mapVersion: 0 };
           const prev = this.connected.get(h.node);
           if (prev && prev.call !== call) prev.call.end();
           this.connected.set(h.node, me);
@@ -162,7 +182,7 @@ export class AgentService {
           if (latest && latest.version > Number(h.policy_version)) {
             send({ policy: { version: latest.version, payload: latest.payload, signature: latest.signature, key_id: latest.key_id } });
           }
-          send({ identity_map: this.identityMap() });
+          this.sendFullMap(me);
           // always on connect, even at the same size: the agent compares the roots
           const cp = this.o.checkpoints.latest();
           if (cp) this.sendCheckpoint(me, cp, new Map());
@@ -223,11 +243,9 @@ export class AgentService {
               case 'alerts':
                 alerts(node, source, m.alerts);
                 break;
-              case 'identities': {
-                const entries = (m.identities?.entries ?? []).map((e) => ({ cidr: e.cidr, spiffe_id: e.spiffe_id }));
-                if (this.o.store.setAddresses(node, entries)) this.broadcastIdentityMap();
+              case 'identities':
+                this.identityReport(node, peer.spiffeId, (m.identities?.entries ?? []).map((e) => ({ cidr: e.cidr, spiffe_id: e.spiffe_id })));
                 break;
-              }
               case 'policy_status':
                 if (m.policy_status) {
                   this.o.store.agentPolicy(node, Number(m.policy_status.version), m.policy_status.error);
@@ -278,21 +296,68 @@ export class AgentService {
     };
   }
 
-  private identityMap(): { version: number; entries: { cidr: string; spiffe_id: string; node: string }[] } {
-    return { version: this.identityVersion, entries: this.o.store.addresses() };
+  /** Claims in the store, checked again (the ownership or the limits may have changed since). */
+  private loadIdentities(): void {
+    const byNode = new Map<string, { cidr: string; spiffe_id: string }[]>();
+    for (const a of this.o.store.addresses()) {
+      const l = byNode.get(a.node) ?? [];
+      l.push({ cidr: a.cidr, spiffe_id: a.spiffe_id });
+      byNode.set(a.node, l);
+    }
+    for (const [node, list] of byNode) {
+      const r = checkReport(node, list, this.identityPolicy);
+      if (r.refused.length) this.o.log(`identity map: ${r.refused.length} stored addresses of node ${node} are no longer accepted: ${r.refused[0].why}`);
+      this.identity.set(node, r.accepted);
+    }
+    const conflicts = this.identity.conflicts();
+    if (conflicts.length) this.o.log(`identity map: ${conflicts.length} addresses claimed by more than one node, left out of the map (e.g. ${conflicts[0].cidr}: ${conflicts[0].nodes.join(', ')})`);
   }
 
-  private broadcastIdentityMap(): void {
-    this.identityVersion++;
-    const map = this.identityMap();
-    for (const c of this.connected.values()) c.call.write({ identity_map: map });
+  /** A node's report: checked, stored, and the change sent to every agent. */
+  private identityReport(node: string, spiffeId: string, entries: { cidr: string; spiffe_id: string }[]): void {
+    const r = checkReport(node, entries, this.identityPolicy);
+    if (r.refused.length) {
+      const reasons = new Map<string, number>();
+      for (const x of r.refused) reasons.set(x.reason, (reasons.get(x.reason) ?? 0) + 1);
+      for (const [reason, n] of reasons) this.o.metrics?.identityRefused.inc({ reason }, n);
+      this.o.log(
+        `identity report of node ${node} (${spiffeId}): ${r.refused.length} of ${entries.length} entries refused ` +
+          `(${[...reasons].map(([k, n]) => `${k} ${n}`).join(', ')}), e.g. ${r.refused[0].cidr}=${r.refused[0].spiffe_id}: ${r.refused[0].why}`,
+      );
+    }
+    this.o.store.setAddresses(node, r.accepted);
+    const base = this.identity.version;
+    const { changed, newConflicts } = this.identity.set(node, r.accepted);
+    for (const c of newConflicts) {
+      this.o.log(`identity conflict: ${c.cidr} is claimed by nodes ${c.nodes.join(', ')} (reported by ${spiffeId}); left out of the map until one claim goes`);
+    }
+    if (changed.length === 0) return;
+    const chunk = this.o.mapChunkBytes ?? DEFAULT_MAP_CHUNK_BYTES;
+    const delta = this.identity.delta(changed, base, chunk);
+    for (const c of this.connected.values()) {
+      if (c.mapVersion !== base) {
+        this.sendFullMap(c);
+        continue;
+      }
+      for (const m of delta) this.write(c, { identity_map: m });
+      c.mapVersion = this.identity.version;
+    }
+  }
+
+  private sendFullMap(c: Connected): void {
+    for (const m of this.identity.full(this.o.mapChunkBytes ?? DEFAULT_MAP_CHUNK_BYTES)) this.write(c, { identity_map: m });
+    c.mapVersion = this.identity.version;
+  }
+
+  private write(c: Connected, m: ControlMessage): void {
+    if (!c.call.writableEnded && !c.call.destroyed) c.call.write(m);
   }
 
   addToServer(server: grpc.Server): void {
     const service = guardedAgentService(vigilProto().AgentService.service, {
       maxMessageBytes: this.o.maxMessageBytes ?? DEFAULT_MAX_AGENT_MESSAGE_BYTES,
       maxBatchAlerts: this.o.maxBatchAlerts ?? DEFAULT_MAX_BATCH_ALERTS,
-      maxIdentityEntries: this.o.maxIdentityEntries ?? DEFAULT_MAX_IDENTITY_ENTRIES,
+      maxIdentityEntries: this.identityPolicy.maxEntries,
     });
     server.addService(service, this.handlers() as unknown as grpc.UntypedServiceImplementation);
   }

@@ -16,6 +16,8 @@ import { rfcToNs } from '../../common/time';
 import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
 import { channelCredentials, type TlsFiles } from '../../common/spiffe/grpc-credentials';
 import { acceptPolicy, type PolicyState, type SignedPolicy, type VerifiedPolicy } from '../rules/policy';
+import { errorMessage } from '../../common/errors';
+import { IdentityMapAssembler, type MapEntry } from './identity-map';
 import type { Spool } from './spool';
 import type { AuditWitness } from './audit-witness';
 import type { SpooledAlert } from '../../common/alert-envelope';
@@ -74,6 +76,7 @@ export class Uplink {
   readonly stats: UplinkStats = { connected: false, connects: 0, sent: 0, acked: 0, refused: 0, policyRefused: 0 };
   /** the most alerts the control plane takes in one batch (its Welcome says) */
   private serverMaxBatch = 0;
+  private readonly identityMap = new IdentityMapAssembler();
   /** the largest message the control plane takes (its Welcome says) */
   private serverMaxBytes = 0;
 
@@ -184,6 +187,7 @@ export class Uplink {
   private connect(): void {
     if (this.stopped || !this.client) return;
     this.sentUpTo = new Map();
+    this.identityMap.reset();
     this.ready = false;
     this.waitingDrain = false;
     const call = this.client.Connect();
@@ -237,7 +241,17 @@ export class Uplink {
         }
         break;
       case 'identity_map':
-        if (m.identity_map) this.o.onIdentityMap?.(m.identity_map.entries);
+        if (m.identity_map) {
+          let all: MapEntry[] | null;
+          try {
+            all = this.identityMap.take(m.identity_map);
+          } catch (err) {
+            // out of step with the control plane: a new stream starts with the whole map
+            if (this.call) this.lost(this.call, errorMessage(err));
+            return;
+          }
+          if (all) this.o.onIdentityMap?.(all);
+        }
         break;
       case 'checkpoint':
         if (m.checkpoint && this.o.witness) {
