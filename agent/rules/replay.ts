@@ -25,7 +25,7 @@ import { formatAt, lineCol, type SourceFile } from '../../common/source-pos';
 import { rfcToNs } from '../../common/time';
 import type { KernelEvent } from '../decode/events';
 import { buildAlert, type Alert } from '../export/alert';
-import { openFlagBits, syscallNumber, type TraceRecord } from '../export/trace-record';
+import { familyName, ioUringOpName, openFlagBits, sockTypeName, syscallNumber, type TraceRecord } from '../export/trace-record';
 import { KIND_NAMES } from '../kernel/abi';
 import { ProcessCache } from '../process/process-cache';
 import { cidrContains, parseIp } from '../../common/cidr';
@@ -234,9 +234,46 @@ function toEvent(it: Item, kind: string): KernelEvent {
     }
     case 'mount':
       return { ...common, kind, ret, syscallNr, sysFlags: 0, str1: str(d.source), str2: str(r.path), str3: str(d.fstype), rule: 0 };
-    default: // module
+    case 'module':
       return { ...common, kind: 'module', ret, syscallNr, sysFlags: 0, str1: str(r.path), str2: str(d.params), str3: '', rule: 0 };
+    case 'migrate':
+      return {
+        ...common,
+        kind,
+        toCgroupId: num(r.to_cgroup_id),
+        toPath: typeof r.to_cgroup === 'string' ? r.to_cgroup : null,
+        fromCgroupId: num(r.from_cgroup_id),
+        writerPid: num(r.writer_pid, pid),
+        threadgroup: d.threadgroup !== false,
+        rule: 0,
+      };
+    case 'socket':
+      return { ...common, kind, family: named(r.family, familyName), sockType: named(r.type, sockTypeName), protocol: num(r.protocol), ret: r.refused === true ? -1 : ret, rule: 0 };
+    case 'io_uring':
+      return {
+        ...common,
+        kind,
+        opcode: named(r.op, ioUringOpName),
+        opClass: r.op_class === 'file' ? 1 : 2,
+        family: named(r.family, familyName),
+        sockType: named(r.type, sockTypeName),
+        path: typeof r.path === 'string' ? r.path : null,
+        newPath: typeof r.new_path === 'string' ? r.new_path : null,
+        pathFull: d.path_truncated === true,
+        rule: 0,
+      };
+    default:
+      // a kind this replay does not know how to rebuild is refused, not judged as another kind
+      return fail(it.file, it.offset, `event: kind "${kind}" cannot be replayed by this version`);
   }
+}
+
+/** A number back from the name vigil trace printed for it (AF_PACKET, SOCK_RAW, IORING_OP_SOCKET, or a bare number). */
+function named(v: unknown, name: (n: number) => string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return 0;
+  for (let n = 0; n < 256; n++) if (name(n) === v) return n;
+  return 0;
 }
 
 /** Replay every event file against the rules; throws on unreadable or malformed input (nothing judged). */
