@@ -1,8 +1,9 @@
 // AgentService: one bidirectional stream per agent. Hello first (the node an
 // agent SVID names is the only node it may speak for), then alert batches
 // (stored once, acknowledged after commit), identity reports, policy status
-// and heartbeats in; welcome, acks, signed policy and the merged identity map
-// out.
+// and heartbeats in; welcome, acks, signed policy, the merged identity map
+// and the audit log's signed checkpoints (with consistency proofs from the
+// agent's last one: agents are the log's witnesses) out.
 import * as grpc from '@grpc/grpc-js';
 import { deny, type Peer } from '../common/spiffe/grpc-credentials';
 import type { SpiffePattern } from '../common/spiffe/spiffe-id';
@@ -12,6 +13,8 @@ import type { AlertRecord__Output } from '../common/proto/generated/vigil/v1/Ale
 import type { ControlMessage } from '../common/proto/generated/vigil/v1/ControlMessage';
 import type { PolicyBundle } from '../common/proto/generated/vigil/v1/PolicyBundle';
 import { vigilProto } from '../common/proto/load';
+import type { SignedCheckpoint } from '../common/tlog/checkpoint';
+import type { Checkpointer } from './checkpoints';
 import type { Ingest } from './ingest';
 import type { ReachIngest } from './reach/ingest';
 import type { CpMetrics } from './metrics';
@@ -29,6 +32,7 @@ export interface AgentServiceOptions {
   /** SPIFFE ID patterns of agents */
   patterns: SpiffePattern[];
   metrics?: CpMetrics;
+  checkpoints: Checkpointer;
   log: (line: string) => void;
 }
 
@@ -36,6 +40,8 @@ interface Connected {
   node: string;
   spiffeId: string;
   call: grpc.ServerDuplexStream<AgentMessage__Output, ControlMessage>;
+  /** the size of the last checkpoint the agent holds (as it said, then as sent) */
+  witnessSize: number;
 }
 
 export class AgentService {
@@ -43,7 +49,31 @@ export class AgentService {
   private readonly connected = new Map<string, Connected>();
   private identityVersion = 0;
 
-  constructor(private readonly o: AgentServiceOptions) {}
+  constructor(private readonly o: AgentServiceOptions) {
+    o.checkpoints.events.on('checkpoint', (cp: SignedCheckpoint) => this.broadcastCheckpoint(cp));
+  }
+
+  /** Send a checkpoint with a consistency proof from what the agent holds (proofs shared by agents at the same size). */
+  private sendCheckpoint(c: Connected, cp: SignedCheckpoint, proofs: Map<number, Buffer[]>): void {
+    const from = c.witnessSize;
+    let proof: Buffer[] = [];
+    if (from > 0 && from < cp.size) {
+      try {
+        proof = proofs.get(from) ?? this.o.store.log.consistencyProof(from, cp.size);
+        proofs.set(from, proof);
+      } catch (err) {
+        this.o.log(`audit checkpoint for ${c.node}: no consistency proof from ${from} to ${cp.size}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (!c.call.writableEnded && !c.call.destroyed) c.call.write({ checkpoint: { note: cp.note, from_size: from, consistency: proof } });
+    // an agent ahead of this log keeps its checkpoint (and raises the rollback)
+    if (from <= cp.size) c.witnessSize = cp.size;
+  }
+
+  private broadcastCheckpoint(cp: SignedCheckpoint): void {
+    const proofs = new Map<number, Buffer[]>();
+    for (const c of this.connected.values()) if (c.witnessSize !== cp.size) this.sendCheckpoint(c, cp, proofs);
+  }
 
   isConnected(node: string): boolean {
     return this.connected.has(node);
@@ -83,7 +113,7 @@ export class AgentService {
               return;
             }
             bootId = h.boot_id;
-            me = { node: h.node, spiffeId: peer.spiffeId, call };
+            me = { node: h.node, spiffeId: peer.spiffeId, call, witnessSize: Number(h.checkpoint_size ?? 0) };
             const prev = this.connected.get(h.node);
             if (prev && prev.call !== call) prev.call.end();
             this.connected.set(h.node, me);
@@ -103,6 +133,9 @@ export class AgentService {
               send({ policy: { version: latest.version, payload: latest.payload, signature: latest.signature, key_id: latest.key_id } });
             }
             send({ identity_map: this.identityMap() });
+            // always on connect, even at the same size: the agent compares the roots
+            const cp = this.o.checkpoints.latest();
+            if (cp) this.sendCheckpoint(me, cp, new Map());
             this.o.log(`agent ${h.node} connected as ${peer.spiffeId} (boot ${h.boot_id}, policy v${h.policy_version})`);
             return;
           }

@@ -1,11 +1,15 @@
 // The control plane's composition root (as agent/agent.ts is the agent's):
-// the store, TLS and the policy key, the gRPC server, metrics, retention.
+// the store, TLS, the policy and log keys, the audit checkpoints, the gRPC
+// server, metrics, retention.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { splitHostPort } from '../common/host-port';
 import { resolveTls, type TlsFlags } from '../common/spiffe/tls-files';
 import { serveMetrics, type MetricsServer } from '../common/metrics-server';
+import { auditLogOrigin, loadLogSigner } from '../common/tlog/keys';
+import type { NoteSigner } from '../common/tlog/note';
 import { loadPrivateKey } from '../agent/rules/policy';
+import { Checkpointer } from './checkpoints';
 import { CpMetrics } from './metrics';
 import { loadOrCreateVexKey } from './reach/dsse';
 import { ControlPlane } from './server';
@@ -22,6 +26,8 @@ export interface ControlPlaneConfig extends TlsFlags {
   metricsAddress?: string;
   /** days of alerts to keep (0: forever) */
   retentionDays?: number;
+  /** at most one audit checkpoint per this many ms (default 1000) */
+  checkpointMs?: number;
   /** advisories, ticket sinks, outputs (docs/vdp.md) */
   vdpConfig?: string;
   /** ECDSA P-256 key that signs VEX documents (default DATA/vex-signing.key, made at first start) */
@@ -35,6 +41,7 @@ export interface RunningControlPlane {
   port: number;
   metrics: CpMetrics;
   metricsServer: MetricsServer | null;
+  checkpoints: Checkpointer;
   trustDomain: string;
   close(): Promise<void>;
 }
@@ -48,16 +55,30 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
   let trustDomain = '';
   let tls = null;
   let policyKey = null;
+  let logKey: string | null = null;
   if (!c.insecure) {
     const r = resolveTls('vigil controlplane', 'controlplane', c);
     trustDomain = r.trustDomain;
     tls = { bundle: r.bundle, cert: r.cert, key: r.key, trustDomain };
     if (r.policyKey) policyKey = loadPrivateKey(r.policyKey);
+    logKey = r.logKey;
   } else {
     c.log('WARNING: --insecure: plaintext, no authentication of agents or admins');
-    const pk = c.policyKey ?? (c.certsDir && fs.existsSync(path.join(c.certsDir, 'policy.key')) ? path.join(c.certsDir, 'policy.key') : null);
+    const inDir = (name: string): string | null => (c.certsDir && fs.existsSync(path.join(c.certsDir, name)) ? path.join(c.certsDir, name) : null);
+    const pk = c.policyKey ?? inDir('policy.key');
     if (pk) policyKey = loadPrivateKey(pk);
+    logKey = c.logKey ?? inDir('log.key') ?? pk;
   }
+  let signer: NoteSigner | null = null;
+  try {
+    if (logKey) signer = loadLogSigner(logKey, auditLogOrigin(trustDomain));
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const checkpoints = new Checkpointer({ db: store.db, log: store.log, signer, minIntervalMs: c.checkpointMs, say: c.log });
+  store.onAudit = () => checkpoints.grew();
+  metrics.attachCheckpoints(checkpoints);
   const vexKey = loadOrCreateVexKey(c.dataDir, c.vexKey);
   const cp = new ControlPlane({
     store,
@@ -68,6 +89,7 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     adminIds: c.adminIds ?? [`spiffe://${trustDomain || '*'}/vigil/admin/*`],
     policyKey,
     metrics,
+    checkpoints,
     log: c.log,
     vdpConfig,
     vdpCounters: metrics.vdpCounters(),
@@ -80,7 +102,7 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     const days = c.retentionDays;
     const prune = (): void => {
       const before = ((BigInt(Date.now()) - BigInt(days * 86400_000)) * 1_000_000n).toString();
-      const n = store.retain(before);
+      const n = store.retain(before, `older than ${days} days (--retention-days)`);
       if (n) c.log(`retention: deleted ${n} alerts older than ${days} days`);
     };
     prune();
@@ -93,10 +115,12 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     port,
     metrics,
     metricsServer,
+    checkpoints,
     trustDomain,
     close: async () => {
       if (retention) clearInterval(retention);
       await cp.close();
+      checkpoints.close();
       if (metricsServer) await metricsServer.close();
       store.close();
     },

@@ -1,6 +1,7 @@
 // Control-plane metrics (prom-client, a registry of its own): agents
-// connected, alerts ingested, policy version per agent, audit entries.
+// connected, alerts ingested, policy version per agent, the audit log.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Checkpointer } from './checkpoints';
 import type { Store } from './store';
 import type { VdpCounters } from './vdp/vdp';
 
@@ -12,6 +13,7 @@ export class CpMetrics {
   readonly policyVersion: Gauge;
   private readonly connected: Gauge;
   private readonly agentPolicy: Gauge;
+  private checkpoints: Checkpointer | null = null;
 
   constructor(store: Store) {
     const r = this.registry;
@@ -37,7 +39,7 @@ export class CpMetrics {
     });
     new Gauge({
       name: 'vigil_audit_entries',
-      help: 'Entries in the hash-chained audit log',
+      help: 'Entries in the audit log (leaves of its Merkle tree)',
       registers: [r],
       collect() {
         this.set(store.auditCount());
@@ -49,6 +51,23 @@ export class CpMetrics {
       registers: [r],
       collect() {
         this.set(store.countAlerts());
+      },
+    });
+    const cps = (): Checkpointer | null => this.checkpoints;
+    new Gauge({
+      name: 'vigil_audit_checkpoint_size',
+      help: 'Entries the latest signed audit checkpoint commits to (0: none signed, no log key)',
+      registers: [r],
+      collect() {
+        this.set(cps()?.latest()?.size ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vigil_audit_log_consistent',
+      help: 'The store extended the last audit checkpoint signed when the control plane started (0: entries removed or rewritten)',
+      registers: [r],
+      collect() {
+        this.set(cps()?.startProblem ? 0 : 1);
       },
     });
     this.policyVersion.set(store.latestPolicy()?.version ?? 0);
@@ -104,6 +123,11 @@ export class CpMetrics {
       outputDelivered: (output, n) => this.outputDelivered.inc({ output }, n),
       outputFailed: (output) => this.outputFailures.inc({ output }),
     };
+  }
+
+  /** The audit log's signed checkpoints (the gauges read them when scraped). */
+  attachCheckpoints(c: Checkpointer): void {
+    this.checkpoints = c;
   }
 
   /** How many agents have an open stream (the server's own count). */

@@ -11,12 +11,15 @@ import type { AlertRow } from '../common/proto/generated/vigil/v1/AlertRow';
 import type { ListAlertsRequest__Output } from '../common/proto/generated/vigil/v1/ListAlertsRequest';
 import type { QueryServiceHandlers } from '../common/proto/generated/vigil/v1/QueryService';
 import { vigilProto } from '../common/proto/load';
+import { formatVerifierKey } from '../common/tlog/note';
 import { signPolicy } from '../agent/rules/policy';
+import type { Checkpointer } from './checkpoints';
 import type { AgentService, Authorize } from './agent-service';
 import type { Ingest } from './ingest';
 import type { CpMetrics } from './metrics';
 import { reachHandlers, type ReachQueryOptions } from './reach/query';
 import type { Store } from './store';
+import { QUARANTINE_FILE } from './vdp/quarantine';
 
 export interface QueryServiceOptions {
   store: Store;
@@ -28,6 +31,7 @@ export interface QueryServiceOptions {
   /** Ed25519 key that signs policy bundles (null: policy push refused) */
   policyKey: KeyObject | null;
   metrics?: CpMetrics;
+  checkpoints: Checkpointer;
   log: (line: string) => void;
   /** generated files every policy carries (the quarantines in force: controlplane/vdp/quarantine.ts) */
   generatedFiles?: () => { name: string; text: string }[];
@@ -132,15 +136,44 @@ export class QueryService {
       AuditProof: (call, cb) => {
         const peer = check(call);
         if ('code' in peer) return cb(peer);
-        const v = this.o.store.verifyAudit();
-        return cb(null, { entries: v.entries, head: v.head, intact: v.intact, problem: v.problem ?? '' });
+        const problem = this.o.checkpoints.startProblem;
+        return cb(null, { entries: this.o.store.log.size, head: this.o.store.log.root().toString('hex'), intact: problem === null, problem: problem ?? '' });
+      },
+      GetCheckpoint: (call, cb) => {
+        const peer = check(call);
+        if ('code' in peer) return cb(peer);
+        const cp = this.o.checkpoints.publish();
+        const key = this.o.checkpoints.verifier();
+        if (!cp || !key) return cb(deny(grpc.status.FAILED_PRECONDITION, 'this control plane has no log key: it signs no checkpoints'));
+        return cb(null, { note: cp.note, verifier_key: formatVerifierKey(key) });
+      },
+      ProveAlert: (call, cb) => {
+        const peer = check(call);
+        if ('code' in peer) return cb(peer);
+        const id = Number(call.request.alert_id);
+        const row = this.o.store.alertById(id);
+        if (!row) return cb(deny(grpc.status.NOT_FOUND, `no alert with id ${id} (deleted by retention, or never stored)`));
+        const cp = this.o.checkpoints.publish();
+        const key = this.o.checkpoints.verifier();
+        if (!cp || !key) return cb(deny(grpc.status.FAILED_PRECONDITION, 'this control plane has no log key: it signs no checkpoints to prove against'));
+        const e = this.o.store.log.findAlert(row.node, row.boot_id, row.sequence, row.received_ns);
+        if (!e) return cb(deny(grpc.status.DATA_LOSS, `alert ${id} (node ${row.node}, boot ${row.boot_id}, sequence ${row.sequence}) has no audit entry`));
+        if (e.index >= cp.size) return cb(deny(grpc.status.UNAVAILABLE, `alert ${id} is entry ${e.index}, after the latest checkpoint (${cp.size} entries): try again`));
+        return cb(null, {
+          leaf_index: e.index,
+          leaf: e.leaf,
+          checkpoint: cp.note,
+          proof: this.o.store.log.inclusionProof(e.index, cp.size),
+          alert: { id: row.id, node: row.node, boot_id: row.boot_id, sequence: row.sequence, json: row.json },
+          verifier_key: formatVerifierKey(key),
+        });
       },
       PushPolicy: (call, cb) => {
         const peer = check(call);
         if ('code' in peer) return cb(peer);
         if (!this.o.policyKey) return cb(deny(grpc.status.FAILED_PRECONDITION, 'this control plane has no policy signing key'));
         const generated = this.o.generatedFiles?.() ?? [];
-        const clash = call.request.files.find((f) => generated.some((g) => g.name === f.name));
+        const clash = call.request.files.find((f) => f.name === QUARANTINE_FILE || generated.some((g) => g.name === f.name));
         if (clash) return cb(deny(grpc.status.INVALID_ARGUMENT, `${clash.name}: this name is the control plane's own generated file (quarantines): rename yours`));
         try {
           // the quarantines in force stay in force across a push of new rules

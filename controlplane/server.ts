@@ -5,7 +5,9 @@ import * as grpc from '@grpc/grpc-js';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { authorizePeer, serverCredentialsReady, type TlsFiles } from '../common/spiffe/grpc-credentials';
 import { compileSpiffePattern } from '../common/spiffe/spiffe-id';
+import { VIGIL_VERSION } from '../common/version';
 import { AgentService, type Authorize } from './agent-service';
+import { Checkpointer } from './checkpoints';
 import { Ingest } from './ingest';
 import type { CpMetrics } from './metrics';
 import { QueryService } from './query-service';
@@ -27,6 +29,8 @@ export interface ControlPlaneOptions {
   /** Ed25519 key that signs policy bundles (null: policy push refused) */
   policyKey: KeyObject | null;
   metrics?: CpMetrics;
+  /** signs the audit log's checkpoints and hands them to agents (default: none signed) */
+  checkpoints?: Checkpointer;
   log?: (line: string) => void;
   /** advisories, tickets, outputs, quarantine (docs/vdp.md); null: defaults, no sinks or outputs */
   vdpConfig?: VdpConfig | null;
@@ -46,16 +50,27 @@ export class ControlPlane {
   readonly vdp: Vdp;
   private readonly vdpService: VdpService;
   private server: grpc.Server | null = null;
+  private readonly checkpoints: Checkpointer;
 
   constructor(private readonly o: ControlPlaneOptions) {
     const log = (line: string): void => this.o.log?.(line);
+    this.checkpoints = o.checkpoints ?? new Checkpointer({ db: o.store.db, log: o.store.log, signer: null, say: log });
     const authorize: Authorize = (call, who) => (this.o.tls ? authorizePeer(call, this.o.tls.trustDomain, who) : { spiffeId: 'insecure' });
-    o.store.markAllDisconnected();
+    o.store.started({ version: VIGIL_VERSION });
     this.ingest = new Ingest(o.store, o.metrics, log);
     const author = o.vexAuthor ?? (o.tls ? `spiffe://${o.tls.trustDomain}/vigil/controlplane` : 'Vigil control plane');
     this.vex = new VexIssuer(o.store.db, o.store.reach, (fn) => o.store.audited(fn), author);
     this.reach = new ReachIngest(o.store.reach, this.vex, log);
-    this.agents = new AgentService({ store: o.store, ingest: this.ingest, reach: this.reach, authorize, patterns: o.agentIds.map(compileSpiffePattern), metrics: o.metrics, log });
+    this.agents = new AgentService({
+      store: o.store,
+      ingest: this.ingest,
+      reach: this.reach,
+      authorize,
+      patterns: o.agentIds.map(compileSpiffePattern),
+      metrics: o.metrics,
+      checkpoints: this.checkpoints,
+      log,
+    });
     this.queries = new QueryService({
       store: o.store,
       ingest: this.ingest,
@@ -64,6 +79,7 @@ export class ControlPlane {
       patterns: o.adminIds.map(compileSpiffePattern),
       policyKey: o.policyKey,
       metrics: o.metrics,
+      checkpoints: this.checkpoints,
       log,
       generatedFiles: () => {
         const q = this.vdp.quarantineFile();
@@ -95,6 +111,12 @@ export class ControlPlane {
   async close(): Promise<void> {
     this.ingest.flush();
     await this.vdp.close();
+    // the last head is signed before agents go
+    try {
+      this.checkpoints.publish();
+    } catch (err) {
+      this.o.log?.(`signing the last audit checkpoint failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.agents.close();
     const s = this.server;
     this.server = null;

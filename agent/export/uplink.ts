@@ -1,7 +1,7 @@
 // The agent's link to the control plane: one mTLS stream, reconnected with
 // exponential backoff and jitter. Alerts go through the durable spool and
-// leave it only when acknowledged; signed policy and the identity map come
-// back.
+// leave it only when acknowledged; signed policy, the identity map and the
+// audit log's checkpoints (audit-witness.ts checks them) come back.
 import * as grpc from '@grpc/grpc-js';
 import type { KeyObject } from 'node:crypto';
 import { Backoff } from '../../common/backoff';
@@ -16,6 +16,7 @@ import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
 import { channelCredentials, type TlsFiles } from '../../common/spiffe/grpc-credentials';
 import { acceptPolicy, type PolicyState, type SignedPolicy, type VerifiedPolicy } from '../rules/policy';
 import type { Spool } from './spool';
+import type { AuditWitness } from './audit-witness';
 import type { SpooledAlert } from '../../common/alert-envelope';
 
 export interface UplinkOptions {
@@ -35,6 +36,10 @@ export interface UplinkOptions {
   currentPolicyVersion: () => number;
   onIdentityMap?: (entries: { cidr: string; spiffe_id: string; node: string }[]) => void;
   identityReport?: () => { cidr: string; spiffe_id: string }[];
+  /** checks the audit log's checkpoints (null: not witnessing, no log key) */
+  witness?: AuditWitness | null;
+  /** Vigil's own alert when the audit log is not what it was */
+  onAuditAlert?: (a: Alert) => void;
   log?: (line: string) => void;
   onState?: (connected: boolean) => void;
   /** first retry delay; doubles up to maxBackoffMs, with full jitter */
@@ -173,6 +178,7 @@ export class Uplink {
         version: this.o.version,
         capabilities: this.o.capabilities,
         policy_version: this.o.currentPolicyVersion(),
+        checkpoint_size: this.o.witness?.size() ?? 0,
       },
     });
   }
@@ -213,6 +219,13 @@ export class Uplink {
         break;
       case 'identity_map':
         if (m.identity_map) this.o.onIdentityMap?.(m.identity_map.entries);
+        break;
+      case 'checkpoint':
+        if (m.checkpoint && this.o.witness) {
+          const r = this.o.witness.offer({ note: m.checkpoint.note, fromSize: Number(m.checkpoint.from_size), consistency: m.checkpoint.consistency });
+          if (r.log) this.log(r.log);
+          if (r.alert) this.o.onAuditAlert?.(r.alert);
+        }
         break;
       default:
         break;

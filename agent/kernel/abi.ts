@@ -2,7 +2,7 @@
 // test/agent/abi.test.ts checks every number here against offsetof() and
 // sizeof() compiled from the C header by native/.
 
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 5;
 
 export const EventKind = {
   exec: 1,
@@ -21,15 +21,37 @@ export const EventKind = {
   cgroup: 13,
   /** a task left its workload's cgroup subtree */
   migrate: 14,
+  /** link, linkat: path = the existing file, new_path = the new name */
+  link: 15,
+  /** symlink, symlinkat: path = the link's content, new_path = the new name */
+  symlink: 16,
   /** a socket created (all families), or refused (raw sockets in workloads with connect refusals) */
   socket: 17,
   /** an io_uring submission that opens a file or socket door */
   io_uring: 18,
+  /** a file's owner or group changed (chown, fchown, lchown, fchownat) */
+  chown: 20,
+  /** an extended attribute set (setxattr, lsetxattr, fsetxattr, setxattrat) */
+  setxattr: 21,
+  /** new namespaces (unshare, clone, clone3 with CLONE_NEW*) or another process's (setns) */
+  namespace: 22,
+  /** a socket bound to a local address */
+  bind: 23,
+  /** a socket made a listener */
+  listen: 24,
+  /** an inet socket duplicated onto descriptor 0, 1 or 2 (a reverse shell's first step) */
+  dup: 25,
+  /** an anonymous memory file created (memfd_create) */
+  memfd: 26,
+  /** a userfaultfd created (the system call, or /dev/userfaultfd) */
+  userfaultfd: 27,
+  /** a BPF program loaded (bpf(BPF_PROG_LOAD)) */
+  bpf: 28,
 } as const;
 
 export type KindName = Exclude<keyof typeof EventKind, 'cgroup'>;
 export type AnyKindName = keyof typeof EventKind;
-export const KIND_MAX = 19;
+export const KIND_MAX = 29;
 /** the kinds users see (trace, rules) */
 export const KIND_NAMES: readonly KindName[] = (Object.keys(EventKind) as AnyKindName[]).filter(
   (k): k is KindName => k !== 'cgroup',
@@ -57,7 +79,7 @@ export const Limits = {
   PATH_MAX: 1023,
   ARGS_MAX: 1023,
   STR_MAX: 255,
-  RECORD_MAX: 112 + 2048,
+  RECORD_MAX: 112 + 3072,
 } as const;
 
 /** struct event_hdr */
@@ -71,7 +93,7 @@ export const PROC = 16;
 export const Proc = { pid: 0, tid: 4, uid: 8, gid: 12, cgroup_id: 16, comm: 24, workload: 40, pflags: 44, SIZE: 48 } as const;
 
 /** enum proc_flag (proc_ctx.pflags) */
-export const ProcFlag = { ORIGIN: 1 << 0, MOVED: 1 << 1, INHERITED: 1 << 2 } as const;
+export const ProcFlag = { ORIGIN: 1 << 0, MOVED: 1 << 1, INHERITED: 1 << 2, TTY: 1 << 3 } as const;
 
 export const Exec = {
   ppid: 64,
@@ -83,9 +105,13 @@ export const Exec = {
   exe_dev: 96,
   argc: 100,
   rule: 104,
+  /** the working directory's length after exe and args; bit 15 (EXEC_CWD_CUT): it was cut */
+  cwd_len: 108,
+  pad: 110,
   tail: 112,
   SIZE: 112,
 } as const;
+export const EXEC_CWD_CUT = 0x8000;
 
 export const Fork = { child_pid: 64, child_start_ns: 72, SIZE: 80 } as const;
 
@@ -138,6 +164,21 @@ export const IoUring = {
   SIZE: 336,
 } as const;
 
+/** chown, setxattr */
+export const Attr = { ret: 64, syscall_nr: 68, uid: 72, gid: 76, flags: 80, path_len: 84, name_len: 86, value_len: 88, rule: 92, tail: 96, SIZE: 96 } as const;
+
+/** bind, listen, dup */
+export const SockFd = { ret: 64, syscall_nr: 68, fd: 72, family: 76, type: 78, protocol: 80, port: 82, backlog: 84, addr: 88, rule: 104, pad: 108, SIZE: 112 } as const;
+
+export const Memfd = { ret: 64, flags: 68, rule: 72, pad: 76, name: 80, NAME: 256, SIZE: 336 } as const;
+
+export const Bpf = { ret: 64, cmd: 68, prog_type: 72, attach_type: 76, insn_cnt: 80, rule: 84, prog_name: 88, NAME: 16, SIZE: 104 } as const;
+
+/** the CLONE_NEW* bits a namespace event carries (bpf/events.h CLONE_NEW_MASK) */
+export const CLONE_NEW_MASK = 0x7e020080;
+/** priv_event.arg[1] of a userfaultfd event */
+export const UserfaultfdVia = { SYSCALL: 0, DEV: 1 } as const;
+
 /** priv_event.arg[0] of a ptrace event for process_vm_readv / process_vm_writev */
 export const PtraceVm = { READV: 0x10000, WRITEV: 0x10001 } as const;
 
@@ -161,7 +202,8 @@ export const Config = {
   prefix_depths: 48,
   origin_active: 112,
   guard_only: 116,
-  SIZE: 120,
+  create_active: 120,
+  SIZE: 128,
 } as const;
 
 export const RuleMatch = { exact: 1, prefix: 2, any: 3 } as const;

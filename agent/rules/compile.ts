@@ -71,6 +71,17 @@ export interface CompiledRule {
 }
 
 
+/** open(2) flags a name put in place is judged with by the open rules that name write, create or trunc (bpf/lib/rules.h create_judge). */
+export const PUT_IN_PLACE_FLAGS = 0o1 | 0o100 | 0o1000; // O_WRONLY | O_CREAT | O_TRUNC
+
+/** The kinds that put a file in place under a new name; the open rules that forbid writes judge that name too. */
+export const PUT_IN_PLACE_KINDS: readonly RuleKind[] = ['rename', 'link', 'symlink'];
+
+/** An open rule that names write, create or trunc access: it also judges every other way to put a file in place. */
+export function forbidsPutInPlace(spec: RuleSpec): boolean {
+  return spec.on === 'open' && (spec.match.flags?.any ?? []).some((a) => a === 'write' || a === 'create' || a === 'trunc');
+}
+
 /** The KernelAccess bits of an open's flags (what `flags: {any: [...]}` matches). */
 export function openAccessBits(flags: number): number {
   const acc = flags & 3; // O_ACCMODE
@@ -139,7 +150,12 @@ function imageName(r: ImageRef | null | undefined): string | null {
 /** The field a kind is indexed and kernel-filtered by. */
 function keyField(kind: RuleKind): 'binary' | 'path' | null {
   if (kind === 'exec') return 'binary';
-  if (kind === 'open' || kind === 'unlink' || kind === 'rename' || kind === 'chmod' || kind === 'mount' || kind === 'module') return 'path';
+  if (
+    kind === 'open' || kind === 'unlink' || kind === 'rename' || kind === 'chmod' || kind === 'link' || kind === 'symlink' ||
+    kind === 'mount' || kind === 'module' || kind === 'chown' || kind === 'setxattr'
+  ) {
+    return 'path';
+  }
   return null;
 }
 
@@ -149,6 +165,10 @@ export function eventPath(ev: KernelEvent): string | null {
     case 'unlink':
     case 'rename':
     case 'chmod':
+    case 'link':
+    case 'symlink':
+    case 'chown':
+    case 'setxattr':
       return ev.path;
     case 'mount':
       return ev.str2;
@@ -185,7 +205,7 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
   }
   if (m.new_path) {
     const t = compileStringMatch(m.new_path);
-    push(1, (c) => t(c.ev.kind === 'rename' ? c.ev.newPath : null));
+    push(1, (c) => t(c.ev.kind === 'rename' || c.ev.kind === 'link' || c.ev.kind === 'symlink' ? c.ev.newPath : null));
   }
   if (m.flags) {
     let want = 0;
@@ -462,16 +482,66 @@ export class RuleSet {
     return new Set(this.rules.map((r) => r.kind));
   }
 
-  /** Every rule that matches, exceptions applied, in rule order. */
+  /** Some open rule forbids writes, creation or truncation: link, symlink and rename names are judged by it too. */
+  get putInPlaceJudged(): boolean {
+    return this.rules.some((r) => forbidsPutInPlace(r.spec));
+  }
+
+  /** The kinds the kernel must report for these rules: their own, and those whose names the open rules judge. */
+  reportedKinds(): Set<RuleKind> {
+    const k = this.kinds();
+    if (this.putInPlaceJudged) for (const p of PUT_IN_PLACE_KINDS) k.add(p);
+    return k;
+  }
+
+  /**
+   * Every rule that matches, exceptions applied, in rule order. A name put in
+   * place (link, symlink, rename: the new name) is also an open of that name
+   * for writing, creation and truncation, judged by the open rules that name
+   * one of those; an exchange (RENAME_EXCHANGE) moves both files, so each
+   * name is judged as the old one and as the new one.
+   */
   evaluate(c: EvalContext): { rule: CompiledRule; exemptedBy: string | null }[] {
     const kind = c.ev.kind as RuleKind;
+    const out = this.evaluateKind(kind, c, () => true);
+    const ev = c.ev;
+    if (ev.kind !== 'rename' && ev.kind !== 'link' && ev.kind !== 'symlink') return out;
+    const views: { kind: RuleKind; ctx: EvalContext; only: (r: CompiledRule) => boolean }[] = [];
+    const putInPlace = (name: string): void => {
+      views.push({ kind: 'open', ctx: { ...c, ev: { ...ev, kind: 'open', path: name, newPath: '', openFlags: PUT_IN_PLACE_FLAGS } }, only: (r) => forbidsPutInPlace(r.spec) });
+    };
+    putInPlace(ev.newPath);
+    if (ev.kind === 'rename' && ev.openFlags & RENAME_EXCHANGE) {
+      views.push({ kind: 'rename', ctx: { ...c, ev: { ...ev, path: ev.newPath, newPath: ev.path } }, only: () => true });
+      putInPlace(ev.path);
+    }
+    const seen = new Map(out.map((m, i) => [m.rule.id, i]));
+    for (const v of views) {
+      for (const m of this.evaluateKind(v.kind, v.ctx, v.only)) {
+        const at = seen.get(m.rule.id);
+        if (at === undefined) {
+          seen.set(m.rule.id, out.length);
+          out.push(m);
+        } else if (out[at].exemptedBy && !m.exemptedBy) {
+          // exempt only when every way the rule matched is
+          out[at] = m;
+        }
+      }
+    }
+    if (out.length > 1) out.sort((a, b) => a.rule.id - b.rule.id);
+    return out;
+  }
+
+  private evaluateKind(kind: RuleKind, c: EvalContext, only: (r: CompiledRule) => boolean): { rule: CompiledRule; exemptedBy: string | null }[] {
     const idx = this.index.get(kind);
     if (!idx) return [];
     const out: { rule: CompiledRule; exemptedBy: string | null }[] = [];
     for (const r of idx.candidates(eventKey(kind, c))) {
-      if (!r.appliesTo(c.spiffeId) || !r.test(c)) continue;
+      if (!only(r) || !r.appliesTo(c.spiffeId) || !r.test(c)) continue;
       out.push({ rule: r, exemptedBy: r.exemptedBy(c) });
     }
     return out;
   }
 }
+
+const RENAME_EXCHANGE = 2;

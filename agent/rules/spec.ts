@@ -3,7 +3,10 @@
 import type { KindName } from '../kernel/abi';
 import type { SourceFile } from '../../common/source-pos';
 
-export const RULE_KINDS = ['exec', 'open', 'unlink', 'rename', 'chmod', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate', 'socket', 'io_uring'] as const;
+export const RULE_KINDS = [
+  'exec', 'open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate', 'socket', 'io_uring',
+  'chown', 'setxattr', 'namespace', 'bind', 'listen', 'dup', 'memfd', 'userfaultfd', 'bpf',
+] as const;
 export type RuleKind = (typeof RULE_KINDS)[number] & KindName;
 
 export const ACTIONS = ['alert', 'kill', 'deny'] as const;
@@ -101,6 +104,8 @@ export const KEYS_FOR_KIND: Record<RuleKind, readonly MatchKey[]> = {
   unlink: [...PROCESS_KEYS, 'path'],
   rename: [...PROCESS_KEYS, 'path', 'new_path'],
   chmod: [...PROCESS_KEYS, 'path'],
+  link: [...PROCESS_KEYS, 'path', 'new_path'],
+  symlink: [...PROCESS_KEYS, 'path', 'new_path'],
   connect: [...PROCESS_KEYS, 'destination'],
   ptrace: [...PROCESS_KEYS],
   setuid: [...PROCESS_KEYS],
@@ -109,6 +114,15 @@ export const KEYS_FOR_KIND: Record<RuleKind, readonly MatchKey[]> = {
   migrate: [...PROCESS_KEYS],
   socket: [...PROCESS_KEYS],
   io_uring: [...PROCESS_KEYS],
+  chown: [...PROCESS_KEYS, 'path'],
+  setxattr: [...PROCESS_KEYS, 'path'],
+  namespace: [...PROCESS_KEYS],
+  bind: [...PROCESS_KEYS],
+  listen: [...PROCESS_KEYS],
+  dup: [...PROCESS_KEYS],
+  memfd: [...PROCESS_KEYS],
+  userfaultfd: [...PROCESS_KEYS],
+  bpf: [...PROCESS_KEYS],
 };
 
 /** `workload:` absent = every process; `host` = processes in no workload. */

@@ -264,6 +264,60 @@ rules:
     assert.equal(plan.urgentKinds, 0);
   });
 
+  describe('a name put in place (link, symlink, rename) is judged by the open rules that forbid writes', () => {
+    const rs = rules(`rules:
+  - { name: no-writes, on: open, match: { path: { prefix: [/usr/local/bin/] }, flags: { any: [write, create] } }, action: kill }
+  - { name: any-access, on: open, match: { path: { prefix: [/usr/local/bin/] } } }
+  - { name: reads, on: open, match: { path: { prefix: [/usr/local/bin/] }, flags: { any: [read] } } }
+  - { name: renames-from-bin, on: rename, match: { path: { prefix: [/usr/local/bin/] } } }
+  - { name: link-new-name, on: link, match: { new_path: { prefix: [/etc/] } } }
+  - name: installer-ok
+    on: open
+    match: { path: { prefix: [/opt/] }, flags: { any: [trunc] } }
+    exceptions: [{ name: pkg, match: { binary: { in: [/usr/bin/dpkg] } } }]
+`);
+    const named = (ev: KernelEvent, over: Partial<EvalContext> = {}): string[] => rs.evaluate(ctx(ev, over)).filter((m) => !m.exemptedBy).map((m) => m.rule.name);
+    const two = (kind: 'link' | 'symlink' | 'rename', p: string, np: string, flags = 0): FileEvent => ({ ...openEvent(p), kind, path: p, newPath: np, openFlags: flags });
+
+    it('link, symlink and rename into the directory: the write rule, not the read or any-access ones', () => {
+      assert.deepEqual(named(two('link', '/tmp/x', '/usr/local/bin/x')), ['no-writes']);
+      assert.deepEqual(named(two('symlink', '/bin/sh', '/usr/local/bin/sh')), ['no-writes']);
+      assert.deepEqual(named(two('rename', '/tmp/x', '/usr/local/bin/x')), ['no-writes']);
+    });
+
+    it('out of the directory is not a write there; the kind\'s own rules match as before', () => {
+      assert.deepEqual(named(two('link', '/usr/local/bin/x', '/tmp/x')), []);
+      assert.deepEqual(named(two('rename', '/usr/local/bin/x', '/tmp/x')), ['renames-from-bin']);
+      assert.deepEqual(named(two('link', '/tmp/x', '/etc/cron.d/x')), ['link-new-name']);
+    });
+
+    it('RENAME_EXCHANGE: each name is the old and the new one, whichever comes first', () => {
+      assert.deepEqual(named(two('rename', '/usr/local/bin/x', '/tmp/y', 2)), ['no-writes', 'renames-from-bin']);
+      assert.deepEqual(named(two('rename', '/tmp/y', '/usr/local/bin/x', 2)), ['no-writes', 'renames-from-bin']);
+      assert.deepEqual(named(two('rename', '/tmp/y', '/tmp/z', 2)), []);
+    });
+
+    it('exceptions still apply; the alert keeps the event as it happened', () => {
+      const ev = two('rename', '/tmp/x', '/opt/tool', 0);
+      assert.deepEqual(named(ev), ['installer-ok']);
+      assert.deepEqual(named(ev, { exe: '/usr/bin/dpkg' }), []);
+      assert.equal(ev.kind, 'rename', 'the event is not changed');
+    });
+
+    it('the kernel plan: link, symlink and rename are reported, judged by the open entries (create_active)', () => {
+      const plan = buildKernelPlan(rs, new WorkloadTable(), [], 1);
+      assert.equal(plan.createActive, true);
+      assert.ok(plan.kinds.has('link') && plan.kinds.has('symlink') && plan.kinds.has('rename'));
+      // symlink has no rule of its own: its path finds nothing, the new name decides
+      assert.ok(plan.pathKinds & (1 << 16) && plan.pathFilterKinds & (1 << 16));
+      // link has a user-space rule (new_path): not filtered by its own path
+      assert.equal(plan.pathFilterKinds & (1 << 15), 0);
+      const none = buildKernelPlan(rules(`rules:\n  - { name: r, on: open, match: { path: { in: [/etc/shadow] } } }\n`), new WorkloadTable(), [], 1);
+      assert.equal(none.createActive, false, 'a read rule judges no link');
+      assert.equal(none.kinds.has('link'), false);
+    });
+  });
+
   it('the path hash is the kernel\'s: FNV-1a over 8-byte words (fixed vectors)', () => {
     // vectors computed by the BPF program's algorithm, by hand, once
     assert.equal(pathHash(''), 0xcbf29ce484222325n);
