@@ -336,7 +336,7 @@ export class Agent {
     agent.metrics.policy(version, rules.rules.length);
     if (cp) {
       const bootId = readBootId();
-      agent.spool = new Spool(path.join(stateDir, 'spool'), bootId);
+      agent.spool = new Spool(path.join(stateDir, 'spool'), bootId, undefined, undefined, (l) => o.err.write(`vigil agent: ${l}\n`));
       const caps = probeKernel();
       // the agent witnesses the control plane's audit log with the pinned log key
       const witness = tls?.logKey ? new AuditWitness(stateDir, loadLogVerifier(tls.logKey, auditLogOrigin(tls.trustDomain)), agent.node, (l) => o.err.write(`vigil agent: ${l}\n`)) : null;

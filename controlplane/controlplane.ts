@@ -9,6 +9,8 @@ import { serveMetrics, type MetricsServer } from '../common/metrics-server';
 import { auditLogOrigin, loadLogSigner } from '../common/tlog/keys';
 import type { NoteSigner } from '../common/tlog/note';
 import { loadPrivateKey } from '../agent/rules/policy';
+import { errorMessage } from '../common/errors';
+import type { IngestOptions } from './ingest';
 import { Checkpointer } from './checkpoints';
 import { CpMetrics } from './metrics';
 import { loadOrCreateVexKey } from './reach/dsse';
@@ -26,6 +28,12 @@ export interface ControlPlaneConfig extends TlsFlags {
   metricsAddress?: string;
   /** days of alerts to keep (0: forever) */
   retentionDays?: number;
+  /** alerts per second one agent may send (0: no quota) */
+  agentRate?: number;
+  /** the most alerts one batch may carry */
+  maxBatchAlerts?: number;
+  /** tests: ingest queues and retry delays */
+  ingest?: IngestOptions;
   /** at most one audit checkpoint per this many ms (default 1000) */
   checkpointMs?: number;
   /** advisories, ticket sinks, outputs (docs/vdp.md) */
@@ -50,7 +58,8 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
   const metricsAt = c.metricsAddress ? splitHostPort(c.metricsAddress) : null;
   // the configuration first: a bad file refuses to start before anything is opened
   const vdpConfig = c.vdpConfig ? loadVdpConfig(c.vdpConfig) : null;
-  const store = new Store(path.join(c.dataDir, 'vigil.db'));
+  // a short busy timeout: a statement waiting for another connection's lock blocks the event loop; ingest retries without blocking
+  const store = new Store(path.join(c.dataDir, 'vigil.db'), { busyTimeoutMs: 20 });
   const metrics = new CpMetrics(store);
   let trustDomain = '';
   let tls = null;
@@ -91,6 +100,8 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     metrics,
     checkpoints,
     log: c.log,
+    ingest: { ...c.ingest, agentRate: c.agentRate ?? c.ingest?.agentRate },
+    maxBatchAlerts: c.maxBatchAlerts,
     vdpConfig,
     vdpCounters: metrics.vdpCounters(),
   });
@@ -102,8 +113,12 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     const days = c.retentionDays;
     const prune = (): void => {
       const before = ((BigInt(Date.now()) - BigInt(days * 86400_000)) * 1_000_000n).toString();
-      const n = store.retain(before, `older than ${days} days (--retention-days)`);
-      if (n) c.log(`retention: deleted ${n} alerts older than ${days} days`);
+      try {
+        const n = store.retain(before, `older than ${days} days (--retention-days)`);
+        if (n) c.log(`retention: deleted ${n} alerts older than ${days} days`);
+      } catch (err) {
+        c.log(`retention: not run this time: ${errorMessage(err)}`);
+      }
     };
     prune();
     retention = setInterval(prune, 3600_000);

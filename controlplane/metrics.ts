@@ -11,7 +11,16 @@ export class CpMetrics {
   readonly duplicates: Counter;
   readonly commitSeconds: Histogram;
   readonly policyVersion: Gauge;
+  /** store errors by SQLite code (transient ones pause ingestion, others fail one batch) */
+  readonly storeErrors: Counter<'code'>;
+  /** connections paused for going over their alert rate quota */
+  readonly throttled: Counter<'node'>;
+  /** alerts refused one by one: `invalid` (not a valid alert: dropped for good, the agent is told which) */
+  readonly alertsRefused: Counter<'reason'>;
+  /** agent messages refused whole (the stream ends): batch_too_large, message_too_large, identity_report_too_large, invalid_batch */
+  readonly messagesRefused: Counter<'reason'>;
   private readonly connected: Gauge;
+  private ingestProbe: { queued: () => number; paused: () => number } | null = null;
   private readonly agentPolicy: Gauge;
   private checkpoints: Checkpointer | null = null;
 
@@ -51,6 +60,47 @@ export class CpMetrics {
       registers: [r],
       collect() {
         this.set(store.countAlerts());
+      },
+    });
+    this.storeErrors = new Counter({
+      name: 'vigil_store_errors_total',
+      help: 'Store errors by SQLite code: SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL, SQLITE_IOERR pause ingestion until the store writes again',
+      labelNames: ['code'],
+      registers: [r],
+    });
+    this.throttled = new Counter({
+      name: 'vigil_ingest_throttled_total',
+      help: 'Times an agent stream was paused for going over its alert rate quota (--agent-rate)',
+      labelNames: ['node'],
+      registers: [r],
+    });
+    this.alertsRefused = new Counter({
+      name: 'vigil_alerts_refused_total',
+      help: 'Alerts refused at ingest as not valid (bad JSON, another node, oversize): never stored, the agent is told which and drops them',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    this.messagesRefused = new Counter({
+      name: 'vigil_agent_messages_refused_total',
+      help: 'Agent messages refused whole, ending the stream: batch_too_large, message_too_large, identity_report_too_large (counted before decoding), invalid_batch',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    const self = this;
+    new Gauge({
+      name: 'vigil_ingest_queued_alerts',
+      help: 'Alerts received and waiting for their commit',
+      registers: [r],
+      collect() {
+        this.set(self.ingestProbe?.queued() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vigil_ingest_paused',
+      help: '1 while the store cannot write (locked, busy, disk full): nothing is acknowledged, agents hold their alerts',
+      registers: [r],
+      collect() {
+        this.set(self.ingestProbe?.paused() ?? 0);
       },
     });
     const cps = (): Checkpointer | null => this.checkpoints;
@@ -123,6 +173,11 @@ export class CpMetrics {
       outputDelivered: (output, n) => this.outputDelivered.inc({ output }, n),
       outputFailed: (output) => this.outputFailures.inc({ output }),
     };
+  }
+
+  /** Where the ingest gauges are read from at scrape time (the ingest of this control plane). */
+  ingestQueue(queued: () => number, paused: () => number): void {
+    this.ingestProbe = { queued, paused };
   }
 
   /** The audit log's signed checkpoints (the gauges read them when scraped). */

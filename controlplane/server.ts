@@ -7,8 +7,9 @@ import { authorizePeer, serverCredentialsReady, type TlsFiles } from '../common/
 import { compileSpiffePattern } from '../common/spiffe/spiffe-id';
 import { VIGIL_VERSION } from '../common/version';
 import { AgentService, type Authorize } from './agent-service';
+import { printable } from '../common/escape';
 import { Checkpointer } from './checkpoints';
-import { Ingest } from './ingest';
+import { Ingest, type IngestOptions } from './ingest';
 import type { CpMetrics } from './metrics';
 import { QueryService } from './query-service';
 import { ReachIngest } from './reach/ingest';
@@ -32,6 +33,10 @@ export interface ControlPlaneOptions {
   /** signs the audit log's checkpoints and hands them to agents (default: none signed) */
   checkpoints?: Checkpointer;
   log?: (line: string) => void;
+  /** queues, commit size and per-agent rate quota (ingest.ts) */
+  ingest?: IngestOptions;
+  /** the most alerts one batch may carry */
+  maxBatchAlerts?: number;
   /** advisories, tickets, outputs, quarantine (docs/vdp.md); null: defaults, no sinks or outputs */
   vdpConfig?: VdpConfig | null;
   vdpCounters?: VdpCounters;
@@ -53,11 +58,12 @@ export class ControlPlane {
   private readonly checkpoints: Checkpointer;
 
   constructor(private readonly o: ControlPlaneOptions) {
-    const log = (line: string): void => this.o.log?.(line);
+    // lines carry what agents and admins sent (node names, errors, SPIFFE IDs): never a forged line or an escape sequence
+    const log = (line: string): void => this.o.log?.(printable(line));
     this.checkpoints = o.checkpoints ?? new Checkpointer({ db: o.store.db, log: o.store.log, signer: null, say: log });
     const authorize: Authorize = (call, who) => (this.o.tls ? authorizePeer(call, this.o.tls.trustDomain, who) : { spiffeId: 'insecure' });
     o.store.started({ version: VIGIL_VERSION });
-    this.ingest = new Ingest(o.store, o.metrics, log);
+    this.ingest = new Ingest(o.store, o.metrics, log, o.ingest);
     const author = o.vexAuthor ?? (o.tls ? `spiffe://${o.tls.trustDomain}/vigil/controlplane` : 'Vigil control plane');
     this.vex = new VexIssuer(o.store.db, o.store.reach, (fn) => o.store.audited(fn), author);
     this.reach = new ReachIngest(o.store.reach, this.vex, log);
@@ -70,6 +76,7 @@ export class ControlPlane {
       metrics: o.metrics,
       checkpoints: this.checkpoints,
       log,
+      maxBatchAlerts: o.maxBatchAlerts,
     });
     this.queries = new QueryService({
       store: o.store,
@@ -109,7 +116,7 @@ export class ControlPlane {
   }
 
   async close(): Promise<void> {
-    this.ingest.flush();
+    this.ingest.close();
     await this.vdp.close();
     // the last head is signed before agents go
     try {

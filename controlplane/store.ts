@@ -122,10 +122,18 @@ export class Store {
   /** SBOMs, components, what ran, per image digest (controlplane/reach/store.ts) */
   readonly reach: ReachStore;
 
-  constructor(readonly file: string) {
+  /**
+   * busyTimeoutMs: how long one statement waits for another connection's
+   * write lock before SQLITE_BUSY. The server keeps it short (it blocks the
+   * event loop) and retries without blocking (ingest.ts).
+   */
+  constructor(
+    readonly file: string,
+    o: { busyTimeoutMs?: number } = {},
+  ) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     try {
-      this.db = new Database(file);
+      this.db = new Database(file, { timeout: o.busyTimeoutMs ?? 5000 });
       this.db.pragma('journal_mode = WAL');
       // every commit reaches the disk before it is acknowledged
       this.db.pragma('synchronous = FULL');
@@ -139,8 +147,10 @@ export class Store {
       throw new CpError('STORE', `opening the audit log in ${file}: ${errorMessage(err)}`);
     }
     this.insAlert = this.db.prepare(
-      `INSERT OR IGNORE INTO alerts (node, boot_id, sequence, time_ns, rule, priority, action, outcome, spiffe_id, json, received_ns)
-       VALUES (@node, @bootId, @sequence, @timeNs, @rule, @priority, @action, @outcome, @spiffeId, @json, @received)`,
+      // only a resend is skipped (OR IGNORE would skip any constraint failure, silently)
+      `INSERT INTO alerts (node, boot_id, sequence, time_ns, rule, priority, action, outcome, spiffe_id, json, received_ns)
+       VALUES (@node, @bootId, @sequence, @timeNs, @rule, @priority, @action, @outcome, @spiffeId, @json, @received)
+       ON CONFLICT (node, boot_id, sequence) DO NOTHING`,
     );
     this.reach = new ReachStore(this.db, (fn) => this.audited(fn));
   }
@@ -197,7 +207,7 @@ export class Store {
     });
   }
 
-  /** Highest stored sequence of a (node, boot): the agent resends from there. */
+  /** Highest stored sequence of a (node, boot) (the control plane numbering its own alerts). */
   storedSequence(node: string, bootId: string): number {
     const r = this.db.prepare('SELECT MAX(sequence) AS s FROM alerts WHERE node = ? AND boot_id = ?').get(node, bootId) as { s: number | null };
     return r.s ?? 0;

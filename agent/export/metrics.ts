@@ -100,6 +100,8 @@ export class AgentMetrics {
         advance(this, { stage: 'reader_hold' }, s ? s.reader.contextDropRecords + s.reader.urgentDropRecords : 0);
         advance(this, { stage: 'decode' }, s ? s.decode.malformed : 0);
         advance(this, { stage: 'spool_overflow' }, self.spool?.stats().overflow ?? 0);
+        advance(this, { stage: 'spool_unreadable' }, self.spool?.stats().unreadable ?? 0);
+        advance(this, { stage: 'controlplane_refused' }, self.spool?.stats().refused ?? 0);
       },
     });
     new Counter({

@@ -1,5 +1,5 @@
 // The `vigil trace` view of an event: exactly the documented keys.
-import { Flag, ProcFlag, PtraceVm, UserfaultfdVia } from '../kernel/abi';
+import { AF_NAMES, CLONE_NEW_NAMES, Flag, ProcFlag, PTRACE_REQUEST_NAMES, SOCK_TYPE_NAMES, uapiName, uapiNumber, UserfaultfdVia } from '../kernel/abi';
 import type { WallClock } from '../kernel/clock';
 import { printable } from '../../common/escape';
 import type { KernelEvent } from '../decode/events';
@@ -83,7 +83,7 @@ const MOUNT_FLAGS: readonly [number, string][] = [
 ];
 
 /** The flags word for the names bitNames gives (`vigil rules test` reads records back); unknown names are skipped. */
-export function bitValue(names: readonly string[], table: readonly [number, string][]): number {
+export function bitValue(names: readonly string[], table: readonly (readonly [number, string])[]): number {
   let bits = 0;
   for (const n of names) {
     if (/^0x[0-9a-f]+$/.test(n)) bits |= parseInt(n, 16);
@@ -92,7 +92,7 @@ export function bitValue(names: readonly string[], table: readonly [number, stri
   return bits >>> 0;
 }
 
-export function bitNames(flags: number, table: readonly [number, string][]): string[] {
+export function bitNames(flags: number, table: readonly (readonly [number, string])[]): string[] {
   const out: string[] = [];
   let rest = flags >>> 0;
   for (const [bit, name] of table) {
@@ -135,79 +135,43 @@ export function signalName(sig: number): string {
   return SIGNALS[sig] || `SIG${sig}`;
 }
 
-const PTRACE_REQUESTS: Record<number, string> = {
-  0: 'PTRACE_TRACEME',
-  4: 'PTRACE_POKETEXT',
-  5: 'PTRACE_POKEDATA',
-  6: 'PTRACE_POKEUSER',
-  13: 'PTRACE_SETREGS',
-  15: 'PTRACE_SETFPREGS',
-  16: 'PTRACE_ATTACH',
-  0x4205: 'PTRACE_SETREGSET',
-  0x4206: 'PTRACE_SEIZE',
-};
-
 export function ptraceRequestName(req: number): string {
-  if (req === PtraceVm.READV) return 'process_vm_readv';
-  if (req === PtraceVm.WRITEV) return 'process_vm_writev';
-  return PTRACE_REQUESTS[req] ?? `PTRACE_${req}`;
+  return uapiName(PTRACE_REQUEST_NAMES, 'PTRACE_', req);
 }
 
-const FAMILIES: Record<number, string> = { 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET' };
-const SOCK_TYPES: Record<number, string> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW', 4: 'SOCK_RDM', 5: 'SOCK_SEQPACKET', 10: 'SOCK_PACKET' };
-
 export function familyName(f: number): string {
-  return FAMILIES[f] ?? `AF_${f}`;
+  return uapiName(AF_NAMES, 'AF_', f);
 }
 
 export function sockTypeName(t: number): string {
-  return SOCK_TYPES[t] ?? `SOCK_${t}`;
+  return uapiName(SOCK_TYPE_NAMES, 'SOCK_', t);
 }
 
 /** The number behind a name familyName gives (AF_INET -> 2, AF_42 -> 42), or -1. */
 export function familyNumber(name: string): number {
-  return nameNumber(FAMILIES, 'AF_', name);
+  return uapiNumber(AF_NAMES, 'AF_', name);
 }
 
 /** The number behind a name sockTypeName gives (SOCK_RAW -> 3), or -1. */
 export function sockTypeNumber(name: string): number {
-  return nameNumber(SOCK_TYPES, 'SOCK_', name);
+  return uapiNumber(SOCK_TYPE_NAMES, 'SOCK_', name);
 }
 
 /** The ptrace request behind a name ptraceRequestName gives, or -1. */
 export function ptraceRequestNumber(name: string): number {
-  if (name === 'process_vm_readv') return PtraceVm.READV;
-  if (name === 'process_vm_writev') return PtraceVm.WRITEV;
-  return nameNumber(PTRACE_REQUESTS, 'PTRACE_', name);
+  return uapiNumber(PTRACE_REQUEST_NAMES, 'PTRACE_', name);
 }
 
-function nameNumber(table: Record<number, string>, prefix: string, name: string): number {
-  for (const [n, v] of Object.entries(table)) if (v === name) return Number(n);
-  const rest = name.startsWith(prefix) ? name.slice(prefix.length) : '';
-  return /^\d+$/.test(rest) ? Number(rest) : -1;
-}
-
-/** CLONE_NEW* names, in the order of their bits */
-const CLONE_NEW: readonly [number, string][] = [
-  [0x80, 'CLONE_NEWTIME'],
-  [0x20000, 'CLONE_NEWNS'],
-  [0x2000000, 'CLONE_NEWCGROUP'],
-  [0x4000000, 'CLONE_NEWUTS'],
-  [0x8000000, 'CLONE_NEWIPC'],
-  [0x10000000, 'CLONE_NEWUSER'],
-  [0x20000000, 'CLONE_NEWPID'],
-  [0x40000000, 'CLONE_NEWNET'],
-];
 
 /** ["CLONE_NEWNS","CLONE_NEWPID"] for a flags word (unknown bits as hex). */
 export function namespaceNames(flags: number): string[] {
-  return bitNames(flags, CLONE_NEW);
+  return bitNames(flags, CLONE_NEW_NAMES);
 }
 
 /** The flags word for namespace names (`vigil rules test` reads them back); unknown names are skipped. */
 export function namespaceBits(names: readonly string[]): number {
   let bits = 0;
-  for (const n of names) bits |= CLONE_NEW.find(([, name]) => name === n)?.[0] ?? 0;
+  for (const n of names) bits |= CLONE_NEW_NAMES.find(([, name]) => name === n)?.[0] ?? 0;
   return bits >>> 0;
 }
 

@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { KeyObject } from 'node:crypto';
 import { Backoff } from '../../common/backoff';
 import type { AgentMessage } from '../../common/proto/generated/vigil/v1/AgentMessage';
+import type { Ack__Output } from '../../common/proto/generated/vigil/v1/Ack';
 import type { AgentServiceClient } from '../../common/proto/generated/vigil/v1/AgentService';
 import type { ControlMessage__Output } from '../../common/proto/generated/vigil/v1/ControlMessage';
 import type { KernelCapabilities } from '../../common/proto/generated/vigil/v1/KernelCapabilities';
@@ -53,6 +54,8 @@ export interface UplinkStats {
   connects: number;
   sent: number;
   acked: number;
+  /** alerts the control plane refused for good (not valid alerts) */
+  refused: number;
   policyRefused: number;
 }
 
@@ -68,7 +71,11 @@ export class Uplink {
   private waitingDrain = false;
   /** per boot: the highest sequence written on the current stream */
   private sentUpTo = new Map<string, number>();
-  readonly stats: UplinkStats = { connected: false, connects: 0, sent: 0, acked: 0, policyRefused: 0 };
+  readonly stats: UplinkStats = { connected: false, connects: 0, sent: 0, acked: 0, refused: 0, policyRefused: 0 };
+  /** the most alerts the control plane takes in one batch (its Welcome says) */
+  private serverMaxBatch = 0;
+  /** the largest message the control plane takes (its Welcome says) */
+  private serverMaxBytes = 0;
 
   constructor(private readonly o: UplinkOptions) {
     this.backoff = new Backoff(o.backoffMs ?? 250, o.maxBackoffMs ?? 30_000, 'full');
@@ -121,7 +128,8 @@ export class Uplink {
     this.o.spool.sync();
     if (!this.ready || !this.call || this.waitingDrain) return;
     const batch: SpooledAlert[] = [];
-    const size = this.o.batchSize ?? 500;
+    const own = this.o.batchSize ?? 500;
+    const size = this.serverMaxBatch > 0 ? Math.min(own, this.serverMaxBatch) : own;
     const write = (): boolean => {
       if (batch.length === 0 || !this.call) return true;
       const ok = this.call.write({
@@ -143,19 +151,31 @@ export class Uplink {
       batch.length = 0;
       return ok;
     };
+    // under the control plane's message limit, with room for the encoding
+    const maxBytes = this.serverMaxBytes > 0 ? Math.floor(this.serverMaxBytes / 2) : 4 << 20;
+    let bytes = 0;
+    const waitForDrain = (): void => {
+      // the stream's buffer is full (or the control plane paused us): continue when it drains
+      this.waitingDrain = true;
+      const call = this.call;
+      call?.once('drain', () => {
+        this.waitingDrain = false;
+        if (call === this.call) this.scheduleFlush();
+      });
+    };
     for (const r of this.o.spool.unacked()) {
       if (r.sequence <= (this.sentUpTo.get(r.bootId) ?? 0)) continue;
+      const cost = Buffer.byteLength(r.json) + r.rule.length + r.spiffeId.length + r.bootId.length + 64;
+      if (batch.length > 0 && bytes + cost > maxBytes) {
+        bytes = 0;
+        if (!write()) return waitForDrain();
+      }
       batch.push(r);
+      bytes += cost;
       this.sentUpTo.set(r.bootId, r.sequence);
-      if (batch.length >= size && !write()) {
-        // the stream's buffer is full: continue when it drains
-        this.waitingDrain = true;
-        const call = this.call;
-        call.once('drain', () => {
-          this.waitingDrain = false;
-          if (call === this.call) this.scheduleFlush();
-        });
-        return;
+      if (batch.length >= size) {
+        bytes = 0;
+        if (!write()) return waitForDrain();
       }
     }
     write();
@@ -191,18 +211,17 @@ export class Uplink {
         this.stats.connected = true;
         this.stats.connects++;
         this.o.onState?.(true);
-        this.o.spool.ack(this.o.bootId, Number(m.welcome?.stored_sequence ?? 0));
+        this.serverMaxBatch = m.welcome?.max_batch_alerts ?? 0;
+        this.serverMaxBytes = m.welcome?.max_message_bytes ?? 0;
+        // an old control plane's "stored up to" (ours sends 0: a highest stored sequence says nothing of a gap below it)
+        if (m.welcome && Number(m.welcome.stored_sequence) > 0) this.o.spool.ackUpTo(this.o.bootId, Number(m.welcome.stored_sequence));
         this.log(`connected to the control plane at ${this.o.address} (${this.o.spool.stats().depth} alerts to send)`);
         if (this.o.identityReport) this.call?.write({ identities: { entries: this.o.identityReport() } });
         this.heartbeat = setInterval(() => this.call?.write({ heartbeat: { unix_nano: String(BigInt(Date.now()) * 1_000_000n) } }), 10_000);
         this.flush();
         break;
       case 'ack':
-        if (m.ack) {
-          const before = this.o.spool.stats().depth;
-          this.o.spool.ack(m.ack.boot_id, Number(m.ack.sequence));
-          this.stats.acked += before - this.o.spool.stats().depth;
-        }
+        if (m.ack) this.onAck(m.ack);
         break;
       case 'policy':
         if (m.policy) {
@@ -229,6 +248,20 @@ export class Uplink {
         break;
       default:
         break;
+    }
+  }
+
+  /** Only what a range names leaves the spool: a batch the control plane could not store stays and is sent again. */
+  private onAck(a: Ack__Output): void {
+    if (a.stored.length === 0 && a.refused.length === 0) {
+      if (Number(a.sequence) > 0) this.stats.acked += this.o.spool.ackUpTo(a.boot_id, Number(a.sequence));
+      return;
+    }
+    for (const r of a.stored) this.stats.acked += this.o.spool.ack(r.boot_id, Number(r.first), Number(r.last));
+    for (const r of a.refused) {
+      const n = this.o.spool.refuse(r.boot_id, Number(r.first), Number(r.last));
+      this.stats.refused += n;
+      this.log(`the control plane refused ${n} alerts (boot ${r.boot_id}, sequences ${r.first}-${r.last}) for good, not sent again: ${a.refused_reason}`);
     }
   }
 

@@ -229,3 +229,48 @@ export const TaskState = { origin_cgid: 0, origin_workload: 8, origin_level: 12,
 export const TaskFlag = { ORIGIN: 1 << 0, LOADER: 1 << 1 } as const;
 /** x86_64 numbers of the set*id calls that set group ids (setgid, setregid, setresgid, setfsgid); the others set uids. */
 export const SETID_GID_SYSCALLS: ReadonlySet<number> = new Set([106, 114, 119, 123]);
+
+/*
+ * Linux UAPI numbers the records carry, by the names trace records print and
+ * rules use (never renumbered by the kernel). A number without a name is
+ * written PREFIX<number> (AF_42).
+ */
+export const AF_NAMES: Readonly<Record<number, string>> = { 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET', 40: 'AF_VSOCK' };
+export const SOCK_TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW', 4: 'SOCK_RDM', 5: 'SOCK_SEQPACKET', 10: 'SOCK_PACKET' };
+/** the ptrace requests the kernel reports (bpf/syscalls/priv.h), and the two memory calls judged as ptrace */
+export const PTRACE_REQUEST_NAMES: Readonly<Record<number, string>> = {
+  0: 'PTRACE_TRACEME',
+  4: 'PTRACE_POKETEXT',
+  5: 'PTRACE_POKEDATA',
+  6: 'PTRACE_POKEUSER',
+  13: 'PTRACE_SETREGS',
+  15: 'PTRACE_SETFPREGS',
+  16: 'PTRACE_ATTACH',
+  0x4205: 'PTRACE_SETREGSET',
+  0x4206: 'PTRACE_SEIZE',
+  [PtraceVm.READV]: 'process_vm_readv',
+  [PtraceVm.WRITEV]: 'process_vm_writev',
+};
+/** CLONE_NEW* flags, in the order of their bits */
+export const CLONE_NEW_NAMES: readonly (readonly [number, string])[] = [
+  [0x80, 'CLONE_NEWTIME'],
+  [0x20000, 'CLONE_NEWNS'],
+  [0x2000000, 'CLONE_NEWCGROUP'],
+  [0x4000000, 'CLONE_NEWUTS'],
+  [0x8000000, 'CLONE_NEWIPC'],
+  [0x10000000, 'CLONE_NEWUSER'],
+  [0x20000000, 'CLONE_NEWPID'],
+  [0x40000000, 'CLONE_NEWNET'],
+];
+
+/** The name of a number in one of the tables above (PREFIX<number> when it has none). */
+export function uapiName(table: Readonly<Record<number, string>>, prefix: string, n: number): string {
+  return table[n] ?? `${prefix}${n}`;
+}
+
+/** The number behind a name uapiName gives, or -1. */
+export function uapiNumber(table: Readonly<Record<number, string>>, prefix: string, name: string): number {
+  for (const [n, v] of Object.entries(table)) if (v === name) return Number(n);
+  const rest = name.startsWith(prefix) ? name.slice(prefix.length) : '';
+  return /^\d{1,9}$/.test(rest) ? Number(rest) : -1;
+}

@@ -2,7 +2,7 @@
 // for user space, an index per event kind so that an event is checked only
 // against the rules that could match it, and the enforcement mode each rule
 // gets on this kernel.
-import { KernelAccess, SETID_GID_SYSCALLS, type KindName } from '../kernel/abi';
+import { AF_NAMES, CLONE_NEW_NAMES, KernelAccess, ProcFlag, PTRACE_REQUEST_NAMES, SETID_GID_SYSCALLS, SOCK_TYPE_NAMES, uapiNumber, type KindName } from '../kernel/abi';
 import type { KernelEvent } from '../decode/events';
 import { compileSpiffePattern, type SpiffePattern } from '../../common/spiffe/spiffe-id';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../../common/cidr';
@@ -10,6 +10,8 @@ import { compileGlob, type Glob } from './glob';
 import { normalizeImageName, type ImageRef } from '../../common/image-ref';
 import {
   type Action,
+  type ModeBit,
+  type NameSetMatch,
   type ArgsMatch,
   type MatchSpec,
   type Priority,
@@ -147,6 +149,60 @@ function imageName(r: ImageRef | null | undefined): string | null {
   return n;
 }
 
+/** Mode bits a rule names, each as a test of a mode (docs/rules.md "Modes"). */
+const MODE_TEST: Record<ModeBit, (mode: number) => boolean> = {
+  setuid: (m) => (m & 0o4000) !== 0,
+  setgid: (m) => (m & 0o2000) !== 0,
+  sticky: (m) => (m & 0o1000) !== 0,
+  executable: (m) => (m & 0o111) !== 0,
+  world_writable: (m) => (m & 0o002) !== 0,
+  world_readable: (m) => (m & 0o004) !== 0,
+  group_writable: (m) => (m & 0o020) !== 0,
+};
+
+function modeTests(bits: readonly ModeBit[]): ((mode: number) => boolean)[] {
+  return bits.map((b) => MODE_TEST[b]);
+}
+
+const O_CREAT = 0o100;
+const O_TMPFILE = 0o20200000;
+
+/**
+ * The permission bits an event gives a file: chmod's new mode; for an open
+ * that may create one (O_CREAT, O_TMPFILE), the mode asked for without the
+ * process's umask bits (what a new file gets; an existing file keeps its
+ * own). null: the event sets no mode.
+ */
+export function effectiveMode(ev: KernelEvent): number | null {
+  if (ev.kind === 'chmod') return ev.mode & 0o7777;
+  if (ev.kind === 'open' && (ev.openFlags & O_CREAT || (ev.openFlags & O_TMPFILE) === O_TMPFILE)) return ev.mode & 0o7777 & ~(ev.umask ?? 0);
+  return null;
+}
+
+/** The socket facts an event carries (family, type), or null. */
+function socketFacts(ev: KernelEvent): { family: number; type: number } | null {
+  switch (ev.kind) {
+    case 'connect':
+    case 'socket':
+    case 'bind':
+    case 'listen':
+    case 'dup':
+      return { family: ev.family, type: ev.sockType };
+    case 'io_uring':
+      // only IORING_OP_SOCKET says what it makes
+      return ev.family !== 0 ? { family: ev.family, type: ev.sockType } : null;
+    default:
+      return null;
+  }
+}
+
+/** in / not_in of kernel names, compared as the numbers the records carry. */
+function compileNameSet(m: NameSetMatch, table: Readonly<Record<number, string>>, prefix: string): (v: number | null) => boolean {
+  const inSet = m.in ? new Set(m.in.map((n) => uapiNumber(table, prefix, n))) : null;
+  const notIn = m.not_in ? new Set(m.not_in.map((n) => uapiNumber(table, prefix, n))) : null;
+  return (v) => v !== null && (!inSet || inSet.has(v)) && (!notIn || !notIn.has(v));
+}
+
 /** The field a kind is indexed and kernel-filtered by. */
 function keyField(kind: RuleKind): 'binary' | 'path' | null {
   if (kind === 'exec') return 'binary';
@@ -271,6 +327,60 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
       if (notWl && c.destSpiffeId !== null && notWl.some((p) => p.matches(c.destSpiffeId as string))) return false;
       return true;
     });
+  }
+  if (m.tty !== undefined) {
+    const want = m.tty;
+    tests.push((c) => ((c.ev.procFlags & ProcFlag.TTY) !== 0) === want);
+  }
+  if (m.cwd) {
+    const t = compileStringMatch(m.cwd);
+    tests.push((c) => t(c.ev.kind === 'exec' ? (c.ev.cwd ?? null) : null));
+  }
+  if (m.mode) {
+    const any = modeTests(m.mode.any ?? []);
+    const all = modeTests(m.mode.all ?? []);
+    tests.push((c) => {
+      const mode = effectiveMode(c.ev);
+      return mode !== null && (any.length === 0 || any.some((t) => t(mode))) && all.every((t) => t(mode));
+    });
+  }
+  if (m.family) {
+    const t = compileNameSet(m.family, AF_NAMES, 'AF_');
+    tests.push((c) => t(socketFacts(c.ev)?.family ?? null));
+  }
+  if (m.type) {
+    const t = compileNameSet(m.type, SOCK_TYPE_NAMES, 'SOCK_');
+    tests.push((c) => t(socketFacts(c.ev)?.type ?? null));
+  }
+  if (m.request) {
+    const t = compileNameSet(m.request, PTRACE_REQUEST_NAMES, 'PTRACE_');
+    tests.push((c) => t(c.ev.kind === 'ptrace' ? c.ev.arg[0] : null));
+  }
+  if (m.fstype) {
+    const t = compileStringMatch(m.fstype);
+    tests.push((c) => t(c.ev.kind === 'mount' ? c.ev.str3 : null));
+  }
+  if (m.source) {
+    const t = compileStringMatch(m.source);
+    tests.push((c) => t(c.ev.kind === 'mount' ? c.ev.str1 : null));
+  }
+  if (m.namespaces) {
+    let want = 0;
+    for (const n of m.namespaces.any) want |= CLONE_NEW_NAMES.find(([, x]) => x === n)?.[0] ?? 0;
+    // asked for (unshare, clone, clone3, setns's nstype), or the type of the namespace setns joined
+    tests.push((c) => c.ev.kind === 'namespace' && ((c.ev.arg[0] | c.ev.arg[1]) & want) !== 0);
+  }
+  if (m.port) {
+    const inSet = m.port.in ? new Set(m.port.in) : null;
+    const notIn = m.port.not_in ? new Set(m.port.not_in) : null;
+    tests.push((c) => {
+      if (c.ev.kind !== 'bind' && c.ev.kind !== 'listen' && c.ev.kind !== 'dup') return false;
+      return (!inSet || inSet.has(c.ev.port)) && (!notIn || !notIn.has(c.ev.port));
+    });
+  }
+  if (m.attribute) {
+    const t = compileStringMatch(m.attribute);
+    tests.push((c) => t(c.ev.kind === 'setxattr' ? c.ev.name : null));
   }
   void kind;
   const ordered = tests.sort((a, b) => a.cost - b.cost).map((x) => x.t);

@@ -67,6 +67,10 @@
 //     userfaultfd             userfaultfd(O_CLOEXEC) + close
 //     userfaultfd-dev         ioctl(open("/dev/userfaultfd"), USERFAULTFD_IOC_NEW, O_CLOEXEC) + close
 //     bpf-load:NAME           bpf(BPF_PROG_LOAD) of a socket filter ("return 0") named NAME + close
+//   conditions backed by the record (issue 11 item 3):
+//     umask:OCT               umask(OCT)
+//     create:PATH:MODE        open(PATH, O_WRONLY|O_CREAT|O_TRUNC, MODE (octal)) + close
+//     ctty                    setsid(), then open a new pseudo-terminal: it becomes the controlling terminal
 //   every way to put a file in place (issue 9 item 8):
 //     link:OLD:NEW            linkat(AT_FDCWD, OLD, AT_FDCWD, NEW, 0)
 //     symlink:TARGET:NEW      symlinkat(TARGET, AT_FDCWD, NEW)
@@ -593,6 +597,23 @@ int main(int argc, char** argv) {
       if (pipe(p) < 0 || dup2(p[0], 0) < 0) warn("duppipe", "0");
       close(p[0]);
       close(p[1]);
+    } else if (strcmp(op, "umask") == 0) {
+      umask((mode_t)strtol(field(&rest), NULL, 8));
+    } else if (strcmp(op, "create") == 0) {
+      char* path = field(&rest);
+      char* mode = field(&rest);
+      int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, (mode_t)strtol(mode, NULL, 8));
+      if (fd < 0) warn("create", path);
+      else close(fd);
+    } else if (strcmp(op, "ctty") == 0) {
+      int m = posix_openpt(O_RDWR | O_NOCTTY);
+      if (setsid() < 0 || m < 0 || grantpt(m) < 0 || unlockpt(m) < 0) {
+        warn("ctty", "setsid/posix_openpt");
+      } else {
+        // a session leader without a terminal that opens one (no O_NOCTTY) gets it as its controlling terminal
+        int s = open(ptsname(m), O_RDWR);
+        if (s < 0) warn("ctty", ptsname(m));
+      }
     } else if (strcmp(op, "memfd") == 0) {
       char* name = field(&rest);
       char* fl = field(&rest);

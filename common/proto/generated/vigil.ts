@@ -58,6 +58,7 @@ import type { ReachReport as _vigil_v1_ReachReport, ReachReport__Output as _vigi
 import type { ReachWatch as _vigil_v1_ReachWatch, ReachWatch__Output as _vigil_v1_ReachWatch__Output } from './vigil/v1/ReachWatch';
 import type { SbomComponent as _vigil_v1_SbomComponent, SbomComponent__Output as _vigil_v1_SbomComponent__Output } from './vigil/v1/SbomComponent';
 import type { SbomFile as _vigil_v1_SbomFile, SbomFile__Output as _vigil_v1_SbomFile__Output } from './vigil/v1/SbomFile';
+import type { SeqRange as _vigil_v1_SeqRange, SeqRange__Output as _vigil_v1_SeqRange__Output } from './vigil/v1/SeqRange';
 import type { VdpServiceClient as _vigil_v1_VdpServiceClient, VdpServiceDefinition as _vigil_v1_VdpServiceDefinition } from './vigil/v1/VdpService';
 import type { VexChangesRequest as _vigil_v1_VexChangesRequest, VexChangesRequest__Output as _vigil_v1_VexChangesRequest__Output } from './vigil/v1/VexChangesRequest';
 import type { VexChangesResponse as _vigil_v1_VexChangesResponse, VexChangesResponse__Output as _vigil_v1_VexChangesResponse__Output } from './vigil/v1/VexChangesResponse';
@@ -131,6 +132,7 @@ export interface ProtoGrpcType {
       ReachWatch: MessageTypeDefinition<_vigil_v1_ReachWatch, _vigil_v1_ReachWatch__Output>
       SbomComponent: MessageTypeDefinition<_vigil_v1_SbomComponent, _vigil_v1_SbomComponent__Output>
       SbomFile: MessageTypeDefinition<_vigil_v1_SbomFile, _vigil_v1_SbomFile__Output>
+      SeqRange: MessageTypeDefinition<_vigil_v1_SeqRange, _vigil_v1_SeqRange__Output>
       VdpService: SubtypeConstructor<typeof grpc.Client, _vigil_v1_VdpServiceClient> & { service: _vigil_v1_VdpServiceDefinition }
       VexChangesRequest: MessageTypeDefinition<_vigil_v1_VexChangesRequest, _vigil_v1_VexChangesRequest__Output>
       VexChangesResponse: MessageTypeDefinition<_vigil_v1_VexChangesResponse, _vigil_v1_VexChangesResponse__Output>

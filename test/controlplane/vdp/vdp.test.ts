@@ -122,6 +122,76 @@ describe('the vulnerability-disclosure process (controlplane/vdp/vdp.ts)', funct
     }
   });
 
+  it('a watched directory imports what is dropped in it; runtime alerts become one ticket per rule x workload x executable, new ones a comment', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-vdp-'));
+    const gh = new FakeGitHub(pki, 'acme/security', 'tok');
+    await gh.start();
+    const store = new Store(path.join(dir, 'vigil.db'));
+    const watched = path.join(dir, 'advisories');
+    const vdp = new Vdp({
+      store,
+      inventory: new Fleet(),
+      log: () => undefined,
+      config: {
+        minWindowMs: 5000,
+        rescanMs: 1000,
+        advisoriesDir: watched,
+        groupBy: ['rule', 'workload', 'executable'],
+        alertBatchMs: 200,
+        outputs: [],
+        sinks: [
+          {
+            sink: new GitHubSink({ name: 'github', url: gh.url, repo: 'acme/security', token: () => 'tok', caFile: pki.caFile, labels: [] }),
+            policy: { kinds: ['alert'], minPriority: 'warning', statuses: ['affected'], closeOnResolve: true },
+          },
+        ],
+      },
+    });
+    const alerts = (from: number, list: [string, string, string][]): void =>
+      void store.insertAlerts(
+        list.map(([rule, wl, exe], i) => ({
+          node: 'n1',
+          bootId: 'b',
+          sequence: from + i,
+          timeNs: String(from + i),
+          rule,
+          priority: 'critical',
+          action: 'alert',
+          outcome: 'alerted',
+          spiffeId: wl,
+          json: JSON.stringify({ time: `2026-12-02T10:00:0${i}Z`, rule, priority: rule === 'noise' ? 'notice' : 'critical', output: `${rule} by ${exe}`, node: 'n1', workload: { spiffe_id: wl }, process: { exe } }),
+        })),
+      );
+    try {
+      vdp.start();
+      fs.writeFileSync(path.join(watched, 'lodash.json'), JSON.stringify(OSV_LODASH));
+      const deadline = Date.now() + 8000;
+      while (vdp.db.countAdvisories() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(vdp.db.countAdvisories(), 1, 'imported from the watched directory');
+      const w = 'spiffe://x.example/ns/pay/sa/api';
+      alerts(1, [
+        ['shell', w, '/bin/sh'],
+        ['shell', w, '/bin/sh'],
+        ['shell', w, '/bin/bash'],
+        ['noise', w, '/bin/true'],
+      ]);
+      while (gh.issues.size < 2 && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 50));
+      await vdp.engine.idle();
+      assert.deepEqual([...gh.issues.values()].map((i) => i.title).sort(), [`shell: ${w} (/bin/bash)`, `shell: ${w} (/bin/sh)`], 'grouped; below min_priority left out');
+      const sh = [...gh.issues.values()].find((i) => i.title.endsWith('(/bin/sh)'));
+      assert.match(sh?.body ?? '', /2 alerts from/);
+      alerts(5, [['shell', w, '/bin/sh']]);
+      while ((sh?.comments.length ?? 0) === 0 && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(gh.issues.size, 2, 'a repeat is never a new ticket');
+      assert.match(sh?.comments[0] ?? '', /1 alert from/);
+    } finally {
+      await vdp.close();
+      await gh.stop();
+      store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe('the gate policy', () => {
     const m = (o: Partial<Match>): Match => ({
       advisory: 'GHSA-1',
