@@ -55,6 +55,7 @@ enum event_kind {
 	/* Taken, being added: 15 EV_LINK, 16 EV_SYMLINK. */
 	EV_SOCKET  = 17,      /* a socket was created (or refused) */
 	EV_IO_URING = 18,     /* an io_uring submission that opens a door: files, sockets */
+	EV_CODE    = 19,      /* a file a workload loaded as code, once per (workload, device, inode) */
 	/* Kinds are bits of u32 masks (vigil_config): at most 31 of them. */
 	EV_KIND_MAX,          /* not a kind: one past the last */
 };
@@ -276,6 +277,38 @@ struct io_uring_event {
 	char  new_path[IO_URING_NAME];
 };
 _Static_assert(sizeof(struct io_uring_event) == 336, "io_uring_event layout");
+
+/*
+ * EV_CODE, from sys_exit (bpf/code.bpf.c): a process of a workload loaded a
+ * file as code, the first time for this (workload, device, inode): the
+ * kernel's `code_seen` LRU remembers which, so an image's file costs one
+ * record, not one per open. Runtime reachability (docs/vex.md).
+ */
+enum code_how {
+	CODE_OPEN     = 1,     /* opened read-only: executable, or named like code (.so .py .jar ...) */
+	CODE_MMAP     = 2,     /* mapped with PROT_EXEC */
+	CODE_MPROTECT = 3,     /* a mapping of it made executable afterwards (mprotect, pkey_mprotect) */
+};
+
+struct code_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__u64 ino;
+	__u32 dev;             /* the super block's s_dev (kernel encoding) */
+	__u16 path_len;        /* tail: canonical path (as the process sees it: inside its root) */
+	__u8  how;             /* enum code_how */
+	__u8  pad;
+	char  tail[];
+};
+_Static_assert(sizeof(struct code_event) == 80, "code_event layout");
+
+/* Key of the `code_seen` LRU: one entry per file a workload loaded. */
+struct code_key {
+	__u32 workload;
+	__u32 dev;
+	__u64 ino;
+};
+_Static_assert(sizeof(struct code_key) == 16, "code_key layout");
 
 /* EV_MOUNT, EV_MODULE, from sys_exit. */
 struct sys_event {

@@ -152,6 +152,16 @@ export interface IoUringEvent extends EventCommon {
   rule: number;
 }
 
+/** A file a workload loaded as code, the first time for (workload, device, inode): runtime reachability. */
+export interface CodeEvent extends EventCommon {
+  kind: 'code';
+  /** canonical path, as the process sees it (inside its root: the container's path) */
+  path: string;
+  dev: number;
+  ino: bigint;
+  how: 'open' | 'mmap' | 'mprotect';
+}
+
 export type KernelEvent =
   | ExecEvent
   | ForkEvent
@@ -163,7 +173,8 @@ export type KernelEvent =
   | CgroupEvent
   | MigrateEvent
   | SocketEvent
-  | IoUringEvent;
+  | IoUringEvent
+  | CodeEvent;
 
 /** The event type that carries a given kind ('open' -> FileEvent). */
 export type EventOfKind<K extends KernelEvent['kind']> = KernelEvent extends infer E

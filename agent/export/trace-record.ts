@@ -286,6 +286,12 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
       }
       if (ev.pathFull) details.path_truncated = true;
       break;
+    case 'code':
+      r.path = ev.path;
+      r.how = ev.how;
+      details.dev = ev.dev;
+      details.ino = ev.ino.toString();
+      break;
     case 'migrate':
       r.to_cgroup = ev.toPath;
       r.to_cgroup_id = ev.toCgroupId;

@@ -25,11 +25,13 @@ export const EventKind = {
   socket: 17,
   /** an io_uring submission that opens a file or socket door */
   io_uring: 18,
+  /** a file a workload loaded as code, once per (workload, device, inode): runtime reachability */
+  code: 19,
 } as const;
 
 export type KindName = Exclude<keyof typeof EventKind, 'cgroup'>;
 export type AnyKindName = keyof typeof EventKind;
-export const KIND_MAX = 19;
+export const KIND_MAX = 20;
 /** the kinds users see (trace, rules) */
 export const KIND_NAMES: readonly KindName[] = (Object.keys(EventKind) as AnyKindName[]).filter(
   (k): k is KindName => k !== 'cgroup',
@@ -137,6 +139,12 @@ export const IoUring = {
   NAME: 128,
   SIZE: 336,
 } as const;
+
+/** struct code_event (bpf/events.h): how is enum code_how */
+export const Code = { ino: 64, dev: 72, path_len: 76, how: 78, pad: 79, tail: 80, SIZE: 80 } as const;
+export const CodeHow = { open: 1, mmap: 2, mprotect: 3 } as const;
+/** struct code_key, of the code_seen LRU */
+export const CodeKey = { workload: 0, dev: 4, ino: 8, SIZE: 16 } as const;
 
 /** priv_event.arg[0] of a ptrace event for process_vm_readv / process_vm_writev */
 export const PtraceVm = { READV: 0x10000, WRITEV: 0x10001 } as const;
