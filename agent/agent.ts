@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { errorMessage, VigilError } from '../common/errors';
 import { splitHostPort } from '../common/host-port';
 import { serveMetrics, type MetricsServer } from '../common/metrics-server';
+import { openOutput, type OutputConfig } from '../common/outputs/config';
+import { OutputQueue } from '../common/outputs/queue';
 import { resolveTls, type ResolvedTls, type TlsFlags } from '../common/spiffe/tls-files';
 import { VIGIL_VERSION } from '../common/version';
 import type { KernelEvent } from './decode/events';
@@ -21,6 +23,8 @@ import { Enrichment } from './export/enrichment';
 import { FloodControl, type FloodOptions } from './export/flood';
 import { AgentMetrics } from './export/metrics';
 import { Spool } from './export/spool';
+import { AuditWitness } from './export/audit-witness';
+import { auditLogOrigin, loadLogVerifier } from '../common/tlog/keys';
 import { Uplink } from './export/uplink';
 import { EventKind, KIND_NAMES, TaskFlag, TaskState, type KindName } from './kernel/abi';
 import { cgroupIdOf, CgroupResolver, findCgroup2Mount } from './kernel/cgroupfs';
@@ -92,6 +96,8 @@ export interface AgentOptions {
   reach?: boolean;
   /** how often reachability reports go out (ms, default 10000) */
   reachIntervalMs?: number;
+  /** webhook, falcosidekick, syslog outputs of this node (for nodes without a control plane; docs/vdp.md) */
+  outputs?: OutputConfig[];
 }
 
 /** Repeats collapse within 10 s; each rule delivers at most 100 alerts a second on its own; 4096 distinct alerts counted at once. */
@@ -115,6 +121,8 @@ export class Agent {
   /** runtime reachability (null: off) */
   reach: ReachTracker | null = null;
   private reachTimer: NodeJS.Timeout | null = null;
+  /** this node's own outputs (--outputs) */
+  outputs: OutputQueue[] = [];
   metricsServer: MetricsServer | null = null;
   private readonly workloads = new WorkloadTable((index, spiffeId) => this.nameWorkload(index, spiffeId));
   /** a previous agent's pinned enforcement was taken over at start */
@@ -345,13 +353,20 @@ export class Agent {
     // reachability reports go to a control plane: on by default when there is one
     o = { ...o, reach: o.reach ?? cp !== undefined };
     const agent = new Agent(o, rules, identities);
+    agent.outputs = (o.outputs ?? []).map(
+      (c) => new OutputQueue(openOutput(c), { minPriority: c.minPriority, log: (l) => agent.warn(`output-${c.name}`, l) }),
+    );
+    agent.metrics.outputs = agent.outputs;
     if (kube) agent.metrics.kubernetes(kube.status);
     agent.policyVersion = version;
     agent.metrics.policy(version, rules.rules.length);
     if (cp) {
       const bootId = readBootId();
-      agent.spool = new Spool(path.join(stateDir, 'spool'), bootId);
+      agent.spool = new Spool(path.join(stateDir, 'spool'), bootId, undefined, undefined, (l) => o.err.write(`vigil agent: ${l}\n`));
       const caps = probeKernel();
+      // the agent witnesses the control plane's audit log with the pinned log key
+      const witness = tls?.logKey ? new AuditWitness(stateDir, loadLogVerifier(tls.logKey, auditLogOrigin(tls.trustDomain)), agent.node, (l) => o.err.write(`vigil agent: ${l}\n`)) : null;
+      if (!witness) o.err.write('vigil agent: no log key (log.pub, else policy.pub): this agent does not witness the audit log\n');
       agent.uplink = new Uplink({
         address: cp.address,
         tls: tls
@@ -379,6 +394,8 @@ export class Agent {
         applyPolicy: (p) => agent.applyPolicy(p),
         currentPolicyVersion: () => agent.policyVersion,
         onIdentityMap: (entries) => agent.cgroups.setRemoteAddresses(entries, agent.node),
+        witness,
+        onAuditAlert: (a) => agent.deliver(a),
         identityReport: () => agent.identity.getSource().addresses().map((a) => ({ cidr: a.cidr.text, spiffe_id: a.spiffeId })),
         log: (l) => o.err.write(`vigil agent: ${l}\n`),
         onState: (up) => agent.metrics.link(up),
@@ -476,6 +493,10 @@ export class Agent {
     this.metrics.alert(a);
     this.o.onAlert?.(a);
     this.uplink?.send(a);
+    if (this.outputs.length) {
+      const json = JSON.stringify(a);
+      for (const q of this.outputs) q.send(json);
+    }
     this.o.out.write((this.o.output === 'json' ? JSON.stringify(a) : alertText(a)) + '\n');
   }
 
@@ -537,6 +558,7 @@ export class Agent {
     this.flood.close();
     await this.identity.getSource().close?.();
     if (this.uplink) await this.uplink.stop();
+    await Promise.all(this.outputs.map((q) => q.close()));
     this.spool?.close();
     if (this.metricsServer) await this.metricsServer.close();
   }

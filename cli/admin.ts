@@ -53,19 +53,23 @@ export function linkOptions(cmd: Command): Command {
 }
 
 export function queryClient(l: AdminLink): QueryServiceClient {
-  const proto = vigilProto();
-  if (l.insecure) return new proto.QueryService(l.address, grpc.credentials.createInsecure()) as unknown as QueryServiceClient;
+  return adminClient(l, vigilProto().QueryService) as unknown as QueryServiceClient;
+}
+
+/** A client of one of the control plane's admin services, over the admin link (mTLS, the server checked by SPIFFE ID). */
+export function adminClient(l: AdminLink, service: typeof grpc.Client): grpc.Client {
+  if (l.insecure) return new service(l.address, grpc.credentials.createInsecure());
   const r = resolveTls('--controlplane', 'admin', l);
   const creds = channelCredentials(
     { bundle: r.bundle, cert: r.cert, key: r.key },
     r.trustDomain,
     compileSpiffePattern(l.serverId ?? `spiffe://${r.trustDomain}/vigil/controlplane`),
   );
-  return new proto.QueryService(l.address, creds, { 'grpc.ssl_target_name_override': 'vigil-controlplane' }) as unknown as QueryServiceClient;
+  return new service(l.address, creds, { 'grpc.ssl_target_name_override': 'vigil-controlplane' });
 }
 
 /** A failed call as an error whose code says what happened: unreachable, refused, or failed. */
-function callError(address: string, err: grpc.ServiceError): VigilError {
+export function callError(address: string, err: grpc.ServiceError): VigilError {
   const details = err.details || err.message;
   switch (err.code) {
     case grpc.status.UNAVAILABLE:
@@ -82,7 +86,7 @@ function callError(address: string, err: grpc.ServiceError): VigilError {
   }
 }
 
-type Cb<Res> = (err: grpc.ServiceError | null, res?: Res) => void;
+export type Cb<Res> = (err: grpc.ServiceError | null, res?: Res) => void;
 
 export function unary<Res>(address: string, call: (opts: grpc.CallOptions, cb: Cb<Res>) => void): Promise<Res> {
   return new Promise((resolve, reject) => {
