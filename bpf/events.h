@@ -328,6 +328,8 @@ struct code_key {
 	__u64 ino;
 };
 _Static_assert(sizeof(struct code_key) == 16, "code_key layout");
+
+/*
  * priv_event.arg of EV_NAMESPACE: [0] the CLONE_NEW* flags asked for
  * (unshare, clone, clone3) or setns's nstype argument; [1] setns: the
  * CLONE_NEW* type of the namespace the descriptor names (0 = a pidfd or
