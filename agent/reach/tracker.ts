@@ -155,9 +155,12 @@ export class ReachTracker {
     }
   }
 
-  /** Write the state (atomically) when it changed. */
+  private savedAt = 0;
+
+  /** Write the state (atomically) when it changed, and at least once a minute while watches move on. */
   save(): void {
-    if (!this.dirty) return;
+    if (!this.dirty && Date.now() - this.savedAt < 60_000) return;
+    this.savedAt = Date.now();
     fs.mkdirSync(this.o.stateDir, { recursive: true });
     const tmp = `${this.file}.tmp`;
     const fd = fs.openSync(tmp, 'w', 0o600);
@@ -363,8 +366,11 @@ export class ReachTracker {
       for (const w of Object.values(img.watches)) {
         if (w.ended) continue;
         w.until = at;
-        if (w.cgroup !== null && !fs.existsSync(path.join(this.o.cgroupRoot, w.cgroup))) w.ended = true;
-        this.dirty = true;
+        // the end of a watch alone is written at most once a minute (save): a restart in between re-reads it from the kernel's continuity
+        if (w.cgroup !== null && !fs.existsSync(path.join(this.o.cgroupRoot, w.cgroup))) {
+          w.ended = true;
+          this.dirty = true;
+        }
       }
     }
   }
