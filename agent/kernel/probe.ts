@@ -73,6 +73,7 @@ export const ALL_PROGRAMS = [
   'vigil_migrate',
   'vigil_sock_create',
   'vigil_io_uring',
+  'vigil_code',
 ] as const;
 
 /** The BPF programs a set of kinds needs: nothing else is loaded. */
@@ -85,6 +86,7 @@ export function programsFor(kinds: readonly KindName[], filterCgroups: boolean):
   if (kinds.includes('connect')) progs.push('vigil_connect4', 'vigil_connect6');
   if (kinds.includes('migrate')) progs.push('vigil_migrate');
   if (kinds.includes('io_uring')) progs.push('vigil_io_uring');
+  if (kinds.includes('code')) progs.push('vigil_code');
   if (filterCgroups) progs.push('vigil_cgroup_mkdir', 'vigil_cgroup_rmdir');
   return progs;
 }

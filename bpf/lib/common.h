@@ -116,7 +116,8 @@ struct {
  */
 #define SCRATCH_PROCESS 0
 #define SCRATCH_SYSCALL 1
-#define SCRATCH_SLOTS   2
+#define SCRATCH_CODE    2
+#define SCRATCH_SLOTS   3
 
 /* Reverse-built paths need VIGIL_PATH_MAX + a name of slack for the verifier. */
 #define PATHBUF_SIZE    2048

@@ -63,6 +63,10 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("EV_SYMLINK", static_cast<int>(EV_SYMLINK));
   c.Set("EV_SOCKET", static_cast<int>(EV_SOCKET));
   c.Set("EV_IO_URING", static_cast<int>(EV_IO_URING));
+  c.Set("EV_CODE", static_cast<int>(EV_CODE));
+  c.Set("CODE_OPEN", static_cast<int>(CODE_OPEN));
+  c.Set("CODE_MMAP", static_cast<int>(CODE_MMAP));
+  c.Set("CODE_MPROTECT", static_cast<int>(CODE_MPROTECT));
   c.Set("EV_CHOWN", static_cast<int>(EV_CHOWN));
   c.Set("EV_SETXATTR", static_cast<int>(EV_SETXATTR));
   c.Set("EV_NAMESPACE", static_cast<int>(EV_NAMESPACE));
@@ -135,6 +139,9 @@ Napi::Object Layout(Napi::Env env) {
   STRUCT(io_uring_event).F(io_uring_event, proc).F(io_uring_event, opcode).F(io_uring_event, op_class)
       .F(io_uring_event, family).F(io_uring_event, rule).F(io_uring_event, sock_type).F(io_uring_event, names_full)
       .F(io_uring_event, pad).F(io_uring_event, pad2).F(io_uring_event, path).F(io_uring_event, new_path);
+  STRUCT(code_event).F(code_event, proc).F(code_event, ino).F(code_event, dev).F(code_event, path_len)
+      .F(code_event, how).F(code_event, pad).F(code_event, tail);
+  STRUCT(code_key).F(code_key, workload).F(code_key, dev).F(code_key, ino);
   STRUCT(sys_event)
       .F(sys_event, proc).F(sys_event, ret).F(sys_event, syscall_nr).F(sys_event, flags).F(sys_event, str1_len)
       .F(sys_event, str2_len).F(sys_event, str3_len).F(sys_event, rule).F(sys_event, tail);
