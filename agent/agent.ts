@@ -340,7 +340,7 @@ export class Agent {
       const caps = probeKernel();
       // the agent witnesses the control plane's audit log with the pinned log key
       const witness = tls?.logKey ? new AuditWitness(stateDir, loadLogVerifier(tls.logKey, auditLogOrigin(tls.trustDomain)), agent.node, (l) => o.err.write(`vigil agent: ${l}\n`)) : null;
-      if (!witness) o.err.write('vigil agent: no log key (log.pub, else policy.pub): this agent does not witness the audit log\n');
+      if (!witness) o.err.write(`vigil agent: ${cp.insecure ? '--insecure' : 'no log key (log.pub, else policy.pub, or --log-key)'}: this agent does not witness the control plane's audit log\n`);
       agent.uplink = new Uplink({
         address: cp.address,
         tls: tls
