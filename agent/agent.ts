@@ -333,7 +333,7 @@ export class Agent {
   ): Promise<Agent> {
     const stateDir = o.stateDir ?? '/var/lib/vigil/agent';
     // the last good signed policy survives our restart and a control plane that is down
-    const state = cp ? new PolicyState(stateDir) : null;
+    const state = cp ? new PolicyState(stateDir, (l) => o.err.write(`vigil agent: ${l}\n`)) : null;
     let rules: RuleSet | null = null;
     let version = 0;
     const saved = state?.load();

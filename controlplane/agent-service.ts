@@ -47,6 +47,8 @@ export interface AgentServiceOptions {
   mapChunkBytes?: number;
   /** the trust domain workload IDs default to (ours) */
   trustDomain?: string;
+  /** signed policy goes out in chunks of this many payload bytes (default 1 MiB) */
+  policyChunkBytes?: number;
   alertLimits?: AlertLimits;
 }
 
@@ -54,6 +56,21 @@ export const DEFAULT_MAX_BATCH_ALERTS = 10_000;
 export const DEFAULT_MAX_AGENT_MESSAGE_BYTES = 4 << 20;
 export const DEFAULT_MAX_IDENTITY_ENTRIES = 4096;
 export const DEFAULT_MAP_CHUNK_BYTES = 1 << 20;
+export const DEFAULT_POLICY_CHUNK_BYTES = 1 << 20;
+
+/** A bundle as messages: whole when it fits one chunk, else its payload in slices (signature and version in each). */
+export function policyMessages(p: PolicyBundle, chunkBytes: number): PolicyBundle[] {
+  const payload = Buffer.from(p.payload as Uint8Array);
+  if (payload.length <= chunkBytes) return [p];
+  const chunks = Math.ceil(payload.length / chunkBytes);
+  return Array.from({ length: chunks }, (_, i) => ({
+    ...p,
+    payload: payload.subarray(i * chunkBytes, (i + 1) * chunkBytes),
+    chunk: i,
+    chunks,
+    total_bytes: payload.length,
+  }));
+}
 
 interface Connected {
   node: string;
@@ -63,12 +80,15 @@ interface Connected {
   witnessSize: number;
   /** the identity map version this agent holds (deltas apply on top of it) */
   mapVersion: number;
+  /** the largest policy payload the agent takes (0: it did not say) */
+  maxPolicyBytes: number;
 }
 
 export class AgentService {
   /** node -> its stream (one per node: a new connection replaces the old) */
   private readonly connected = new Map<string, Connected>();
   private readonly identity = new IdentityMapState();
+  private highestReported = 0;
   private readonly identityPolicy: IdentityPolicy;
 
   constructor(private readonly o: AgentServiceOptions) {
@@ -112,14 +132,42 @@ export class AgentService {
     return this.connected.has(node);
   }
 
-  /** Send a signed policy to every connected agent; returns how many. */
+  /** Send a signed policy to every connected agent (in chunks when large); returns how many. */
   pushPolicy(policy: PolicyBundle): number {
     let n = 0;
+    const msgs = policyMessages(policy, this.o.policyChunkBytes ?? DEFAULT_POLICY_CHUNK_BYTES);
     for (const c of this.connected.values()) {
-      c.call.write({ policy });
+      for (const m of msgs) this.write(c, { policy: m });
       n++;
     }
     return n;
+  }
+
+  /**
+   * The highest policy version any agent has reported applying (since this
+   * control plane started, and as the store remembers): after a store
+   * restored from an older backup, the next push is numbered above it.
+   */
+  highestAgentPolicy(): number {
+    return Math.max(this.highestReported, this.o.store.maxAgentPolicyVersion());
+  }
+
+  /** The smallest policy payload limit among connected agents (Infinity: none said). */
+  agentPolicyLimit(): { bytes: number; node: string } {
+    let best = { bytes: Infinity, node: '' };
+    for (const c of this.connected.values()) if (c.maxPolicyBytes > 0 && c.maxPolicyBytes < best.bytes) best = { bytes: c.maxPolicyBytes, node: c.node };
+    return best;
+  }
+
+  /** An agent reports a policy version: remember the highest, and say so when it is ahead of this control plane. */
+  private policyReported(node: string, version: number): void {
+    if (version <= this.highestReported) return;
+    this.highestReported = version;
+    const latest = this.o.store.latestPolicy()?.version ?? 0;
+    if (version > latest) {
+      this.o.metrics?.policyAhead.inc();
+      this.o.log(`agent ${node} has applied policy v${version}, newer than the latest this control plane holds (v${latest}): was the store restored from an older backup? The next push is v${version + 1}`);
+    }
   }
 
   handlers(): AgentServiceHandlers {
@@ -162,7 +210,7 @@ export class AgentService {
             policy_version: Number(h.policy_version),
           });
           bootId = h.boot_id;
-          me = { node: h.node, spiffeId: peer.spiffeId, call, witnessSize: Number(h.checkpoint_size ?? 0), mapVersion: 0 };
+          me = { node: h.node, spiffeId: peer.spiffeId, call, witnessSize: Number(h.checkpoint_size ?? 0), mapVersion: 0, maxPolicyBytes: Number(h.max_policy_bytes) };
           const prev = this.connected.get(h.node);
           if (prev && prev.call !== call) prev.call.end();
           this.connected.set(h.node, me);
@@ -179,8 +227,11 @@ export class AgentService {
               max_message_bytes: this.o.maxMessageBytes ?? DEFAULT_MAX_AGENT_MESSAGE_BYTES,
             },
           });
+          this.policyReported(h.node, Math.max(Number(h.policy_version), Number(h.highest_policy_version)));
           if (latest && latest.version > Number(h.policy_version)) {
-            send({ policy: { version: latest.version, payload: latest.payload, signature: latest.signature, key_id: latest.key_id } });
+            for (const p of policyMessages({ version: latest.version, payload: latest.payload, signature: latest.signature, key_id: latest.key_id }, this.o.policyChunkBytes ?? DEFAULT_POLICY_CHUNK_BYTES)) {
+              send({ policy: p });
+            }
           }
           this.sendFullMap(me);
           // always on connect, even at the same size: the agent compares the roots
@@ -250,6 +301,7 @@ export class AgentService {
                 if (m.policy_status) {
                   this.o.store.agentPolicy(node, Number(m.policy_status.version), m.policy_status.error);
                   this.o.metrics?.agentPolicyVersion(node, Number(m.policy_status.version));
+                  this.policyReported(node, Number(m.policy_status.version));
                   if (m.policy_status.error) this.o.log(`agent ${node} refused policy: ${m.policy_status.error}`);
                 }
                 break;

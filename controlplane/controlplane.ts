@@ -47,6 +47,10 @@ export interface ControlPlaneConfig extends TlsFlags {
   identityMaxEntries?: number;
   /** tests: identity map messages of about this many bytes (default 1 MiB) */
   mapChunkBytes?: number;
+  /** the largest signed policy payload a push may make (default 16 MiB) */
+  maxPolicyBytes?: number;
+  /** tests: policy chunks of this many bytes (default 1 MiB) */
+  policyChunkBytes?: number;
   /** at most one audit checkpoint per this many ms (default 1000) */
   checkpointMs?: number;
   /** advisories, ticket sinks, outputs (docs/vdp.md) */
@@ -126,6 +130,8 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
       ownership: nodeRanges,
     },
     mapChunkBytes: c.mapChunkBytes,
+    maxPolicyBytes: c.maxPolicyBytes,
+    policyChunkBytes: c.policyChunkBytes,
     maxBatchAlerts: c.maxBatchAlerts,
     vdpConfig,
     vdpCounters: metrics.vdpCounters(),

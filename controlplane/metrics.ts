@@ -19,6 +19,8 @@ export class CpMetrics {
   readonly alertsRefused: Counter<'reason'>;
   /** agent messages refused whole (the stream ends): batch_too_large, message_too_large, identity_report_too_large, invalid_batch */
   readonly messagesRefused: Counter<'reason'>;
+  /** agents that reported a policy version above the latest this control plane holds */
+  readonly policyAhead: Counter;
   /** identity report entries refused, by reason (identity-map.ts) */
   readonly identityRefused: Counter<'reason'>;
   private identityProbe: { entries: () => number; conflicts: () => number } | null = null;
@@ -87,6 +89,11 @@ export class CpMetrics {
       name: 'vigil_agent_messages_refused_total',
       help: 'Agent messages refused whole, ending the stream: batch_too_large, message_too_large, identity_report_too_large (counted before decoding), invalid_batch',
       labelNames: ['reason'],
+      registers: [r],
+    });
+    this.policyAhead = new Counter({
+      name: 'vigil_policy_agents_ahead_total',
+      help: 'Agents that reported a policy version newer than the latest this control plane holds (a store restored from an older backup): the next push is numbered above it',
       registers: [r],
     });
     this.identityRefused = new Counter({

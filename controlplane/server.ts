@@ -42,6 +42,10 @@ export interface ControlPlaneOptions {
   identityPolicy?: Partial<IdentityPolicy>;
   /** identity map messages of about this many bytes */
   mapChunkBytes?: number;
+  /** the largest signed policy payload a push may make (default 16 MiB) */
+  maxPolicyBytes?: number;
+  /** signed policy goes to agents in chunks of this many bytes (default 1 MiB) */
+  policyChunkBytes?: number;
   /** advisories, tickets, outputs, quarantine (docs/vdp.md); null: defaults, no sinks or outputs */
   vdpConfig?: VdpConfig | null;
   vdpCounters?: VdpCounters;
@@ -84,6 +88,7 @@ export class ControlPlane {
       maxBatchAlerts: o.maxBatchAlerts,
       identityPolicy: o.identityPolicy,
       mapChunkBytes: o.mapChunkBytes,
+      policyChunkBytes: o.policyChunkBytes,
       trustDomain: o.tls?.trustDomain,
     });
     this.queries = new QueryService({
@@ -93,6 +98,7 @@ export class ControlPlane {
       authorize,
       patterns: o.adminIds.map(compileSpiffePattern),
       policyKey: o.policyKey,
+      maxPolicyBytes: o.maxPolicyBytes,
       metrics: o.metrics,
       checkpoints: this.checkpoints,
       log,
