@@ -330,57 +330,57 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
   }
   if (m.tty !== undefined) {
     const want = m.tty;
-    tests.push((c) => ((c.ev.procFlags & ProcFlag.TTY) !== 0) === want);
+    push(0, (c) => ((c.ev.procFlags & ProcFlag.TTY) !== 0) === want);
   }
   if (m.cwd) {
     const t = compileStringMatch(m.cwd);
-    tests.push((c) => t(c.ev.kind === 'exec' ? (c.ev.cwd ?? null) : null));
+    push(1, (c) => t(c.ev.kind === 'exec' ? (c.ev.cwd ?? null) : null));
   }
   if (m.mode) {
     const any = modeTests(m.mode.any ?? []);
     const all = modeTests(m.mode.all ?? []);
-    tests.push((c) => {
+    push(1, (c) => {
       const mode = effectiveMode(c.ev);
       return mode !== null && (any.length === 0 || any.some((t) => t(mode))) && all.every((t) => t(mode));
     });
   }
   if (m.family) {
     const t = compileNameSet(m.family, AF_NAMES, 'AF_');
-    tests.push((c) => t(socketFacts(c.ev)?.family ?? null));
+    push(1, (c) => t(socketFacts(c.ev)?.family ?? null));
   }
   if (m.type) {
     const t = compileNameSet(m.type, SOCK_TYPE_NAMES, 'SOCK_');
-    tests.push((c) => t(socketFacts(c.ev)?.type ?? null));
+    push(1, (c) => t(socketFacts(c.ev)?.type ?? null));
   }
   if (m.request) {
     const t = compileNameSet(m.request, PTRACE_REQUEST_NAMES, 'PTRACE_');
-    tests.push((c) => t(c.ev.kind === 'ptrace' ? c.ev.arg[0] : null));
+    push(1, (c) => t(c.ev.kind === 'ptrace' ? c.ev.arg[0] : null));
   }
   if (m.fstype) {
     const t = compileStringMatch(m.fstype);
-    tests.push((c) => t(c.ev.kind === 'mount' ? c.ev.str3 : null));
+    push(1, (c) => t(c.ev.kind === 'mount' ? c.ev.str3 : null));
   }
   if (m.source) {
     const t = compileStringMatch(m.source);
-    tests.push((c) => t(c.ev.kind === 'mount' ? c.ev.str1 : null));
+    push(1, (c) => t(c.ev.kind === 'mount' ? c.ev.str1 : null));
   }
   if (m.namespaces) {
     let want = 0;
     for (const n of m.namespaces.any) want |= CLONE_NEW_NAMES.find(([, x]) => x === n)?.[0] ?? 0;
     // asked for (unshare, clone, clone3, setns's nstype), or the type of the namespace setns joined
-    tests.push((c) => c.ev.kind === 'namespace' && ((c.ev.arg[0] | c.ev.arg[1]) & want) !== 0);
+    push(0, (c) => c.ev.kind === 'namespace' && ((c.ev.arg[0] | c.ev.arg[1]) & want) !== 0);
   }
   if (m.port) {
     const inSet = m.port.in ? new Set(m.port.in) : null;
     const notIn = m.port.not_in ? new Set(m.port.not_in) : null;
-    tests.push((c) => {
+    push(1, (c) => {
       if (c.ev.kind !== 'bind' && c.ev.kind !== 'listen' && c.ev.kind !== 'dup') return false;
       return (!inSet || inSet.has(c.ev.port)) && (!notIn || !notIn.has(c.ev.port));
     });
   }
   if (m.attribute) {
     const t = compileStringMatch(m.attribute);
-    tests.push((c) => t(c.ev.kind === 'setxattr' ? c.ev.name : null));
+    push(1, (c) => t(c.ev.kind === 'setxattr' ? c.ev.name : null));
   }
   void kind;
   const ordered = tests.sort((a, b) => a.cost - b.cost).map((x) => x.t);
