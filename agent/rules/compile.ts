@@ -330,7 +330,7 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
   }
   if (m.tty !== undefined) {
     const want = m.tty;
-    push(1, (c) => ((c.ev.procFlags & ProcFlag.TTY) !== 0) === want);
+    push(0, (c) => ((c.ev.procFlags & ProcFlag.TTY) !== 0) === want);
   }
   if (m.cwd) {
     const t = compileStringMatch(m.cwd);
@@ -368,7 +368,7 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
     let want = 0;
     for (const n of m.namespaces.any) want |= CLONE_NEW_NAMES.find(([, x]) => x === n)?.[0] ?? 0;
     // asked for (unshare, clone, clone3, setns's nstype), or the type of the namespace setns joined
-    push(1, (c) => c.ev.kind === 'namespace' && ((c.ev.arg[0] | c.ev.arg[1]) & want) !== 0);
+    push(0, (c) => c.ev.kind === 'namespace' && ((c.ev.arg[0] | c.ev.arg[1]) & want) !== 0);
   }
   if (m.port) {
     const inSet = m.port.in ? new Set(m.port.in) : null;
