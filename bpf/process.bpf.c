@@ -97,6 +97,7 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 			       0, 0, &rule);
 	e->rule = rule;
 	e->pad = 0;
+	e->cwd_len = 0;
 
 	/* argv as the new image sees it: NUL-separated, from the new mm */
 	arg_start = p->mm->arg_start;
@@ -114,6 +115,19 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	if (n > 0 && e->tail[(exe_len + n - 1) & TAIL_MASK] == 0)
 		n -= 1;
 	e->args_len = n;
+
+	/* the working directory it was started in, canonical (bit 15 of cwd_len: cut) */
+	{
+		__u64 pwd_dentry, pwd_mnt;
+		__u32 cwd_len;
+
+		cut = 0;
+		task_cwd(p, &pwd_dentry, &pwd_mnt);
+		cwd_len = path_copy(&e->tail[(exe_len + n) & TAIL_MASK], s,
+				    path_walk(s, pwd_dentry, pwd_mnt, &root), &cut);
+		e->cwd_len = (cwd_len & PATHBUF_MASK) | (cut ? EXEC_CWD_CUT : 0);
+		n += cwd_len & PATHBUF_MASK;
+	}
 
 	size = sizeof(*e) + exe_len + n;
 	fill_hdr(&e->hdr, EV_EXEC, size, flags);

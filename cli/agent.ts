@@ -1,5 +1,6 @@
 // `vigil agent`: match rules about SPIFFE workloads on this node; alert,
 // kill or deny; with a control plane, durable delivery and signed policy.
+import { loadOutputsFile } from '../common/outputs/config';
 import { Option, type Command } from 'commander';
 import * as fs from 'node:fs';
 import { VigilError } from '../common/errors';
@@ -16,6 +17,7 @@ export const DEFAULT_PIN_DIR = '/sys/fs/bpf/vigil';
 interface Values extends TlsOptionValues {
   rules?: string[];
   identities?: string;
+  outputs?: string;
   kubernetes?: boolean;
   kubeconfig?: string;
   spiffeTemplate?: string;
@@ -33,6 +35,8 @@ interface Values extends TlsOptionValues {
   duration?: number;
   alertWindow?: number;
   alertRate: [string | null, number][];
+  reach: boolean;
+  reachInterval?: number;
 }
 
 /** --alert-rate N (every rule) or RULE=N (one rule): alerts a second a rule delivers on its own, 0 = no limit. */
@@ -48,6 +52,7 @@ export function agentCommand(io?: CliIo): Command {
     vigilCommand('agent', 'match rules about SPIFFE workloads on this node; alert, kill or deny (one JSON alert per line)')
       .addOption(new Option('--rules <path...>', 'rules files or directories (not needed with --controlplane: signed policy)'))
       .addOption(new Option('--identities <file>', 'cgroups, container ids and addresses -> SPIFFE IDs'))
+      .addOption(new Option('--outputs <file>', "this node's own outputs: webhook, falcosidekick, syslog (docs/vdp.md)"))
       .addOption(new Option('--kubernetes', 'pod identity from the Kubernetes API (on by itself inside a cluster)'))
       .addOption(new Option('--no-kubernetes', 'no pod identity, even inside a cluster'))
       .addOption(new Option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)'))
@@ -65,6 +70,8 @@ export function agentCommand(io?: CliIo): Command {
       .addOption(new Option('--uninstall', 'remove the pinned enforcement (stop the agent first) and exit'))
       .addOption(new Option('--alert-window <seconds>', 'repeats of an alert within this long go out as one, with their count (0-3600, 0: never; default 10)').argParser(seconds('--alert-window', 0, 3600)))
       .addOption(new Option('--alert-rate <n>', 'alerts a second each rule sends on its own, the rest are counted into one (N or RULE=N, repeatable; 0: no limit; default 100)').argParser(alertRate).default([]))
+      .addOption(new Option('--reach-interval <seconds>', 'how often reachability reports go to the control plane (0.1-3600, default 10)').argParser(seconds('--reach-interval', 0.1, 3600)))
+      .addOption(new Option('--no-reach', 'no runtime reachability: which files each image runs is not watched nor reported (docs/vex.md; on with --controlplane)'))
       .addOption(new Option('--duration <seconds>', 'stop after this long (tests, demos)').argParser(seconds('--duration'))),
     { policyKey: true, serverId: true },
   );
@@ -91,12 +98,15 @@ export function agentArgs(v: Values): AgentArgs {
     o.kubernetes = k;
   }
   if (v.identities !== undefined) o.identities = v.identities;
+  if (v.outputs !== undefined) o.outputs = loadOutputsFile(v.outputs);
   if (v.enrichWait !== undefined) o.enrichWaitMs = v.enrichWait;
   if (v.node !== undefined) o.node = v.node;
   if (v.state !== undefined) o.stateDir = v.state;
   if (v.metrics !== undefined) o.metricsAddress = v.metrics;
   if (v.duration !== undefined) o.durationMs = v.duration;
   if (v.maxCgroups !== undefined) o.maxCgroups = v.maxCgroups;
+  if (v.reach === false) o.reach = false;
+  if (v.reachInterval !== undefined) o.reachIntervalMs = v.reachInterval;
   if (v.alertWindow !== undefined || v.alertRate.length) {
     const flood: NonNullable<AgentOptions['flood']> = {};
     if (v.alertWindow !== undefined) flood.windowMs = v.alertWindow;

@@ -1,6 +1,7 @@
 // Control-plane metrics (prom-client, a registry of its own): agents
-// connected, alerts ingested, policy version per agent, audit entries.
+// connected, alerts ingested, policy version per agent, the audit log.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Checkpointer } from './checkpoints';
 import type { Store } from './store';
 import type { VdpCounters } from './vdp/vdp';
 
@@ -10,8 +11,23 @@ export class CpMetrics {
   readonly duplicates: Counter;
   readonly commitSeconds: Histogram;
   readonly policyVersion: Gauge;
+  /** store errors by SQLite code (transient ones pause ingestion, others fail one batch) */
+  readonly storeErrors: Counter<'code'>;
+  /** connections paused for going over their alert rate quota */
+  readonly throttled: Counter<'node'>;
+  /** alerts refused one by one: `invalid` (not a valid alert: dropped for good, the agent is told which) */
+  readonly alertsRefused: Counter<'reason'>;
+  /** agent messages refused whole (the stream ends): batch_too_large, message_too_large, identity_report_too_large, invalid_batch */
+  readonly messagesRefused: Counter<'reason'>;
+  /** agents that reported a policy version above the latest this control plane holds */
+  readonly policyAhead: Counter;
+  /** identity report entries refused, by reason (identity-map.ts) */
+  readonly identityRefused: Counter<'reason'>;
+  private identityProbe: { entries: () => number; conflicts: () => number } | null = null;
   private readonly connected: Gauge;
+  private ingestProbe: { queued: () => number; paused: () => number } | null = null;
   private readonly agentPolicy: Gauge;
+  private checkpoints: Checkpointer | null = null;
 
   constructor(store: Store) {
     const r = this.registry;
@@ -37,7 +53,7 @@ export class CpMetrics {
     });
     new Gauge({
       name: 'vigil_audit_entries',
-      help: 'Entries in the hash-chained audit log',
+      help: 'Entries in the audit log (leaves of its Merkle tree)',
       registers: [r],
       collect() {
         this.set(store.auditCount());
@@ -49,6 +65,91 @@ export class CpMetrics {
       registers: [r],
       collect() {
         this.set(store.countAlerts());
+      },
+    });
+    this.storeErrors = new Counter({
+      name: 'vigil_store_errors_total',
+      help: 'Store errors by SQLite code: SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL, SQLITE_IOERR pause ingestion until the store writes again',
+      labelNames: ['code'],
+      registers: [r],
+    });
+    this.throttled = new Counter({
+      name: 'vigil_ingest_throttled_total',
+      help: 'Times an agent stream was paused for going over its alert rate quota (--agent-rate)',
+      labelNames: ['node'],
+      registers: [r],
+    });
+    this.alertsRefused = new Counter({
+      name: 'vigil_alerts_refused_total',
+      help: 'Alerts refused at ingest as not valid (bad JSON, another node, oversize): never stored, the agent is told which and drops them',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    this.messagesRefused = new Counter({
+      name: 'vigil_agent_messages_refused_total',
+      help: 'Agent messages refused whole, ending the stream: batch_too_large, message_too_large, identity_report_too_large (counted before decoding), invalid_batch',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    this.policyAhead = new Counter({
+      name: 'vigil_policy_agents_ahead_total',
+      help: 'Agents that reported a policy version newer than the latest this control plane holds (a store restored from an older backup): the next push is numbered above it',
+      registers: [r],
+    });
+    this.identityRefused = new Counter({
+      name: 'vigil_identity_entries_refused_total',
+      help: 'Identity report entries refused: not_a_cidr, not_a_spiffe_id, foreign_trust_domain, too_wide, not_owned, duplicate, too_many_entries',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    const self = this;
+    new Gauge({
+      name: 'vigil_identity_map_entries',
+      help: 'Entries of the identity map sent to agents (addresses exactly one node claims)',
+      registers: [r],
+      collect() {
+        this.set(self.identityProbe?.entries() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vigil_identity_conflicts',
+      help: 'Addresses more than one node claims now: left out of the identity map, logged',
+      registers: [r],
+      collect() {
+        this.set(self.identityProbe?.conflicts() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vigil_ingest_queued_alerts',
+      help: 'Alerts received and waiting for their commit',
+      registers: [r],
+      collect() {
+        this.set(self.ingestProbe?.queued() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vigil_ingest_paused',
+      help: '1 while the store cannot write (locked, busy, disk full): nothing is acknowledged, agents hold their alerts',
+      registers: [r],
+      collect() {
+        this.set(self.ingestProbe?.paused() ?? 0);
+      },
+    });
+    const cps = (): Checkpointer | null => this.checkpoints;
+    new Gauge({
+      name: 'vigil_audit_checkpoint_size',
+      help: 'Entries the latest signed audit checkpoint commits to (0: none signed, no log key)',
+      registers: [r],
+      collect() {
+        this.set(cps()?.latest()?.size ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vigil_audit_log_consistent',
+      help: 'The store extended the last audit checkpoint signed when the control plane started (0: entries removed or rewritten)',
+      registers: [r],
+      collect() {
+        this.set(cps()?.startProblem ? 0 : 1);
       },
     });
     this.policyVersion.set(store.latestPolicy()?.version ?? 0);
@@ -104,6 +205,21 @@ export class CpMetrics {
       outputDelivered: (output, n) => this.outputDelivered.inc({ output }, n),
       outputFailed: (output) => this.outputFailures.inc({ output }),
     };
+  }
+
+  /** Where the identity map gauges are read from at scrape time. */
+  identityMap(entries: () => number, conflicts: () => number): void {
+    this.identityProbe = { entries, conflicts };
+  }
+
+  /** Where the ingest gauges are read from at scrape time (the ingest of this control plane). */
+  ingestQueue(queued: () => number, paused: () => number): void {
+    this.ingestProbe = { queued, paused };
+  }
+
+  /** The audit log's signed checkpoints (the gauges read them when scraped). */
+  attachCheckpoints(c: Checkpointer): void {
+    this.checkpoints = c;
   }
 
   /** How many agents have an open stream (the server's own count). */

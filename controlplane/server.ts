@@ -5,8 +5,12 @@ import * as grpc from '@grpc/grpc-js';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { authorizePeer, serverCredentialsReady, type TlsFiles } from '../common/spiffe/grpc-credentials';
 import { compileSpiffePattern } from '../common/spiffe/spiffe-id';
+import { VIGIL_VERSION } from '../common/version';
 import { AgentService, type Authorize } from './agent-service';
-import { Ingest } from './ingest';
+import { printable } from '../common/escape';
+import { Checkpointer } from './checkpoints';
+import type { IdentityPolicy } from './identity-map';
+import { Ingest, type IngestOptions } from './ingest';
 import type { CpMetrics } from './metrics';
 import { QueryService } from './query-service';
 import { ReachIngest } from './reach/ingest';
@@ -27,7 +31,21 @@ export interface ControlPlaneOptions {
   /** Ed25519 key that signs policy bundles (null: policy push refused) */
   policyKey: KeyObject | null;
   metrics?: CpMetrics;
+  /** signs the audit log's checkpoints and hands them to agents (default: none signed) */
+  checkpoints?: Checkpointer;
   log?: (line: string) => void;
+  /** queues, commit size and per-agent rate quota (ingest.ts) */
+  ingest?: IngestOptions;
+  /** the most alerts one batch may carry */
+  maxBatchAlerts?: number;
+  /** what identity reports may claim (default: our trust domain, /24 or /120 at most, 4096 entries, no ownership: refused) */
+  identityPolicy?: Partial<IdentityPolicy>;
+  /** identity map messages of about this many bytes */
+  mapChunkBytes?: number;
+  /** the largest signed policy payload a push may make (default 16 MiB) */
+  maxPolicyBytes?: number;
+  /** signed policy goes to agents in chunks of this many bytes (default 1 MiB) */
+  policyChunkBytes?: number;
   /** advisories, tickets, outputs, quarantine (docs/vdp.md); null: defaults, no sinks or outputs */
   vdpConfig?: VdpConfig | null;
   vdpCounters?: VdpCounters;
@@ -46,16 +64,33 @@ export class ControlPlane {
   readonly vdp: Vdp;
   private readonly vdpService: VdpService;
   private server: grpc.Server | null = null;
+  private readonly checkpoints: Checkpointer;
 
   constructor(private readonly o: ControlPlaneOptions) {
-    const log = (line: string): void => this.o.log?.(line);
+    // lines carry what agents and admins sent (node names, errors, SPIFFE IDs): never a forged line or an escape sequence
+    const log = (line: string): void => this.o.log?.(printable(line));
+    this.checkpoints = o.checkpoints ?? new Checkpointer({ db: o.store.db, log: o.store.log, signer: null, say: log });
     const authorize: Authorize = (call, who) => (this.o.tls ? authorizePeer(call, this.o.tls.trustDomain, who) : { spiffeId: 'insecure' });
-    o.store.markAllDisconnected();
-    this.ingest = new Ingest(o.store, o.metrics, log);
+    o.store.started({ version: VIGIL_VERSION });
+    this.ingest = new Ingest(o.store, o.metrics, log, o.ingest);
     const author = o.vexAuthor ?? (o.tls ? `spiffe://${o.tls.trustDomain}/vigil/controlplane` : 'Vigil control plane');
     this.vex = new VexIssuer(o.store.db, o.store.reach, (fn) => o.store.audited(fn), author);
     this.reach = new ReachIngest(o.store.reach, this.vex, log);
-    this.agents = new AgentService({ store: o.store, ingest: this.ingest, reach: this.reach, authorize, patterns: o.agentIds.map(compileSpiffePattern), metrics: o.metrics, log });
+    this.agents = new AgentService({
+      store: o.store,
+      ingest: this.ingest,
+      reach: this.reach,
+      authorize,
+      patterns: o.agentIds.map(compileSpiffePattern),
+      metrics: o.metrics,
+      checkpoints: this.checkpoints,
+      log,
+      maxBatchAlerts: o.maxBatchAlerts,
+      identityPolicy: o.identityPolicy,
+      mapChunkBytes: o.mapChunkBytes,
+      policyChunkBytes: o.policyChunkBytes,
+      trustDomain: o.tls?.trustDomain,
+    });
     this.queries = new QueryService({
       store: o.store,
       ingest: this.ingest,
@@ -63,7 +98,9 @@ export class ControlPlane {
       authorize,
       patterns: o.adminIds.map(compileSpiffePattern),
       policyKey: o.policyKey,
+      maxPolicyBytes: o.maxPolicyBytes,
       metrics: o.metrics,
+      checkpoints: this.checkpoints,
       log,
       generatedFiles: () => {
         const q = this.vdp.quarantineFile();
@@ -93,8 +130,14 @@ export class ControlPlane {
   }
 
   async close(): Promise<void> {
-    this.ingest.flush();
+    this.ingest.close();
     await this.vdp.close();
+    // the last head is signed before agents go
+    try {
+      this.checkpoints.publish();
+    } catch (err) {
+      this.o.log?.(`signing the last audit checkpoint failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.agents.close();
     const s = this.server;
     this.server = null;

@@ -35,6 +35,12 @@ export function kernelNote(kind: RuleKind | KernelEvent['kind'], outcome: Outcom
   if (kind === 'migrate') return 'killed in the kernel as it was moved out of its workload';
   if (kind === 'io_uring') return 'killed in the kernel as it submitted the request (a request already in flight may complete)';
   if (kind === 'socket') return 'killed in the kernel at syscall exit, before it could use the socket';
+  if (kind === 'dup') return 'killed in the kernel at syscall exit, before it could use the socket as its standard input or output (nothing ran with it)';
+  if (kind === 'namespace') return 'killed in the kernel at syscall exit, before it ran in the namespace (a child made by clone dies too)';
+  if (kind === 'memfd' || kind === 'userfaultfd' || kind === 'bpf' || kind === 'bind' || kind === 'listen') {
+    return `killed in the kernel at syscall exit, before it could use the ${kind === 'bpf' ? 'program' : kind === 'memfd' ? 'memory file' : kind === 'userfaultfd' ? 'userfaultfd' : 'socket'} (the ${kind === 'bpf' ? 'program load' : kind} itself completed)`;
+  }
+  if (kind === 'chown' || kind === 'setxattr') return `killed in the kernel at syscall exit: the ${kind} itself completed (no BPF LSM on this kernel)`;
   if (FILE_KINDS.has(kind) || kind === 'ptrace' || kind === 'setuid' || kind === 'mount' || kind === 'module') {
     return `killed in the kernel at syscall exit: the ${kind} itself completed (no BPF LSM on this kernel)`;
   }

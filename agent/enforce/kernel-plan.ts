@@ -35,7 +35,7 @@ export interface KernelPlan {
   notes: string[];
 }
 
-const FILE_LIKE: ReadonlySet<RuleKind> = new Set<RuleKind>(['open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'mount', 'module']);
+const FILE_LIKE: ReadonlySet<RuleKind> = new Set<RuleKind>(['open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'mount', 'module', 'chown', 'setxattr']);
 
 /** The workload indices a rule applies to (0 = processes in no workload). */
 function workloadsOf(rule: CompiledRule, table: WorkloadTable): number[] {

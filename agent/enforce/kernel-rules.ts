@@ -23,11 +23,13 @@ export class KernelRules {
   constructor(
     private readonly probe: Probe,
     private readonly workloads: WorkloadTable,
+    /** kinds reported whatever the rules say (code: runtime reachability) */
+    private readonly extraKinds: readonly KindName[] = [],
   ) {}
 
-  /** The kinds the kernel must report for these rules (plus the process life cycle). */
-  static kindsFor(rs: RuleSet): KindName[] {
-    const want = new Set<KindName>([...PROCESS_KINDS, ...rs.reportedKinds()]);
+  /** The kinds the kernel must report for these rules (plus the process life cycle, plus `extra`). */
+  static kindsFor(rs: RuleSet, extra: readonly KindName[] = []): KindName[] {
+    const want = new Set<KindName>([...PROCESS_KINDS, ...rs.reportedKinds(), ...extra]);
     return KIND_NAMES.filter((k) => want.has(k));
   }
 
@@ -45,7 +47,7 @@ export class KernelRules {
         cause: err,
       });
     }
-    const kinds = KernelRules.kindsFor(rs);
+    const kinds = KernelRules.kindsFor(rs, this.extraKinds);
     // with connect refusals the kernel also refuses raw and packet sockets: socket creation is watched for that guard
     // (and io_uring's socket requests, which make one without a syscall)
     const guarded = plan.netActive ? (['socket', 'io_uring'] as const).filter((k) => !kinds.includes(k)) : [];

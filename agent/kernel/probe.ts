@@ -55,7 +55,10 @@ export interface ProbeStats {
 const PROCESS_KINDS: readonly KindName[] = ['exec', 'fork', 'exit'];
 /** batches taken per turn of the event loop */
 const PULL_BATCHES = 4;
-const SYSCALL_KINDS: readonly KindName[] = ['open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'ptrace', 'setuid', 'mount', 'module', 'socket'];
+const SYSCALL_KINDS: readonly KindName[] = [
+  'open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'ptrace', 'setuid', 'mount', 'module', 'socket',
+  'chown', 'setxattr', 'namespace', 'bind', 'listen', 'dup', 'memfd', 'userfaultfd', 'bpf',
+];
 
 export const ALL_PROGRAMS = [
   'vigil_exec',
@@ -71,6 +74,7 @@ export const ALL_PROGRAMS = [
   'vigil_migrate',
   'vigil_sock_create',
   'vigil_io_uring',
+  'vigil_code',
 ] as const;
 
 /**
@@ -109,6 +113,7 @@ export function programsFor(kinds: readonly KindName[], filterCgroups: boolean):
   if (kinds.includes('connect')) progs.push('vigil_connect4', 'vigil_connect6');
   if (kinds.includes('migrate')) progs.push('vigil_migrate');
   if (kinds.includes('io_uring')) progs.push('vigil_io_uring');
+  if (kinds.includes('code')) progs.push('vigil_code');
   if (filterCgroups) progs.push('vigil_cgroup_mkdir', 'vigil_cgroup_rmdir');
   return progs;
 }

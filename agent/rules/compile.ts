@@ -2,7 +2,7 @@
 // for user space, an index per event kind so that an event is checked only
 // against the rules that could match it, and the enforcement mode each rule
 // gets on this kernel.
-import { KernelAccess, SETID_GID_SYSCALLS, type KindName } from '../kernel/abi';
+import { AF_NAMES, CLONE_NEW_NAMES, KernelAccess, ProcFlag, PTRACE_REQUEST_NAMES, SETID_GID_SYSCALLS, SOCK_TYPE_NAMES, uapiNumber, type KindName } from '../kernel/abi';
 import type { KernelEvent } from '../decode/events';
 import { compileSpiffePattern, type SpiffePattern } from '../../common/spiffe/spiffe-id';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../../common/cidr';
@@ -10,6 +10,8 @@ import { compileGlob, type Glob } from './glob';
 import { normalizeImageName, type ImageRef } from '../../common/image-ref';
 import {
   type Action,
+  type ModeBit,
+  type NameSetMatch,
   type ArgsMatch,
   type MatchSpec,
   type Priority,
@@ -147,10 +149,67 @@ function imageName(r: ImageRef | null | undefined): string | null {
   return n;
 }
 
+/** Mode bits a rule names, each as a test of a mode (docs/rules.md "Modes"). */
+const MODE_TEST: Record<ModeBit, (mode: number) => boolean> = {
+  setuid: (m) => (m & 0o4000) !== 0,
+  setgid: (m) => (m & 0o2000) !== 0,
+  sticky: (m) => (m & 0o1000) !== 0,
+  executable: (m) => (m & 0o111) !== 0,
+  world_writable: (m) => (m & 0o002) !== 0,
+  world_readable: (m) => (m & 0o004) !== 0,
+  group_writable: (m) => (m & 0o020) !== 0,
+};
+
+function modeTests(bits: readonly ModeBit[]): ((mode: number) => boolean)[] {
+  return bits.map((b) => MODE_TEST[b]);
+}
+
+const O_CREAT = 0o100;
+const O_TMPFILE = 0o20200000;
+
+/**
+ * The permission bits an event gives a file: chmod's new mode; for an open
+ * that may create one (O_CREAT, O_TMPFILE), the mode asked for without the
+ * process's umask bits (what a new file gets; an existing file keeps its
+ * own). null: the event sets no mode.
+ */
+export function effectiveMode(ev: KernelEvent): number | null {
+  if (ev.kind === 'chmod') return ev.mode & 0o7777;
+  if (ev.kind === 'open' && (ev.openFlags & O_CREAT || (ev.openFlags & O_TMPFILE) === O_TMPFILE)) return ev.mode & 0o7777 & ~(ev.umask ?? 0);
+  return null;
+}
+
+/** The socket facts an event carries (family, type), or null. */
+function socketFacts(ev: KernelEvent): { family: number; type: number } | null {
+  switch (ev.kind) {
+    case 'connect':
+    case 'socket':
+    case 'bind':
+    case 'listen':
+    case 'dup':
+      return { family: ev.family, type: ev.sockType };
+    case 'io_uring':
+      // only IORING_OP_SOCKET says what it makes
+      return ev.family !== 0 ? { family: ev.family, type: ev.sockType } : null;
+    default:
+      return null;
+  }
+}
+
+/** in / not_in of kernel names, compared as the numbers the records carry. */
+function compileNameSet(m: NameSetMatch, table: Readonly<Record<number, string>>, prefix: string): (v: number | null) => boolean {
+  const inSet = m.in ? new Set(m.in.map((n) => uapiNumber(table, prefix, n))) : null;
+  const notIn = m.not_in ? new Set(m.not_in.map((n) => uapiNumber(table, prefix, n))) : null;
+  return (v) => v !== null && (!inSet || inSet.has(v)) && (!notIn || !notIn.has(v));
+}
+
 /** The field a kind is indexed and kernel-filtered by. */
 function keyField(kind: RuleKind): 'binary' | 'path' | null {
   if (kind === 'exec') return 'binary';
-  if (kind === 'open' || kind === 'unlink' || kind === 'rename' || kind === 'chmod' || kind === 'link' || kind === 'symlink' || kind === 'mount' || kind === 'module') {
+  if (
+    kind === 'open' || kind === 'unlink' || kind === 'rename' || kind === 'chmod' || kind === 'link' || kind === 'symlink' ||
+    kind === 'mount' || kind === 'module' || kind === 'chown' || kind === 'setxattr'
+  ) {
     return 'path';
   }
   return null;
@@ -164,6 +223,8 @@ export function eventPath(ev: KernelEvent): string | null {
     case 'chmod':
     case 'link':
     case 'symlink':
+    case 'chown':
+    case 'setxattr':
       return ev.path;
     case 'mount':
       return ev.str2;
@@ -181,65 +242,69 @@ export function eventKey(kind: RuleKind, c: EvalContext): string | null {
 }
 
 function compileMatch(kind: RuleKind, m: MatchSpec): Test {
-  const tests: Test[] = [];
+  // cheap tests first (a flag or a set lookup), the lineage last: all must hold, in any order
+  const tests: { cost: number; t: Test }[] = [];
+  const push = (cost: number, t: Test): void => {
+    tests.push({ cost, t });
+  };
   if (m.binary) {
     const t = compileStringMatch(m.binary);
-    tests.push((c) => t(c.exe));
+    push(1, (c) => t(c.exe));
   }
   if (m.parent_binary) {
     const t = compileStringMatch(m.parent_binary);
-    tests.push((c) => t(c.parentExe));
+    push(1, (c) => t(c.parentExe));
   }
   if (m.path) {
     const t = compileStringMatch(m.path);
-    tests.push((c) => t(eventPath(c.ev)));
+    push(1, (c) => t(eventPath(c.ev)));
   }
   if (m.new_path) {
     const t = compileStringMatch(m.new_path);
-    tests.push((c) => t(c.ev.kind === 'rename' || c.ev.kind === 'link' || c.ev.kind === 'symlink' ? c.ev.newPath : null));
+    push(1, (c) => t(c.ev.kind === 'rename' || c.ev.kind === 'link' || c.ev.kind === 'symlink' ? c.ev.newPath : null));
   }
   if (m.flags) {
     let want = 0;
     for (const a of m.flags.any) want |= KernelAccess[a];
-    tests.push((c) => c.ev.kind === 'open' && (openAccessBits(c.ev.openFlags) & want) !== 0);
+    push(0, (c) => c.ev.kind === 'open' && (openAccessBits(c.ev.openFlags) & want) !== 0);
   }
   if (m.args) {
     const t = compileArgsMatch(m.args);
-    tests.push((c) => t(c.args));
+    push(2, (c) => t(c.args));
   }
   if (m.parent_args) {
     const t = compileArgsMatch(m.parent_args);
-    tests.push((c) => t(c.parentArgs));
+    push(2, (c) => t(c.parentArgs));
   }
   if (m.name) {
     const t = compileStringMatch(m.name);
-    tests.push((c) => t(c.name ?? null));
+    push(1, (c) => t(c.name ?? null));
   }
   if (m.ancestor_binary) {
     // some ancestor satisfies every key given (the loader requires in, prefix or glob)
     const t = compileStringMatch(m.ancestor_binary);
-    tests.push((c) => {
+    push(3, (c) => {
       const chain = c.ancestors?.();
       return chain !== undefined && chain.some((x) => t(x));
     });
   }
   if (m.image) {
     const t = compileStringMatch(m.image);
-    tests.push((c) => t(imageName(c.image)));
+    push(1, (c) => t(imageName(c.image)));
   }
   if (m.image_digest) {
     const t = compileStringMatch(m.image_digest);
-    tests.push((c) => t(c.image?.digest ?? null));
+    push(1, (c) => t(c.image?.digest ?? null));
   }
   if (m.uid) {
     const inSet = m.uid.in ? new Set(m.uid.in) : null;
     const notIn = m.uid.not_in ? new Set(m.uid.not_in) : null;
     // on a set*id event the uid is the one after the call: a call that sets group ids leaves it as it was, so it never matches a uid condition
-    tests.push((c) => !(c.ev.kind === 'setuid' && SETID_GID_SYSCALLS.has(c.ev.syscallNr)) && (!inSet || inSet.has(c.ev.uid)) && (!notIn || !notIn.has(c.ev.uid)));
+    push(0, (c) => !(c.ev.kind === 'setuid' && SETID_GID_SYSCALLS.has(c.ev.syscallNr)) && (!inSet || inSet.has(c.ev.uid)) && (!notIn || !notIn.has(c.ev.uid)));
   }
   if (m.drift !== undefined) {
     const want = m.drift;
-    tests.push((c) => {
+    push(0, (c) => {
       if (c.ev.kind !== 'exec' || c.workloadStartNs === null || c.workloadStartNs === undefined) return false;
       return c.ev.exeCtimeNs > c.workloadStartNs === want;
     });
@@ -251,7 +316,7 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
     const ports = d.port ? new Set(d.port) : null;
     const wl = d.workload?.map(compileSpiffePattern) ?? null;
     const notWl = d.not_workload?.map(compileSpiffePattern) ?? null;
-    tests.push((c) => {
+    push(2, (c) => {
       if (c.ev.kind !== 'connect') return false;
       const ip = parseIp(c.ev.daddr);
       if (!ip) return false;
@@ -263,11 +328,66 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
       return true;
     });
   }
+  if (m.tty !== undefined) {
+    const want = m.tty;
+    push(0, (c) => ((c.ev.procFlags & ProcFlag.TTY) !== 0) === want);
+  }
+  if (m.cwd) {
+    const t = compileStringMatch(m.cwd);
+    push(1, (c) => t(c.ev.kind === 'exec' ? (c.ev.cwd ?? null) : null));
+  }
+  if (m.mode) {
+    const any = modeTests(m.mode.any ?? []);
+    const all = modeTests(m.mode.all ?? []);
+    push(1, (c) => {
+      const mode = effectiveMode(c.ev);
+      return mode !== null && (any.length === 0 || any.some((t) => t(mode))) && all.every((t) => t(mode));
+    });
+  }
+  if (m.family) {
+    const t = compileNameSet(m.family, AF_NAMES, 'AF_');
+    push(1, (c) => t(socketFacts(c.ev)?.family ?? null));
+  }
+  if (m.type) {
+    const t = compileNameSet(m.type, SOCK_TYPE_NAMES, 'SOCK_');
+    push(1, (c) => t(socketFacts(c.ev)?.type ?? null));
+  }
+  if (m.request) {
+    const t = compileNameSet(m.request, PTRACE_REQUEST_NAMES, 'PTRACE_');
+    push(1, (c) => t(c.ev.kind === 'ptrace' ? c.ev.arg[0] : null));
+  }
+  if (m.fstype) {
+    const t = compileStringMatch(m.fstype);
+    push(1, (c) => t(c.ev.kind === 'mount' ? c.ev.str3 : null));
+  }
+  if (m.source) {
+    const t = compileStringMatch(m.source);
+    push(1, (c) => t(c.ev.kind === 'mount' ? c.ev.str1 : null));
+  }
+  if (m.namespaces) {
+    let want = 0;
+    for (const n of m.namespaces.any) want |= CLONE_NEW_NAMES.find(([, x]) => x === n)?.[0] ?? 0;
+    // asked for (unshare, clone, clone3, setns's nstype), or the type of the namespace setns joined
+    push(0, (c) => c.ev.kind === 'namespace' && ((c.ev.arg[0] | c.ev.arg[1]) & want) !== 0);
+  }
+  if (m.port) {
+    const inSet = m.port.in ? new Set(m.port.in) : null;
+    const notIn = m.port.not_in ? new Set(m.port.not_in) : null;
+    push(1, (c) => {
+      if (c.ev.kind !== 'bind' && c.ev.kind !== 'listen' && c.ev.kind !== 'dup') return false;
+      return (!inSet || inSet.has(c.ev.port)) && (!notIn || !notIn.has(c.ev.port));
+    });
+  }
+  if (m.attribute) {
+    const t = compileStringMatch(m.attribute);
+    push(1, (c) => t(c.ev.kind === 'setxattr' ? c.ev.name : null));
+  }
   void kind;
-  if (tests.length === 0) return () => true;
-  if (tests.length === 1) return tests[0];
+  const ordered = tests.sort((a, b) => a.cost - b.cost).map((x) => x.t);
+  if (ordered.length === 0) return () => true;
+  if (ordered.length === 1) return ordered[0];
   return (c) => {
-    for (const t of tests) if (!t(c)) return false;
+    for (const t of ordered) if (!t(c)) return false;
     return true;
   };
 }
@@ -281,11 +401,42 @@ function kernelPathsOf(m: StringMatch | undefined): { exact: string[]; prefixes:
   return null;
 }
 
+/**
+ * For a rule the kernel only reports for (alert, user-space kill): the exact
+ * paths or directories that hold every path the rule can match, a superset
+ * the kernel filters by while user space checks the rest (a glob's directory
+ * before its first wildcard, prefixes next to a glob or not_in). Null when
+ * there is none short of "/" (the kernel would have to report every path),
+ * or one is deeper than the kernel checks.
+ */
+function kernelFilterOf(m: StringMatch | undefined): { exact: string[]; prefixes: string[] } | null {
+  if (!m) return null;
+  let out: { exact: string[]; prefixes: string[] } | null = null;
+  if (m.in) out = { exact: m.in, prefixes: [] };
+  else if (m.prefix && m.prefix.every((p) => p.endsWith('/'))) out = { exact: [], prefixes: m.prefix };
+  else if (m.glob) {
+    const dirs = m.glob.map((g) => {
+      const lit = compileGlob(g).literalPrefix;
+      return lit === g ? null : lit.slice(0, lit.lastIndexOf('/') + 1);
+    });
+    const exact = m.glob.filter((_g, i) => dirs[i] === null);
+    const prefixes = dirs.filter((d): d is string => d !== null);
+    out = { exact, prefixes: [...new Set(prefixes)] };
+  }
+  if (!out || out.prefixes.some((p) => p === '/' || p === '' || p.split('/').length - 2 >= KERNEL_PREFIX_DEPTH)) return null;
+  return out;
+}
+
+/** path-hash.ts checks prefixes up to this depth ("/a/b/" is 2) */
+const KERNEL_PREFIX_DEPTH = 16;
+
 function classify(spec: RuleSpec): { enforcement: Enforcement; why: string; kernelPaths: CompiledRule['kernelPaths'] } {
   const field = keyField(spec.on);
   const keys = Object.keys(spec.match) as (keyof MatchSpec)[];
   const kp = field ? kernelPathsOf(spec.match[field]) : null;
-  if (spec.action === 'alert') return { enforcement: 'alert', why: 'alert only', kernelPaths: kp };
+  // what the kernel may filter by when it only reports: exact when it can, else a superset
+  const filter = kp ?? (field ? kernelFilterOf(spec.match[field]) : null);
+  if (spec.action === 'alert') return { enforcement: 'alert', why: 'alert only', kernelPaths: filter };
   if (spec.action === 'deny') {
     return { enforcement: 'kernel-deny', why: 'refused in the kernel by cgroup/connect (EPERM)', kernelPaths: null };
   }
@@ -297,16 +448,16 @@ function classify(spec: RuleSpec): { enforcement: Enforcement; why: string; kern
     spec.on === 'exec' ? 'at exec: the new program never runs' : spec.on === 'migrate' ? 'when it is moved out of its workload' : 'at syscall exit: the syscall itself completes';
   if (spec.on === 'connect') return { enforcement: 'user-kill', why: 'user-space kill (pidfd) after the connect', kernelPaths: null };
   if (spec.exceptions.length) {
-    return { enforcement: 'user-kill', why: 'user-space kill (pidfd): exceptions are evaluated in user space', kernelPaths: kp };
+    return { enforcement: 'user-kill', why: 'user-space kill (pidfd): exceptions are evaluated in user space', kernelPaths: filter };
   }
   if (blocker) {
-    return { enforcement: 'user-kill', why: `user-space kill (pidfd): match.${blocker} is evaluated in user space`, kernelPaths: kp };
+    return { enforcement: 'user-kill', why: `user-space kill (pidfd): match.${blocker} is evaluated in user space`, kernelPaths: filter };
   }
   if (field && spec.match[field] && !kp) {
     return {
       enforcement: 'user-kill',
       why: `user-space kill (pidfd): the kernel checks exact paths and prefixes ending in "/" only`,
-      kernelPaths: null,
+      kernelPaths: filter,
     };
   }
   return { enforcement: 'kernel-kill', why: `SIGKILL from the kernel ${where}`, kernelPaths: kp };

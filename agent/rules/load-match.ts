@@ -8,11 +8,12 @@ import { parseCidr } from '../../common/cidr';
 import { keyOf } from '../../common/yaml-reader';
 import { globError } from './glob';
 import { normalizeImageName, parseImageRef } from '../../common/image-ref';
-import { ACCESS, ARGS_KEYS, KEYS_FOR_KIND, MATCH_KEYS, type Access, type ArgsMatch, type DestinationMatch, type MatchSpec, type RuleKind, type StringMatch, type UidMatch } from './spec';
+import { AF_NAMES, CLONE_NEW_NAMES, PTRACE_REQUEST_NAMES, SOCK_TYPE_NAMES, uapiNumber } from '../kernel/abi';
+import { ACCESS, ARGS_KEYS, MODE_BITS, type ModeBit, type ModeMatch, type NameSetMatch, KEYS_FOR_KIND, MATCH_KEYS, type Access, type ArgsMatch, type DestinationMatch, type MatchSpec, type RuleKind, type StringMatch, type UidMatch } from './spec';
 import type { RulesReader } from './rules-reader';
 
 /** What a string condition compares: paths (absolute), process names (comm), image names, image digests. */
-type StringKind = 'path' | 'binary' | 'name' | 'image' | 'digest';
+type StringKind = 'path' | 'binary' | 'name' | 'image' | 'digest' | 'text';
 
 /** Why a value of an exact list (in, not_in) or a prefix can never match, or null. */
 function valueError(kind: StringKind, k: keyof StringMatch, v: string): string | null {
@@ -125,6 +126,88 @@ export function workloadPatterns(ctx: RulesReader, node: unknown, what: string, 
   return ok ? out : undefined;
 }
 
+/** A number, a list of them, or {in, not_in} (uid, port). */
+function intSet(ctx: RulesReader, node: unknown, sub: string, min: number, max: number): UidMatch | undefined {
+  if (!isMap(node)) {
+    const vals = ctx.ints(node, sub, min, max);
+    return vals ? { in: vals } : undefined;
+  }
+  const up = ctx.mapPairs(node, sub, ['in', 'not_in']);
+  if (!up) return undefined;
+  if (up.length === 0) {
+    ctx.fail(node as Node, `${sub}: expected in and/or not_in`);
+    return undefined;
+  }
+  const u: UidMatch = {};
+  for (const x of up) {
+    const vals = ctx.ints(x.value, `${sub}.${keyOf(x)}`, min, max);
+    if (!vals) return undefined;
+    u[keyOf(x) as 'in' | 'not_in'] = vals;
+  }
+  return u;
+}
+
+/** The kernel names a condition takes, with the prefix of a name by number (AF_42). */
+const NAME_SETS: Record<'family' | 'type' | 'request', { table: Readonly<Record<number, string>>; prefix: string }> = {
+  family: { table: AF_NAMES, prefix: 'AF_' },
+  type: { table: SOCK_TYPE_NAMES, prefix: 'SOCK_' },
+  request: { table: PTRACE_REQUEST_NAMES, prefix: 'PTRACE_' },
+};
+
+/** family, type, request: a list of names (one of them), or {in, not_in}. */
+function nameSet(ctx: RulesReader, node: unknown, sub: string, which: keyof typeof NAME_SETS): NameSetMatch | undefined {
+  const { table, prefix } = NAME_SETS[which];
+  const check = (n: unknown, what: string): string[] | undefined => {
+    const vals = ctx.strings(n, what);
+    if (!vals) return undefined;
+    const bad = vals.find((v) => uapiNumber(table, prefix, v) < 0);
+    if (bad !== undefined) {
+      ctx.fail(n as Node, `${what}: unknown ${which} "${bad}" (expected one of ${Object.values(table).join(', ')}, or ${prefix}<number>)`);
+      return undefined;
+    }
+    return vals;
+  };
+  if (!isMap(node)) {
+    const vals = check(node, sub);
+    return vals ? { in: vals } : undefined;
+  }
+  const pairs = ctx.mapPairs(node, sub, ['in', 'not_in']);
+  if (!pairs) return undefined;
+  if (pairs.length === 0) {
+    ctx.fail(node as Node, `${sub}: expected in and/or not_in`);
+    return undefined;
+  }
+  const m: NameSetMatch = {};
+  for (const x of pairs) {
+    const vals = check(x.value, `${sub}.${keyOf(x)}`);
+    if (!vals) return undefined;
+    m[keyOf(x) as 'in' | 'not_in'] = vals;
+  }
+  return m;
+}
+
+/** {key: [names]} where every name is one of `names` (mode: any/all; namespaces: any). */
+function namedBits(ctx: RulesReader, node: unknown, sub: string, keys: readonly string[], names: readonly string[], what: string): Record<string, string[]> | undefined {
+  const pairs = ctx.mapPairs(node, sub, keys);
+  if (!pairs) return undefined;
+  if (pairs.length === 0) {
+    ctx.fail(node as Node, `${sub}: expected ${keys.map((k) => `${k}: [...]`).join(' and/or ')} (${names.join(', ')})`);
+    return undefined;
+  }
+  const out: Record<string, string[]> = {};
+  for (const x of pairs) {
+    const vals = ctx.strings(x.value, `${sub}.${keyOf(x)}`);
+    if (!vals) return undefined;
+    const bad = vals.find((v) => !names.includes(v));
+    if (bad !== undefined) {
+      ctx.fail(x.value as Node, `${sub}.${keyOf(x)}: unknown ${what} "${bad}" (expected ${names.join(', ')})`);
+      return undefined;
+    }
+    out[keyOf(x)] = vals;
+  }
+  return out;
+}
+
 export function matchSpec(ctx: RulesReader, node: unknown, what: string, kind: RuleKind): MatchSpec | undefined {
   const pairs = ctx.mapPairs(node, what, MATCH_KEYS);
   if (!pairs) return undefined;
@@ -192,25 +275,49 @@ export function matchSpec(ctx: RulesReader, node: unknown, what: string, kind: R
         break;
       }
       case 'uid': {
-        let u: UidMatch | undefined;
-        if (isMap(p.value)) {
-          const up = ctx.mapPairs(p.value, sub, ['in', 'not_in']);
-          if (up && up.length === 0) {
-            ctx.fail(p.value as Node, `${sub}: expected in and/or not_in`);
-          } else if (up) {
-            u = {};
-            for (const x of up) {
-              const vals = ctx.ints(x.value, `${sub}.${keyOf(x)}`, 0, 0xffffffff);
-              if (vals) u[keyOf(x) as 'in' | 'not_in'] = vals;
-              else u = undefined;
-              if (!u) break;
-            }
-          }
-        } else {
-          const vals = ctx.ints(p.value, sub, 0, 0xffffffff);
-          if (vals) u = { in: vals };
-        }
+        const u = intSet(ctx, p.value, sub, 0, 0xffffffff);
         if (u) m.uid = u;
+        else ok = false;
+        break;
+      }
+      case 'port': {
+        const u = intSet(ctx, p.value, sub, 0, 65535);
+        if (u) m.port = u;
+        else ok = false;
+        break;
+      }
+      case 'tty': {
+        const v = ctx.bool(p.value, sub);
+        if (v === undefined) ok = false;
+        else m.tty = v;
+        break;
+      }
+      case 'cwd':
+      case 'fstype':
+      case 'source':
+      case 'attribute': {
+        const v = stringMatch(ctx, p.value, sub, k === 'cwd' ? 'path' : 'text');
+        if (v) m[k] = v;
+        else ok = false;
+        break;
+      }
+      case 'family':
+      case 'type':
+      case 'request': {
+        const v = nameSet(ctx, p.value, sub, k);
+        if (v) m[k] = v;
+        else ok = false;
+        break;
+      }
+      case 'mode': {
+        const v = namedBits(ctx, p.value, sub, ['any', 'all'], MODE_BITS, 'mode bit');
+        if (v) m.mode = v as ModeMatch & Record<string, ModeBit[]>;
+        else ok = false;
+        break;
+      }
+      case 'namespaces': {
+        const v = namedBits(ctx, p.value, sub, ['any'], CLONE_NEW_NAMES.map(([, n]) => n), 'namespace');
+        if (v) m.namespaces = { any: v.any };
         else ok = false;
         break;
       }

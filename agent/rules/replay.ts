@@ -25,7 +25,8 @@ import { formatAt, lineCol, type SourceFile } from '../../common/source-pos';
 import { rfcToNs } from '../../common/time';
 import type { KernelEvent } from '../decode/events';
 import { buildAlert, type Alert } from '../export/alert';
-import { bitValue, LINK_FLAGS, openFlagBits, RENAME_FLAGS, syscallNumber, type TraceRecord } from '../export/trace-record';
+import { bitValue, bpfProgTypeNumber, familyNumber, LINK_FLAGS, namespaceBits, openFlagBits, ptraceRequestNumber, RENAME_FLAGS, sockTypeNumber, syscallNumber, type TraceRecord } from '../export/trace-record';
+import { ProcFlag, UserfaultfdVia } from '../kernel/abi';
 import { KIND_NAMES } from '../kernel/abi';
 import { ProcessCache } from '../process/process-cache';
 import { cidrContains, parseIp } from '../../common/cidr';
@@ -198,12 +199,16 @@ function toEvent(it: Item, kind: string): KernelEvent {
   const r = it.record;
   const d = (typeof r.details === 'object' && r.details !== null ? r.details : {}) as Record<string, unknown>;
   const pid = num(r.pid);
-  const common = { flags: 0, ktimeNs: 0n, pid, tid: num(d.tid, pid), uid: num(r.uid), gid: num(d.gid), cgroupId: num(r.cgroup_id), comm: str(r.comm), workload: 0, procFlags: 0 };
+  const procFlags = r.tty === true ? ProcFlag.TTY : 0;
+  const common = { flags: 0, ktimeNs: 0n, pid, tid: num(d.tid, pid), uid: num(r.uid), gid: num(d.gid), cgroupId: num(r.cgroup_id), comm: str(r.comm), workload: 0, procFlags };
+  const family = typeof r.family === 'string' ? Math.max(familyNumber(r.family), 0) : 0;
+  const sockType = typeof r.type === 'string' ? Math.max(sockTypeNumber(r.type), 0) : 0;
+  const octal = (v: unknown): number => (typeof v === 'string' && /^0?[0-7]{1,6}$/.test(v) ? parseInt(v, 8) : 0);
   const ret = num(d.ret);
   const syscallNr = typeof d.syscall === 'string' ? syscallNumber(d.syscall) : num(d.syscall);
   switch (kind) {
     case 'exec':
-      return { ...common, kind, ppid: num(r.ppid), exe: str(r.exe), args: strs(r.args), argc: strs(r.args).length, startNs: 0n, exeIno: 0, exeDev: 0, exeCtimeNs: it.exeCtimeNs ?? 0n, rule: 0 };
+      return { ...common, kind, ppid: num(r.ppid), exe: str(r.exe), args: strs(r.args), argc: strs(r.args).length, startNs: 0n, exeIno: 0, exeDev: 0, exeCtimeNs: it.exeCtimeNs ?? 0n, cwd: typeof r.cwd === 'string' ? r.cwd : null, rule: 0 };
     case 'fork':
       return { ...common, kind, childPid: num(r.target_pid), childStartNs: 0n };
     case 'exit':
@@ -220,23 +225,73 @@ function toEvent(it: Item, kind: string): KernelEvent {
         ret,
         openFlags:
           kind === 'open' ? openFlagBits(strs(r.flags)) : kind === 'rename' ? bitValue(strs(r.flags), RENAME_FLAGS) : kind === 'link' ? bitValue(strs(r.flags), LINK_FLAGS) : 0,
-        mode: typeof r.mode === 'string' ? parseInt(r.mode, 8) : 0,
+        mode: octal(r.mode),
+        umask: kind === 'open' ? octal(r.umask) : 0,
         path: str(r.path),
         newPath: str(r.new_path),
         syscallNr,
         rule: 0,
       };
     case 'connect':
-      return { ...common, kind, family: r.family === 'AF_INET6' ? 10 : 2, dport: num(r.dport), sockType: 1, protocol: 6, daddr: str(r.daddr), rule: 0 };
+      return { ...common, kind, family: r.family === 'AF_INET6' ? 10 : 2, dport: num(r.dport), sockType: typeof d.sock_type === 'string' ? Math.max(sockTypeNumber(d.sock_type), 0) : num(d.sock_type, 1), protocol: num(d.protocol, 6), daddr: str(r.daddr), rule: 0 };
     case 'ptrace':
-      return { ...common, kind, ret, syscallNr, arg: [0, num(r.target_pid), 0, 0], rule: 0 };
+      return { ...common, kind, ret, syscallNr, arg: [typeof r.request === 'string' ? ptraceRequestNumber(r.request) >>> 0 : 0, num(r.target_pid), 0, 0], rule: 0 };
+    case 'socket':
+      return { ...common, kind, family, sockType, protocol: num(r.protocol), ret: r.refused === true ? -1 : ret, rule: 0 };
+    case 'chown':
+    case 'setxattr':
+      return {
+        ...common,
+        kind,
+        ret,
+        syscallNr,
+        ownerUid: typeof r.owner_uid === 'number' ? r.owner_uid : 0xffffffff,
+        ownerGid: typeof r.owner_gid === 'number' ? r.owner_gid : 0xffffffff,
+        attrFlags: 0,
+        path: str(r.path),
+        name: str(r.name),
+        valueLen: num(r.size),
+        rule: 0,
+      };
+    case 'namespace': {
+      const nr = typeof r.call === 'string' ? syscallNumber(r.call) : syscallNr;
+      const nsType = typeof r.ns_type === 'string' ? namespaceBits([r.ns_type]) : 0;
+      return { ...common, kind, ret, syscallNr: nr, arg: [namespaceBits(strs(r.namespaces)), nsType, num(r.target_pid), num(r.ns_inode)], rule: 0 };
+    }
+    case 'bind':
+    case 'listen':
+    case 'dup':
+      return {
+        ...common,
+        kind,
+        ret: kind === 'dup' ? num(r.new_fd) : ret,
+        syscallNr,
+        fd: num(r.fd),
+        family,
+        sockType,
+        protocol: num(r.protocol),
+        addr: str(kind === 'dup' ? r.daddr : r.laddr),
+        port: num(kind === 'dup' ? r.dport : r.lport),
+        backlog: num(r.backlog),
+        rule: 0,
+      };
+    case 'memfd':
+      return { ...common, kind, ret, memfdFlags: 0, name: str(r.name), rule: 0 };
+    case 'userfaultfd':
+      return { ...common, kind, ret, syscallNr, arg: [0, r.via === '/dev/userfaultfd' ? UserfaultfdVia.DEV : UserfaultfdVia.SYSCALL, 0, 0], rule: 0 };
+    case 'bpf':
+      return { ...common, kind, ret, cmd: 5, progType: typeof r.prog_type === 'string' ? Math.max(bpfProgTypeNumber(r.prog_type), 0) : 0, attachType: num(d.attach_type), insnCnt: num(d.insn_cnt), progName: str(r.prog_name), rule: 0 };
+    case 'migrate':
+      return { ...common, kind, toCgroupId: num(r.to_cgroup_id), toPath: typeof r.to_cgroup === 'string' ? r.to_cgroup : null, fromCgroupId: num(r.from_cgroup_id), writerPid: num(r.writer_pid, pid), threadgroup: d.threadgroup !== false, rule: 0 };
     case 'setuid': {
       const ids = Array.isArray(d.ids) ? d.ids.map((x) => num(x)) : [];
       const a = [...ids, 0xffffffff, 0xffffffff, 0xffffffff];
       return { ...common, kind, ret, syscallNr, arg: [a[0], a[1], a[2], 0], rule: 0 };
     }
     case 'mount':
-      return { ...common, kind, ret, syscallNr, sysFlags: 0, str1: str(d.source), str2: str(r.path), str3: str(d.fstype), rule: 0 };
+      return { ...common, kind, ret, syscallNr, sysFlags: 0, str1: str(r.source ?? d.source), str2: str(r.path), str3: str(r.fstype ?? d.fstype), rule: 0 };
+    case 'io_uring':
+      return { ...common, kind, opcode: 0, opClass: r.op_class === 'network' ? 2 : 1, family, sockType, path: typeof r.path === 'string' ? r.path : null, newPath: typeof r.new_path === 'string' ? r.new_path : null, pathFull: false, rule: 0 };
     default: // module
       return { ...common, kind: 'module', ret, syscallNr, sysFlags: 0, str1: str(r.path), str2: str(d.params), str3: '', rule: 0 };
   }

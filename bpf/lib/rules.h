@@ -216,6 +216,22 @@ static __always_inline __u32 kill_current(struct kind_counters *c)
 	return EVF_ENFORCE_FAILED;
 }
 
+/* The kernel's verdict on a kind without a path: SIGKILL under a kill rule. */
+static __always_inline __u32 kind_verdict(struct vigil_config *cfg, struct kind_counters *c, __u32 kind,
+					  struct who *who, __u32 *rule)
+{
+	*rule = 0;
+	if (cfg->kill_kinds & (1U << kind)) {
+		struct rule_hit hit = rules_for_kind(cfg, kind, who->workload);
+
+		if (hit.actions & RA_KILL) {
+			*rule = hit.kill_rule;
+			return kill_current(c);
+		}
+	}
+	return 0;
+}
+
 /* open(2) flags to the access bits rules speak of */
 static __always_inline __u32 open_access(__u32 flags)
 {

@@ -46,6 +46,30 @@
 #define NR_process_vm_readv  310
 #define NR_process_vm_writev 311
 
+/* issue 11 item 4 */
+#define NR_ioctl         16
+#define NR_dup           32
+#define NR_dup2          33
+#define NR_bind          49
+#define NR_listen        50
+#define NR_clone         56
+#define NR_fcntl         72
+#define NR_chown         92
+#define NR_fchown        93
+#define NR_lchown        94
+#define NR_setxattr      188
+#define NR_lsetxattr     189
+#define NR_fsetxattr     190
+#define NR_fchownat      260
+#define NR_unshare       272
+#define NR_dup3          292
+#define NR_setns         308
+#define NR_memfd_create  319
+#define NR_bpf           321
+#define NR_userfaultfd   323
+#define NR_clone3        435
+#define NR_setxattrat    463
+
 #define X32_SYSCALL_BIT  0x40000000
 #define TS_COMPAT        0x0002   /* thread_info.status: ia32 syscall in progress */
 
@@ -59,13 +83,39 @@
 
 /*
  * arch/x86/entry/syscalls/syscall_32.tbl -> the native number of the same
- * call (0: not one we report). *narrow: the old 16-bit-id set*id calls,
- * whose -1 is 0xffff.
+ * call (0: not one we report). *narrow: 1, the old 16-bit-id set*id calls,
+ * whose -1 is 0xffff; 2, socketcall; 3, the 16-bit-id chown calls.
  */
 static __always_inline __u64 compat_native(__u64 nr, __u32 *narrow)
 {
 	*narrow = 0;
 	switch (nr) {
+	/* chown family: the 16-bit-id ones (-1 is 0xffff in the second and third argument), then the 32-bit ones */
+	case 182: *narrow = 3; return NR_chown;
+	case 16: *narrow = 3; return NR_lchown;
+	case 95: *narrow = 3; return NR_fchown;
+	case 212: return NR_chown;
+	case 198: return NR_lchown;
+	case 207: return NR_fchown;
+	case 298: return NR_fchownat;
+	case 226: return NR_setxattr;
+	case 227: return NR_lsetxattr;
+	case 228: return NR_fsetxattr;
+	case 463: return NR_setxattrat;
+	case 310: return NR_unshare;
+	case 346: return NR_setns;
+	case 120: return NR_clone;   /* flags first, as on x86_64 */
+	case 435: return NR_clone3;
+	case 361: return NR_bind;
+	case 363: return NR_listen;
+	case 41: return NR_dup;
+	case 63: return NR_dup2;
+	case 330: return NR_dup3;
+	case 55: case 221: return NR_fcntl;   /* fcntl, fcntl64 */
+	case 54: return NR_ioctl;
+	case 356: return NR_memfd_create;
+	case 374: return NR_userfaultfd;
+	case 357: return NR_bpf;
 	case 5: return NR_open;
 	case 8: return NR_creat;
 	case 9: return NR_link;
@@ -91,7 +141,7 @@ static __always_inline __u64 compat_native(__u64 nr, __u32 *narrow)
 	case 348: return NR_process_vm_writev;
 	case 350: return NR_finit_module;
 	case 353: return NR_renameat2;
-	case 102: *narrow = 2; return NR_socket;   /* socketcall: only SYS_SOCKET, arguments in memory */
+	case 102: *narrow = 2; return NR_socket;   /* socketcall: SYS_SOCKET, SYS_BIND, SYS_LISTEN, arguments in memory */
 	case 359: return NR_socket;
 	case 360: return NR_socketpair;
 	case 429: return NR_move_mount;

@@ -16,6 +16,7 @@
 #define O_WRONLY      01
 #define O_CREAT       0100
 #define O_TRUNC       01000
+#define __O_TMPFILE   020000000
 #define AT_REMOVEDIR  0x200
 #define AT_EMPTY_PATH 0x1000
 #define RENAME_EXCHANGE 2
@@ -124,7 +125,10 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 			e->flags = how.flags;
 			e->mode = how.mode;
 		}
-		if (!(e->flags & O_CREAT))
+		/* a mode only matters when a file may be made; the umask says what the new file gets */
+		if (e->flags & (O_CREAT | __O_TMPFILE))
+			e->mode = (e->mode & 0xffff) | ((task->fs->umask & 0777) << 16);
+		else
 			e->mode = 0;
 		if (ret >= 0) {
 			/* opened: the descriptor's own dentry chain is the truth */

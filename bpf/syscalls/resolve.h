@@ -18,10 +18,9 @@
 #define REC_NAME  3328   /* the last component of a name, while its directory's path is written */
 #define NAME_MAX_ 255
 
-#ifndef S_IFMT
-#define S_IFMT  00170000
-#define S_IFDIR 0040000
-#endif
+/* i_mode: the file type bits, and a directory's */
+#define MODE_TYPE 0170000
+#define MODE_DIR  0040000
 
 enum resolve_how {
 	RES_FILE = 1,   /* the inode changed: its own name (chmod, truncate) */
@@ -116,7 +115,7 @@ static long find_step(__u32 i, struct find_ctx *f)
 		return 0;
 	}
 	if (r->how == RES_DIR) {
-		if ((BPF_CORE_READ(ino, i_mode) & S_IFMT) != S_IFDIR || (__u64)d == r->exclude || (__u64)d == r->exclude2)
+		if ((BPF_CORE_READ(ino, i_mode) & MODE_TYPE) != MODE_DIR || (__u64)d == r->exclude || (__u64)d == r->exclude2)
 			return 0;
 		f->found = (__u64)d;
 		return 1;

@@ -25,7 +25,7 @@ import { formatImageRef, ociPurl } from '../../common/image-ref';
 import { makePurl, purlKey } from '../../common/purl';
 import { nowNs, rfc3339Nanos } from '../../common/time';
 import { VIGIL_VERSION } from '../../common/version';
-import type { AuditKind } from '../audit';
+import type { AuditKind } from '../audit-log';
 import type { Reach } from './evidence';
 import { OPENVEX_CONTEXT, type VexDocument, type VexStatement } from './openvex';
 import type { Component, ReachStore } from './store';

@@ -10,7 +10,7 @@ import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../common/canonical-json';
 import { nowNs } from '../../common/time';
-import type { AuditKind } from '../audit';
+import type { AuditKind } from '../audit-log';
 import type { Advisory } from './advisory';
 import type { Match } from './match';
 

@@ -45,7 +45,7 @@ describe('vigil: one command line', () => {
 
   it('knows every subcommand', () => {
     assert.deepEqual(all.map((l) => l.words.join(' ')).sort(), [
-      'advisories add', 'advisories import', 'advisories list', 'agent', 'agents', 'alerts', 'audit export', 'audit verify', 'certs init', 'certs issue', 'controlplane', 'gate',
+      'advisories add', 'advisories import', 'advisories list', 'agent', 'agents', 'alerts', 'audit check-proof', 'audit checkpoint', 'audit export', 'audit prove', 'audit verify', 'certs init', 'certs issue', 'controlplane', 'gate',
       'policy push', 'probe', 'quarantine', 'rules check', 'rules test', 'sbom import', 'sbom show', 'tickets', 'trace', 'up', 'vex verify',
     ]);
   });

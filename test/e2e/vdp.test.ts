@@ -16,7 +16,9 @@
 // ReachReport), in the shape the agent will send.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,6 +27,7 @@ import { Agent } from '../../agent/agent';
 import { repoRoot } from '../../common/repo';
 import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { nowNs } from '../../common/time';
+import { parseOutputs } from '../../common/outputs/config';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
 import { OSV_LODASH } from '../helpers/advisory-fixtures';
 import { FakeGitHub } from '../helpers/fake-github';
@@ -84,6 +87,8 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
   let actions: string;
   let local: net.Server;
   let localPort = 0;
+  let hook: http.Server;
+  const hooked: { body: string; signature: string }[] = [];
   const logs: string[] = [];
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
 
@@ -106,6 +111,17 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
     await new Promise<void>((r) => local.listen(0, '127.0.0.1', r));
     localPort = (local.address() as net.AddressInfo).port;
     fs.writeFileSync(path.join(dir, 'gh-token'), `${TOKEN}\n`);
+    // the agent's own webhook output (a node's --outputs), signed with a secret from a file
+    hook = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        hooked.push({ body, signature: String(req.headers['x-vigil-signature-256'] ?? '') });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    fs.writeFileSync(path.join(dir, 'hook-secret'), 'hook-s3cret\n');
     fs.writeFileSync(
       path.join(dir, 'vdp.yaml'),
       [
@@ -140,6 +156,7 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
       node: 'vdp-node',
       controlplane: { address: `127.0.0.1:${cp.port}`, insecure: false, certsDir: certs },
       stateDir: path.join(dir, 'agent-state'),
+      outputs: parseOutputs([{ type: 'webhook', url: `http://127.0.0.1:${(hook.address() as net.AddressInfo).port}/`, secret_file: path.join(dir, 'hook-secret'), min_priority: 'critical' }], 'outputs'),
       out: quiet,
       err: quiet,
     });
@@ -154,6 +171,7 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
     if (cp) await cp.close();
     if (gh) await gh.stop();
     if (local) await new Promise<void>((r) => local.close(() => r()));
+    if (hook) await new Promise<void>((r) => hook.close(() => r()));
     if (netns) netns.cleanupSync();
     if (sb) await sb.cleanup();
     if (pki) pki.remove();
@@ -228,6 +246,11 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
     const expired = await vigil(['gate', '--image', `registry.example/shop@${A}`, '--policy', path.join(dir, 'gate.yaml'), ...admin()]);
     assert.equal(expired.code, 1);
     assert.match(expired.err, /the exception expired 2020-01-01/);
+    // only admin SVIDs: an agent's SVID is refused (exit 4), and so is its quarantine attempt
+    const asAgent = ['--controlplane', `127.0.0.1:${cp.port}`, '--certs', certs, '--cert', path.join(certs, 'agent.pem'), '--key', path.join(certs, 'agent.key')];
+    const refused = await vigil(['gate', '--image', `registry.example/shop@${A}`, ...asAgent]);
+    assert.equal(refused.code, 4, refused.err);
+    assert.equal((await vigil(['quarantine', '--image', `registry.example/shop@${A}`, '--reason', 'x', ...asAgent])).code, 4);
     // an image the control plane knows nothing of fails closed
     const unknown = await vigil(['gate', '--image', `registry.example/other@sha256:${'c3'.repeat(32)}`, ...admin()]);
     assert.equal(unknown.code, 1);
@@ -250,6 +273,9 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
     await until('the denial is stored', () => cp.store.queryAlerts({ rule: `vigil-quarantine-${A.slice(7, 23)}` }).length > 0);
     assert.equal(JSON.parse(cp.store.queryAlerts({ rule: `vigil-quarantine-${A.slice(7, 23)}` })[0].json).outcome, 'denied');
     assert.equal(cp.store.queryAlerts({ rule: 'vigil:quarantine' }).length, 1, 'the quarantine itself is an alert');
+    // the agent's own webhook got the denial, signed
+    await until('the webhook got the denial', () => hooked.some((h) => JSON.parse(h.body).rule === `vigil-quarantine-${A.slice(7, 23)}`));
+    for (const h of hooked) assert.equal(h.signature, `sha256=${createHmac('sha256', 'hook-s3cret').update(h.body).digest('hex')}`);
     await cp.cp.vdp.engine.idle();
     const issue = [...gh.issues.values()][0];
     assert.match(issue.comments.at(-1) ?? '', /quarantined by spiffe:\/\/vdp\.vigil\/vigil\/admin\/test \(policy v2\)/);

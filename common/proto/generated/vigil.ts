@@ -11,9 +11,12 @@ import type { AgentServiceClient as _vigil_v1_AgentServiceClient, AgentServiceDe
 import type { AlertBatch as _vigil_v1_AlertBatch, AlertBatch__Output as _vigil_v1_AlertBatch__Output } from './vigil/v1/AlertBatch';
 import type { AlertRecord as _vigil_v1_AlertRecord, AlertRecord__Output as _vigil_v1_AlertRecord__Output } from './vigil/v1/AlertRecord';
 import type { AlertRow as _vigil_v1_AlertRow, AlertRow__Output as _vigil_v1_AlertRow__Output } from './vigil/v1/AlertRow';
+import type { AuditCheckpoint as _vigil_v1_AuditCheckpoint, AuditCheckpoint__Output as _vigil_v1_AuditCheckpoint__Output } from './vigil/v1/AuditCheckpoint';
 import type { AuditProofRequest as _vigil_v1_AuditProofRequest, AuditProofRequest__Output as _vigil_v1_AuditProofRequest__Output } from './vigil/v1/AuditProofRequest';
 import type { AuditProofResponse as _vigil_v1_AuditProofResponse, AuditProofResponse__Output as _vigil_v1_AuditProofResponse__Output } from './vigil/v1/AuditProofResponse';
 import type { ControlMessage as _vigil_v1_ControlMessage, ControlMessage__Output as _vigil_v1_ControlMessage__Output } from './vigil/v1/ControlMessage';
+import type { GetCheckpointRequest as _vigil_v1_GetCheckpointRequest, GetCheckpointRequest__Output as _vigil_v1_GetCheckpointRequest__Output } from './vigil/v1/GetCheckpointRequest';
+import type { GetCheckpointResponse as _vigil_v1_GetCheckpointResponse, GetCheckpointResponse__Output as _vigil_v1_GetCheckpointResponse__Output } from './vigil/v1/GetCheckpointResponse';
 import type { GetSbomRequest as _vigil_v1_GetSbomRequest, GetSbomRequest__Output as _vigil_v1_GetSbomRequest__Output } from './vigil/v1/GetSbomRequest';
 import type { GetSbomResponse as _vigil_v1_GetSbomResponse, GetSbomResponse__Output as _vigil_v1_GetSbomResponse__Output } from './vigil/v1/GetSbomResponse';
 import type { Heartbeat as _vigil_v1_Heartbeat, Heartbeat__Output as _vigil_v1_Heartbeat__Output } from './vigil/v1/Heartbeat';
@@ -42,6 +45,8 @@ import type { PathAlias as _vigil_v1_PathAlias, PathAlias__Output as _vigil_v1_P
 import type { PolicyBundle as _vigil_v1_PolicyBundle, PolicyBundle__Output as _vigil_v1_PolicyBundle__Output } from './vigil/v1/PolicyBundle';
 import type { PolicyFile as _vigil_v1_PolicyFile, PolicyFile__Output as _vigil_v1_PolicyFile__Output } from './vigil/v1/PolicyFile';
 import type { PolicyStatus as _vigil_v1_PolicyStatus, PolicyStatus__Output as _vigil_v1_PolicyStatus__Output } from './vigil/v1/PolicyStatus';
+import type { ProveAlertRequest as _vigil_v1_ProveAlertRequest, ProveAlertRequest__Output as _vigil_v1_ProveAlertRequest__Output } from './vigil/v1/ProveAlertRequest';
+import type { ProveAlertResponse as _vigil_v1_ProveAlertResponse, ProveAlertResponse__Output as _vigil_v1_ProveAlertResponse__Output } from './vigil/v1/ProveAlertResponse';
 import type { PushPolicyRequest as _vigil_v1_PushPolicyRequest, PushPolicyRequest__Output as _vigil_v1_PushPolicyRequest__Output } from './vigil/v1/PushPolicyRequest';
 import type { PushPolicyResponse as _vigil_v1_PushPolicyResponse, PushPolicyResponse__Output as _vigil_v1_PushPolicyResponse__Output } from './vigil/v1/PushPolicyResponse';
 import type { QuarantineRequest as _vigil_v1_QuarantineRequest, QuarantineRequest__Output as _vigil_v1_QuarantineRequest__Output } from './vigil/v1/QuarantineRequest';
@@ -53,6 +58,7 @@ import type { ReachReport as _vigil_v1_ReachReport, ReachReport__Output as _vigi
 import type { ReachWatch as _vigil_v1_ReachWatch, ReachWatch__Output as _vigil_v1_ReachWatch__Output } from './vigil/v1/ReachWatch';
 import type { SbomComponent as _vigil_v1_SbomComponent, SbomComponent__Output as _vigil_v1_SbomComponent__Output } from './vigil/v1/SbomComponent';
 import type { SbomFile as _vigil_v1_SbomFile, SbomFile__Output as _vigil_v1_SbomFile__Output } from './vigil/v1/SbomFile';
+import type { SeqRange as _vigil_v1_SeqRange, SeqRange__Output as _vigil_v1_SeqRange__Output } from './vigil/v1/SeqRange';
 import type { VdpServiceClient as _vigil_v1_VdpServiceClient, VdpServiceDefinition as _vigil_v1_VdpServiceDefinition } from './vigil/v1/VdpService';
 import type { VexChangesRequest as _vigil_v1_VexChangesRequest, VexChangesRequest__Output as _vigil_v1_VexChangesRequest__Output } from './vigil/v1/VexChangesRequest';
 import type { VexChangesResponse as _vigil_v1_VexChangesResponse, VexChangesResponse__Output as _vigil_v1_VexChangesResponse__Output } from './vigil/v1/VexChangesResponse';
@@ -79,9 +85,12 @@ export interface ProtoGrpcType {
       AlertBatch: MessageTypeDefinition<_vigil_v1_AlertBatch, _vigil_v1_AlertBatch__Output>
       AlertRecord: MessageTypeDefinition<_vigil_v1_AlertRecord, _vigil_v1_AlertRecord__Output>
       AlertRow: MessageTypeDefinition<_vigil_v1_AlertRow, _vigil_v1_AlertRow__Output>
+      AuditCheckpoint: MessageTypeDefinition<_vigil_v1_AuditCheckpoint, _vigil_v1_AuditCheckpoint__Output>
       AuditProofRequest: MessageTypeDefinition<_vigil_v1_AuditProofRequest, _vigil_v1_AuditProofRequest__Output>
       AuditProofResponse: MessageTypeDefinition<_vigil_v1_AuditProofResponse, _vigil_v1_AuditProofResponse__Output>
       ControlMessage: MessageTypeDefinition<_vigil_v1_ControlMessage, _vigil_v1_ControlMessage__Output>
+      GetCheckpointRequest: MessageTypeDefinition<_vigil_v1_GetCheckpointRequest, _vigil_v1_GetCheckpointRequest__Output>
+      GetCheckpointResponse: MessageTypeDefinition<_vigil_v1_GetCheckpointResponse, _vigil_v1_GetCheckpointResponse__Output>
       GetSbomRequest: MessageTypeDefinition<_vigil_v1_GetSbomRequest, _vigil_v1_GetSbomRequest__Output>
       GetSbomResponse: MessageTypeDefinition<_vigil_v1_GetSbomResponse, _vigil_v1_GetSbomResponse__Output>
       Heartbeat: MessageTypeDefinition<_vigil_v1_Heartbeat, _vigil_v1_Heartbeat__Output>
@@ -110,6 +119,8 @@ export interface ProtoGrpcType {
       PolicyBundle: MessageTypeDefinition<_vigil_v1_PolicyBundle, _vigil_v1_PolicyBundle__Output>
       PolicyFile: MessageTypeDefinition<_vigil_v1_PolicyFile, _vigil_v1_PolicyFile__Output>
       PolicyStatus: MessageTypeDefinition<_vigil_v1_PolicyStatus, _vigil_v1_PolicyStatus__Output>
+      ProveAlertRequest: MessageTypeDefinition<_vigil_v1_ProveAlertRequest, _vigil_v1_ProveAlertRequest__Output>
+      ProveAlertResponse: MessageTypeDefinition<_vigil_v1_ProveAlertResponse, _vigil_v1_ProveAlertResponse__Output>
       PushPolicyRequest: MessageTypeDefinition<_vigil_v1_PushPolicyRequest, _vigil_v1_PushPolicyRequest__Output>
       PushPolicyResponse: MessageTypeDefinition<_vigil_v1_PushPolicyResponse, _vigil_v1_PushPolicyResponse__Output>
       QuarantineRequest: MessageTypeDefinition<_vigil_v1_QuarantineRequest, _vigil_v1_QuarantineRequest__Output>
@@ -121,6 +132,7 @@ export interface ProtoGrpcType {
       ReachWatch: MessageTypeDefinition<_vigil_v1_ReachWatch, _vigil_v1_ReachWatch__Output>
       SbomComponent: MessageTypeDefinition<_vigil_v1_SbomComponent, _vigil_v1_SbomComponent__Output>
       SbomFile: MessageTypeDefinition<_vigil_v1_SbomFile, _vigil_v1_SbomFile__Output>
+      SeqRange: MessageTypeDefinition<_vigil_v1_SeqRange, _vigil_v1_SeqRange__Output>
       VdpService: SubtypeConstructor<typeof grpc.Client, _vigil_v1_VdpServiceClient> & { service: _vigil_v1_VdpServiceDefinition }
       VexChangesRequest: MessageTypeDefinition<_vigil_v1_VexChangesRequest, _vigil_v1_VexChangesRequest__Output>
       VexChangesResponse: MessageTypeDefinition<_vigil_v1_VexChangesResponse, _vigil_v1_VexChangesResponse__Output>

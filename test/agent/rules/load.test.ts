@@ -134,7 +134,7 @@ rules:
     on: exec
     match: { destination: { port: [22] } }
 `),
-      `rules.yaml:4:14: rule "r6": match.destination does not apply to exec events (exec rules can match binary, parent_binary, args, uid, name, ancestor_binary, parent_args, image, image_digest, drift)
+      `rules.yaml:4:14: rule "r6": match.destination does not apply to exec events (exec rules can match binary, parent_binary, args, uid, name, ancestor_binary, parent_args, image, image_digest, tty, drift, cwd)
     match: { destination: { port: [22] } }
              ^`,
     );
@@ -190,7 +190,7 @@ rules:
     }
     assert.ok(err instanceof RuleErrors);
     assert.equal(err.problems.length, 2);
-    assert.match(err.problems[0], /^many\.yaml:3:9: rule "a": on: expected one of exec, open, unlink, rename, chmod, link, symlink, connect, ptrace, setuid, mount, module, migrate, socket, io_uring, got "teleport"/);
+    assert.match(err.problems[0], /^many\.yaml:3:9: rule "a": on: expected one of exec, open, unlink, rename, chmod, link, symlink, connect, ptrace, setuid, mount, module, migrate, socket, io_uring, chown, setxattr, namespace, bind, listen, dup, memfd, userfaultfd, bpf, got "teleport"/);
     assert.match(err.problems[1], /^many\.yaml:6:15: rule "b": priority: expected one of emergency, alert, critical, error, warning, notice, informational, debug, got "urgent"/);
   });
 

@@ -528,6 +528,17 @@ const SAMPLE: Record<MatchKey, unknown> = {
   parent_args: { icontains: ['-e'] },
   image: { in: ['nginx'] },
   image_digest: { in: ['sha256:' + 'a'.repeat(64)] },
+  tty: true,
+  cwd: { prefix: ['/tmp/'] },
+  mode: { any: ['setuid', 'world_writable'] },
+  family: ['AF_INET', 'AF_PACKET'],
+  type: { not_in: ['SOCK_STREAM'] },
+  request: ['PTRACE_ATTACH', 'process_vm_writev'],
+  fstype: { in: ['proc'] },
+  source: { prefix: ['/'] },
+  namespaces: { any: ['CLONE_NEWUSER'] },
+  port: [4444],
+  attribute: { in: ['security.capability'] },
 };
 
 function readSchema(): Record<string, unknown> {

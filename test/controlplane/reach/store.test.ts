@@ -186,15 +186,15 @@ describe('reach store', () => {
     assert.equal(sbomEntries.length, 1);
     assert.equal((sbomEntries[0].data as { digest: string }).digest, D1);
     assert.throws(() => importSbom('sha256:short'), /not a sha256 digest/);
-    // a failure inside the transaction rolls back the entry and the head
-    const head = store.verifyAudit().head;
+    // a failure inside the transaction rolls back the entry and the root
+    const head = store.verifyAudit().root;
     assert.throws(() =>
       store.audited((audit) => {
         audit('vex', { x: 1 });
         throw new Error('boom');
       }),
     );
-    assert.equal(store.verifyAudit().head, head);
+    assert.equal(store.verifyAudit().root, head);
     importSbom();
     assert.equal(store.verifyAudit().intact, true);
   });
