@@ -201,7 +201,16 @@ export class Agent {
     this.metrics.cgroupEntries = () => this.cgroups.entries;
     try {
       this.cgroups.scan();
-      this.kernelRules = new KernelRules(this.probe, this.workloads, reachKinds);
+      this.kernelRules = new KernelRules(this.probe, this.workloads, reachKinds, {
+        // a protected directory renamed, replaced or mounted over: its identity changed, the kernel's entries follow
+        onDirsChanged: () => {
+          try {
+            this.plan = this.kernelRules.apply(this.pipeline.getRules(), this.addresses());
+          } catch (err) {
+            this.o.err.write(`vigil agent: a protected directory changed and the rules could not be applied again, the previous kernel rules stay: ${errorMessage(err)}\n`);
+          }
+        },
+      });
       const inForce = this.adopted ? this.kernelRules.adopt() : 0;
       this.plan = this.kernelRules.apply(rules, this.addresses());
       // what the previous agent mapped and we do not (cgroups since gone are deleted by the kernel)
@@ -251,6 +260,7 @@ export class Agent {
       onUserKill: (latency) => this.metrics.userKill(latency),
       onError: (ev, err) => this.eventError('pipeline', ev, err),
       workloadName: (index) => this.workloads.spiffeId(index),
+      dirName: (dev, ino) => this.kernelRules?.dirs.nameOf(dev, ino) ?? null,
     });
   }
 
@@ -547,6 +557,7 @@ export class Agent {
     this.stopped = true;
     this.rulesWatcher?.close();
     this.cgroups.close();
+    this.kernelRules?.close();
     if (this.lostTimer) clearInterval(this.lostTimer);
     if (this.reachTimer) clearInterval(this.reachTimer);
     await this.probe.close();

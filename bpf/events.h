@@ -26,7 +26,7 @@
 #define _Static_assert static_assert
 #endif
 
-#define VIGIL_ABI_VERSION 5
+#define VIGIL_ABI_VERSION 6
 
 #define VIGIL_COMM_LEN   16
 /* Longest path copied into a record, in bytes, without a terminator. */
@@ -215,9 +215,22 @@ struct file_event {
 	__u16 new_path_len;
 	__u32 syscall_nr;
 	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
+	/*
+	 * The protected directory each path is in, by identity (a directory a
+	 * rule names, met walking up the file's dentries: also through a chroot,
+	 * a bind mount, an open_tree clone, or above where a long path was cut).
+	 */
+	__u64 dir_ino;         /* its inode, 0 = none */
+	__u64 new_dir_ino;
+	__u32 dir_dev;         /* its s_dev */
+	__u32 new_dir_dev;
+	__u16 dir_off;         /* where the part of path below it starts; 0xffff: all of path is below it */
+	__u16 new_dir_off;
+	__u16 id_flags;        /* bit 0: path's walk did not reach the root (a protected directory above is unknown); bit 1: new_path's */
+	__u16 pad2;
 	char  tail[];
 };
-_Static_assert(sizeof(struct file_event) == 88, "file_event layout");
+_Static_assert(sizeof(struct file_event) == 120, "file_event layout");
 
 /* EV_CONNECT, from cgroup/connect4 and cgroup/connect6, before the connect. */
 struct connect_event {
@@ -455,8 +468,11 @@ struct vigil_config {
 	__u32 guard_only;      /* kinds enabled for the kernel's own guards only: reported when it acts */
 	__u32 create_active;   /* 1 = some open rule names write, create or trunc: link, symlink and rename names are judged by it */
 	__u32 resolve_active;  /* 1 = the timestamp programs record what file calls touched (bpf/touched.bpf.c) */
+	__u32 dir_active;      /* 1 = rules protect directories by identity (file_rules RM_PREFIX): walks look for them */
+	__u32 pad;
+	__u64 dir_bloom[4];    /* bit (ino ^ ino >> 8) & 255: some protected directory may have this inode number */
 };
-_Static_assert(sizeof(struct vigil_config) == 128, "vigil_config layout");
+_Static_assert(sizeof(struct vigil_config) == 168, "vigil_config layout");
 
 /* Value of the `tasks` task-storage map (bpf/lib/common.h); user space seeds tasks older than the agent. */
 enum task_state_flag {
@@ -523,6 +539,25 @@ struct rule_val {
 	__u16 pad;
 };
 _Static_assert(sizeof(struct rule_val) == 8, "rule_val layout");
+
+/*
+ * Rules by file identity (agent/enforce/file-ids.ts): the (device, inode)
+ * the kernel gives a file (inode->i_sb->s_dev, i_ino), so that every name
+ * for the file (hard link, chroot, bind mount, detached mount) is the same
+ * file. RM_EXACT: the file itself (exec: the binary).
+ */
+struct file_key {
+	__u32 workload;
+	__u8  kind;
+	__u8  match;           /* enum rule_match */
+	__u8  gen;
+	__u8  pad;
+	__u32 dev;             /* s_dev, kernel encoding (major << 20 | minor) */
+	__u32 pad2;
+	__u64 ino;
+};
+_Static_assert(sizeof(struct file_key) == 24, "file_key layout");
+/* RM_PREFIX in a file_key: a protected directory; the rule applies to everything below it, whatever the path says. */
 
 /* Connect rules the kernel refuses: per workload, up to NET_SLOTS rules. */
 #define NET_SLOTS  8

@@ -1,7 +1,9 @@
 // Rules turned into kernel map entries: per-workload path entries (report,
 // kill), connect refusals (LPM prefixes and per-rule ports), and the
 // settings masks that tell each hook what to do.
-import { EventKind, PREFIX_DEPTH_KINDS, NET_PORTS, NET_SLOTS, NetPrefixKey, NetRule, NetRuleKey, RuleAction, RuleKey, RuleMatch, RuleVal } from '../kernel/abi';
+import { EventKind, FileKey, PREFIX_DEPTH_KINDS, NET_PORTS, NET_SLOTS, NetPrefixKey, NetRule, NetRuleKey, RuleAction, RuleKey, RuleMatch, RuleVal } from '../kernel/abi';
+import type { FileId } from './file-ids';
+import { dirBloom } from './protected-dirs';
 import type { AddressIdentity } from '../workload/source';
 import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
 import { parseCidr, type Cidr } from '../../common/cidr';
@@ -29,6 +31,10 @@ export interface KernelPlan {
   /** open rules that name write, create or trunc also judge the names link, symlink and rename put in place */
   createActive: boolean;
   rules: MapEntries;
+  /** directory prefixes by identity: file_rules entries (RM_PREFIX, device and inode of the directory) */
+  dirRules: MapEntries;
+  /** vigil_config.dir_bloom: the protected directories' inode numbers (eight 32-bit words) */
+  dirBloom: number[];
   netRules: MapEntries;
   netPrefixes: MapEntries;
   /** things the kernel cannot do as written, for `vigil rules check` and the log */
@@ -61,8 +67,20 @@ function bit(kind: RuleKind): number {
   return 1 << EventKind[kind];
 }
 
-export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: readonly AddressIdentity[], gen: number): KernelPlan {
+/**
+ * @param dirIds what a directory prefix's directory is ((device, inode): agent/enforce/protected-dirs.ts);
+ *   without it, prefixes are checked by path only
+ */
+export function buildKernelPlan(
+  rs: RuleSet,
+  table: WorkloadTable,
+  addresses: readonly AddressIdentity[],
+  gen: number,
+  dirIds?: (prefix: string) => FileId[],
+): KernelPlan {
   const notes: string[] = [];
+  const dirEntries = new Map<string, RuleEntry & { dev: number; ino: bigint }>();
+  const dirIdsSeen: FileId[] = [];
   const kinds = rs.reportedKinds();
   const createActive = rs.putInPlaceJudged;
   const entries = new Map<string, RuleEntry>();
@@ -88,6 +106,26 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
     }
     cur.actions |= actions;
   };
+  // the same entry by the directory's identity (merged the same way)
+  const addDir = (w: number, k: number, id: FileId, actions: number, killRule: number, access: number): void => {
+    const key = `${w}/${k}/${id.dev}:${id.ino}`;
+    const cur = dirEntries.get(key);
+    if (!cur) {
+      dirEntries.set(key, {
+        workload: w, kind: k, match: RuleMatch.prefix, hash: 0n, dev: id.dev, ino: id.ino,
+        actions, killRule: actions & RuleAction.kill ? killRule : 0, access: actions & RuleAction.kill ? access : 0,
+      });
+      return;
+    }
+    if (actions & RuleAction.kill) {
+      if (cur.actions & RuleAction.kill) cur.access = cur.access === 0 || access === 0 ? 0 : cur.access | access;
+      else {
+        cur.killRule = killRule;
+        cur.access = access;
+      }
+    }
+    cur.actions |= actions;
+  };
 
   // the kernel drops events of a path kind only when every rule of it names exact paths or directories
   // (a kind reported only for the open rules that judge the names it puts in place has no rule of its own:
@@ -102,6 +140,22 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
   // a user-space kill rule on open that judges names put in place: those kinds wake the reader at once too
   if (rs.rules.some((r) => r.enforcement === 'user-kill' && forbidsPutInPlace(r.spec))) {
     for (const k of PUT_IN_PLACE_KINDS) urgentKinds |= bit(k);
+  }
+
+  // directory prefixes by identity: whatever path leads to the directory (a chroot, a bind mount, a
+  // clone, its old name), however deep; reported for every rule (user space names the file by it), killed
+  // for the kernel's kill rules
+  for (const r of rs.rules) {
+    if (!r.kernelPaths || !dirIds || !FILE_LIKE.has(r.kind)) continue;
+    const kill = r.enforcement === 'kernel-kill';
+    const actions = (kill ? RuleAction.kill : 0) | RuleAction.report;
+    const ws = workloadsOf(r, table);
+    for (const p of r.kernelPaths.prefixes) {
+      for (const id of dirIds(p)) {
+        if (!dirIdsSeen.some((x) => x.dev === id.dev && x.ino === id.ino)) dirIdsSeen.push(id);
+        for (const w of ws) addDir(w, EventKind[r.kind], id, actions, r.id, r.access);
+      }
+    }
   }
 
   for (const r of rs.rules) {
@@ -120,7 +174,9 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
         for (const p of r.kernelPaths.prefixes) {
           const d = prefixDepth(p);
           if (d >= 16) {
-            notes.push(`rule "${r.name}": prefix ${p} is deeper than the kernel checks (16 levels): enforced in user space`);
+            if ((dirIds?.(p) ?? []).length === 0 && w === ws[0]) {
+              notes.push(`rule "${r.name}": prefix ${p} is deeper than the kernel checks by path (16 levels) and names no directory here: enforced in user space`);
+            }
             continue;
           }
           depths[k] |= 1 << d;
@@ -208,6 +264,23 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
     rv.writeUInt8(e.access, vo + RuleVal.access);
   });
 
+  const dirList = [...dirEntries.values()];
+  const dk = Buffer.alloc(dirList.length * FileKey.SIZE);
+  const dv = Buffer.alloc(dirList.length * RuleVal.SIZE);
+  dirList.forEach((e, i) => {
+    const ko = i * FileKey.SIZE;
+    dk.writeUInt32LE(e.workload, ko + FileKey.workload);
+    dk.writeUInt8(e.kind, ko + FileKey.kind);
+    dk.writeUInt8(RuleMatch.prefix, ko + FileKey.match);
+    dk.writeUInt8(gen, ko + FileKey.gen);
+    dk.writeUInt32LE(e.dev, ko + FileKey.dev);
+    dk.writeBigUInt64LE(e.ino, ko + FileKey.ino);
+    const vo = i * RuleVal.SIZE;
+    dv.writeUInt32LE(e.killRule, vo + RuleVal.kill_rule);
+    dv.writeUInt8(e.actions, vo + RuleVal.actions);
+    dv.writeUInt8(e.access, vo + RuleVal.access);
+  });
+
   return {
     kinds,
     scoped: rs.rules.length > 0 && rs.rules.every((r) => !r.spec.workload.any && !r.spec.workload.host),
@@ -219,6 +292,8 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
     netActive: netRuleBufs.length > 0,
     createActive,
     rules: { keys: rk, values: rv, count: ruleList.length },
+    dirRules: { keys: dk, values: dv, count: dirList.length },
+    dirBloom: dirBloom(dirIdsSeen),
     netRules: {
       keys: Buffer.concat(netRuleBufs.map((x) => x.key)),
       values: Buffer.concat(netRuleBufs.map((x) => x.val)),

@@ -2,30 +2,56 @@
 // entries are written first, one settings update switches every hook to
 // them, then the old generation is deleted. A failure before the switch
 // leaves the old rules in force.
-import { Config, EventKind, KIND_NAMES, NetPrefixKey, NetRuleKey, RuleKey, type KindName } from '../kernel/abi';
+import { Config, EventKind, FileKey, KIND_NAMES, NetPrefixKey, NetRuleKey, RuleKey, RuleMatch, type KindName } from '../kernel/abi';
 import { errorMessage, VigilError } from '../../common/errors';
 import type { AddressIdentity } from '../workload/source';
 import { isResolveProgram, kindMask, PROCESS_KINDS, programsFor, type Probe } from '../kernel/probe';
 import type { RuleSet } from '../rules/compile';
 import { buildKernelPlan, type KernelPlan, type MapEntries } from './kernel-plan';
+import { ProtectedDirs } from './protected-dirs';
 import { type WorkloadTable } from '../workload/workload-table';
 
 interface Written {
   rules: MapEntries;
   netRules: MapEntries;
   netPrefixes: MapEntries;
+  dirRules: MapEntries;
+}
+
+export interface KernelRulesOptions {
+  /** a protected directory came to be another one (renamed, replaced, mounted over): apply the rules again */
+  onDirsChanged?: () => void;
+  /** re-resolve the protected directories this often (ms; file-ids.ts): mounts raise no inotify event */
+  dirsRefreshMs?: number;
 }
 
 export class KernelRules {
   private gen = 0;
   private written: Written | null = null;
+  /** the directories file rules name, by identity (issue 9 item 7) */
+  readonly dirs: ProtectedDirs;
 
   constructor(
     private readonly probe: Probe,
     private readonly workloads: WorkloadTable,
     /** kinds reported whatever the rules say (code: runtime reachability) */
     private readonly extraKinds: readonly KindName[] = [],
-  ) {}
+    opts: KernelRulesOptions = {},
+  ) {
+    this.dirs = new ProtectedDirs({ onChange: opts.onDirsChanged, refreshMs: opts.dirsRefreshMs });
+  }
+
+  /** The directory prefixes of the rules the kernel checks by path (file kinds). */
+  static dirPrefixes(rs: RuleSet): string[] {
+    const out = new Set<string>();
+    for (const r of rs.rules) for (const p of r.kernelPaths?.prefixes ?? []) if (r.kind !== 'exec') out.add(p);
+    return [...out];
+  }
+
+  /** Stop watching the protected directories. */
+  close(): void {
+    this.dirs.close();
+  }
 
   /** The kinds the kernel must report for these rules (plus the process life cycle, plus `extra`). */
   static kindsFor(rs: RuleSet, extra: readonly KindName[] = []): KindName[] {
@@ -35,10 +61,12 @@ export class KernelRules {
 
   apply(rs: RuleSet, addresses: readonly AddressIdentity[]): KernelPlan {
     const gen = this.gen === 1 ? 2 : 1;
-    const plan = buildKernelPlan(rs, this.workloads, addresses, gen);
-    const next: Written = { rules: plan.rules, netRules: plan.netRules, netPrefixes: plan.netPrefixes };
+    this.dirs.set(KernelRules.dirPrefixes(rs));
+    const plan = buildKernelPlan(rs, this.workloads, addresses, gen, (p) => this.dirs.idsOf(p));
+    const next: Written = { rules: plan.rules, netRules: plan.netRules, netPrefixes: plan.netPrefixes, dirRules: plan.dirRules };
     try {
       this.probe.updateElems('rules', plan.rules.keys, plan.rules.values);
+      this.probe.updateElems('file_rules', plan.dirRules.keys, plan.dirRules.values);
       this.probe.updateElems('net_rules', plan.netRules.keys, plan.netRules.values);
       this.probe.updateElems('net_prefixes', plan.netPrefixes.keys, plan.netPrefixes.values);
     } catch (err) {
@@ -72,6 +100,8 @@ export class KernelRules {
       netActive: plan.netActive ? 1 : 0,
       createActive: plan.createActive ? 1 : 0,
       resolveActive: programs.some(isResolveProgram) ? 1 : 0,
+      dirActive: plan.dirRules.count > 0 ? 1 : 0,
+      dirBloom: plan.dirBloom,
       // with workloads, a task keeps the one it leaves (PF_MOVED): one task-storage lookup per event
       originActive: this.workloads.size > 0 ? 1 : 0,
       guardOnly,
@@ -93,12 +123,12 @@ export class KernelRules {
     if (settings.count !== 1) return 0;
     const gen = Buffer.from(settings.values).readUInt32LE(Config.rules_gen);
     if (gen !== 1 && gen !== 2) return 0;
-    const ofGen = (map: string, keySize: number, genAt: number): MapEntries => {
+    const ofGen = (map: string, keySize: number, genAt: number, mine: (k: Uint8Array) => boolean = () => true): MapEntries => {
       const all = this.probe.readMap(map);
       const keys: number[] = [];
       for (let i = 0; i < all.count; i++) {
         const k = all.keys.subarray(i * keySize, (i + 1) * keySize);
-        if (k[genAt] === gen) keys.push(...k);
+        if (k[genAt] === gen && mine(k)) keys.push(...k);
       }
       return { keys: Uint8Array.from(keys), values: new Uint8Array(0), count: keys.length / keySize };
     };
@@ -107,6 +137,7 @@ export class KernelRules {
       rules: ofGen('rules', RuleKey.SIZE, RuleKey.gen),
       netRules: ofGen('net_rules', NetRuleKey.SIZE, NetRuleKey.gen),
       netPrefixes: ofGen('net_prefixes', NetPrefixKey.SIZE, NetPrefixKey.gen),
+      dirRules: ofGen('file_rules', FileKey.SIZE, FileKey.gen, (k) => k[FileKey.match] === RuleMatch.prefix),
     };
     return gen;
   }
@@ -115,5 +146,6 @@ export class KernelRules {
     this.probe.deleteElems('rules', w.rules.keys);
     this.probe.deleteElems('net_rules', w.netRules.keys);
     this.probe.deleteElems('net_prefixes', w.netPrefixes.keys);
+    this.probe.deleteElems('file_rules', w.dirRules.keys);
   }
 }

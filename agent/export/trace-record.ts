@@ -3,6 +3,7 @@ import { AF_NAMES, CLONE_NEW_NAMES, Flag, ProcFlag, PTRACE_REQUEST_NAMES, SOCK_T
 import type { WallClock } from '../kernel/clock';
 import { printable } from '../../common/escape';
 import type { KernelEvent } from '../decode/events';
+import { eventIdentity, type DirName } from '../enforce/protected-dirs';
 import type { ProcessCache } from '../process/process-cache';
 
 const O_ACCMODE = 0o3;
@@ -258,6 +259,8 @@ export interface FormatOptions {
   cgroupPath: (id: number) => string | null;
   /** add a `details` object: result, syscall, ids, truncation */
   details?: boolean;
+  /** a protected directory's rule name by its identity: file events in one are also named by it */
+  dirName?: DirName;
 }
 
 const O_CREAT = 0o100;
@@ -441,6 +444,11 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
       details.threadgroup = ev.threadgroup;
       break;
   }
+  // a file in a protected directory, named by that directory when the path says otherwise
+  const id = eventIdentity(ev, o.dirName);
+  if (id?.path) r.identity_path = id.path;
+  if (id?.newPath) r.identity_new_path = id.newPath;
+  if ('idFlags' in ev && ev.idFlags) details.identity_unknown = ev.idFlags & 1 && ev.idFlags & 2 ? 'path, new_path' : ev.idFlags & 1 ? 'path' : 'new_path';
   // int 0x80 from any process: the call is shown as its native one, and said to be ia32
   if (ev.flags & Flag.COMPAT) r.ia32 = true;
   if (o.details) {

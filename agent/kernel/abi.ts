@@ -2,7 +2,7 @@
 // test/agent/abi.test.ts checks every number here against offsetof() and
 // sizeof() compiled from the C header by native/.
 
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 
 export const EventKind = {
   exec: 1,
@@ -127,9 +127,20 @@ export const File = {
   new_path_len: 78,
   syscall_nr: 80,
   rule: 84,
-  tail: 88,
-  SIZE: 88,
+  dir_ino: 88,
+  new_dir_ino: 96,
+  dir_dev: 104,
+  new_dir_dev: 108,
+  dir_off: 112,
+  new_dir_off: 114,
+  id_flags: 116,
+  pad2: 118,
+  tail: 120,
+  SIZE: 120,
 } as const;
+
+/** file_event.dir_off: all of the path is below the directory (it was met above the path's root, or above where it was cut) */
+export const ID_ABOVE = 0xffff;
 
 export const Connect = { family: 64, dport: 66, sock_type: 68, protocol: 70, daddr: 72, rule: 88, SIZE: 96 } as const;
 
@@ -211,7 +222,10 @@ export const Config = {
   guard_only: 116,
   create_active: 120,
   resolve_active: 124,
-  SIZE: 128,
+  dir_active: 128,
+  pad: 132,
+  dir_bloom: 136,
+  SIZE: 168,
 } as const;
 
 export const RuleMatch = { exact: 1, prefix: 2, any: 3 } as const;
@@ -225,6 +239,8 @@ export const NET_PORTS = 16;
 
 export const RuleKey = { workload: 0, kind: 4, match: 5, gen: 6, hash: 8, SIZE: 16 } as const;
 export const RuleVal = { kill_rule: 0, actions: 4, access: 5, SIZE: 8 } as const;
+/** struct file_key: rules by file identity (RM_PREFIX: a protected directory) */
+export const FileKey = { workload: 0, kind: 4, match: 5, gen: 6, dev: 8, ino: 16, SIZE: 24 } as const;
 export const NetRuleKey = { workload: 0, slot: 4, gen: 5, SIZE: 8 } as const;
 export const NetRule = { rule: 0, has_pos: 4, has_neg: 5, nports: 6, ports: 8, SIZE: 40 } as const;
 export const NetPrefixKey = { prefixlen: 0, workload: 4, slot: 8, gen: 9, polarity: 10, family: 11, addr: 12, SIZE: 28 } as const;

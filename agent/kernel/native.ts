@@ -56,6 +56,10 @@ export interface NativeConfig {
   createActive?: number;
   /** 1 = the timestamp programs record what file calls touched, and sys_exit names it (bpf/touched.bpf.c) */
   resolveActive?: number;
+  /** 1 = rules protect directories by identity (file_rules RM_PREFIX) */
+  dirActive?: number;
+  /** vigil_config.dir_bloom: 256 bits as eight 32-bit words, low first */
+  dirBloom?: number[];
   prefixDepths?: number[];
 }
 

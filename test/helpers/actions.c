@@ -82,6 +82,11 @@
 //     exchange:A:B            renameat2(AT_FDCWD, A, AT_FDCWD, B, RENAME_EXCHANGE)
 //     chmod-procfd:PATH:MODE  open(PATH, O_PATH), then fchmodat(AT_FDCWD, "/proc/self/fd/N", MODE, 0)
 //     write:PATH              open(PATH, O_WRONLY|O_CREAT|O_TRUNC, 0755), write "x", close
+//   protected directories by identity (issue 9 item 7):
+//     chroot:DIR              chroot(DIR) and chdir("/")
+//     bind:SRC:TARGET         mount(SRC, TARGET, NULL, MS_BIND) (after unshare-mnt: only this process sees it)
+//     clone-write:DIR:NAME    open_tree(DIR, OPEN_TREE_CLONE): a detached copy of the mount, then write NAME in it
+//     cd-write:DIR:NAME       chdir(DIR), then write NAME relative to it (a path too deep or long to name whole)
 //
 // With --wait it first reads one byte from stdin (the caller moves it into
 // a cgroup meanwhile). Prints "ok PID" when done; errors go to stderr but do
@@ -717,6 +722,36 @@ int main(int argc, char** argv) {
       } else {
         if (write(fd, "x", 1) != 1) warn("write", path);
         close(fd);
+      }
+    } else if (strcmp(op, "chroot") == 0) {
+      char* dir = field(&rest);
+      if (chroot(dir) < 0) warn("chroot", dir);
+      else if (chdir("/") < 0) warn("chdir", "/");
+    } else if (strcmp(op, "bind") == 0) {
+      char* src = field(&rest);
+      char* tgt = field(&rest);
+      if (mount(src, tgt, NULL, MS_BIND, NULL) < 0) warn("bind", tgt);
+    } else if (strcmp(op, "clone-write") == 0) {
+      char* dir = field(&rest);
+      char* name = field(&rest);
+      int tree = (int)syscall(428 /* open_tree */, AT_FDCWD, dir, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+      if (tree < 0) {
+        warn("open_tree", dir);
+      } else {
+        int fd = openat(tree, name, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+        if (fd < 0) warn("openat in the clone", name);
+        else close(fd);
+        close(tree);
+      }
+    } else if (strcmp(op, "cd-write") == 0) {
+      char* dir = field(&rest);
+      char* name = field(&rest);
+      if (chdir(dir) < 0) {
+        warn("chdir", dir);
+      } else {
+        int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+        if (fd < 0) warn("open for writing", name);
+        else close(fd);
       }
     } else if (strcmp(op, "vmwrite-child") == 0) {
       vm_child(1);
