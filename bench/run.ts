@@ -5,6 +5,7 @@ import { repoRoot } from '../common/repo';
 import { pipelineTable, runPipelineBench } from './pipeline';
 import { rulesTable, runRulesBench } from './rules';
 import { controlPlaneTable, runControlPlaneBench } from './controlplane';
+import { noiseTable, runNoiseBench } from './noise';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -34,6 +35,15 @@ async function main(): Promise<void> {
     const r = await runControlPlaneBench({ quick });
     process.stdout.write(controlPlaneTable(r) + '\n\n');
     results.controlplane = r;
+  }
+
+  // minutes long: only when named
+  if (only.includes('noise')) {
+    process.stdout.write('== default pack on a benign busy workload: a CI build in a workload cgroup ==\n');
+    const it = args.find((a) => a.startsWith('--iterations='));
+    const r = await runNoiseBench({ iterations: it ? Number(it.split('=')[1]) : 1 });
+    process.stdout.write(noiseTable(r) + '\n\n');
+    results.noise = r;
   }
 
   const file = path.join(outDir, `bench-${stamp}.json`);
