@@ -6,6 +6,7 @@ import { pipelineTable, runPipelineBench } from './pipeline';
 import { rulesTable, runRulesBench } from './rules';
 import { controlPlaneTable, runControlPlaneBench } from './controlplane';
 import { noiseTable, runNoiseBench } from './noise';
+import { reachMemoryTable, runReachMemoryBench } from './reach';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -35,6 +36,13 @@ async function main(): Promise<void> {
     const r = await runControlPlaneBench({ quick });
     process.stdout.write(controlPlaneTable(r) + '\n\n');
     results.controlplane = r;
+  }
+
+  if (only.length === 0 || only.includes('reach')) {
+    process.stdout.write('== runtime reachability: memory per 10,000 distinct files of one image ==\n');
+    const r = await runReachMemoryBench();
+    process.stdout.write(reachMemoryTable(r) + '\n\n');
+    results.reach = r;
   }
 
   // minutes long: only when named

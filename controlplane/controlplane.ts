@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { splitHostPort } from '../common/host-port';
+import { checkBundle, type TlsFiles } from '../common/spiffe/grpc-credentials';
 import { resolveTls, type TlsFlags } from '../common/spiffe/tls-files';
 import { serveMetrics, type MetricsServer } from '../common/metrics-server';
 import { auditLogOrigin, loadLogSigner } from '../common/tlog/keys';
@@ -81,16 +82,19 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     if (bad) throw new CpError('CONFIG', `--workload-trust-domain "${td}": ${bad}`);
   }
   // a short busy timeout: a statement waiting for another connection's lock blocks the event loop; ingest retries without blocking
-  const store = new Store(path.join(c.dataDir, 'vigil.db'), { busyTimeoutMs: 20 });
-  const metrics = new CpMetrics(store);
   let trustDomain = '';
-  let tls = null;
+  let tls: (TlsFiles & { trustDomain: string }) | null = null;
   let policyKey = null;
   let logKey: string | null = null;
   if (!c.insecure) {
     const r = resolveTls('vigil controlplane', 'controlplane', c);
     trustDomain = r.trustDomain;
     tls = { bundle: r.bundle, cert: r.cert, key: r.key, trustDomain };
+    // before anything is opened: a bundle without our CA refuses to start
+    const b = checkBundle(tls, trustDomain);
+    if (b.setAside.length) {
+      c.log(`${r.bundle}: ${b.setAside.length} CA${b.setAside.length > 1 ? 's' : ''} of another trust domain set aside (never roots): ${b.setAside.map((x) => `${x.subject}: ${x.why}`).join('; ')}`);
+    }
     if (r.policyKey) policyKey = loadPrivateKey(r.policyKey);
     logKey = r.logKey;
   } else {
@@ -100,6 +104,8 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     if (pk) policyKey = loadPrivateKey(pk);
     logKey = c.logKey ?? inDir('log.key') ?? pk;
   }
+  const store = new Store(path.join(c.dataDir, 'vigil.db'), { busyTimeoutMs: 20 });
+  const metrics = new CpMetrics(store);
   let signer: NoteSigner | null = null;
   try {
     if (logKey) signer = loadLogSigner(logKey, auditLogOrigin(trustDomain));
