@@ -5,6 +5,7 @@ import { repoRoot } from '../common/repo';
 import { pipelineTable, runPipelineBench } from './pipeline';
 import { rulesTable, runRulesBench } from './rules';
 import { controlPlaneTable, runControlPlaneBench } from './controlplane';
+import { reachMemoryTable, runReachMemoryBench } from './reach';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -34,6 +35,13 @@ async function main(): Promise<void> {
     const r = await runControlPlaneBench({ quick });
     process.stdout.write(controlPlaneTable(r) + '\n\n');
     results.controlplane = r;
+  }
+
+  if (only.length === 0 || only.includes('reach')) {
+    process.stdout.write('== runtime reachability: memory per 10,000 distinct files of one image ==\n');
+    const r = await runReachMemoryBench();
+    process.stdout.write(reachMemoryTable(r) + '\n\n');
+    results.reach = r;
   }
 
   const file = path.join(outDir, `bench-${stamp}.json`);

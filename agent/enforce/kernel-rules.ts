@@ -5,7 +5,7 @@
 import { Config, EventKind, KIND_NAMES, NetPrefixKey, NetRuleKey, RuleKey, type KindName } from '../kernel/abi';
 import { errorMessage, VigilError } from '../../common/errors';
 import type { AddressIdentity } from '../workload/source';
-import { kindMask, PROCESS_KINDS, programsFor, type Probe } from '../kernel/probe';
+import { isResolveProgram, kindMask, PROCESS_KINDS, programsFor, type Probe } from '../kernel/probe';
 import type { RuleSet } from '../rules/compile';
 import { buildKernelPlan, type KernelPlan, type MapEntries } from './kernel-plan';
 import { type WorkloadTable } from '../workload/workload-table';
@@ -23,11 +23,13 @@ export class KernelRules {
   constructor(
     private readonly probe: Probe,
     private readonly workloads: WorkloadTable,
+    /** kinds reported whatever the rules say (code: runtime reachability) */
+    private readonly extraKinds: readonly KindName[] = [],
   ) {}
 
-  /** The kinds the kernel must report for these rules (plus the process life cycle). */
-  static kindsFor(rs: RuleSet): KindName[] {
-    const want = new Set<KindName>([...PROCESS_KINDS, ...rs.reportedKinds()]);
+  /** The kinds the kernel must report for these rules (plus the process life cycle, plus `extra`). */
+  static kindsFor(rs: RuleSet, extra: readonly KindName[] = []): KindName[] {
+    const want = new Set<KindName>([...PROCESS_KINDS, ...rs.reportedKinds(), ...extra]);
     return KIND_NAMES.filter((k) => want.has(k));
   }
 
@@ -45,7 +47,7 @@ export class KernelRules {
         cause: err,
       });
     }
-    const kinds = KernelRules.kindsFor(rs);
+    const kinds = KernelRules.kindsFor(rs, this.extraKinds);
     // with connect refusals the kernel also refuses raw and packet sockets: socket creation is watched for that guard
     // (and io_uring's socket requests, which make one without a syscall)
     const guarded = plan.netActive ? (['socket', 'io_uring'] as const).filter((k) => !kinds.includes(k)) : [];
@@ -69,6 +71,7 @@ export class KernelRules {
       prefixDepths: plan.prefixDepths,
       netActive: plan.netActive ? 1 : 0,
       createActive: plan.createActive ? 1 : 0,
+      resolveActive: programs.some(isResolveProgram) ? 1 : 0,
       // with workloads, a task keeps the one it leaves (PF_MOVED): one task-storage lookup per event
       originActive: this.workloads.size > 0 ? 1 : 0,
       guardOnly,

@@ -374,6 +374,12 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
       }
       if (ev.pathFull) details.path_truncated = true;
       break;
+    case 'code':
+      r.path = ev.path;
+      r.how = ev.how;
+      details.dev = ev.dev;
+      details.ino = ev.ino.toString();
+      break;
     case 'chown':
       r.path = ev.path;
       r.owner_uid = ev.ownerUid === 0xffffffff ? null : ev.ownerUid;

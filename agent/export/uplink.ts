@@ -46,6 +46,8 @@ export interface UplinkOptions {
   onAuditAlert?: (a: Alert) => void;
   log?: (line: string) => void;
   onState?: (connected: boolean) => void;
+  /** runtime reachability reports and image inventories (agent/reach/tracker.ts): sent on each stream until acknowledged */
+  reach?: { messages(): AgentMessage[]; acked(id: string, error: string): void; reconnected(): void };
   /** first retry delay; doubles up to maxBackoffMs, with full jitter */
   backoffMs?: number;
   maxBackoffMs?: number;
@@ -231,6 +233,11 @@ export class Uplink {
         if (this.o.identityReport) this.call?.write({ identities: { entries: this.o.identityReport() } });
         this.heartbeat = setInterval(() => this.call?.write({ heartbeat: { unix_nano: String(BigInt(Date.now()) * 1_000_000n) } }), 10_000);
         this.flush();
+        this.o.reach?.reconnected();
+        this.sendReach();
+        break;
+      case 'reach_ack':
+        if (m.reach_ack) this.o.reach?.acked(String(m.reach_ack.id), m.reach_ack.error);
         break;
       case 'ack':
         if (m.ack) this.onAck(m.ack);
@@ -312,6 +319,12 @@ export class Uplink {
     const delay = this.backoff.next();
     this.log(`control plane link lost (${why}); retrying in ${delay} ms`);
     this.retry = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Send what reachability has to say now (when connected; otherwise at the next welcome). */
+  sendReach(): void {
+    if (!this.ready || !this.call || !this.o.reach) return;
+    for (const m of this.o.reach.messages()) this.call.write(m);
   }
 
   /** Send an identity report now (the workloads' addresses changed). */

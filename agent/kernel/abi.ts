@@ -29,6 +29,8 @@ export const EventKind = {
   socket: 17,
   /** an io_uring submission that opens a file or socket door */
   io_uring: 18,
+  /** a file a workload loaded as code, once per (workload, device, inode): runtime reachability */
+  code: 19,
   /** a file's owner or group changed (chown, fchown, lchown, fchownat) */
   chown: 20,
   /** an extended attribute set (setxattr, lsetxattr, fsetxattr, setxattrat) */
@@ -164,6 +166,11 @@ export const IoUring = {
   SIZE: 336,
 } as const;
 
+/** struct code_event (bpf/events.h): how is enum code_how */
+export const Code = { ino: 64, dev: 72, path_len: 76, how: 78, pad: 79, tail: 80, SIZE: 80 } as const;
+export const CodeHow = { open: 1, mmap: 2, mprotect: 3 } as const;
+/** struct code_key, of the code_seen LRU */
+export const CodeKey = { workload: 0, dev: 4, ino: 8, SIZE: 16 } as const;
 /** chown, setxattr */
 export const Attr = { ret: 64, syscall_nr: 68, uid: 72, gid: 76, flags: 80, path_len: 84, name_len: 86, value_len: 88, rule: 92, tail: 96, SIZE: 96 } as const;
 
@@ -203,6 +210,7 @@ export const Config = {
   origin_active: 112,
   guard_only: 116,
   create_active: 120,
+  resolve_active: 124,
   SIZE: 128,
 } as const;
 
