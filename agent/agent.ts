@@ -333,7 +333,7 @@ export class Agent {
   ): Promise<Agent> {
     const stateDir = o.stateDir ?? '/var/lib/vigil/agent';
     // the last good signed policy survives our restart and a control plane that is down
-    const state = cp ? new PolicyState(stateDir) : null;
+    const state = cp ? new PolicyState(stateDir, (l) => o.err.write(`vigil agent: ${l}\n`)) : null;
     let rules: RuleSet | null = null;
     let version = 0;
     const saved = state?.load();
@@ -366,7 +366,7 @@ export class Agent {
       const caps = probeKernel();
       // the agent witnesses the control plane's audit log with the pinned log key
       const witness = tls?.logKey ? new AuditWitness(stateDir, loadLogVerifier(tls.logKey, auditLogOrigin(tls.trustDomain)), agent.node, (l) => o.err.write(`vigil agent: ${l}\n`)) : null;
-      if (!witness) o.err.write('vigil agent: no log key (log.pub, else policy.pub): this agent does not witness the audit log\n');
+      if (!witness) o.err.write(`vigil agent: ${cp.insecure ? '--insecure' : 'no log key (log.pub, else policy.pub, or --log-key)'}: this agent does not witness the control plane's audit log\n`);
       agent.uplink = new Uplink({
         address: cp.address,
         tls: tls

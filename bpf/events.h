@@ -454,7 +454,7 @@ struct vigil_config {
 	__u32 origin_active;   /* 1 = workloads exist: tasks keep the workload they leave (PF_MOVED) */
 	__u32 guard_only;      /* kinds enabled for the kernel's own guards only: reported when it acts */
 	__u32 create_active;   /* 1 = some open rule names write, create or trunc: link, symlink and rename names are judged by it */
-	__u32 pad;
+	__u32 resolve_active;  /* 1 = the timestamp programs record what file calls touched (bpf/touched.bpf.c) */
 };
 _Static_assert(sizeof(struct vigil_config) == 128, "vigil_config layout");
 

@@ -79,6 +79,7 @@ export function callError(address: string, err: grpc.ServiceError): VigilError {
     case grpc.status.PERMISSION_DENIED:
     case grpc.status.INVALID_ARGUMENT:
     case grpc.status.FAILED_PRECONDITION:
+    case grpc.status.RESOURCE_EXHAUSTED:
     case grpc.status.NOT_FOUND:
       return new VigilError('REFUSED', `the control plane at ${address} refused: ${details}`);
     default:

@@ -19,6 +19,11 @@ export class CpMetrics {
   readonly alertsRefused: Counter<'reason'>;
   /** agent messages refused whole (the stream ends): batch_too_large, message_too_large, identity_report_too_large, invalid_batch */
   readonly messagesRefused: Counter<'reason'>;
+  /** agents that reported a policy version above the latest this control plane holds */
+  readonly policyAhead: Counter;
+  /** identity report entries refused, by reason (identity-map.ts) */
+  readonly identityRefused: Counter<'reason'>;
+  private identityProbe: { entries: () => number; conflicts: () => number } | null = null;
   private readonly connected: Gauge;
   private ingestProbe: { queued: () => number; paused: () => number } | null = null;
   private readonly agentPolicy: Gauge;
@@ -86,7 +91,34 @@ export class CpMetrics {
       labelNames: ['reason'],
       registers: [r],
     });
+    this.policyAhead = new Counter({
+      name: 'vigil_policy_agents_ahead_total',
+      help: 'Agents that reported a policy version newer than the latest this control plane holds (a store restored from an older backup): the next push is numbered above it',
+      registers: [r],
+    });
+    this.identityRefused = new Counter({
+      name: 'vigil_identity_entries_refused_total',
+      help: 'Identity report entries refused: not_a_cidr, not_a_spiffe_id, foreign_trust_domain, too_wide, not_owned, duplicate, too_many_entries',
+      labelNames: ['reason'],
+      registers: [r],
+    });
     const self = this;
+    new Gauge({
+      name: 'vigil_identity_map_entries',
+      help: 'Entries of the identity map sent to agents (addresses exactly one node claims)',
+      registers: [r],
+      collect() {
+        this.set(self.identityProbe?.entries() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vigil_identity_conflicts',
+      help: 'Addresses more than one node claims now: left out of the identity map, logged',
+      registers: [r],
+      collect() {
+        this.set(self.identityProbe?.conflicts() ?? 0);
+      },
+    });
     new Gauge({
       name: 'vigil_ingest_queued_alerts',
       help: 'Alerts received and waiting for their commit',
@@ -173,6 +205,11 @@ export class CpMetrics {
       outputDelivered: (output, n) => this.outputDelivered.inc({ output }, n),
       outputFailed: (output) => this.outputFailures.inc({ output }),
     };
+  }
+
+  /** Where the identity map gauges are read from at scrape time. */
+  identityMap(entries: () => number, conflicts: () => number): void {
+    this.identityProbe = { entries, conflicts };
   }
 
   /** Where the ingest gauges are read from at scrape time (the ingest of this control plane). */

@@ -30,6 +30,8 @@ export interface QueryServiceOptions {
   patterns: SpiffePattern[];
   /** Ed25519 key that signs policy bundles (null: policy push refused) */
   policyKey: KeyObject | null;
+  /** the largest signed policy payload (default 16 MiB) */
+  maxPolicyBytes?: number;
   metrics?: CpMetrics;
   checkpoints: Checkpointer;
   log: (line: string) => void;
@@ -52,14 +54,28 @@ export function parseSince(s: string): string | undefined {
   return rfcToNs(s);
 }
 
+export const DEFAULT_MAX_POLICY_BYTES = 16 << 20;
+
+/** A push too large for the limit or for a connected agent: refused at push time, naming the limit. */
+export class PolicyTooLarge extends Error {}
+
 export class QueryService {
   constructor(private readonly o: QueryServiceOptions) {}
 
   /** Sign these files as the next policy version, store it (audited) and send it to every agent. */
   push(files: readonly { name: string; text: string }[], by: string): { version: number; agents: number } {
     if (!this.o.policyKey) throw new Error('this control plane has no policy signing key');
-    const version = (this.o.store.latestPolicy()?.version ?? 0) + 1;
+    // monotonic across store restores: above the latest stored and the highest any agent applied
+    const version = Math.max(this.o.store.latestPolicy()?.version ?? 0, this.o.agents.highestAgentPolicy()) + 1;
     const signed = signPolicy(version, files, this.o.policyKey);
+    const limit = this.o.maxPolicyBytes ?? DEFAULT_MAX_POLICY_BYTES;
+    if (signed.payload.length > limit) {
+      throw new PolicyTooLarge(`the signed policy would be ${signed.payload.length} bytes, over the limit of ${limit} bytes (--max-policy-bytes): nothing signed or sent`);
+    }
+    const agentLimit = this.o.agents.agentPolicyLimit();
+    if (signed.payload.length > agentLimit.bytes) {
+      throw new PolicyTooLarge(`the signed policy would be ${signed.payload.length} bytes, over the ${agentLimit.bytes} bytes agent ${agentLimit.node} takes: nothing signed or sent`);
+    }
     this.o.store.addPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId, pushed_by: by });
     this.o.metrics?.policyVersion.set(version);
     const n = this.o.agents.pushPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId });
@@ -180,7 +196,8 @@ export class QueryService {
           const r = this.push([...call.request.files.map((f) => ({ name: f.name, text: f.text })), ...generated], peer.spiffeId);
           return cb(null, { version: r.version, agents_notified: r.agents });
         } catch (err) {
-          return cb(deny(grpc.status.INVALID_ARGUMENT, errorMessage(err)));
+          this.o.log(`policy push by ${peer.spiffeId} refused: ${errorMessage(err)}`);
+          return cb(deny(err instanceof PolicyTooLarge ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.INVALID_ARGUMENT, errorMessage(err)));
         }
       },
     };

@@ -9,6 +9,7 @@ import { VIGIL_VERSION } from '../common/version';
 import { AgentService, type Authorize } from './agent-service';
 import { printable } from '../common/escape';
 import { Checkpointer } from './checkpoints';
+import type { IdentityPolicy } from './identity-map';
 import { Ingest, type IngestOptions } from './ingest';
 import type { CpMetrics } from './metrics';
 import { QueryService } from './query-service';
@@ -37,6 +38,14 @@ export interface ControlPlaneOptions {
   ingest?: IngestOptions;
   /** the most alerts one batch may carry */
   maxBatchAlerts?: number;
+  /** what identity reports may claim (default: our trust domain, /24 or /120 at most, 4096 entries, no ownership: refused) */
+  identityPolicy?: Partial<IdentityPolicy>;
+  /** identity map messages of about this many bytes */
+  mapChunkBytes?: number;
+  /** the largest signed policy payload a push may make (default 16 MiB) */
+  maxPolicyBytes?: number;
+  /** signed policy goes to agents in chunks of this many bytes (default 1 MiB) */
+  policyChunkBytes?: number;
   /** advisories, tickets, outputs, quarantine (docs/vdp.md); null: defaults, no sinks or outputs */
   vdpConfig?: VdpConfig | null;
   vdpCounters?: VdpCounters;
@@ -77,6 +86,10 @@ export class ControlPlane {
       checkpoints: this.checkpoints,
       log,
       maxBatchAlerts: o.maxBatchAlerts,
+      identityPolicy: o.identityPolicy,
+      mapChunkBytes: o.mapChunkBytes,
+      policyChunkBytes: o.policyChunkBytes,
+      trustDomain: o.tls?.trustDomain,
     });
     this.queries = new QueryService({
       store: o.store,
@@ -85,6 +98,7 @@ export class ControlPlane {
       authorize,
       patterns: o.adminIds.map(compileSpiffePattern),
       policyKey: o.policyKey,
+      maxPolicyBytes: o.maxPolicyBytes,
       metrics: o.metrics,
       checkpoints: this.checkpoints,
       log,

@@ -301,6 +301,11 @@ export class Store {
     });
   }
 
+  /** The highest policy version any agent has reported (0: none). */
+  maxAgentPolicyVersion(): number {
+    return (this.db.prepare('SELECT MAX(policy_version) AS v FROM agents').get() as { v: number | null }).v ?? 0;
+  }
+
   latestPolicy(): PolicyRecord | undefined {
     return this.db.prepare('SELECT * FROM policies ORDER BY version DESC LIMIT 1').get() as PolicyRecord | undefined;
   }

@@ -5,7 +5,7 @@
 import { Config, EventKind, KIND_NAMES, NetPrefixKey, NetRuleKey, RuleKey, type KindName } from '../kernel/abi';
 import { errorMessage, VigilError } from '../../common/errors';
 import type { AddressIdentity } from '../workload/source';
-import { kindMask, PROCESS_KINDS, programsFor, type Probe } from '../kernel/probe';
+import { isResolveProgram, kindMask, PROCESS_KINDS, programsFor, type Probe } from '../kernel/probe';
 import type { RuleSet } from '../rules/compile';
 import { buildKernelPlan, type KernelPlan, type MapEntries } from './kernel-plan';
 import { type WorkloadTable } from '../workload/workload-table';
@@ -71,6 +71,7 @@ export class KernelRules {
       prefixDepths: plan.prefixDepths,
       netActive: plan.netActive ? 1 : 0,
       createActive: plan.createActive ? 1 : 0,
+      resolveActive: programs.some(isResolveProgram) ? 1 : 0,
       // with workloads, a task keeps the one it leaves (PF_MOVED): one task-storage lookup per event
       originActive: this.workloads.size > 0 ? 1 : 0,
       guardOnly,

@@ -348,8 +348,9 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
     case 'mount':
       r.path = ev.str2;
       r.flags = bitNames(ev.sysFlags, MOUNT_FLAGS);
-      details.source = ev.str1;
-      details.fstype = ev.str3;
+      // what was mounted is the evidence (a host path given to a container): always in the record
+      r.source = ev.str1;
+      r.fstype = ev.str3;
       break;
     case 'module':
       r.path = ev.str1;

@@ -210,6 +210,7 @@ export const Config = {
   origin_active: 112,
   guard_only: 116,
   create_active: 120,
+  resolve_active: 124,
   SIZE: 128,
 } as const;
 

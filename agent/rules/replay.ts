@@ -289,7 +289,7 @@ function toEvent(it: Item, kind: string): KernelEvent {
       return { ...common, kind, ret, syscallNr, arg: [a[0], a[1], a[2], 0], rule: 0 };
     }
     case 'mount':
-      return { ...common, kind, ret, syscallNr, sysFlags: 0, str1: str(d.source), str2: str(r.path), str3: str(d.fstype), rule: 0 };
+      return { ...common, kind, ret, syscallNr, sysFlags: 0, str1: str(r.source ?? d.source), str2: str(r.path), str3: str(r.fstype ?? d.fstype), rule: 0 };
     case 'io_uring':
       return { ...common, kind, opcode: 0, opClass: r.op_class === 'network' ? 2 : 1, family, sockType, path: typeof r.path === 'string' ? r.path : null, newPath: typeof r.new_path === 'string' ? r.new_path : null, pathFull: false, rule: 0 };
     default: // module

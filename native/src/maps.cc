@@ -77,6 +77,7 @@ void Maps::ApplyConfig(const Napi::Object& o) {
   cfg_.origin_active = GetU32(o, "originActive", cfg_.origin_active);
   cfg_.guard_only = GetU32(o, "guardOnly", cfg_.guard_only);
   cfg_.create_active = GetU32(o, "createActive", cfg_.create_active);
+  cfg_.resolve_active = GetU32(o, "resolveActive", cfg_.resolve_active);
   Napi::Value d = o.Get("prefixDepths");
   if (!d.IsUndefined()) {
     constexpr uint32_t kinds = sizeof(cfg_.prefix_depths) / sizeof(cfg_.prefix_depths[0]);
