@@ -19,6 +19,9 @@ export class CpMetrics {
   readonly alertsRefused: Counter<'reason'>;
   /** agent messages refused whole (the stream ends): batch_too_large, message_too_large, identity_report_too_large, invalid_batch */
   readonly messagesRefused: Counter<'reason'>;
+  /** --follow readers refused or dropped: too_many, slow */
+  readonly followersDropped: Counter<'reason'>;
+  private followProbe: (() => number) | null = null;
   /** agents that reported a policy version above the latest this control plane holds */
   readonly policyAhead: Counter;
   /** identity report entries refused, by reason (identity-map.ts) */
@@ -90,6 +93,20 @@ export class CpMetrics {
       help: 'Agent messages refused whole, ending the stream: batch_too_large, message_too_large, identity_report_too_large (counted before decoding), invalid_batch',
       labelNames: ['reason'],
       registers: [r],
+    });
+    this.followersDropped = new Counter({
+      name: 'vigil_follow_readers_dropped_total',
+      help: 'vigil alerts --follow readers refused (too_many: over the limit at once) or dropped (slow: took nothing for the stall time)',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    new Gauge({
+      name: 'vigil_follow_readers',
+      help: 'vigil alerts --follow readers connected now',
+      registers: [r],
+      collect() {
+        this.set(self.followProbe?.() ?? 0);
+      },
     });
     this.policyAhead = new Counter({
       name: 'vigil_policy_agents_ahead_total',
@@ -205,6 +222,11 @@ export class CpMetrics {
       outputDelivered: (output, n) => this.outputDelivered.inc({ output }, n),
       outputFailed: (output) => this.outputFailures.inc({ output }),
     };
+  }
+
+  /** Where the follow readers gauge is read from. */
+  followers(n: () => number): void {
+    this.followProbe = n;
   }
 
   /** Where the identity map gauges are read from at scrape time. */

@@ -46,6 +46,8 @@ export interface ControlPlaneOptions {
   maxPolicyBytes?: number;
   /** signed policy goes to agents in chunks of this many bytes (default 1 MiB) */
   policyChunkBytes?: number;
+  /** --follow readers at once, and how long one may take nothing before it is dropped */
+  follow?: { max?: number; stallMs?: number };
   /** advisories, tickets, outputs, quarantine (docs/vdp.md); null: defaults, no sinks or outputs */
   vdpConfig?: VdpConfig | null;
   vdpCounters?: VdpCounters;
@@ -99,6 +101,7 @@ export class ControlPlane {
       patterns: o.adminIds.map(compileSpiffePattern),
       policyKey: o.policyKey,
       maxPolicyBytes: o.maxPolicyBytes,
+      follow: o.follow,
       metrics: o.metrics,
       checkpoints: this.checkpoints,
       log,
