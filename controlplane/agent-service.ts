@@ -315,7 +315,10 @@ export class AgentService {
                 if (m.reach) send({ reach_ack: this.o.reach ? this.o.reach.report(node, m.reach) : { id: m.reach.id, error: 'this control plane takes no reachability reports' } });
                 break;
               case 'inventory':
-                if (m.inventory) send({ reach_ack: this.o.reach ? this.o.reach.inventory(node, m.inventory) : { id: m.inventory.id, error: 'this control plane takes no image inventories' } });
+                if (m.inventory) {
+                  const acks = this.o.reach ? this.o.reach.inventory(node, m.inventory) : [{ id: m.inventory.id, error: 'this control plane takes no image inventories' }];
+                  for (const a of acks) send({ reach_ack: a });
+                }
                 break;
               case 'heartbeat':
                 this.o.store.agentSeen(node);
