@@ -233,6 +233,34 @@ export class CpMetrics {
       labelNames: ['sink', 'kind'],
       registers: [r],
     });
+    const last = new Map<string, number>();
+    const advance = (c: Counter, key: string, labels: Record<string, string>, now: number): void => {
+      const d = now - (last.get(key) ?? 0);
+      if (d > 0) c.inc(labels, d);
+      last.set(key, now);
+    };
+    new Counter({
+      name: 'vigil_reach_messages_total',
+      help: 'Reachability reports and image inventories from agents, by result (report, inventory: stored; refused: malformed or over the bounds, the agent is told why)',
+      labelNames: ['result'],
+      registers: [r],
+      collect() {
+        const c = self.reachProbe?.();
+        if (!c) return;
+        advance(this, 'report', { result: 'report' }, c.reports);
+        advance(this, 'inventory', { result: 'inventory' }, c.inventories);
+        advance(this, 'refused', { result: 'refused' }, c.refused);
+      },
+    });
+    new Counter({
+      name: 'vigil_vex_revocations_total',
+      help: 'VEX document versions issued because a component a document said not_affected was loaded (vigil vex --changes)',
+      registers: [r],
+      collect() {
+        const c = self.reachProbe?.();
+        if (c) advance(this, 'revocations', {}, c.revocations);
+      },
+    });
     this.outputDelivered = new Counter({ name: 'vigil_output_alerts_delivered_total', help: 'Alerts delivered to an output (webhook, falcosidekick, syslog)', labelNames: ['output'], registers: [r] });
     this.outputFailures = new Counter({ name: 'vigil_output_failures_total', help: 'Failed deliveries to an output (retried with back-off; at the control plane the alerts stay in the store)', labelNames: ['output'], registers: [r] });
   }
@@ -252,6 +280,13 @@ export class CpMetrics {
       outputDelivered: (output, n) => this.outputDelivered.inc({ output }, n),
       outputFailed: (output) => this.outputFailures.inc({ output }),
     };
+  }
+
+  private reachProbe: (() => { reports: number; inventories: number; refused: number; revocations: number }) | null = null;
+
+  /** Where the reachability counters are read from at scrape time (controlplane/reach/ingest.ts). */
+  reach(counts: () => { reports: number; inventories: number; refused: number; revocations: number }): void {
+    this.reachProbe = counts;
   }
 
   /** Where the follow readers gauge is read from. */

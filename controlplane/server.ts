@@ -82,6 +82,7 @@ export class ControlPlane {
     const author = o.vexAuthor ?? (o.tls ? `spiffe://${o.tls.trustDomain}/vigil/controlplane` : 'Vigil control plane');
     this.vex = new VexIssuer(o.store.db, o.store.reach, (fn) => o.store.audited(fn), author);
     this.reach = new ReachIngest(o.store.reach, this.vex, log);
+    o.metrics?.reach(() => this.reach.counts);
     this.agents = new AgentService({
       store: o.store,
       ingest: this.ingest,
