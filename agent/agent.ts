@@ -433,6 +433,8 @@ export class Agent {
       });
       agent.reach.noteLosses(agent.reachLosses());
       agent.reachTick();
+      const tracker = agent.reach;
+      agent.metrics.reach = () => tracker.summary();
       agent.reachTimer = setInterval(() => agent.reachTick(), o.reachIntervalMs ?? 10_000);
       agent.reachTimer.unref();
       o.err.write(`vigil agent: runtime reachability on (run ${agent.reach.run}${agent.adopted ? ', continued' : ''}): ${n} processes of images found running\n`);

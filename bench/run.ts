@@ -5,6 +5,7 @@ import { repoRoot } from '../common/repo';
 import { pipelineTable, runPipelineBench } from './pipeline';
 import { rulesTable, runRulesBench } from './rules';
 import { controlPlaneTable, runControlPlaneBench } from './controlplane';
+import { noiseTable, runNoiseBench } from './noise';
 import { reachMemoryTable, runReachMemoryBench } from './reach';
 
 async function main(): Promise<void> {
@@ -42,6 +43,15 @@ async function main(): Promise<void> {
     const r = await runReachMemoryBench();
     process.stdout.write(reachMemoryTable(r) + '\n\n');
     results.reach = r;
+  }
+
+  // minutes long: only when named
+  if (only.includes('noise')) {
+    process.stdout.write('== default pack on a benign busy workload: a CI build in a workload cgroup ==\n');
+    const it = args.find((a) => a.startsWith('--iterations='));
+    const r = await runNoiseBench({ iterations: it ? Number(it.split('=')[1]) : 1 });
+    process.stdout.write(noiseTable(r) + '\n\n');
+    results.noise = r;
   }
 
   const file = path.join(outDir, `bench-${stamp}.json`);

@@ -17,6 +17,7 @@ import { checkAlert, checkBootId, checkNodeName, DEFAULT_ALERT_LIMITS, seqRanges
 import { guardedAgentService, isWireRefusal, type AgentWireMessage } from './agent-wire';
 import type { SignedCheckpoint } from '../common/tlog/checkpoint';
 import type { Checkpointer } from './checkpoints';
+import type { SecurityEvents } from './security-events';
 import { checkReport, IdentityMapState, type IdentityPolicy } from './identity-map';
 import type { Ingest, IngestSource } from './ingest';
 import type { ReachIngest } from './reach/ingest';
@@ -32,6 +33,8 @@ export interface AgentServiceOptions {
   /** reachability reports and image inventories (null: refused) */
   reach?: ReachIngest;
   authorize: Authorize;
+  /** refusals counted and logged (security-events.ts) */
+  security?: SecurityEvents;
   /** SPIFFE ID patterns of agents */
   patterns: SpiffePattern[];
   metrics?: CpMetrics;
@@ -175,8 +178,7 @@ export class AgentService {
       Connect: (call) => {
         const peer = this.o.authorize(call, this.o.patterns);
         if ('code' in peer) {
-          this.o.log(`agent refused: ${peer.details}`);
-          call.emit('error', peer);
+          call.emit('error', peer); // counted and logged by the authorizer
           return;
         }
         let me: Connected | null = null;
@@ -198,7 +200,8 @@ export class AgentService {
           // an agent SVID named after a node speaks for that node only
           const named = /\/agent\/([^/]+)$/.exec(peer.spiffeId);
           if (named && named[1] !== h.node) {
-            this.o.log(`agent ${peer.spiffeId} refused: it cannot speak for node ${h.node}`);
+            if (this.o.security) this.o.security.wrongNode(peer.spiffeId, h.node);
+            else this.o.log(`agent ${peer.spiffeId} refused: it cannot speak for node ${h.node}`);
             return end(deny(grpc.status.PERMISSION_DENIED, `${peer.spiffeId} cannot speak for node "${h.node}"`));
           }
           this.o.store.agentConnected({
@@ -302,14 +305,20 @@ export class AgentService {
                   this.o.store.agentPolicy(node, Number(m.policy_status.version), m.policy_status.error);
                   this.o.metrics?.agentPolicyVersion(node, Number(m.policy_status.version));
                   this.policyReported(node, Number(m.policy_status.version));
-                  if (m.policy_status.error) this.o.log(`agent ${node} refused policy: ${m.policy_status.error}`);
+                  if (m.policy_status.error) {
+                    this.o.metrics?.agentPolicyRefusals.inc();
+                    this.o.log(`agent ${node} (${peer.spiffeId}) refused policy v${m.policy_status.version}: ${m.policy_status.error}`);
+                  }
                 }
                 break;
               case 'reach':
                 if (m.reach) send({ reach_ack: this.o.reach ? this.o.reach.report(node, m.reach) : { id: m.reach.id, error: 'this control plane takes no reachability reports' } });
                 break;
               case 'inventory':
-                if (m.inventory) send({ reach_ack: this.o.reach ? this.o.reach.inventory(node, m.inventory) : { id: m.inventory.id, error: 'this control plane takes no image inventories' } });
+                if (m.inventory) {
+                  const acks = this.o.reach ? this.o.reach.inventory(node, m.inventory) : [{ id: m.inventory.id, error: 'this control plane takes no image inventories' }];
+                  for (const a of acks) send({ reach_ack: a });
+                }
                 break;
               case 'heartbeat':
                 this.o.store.agentSeen(node);

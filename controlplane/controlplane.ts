@@ -52,6 +52,8 @@ export interface ControlPlaneConfig extends TlsFlags {
   maxPolicyBytes?: number;
   /** tests: policy chunks of this many bytes (default 1 MiB) */
   policyChunkBytes?: number;
+  /** --follow readers at once (default 64), and how long one may take nothing before it is dropped (default 30 s) */
+  follow?: { max?: number; stallMs?: number };
   /** at most one audit checkpoint per this many ms (default 1000) */
   checkpointMs?: number;
   /** advisories, ticket sinks, outputs (docs/vdp.md) */
@@ -138,6 +140,7 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     mapChunkBytes: c.mapChunkBytes,
     maxPolicyBytes: c.maxPolicyBytes,
     policyChunkBytes: c.policyChunkBytes,
+    follow: c.follow,
     maxBatchAlerts: c.maxBatchAlerts,
     vdpConfig,
     vdpCounters: metrics.vdpCounters(),

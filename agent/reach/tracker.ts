@@ -103,6 +103,11 @@ export interface ReachStats {
 }
 
 const MAX_PIDS = 64;
+/** files and packages per inventory message (paths average well under 100 bytes: about 1.5 MiB) */
+const INVENTORY_PART_FILES = 15_000;
+const INVENTORY_PART_PACKAGES = 2_000;
+/** bytes of paths in one report */
+const REPORT_PATH_BYTES = 1 << 20;
 const MAX_FILES_PER_CONTAINER = 200_000;
 
 export class ReachTracker {
@@ -333,9 +338,32 @@ export class ReachTracker {
     if (skipped.length) this.o.log(`reach: ${digest}: package databases read with ${skipped.map(([k, v]) => `${v} x ${k}`).join('; ')}`);
     if (inv.packages.length === 0) return;
     const components = inv.packages.map((p) => ({ ref: p.ref, name: p.name, version: p.version, purl: p.purl, type: p.type, files: p.files }));
-    const id = String(this.nextId++);
-    this.inflight.set(id, { inventory: digest });
-    this.unackedInventories.set(id, { inventory: { id, digest, name: img?.name ?? '', sha256: '', components } });
+    // in parts, each well under the control plane's message limit (4 MiB): by files, and by packages
+    const parts: (typeof components)[] = [];
+    let cur: typeof components = [];
+    let files = 0;
+    for (const c of components) {
+      // a package with more files than a part holds is split: the control plane joins its files again by ref
+      let rest = c.files;
+      do {
+        if (cur.length && (files >= INVENTORY_PART_FILES || cur.length >= INVENTORY_PART_PACKAGES)) {
+          parts.push(cur);
+          cur = [];
+          files = 0;
+        }
+        const take = rest.slice(0, INVENTORY_PART_FILES - files);
+        rest = rest.slice(take.length);
+        cur.push({ ...c, files: take });
+        files += take.length;
+      } while (rest.length);
+    }
+    if (cur.length) parts.push(cur);
+    const set = randomUUID();
+    parts.forEach((part, i) => {
+      const id = String(this.nextId++);
+      this.inflight.set(id, { inventory: digest });
+      this.unackedInventories.set(id, { inventory: { id, digest, name: img?.name ?? '', sha256: '', components: part, set, part: i, parts: parts.length } });
+    });
     this.stats.inventories++;
   }
 
@@ -387,12 +415,15 @@ export class ReachTracker {
     for (const r of this.state.runs) {
       for (const [digest, img] of Object.entries(r.images)) {
         let budget = max;
+        // and by size: every message stays well under the control plane's limit (4 MiB)
+        let bytes = 0;
         const loads: [string, string, number][] = [];
         const watches = Object.values(img.watches).map((w) => {
           const ls: { path: string; first_unix_nano: string; how: string; processes: number }[] = [];
           for (const [p, l] of Object.entries(w.loads)) {
-            if (budget <= 0) break;
+            if (budget <= 0 || bytes > REPORT_PATH_BYTES) break;
             if (l.acked >= l.pids.length && l.acked > 0) continue;
+            bytes += Buffer.byteLength(p) + 64;
             ls.push({ path: p, first_unix_nano: l.first, how: l.how, processes: Math.max(1, l.pids.length) });
             loads.push([w.container, p, Math.max(1, l.pids.length)]);
             budget--;
@@ -439,8 +470,8 @@ export class ReachTracker {
       this.o.log(`reach: the control plane refused report ${id}: ${error}`);
     }
     if ('inventory' in f) {
-      this.inventories.set(f.inventory, 'done');
       this.unackedInventories.delete(id);
+      if (![...this.inflight.values()].some((x) => 'inventory' in x && x.inventory === f.inventory)) this.inventories.set(f.inventory, 'done');
       return;
     }
     const r = this.state.runs.find((x) => x.run === f.run);

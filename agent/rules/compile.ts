@@ -512,9 +512,14 @@ export function compileRule(spec: RuleSpec, id: number): CompiledRule {
 /** Candidate rules for one kind, indexed by the kind's key field. */
 class KindIndex {
   private readonly exact = new Map<string, CompiledRule[]>();
+  /** prefixes that end in "/": looked up at each "/" of a key (a path's depth, not the number of prefix lengths) */
+  private readonly dirs = new Map<string, CompiledRule[]>();
+  /** other prefixes (a glob's literal start, "/etc/cron"), by length */
   private readonly prefixes = new Map<number, Map<string, CompiledRule[]>>();
   private readonly rest: CompiledRule[] = [];
   private lengths: number[] = [];
+  /** candidates by key: the same files and programs come back all the time (bounded: cleared when full) */
+  private readonly memo = new Map<string, CompiledRule[]>();
 
   add(rule: CompiledRule, key: StringMatch | undefined): void {
     const push = (m: Map<string, CompiledRule[]>, k: string): void => {
@@ -522,6 +527,7 @@ class KindIndex {
       if (l) l.push(rule);
       else m.set(k, [rule]);
     };
+    this.memo.clear();
     if (key?.in) {
       for (const v of key.in) push(this.exact, v);
       return;
@@ -529,6 +535,10 @@ class KindIndex {
     const pre = key?.prefix ?? key?.glob?.map((g) => compileGlob(g).literalPrefix);
     if (pre && pre.every((p) => p.length > 0)) {
       for (const p of pre) {
+        if (p.endsWith('/')) {
+          push(this.dirs, p);
+          continue;
+        }
         let m = this.prefixes.get(p.length);
         if (!m) this.prefixes.set(p.length, (m = new Map()));
         push(m, p);
@@ -539,17 +549,32 @@ class KindIndex {
     this.rest.push(rule);
   }
 
-  /** Rules that could match a key (each at most once, in rule order). */
+  /** Rules that could match a key (each at most once, in rule order). Callers must not change the array. */
   candidates(key: string | null): CompiledRule[] {
+    if (key === null) return this.rest;
+    let out = this.memo.get(key);
+    if (out === undefined) {
+      out = this.compute(key);
+      if (this.memo.size >= MEMO_MAX) this.memo.clear();
+      this.memo.set(key, out);
+    }
+    return out;
+  }
+
+  private compute(key: string): CompiledRule[] {
     const out: CompiledRule[] = [];
-    if (key !== null) {
-      const e = this.exact.get(key);
-      if (e) out.push(...e);
-      for (const len of this.lengths) {
-        if (len > key.length) break;
-        const hit = this.prefixes.get(len)?.get(key.slice(0, len));
+    const e = this.exact.get(key);
+    if (e) out.push(...e);
+    if (this.dirs.size) {
+      for (let i = key.indexOf('/'); i >= 0; i = key.indexOf('/', i + 1)) {
+        const hit = this.dirs.get(key.slice(0, i + 1));
         if (hit) out.push(...hit);
       }
+    }
+    for (const len of this.lengths) {
+      if (len > key.length) break;
+      const hit = this.prefixes.get(len)?.get(key.slice(0, len));
+      if (hit) out.push(...hit);
     }
     if (out.length === 0) return this.rest;
     out.push(...this.rest);
@@ -561,6 +586,9 @@ class KindIndex {
     return out;
   }
 }
+
+/** distinct keys remembered per kind (a flood of unique names costs the lookups, never memory) */
+const MEMO_MAX = 4096;
 
 export interface RuleMatch {
   rule: CompiledRule;
@@ -619,7 +647,7 @@ export class RuleSet {
    */
   evaluate(c: EvalContext): { rule: CompiledRule; exemptedBy: string | null }[] {
     const kind = c.ev.kind as RuleKind;
-    const out = this.evaluateKind(kind, c, () => true);
+    const out = this.evaluateKind(kind, c, EVERY_RULE);
     const ev = c.ev;
     const id = c.identity;
     const two = ev.kind === 'rename' || ev.kind === 'link' || ev.kind === 'symlink';
@@ -675,3 +703,4 @@ export class RuleSet {
 }
 
 const RENAME_EXCHANGE = 2;
+const EVERY_RULE = (): boolean => true;

@@ -12,6 +12,7 @@ import { vigilProto } from '../../common/proto/load';
 import { listAgents as listAgentsCli, pushPolicy, type AdminLink } from '../../cli/admin';
 import { startControlPlane } from '../../controlplane/controlplane';
 import { ControlPlane } from '../../controlplane/server';
+import { until } from '../helpers/wait';
 import { Store } from '../../controlplane/store';
 
 const TD = 'test.vigil';
@@ -230,7 +231,23 @@ describe('one bundle per trust domain', function () {
     const link = (cert: string): AdminLink => ({ address: `127.0.0.1:${cp.port}`, insecure: false, certsDir: dir, bundle: both, cert: path.join(dir, `${cert}.pem`), key: path.join(dir, `${cert}.key`) });
     await assert.rejects(pushPolicy(link('forged-admin'), [rules]), /cannot be reached/, 'the handshake fails: the other CA is not a root here');
     assert.equal(cp.store.latestPolicy(), undefined, 'nothing was pushed');
+    // the refused handshake is seen: logged with where it came from and why, counted
+    await until('logged', () => logs.some((l) => /TLS handshake refused from 127\.0\.0\.1:\d+: the client certificate does not verify \(/.test(l)));
+    const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> =>
+      Number(
+        (await cp.metrics.registry.getMetricsAsJSON())
+          .find((m) => m.name === name)
+          ?.values.find((v) => Object.entries(labels).every(([k, w]) => v.labels[k] === w))?.value ?? 0,
+      );
+    assert.ok((await metric('vigil_handshakes_refused_total')) >= 1);
+    // an agent's SVID on the admin API: refused after TLS, counted and logged with its SPIFFE ID
+    await issueSvid(dir, `spiffe://${TD}/vigil/agent/node-7`, 'agent-node-7');
+    await assert.rejects(listAgentsCli(link('agent-node-7')), /refused: spiffe:\/\/test\.vigil\/vigil\/agent\/node-7 is not allowed here/);
+    assert.equal(await metric('vigil_peers_refused_total', { role: 'admin', reason: 'not_allowed' }), 1);
+    assert.equal(await metric('vigil_admin_calls_total', { call: 'ListAgents', result: 'refused' }), 1);
+    assert.ok(logs.some((l) => /refused admin call ListAgents from .*: spiffe:\/\/test\.vigil\/vigil\/agent\/node-7 is not allowed here/.test(l)));
     assert.equal((await pushPolicy(link('admin'), [rules])).version, 1, 'our own admin, same bundle file');
+    assert.equal(await metric('vigil_admin_calls_total', { call: 'PushPolicy', result: 'ok' }), 1);
 
     // the client side: a control plane whose SVID the other CA signed
     const store = new Store(path.join(dir, 'forged.db'));

@@ -34,6 +34,8 @@ interface Step {
   setup?: string[][];
   /** the alert's process args when they are not argv (a child that the step starts) */
   args?: string[];
+  /** ctr: with a terminal (podman exec -t), as kubectl exec -it */
+  tty?: boolean;
 }
 
 interface Case {
@@ -66,7 +68,8 @@ describe('the default pack on the real kernel: each rule fires from inside a wor
 
   const cases = (): Case[] => [
     // ---- execution: shells and tools
-    { rule: 'shell-in-workload', fire: { where: 'ctr', argv: ['sh', '-c', 'exit 0'] }, twin: { where: 'ctr', argv: ['true', 'shell-twin'] } },
+    // an interactive shell (kubectl exec -it); the twin is the same shell without a terminal, as an exec probe runs it
+    { rule: 'shell-in-workload', fire: { where: 'ctr', tty: true, argv: ['sh', '-c', 'exit 0'] }, twin: { where: 'ctr', argv: ['sh', '-c', 'exit 0 # probe'] } },
     {
       rule: 'renamed-shell-in-workload',
       fire: { where: 'wl', argv: [path.join(tmp, 'bin', 'looks-harmless'), '-c', 'exit 0'] },
@@ -289,13 +292,13 @@ workloads:
   /** Run a step (its setup first); the args its alert carries. */
   async function run(s: Step, codes: number[]): Promise<string[]> {
     for (const cmd of s.setup ?? []) await runOne(s.where, cmd);
-    codes.push(await runOne(s.where, s.argv));
+    codes.push(await runOne(s.where, s.argv, s.tty));
     return s.args ?? s.argv;
   }
 
   /** Run one command to its end; its exit status (126, 127: it never started). */
-  async function runOne(where: Where, argv: string[]): Promise<number> {
-    if (where === 'ctr') return (await pm.exec(c, argv)).code;
+  async function runOne(where: Where, argv: string[], tty = false): Promise<number> {
+    if (where === 'ctr') return (tty ? await pm.podman(['exec', '-t', c.id, ...argv]) : await pm.exec(c, argv)).code;
     if (where === 'wl') {
       const st = sb.spawnIn(wl, argv[0], argv.slice(1), { mode: 'exec' });
       return (await st.done).code ?? -1;

@@ -132,6 +132,18 @@ describe('reach tracker', () => {
     t.reconnected();
     assert.equal(t.messages().filter((m) => m.inventory).length, 0);
   });
+
+  it('a big inventory goes in parts of one set, each under the stream limit', async () => {
+    const files = Array.from({ length: 40_000 }, (_, i) => ({ path: `/usr/share/pkg/file-${i}`, source: 'dpkg' as const }));
+    // one package with more files than a part holds: split, joined again by ref at the control plane
+    const t = new ReachTracker(opts({ inventory: async () => ({ packages: [{ ref: 'big', name: 'big', version: '1', purl: '', type: 'deb', files: files.slice(0, 32_000) }, { ref: 'p', name: 'p', version: '1', purl: '', type: 'deb', files: files.slice(32_000) }], aliases: [], skipped: {} }) }));
+    t.onEvents([code('/a')]);
+    while (t.reading) await new Promise((r) => setImmediate(r));
+    const inv = t.messages().filter((m) => m.inventory).map((m) => m.inventory);
+    assert.deepEqual(inv.map((i) => [i?.part, i?.parts, i?.components?.length]), [[0, 3, 1], [1, 3, 1], [2, 3, 2]]);
+    assert.equal(new Set(inv.map((i) => i?.set)).size, 1);
+    for (const i of inv) assert.ok(JSON.stringify(i).length < 2 << 20);
+  });
 });
 
 describe('image package databases', () => {

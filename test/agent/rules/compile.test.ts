@@ -32,6 +32,11 @@ describe('rule compiler', () => {
     assert.equal(compileGlob('/tmp/?.sh').test('/tmp/a.sh'), true);
     assert.equal(compileGlob('/tmp/?.sh').test('/tmp/ab.sh'), false);
     assert.equal(compileGlob('/a+b/(x)').test('/a+b/(x)'), true, 'regex characters are literal');
+    // "/**/name" is a suffix test: the same answers as the general form
+    for (const [p, want] of [['/nginx', true], ['/usr/sbin/nginx', true], ['/usr/sbin/xnginx', false], ['/usr/sbin/nginx/x', false], ['nginx', false]] as const) {
+      assert.equal(compileGlob('/**/nginx').test(p), want, p);
+      assert.equal(compileGlob('/**/nginx').test(p), new RegExp('^/(?:.*/)?nginx$').test(p), p);
+    }
   });
 
   it('string matchers: in, not_in, prefix, glob, all of them must hold', () => {
@@ -43,6 +48,22 @@ describe('rule compiler', () => {
     assert.equal(rs.evaluate(ctx(openEvent('/etc/shadow'))).length, 1);
     assert.equal(rs.evaluate(ctx(openEvent('/etc/hostname'))).length, 0);
     assert.equal(rs.evaluate(ctx(openEvent('/tmp/x'))).length, 0);
+  });
+
+  it('the index stays right past its memory of keys (a flood of unique paths)', () => {
+    const rs = rules(`rules:
+  - name: under-etc
+    on: open
+    match: { path: { prefix: [/etc/] } }
+  - name: shadow
+    on: open
+    match: { path: { in: [/etc/shadow] } }
+`);
+    for (let i = 0; i < 10000; i++) {
+      const p = i % 3 === 0 ? `/etc/x${i}` : i % 3 === 1 ? `/tmp/x${i}` : '/etc/shadow';
+      const want = p.startsWith('/etc/') ? (p === '/etc/shadow' ? ['under-etc', 'shadow'] : ['under-etc']) : [];
+      assert.deepEqual(rs.evaluate(ctx(openEvent(p))).map((m) => m.rule.name), want, p);
+    }
   });
 
   it('flags, uid, args, parent binary, workload', () => {
