@@ -26,11 +26,14 @@ export interface ExecEvent extends EventCommon {
   args: string[];
   argc: number;
   startNs: bigint;
-  exeIno: number;
+  /** the executed file's identity as the kernel names it: inode number and super block device (kernel encoding) */
+  exeIno: bigint;
   exeDev: number;
   exeCtimeNs: bigint;
   /** the rule the kernel enforced (flags & Flag.ENFORCED), else 0 */
   rule: number;
+  /** abi.ExeFlag: fileless (memfd, deleted), mapped by the loader */
+  exeFlags: number;
 }
 
 export interface ForkEvent extends EventCommon {

@@ -1,5 +1,5 @@
 // The `vigil trace` view of an event: exactly the documented keys.
-import { Flag, PtraceVm } from '../kernel/abi';
+import { ExeFlag, Flag, PtraceVm } from '../kernel/abi';
 import type { WallClock } from '../kernel/clock';
 import type { KernelEvent } from '../decode/events';
 import type { ProcessCache } from '../process/process-cache';
@@ -212,6 +212,10 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
     case 'exec':
       if (ev.flags & Flag.STR2_TRUNCATED) details.args_truncated = true;
       details.argc = ev.argc;
+      // fileless: no link anywhere (memfd, deleted); via_loader: the program the dynamic loader (run as a program) mapped
+      if (ev.exeFlags & ExeFlag.FILELESS) r.fileless = true;
+      if (ev.exeFlags & ExeFlag.MEMFD) r.memfd = true;
+      if (ev.exeFlags & ExeFlag.LOADED) r.via_loader = true;
       break;
     case 'fork':
       r.target_pid = ev.childPid;

@@ -52,6 +52,12 @@ export interface NativeConfig {
   netActive?: number;
   originActive?: number;
   guardOnly?: number;
+  /** kinds whose file is also looked up by identity (file_rules) */
+  idKinds?: number;
+  /** 1 = every exec records its binary in task storage */
+  exeState?: number;
+  /** 1 = a program without an interpreter has its first executable mapping judged as an exec */
+  loaderActive?: number;
   prefixDepths?: number[];
 }
 

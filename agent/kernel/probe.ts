@@ -70,6 +70,7 @@ export const ALL_PROGRAMS = [
   'vigil_migrate',
   'vigil_sock_create',
   'vigil_io_uring',
+  'vigil_loader',
 ] as const;
 
 /** The BPF programs a set of kinds needs: nothing else is loaded. */

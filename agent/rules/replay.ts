@@ -184,7 +184,7 @@ function toEvent(it: Item, kind: string): KernelEvent {
   const syscallNr = typeof d.syscall === 'string' ? syscallNumber(d.syscall) : num(d.syscall);
   switch (kind) {
     case 'exec':
-      return { ...common, kind, ppid: num(r.ppid), exe: str(r.exe), args: strs(r.args), argc: strs(r.args).length, startNs: 0n, exeIno: 0, exeDev: 0, exeCtimeNs: it.exeCtimeNs ?? 0n, rule: 0 };
+      return { ...common, kind, ppid: num(r.ppid), exe: str(r.exe), args: strs(r.args), argc: strs(r.args).length, startNs: 0n, exeIno: 0n, exeDev: 0, exeCtimeNs: it.exeCtimeNs ?? 0n, rule: 0, exeFlags: 0 };
     case 'fork':
       return { ...common, kind, childPid: num(r.target_pid), childStartNs: 0n };
     case 'exit':

@@ -47,14 +47,16 @@ export interface MatchSpec {
   destination?: DestinationMatch;
   /** exec: the executable changed (ctime) after the workload's first process started */
   drift?: boolean;
+  /** exec: the executed file has no link (memfd, deleted, O_TMPFILE) */
+  fileless?: boolean;
 }
 
 export type MatchKey = keyof MatchSpec;
-export const MATCH_KEYS: readonly MatchKey[] = ['binary', 'parent_binary', 'path', 'new_path', 'flags', 'args', 'uid', 'destination', 'drift'];
+export const MATCH_KEYS: readonly MatchKey[] = ['binary', 'parent_binary', 'path', 'new_path', 'flags', 'args', 'uid', 'destination', 'drift', 'fileless'];
 
 /** Which `match` keys make sense for which event kind. */
 export const KEYS_FOR_KIND: Record<RuleKind, readonly MatchKey[]> = {
-  exec: ['binary', 'parent_binary', 'args', 'uid', 'drift'],
+  exec: ['binary', 'parent_binary', 'args', 'uid', 'drift', 'fileless'],
   open: ['binary', 'parent_binary', 'args', 'uid', 'path', 'flags'],
   unlink: ['binary', 'parent_binary', 'args', 'uid', 'path'],
   rename: ['binary', 'parent_binary', 'args', 'uid', 'path', 'new_path'],

@@ -133,7 +133,7 @@ rules:
     on: exec
     match: { destination: { port: [22] } }
 `),
-      `rules.yaml:4:14: rule "r6": match.destination does not apply to exec events (exec rules can match binary, parent_binary, args, uid, drift)
+      `rules.yaml:4:14: rule "r6": match.destination does not apply to exec events (exec rules can match binary, parent_binary, args, uid, drift, fileless)
     match: { destination: { port: [22] } }
              ^`,
     );

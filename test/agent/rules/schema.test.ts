@@ -523,6 +523,7 @@ const SAMPLE: Record<MatchKey, unknown> = {
   uid: 0,
   destination: { port: [443] },
   drift: true,
+  fileless: true,
 };
 
 function readSchema(): Record<string, unknown> {
