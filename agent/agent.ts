@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { errorMessage, VigilError } from '../common/errors';
 import { splitHostPort } from '../common/host-port';
 import { serveMetrics, type MetricsServer } from '../common/metrics-server';
+import { openOutput, type OutputConfig } from '../common/outputs/config';
+import { OutputQueue } from '../common/outputs/queue';
 import { resolveTls, type ResolvedTls, type TlsFlags } from '../common/spiffe/tls-files';
 import { VIGIL_VERSION } from '../common/version';
 import type { KernelEvent } from './decode/events';
@@ -22,6 +24,8 @@ import { Enrichment } from './export/enrichment';
 import { FloodControl, type FloodOptions } from './export/flood';
 import { AgentMetrics } from './export/metrics';
 import { Spool } from './export/spool';
+import { AuditWitness } from './export/audit-witness';
+import { auditLogOrigin, loadLogVerifier } from '../common/tlog/keys';
 import { Uplink } from './export/uplink';
 import { EventKind, KIND_NAMES, TaskFlag, TaskState, type KindName } from './kernel/abi';
 import { cgroupIdOf, CgroupResolver, findCgroup2Mount } from './kernel/cgroupfs';
@@ -85,6 +89,8 @@ export interface AgentOptions {
   flood?: Partial<Pick<FloodOptions, 'windowMs' | 'ratePerRule' | 'ruleRates' | 'maxKeys'>>;
   /** every alert, before it is printed (tests, exporters) */
   onAlert?: (a: Alert) => void;
+  /** webhook, falcosidekick, syslog outputs of this node (for nodes without a control plane; docs/vdp.md) */
+  outputs?: OutputConfig[];
 }
 
 /** Repeats collapse within 10 s; each rule delivers at most 100 alerts a second on its own; 4096 distinct alerts counted at once. */
@@ -105,6 +111,8 @@ export class Agent {
   readonly metrics: AgentMetrics;
   uplink: Uplink | null = null;
   spool: Spool | null = null;
+  /** this node's own outputs (--outputs) */
+  outputs: OutputQueue[] = [];
   metricsServer: MetricsServer | null = null;
   private readonly workloads = new WorkloadTable((index, spiffeId) => this.nameWorkload(index, spiffeId));
   /** a previous agent's pinned enforcement was taken over at start */
@@ -335,13 +343,20 @@ export class Agent {
       rules = o.rules.length ? new RuleSet(loadRuleFiles(o.rules)) : new RuleSet({ files: [], lists: new Map(), rules: [] });
     }
     const agent = new Agent(o, rules, identities);
+    agent.outputs = (o.outputs ?? []).map(
+      (c) => new OutputQueue(openOutput(c), { minPriority: c.minPriority, log: (l) => agent.warn(`output-${c.name}`, l) }),
+    );
+    agent.metrics.outputs = agent.outputs;
     if (kube) agent.metrics.kubernetes(kube.status);
     agent.policyVersion = version;
     agent.metrics.policy(version, rules.rules.length);
     if (cp) {
       const bootId = readBootId();
-      agent.spool = new Spool(path.join(stateDir, 'spool'), bootId);
+      agent.spool = new Spool(path.join(stateDir, 'spool'), bootId, undefined, undefined, (l) => o.err.write(`vigil agent: ${l}\n`));
       const caps = probeKernel();
+      // the agent witnesses the control plane's audit log with the pinned log key
+      const witness = tls?.logKey ? new AuditWitness(stateDir, loadLogVerifier(tls.logKey, auditLogOrigin(tls.trustDomain)), agent.node, (l) => o.err.write(`vigil agent: ${l}\n`)) : null;
+      if (!witness) o.err.write('vigil agent: no log key (log.pub, else policy.pub): this agent does not witness the audit log\n');
       agent.uplink = new Uplink({
         address: cp.address,
         tls: tls
@@ -369,6 +384,8 @@ export class Agent {
         applyPolicy: (p) => agent.applyPolicy(p),
         currentPolicyVersion: () => agent.policyVersion,
         onIdentityMap: (entries) => agent.cgroups.setRemoteAddresses(entries, agent.node),
+        witness,
+        onAuditAlert: (a) => agent.deliver(a),
         identityReport: () => agent.identity.getSource().addresses().map((a) => ({ cidr: a.cidr.text, spiffe_id: a.spiffeId })),
         log: (l) => o.err.write(`vigil agent: ${l}\n`),
         onState: (up) => agent.metrics.link(up),
@@ -424,6 +441,10 @@ export class Agent {
     this.metrics.alert(a);
     this.o.onAlert?.(a);
     this.uplink?.send(a);
+    if (this.outputs.length) {
+      const json = JSON.stringify(a);
+      for (const q of this.outputs) q.send(json);
+    }
     this.o.out.write((this.o.output === 'json' ? JSON.stringify(a) : alertText(a)) + '\n');
   }
 
@@ -483,6 +504,7 @@ export class Agent {
     this.flood.close();
     await this.identity.getSource().close?.();
     if (this.uplink) await this.uplink.stop();
+    await Promise.all(this.outputs.map((q) => q.close()));
     this.spool?.close();
     if (this.metricsServer) await this.metricsServer.close();
   }

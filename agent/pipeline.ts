@@ -131,6 +131,7 @@ export class Pipeline {
       const origin = this.o.workloadName?.(ev.workload);
       if (origin) workload = { ...workload, spiffeId: origin, moved: true };
     }
+    let chain: string[] | undefined;
     const ctx: EvalContext = {
       ev,
       exe: ev.kind === 'exec' ? ev.exe : (proc?.exe ?? null),
@@ -140,6 +141,11 @@ export class Pipeline {
       destSpiffeId: ev.kind === 'connect' ? this.o.identity.forAddress(ev.daddr) : null,
       // only drift looks at it, and finding it may read /proc
       workloadStartNs: ev.kind === 'exec' && this.rules.usesDrift ? this.workloadStart(workload.cgroup, ev.cgroupId, ev.startNs) : null,
+      // the name the process was exec'd by (a thread's own name, set with prctl, is not the process's)
+      name: ev.kind === 'exec' ? ev.comm : (proc?.comm ?? ev.comm),
+      parentArgs: parent?.args ?? null,
+      ancestors: () => (chain ??= this.o.processes.ancestors(ev.pid).map((p) => p.exe)),
+      image: workload.image,
     };
     // a binary by any other name: the names rules give the same (device, inode)
     const aliases = this.o.aliases;

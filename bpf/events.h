@@ -26,7 +26,7 @@
 #define _Static_assert static_assert
 #endif
 
-#define VIGIL_ABI_VERSION 4
+#define VIGIL_ABI_VERSION 6
 
 #define VIGIL_COMM_LEN   16
 /* Longest path copied into a record, in bytes, without a terminator. */
@@ -52,9 +52,21 @@ enum event_kind {
 	EV_MODULE  = 12,
 	EV_CGROUP  = 13,      /* internal: a cgroup v2 directory was created */
 	EV_MIGRATE = 14,      /* a task left its workload's cgroup subtree */
-	/* Taken, being added: 15 EV_LINK, 16 EV_SYMLINK. */
+	EV_LINK    = 15,      /* link, linkat: path = the existing file, new_path = the new name */
+	EV_SYMLINK = 16,      /* symlink, symlinkat: path = the link's content, new_path = the new name */
 	EV_SOCKET  = 17,      /* a socket was created (or refused) */
 	EV_IO_URING = 18,     /* an io_uring submission that opens a door: files, sockets */
+	/* Taken: 19 (reachability). */
+	EV_CHOWN   = 20,      /* owner or group of a file changed (chown family) */
+	EV_SETXATTR = 21,     /* an extended attribute set (setxattr family) */
+	EV_NAMESPACE = 22,    /* new namespaces (unshare, clone, clone3 with CLONE_NEW*) or another's (setns) */
+	EV_BIND    = 23,      /* a socket bound to a local address */
+	EV_LISTEN  = 24,      /* a socket made a listener */
+	EV_DUP     = 25,      /* a socket duplicated onto standard input, output or error */
+	EV_MEMFD   = 26,      /* an anonymous memory file created (memfd_create) */
+	EV_USERFAULTFD = 27,  /* a userfaultfd created (the system call, or /dev/userfaultfd) */
+	EV_BPF     = 28,      /* a BPF program loaded (bpf(BPF_PROG_LOAD)) */
+	/* Reserved: 29-34 (issue 11), 35-39 (issue 9: kinds past 31 need wider masks). */
 	/* Kinds are bits of u32 masks (vigil_config): at most 31 of them. */
 	EV_KIND_MAX,          /* not a kind: one past the last */
 };
@@ -93,6 +105,7 @@ enum proc_flag {
 	PF_ORIGIN    = 1 << 0, /* the task has an origin workload (born or exec'd in one) */
 	PF_MOVED     = 1 << 1, /* it left that workload's cgroup subtree: `workload` is the origin's */
 	PF_INHERITED = 1 << 2, /* its cgroup is not in the map: the scope is its nearest mapped ancestor's */
+	PF_TTY       = 1 << 3, /* the process has a controlling terminal (signal->tty) */
 };
 
 /* Who did it: the current task when the event happened. */
@@ -121,10 +134,12 @@ struct exec_event {
 	__u32 exe_dev;
 	__u32 argc;
 	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
-	__u32 exe_flags;       /* enum exe_flag */
+	__u16 cwd_len;         /* then the working directory (canonical), bit 15: it was cut */
+	__u16 exe_flags;       /* enum exe_flag */
 	char  tail[];
 };
 _Static_assert(sizeof(struct exec_event) == 112, "exec_event layout");
+#define EXEC_CWD_CUT 0x8000
 
 /* exec_event.exe_flags: what the executed file is */
 enum exe_flag {
@@ -193,14 +208,19 @@ struct migrate_event {
 };
 _Static_assert(sizeof(struct migrate_event) == 96, "migrate_event layout");
 
-/* EV_OPEN, EV_UNLINK, EV_RENAME, EV_CHMOD, from sys_exit (the result is known). */
+/*
+ * EV_OPEN, EV_UNLINK, EV_RENAME, EV_CHMOD, EV_LINK, EV_SYMLINK, from sys_exit
+ * (the result is known). truncate, ftruncate and fallocate are EV_OPEN
+ * records of a write (flags O_WRONLY | O_TRUNC, or O_WRONLY for fallocate):
+ * they change a file's content without an open for writing.
+ */
 struct file_event {
 	struct event_hdr hdr;
 	struct proc_ctx  proc;
 	__s32 ret;             /* fd or 0 on success, -errno on failure */
-	__u32 flags;           /* open: O_* flags; unlink: AT_REMOVEDIR; rename: RENAME_* */
-	__u32 mode;            /* open: creation mode; chmod: new mode */
-	__u16 path_len;        /* tail: path, then new_path (rename) */
+	__u32 flags;           /* open: O_* flags; unlink: AT_REMOVEDIR; rename: RENAME_*; link: AT_SYMLINK_FOLLOW, AT_EMPTY_PATH */
+	__u32 mode;            /* chmod: new mode; open: creation mode (bits 0-15) and the process's umask (bits 16-24) */
+	__u16 path_len;        /* tail: path, then new_path (rename, link, symlink) */
 	__u16 new_path_len;
 	__u32 syscall_nr;
 	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
@@ -228,7 +248,7 @@ struct priv_event {
 	struct proc_ctx  proc;
 	__s32 ret;
 	__u32 syscall_nr;
-	__u32 arg[4];          /* ptrace: request, target pid; setuid family: ids (-1 = unchanged) */
+	__u32 arg[4];          /* ptrace: request, target pid; setuid family: ids (-1 = unchanged); namespace, userfaultfd: see below */
 	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
 	__u32 pad;
 };
@@ -286,6 +306,85 @@ struct io_uring_event {
 };
 _Static_assert(sizeof(struct io_uring_event) == 336, "io_uring_event layout");
 
+/*
+ * priv_event.arg of EV_NAMESPACE: [0] the CLONE_NEW* flags asked for
+ * (unshare, clone, clone3) or setns's nstype argument; [1] setns: the
+ * CLONE_NEW* type of the namespace the descriptor names (0 = a pidfd or
+ * unknown); [2] setns through a pidfd: its pid (global); [3] setns: the
+ * namespace's inode number (as in /proc/PID/ns/X), 0 for a pidfd.
+ * EV_USERFAULTFD: [0] flags, [1] USERFAULTFD_VIA_*.
+ */
+#define CLONE_NEW_MASK 0x7e020080ULL /* NEWNS CGROUP UTS IPC USER PID NET TIME */
+#define USERFAULTFD_VIA_SYSCALL 0
+#define USERFAULTFD_VIA_DEV     1   /* ioctl(USERFAULTFD_IOC_NEW) on /dev/userfaultfd */
+
+/* EV_CHOWN, EV_SETXATTR, from sys_exit: a file's owner or an extended attribute changed. */
+struct attr_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__s32 ret;
+	__u32 syscall_nr;
+	__u32 uid;             /* chown: the new owner (-1 = unchanged) */
+	__u32 gid;             /* chown: the new group (-1 = unchanged) */
+	__u32 flags;           /* fchownat: AT_*; setxattr: XATTR_CREATE / XATTR_REPLACE */
+	__u16 path_len;        /* tail: path, then (setxattr) the attribute's name */
+	__u16 name_len;
+	__u32 value_len;       /* setxattr: the size of the value */
+	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
+	char  tail[];
+};
+_Static_assert(sizeof(struct attr_event) == 96, "attr_event layout");
+
+/*
+ * EV_BIND, EV_LISTEN, EV_DUP, from sys_exit: a socket's local address
+ * (bind, listen: a listener a workload opened) or a socket put on a
+ * standard descriptor (dup: a reverse shell's first step).
+ */
+struct sockfd_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__s32 ret;             /* bind, listen: 0 or -errno; dup: the new descriptor (0, 1 or 2) */
+	__u32 syscall_nr;
+	__s32 fd;              /* the socket's descriptor (dup: the one duplicated) */
+	__u16 family;          /* AF_* */
+	__u16 type;            /* SOCK_* */
+	__u16 protocol;
+	__u16 port;            /* host byte order: bind, listen: the local port; dup: the peer's */
+	__u32 backlog;         /* listen */
+	__u8  addr[16];        /* bind, listen: the local address; dup: the peer's (zero: none); IPv4 in the first 4 bytes */
+	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sockfd_event) == 112, "sockfd_event layout");
+
+/* EV_MEMFD, from sys_exit of memfd_create. */
+#define MEMFD_NAME 256
+struct memfd_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__s32 ret;             /* the descriptor, or -errno */
+	__u32 flags;           /* MFD_* */
+	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
+	__u32 pad;
+	char  name[MEMFD_NAME]; /* as passed, NUL-terminated (the kernel's limit is 249 bytes) */
+};
+_Static_assert(sizeof(struct memfd_event) == 336, "memfd_event layout");
+
+/* EV_BPF, from sys_exit of bpf(BPF_PROG_LOAD): the program as it was offered. */
+#define BPF_PROG_NAME 16
+struct bpf_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__s32 ret;             /* the program's descriptor, or -errno */
+	__u32 cmd;             /* BPF_PROG_LOAD */
+	__u32 prog_type;       /* BPF_PROG_TYPE_* */
+	__u32 attach_type;     /* expected_attach_type */
+	__u32 insn_cnt;
+	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
+	char  prog_name[BPF_PROG_NAME]; /* NUL-terminated unless 16 bytes long */
+};
+_Static_assert(sizeof(struct bpf_event) == 104, "bpf_event layout");
+
 /* EV_MOUNT, EV_MODULE, from sys_exit. */
 struct sys_event {
 	struct event_hdr hdr;
@@ -331,10 +430,10 @@ struct vigil_config {
 	__u16 prefix_depths[32]; /* per kind: bit d = some rule has a directory prefix of depth d */
 	__u32 origin_active;   /* 1 = workloads exist: tasks keep the workload they leave (PF_MOVED) */
 	__u32 guard_only;      /* kinds enabled for the kernel's own guards only: reported when it acts */
+	__u32 create_active;   /* 1 = some open rule names write, create or trunc: link, symlink and rename names are judged by it */
 	__u32 id_kinds;        /* kinds whose file is also looked up by (device, inode) in `file_rules` */
 	__u32 exe_state;       /* 1 = every exec records its binary in task storage (parent conditions, the loader) */
 	__u32 loader_active;   /* 1 = a program without an interpreter has its first executable mapping judged as an exec */
-	__u32 pad;
 };
 _Static_assert(sizeof(struct vigil_config) == 136, "vigil_config layout");
 
@@ -524,8 +623,8 @@ struct net_prefix_key {
 };
 _Static_assert(sizeof(struct net_prefix_key) == 28, "net_prefix_key layout");
 
-/* Largest record: the fixed part plus two strings. */
-#define VIGIL_TAIL_MAX   2048
+/* Largest record: the fixed part plus three strings (exec: exe, args, cwd). */
+#define VIGIL_TAIL_MAX   3072
 #define VIGIL_RECORD_MAX (112 + VIGIL_TAIL_MAX)
 
 #endif /* VIGIL_EVENTS_H */

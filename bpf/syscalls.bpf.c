@@ -28,7 +28,13 @@ static __always_inline __u32 syscall_kind(__u64 nr)
 {
 	switch (nr) {
 	case NR_open: case NR_creat: case NR_openat: case NR_openat2:
+	/* a change of content without an open for writing is reported as the write it is */
+	case NR_truncate: case NR_ftruncate: case NR_fallocate:
 		return EV_OPEN;
+	case NR_link: case NR_linkat:
+		return EV_LINK;
+	case NR_symlink: case NR_symlinkat:
+		return EV_SYMLINK;
 	case NR_unlink: case NR_unlinkat: case NR_rmdir:
 		return EV_UNLINK;
 	case NR_rename: case NR_renameat: case NR_renameat2:
@@ -46,6 +52,58 @@ static __always_inline __u32 syscall_kind(__u64 nr)
 		return EV_MOUNT;
 	case NR_init_module: case NR_finit_module:
 		return EV_MODULE;
+	case NR_chown: case NR_fchown: case NR_lchown: case NR_fchownat:
+		return EV_CHOWN;
+	case NR_setxattr: case NR_lsetxattr: case NR_fsetxattr: case NR_setxattrat:
+		return EV_SETXATTR;
+	case NR_unshare: case NR_setns: case NR_clone: case NR_clone3:
+		return EV_NAMESPACE;
+	case NR_bind:
+		return EV_BIND;
+	case NR_listen:
+		return EV_LISTEN;
+	case NR_dup: case NR_dup2: case NR_dup3: case NR_fcntl:
+		return EV_DUP;
+	case NR_memfd_create:
+		return EV_MEMFD;
+	case NR_userfaultfd: case NR_ioctl:
+		return EV_USERFAULTFD;
+	case NR_bpf:
+		return EV_BPF;
+	}
+	return 0;
+}
+
+#define F_DUPFD            0
+#define F_DUPFD_CLOEXEC    1030
+#define USERFAULTFD_IOC_NEW 0xaa00
+#define BPF_PROG_LOAD      5
+
+/*
+ * Calls of a reported number that are still not ours, from the first two
+ * arguments and the result: most ioctl, fcntl, dup and clone calls. Checked
+ * before anything else is read, so these frequent calls cost a compare.
+ */
+static __always_inline int sc_boring(__u64 nr, __u64 a0, __u64 a1, long ret)
+{
+	switch (nr) {
+	case NR_ioctl:
+		/* /dev/userfaultfd's ioctl that makes a userfaultfd */
+		return (__u32)a1 != USERFAULTFD_IOC_NEW;
+	case NR_fcntl:
+		if ((__u32)a1 != F_DUPFD && (__u32)a1 != F_DUPFD_CLOEXEC)
+			return 1;
+		/* fall through */
+	case NR_dup: case NR_dup2: case NR_dup3:
+		/* only a descriptor that became 0, 1 or 2 (close(0); dup(sock) is the same as dup2) */
+		return ret < 0 || ret > 2;
+	case NR_clone:
+		/* the child returns from clone too (0): the parent reports it, a kill rule kills both */
+		return !(a0 & CLONE_NEW_MASK);
+	case NR_unshare:
+		return !(a0 & CLONE_NEW_MASK);
+	case NR_bpf:
+		return a0 != BPF_PROG_LOAD;
 	}
 	return 0;
 }
@@ -65,11 +123,27 @@ static __always_inline __u32 user_str(char *dst, __u32 max, const char *src, __u
 	return (n - 1) & VIGIL_STR_MAX;
 }
 
+/*
+ * The kind of a decoded call, 0 when it is not ours (sc_boring). A global
+ * function: to the verifier the dispatcher goes on with one unknown kind,
+ * not one state per kind and per range of results.
+ */
+__noinline __u32 sc_kind(__u64 nr, __u64 a0, __u64 a1, __s64 ret)
+{
+	__u32 kind = syscall_kind(nr);
+
+	if (!kind || sc_boring(nr, a0, a1, ret))
+		return 0;
+	return kind;
+}
+
 /* the event families, one per header: each builds and emits its own record */
 #include "syscalls/file.h"
 #include "syscalls/priv.h"
 #include "syscalls/sys.h"
 #include "syscalls/sock.h"
+#include "syscalls/attr.h"
+#include "syscalls/mem.h"
 
 /*
  * The call's native number and its arguments, from either table. A global
@@ -114,28 +188,97 @@ __noinline __u64 sc_decode(struct sc_regs *r, struct sc_args *a, __u32 compat)
 		if (a->a[2] == 0xffff)
 			a->a[2] = 0xffffffff;
 	} else if (narrow == 2) {
-		/* socketcall(SYS_SOCKET = 1, [family, type, protocol]); its other calls are not ours */
+		/* socketcall(call, [arguments]): SYS_SOCKET = 1, SYS_BIND = 2, SYS_LISTEN = 4; its other calls are not ours */
 		__u32 args[3] = {};
 
-		if (a->a[0] != 1)
+		if (a->a[0] == 1)
+			nr = NR_socket;
+		else if (a->a[0] == 2)
+			nr = NR_bind;
+		else if (a->a[0] == 4)
+			nr = NR_listen;
+		else
 			return 0;
 		bpf_probe_read_user(args, sizeof(args), (void *)a->a[1]);
 		a->a[0] = args[0];
 		a->a[1] = args[1];
 		a->a[2] = args[2];
+	} else if (narrow == 3) {
+		/* the 16-bit-id chown calls: -1 (unchanged) is 0xffff */
+		if (a->a[1] == 0xffff)
+			a->a[1] = 0xffffffff;
+		if (a->a[2] == 0xffff)
+			a->a[2] = 0xffffffff;
 	}
 	return nr;
 }
+
+/*
+ * One system call, decoded: what the dispatcher hands an event family. The
+ * families are global functions, each verified once on its own (a call of
+ * unknown kind, number and arguments): inlined into the dispatcher, every
+ * family was walked again for every state the dispatcher reached them in,
+ * and the program outgrew the verifier's million instructions.
+ */
+struct sc_call {
+	struct sc_args a;
+	__u64 nr;
+	__s64 ret;
+	__u64 pid_tgid;
+	__u64 cgid;
+	__u32 kind;
+	__u32 scope;           /* header flags from wanted() (and EVF_COMPAT) */
+	/* of struct who, what the families read (the rest stays dead: the verifier prunes on it) */
+	__u32 workload;
+	__u32 pflags;
+};
+
+/* What every family needs again: the settings, the kind's counters, the task, and its own copies of the call. */
+#define SC_FAMILY(fn, body)								\
+__noinline int fn(struct sc_call *k)							\
+{											\
+	struct vigil_config *cfg = get_config();					\
+	struct task_struct *task = bpf_get_current_task_btf();			\
+	struct kind_counters *c;							\
+	struct sc_args a;								\
+	struct who who;									\
+	__u32 kind;									\
+											\
+	if (!k || !cfg)									\
+		return 0;								\
+	kind = k->kind & 31;								\
+	c = get_counters(kind);								\
+	if (!c)										\
+		return 0;								\
+	a = k->a;									\
+	who.workload = k->workload;							\
+	who.pflags = k->pflags;								\
+	who.hit = 0;									\
+	who.level = 0;									\
+	who.pad = 0;									\
+	body;										\
+	return 0;									\
+}
+
+SC_FAMILY(sc_file, file_event(cfg, c, task, kind, k->nr, &a, k->ret, k->pid_tgid, k->cgid, k->scope & 0xff, &who))
+SC_FAMILY(sc_priv, priv_event(cfg, c, task, kind, k->nr, &a, k->ret, k->pid_tgid, k->cgid, k->scope & 0xff, &who))
+SC_FAMILY(sc_sys, sys_event(cfg, c, task, kind, k->nr, &a, k->ret, k->pid_tgid, k->cgid, k->scope & 0xff, &who))
+SC_FAMILY(sc_socket, socket_event(cfg, c, task, &a, k->ret, k->pid_tgid, k->cgid, k->scope & 0xff, &who))
+SC_FAMILY(sc_attr, attr_event(cfg, c, task, kind, k->nr, &a, k->ret, k->pid_tgid, k->cgid, k->scope & 0xff, &who))
+SC_FAMILY(sc_sockfd, sockfd_event(cfg, c, task, kind, k->nr, &a, k->ret, k->pid_tgid, k->cgid, k->scope & 0xff, &who))
+SC_FAMILY(sc_mem, if (kind == EV_MEMFD)
+			  memfd_event(cfg, c, task, &a, k->ret, k->pid_tgid, k->cgid, k->scope & 0xff, &who);
+		  else
+			  bpf_event(cfg, c, task, &a, k->ret, k->pid_tgid, k->cgid, k->scope & 0xff, &who))
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct vigil_config *cfg;
-	struct kind_counters *c;
 	struct task_struct *task;
 	struct sc_regs r;
-	struct sc_args a;
-	__u64 pid_tgid, cgid, nr;
+	struct sc_call k;
+	__u64 nr;
 	__u32 kind, scope, compat;
 	struct who who;
 
@@ -152,39 +295,43 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 	r.r8 = regs->r8;
 	r.bx = regs->bx;
 	r.cx = regs->cx;
-	nr = sc_decode(&r, &a, compat);
-	kind = syscall_kind(nr);
+	nr = sc_decode(&r, &k.a, compat);
+	kind = sc_kind(nr, k.a.a[0], k.a.a[1], ret);
 	if (!kind)
 		return 0;
 	cfg = get_config();
 	if (!cfg || !(cfg->kinds & (1U << kind)))
 		return 0;
-	pid_tgid = task_pid_tgid(task);
-	cgid = task_cgroup_id(task);
-	scope = wanted(cfg, kind, pid_tgid >> 32, cgid, &who);
+	k.pid_tgid = task_pid_tgid(task);
+	k.cgid = task_cgroup_id(task);
+	scope = wanted(cfg, kind, k.pid_tgid >> 32, k.cgid, &who);
 	if (!scope)
 		return 0;
+	k.workload = who.workload;
+	k.pflags = who.pflags;
+	if (kind == EV_PTRACE && nr == NR_ptrace && !ptrace_interesting(k.a.a[0]))
+		return 0;
 	/* an ia32 call is flagged (TS_COMPAT is bit 1): without a branch, one state for the verifier */
-	scope |= (compat >> 1) << 7;
-	if (kind == EV_PTRACE && nr == NR_ptrace && !ptrace_interesting(a.a[0]))
-		return 0;
-	c = get_counters(kind);
-	if (!c)
-		return 0;
+	k.scope = (scope & 0xff) | ((compat >> 1) << 7);
+	k.nr = nr;
+	k.ret = ret;
+	k.kind = kind;
 
 	switch (kind) {
-	case EV_OPEN: case EV_UNLINK: case EV_RENAME: case EV_CHMOD:
-		file_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
-		break;
-	case EV_PTRACE: case EV_SETUID:
-		priv_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
-		break;
+	case EV_OPEN: case EV_UNLINK: case EV_RENAME: case EV_CHMOD: case EV_LINK: case EV_SYMLINK:
+		return sc_file(&k);
+	case EV_PTRACE: case EV_SETUID: case EV_NAMESPACE: case EV_USERFAULTFD:
+		return sc_priv(&k);
 	case EV_MOUNT: case EV_MODULE:
-		sys_event(cfg, c, task, kind, nr, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
-		break;
+		return sc_sys(&k);
 	case EV_SOCKET:
-		socket_event(cfg, c, task, &a, ret, pid_tgid, cgid, scope & 0xff, &who);
-		break;
+		return sc_socket(&k);
+	case EV_CHOWN: case EV_SETXATTR:
+		return sc_attr(&k);
+	case EV_BIND: case EV_LISTEN: case EV_DUP:
+		return sc_sockfd(&k);
+	case EV_MEMFD: case EV_BPF:
+		return sc_mem(&k);
 	}
 	return 0;
 }

@@ -29,7 +29,7 @@ export interface AdminLink extends TlsFlags {
   serverId?: string;
 }
 
-interface LinkValues extends TlsOptionValues {
+export interface LinkValues extends TlsOptionValues {
   controlplane?: string;
   data: string;
 }
@@ -43,7 +43,7 @@ export function adminLink(v: LinkValues, step: string): AdminLink {
 }
 
 /** The options every admin command shares: where the control plane is, and how to talk to it. */
-function linkOptions(cmd: Command): Command {
+export function linkOptions(cmd: Command): Command {
   return tlsOptions(
     cmd
       .addOption(new Option('--controlplane <host:port>', 'the control plane (default: the one vigil up runs on this host)').argParser(hostPort('--controlplane')))
@@ -53,19 +53,23 @@ function linkOptions(cmd: Command): Command {
 }
 
 export function queryClient(l: AdminLink): QueryServiceClient {
-  const proto = vigilProto();
-  if (l.insecure) return new proto.QueryService(l.address, grpc.credentials.createInsecure()) as unknown as QueryServiceClient;
+  return adminClient(l, vigilProto().QueryService) as unknown as QueryServiceClient;
+}
+
+/** A client of one of the control plane's admin services, over the admin link (mTLS, the server checked by SPIFFE ID). */
+export function adminClient(l: AdminLink, service: typeof grpc.Client): grpc.Client {
+  if (l.insecure) return new service(l.address, grpc.credentials.createInsecure());
   const r = resolveTls('--controlplane', 'admin', l);
   const creds = channelCredentials(
     { bundle: r.bundle, cert: r.cert, key: r.key },
     r.trustDomain,
     compileSpiffePattern(l.serverId ?? `spiffe://${r.trustDomain}/vigil/controlplane`),
   );
-  return new proto.QueryService(l.address, creds, { 'grpc.ssl_target_name_override': 'vigil-controlplane' }) as unknown as QueryServiceClient;
+  return new service(l.address, creds, { 'grpc.ssl_target_name_override': 'vigil-controlplane' });
 }
 
 /** A failed call as an error whose code says what happened: unreachable, refused, or failed. */
-function callError(address: string, err: grpc.ServiceError): VigilError {
+export function callError(address: string, err: grpc.ServiceError): VigilError {
   const details = err.details || err.message;
   switch (err.code) {
     case grpc.status.UNAVAILABLE:
@@ -75,15 +79,16 @@ function callError(address: string, err: grpc.ServiceError): VigilError {
     case grpc.status.PERMISSION_DENIED:
     case grpc.status.INVALID_ARGUMENT:
     case grpc.status.FAILED_PRECONDITION:
+    case grpc.status.NOT_FOUND:
       return new VigilError('REFUSED', `the control plane at ${address} refused: ${details}`);
     default:
       return new VigilError('CONTROLPLANE', `the control plane at ${address} failed the call: ${grpc.status[err.code] ?? err.code}: ${details}`);
   }
 }
 
-type Cb<Res> = (err: grpc.ServiceError | null, res?: Res) => void;
+export type Cb<Res> = (err: grpc.ServiceError | null, res?: Res) => void;
 
-function unary<Res>(address: string, call: (opts: grpc.CallOptions, cb: Cb<Res>) => void): Promise<Res> {
+export function unary<Res>(address: string, call: (opts: grpc.CallOptions, cb: Cb<Res>) => void): Promise<Res> {
   return new Promise((resolve, reject) => {
     call({ deadline: Date.now() + 15000 }, (err, res) => (err ? reject(callError(address, err)) : resolve(res as Res)));
   });

@@ -1,5 +1,6 @@
 // `vigil agent`: match rules about SPIFFE workloads on this node; alert,
 // kill or deny; with a control plane, durable delivery and signed policy.
+import { loadOutputsFile } from '../common/outputs/config';
 import { Option, type Command } from 'commander';
 import * as fs from 'node:fs';
 import { VigilError } from '../common/errors';
@@ -16,6 +17,7 @@ export const DEFAULT_PIN_DIR = '/sys/fs/bpf/vigil';
 interface Values extends TlsOptionValues {
   rules?: string[];
   identities?: string;
+  outputs?: string;
   kubernetes?: boolean;
   kubeconfig?: string;
   spiffeTemplate?: string;
@@ -48,6 +50,7 @@ export function agentCommand(io?: CliIo): Command {
     vigilCommand('agent', 'match rules about SPIFFE workloads on this node; alert, kill or deny (one JSON alert per line)')
       .addOption(new Option('--rules <path...>', 'rules files or directories (not needed with --controlplane: signed policy)'))
       .addOption(new Option('--identities <file>', 'cgroups, container ids and addresses -> SPIFFE IDs'))
+      .addOption(new Option('--outputs <file>', "this node's own outputs: webhook, falcosidekick, syslog (docs/vdp.md)"))
       .addOption(new Option('--kubernetes', 'pod identity from the Kubernetes API (on by itself inside a cluster)'))
       .addOption(new Option('--no-kubernetes', 'no pod identity, even inside a cluster'))
       .addOption(new Option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)'))
@@ -91,6 +94,7 @@ export function agentArgs(v: Values): AgentArgs {
     o.kubernetes = k;
   }
   if (v.identities !== undefined) o.identities = v.identities;
+  if (v.outputs !== undefined) o.outputs = loadOutputsFile(v.outputs);
   if (v.enrichWait !== undefined) o.enrichWaitMs = v.enrichWait;
   if (v.node !== undefined) o.node = v.node;
   if (v.state !== undefined) o.stateDir = v.state;

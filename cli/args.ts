@@ -97,6 +97,17 @@ export function seconds(flag: string, min?: number, max?: number): (v: string) =
   };
 }
 
+/** A duration: 7d, 12h, 30m, 10s, 500ms (a bare number is seconds), as milliseconds. */
+export function durationMs(flag: string): (v: string) => number {
+  return (v) => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v.trim());
+    const mult = m ? { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'] : NaN;
+    const n = m ? Math.round(Number(m[1]) * mult) : NaN;
+    if (!Number.isSafeInteger(n) || n < 0) throw new VigilError('BAD_ARGUMENT', `${flag}: expected a duration such as 7d, 12h, 30m, 10s or 500ms, got "${v}"`);
+    return n;
+  };
+}
+
 /** A whole number from min to max. */
 export function integer(flag: string, min: number, max: number): (v: string) => number {
   return (v) => {
@@ -142,6 +153,7 @@ export interface TlsOptionValues {
   cert?: string;
   key?: string;
   policyKey?: string;
+  logKey?: string;
   serverId?: string;
   insecure?: boolean;
 }
@@ -154,20 +166,23 @@ export function tlsOptions(cmd: Command, o: { policyKey: boolean; serverId: bool
     .addOption(new Option('--cert <file>', 'our X.509-SVID (PEM), wins over --certs'))
     .addOption(new Option('--key <file>', "our SVID's private key, wins over --certs"))
     .addOption(new Option('--trust-domain <td>', 'our trust domain (default: DIR/trust-domain, else from our SVID)'));
-  if (o.policyKey) cmd.addOption(new Option('--policy-key <file>', 'policy key: public on agents (verify), private on the control plane (sign)'));
+  if (o.policyKey) {
+    cmd.addOption(new Option('--policy-key <file>', 'policy key: public on agents (verify), private on the control plane (sign)'));
+    cmd.addOption(new Option('--log-key <file>', "the audit log's checkpoint key: public on agents (witness), private on the control plane (sign); default DIR/log.pub or log.key, else the policy key"));
+  }
   if (o.serverId) cmd.addOption(new Option('--server-id <id>', "the control plane's SPIFFE ID (default spiffe://TD/vigil/controlplane)"));
   return cmd.addOption(new Option('--insecure', 'plaintext, no authentication (for experiments only: warned about)'));
 }
 
 /** The TLS files given (absent ones left out, so that defaults apply). */
 export function tlsFlags(v: TlsOptionValues): TlsFlags {
-  const all: TlsFlags = { certsDir: v.certs, trustDomain: v.trustDomain, bundle: v.bundle, cert: v.cert, key: v.key, policyKey: v.policyKey };
+  const all: TlsFlags = { certsDir: v.certs, trustDomain: v.trustDomain, bundle: v.bundle, cert: v.cert, key: v.key, policyKey: v.policyKey, logKey: v.logKey };
   return Object.fromEntries(Object.entries(all).filter(([, x]) => x !== undefined)) as TlsFlags;
 }
 
 /** True when any TLS option was given (they need a --controlplane to go with them on the agent). */
 export function anyTlsOption(v: TlsOptionValues): boolean {
-  return [v.certs, v.trustDomain, v.bundle, v.cert, v.key, v.policyKey, v.serverId].some((x) => x !== undefined) || v.insecure === true;
+  return [v.certs, v.trustDomain, v.bundle, v.cert, v.key, v.policyKey, v.logKey, v.serverId].some((x) => x !== undefined) || v.insecure === true;
 }
 
 // ---- parsing ---------------------------------------------------------------

@@ -13,7 +13,7 @@ export const DEFAULT_IDS = {
 };
 
 export function certsCommand(io?: CliIo): Command {
-  const init = vigilCommand('init', 'mint a trust domain: CA, bundle, policy key, SVIDs for the control plane, an admin, agents')
+  const init = vigilCommand('init', 'mint a trust domain: CA, bundle, policy key, audit log key, SVIDs for the control plane, an admin, agents')
     .addOption(new Option('--dir <dir>', 'where to write it (required; refused if it already holds one)'))
     .addOption(new Option('--trust-domain <td>', 'the trust domain, e.g. prod.example.org (required)'))
     .addOption(new Option('--nodes <n1,n2,...>', 'also an agent SVID for each node'));
@@ -31,7 +31,7 @@ export function certsCommand(io?: CliIo): Command {
       await issueSvid(dir, DEFAULT_IDS.admin(td, 'cli'), 'admin');
       const nodes = (v.nodes ?? '').split(',').filter(Boolean);
       for (const n of nodes) await issueSvid(dir, DEFAULT_IDS.agent(td, n), `agent-${n}`);
-      io.out.write(`trust domain ${td} in ${dir}: bundle.pem, controlplane.pem, admin.pem, policy.key/policy.pub${nodes.length ? ', agent-*.pem' : ''}\n`);
+      io.out.write(`trust domain ${td} in ${dir}: bundle.pem, controlplane.pem, admin.pem, policy.key/policy.pub, log.key/log.pub${nodes.length ? ', agent-*.pem' : ''}\n`);
       io.exit(0);
     });
     issue.action(async (v: { dir?: string; spiffeId?: string; name?: string }) => {

@@ -11,6 +11,10 @@ interface Values extends TlsOptionValues {
   agentId?: string[];
   adminId?: string[];
   retentionDays?: number;
+  agentRate?: number;
+  maxBatchAlerts?: number;
+  vdpConfig?: string;
+  vexKey?: string;
 }
 
 export function controlplaneCommand(io?: CliIo): Command {
@@ -21,7 +25,17 @@ export function controlplaneCommand(io?: CliIo): Command {
       .addOption(new Option('--metrics <host:port>', '/metrics and /healthz').argParser(hostPort('--metrics')))
       .addOption(new Option('--agent-id <pattern...>', 'SPIFFE ID patterns of agents (default spiffe://TD/vigil/agent/*)'))
       .addOption(new Option('--admin-id <pattern...>', 'SPIFFE ID patterns of admins (default spiffe://TD/vigil/admin/*)'))
-      .addOption(new Option('--retention-days <n>', 'days of alerts to keep (0: forever)').argParser(integer('--retention-days', 0, 36500))),
+      .addOption(new Option('--retention-days <n>', 'days of alerts to keep (0: forever)').argParser(integer('--retention-days', 0, 36500)))
+      .addOption(
+        new Option('--agent-rate <n>', 'alerts per second one agent may send; past it its stream is paused, its spool holds on (0: no quota)')
+          .argParser(integer('--agent-rate', 0, 10_000_000))
+          .default(20_000),
+      )
+      .addOption(
+        new Option('--max-batch-alerts <n>', 'the most alerts one batch may carry (a larger batch ends the stream)').argParser(integer('--max-batch-alerts', 1, 1_000_000)).default(10_000),
+      )
+      .addOption(new Option('--vdp-config <file>', 'advisories, ticket sinks (GitHub, Jira) and outputs (webhook, falcosidekick, syslog): docs/vdp.md'))
+      .addOption(new Option('--vex-key <file>', 'ECDSA P-256 key (PKCS #8 PEM) that signs VEX documents (default: DATA/vex-signing.key, made at first start)')),
     { policyKey: true, serverId: false },
   );
   if (io) cmd.action(async (v: Partial<Values>) => io.exit(await runControlPlane({ ...v, listen: need(v.listen, '--listen', cmd), data: need(v.data, '--data', cmd) }, io)));
@@ -39,6 +53,10 @@ async function runControlPlane(v: Values, io: CliIo): Promise<number> {
     adminIds: v.adminId,
     metricsAddress: v.metrics,
     retentionDays: v.retentionDays,
+    agentRate: v.agentRate,
+    maxBatchAlerts: v.maxBatchAlerts,
+    vdpConfig: v.vdpConfig,
+    vexKey: v.vexKey,
     log: (l) => io.err.write(`vigil controlplane: ${l}\n`),
   });
   io.err.write(

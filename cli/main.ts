@@ -9,16 +9,22 @@ import { errorMessage, VigilError, type ErrorCode } from '../common/errors';
 import { VIGIL_VERSION } from '../common/version';
 import { CpError } from '../controlplane/errors';
 import { agentsCommand, alertsCommand, policyCommand } from './admin';
+import { advisoriesCommand } from './advisories';
 import { agentCommand } from './agent';
 import { commandPath, errorOrigin, usageError, vigilCommand, type CliIo } from './args';
 import { auditCommand } from './audit';
 import { certsCommand } from './certs';
 import { controlplaneCommand } from './controlplane';
+import { gateCommand } from './gate';
 import { Exit } from './exit-codes';
 import { probeCommand } from './probe';
+import { quarantineCommand } from './quarantine';
 import { rulesCommand } from './rules';
+import { ticketsCommand } from './tickets';
+import { sbomCommand } from './sbom';
 import { traceCommand } from './trace';
 import { upCommand } from './up';
+import { vexCommand } from './vex';
 
 const EPILOGUE = `
 TLS (agent, controlplane, alerts, agents, policy push): --certs DIR (from vigil certs), or single
@@ -48,6 +54,12 @@ export function program(io: CliIo): Command {
     .addCommand(agentsCommand(io))
     .addCommand(policyCommand(io))
     .addCommand(auditCommand(io))
+    .addCommand(advisoriesCommand(io))
+    .addCommand(gateCommand(io))
+    .addCommand(quarantineCommand(io))
+    .addCommand(ticketsCommand(io))
+    .addCommand(sbomCommand(io))
+    .addCommand(vexCommand(io))
     .addCommand(certsCommand(io))
     .addCommand(rulesCommand(io))
     .addCommand(traceCommand(io))

@@ -49,6 +49,24 @@ export function parseImageRef(s: string): ImageRef | { error: string } {
   return { name: rest, tag, digest };
 }
 
+/**
+ * A repository name as Docker and the kubelet spell it in full
+ * (distribution/reference's ParseNormalizedNamed): no registry means Docker
+ * Hub ("nginx" -> "docker.io/library/nginx", "me/app" -> "docker.io/me/app");
+ * a first component with a "." or ":" or "localhost" is a registry;
+ * "index.docker.io" is "docker.io". Rules compare names in this form, so
+ * that "nginx" in a rule and "docker.io/library/nginx" from a pod are one.
+ */
+export function normalizeImageName(name: string): string {
+  const slash = name.indexOf('/');
+  const first = slash < 0 ? '' : name.slice(0, slash);
+  const hasRegistry = slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (!hasRegistry) return slash < 0 ? `docker.io/library/${name}` : `docker.io/${name}`;
+  const rest = name.slice(slash + 1);
+  if (first === 'index.docker.io' || first === 'docker.io') return rest.includes('/') ? `docker.io/${rest}` : `docker.io/library/${rest}`;
+  return name;
+}
+
 /** The image a Kubernetes container status names: `image` (what was asked for) and `imageID` (what runs, by digest). */
 export function imageFromStatus(image: string | undefined, imageID: string | undefined): ImageRef | null {
   const named = image ? parseImageRef(image) : null;

@@ -1,18 +1,24 @@
 // AgentService: one bidirectional stream per agent. Hello first (the node an
 // agent SVID names is the only node it may speak for), then alert batches
 // (stored once, acknowledged after commit), identity reports, policy status
-// and heartbeats in; welcome, acks, signed policy and the merged identity map
-// out.
+// and heartbeats in; welcome, acks, signed policy, the merged identity map
+// and the audit log's signed checkpoints (with consistency proofs from the
+// agent's last one: agents are the log's witnesses) out.
 import * as grpc from '@grpc/grpc-js';
 import { deny, type Peer } from '../common/spiffe/grpc-credentials';
 import type { SpiffePattern } from '../common/spiffe/spiffe-id';
 import type { AgentMessage__Output } from '../common/proto/generated/vigil/v1/AgentMessage';
 import type { AgentServiceHandlers } from '../common/proto/generated/vigil/v1/AgentService';
-import type { AlertRecord__Output } from '../common/proto/generated/vigil/v1/AlertRecord';
 import type { ControlMessage } from '../common/proto/generated/vigil/v1/ControlMessage';
 import type { PolicyBundle } from '../common/proto/generated/vigil/v1/PolicyBundle';
 import { vigilProto } from '../common/proto/load';
-import type { Ingest } from './ingest';
+import { errorMessage } from '../common/errors';
+import { checkAlert, checkBootId, checkNodeName, DEFAULT_ALERT_LIMITS, seqRanges, type AlertLimits } from './alert-check';
+import { guardedAgentService, isWireRefusal, type AgentWireMessage } from './agent-wire';
+import type { SignedCheckpoint } from '../common/tlog/checkpoint';
+import type { Checkpointer } from './checkpoints';
+import type { Ingest, IngestSource } from './ingest';
+import type { ReachIngest } from './reach/ingest';
 import type { CpMetrics } from './metrics';
 import type { Store, StoredAlert } from './store';
 
@@ -22,17 +28,33 @@ export type Authorize = (call: { getAuthContext(): { sslPeerCertificate?: import
 export interface AgentServiceOptions {
   store: Store;
   ingest: Ingest;
+  /** reachability reports and image inventories (null: refused) */
+  reach?: ReachIngest;
   authorize: Authorize;
   /** SPIFFE ID patterns of agents */
   patterns: SpiffePattern[];
   metrics?: CpMetrics;
+  checkpoints: Checkpointer;
   log: (line: string) => void;
+  /** the most alerts one batch may carry (larger batches end the stream; agents learn it from Welcome) */
+  maxBatchAlerts?: number;
+  /** the largest message an agent may send (larger ones end the stream, undecoded) */
+  maxMessageBytes?: number;
+  /** the most entries one identity report may carry */
+  maxIdentityEntries?: number;
+  alertLimits?: AlertLimits;
 }
+
+export const DEFAULT_MAX_BATCH_ALERTS = 10_000;
+export const DEFAULT_MAX_AGENT_MESSAGE_BYTES = 4 << 20;
+export const DEFAULT_MAX_IDENTITY_ENTRIES = 4096;
 
 interface Connected {
   node: string;
   spiffeId: string;
   call: grpc.ServerDuplexStream<AgentMessage__Output, ControlMessage>;
+  /** the size of the last checkpoint the agent holds (as it said, then as sent) */
+  witnessSize: number;
 }
 
 export class AgentService {
@@ -40,7 +62,31 @@ export class AgentService {
   private readonly connected = new Map<string, Connected>();
   private identityVersion = 0;
 
-  constructor(private readonly o: AgentServiceOptions) {}
+  constructor(private readonly o: AgentServiceOptions) {
+    o.checkpoints.events.on('checkpoint', (cp: SignedCheckpoint) => this.broadcastCheckpoint(cp));
+  }
+
+  /** Send a checkpoint with a consistency proof from what the agent holds (proofs shared by agents at the same size). */
+  private sendCheckpoint(c: Connected, cp: SignedCheckpoint, proofs: Map<number, Buffer[]>): void {
+    const from = c.witnessSize;
+    let proof: Buffer[] = [];
+    if (from > 0 && from < cp.size) {
+      try {
+        proof = proofs.get(from) ?? this.o.store.log.consistencyProof(from, cp.size);
+        proofs.set(from, proof);
+      } catch (err) {
+        this.o.log(`audit checkpoint for ${c.node}: no consistency proof from ${from} to ${cp.size}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (!c.call.writableEnded && !c.call.destroyed) c.call.write({ checkpoint: { note: cp.note, from_size: from, consistency: proof } });
+    // an agent ahead of this log keeps its checkpoint (and raises the rollback)
+    if (from <= cp.size) c.witnessSize = cp.size;
+  }
+
+  private broadcastCheckpoint(cp: SignedCheckpoint): void {
+    const proofs = new Map<number, Buffer[]>();
+    for (const c of this.connected.values()) if (c.witnessSize !== cp.size) this.sendCheckpoint(c, cp, proofs);
+  }
 
   isConnected(node: string): boolean {
     return this.connected.has(node);
@@ -66,99 +112,158 @@ export class AgentService {
           return;
         }
         let me: Connected | null = null;
+        let source: IngestSource | null = null;
         let bootId = '';
+        const maxBatch = this.o.maxBatchAlerts ?? DEFAULT_MAX_BATCH_ALERTS;
         const send = (m: ControlMessage): void => {
           if (!call.writableEnded && !call.destroyed) call.write(m);
         };
-        call.on('data', (m: AgentMessage__Output) => {
-          if (m.msg === 'hello' && m.hello) {
-            const h = m.hello;
-            // an agent SVID named after a node speaks for that node only
-            const named = /\/agent\/([^/]+)$/.exec(peer.spiffeId);
-            if (named && named[1] !== h.node) {
-              call.emit('error', deny(grpc.status.PERMISSION_DENIED, `${peer.spiffeId} cannot speak for node "${h.node}"`));
-              return;
-            }
-            bootId = h.boot_id;
-            me = { node: h.node, spiffeId: peer.spiffeId, call };
-            const prev = this.connected.get(h.node);
-            if (prev && prev.call !== call) prev.call.end();
-            this.connected.set(h.node, me);
-            this.o.store.agentConnected({
-              node: h.node,
-              spiffe_id: peer.spiffeId,
-              boot_id: h.boot_id,
-              version: h.version,
-              capabilities: JSON.stringify(h.capabilities ?? {}),
-              policy_version: Number(h.policy_version),
-            });
-            this.o.metrics?.agentsConnected(this.connected.size);
-            this.o.metrics?.agentPolicyVersion(h.node, Number(h.policy_version));
-            const latest = this.o.store.latestPolicy();
-            send({ welcome: { stored_sequence: this.o.store.storedSequence(h.node, h.boot_id), policy_version: latest?.version ?? 0 } });
-            if (latest && latest.version > Number(h.policy_version)) {
-              send({ policy: { version: latest.version, payload: latest.payload, signature: latest.signature, key_id: latest.key_id } });
-            }
-            send({ identity_map: this.identityMap() });
-            this.o.log(`agent ${h.node} connected as ${peer.spiffeId} (boot ${h.boot_id}, policy v${h.policy_version})`);
-            return;
+        const end = (err: grpc.ServiceError): void => {
+          if (!call.destroyed) call.emit('error', err);
+        };
+        const hello = (h: NonNullable<AgentMessage__Output['hello']>): void => {
+          const bad = checkNodeName(h.node) ?? checkBootId(h.boot_id);
+          if (bad) {
+            this.o.log(`agent ${peer.spiffeId} refused: ${bad}`);
+            return end(deny(grpc.status.INVALID_ARGUMENT, bad));
           }
-          if (!me) {
-            call.emit('error', deny(grpc.status.FAILED_PRECONDITION, 'the first message must be Hello'));
-            return;
+          // an agent SVID named after a node speaks for that node only
+          const named = /\/agent\/([^/]+)$/.exec(peer.spiffeId);
+          if (named && named[1] !== h.node) {
+            this.o.log(`agent ${peer.spiffeId} refused: it cannot speak for node ${h.node}`);
+            return end(deny(grpc.status.PERMISSION_DENIED, `${peer.spiffeId} cannot speak for node "${h.node}"`));
           }
-          const node = me.node;
-          switch (m.msg) {
-            case 'alerts': {
-              const recs = m.alerts?.alerts ?? [];
-              const stored = recs.map((r: AlertRecord__Output): StoredAlert => ({
-                node,
-                bootId: r.boot_id || bootId,
-                sequence: Number(r.sequence),
-                timeNs: r.time_unix_nano,
-                rule: r.rule,
-                priority: r.priority,
-                action: r.action,
-                outcome: r.outcome,
-                spiffeId: r.spiffe_id,
-                json: r.json,
-              }));
-              this.o.ingest.add(stored, (err) => {
-                if (err) {
-                  call.emit('error', deny(grpc.status.UNAVAILABLE, `storing alerts: ${err.message}`));
-                  return;
-                }
-                // one ack per boot: the highest sequence now on disk
-                const max = new Map<string, number>();
-                for (const a of stored) max.set(a.bootId, Math.max(max.get(a.bootId) ?? 0, a.sequence));
-                for (const [b, s] of max) send({ ack: { boot_id: b, sequence: s } });
-              });
-              break;
+          this.o.store.agentConnected({
+            node: h.node,
+            spiffe_id: peer.spiffeId,
+            boot_id: h.boot_id,
+            version: h.version.slice(0, 256),
+            capabilities: JSON.stringify(h.capabilities ?? {}),
+            policy_version: Number(h.policy_version),
+          });
+          bootId = h.boot_id;
+          me = { node: h.node, spiffeId: peer.spiffeId, call, witnessSize: Number(h.checkpoint_size ?? 0) };
+          const prev = this.connected.get(h.node);
+          if (prev && prev.call !== call) prev.call.end();
+          this.connected.set(h.node, me);
+          source = this.o.ingest.source(h.node, { pause: () => call.pause(), resume: () => call.resume() });
+          this.o.metrics?.agentsConnected(this.connected.size);
+          this.o.metrics?.agentPolicyVersion(h.node, Number(h.policy_version));
+          const latest = this.o.store.latestPolicy();
+          // nothing is claimed stored here: acks name ranges (a highest stored sequence says nothing of a gap below it)
+          send({
+            welcome: {
+              stored_sequence: 0,
+              policy_version: latest?.version ?? 0,
+              max_batch_alerts: maxBatch,
+              max_message_bytes: this.o.maxMessageBytes ?? DEFAULT_MAX_AGENT_MESSAGE_BYTES,
+            },
+          });
+          if (latest && latest.version > Number(h.policy_version)) {
+            send({ policy: { version: latest.version, payload: latest.payload, signature: latest.signature, key_id: latest.key_id } });
+          }
+          send({ identity_map: this.identityMap() });
+          // always on connect, even at the same size: the agent compares the roots
+          const cp = this.o.checkpoints.latest();
+          if (cp) this.sendCheckpoint(me, cp, new Map());
+          this.o.log(`agent ${h.node} connected as ${peer.spiffeId} (boot ${h.boot_id}, policy v${h.policy_version})`);
+        };
+        const alerts = (node: string, src: IngestSource, recs: AgentMessage__Output['alerts']): void => {
+          const list = recs?.alerts ?? [];
+          if (list.length > maxBatch) {
+            this.o.metrics?.messagesRefused.inc({ reason: 'batch_too_large' });
+            this.o.log(`agent ${node} (${peer.spiffeId}): a batch of ${list.length} alerts is over the limit of ${maxBatch}: stream ended`);
+            return end(deny(grpc.status.RESOURCE_EXHAUSTED, `a batch of ${list.length} alerts is over the limit of ${maxBatch} per batch (--max-batch-alerts)`));
+          }
+          const good: StoredAlert[] = [];
+          const refused: { bootId: string; sequence: number }[] = [];
+          let reason = '';
+          for (const r of list) {
+            const c = checkAlert(r, node, bootId, this.o.alertLimits ?? DEFAULT_ALERT_LIMITS);
+            if (c.ok) {
+              good.push(c.alert);
+              continue;
             }
-            case 'identities': {
-              const entries = (m.identities?.entries ?? []).map((e) => ({ cidr: e.cidr, spiffe_id: e.spiffe_id }));
-              if (this.o.store.setAddresses(node, entries)) this.broadcastIdentityMap();
-              break;
+            if (c.sequence === 0) {
+              // no sequence to refuse by: the whole batch goes, the agent hears why
+              this.o.metrics?.messagesRefused.inc({ reason: 'invalid_batch' });
+              this.o.log(`agent ${node} (${peer.spiffeId}): batch refused: ${c.reason}`);
+              return end(deny(grpc.status.INVALID_ARGUMENT, `batch refused: ${c.reason}`));
             }
-            case 'policy_status':
-              if (m.policy_status) {
-                this.o.store.agentPolicy(node, Number(m.policy_status.version), m.policy_status.error);
-                this.o.metrics?.agentPolicyVersion(node, Number(m.policy_status.version));
-                if (m.policy_status.error) this.o.log(`agent ${node} refused policy: ${m.policy_status.error}`);
+            refused.push(c);
+            reason ||= c.reason;
+          }
+          if (refused.length > 0) {
+            this.o.metrics?.alertsRefused.inc({ reason: 'invalid' }, refused.length);
+            this.o.log(`agent ${node} (${peer.spiffeId}): ${refused.length} alerts refused, not stored: ${reason}`);
+            send({ ack: { boot_id: '', sequence: 0, refused: seqRanges(refused), refused_reason: reason } });
+          }
+          if (good.length === 0) return;
+          src.add(good, (err) => {
+            if (err) return end(deny(grpc.status.UNAVAILABLE, `storing alerts: ${err.message}`));
+            send({ ack: { boot_id: '', sequence: 0, stored: seqRanges(good) } });
+          });
+        };
+        call.on('data', (w: AgentWireMessage) => {
+          if (isWireRefusal(w)) {
+            // never decoded (agent-wire.ts): the stream ends, the agent hears the limit
+            this.o.metrics?.messagesRefused.inc({ reason: w.refused.reason });
+            this.o.log(`agent ${me?.node ?? '?'} (${peer.spiffeId}): ${w.refused.detail}: stream ended`);
+            return end(deny(grpc.status.RESOURCE_EXHAUSTED, w.refused.detail));
+          }
+          const m = w;
+          try {
+            if (m.msg === 'hello' && m.hello) {
+              if (me) return end(deny(grpc.status.FAILED_PRECONDITION, 'Hello was already sent on this stream'));
+              return hello(m.hello);
+            }
+            if (!me || !source) return end(deny(grpc.status.FAILED_PRECONDITION, 'the first message must be Hello'));
+            const node = me.node;
+            switch (m.msg) {
+              case 'alerts':
+                alerts(node, source, m.alerts);
+                break;
+              case 'identities': {
+                const entries = (m.identities?.entries ?? []).map((e) => ({ cidr: e.cidr, spiffe_id: e.spiffe_id }));
+                if (this.o.store.setAddresses(node, entries)) this.broadcastIdentityMap();
+                break;
               }
-              break;
-            case 'heartbeat':
-              this.o.store.agentSeen(node);
-              send({ heartbeat: { unix_nano: (BigInt(Date.now()) * 1_000_000n).toString() } });
-              break;
-            default:
-              break;
+              case 'policy_status':
+                if (m.policy_status) {
+                  this.o.store.agentPolicy(node, Number(m.policy_status.version), m.policy_status.error);
+                  this.o.metrics?.agentPolicyVersion(node, Number(m.policy_status.version));
+                  if (m.policy_status.error) this.o.log(`agent ${node} refused policy: ${m.policy_status.error}`);
+                }
+                break;
+              case 'reach':
+                if (m.reach) send({ reach_ack: this.o.reach ? this.o.reach.report(node, m.reach) : { id: m.reach.id, error: 'this control plane takes no reachability reports' } });
+                break;
+              case 'inventory':
+                if (m.inventory) send({ reach_ack: this.o.reach ? this.o.reach.inventory(node, m.inventory) : { id: m.inventory.id, error: 'this control plane takes no image inventories' } });
+                break;
+              case 'heartbeat':
+                this.o.store.agentSeen(node);
+                send({ heartbeat: { unix_nano: (BigInt(Date.now()) * 1_000_000n).toString() } });
+                break;
+              default:
+                break;
+            }
+          } catch (err) {
+            // the store could not record it now (locked, full): the agent reconnects and says it again
+            this.o.log(`agent ${me?.node ?? peer.spiffeId}: ${m.msg ?? 'message'} not recorded: ${errorMessage(err)}`);
+            end(deny(grpc.status.UNAVAILABLE, `the control plane cannot record this now: ${errorMessage(err)}`));
           }
         });
         const gone = (): void => {
+          source?.close();
+          source = null;
           if (me && this.connected.get(me.node)?.call === call) {
             this.connected.delete(me.node);
-            this.o.store.agentDisconnected(me.node);
+            try {
+              this.o.store.agentDisconnected(me.node);
+            } catch (err) {
+              this.o.log(`agent ${me.node} disconnected, not recorded: ${errorMessage(err)}`);
+            }
             this.o.metrics?.agentsConnected(this.connected.size);
             this.o.log(`agent ${me.node} disconnected`);
           }
@@ -184,7 +289,12 @@ export class AgentService {
   }
 
   addToServer(server: grpc.Server): void {
-    server.addService(vigilProto().AgentService.service, this.handlers());
+    const service = guardedAgentService(vigilProto().AgentService.service, {
+      maxMessageBytes: this.o.maxMessageBytes ?? DEFAULT_MAX_AGENT_MESSAGE_BYTES,
+      maxBatchAlerts: this.o.maxBatchAlerts ?? DEFAULT_MAX_BATCH_ALERTS,
+      maxIdentityEntries: this.o.maxIdentityEntries ?? DEFAULT_MAX_IDENTITY_ENTRIES,
+    });
+    server.addService(service, this.handlers() as unknown as grpc.UntypedServiceImplementation);
   }
 
   /** End every agent's stream (they reconnect to the next control plane). */

@@ -1,7 +1,9 @@
 // Control-plane metrics (prom-client, a registry of its own): agents
-// connected, alerts ingested, policy version per agent, audit entries.
+// connected, alerts ingested, policy version per agent, the audit log.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Checkpointer } from './checkpoints';
 import type { Store } from './store';
+import type { VdpCounters } from './vdp/vdp';
 
 export class CpMetrics {
   readonly registry = new Registry();
@@ -9,8 +11,18 @@ export class CpMetrics {
   readonly duplicates: Counter;
   readonly commitSeconds: Histogram;
   readonly policyVersion: Gauge;
+  /** store errors by SQLite code (transient ones pause ingestion, others fail one batch) */
+  readonly storeErrors: Counter<'code'>;
+  /** connections paused for going over their alert rate quota */
+  readonly throttled: Counter<'node'>;
+  /** alerts refused one by one: `invalid` (not a valid alert: dropped for good, the agent is told which) */
+  readonly alertsRefused: Counter<'reason'>;
+  /** agent messages refused whole (the stream ends): batch_too_large, message_too_large, identity_report_too_large, invalid_batch */
+  readonly messagesRefused: Counter<'reason'>;
   private readonly connected: Gauge;
+  private ingestProbe: { queued: () => number; paused: () => number } | null = null;
   private readonly agentPolicy: Gauge;
+  private checkpoints: Checkpointer | null = null;
 
   constructor(store: Store) {
     const r = this.registry;
@@ -36,7 +48,7 @@ export class CpMetrics {
     });
     new Gauge({
       name: 'vigil_audit_entries',
-      help: 'Entries in the hash-chained audit log',
+      help: 'Entries in the audit log (leaves of its Merkle tree)',
       registers: [r],
       collect() {
         this.set(store.auditCount());
@@ -50,7 +62,127 @@ export class CpMetrics {
         this.set(store.countAlerts());
       },
     });
+    this.storeErrors = new Counter({
+      name: 'vigil_store_errors_total',
+      help: 'Store errors by SQLite code: SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL, SQLITE_IOERR pause ingestion until the store writes again',
+      labelNames: ['code'],
+      registers: [r],
+    });
+    this.throttled = new Counter({
+      name: 'vigil_ingest_throttled_total',
+      help: 'Times an agent stream was paused for going over its alert rate quota (--agent-rate)',
+      labelNames: ['node'],
+      registers: [r],
+    });
+    this.alertsRefused = new Counter({
+      name: 'vigil_alerts_refused_total',
+      help: 'Alerts refused at ingest as not valid (bad JSON, another node, oversize): never stored, the agent is told which and drops them',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    this.messagesRefused = new Counter({
+      name: 'vigil_agent_messages_refused_total',
+      help: 'Agent messages refused whole, ending the stream: batch_too_large, message_too_large, identity_report_too_large (counted before decoding), invalid_batch',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    const self = this;
+    new Gauge({
+      name: 'vigil_ingest_queued_alerts',
+      help: 'Alerts received and waiting for their commit',
+      registers: [r],
+      collect() {
+        this.set(self.ingestProbe?.queued() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vigil_ingest_paused',
+      help: '1 while the store cannot write (locked, busy, disk full): nothing is acknowledged, agents hold their alerts',
+      registers: [r],
+      collect() {
+        this.set(self.ingestProbe?.paused() ?? 0);
+      },
+    });
+    const cps = (): Checkpointer | null => this.checkpoints;
+    new Gauge({
+      name: 'vigil_audit_checkpoint_size',
+      help: 'Entries the latest signed audit checkpoint commits to (0: none signed, no log key)',
+      registers: [r],
+      collect() {
+        this.set(cps()?.latest()?.size ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vigil_audit_log_consistent',
+      help: 'The store extended the last audit checkpoint signed when the control plane started (0: entries removed or rewritten)',
+      registers: [r],
+      collect() {
+        this.set(cps()?.startProblem ? 0 : 1);
+      },
+    });
     this.policyVersion.set(store.latestPolicy()?.version ?? 0);
+    // vulnerability disclosure (docs/vdp.md): the tables may not exist yet on a store being opened
+    const count = (sql: string): number => {
+      try {
+        return (store.db.prepare(sql).get() as { n: number }).n;
+      } catch {
+        return 0;
+      }
+    };
+    new Gauge({ name: 'vigil_advisories', help: 'Advisories held by the control plane', registers: [r], collect() { this.set(count('SELECT COUNT(*) AS n FROM advisories')); } });
+    new Gauge({
+      name: 'vigil_vulnerability_matches',
+      help: 'Components of running images matched by an advisory, by status (affected, not_affected, under_investigation)',
+      labelNames: ['status'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const st of ['affected', 'not_affected', 'under_investigation']) this.set({ status: st }, count(`SELECT COUNT(*) AS n FROM vdp_matches WHERE status = '${st}'`));
+      },
+    });
+    new Gauge({ name: 'vigil_ticket_spool_depth', help: 'Ticket operations waiting in the sink spool (a sink that is down keeps them here)', registers: [r], collect() { this.set(count('SELECT COUNT(*) AS n FROM sink_spool')); } });
+    this.advisoriesImported = new Counter({ name: 'vigil_advisories_imported_total', help: 'Advisories added or updated by imports, vigil advisories add and the watched directory', registers: [r] });
+    this.ticketOps = new Counter({
+      name: 'vigil_ticket_operations_total',
+      help: 'Ticket operations done at a sink, by operation (open, resolve, note) and outcome (created, commented, reopened, closed, wont_fix, unchanged, ...)',
+      labelNames: ['sink', 'op', 'outcome'],
+      registers: [r],
+    });
+    this.ticketErrors = new Counter({
+      name: 'vigil_ticket_sink_errors_total',
+      help: 'Failed ticket operations (kept in the spool and retried), by kind: rate_limit, retryable (5xx, network), refused (4xx)',
+      labelNames: ['sink', 'kind'],
+      registers: [r],
+    });
+    this.outputDelivered = new Counter({ name: 'vigil_output_alerts_delivered_total', help: 'Alerts delivered to an output (webhook, falcosidekick, syslog)', labelNames: ['output'], registers: [r] });
+    this.outputFailures = new Counter({ name: 'vigil_output_failures_total', help: 'Failed deliveries to an output (retried with back-off; at the control plane the alerts stay in the store)', labelNames: ['output'], registers: [r] });
+  }
+
+  readonly advisoriesImported: Counter;
+  private readonly ticketOps: Counter;
+  private readonly ticketErrors: Counter;
+  private readonly outputDelivered: Counter;
+  private readonly outputFailures: Counter;
+
+  /** What the vulnerability-disclosure process counts. */
+  vdpCounters(): VdpCounters {
+    return {
+      imported: (n) => this.advisoriesImported.inc(n),
+      done: (sink, op, outcome) => this.ticketOps.inc({ sink, op, outcome }),
+      error: (sink, kind) => this.ticketErrors.inc({ sink, kind }),
+      outputDelivered: (output, n) => this.outputDelivered.inc({ output }, n),
+      outputFailed: (output) => this.outputFailures.inc({ output }),
+    };
+  }
+
+  /** Where the ingest gauges are read from at scrape time (the ingest of this control plane). */
+  ingestQueue(queued: () => number, paused: () => number): void {
+    this.ingestProbe = { queued, paused };
+  }
+
+  /** The audit log's signed checkpoints (the gauges read them when scraped). */
+  attachCheckpoints(c: Checkpointer): void {
+    this.checkpoints = c;
   }
 
   /** How many agents have an open stream (the server's own count). */

@@ -11,11 +11,15 @@ import type { AlertRow } from '../common/proto/generated/vigil/v1/AlertRow';
 import type { ListAlertsRequest__Output } from '../common/proto/generated/vigil/v1/ListAlertsRequest';
 import type { QueryServiceHandlers } from '../common/proto/generated/vigil/v1/QueryService';
 import { vigilProto } from '../common/proto/load';
+import { formatVerifierKey } from '../common/tlog/note';
 import { signPolicy } from '../agent/rules/policy';
+import type { Checkpointer } from './checkpoints';
 import type { AgentService, Authorize } from './agent-service';
 import type { Ingest } from './ingest';
 import type { CpMetrics } from './metrics';
+import { reachHandlers, type ReachQueryOptions } from './reach/query';
 import type { Store } from './store';
+import { QUARANTINE_FILE } from './vdp/quarantine';
 
 export interface QueryServiceOptions {
   store: Store;
@@ -27,7 +31,12 @@ export interface QueryServiceOptions {
   /** Ed25519 key that signs policy bundles (null: policy push refused) */
   policyKey: KeyObject | null;
   metrics?: CpMetrics;
+  checkpoints: Checkpointer;
   log: (line: string) => void;
+  /** generated files every policy carries (the quarantines in force: controlplane/vdp/quarantine.ts) */
+  generatedFiles?: () => { name: string; text: string }[];
+  /** SBOMs, findings and VEX (controlplane/reach/query.ts) */
+  reach: Omit<ReachQueryOptions, 'check' | 'log'>;
 }
 
 /** "2026-11-25T10:00:00Z", "10m" (ago) or nanoseconds since the epoch, to ns. */
@@ -46,6 +55,18 @@ export function parseSince(s: string): string | undefined {
 export class QueryService {
   constructor(private readonly o: QueryServiceOptions) {}
 
+  /** Sign these files as the next policy version, store it (audited) and send it to every agent. */
+  push(files: readonly { name: string; text: string }[], by: string): { version: number; agents: number } {
+    if (!this.o.policyKey) throw new Error('this control plane has no policy signing key');
+    const version = (this.o.store.latestPolicy()?.version ?? 0) + 1;
+    const signed = signPolicy(version, files, this.o.policyKey);
+    this.o.store.addPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId, pushed_by: by });
+    this.o.metrics?.policyVersion.set(version);
+    const n = this.o.agents.pushPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId });
+    this.o.log(`policy v${version} pushed by ${by} to ${n} agents`);
+    return { version, agents: n };
+  }
+
   handlers(): QueryServiceHandlers {
     const filters = (r: ListAlertsRequest__Output) => {
       const wl = r.workload ? compileSpiffePattern(r.workload) : null;
@@ -60,6 +81,7 @@ export class QueryService {
     const check = <C extends { getAuthContext(): { sslPeerCertificate?: import('node:tls').PeerCertificate } }>(call: C): { spiffeId: string } | grpc.ServiceError =>
       this.o.authorize(call, this.o.patterns);
     return {
+      ...reachHandlers({ ...this.o.reach, check, log: this.o.log }),
       ListAlerts: (call, cb) => {
         const peer = check(call);
         if ('code' in peer) return cb(peer);
@@ -114,25 +136,52 @@ export class QueryService {
       AuditProof: (call, cb) => {
         const peer = check(call);
         if ('code' in peer) return cb(peer);
-        const v = this.o.store.verifyAudit();
-        return cb(null, { entries: v.entries, head: v.head, intact: v.intact, problem: v.problem ?? '' });
+        const problem = this.o.checkpoints.startProblem;
+        return cb(null, { entries: this.o.store.log.size, head: this.o.store.log.root().toString('hex'), intact: problem === null, problem: problem ?? '' });
+      },
+      GetCheckpoint: (call, cb) => {
+        const peer = check(call);
+        if ('code' in peer) return cb(peer);
+        const cp = this.o.checkpoints.publish();
+        const key = this.o.checkpoints.verifier();
+        if (!cp || !key) return cb(deny(grpc.status.FAILED_PRECONDITION, 'this control plane has no log key: it signs no checkpoints'));
+        return cb(null, { note: cp.note, verifier_key: formatVerifierKey(key) });
+      },
+      ProveAlert: (call, cb) => {
+        const peer = check(call);
+        if ('code' in peer) return cb(peer);
+        const id = Number(call.request.alert_id);
+        const row = this.o.store.alertById(id);
+        if (!row) return cb(deny(grpc.status.NOT_FOUND, `no alert with id ${id} (deleted by retention, or never stored)`));
+        const cp = this.o.checkpoints.publish();
+        const key = this.o.checkpoints.verifier();
+        if (!cp || !key) return cb(deny(grpc.status.FAILED_PRECONDITION, 'this control plane has no log key: it signs no checkpoints to prove against'));
+        const e = this.o.store.log.findAlert(row.node, row.boot_id, row.sequence, row.received_ns);
+        if (!e) return cb(deny(grpc.status.DATA_LOSS, `alert ${id} (node ${row.node}, boot ${row.boot_id}, sequence ${row.sequence}) has no audit entry`));
+        if (e.index >= cp.size) return cb(deny(grpc.status.UNAVAILABLE, `alert ${id} is entry ${e.index}, after the latest checkpoint (${cp.size} entries): try again`));
+        return cb(null, {
+          leaf_index: e.index,
+          leaf: e.leaf,
+          checkpoint: cp.note,
+          proof: this.o.store.log.inclusionProof(e.index, cp.size),
+          alert: { id: row.id, node: row.node, boot_id: row.boot_id, sequence: row.sequence, json: row.json },
+          verifier_key: formatVerifierKey(key),
+        });
       },
       PushPolicy: (call, cb) => {
         const peer = check(call);
         if ('code' in peer) return cb(peer);
         if (!this.o.policyKey) return cb(deny(grpc.status.FAILED_PRECONDITION, 'this control plane has no policy signing key'));
-        const version = (this.o.store.latestPolicy()?.version ?? 0) + 1;
-        let signed;
+        const generated = this.o.generatedFiles?.() ?? [];
+        const clash = call.request.files.find((f) => f.name === QUARANTINE_FILE || generated.some((g) => g.name === f.name));
+        if (clash) return cb(deny(grpc.status.INVALID_ARGUMENT, `${clash.name}: this name is the control plane's own generated file (quarantines): rename yours`));
         try {
-          signed = signPolicy(version, call.request.files.map((f) => ({ name: f.name, text: f.text })), this.o.policyKey);
+          // the quarantines in force stay in force across a push of new rules
+          const r = this.push([...call.request.files.map((f) => ({ name: f.name, text: f.text })), ...generated], peer.spiffeId);
+          return cb(null, { version: r.version, agents_notified: r.agents });
         } catch (err) {
           return cb(deny(grpc.status.INVALID_ARGUMENT, errorMessage(err)));
         }
-        this.o.store.addPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId, pushed_by: peer.spiffeId });
-        this.o.metrics?.policyVersion.set(version);
-        const n = this.o.agents.pushPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId });
-        this.o.log(`policy v${version} pushed by ${peer.spiffeId} to ${n} agents`);
-        return cb(null, { version, agents_notified: n });
       },
     };
   }

@@ -2,14 +2,22 @@
 // query-service.ts) over one ingest (group commit into the store), mTLS with
 // SPIFFE authorization, listen and orderly close.
 import * as grpc from '@grpc/grpc-js';
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { authorizePeer, serverCredentialsReady, type TlsFiles } from '../common/spiffe/grpc-credentials';
 import { compileSpiffePattern } from '../common/spiffe/spiffe-id';
+import { VIGIL_VERSION } from '../common/version';
 import { AgentService, type Authorize } from './agent-service';
-import { Ingest } from './ingest';
+import { printable } from '../common/escape';
+import { Checkpointer } from './checkpoints';
+import { Ingest, type IngestOptions } from './ingest';
 import type { CpMetrics } from './metrics';
 import { QueryService } from './query-service';
+import { ReachIngest } from './reach/ingest';
+import { VexIssuer } from './reach/vex';
 import type { Store } from './store';
+import type { VdpConfig } from './vdp/config';
+import { Vdp, type VdpCounters } from './vdp/vdp';
+import { VdpService } from './vdp-service';
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -22,21 +30,54 @@ export interface ControlPlaneOptions {
   /** Ed25519 key that signs policy bundles (null: policy push refused) */
   policyKey: KeyObject | null;
   metrics?: CpMetrics;
+  /** signs the audit log's checkpoints and hands them to agents (default: none signed) */
+  checkpoints?: Checkpointer;
   log?: (line: string) => void;
+  /** queues, commit size and per-agent rate quota (ingest.ts) */
+  ingest?: IngestOptions;
+  /** the most alerts one batch may carry */
+  maxBatchAlerts?: number;
+  /** advisories, tickets, outputs, quarantine (docs/vdp.md); null: defaults, no sinks or outputs */
+  vdpConfig?: VdpConfig | null;
+  vdpCounters?: VdpCounters;
+  /** signs VEX documents (ECDSA P-256; controlplane/reach/dsse.ts); default: a key made for this process only */
+  vexKey?: { key: KeyObject; pub: KeyObject };
+  /** the author VEX documents name (default: the control plane's SPIFFE ID) */
+  vexAuthor?: string;
 }
 
 export class ControlPlane {
   private readonly ingest: Ingest;
+  readonly vex: VexIssuer;
+  readonly reach: ReachIngest;
   private readonly agents: AgentService;
   private readonly queries: QueryService;
+  readonly vdp: Vdp;
+  private readonly vdpService: VdpService;
   private server: grpc.Server | null = null;
+  private readonly checkpoints: Checkpointer;
 
   constructor(private readonly o: ControlPlaneOptions) {
-    const log = (line: string): void => this.o.log?.(line);
+    // lines carry what agents and admins sent (node names, errors, SPIFFE IDs): never a forged line or an escape sequence
+    const log = (line: string): void => this.o.log?.(printable(line));
+    this.checkpoints = o.checkpoints ?? new Checkpointer({ db: o.store.db, log: o.store.log, signer: null, say: log });
     const authorize: Authorize = (call, who) => (this.o.tls ? authorizePeer(call, this.o.tls.trustDomain, who) : { spiffeId: 'insecure' });
-    o.store.markAllDisconnected();
-    this.ingest = new Ingest(o.store, o.metrics, log);
-    this.agents = new AgentService({ store: o.store, ingest: this.ingest, authorize, patterns: o.agentIds.map(compileSpiffePattern), metrics: o.metrics, log });
+    o.store.started({ version: VIGIL_VERSION });
+    this.ingest = new Ingest(o.store, o.metrics, log, o.ingest);
+    const author = o.vexAuthor ?? (o.tls ? `spiffe://${o.tls.trustDomain}/vigil/controlplane` : 'Vigil control plane');
+    this.vex = new VexIssuer(o.store.db, o.store.reach, (fn) => o.store.audited(fn), author);
+    this.reach = new ReachIngest(o.store.reach, this.vex, log);
+    this.agents = new AgentService({
+      store: o.store,
+      ingest: this.ingest,
+      reach: this.reach,
+      authorize,
+      patterns: o.agentIds.map(compileSpiffePattern),
+      metrics: o.metrics,
+      checkpoints: this.checkpoints,
+      log,
+      maxBatchAlerts: o.maxBatchAlerts,
+    });
     this.queries = new QueryService({
       store: o.store,
       ingest: this.ingest,
@@ -45,13 +86,22 @@ export class ControlPlane {
       patterns: o.adminIds.map(compileSpiffePattern),
       policyKey: o.policyKey,
       metrics: o.metrics,
+      checkpoints: this.checkpoints,
       log,
+      generatedFiles: () => {
+        const q = this.vdp.quarantineFile();
+        return q ? [q] : [];
+      },
+      reach: { reach: o.store.reach, vex: this.vex, vexKey: o.vexKey ?? ephemeralKey() },
     });
+    this.vdp = new Vdp({ store: o.store, config: o.vdpConfig ?? null, log, counters: o.vdpCounters, pushPolicy: (files, by) => this.queries.push(files, by).version });
+    this.vdpService = new VdpService({ vdp: this.vdp, authorize, patterns: o.adminIds.map(compileSpiffePattern), log });
   }
 
   addToServer(server: grpc.Server): void {
     this.agents.addToServer(server);
     this.queries.addToServer(server);
+    this.vdpService.addToServer(server);
   }
 
   /** Listen on host:port (port 0: any). Resolves with the port. */
@@ -61,11 +111,19 @@ export class ControlPlane {
     const creds = this.o.tls ? await serverCredentialsReady(this.o.tls) : grpc.ServerCredentials.createInsecure();
     const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, creds, (err, p) => (err ? reject(err) : resolve(p))));
     this.server = server;
+    this.vdp.start();
     return port;
   }
 
   async close(): Promise<void> {
-    this.ingest.flush();
+    this.ingest.close();
+    await this.vdp.close();
+    // the last head is signed before agents go
+    try {
+      this.checkpoints.publish();
+    } catch (err) {
+      this.o.log?.(`signing the last audit checkpoint failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.agents.close();
     const s = this.server;
     this.server = null;
@@ -82,4 +140,9 @@ export class ControlPlane {
       });
     }
   }
+}
+
+function ephemeralKey(): { key: KeyObject; pub: KeyObject } {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { key: privateKey, pub: createPublicKey(privateKey) };
 }

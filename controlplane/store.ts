@@ -1,7 +1,7 @@
 // The control plane's store: SQLite (better-sqlite3), WAL, fsync on every
 // commit. Alerts (each (node, boot id, sequence) once), agents, policy
-// versions, workload addresses, and the hash-chained audit log, written in
-// the same transactions as what they record.
+// versions, workload addresses, and the audit log (a transparency log:
+// audit-log.ts), written in the same transactions as what they record.
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -10,7 +10,9 @@ import { errorMessage } from '../common/errors';
 import { nowNs } from '../common/time';
 import type { SpooledAlert } from '../common/alert-envelope';
 import { CpError } from './errors';
-import { entryHash, GENESIS, verifyChain, type AuditEntry, type AuditKind, type Verdict } from './audit';
+import { AuditLog, rowToEntry, type AuditEntry, type AuditKind } from './audit-log';
+import { verifyAuditDb, type VerifyOptions, type VerifyReport } from './audit-verify';
+import { ReachStore } from './reach/store';
 
 /** An alert as the agent spooled it, and the node that sent it. */
 export interface StoredAlert extends SpooledAlert {
@@ -109,26 +111,29 @@ CREATE TABLE IF NOT EXISTS addresses (
   spiffe_id TEXT NOT NULL,
   PRIMARY KEY (node, cidr)
 );
-CREATE TABLE IF NOT EXISTS audit (
-  seq INTEGER PRIMARY KEY,
-  time_ns INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  data TEXT NOT NULL,
-  prev TEXT NOT NULL,
-  hash TEXT NOT NULL
-);
 `;
 
 export class Store {
   readonly db: Database.Database;
-  private head: { seq: number; hash: string };
+  readonly log: AuditLog;
+  /** after each commit that appended to the audit log (checkpoints.ts signs the new head) */
+  onAudit: (() => void) | null = null;
   private readonly insAlert: Database.Statement;
-  private readonly insAudit: Database.Statement;
+  /** SBOMs, components, what ran, per image digest (controlplane/reach/store.ts) */
+  readonly reach: ReachStore;
 
-  constructor(readonly file: string) {
+  /**
+   * busyTimeoutMs: how long one statement waits for another connection's
+   * write lock before SQLITE_BUSY. The server keeps it short (it blocks the
+   * event loop) and retries without blocking (ingest.ts).
+   */
+  constructor(
+    readonly file: string,
+    o: { busyTimeoutMs?: number } = {},
+  ) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     try {
-      this.db = new Database(file);
+      this.db = new Database(file, { timeout: o.busyTimeoutMs ?? 5000 });
       this.db.pragma('journal_mode = WAL');
       // every commit reaches the disk before it is acknowledged
       this.db.pragma('synchronous = FULL');
@@ -136,21 +141,51 @@ export class Store {
     } catch (err) {
       throw new CpError('STORE', `opening the store ${file}: ${errorMessage(err)}`);
     }
-    const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-    this.head = last ?? { seq: 0, hash: GENESIS };
+    try {
+      this.log = new AuditLog(this.db);
+    } catch (err) {
+      throw new CpError('STORE', `opening the audit log in ${file}: ${errorMessage(err)}`);
+    }
     this.insAlert = this.db.prepare(
-      `INSERT OR IGNORE INTO alerts (node, boot_id, sequence, time_ns, rule, priority, action, outcome, spiffe_id, json, received_ns)
-       VALUES (@node, @bootId, @sequence, @timeNs, @rule, @priority, @action, @outcome, @spiffeId, @json, @received)`,
+      // only a resend is skipped (OR IGNORE would skip any constraint failure, silently)
+      `INSERT INTO alerts (node, boot_id, sequence, time_ns, rule, priority, action, outcome, spiffe_id, json, received_ns)
+       VALUES (@node, @bootId, @sequence, @timeNs, @rule, @priority, @action, @outcome, @spiffeId, @json, @received)
+       ON CONFLICT (node, boot_id, sequence) DO NOTHING`,
     );
-    this.insAudit = this.db.prepare('INSERT INTO audit (seq, time_ns, kind, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?)');
+    this.reach = new ReachStore(this.db, (fn) => this.audited(fn));
   }
 
-  /** Append to the audit chain (inside the caller's transaction). */
-  private audit(kind: AuditKind, data: unknown): void {
-    const e = { seq: this.head.seq + 1, time_ns: nowNs(), kind, data, prev: this.head.hash };
-    const hash = entryHash(e);
-    this.insAudit.run(e.seq, e.time_ns, kind, JSON.stringify(data), e.prev, hash);
-    this.head = { seq: e.seq, hash };
+  /**
+   * Run `fn` in one transaction in which `audit` appends to the audit log:
+   * what is recorded and its entries commit together or not at all (the
+   * tree in memory follows a rollback).
+   */
+  audited<T>(fn: (audit: (kind: AuditKind, data: unknown) => void) => T): T {
+    return this.tx(() =>
+      fn((kind, data) => {
+        this.audit(kind, data);
+      }),
+    );
+  }
+
+  /** Append to the audit log (inside the caller's transaction). */
+  private audit(kind: AuditKind, data: unknown, timeNs: string = nowNs()): number {
+    return this.log.append(kind, data, timeNs);
+  }
+
+  /** Run fn in a transaction; the audit log's tree in memory follows a rollback. */
+  private tx<T>(fn: () => T): T {
+    const mark = this.log.mark();
+    const size = this.log.size;
+    let out: T;
+    try {
+      out = this.db.transaction(fn)();
+    } catch (err) {
+      this.log.reset(mark);
+      throw err;
+    }
+    if (this.log.size !== size) this.onAudit?.();
+    return out;
   }
 
   /**
@@ -159,33 +194,20 @@ export class Store {
    */
   insertAlerts(alerts: readonly StoredAlert[]): number {
     const received = nowNs();
-    const headBefore = this.head;
-    const tx = this.db.transaction((list: readonly StoredAlert[]) => {
+    return this.tx(() => {
       let added = 0;
-      for (const a of list) {
+      for (const a of alerts) {
         const r = this.insAlert.run({ ...a, received });
         if (r.changes === 1) {
           added++;
-          this.audit('alert', {
-            node: a.node,
-            boot_id: a.bootId,
-            sequence: a.sequence,
-            rule: a.rule,
-            sha256: createHash('sha256').update(a.json).digest('hex'),
-          });
+          this.audit('alert', alertLeaf(a), received);
         }
       }
       return added;
     });
-    try {
-      return tx(alerts);
-    } catch (err) {
-      this.head = headBefore; // rolled back
-      throw err;
-    }
   }
 
-  /** Highest stored sequence of a (node, boot): the agent resends from there. */
+  /** Highest stored sequence of a (node, boot) (the control plane numbering its own alerts). */
   storedSequence(node: string, bootId: string): number {
     const r = this.db.prepare('SELECT MAX(sequence) AS s FROM alerts WHERE node = ? AND boot_id = ?').get(node, bootId) as { s: number | null };
     return r.s ?? 0;
@@ -225,11 +247,10 @@ export class Store {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM alerts').get() as { n: number }).n;
   }
 
-  /** An agent connected (enrolment is audited the first time and when its identity changes). */
+  /** An agent connected (audited: who, which boot, which version). */
   agentConnected(a: Omit<AgentRecord, 'first_seen_ns' | 'last_seen_ns' | 'connected' | 'policy_version' | 'policy_error'> & { policy_version: number }): void {
     const now = nowNs();
-    this.db.transaction(() => {
-      const prev = this.db.prepare('SELECT spiffe_id, boot_id FROM agents WHERE node = ?').get(a.node) as { spiffe_id: string; boot_id: string } | undefined;
+    this.tx(() => {
       this.db
         .prepare(
           `INSERT INTO agents (node, spiffe_id, boot_id, version, capabilities, first_seen_ns, last_seen_ns, connected, policy_version)
@@ -238,10 +259,8 @@ export class Store {
              capabilities = @capabilities, last_seen_ns = @now, connected = 1, policy_version = @policy_version`,
         )
         .run({ ...a, now });
-      if (!prev || prev.spiffe_id !== a.spiffe_id || prev.boot_id !== a.boot_id) {
-        this.audit('enrol', { node: a.node, spiffe_id: a.spiffe_id, boot_id: a.boot_id, version: a.version });
-      }
-    })();
+      this.audit('connect', { node: a.node, spiffe_id: a.spiffe_id, boot_id: a.boot_id, version: a.version, policy_version: a.policy_version }, now);
+    });
   }
 
   agentSeen(node: string): void {
@@ -249,7 +268,11 @@ export class Store {
   }
 
   agentDisconnected(node: string): void {
-    this.db.prepare('UPDATE agents SET connected = 0, last_seen_ns = ? WHERE node = ?').run(nowNs(), node);
+    const now = nowNs();
+    this.tx(() => {
+      this.db.prepare('UPDATE agents SET connected = 0, last_seen_ns = ? WHERE node = ?').run(now, node);
+      this.audit('disconnect', { node }, now);
+    });
   }
 
   agentPolicy(node: string, version: number, error: string): void {
@@ -260,22 +283,22 @@ export class Store {
     return this.db.prepare('SELECT * FROM agents ORDER BY node').all() as AgentRecord[];
   }
 
-  markAllDisconnected(): void {
-    this.db.prepare('UPDATE agents SET connected = 0').run();
+  /** The control plane starts: no agent is connected (audited once, with what started). */
+  started(what: Record<string, string | number>): void {
+    this.tx(() => {
+      this.db.prepare('UPDATE agents SET connected = 0').run();
+      this.audit('start', what);
+    });
   }
 
   addPolicy(p: Omit<PolicyRecord, 'created_ns'>): void {
-    this.db.transaction(() => {
+    const now = nowNs();
+    this.tx(() => {
       this.db
         .prepare('INSERT INTO policies (version, payload, signature, key_id, created_ns, pushed_by) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(p.version, p.payload, p.signature, p.key_id, nowNs(), p.pushed_by);
-      this.audit('policy', {
-        version: p.version,
-        key_id: p.key_id,
-        pushed_by: p.pushed_by,
-        sha256: createHash('sha256').update(p.payload).digest('hex'),
-      });
-    })();
+        .run(p.version, p.payload, p.signature, p.key_id, now, p.pushed_by);
+      this.audit('policy', policyLeaf({ ...p, created_ns: now }), now);
+    });
   }
 
   latestPolicy(): PolicyRecord | undefined {
@@ -284,56 +307,88 @@ export class Store {
 
   /** Replace a node's workload addresses. Returns true when they changed. */
   setAddresses(node: string, list: readonly { cidr: string; spiffe_id: string }[]): boolean {
-    return this.db.transaction(() => {
+    return this.tx(() => {
       const before = this.db.prepare('SELECT cidr, spiffe_id FROM addresses WHERE node = ? ORDER BY cidr').all(node) as { cidr: string; spiffe_id: string }[];
       const after = [...list].sort((a, b) => a.cidr.localeCompare(b.cidr));
       if (JSON.stringify(before) === JSON.stringify(after.map((x) => ({ cidr: x.cidr, spiffe_id: x.spiffe_id })))) return false;
       this.db.prepare('DELETE FROM addresses WHERE node = ?').run(node);
       const ins = this.db.prepare('INSERT OR REPLACE INTO addresses (node, cidr, spiffe_id) VALUES (?, ?, ?)');
       for (const x of after) ins.run(node, x.cidr, x.spiffe_id);
-      this.audit('identity', { node, addresses: after.map((x) => `${x.cidr}=${x.spiffe_id}`) });
+      this.audit('identity', identityLeaf(node, after));
       return true;
-    })();
+    });
   }
 
   addresses(): AddressRecord[] {
     return this.db.prepare('SELECT node, cidr, spiffe_id FROM addresses ORDER BY node, cidr').all() as AddressRecord[];
   }
 
-  /** Delete alerts older than `beforeNs` (the audit log keeps their hashes). */
-  retain(beforeNs: string): number {
-    return this.db.prepare('DELETE FROM alerts WHERE time_ns < ?').run(beforeNs).changes;
+  /** Delete alerts older than `beforeNs` (audited: the log keeps their leaves, verify knows why their rows are gone). */
+  retain(beforeNs: string, reason: string): number {
+    return this.tx(() => {
+      const n = this.db.prepare('DELETE FROM alerts WHERE time_ns < ?').run(beforeNs).changes;
+      if (n) this.audit('retention', { before_ns: beforeNs, deleted: n, reason });
+      return n;
+    });
   }
 
-  *auditEntries(): Generator<AuditEntry> {
-    const stmt = this.db.prepare('SELECT seq, time_ns, kind, data, prev, hash FROM audit ORDER BY rowid').safeIntegers(true);
-    for (const r of stmt.iterate() as Iterable<{
-      seq: bigint;
-      time_ns: bigint;
-      kind: AuditKind;
-      data: string;
-      prev: string;
-      hash: string;
-    }>) {
-      let data: unknown;
-      try {
-        data = JSON.parse(r.data);
-      } catch {
-        data = r.data;
-      }
-      yield { seq: Number(r.seq), time_ns: String(r.time_ns), kind: r.kind, data, prev: r.prev, hash: r.hash };
-    }
+  /** The audit log's entries in order, from `from` (a leaf index). */
+  *auditEntries(from = 0): Generator<AuditEntry> {
+    const stmt = this.db.prepare('SELECT idx, time_ns, kind, leaf, hash FROM audit_log WHERE idx >= ? ORDER BY idx').safeIntegers(true);
+    for (const r of stmt.iterate(from) as Iterable<{ idx: bigint; time_ns: bigint; kind: AuditKind; leaf: string; hash: Buffer }>) yield rowToEntry(r);
   }
 
   auditCount(): number {
-    return this.head.seq;
+    return this.log.size;
   }
 
-  verifyAudit(): Verdict {
-    return verifyChain(this.auditEntries());
+  /** Recompute the audit log and check every row against it (what `vigil audit verify` does, on this connection). */
+  verifyAudit(o: VerifyOptions = {}): VerifyReport {
+    return verifyAuditDb(this.db, o);
+  }
+
+  /** An alert by its row id, with when it was received (its audit entry's time). */
+  alertById(id: number): (AlertRowOut & { received_ns: string }) | undefined {
+    const r = this.db.prepare('SELECT id, node, boot_id, sequence, json, received_ns FROM alerts WHERE id = ?').safeIntegers(true).get(id) as
+      | { id: bigint; node: string; boot_id: string; sequence: bigint; json: string; received_ns: bigint }
+      | undefined;
+    return r ? { id: Number(r.id), node: r.node, boot_id: r.boot_id, sequence: Number(r.sequence), json: r.json, received_ns: String(r.received_ns) } : undefined;
   }
 
   close(): void {
     this.db.close();
   }
+}
+
+/** What an alert's leaf records: every column a person or a query reads, and the hash of the alert itself. */
+export function alertLeaf(a: StoredAlert): Record<string, string | number> {
+  return {
+    node: a.node,
+    boot_id: a.bootId,
+    sequence: a.sequence,
+    time_ns: String(a.timeNs),
+    rule: a.rule,
+    priority: a.priority,
+    action: a.action,
+    outcome: a.outcome,
+    spiffe_id: a.spiffeId,
+    json_sha256: createHash('sha256').update(a.json).digest('hex'),
+  };
+}
+
+/** A policy version's leaf: who pushed it, the key, and the hashes of what was signed. */
+export function policyLeaf(p: PolicyRecord): Record<string, string | number> {
+  return {
+    version: p.version,
+    key_id: p.key_id,
+    pushed_by: p.pushed_by,
+    created_ns: String(p.created_ns),
+    payload_sha256: createHash('sha256').update(p.payload).digest('hex'),
+    signature_sha256: createHash('sha256').update(p.signature).digest('hex'),
+  };
+}
+
+/** A node's addresses as stored (sorted), in its identity leaf. */
+export function identityLeaf(node: string, list: readonly { cidr: string; spiffe_id: string }[]): { node: string; addresses: string[] } {
+  return { node, addresses: [...list].sort((a, b) => a.cidr.localeCompare(b.cidr)).map((x) => `${x.cidr}=${x.spiffe_id}`) };
 }

@@ -3,7 +3,12 @@
 // starting with event_hdr whose `size` covers the whole record.
 import * as path from 'node:path';
 import {
+  Attr,
+  Bpf,
   CgroupEv,
+  EXEC_CWD_CUT,
+  Memfd,
+  SockFd,
   Connect,
   EventKind,
   Exec,
@@ -23,6 +28,10 @@ import {
   Sys,
 } from '../kernel/abi';
 import type {
+  AttrEvent,
+  BpfEvent,
+  MemfdEvent,
+  SockFdEvent,
   CgroupEvent,
   ConnectEvent,
   ExecEvent,
@@ -157,8 +166,11 @@ export class Decoder {
           if (size < Exec.SIZE) break;
           const exeLen = dv.getUint16(off + Exec.exe_len, true);
           const argsLen = dv.getUint16(off + Exec.args_len, true);
+          const cwdRaw = dv.getUint16(off + Exec.cwd_len, true);
+          const cwdLen = cwdRaw & ~EXEC_CWD_CUT;
           const tail = off + Exec.tail;
           const argsRaw = this.str(buf, tail + exeLen, argsLen, recEnd);
+          const cwd = cwdLen === 0 || cwdRaw & EXEC_CWD_CUT ? null : this.str(buf, tail + exeLen + argsLen, cwdLen, recEnd);
           const ev: ExecEvent = {
             kind: 'exec', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
             ppid: dv.getUint32(off + Exec.ppid, true),
@@ -170,8 +182,9 @@ export class Decoder {
             exeIno: dv.getBigUint64(off + Exec.exe_ino, true),
             exeDev: dv.getUint32(off + Exec.exe_dev, true),
             exeCtimeNs: dv.getBigUint64(off + Exec.exe_ctime_ns, true),
+            cwd,
             rule: dv.getUint32(off + Exec.rule, true),
-            exeFlags: dv.getUint32(off + Exec.exe_flags, true),
+            exeFlags: dv.getUint16(off + Exec.exe_flags, true),
           };
           return ev;
         }
@@ -196,7 +209,9 @@ export class Decoder {
         case EventKind.open:
         case EventKind.unlink:
         case EventKind.rename:
-        case EventKind.chmod: {
+        case EventKind.chmod:
+        case EventKind.link:
+        case EventKind.symlink: {
           if (size < File.SIZE) break;
           const pathLen = dv.getUint16(off + File.path_len, true);
           const newLen = dv.getUint16(off + File.new_path_len, true);
@@ -204,11 +219,14 @@ export class Decoder {
           let np = newLen === 0 ? '' : this.str(buf, off + File.tail + pathLen, newLen, recEnd);
           if (flags & Flag.PATH_LEXICAL) fp = cleanLexicalPath(fp);
           if (flags & Flag.STR2_LEXICAL) np = cleanLexicalPath(np);
+          const rawMode = dv.getUint32(off + File.mode, true);
           const ev: FileEvent = {
             kind: kind as FileEvent['kind'], flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
             ret: dv.getInt32(off + File.ret, true),
             openFlags: dv.getUint32(off + File.flags, true),
-            mode: dv.getUint32(off + File.mode, true),
+            // open: the umask rides in bits 16-24 of the mode word
+            mode: rawMode & 0xffff,
+            umask: kindNum === EventKind.open ? (rawMode >>> 16) & 0o777 : 0,
             path: fp,
             newPath: np,
             syscallNr: dv.getUint32(off + File.syscall_nr, true),
@@ -231,7 +249,9 @@ export class Decoder {
           return ev;
         }
         case EventKind.ptrace:
-        case EventKind.setuid: {
+        case EventKind.setuid:
+        case EventKind.namespace:
+        case EventKind.userfaultfd: {
           if (size < Priv.SIZE) break;
           const a = off + Priv.arg;
           const ev: PrivEvent = {
@@ -312,6 +332,76 @@ export class Decoder {
             newPath: this.cstr(buf, off + IoUring.new_path, IoUring.NAME) || null,
             pathFull: dv.getUint8(off + IoUring.names_full) !== 0,
             rule: dv.getUint32(off + IoUring.rule, true),
+          };
+          return ev;
+        }
+        case EventKind.chown:
+        case EventKind.setxattr: {
+          if (size < Attr.SIZE) break;
+          const pl = dv.getUint16(off + Attr.path_len, true);
+          const nl = dv.getUint16(off + Attr.name_len, true);
+          let fp = this.str(buf, off + Attr.tail, pl, recEnd);
+          if (flags & Flag.PATH_LEXICAL) fp = cleanLexicalPath(fp);
+          const ev: AttrEvent = {
+            kind: kind as AttrEvent['kind'], flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
+            ret: dv.getInt32(off + Attr.ret, true),
+            syscallNr: dv.getUint32(off + Attr.syscall_nr, true),
+            ownerUid: dv.getUint32(off + Attr.uid, true),
+            ownerGid: dv.getUint32(off + Attr.gid, true),
+            attrFlags: dv.getUint32(off + Attr.flags, true),
+            path: fp,
+            name: this.str(buf, off + Attr.tail + pl, nl, recEnd),
+            valueLen: dv.getUint32(off + Attr.value_len, true),
+            rule: dv.getUint32(off + Attr.rule, true),
+          };
+          return ev;
+        }
+        case EventKind.bind:
+        case EventKind.listen:
+        case EventKind.dup: {
+          if (size < SockFd.SIZE) break;
+          const family = dv.getUint16(off + SockFd.family, true);
+          const a = off + SockFd.addr;
+          let addr = '';
+          if (family === 2) addr = ipv4(buf, a);
+          else if (family === 10) addr = ipv6(buf, a);
+          const ev: SockFdEvent = {
+            kind: kind as SockFdEvent['kind'], flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
+            ret: dv.getInt32(off + SockFd.ret, true),
+            syscallNr: dv.getUint32(off + SockFd.syscall_nr, true),
+            fd: dv.getInt32(off + SockFd.fd, true),
+            family,
+            sockType: dv.getUint16(off + SockFd.type, true),
+            protocol: dv.getUint16(off + SockFd.protocol, true),
+            addr,
+            port: dv.getUint16(off + SockFd.port, true),
+            backlog: dv.getUint32(off + SockFd.backlog, true),
+            rule: dv.getUint32(off + SockFd.rule, true),
+          };
+          return ev;
+        }
+        case EventKind.memfd: {
+          if (size < Memfd.SIZE) break;
+          const ev: MemfdEvent = {
+            kind: 'memfd', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
+            ret: dv.getInt32(off + Memfd.ret, true),
+            memfdFlags: dv.getUint32(off + Memfd.flags, true),
+            name: this.cstr(buf, off + Memfd.name, Memfd.NAME),
+            rule: dv.getUint32(off + Memfd.rule, true),
+          };
+          return ev;
+        }
+        case EventKind.bpf: {
+          if (size < Bpf.SIZE) break;
+          const ev: BpfEvent = {
+            kind: 'bpf', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
+            ret: dv.getInt32(off + Bpf.ret, true),
+            cmd: dv.getUint32(off + Bpf.cmd, true),
+            progType: dv.getUint32(off + Bpf.prog_type, true),
+            attachType: dv.getUint32(off + Bpf.attach_type, true),
+            insnCnt: dv.getUint32(off + Bpf.insn_cnt, true),
+            progName: this.cstr(buf, off + Bpf.prog_name, Bpf.NAME),
+            rule: dv.getUint32(off + Bpf.rule, true),
           };
           return ev;
         }

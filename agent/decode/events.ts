@@ -30,6 +30,8 @@ export interface ExecEvent extends EventCommon {
   exeIno: bigint;
   exeDev: number;
   exeCtimeNs: bigint;
+  /** the working directory it was started in (canonical); null when it was cut or not recorded */
+  cwd?: string | null;
   /** the rule the kernel enforced (flags & Flag.ENFORCED), else 0 */
   rule: number;
   /** abi.ExeFlag: fileless (memfd, deleted), mapped by the loader */
@@ -49,12 +51,19 @@ export interface ExitEvent extends EventCommon {
   startNs: bigint;
 }
 
+/**
+ * open (also truncate, ftruncate, fallocate: writes without an open for writing), unlink, rename,
+ * chmod, link (path = the existing file, newPath = the new name), symlink (path = its content).
+ */
 export interface FileEvent extends EventCommon {
-  kind: 'open' | 'unlink' | 'rename' | 'chmod';
+  kind: 'open' | 'unlink' | 'rename' | 'chmod' | 'link' | 'symlink';
   ret: number;
-  /** open: O_* flags; unlink: AT_REMOVEDIR; rename: RENAME_*; chmod: fchmodat2 flags */
+  /** open: O_* flags; unlink: AT_REMOVEDIR; rename: RENAME_*; chmod: fchmodat2 flags; link: AT_SYMLINK_FOLLOW, AT_EMPTY_PATH */
   openFlags: number;
+  /** chmod: the new mode; open: the creation mode asked for (with O_CREAT / O_TMPFILE) */
   mode: number;
+  /** open with O_CREAT / O_TMPFILE: the process's umask (what a new file gets is mode & ~umask); absent otherwise */
+  umask?: number;
   path: string;
   newPath: string;
   syscallNr: number;
@@ -73,10 +82,14 @@ export interface ConnectEvent extends EventCommon {
 }
 
 export interface PrivEvent extends EventCommon {
-  kind: 'ptrace' | 'setuid';
+  kind: 'ptrace' | 'setuid' | 'namespace' | 'userfaultfd';
   ret: number;
   syscallNr: number;
-  /** ptrace: [request, target pid, 0, 0]; setuid family: [id, id, id, 0] (0xffffffff = unchanged) */
+  /**
+   * ptrace: [request, target pid, 0, 0]; setuid family: [id, id, id, 0] (0xffffffff = unchanged);
+   * namespace: [CLONE_NEW* asked for (setns: nstype), setns: the descriptor's namespace type, setns: a pidfd's pid, setns: the namespace's inode];
+   * userfaultfd: [flags, abi.UserfaultfdVia, 0, 0]
+   */
   arg: [number, number, number, number];
   rule: number;
 }
@@ -155,6 +168,63 @@ export interface IoUringEvent extends EventCommon {
   rule: number;
 }
 
+/** A file's owner (chown family) or an extended attribute (setxattr family) changed. */
+export interface AttrEvent extends EventCommon {
+  kind: 'chown' | 'setxattr';
+  ret: number;
+  syscallNr: number;
+  /** chown: the new owner and group (0xffffffff = unchanged) */
+  ownerUid: number;
+  ownerGid: number;
+  /** fchownat: AT_*; setxattr: XATTR_CREATE (1) / XATTR_REPLACE (2) */
+  attrFlags: number;
+  path: string;
+  /** setxattr: the attribute's name (security.capability, ...) */
+  name: string;
+  /** setxattr: the value's size in bytes */
+  valueLen: number;
+  rule: number;
+}
+
+/** bind, listen; or an inet socket put on descriptor 0, 1 or 2 (dup). */
+export interface SockFdEvent extends EventCommon {
+  kind: 'bind' | 'listen' | 'dup';
+  /** bind, listen: 0 or -errno; dup: the new descriptor */
+  ret: number;
+  syscallNr: number;
+  /** the socket's descriptor (dup: the one duplicated) */
+  fd: number;
+  family: number;
+  sockType: number;
+  protocol: number;
+  /** bind, listen: the local address and port; dup: the peer's ("" and 0 when none) */
+  addr: string;
+  port: number;
+  backlog: number;
+  rule: number;
+}
+
+export interface MemfdEvent extends EventCommon {
+  kind: 'memfd';
+  ret: number;
+  /** MFD_* */
+  memfdFlags: number;
+  /** the name as passed (the kernel shows it as memfd:NAME) */
+  name: string;
+  rule: number;
+}
+
+export interface BpfEvent extends EventCommon {
+  kind: 'bpf';
+  ret: number;
+  cmd: number;
+  progType: number;
+  attachType: number;
+  insnCnt: number;
+  progName: string;
+  rule: number;
+}
+
 export type KernelEvent =
   | ExecEvent
   | ForkEvent
@@ -166,7 +236,11 @@ export type KernelEvent =
   | CgroupEvent
   | MigrateEvent
   | SocketEvent
-  | IoUringEvent;
+  | IoUringEvent
+  | AttrEvent
+  | SockFdEvent
+  | MemfdEvent
+  | BpfEvent;
 
 /** The event type that carries a given kind ('open' -> FileEvent). */
 export type EventOfKind<K extends KernelEvent['kind']> = KernelEvent extends infer E

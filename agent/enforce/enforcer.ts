@@ -26,15 +26,21 @@ export interface RuleOutcome {
   note?: string;
 }
 
-const FILE_KINDS: ReadonlySet<string> = new Set(['open', 'unlink', 'rename', 'chmod']);
+const FILE_KINDS: ReadonlySet<string> = new Set(['open', 'unlink', 'rename', 'chmod', 'link', 'symlink']);
 
 /** What a kernel kill means for this kind of event, on a kernel without BPF LSM. */
-export function kernelNote(kind: RuleKind, outcome: Outcome): string | undefined {
+export function kernelNote(kind: RuleKind | KernelEvent['kind'], outcome: Outcome): string | undefined {
   if (outcome !== 'killed') return undefined;
   if (kind === 'exec') return 'killed in the kernel at exec: the new program never ran';
   if (kind === 'migrate') return 'killed in the kernel as it was moved out of its workload';
   if (kind === 'io_uring') return 'killed in the kernel as it submitted the request (a request already in flight may complete)';
   if (kind === 'socket') return 'killed in the kernel at syscall exit, before it could use the socket';
+  if (kind === 'dup') return 'killed in the kernel at syscall exit, before it could use the socket as its standard input or output (nothing ran with it)';
+  if (kind === 'namespace') return 'killed in the kernel at syscall exit, before it ran in the namespace (a child made by clone dies too)';
+  if (kind === 'memfd' || kind === 'userfaultfd' || kind === 'bpf' || kind === 'bind' || kind === 'listen') {
+    return `killed in the kernel at syscall exit, before it could use the ${kind === 'bpf' ? 'program' : kind === 'memfd' ? 'memory file' : kind === 'userfaultfd' ? 'userfaultfd' : 'socket'} (the ${kind === 'bpf' ? 'program load' : kind} itself completed)`;
+  }
+  if (kind === 'chown' || kind === 'setxattr') return `killed in the kernel at syscall exit: the ${kind} itself completed (no BPF LSM on this kernel)`;
   if (FILE_KINDS.has(kind) || kind === 'ptrace' || kind === 'setuid' || kind === 'mount' || kind === 'module') {
     return `killed in the kernel at syscall exit: the ${kind} itself completed (no BPF LSM on this kernel)`;
   }
@@ -76,7 +82,8 @@ export class Enforcer {
     }
     return hits.map((r): RuleOutcome => {
       if (r.action === 'kill' && kill) {
-        const note = kill.kernel ? kernelNote(r.kind, kill.outcome) : kill.outcome === 'killed' ? 'killed from user space (pidfd)' : undefined;
+        // what completed is the event's operation (a link judged by an open rule: the link)
+        const note = kill.kernel ? kernelNote(ev.kind, kill.outcome) : kill.outcome === 'killed' ? 'killed from user space (pidfd)' : undefined;
         return { outcome: kill.outcome, ...(kill.reason ? { reason: kill.reason } : {}), ...(note ? { note } : {}) };
       }
       if (r.action === 'deny') {

@@ -28,7 +28,7 @@ import {
 import type { AddressIdentity } from '../workload/source';
 import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
 import { parseCidr, type Cidr } from '../../common/cidr';
-import type { CompiledRule, KernelBinTest, RuleSet } from '../rules/compile';
+import { PUT_IN_PLACE_KINDS, forbidsPutInPlace, type CompiledRule, type KernelBinTest, type RuleSet } from '../rules/compile';
 import type { FileId } from './file-ids';
 import { pathHash, prefixDepth } from './path-hash';
 import type { RuleKind } from '../rules/spec';
@@ -50,6 +50,8 @@ export interface KernelPlan {
   urgentKinds: number;
   prefixDepths: number[];
   netActive: boolean;
+  /** open rules that name write, create or trunc also judge the names link, symlink and rename put in place */
+  createActive: boolean;
   /** kinds whose file is also looked up by identity (exec: the binary) */
   idKinds: number;
   /** every exec records its binary in task storage (parent conditions, the loader) */
@@ -66,7 +68,7 @@ export interface KernelPlan {
   notes: string[];
 }
 
-const FILE_LIKE: ReadonlySet<RuleKind> = new Set<RuleKind>(['open', 'unlink', 'rename', 'chmod', 'mount', 'module']);
+const FILE_LIKE: ReadonlySet<RuleKind> = new Set<RuleKind>(['open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'mount', 'module', 'chown', 'setxattr']);
 
 /** The workload indices a rule applies to (0 = processes in no workload). */
 function workloadsOf(rule: CompiledRule, table: WorkloadTable): number[] {
@@ -104,7 +106,8 @@ function bit(kind: RuleKind): number {
 
 export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: readonly AddressIdentity[], gen: number, idsOf: IdsOf = NO_IDS): KernelPlan {
   const notes: string[] = [];
-  const kinds = rs.kinds();
+  const kinds = rs.reportedKinds();
+  const createActive = rs.putInPlaceJudged;
   const entries = new Map<string, RuleEntry>();
   const fileEntries = new Map<string, RuleEntry>();
   const depths = new Array<number>(PREFIX_DEPTH_KINDS).fill(0);
@@ -140,11 +143,18 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
   };
 
   // the kernel drops events of a path kind only when every rule of it names exact paths or directories
+  // (a kind reported only for the open rules that judge the names it puts in place has no rule of its own:
+  // its path finds nothing, and the new name decides, bpf/syscalls/file.h)
   let pathFilterKinds = 0;
   for (const kind of kinds) {
     if (!FILE_LIKE.has(kind)) continue;
     const rules = rs.rules.filter((r) => r.kind === kind);
     if (rules.every((r) => r.kernelPaths !== null)) pathFilterKinds |= bit(kind);
+    if (rules.length === 0) pathKinds |= bit(kind);
+  }
+  // a user-space kill rule on open that judges names put in place: those kinds wake the reader at once too
+  if (rs.rules.some((r) => r.enforcement === 'user-kill' && forbidsPutInPlace(r.spec))) {
+    for (const k of PUT_IN_PLACE_KINDS) urgentKinds |= bit(k);
   }
 
   // sets of binaries for conditions: one id per distinct list of names, members by path hash and by identity
@@ -372,6 +382,7 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
     urgentKinds,
     prefixDepths: depths,
     netActive: netRuleBufs.length > 0,
+    createActive,
     idKinds,
     exeState,
     loaderActive,

@@ -48,7 +48,7 @@ export class KernelRules {
 
   /** The kinds the kernel must report for these rules (plus the process life cycle). */
   static kindsFor(rs: RuleSet): KindName[] {
-    const want = new Set<KindName>([...PROCESS_KINDS, ...rs.kinds()]);
+    const want = new Set<KindName>([...PROCESS_KINDS, ...rs.reportedKinds()]);
     return KIND_NAMES.filter((k) => want.has(k));
   }
 
@@ -91,6 +91,7 @@ export class KernelRules {
       urgentKinds: plan.urgentKinds,
       prefixDepths: plan.prefixDepths,
       netActive: plan.netActive ? 1 : 0,
+      createActive: plan.createActive ? 1 : 0,
       // with workloads, a task keeps the one it leaves (PF_MOVED): one task-storage lookup per event
       originActive: this.workloads.size > 0 ? 1 : 0,
       guardOnly,

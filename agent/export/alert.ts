@@ -7,6 +7,7 @@ import type { WorkloadInfo } from '../workload/resolver';
 import type { KubernetesMeta } from '../workload/source';
 import type { TraceRecord } from './trace-record';
 import { rfc3339Nanos } from '../../common/time';
+import { printable } from '../../common/escape';
 import type { ImageRef } from '../../common/image-ref';
 
 export type Outcome = 'killed' | 'denied' | 'alerted' | 'kill_failed';
@@ -75,6 +76,10 @@ export function eventPhrase(e: TraceRecord): string {
       return `rename of ${quote(e.path as string)} to ${quote(e.new_path as string)}`;
     case 'chmod':
       return `chmod ${String(e.mode)} of ${quote(e.path as string)}`;
+    case 'link':
+      return `link of ${quote(e.path as string)} as ${quote(e.new_path as string)}`;
+    case 'symlink':
+      return `symlink ${quote(e.new_path as string)} -> ${quote(e.path as string)}`;
     case 'connect':
       return `connect to ${e.family === 'AF_INET6' ? `[${String(e.daddr)}]` : String(e.daddr)}:${String(e.dport)}`;
     case 'ptrace':
@@ -89,6 +94,24 @@ export function eventPhrase(e: TraceRecord): string {
       return `${e.refused ? 'refused ' : ''}socket ${String(e.family)}/${String(e.type)}`;
     case 'io_uring':
       return `io_uring ${String(e.op)} submission`;
+    case 'chown':
+      return `chown of ${quote(e.path as string)} to ${e.owner_uid === null ? '-' : String(e.owner_uid)}:${e.owner_gid === null ? '-' : String(e.owner_gid)}`;
+    case 'setxattr':
+      return `setxattr ${quote(e.name as string)} on ${quote(e.path as string)}`;
+    case 'namespace':
+      return `${String(e.call)}${Array.isArray(e.namespaces) && e.namespaces.length ? ` ${e.namespaces.join('|')}` : ''}${e.ns_type ? ` into ${String(e.ns_type)}` : ''}${e.target_pid ? ` of pid ${String(e.target_pid)}` : ''}`;
+    case 'bind':
+      return `bind of ${String(e.family)}/${String(e.type)} to ${e.laddr ? `${String(e.laddr)}:` : ''}${String(e.lport)}`;
+    case 'listen':
+      return `listen on ${String(e.family)}/${String(e.type)} ${e.laddr ? `${String(e.laddr)}:` : ''}${String(e.lport)}`;
+    case 'dup':
+      return `socket${e.daddr ? ` connected to ${String(e.daddr)}:${String(e.dport)}` : ''} put on fd ${String(e.new_fd)}`;
+    case 'memfd':
+      return `memfd_create ${quote(e.name as string)}`;
+    case 'userfaultfd':
+      return `userfaultfd created (${String(e.via)})`;
+    case 'bpf':
+      return `BPF program load (${String(e.prog_type)}${e.prog_name ? ` ${String(e.prog_name)}` : ''})`;
     case 'migrate':
       return `move out of its workload into cgroup ${quote(e.to_cgroup as string | null)}${e.writer_pid !== e.pid ? ` by pid ${String(e.writer_pid)}` : ''}`;
     default:
@@ -119,7 +142,8 @@ export function alertSentence(a: Omit<Alert, 'output'>): string {
 
 /** A one-line human rendering. */
 export function alertText(a: Alert): string {
-  return `${a.time} ${a.priority.toUpperCase().padEnd(13)} ${a.output}`;
+  // the sentence carries names from the workload (paths, memfd and attribute names): shown escaped
+  return `${a.time} ${a.priority.toUpperCase().padEnd(13)} ${printable(a.output)}`;
 }
 
 /** The alert one rule raises for one event, in the documented key order (output after tags and node). */

@@ -30,6 +30,8 @@ export class AgentMetrics {
   cgroupEntries: (() => number) | null = null;
   /** decisions lost for user-space kill rules, by stage (agent/enforce/lost.ts) */
   lostDecisions: (() => LostDecisions) | null = null;
+  /** the agent's own outputs (--outputs), for their counters */
+  outputs: readonly { output: { name: string }; stats: { delivered: number; failures: number; dropped: number } }[] = [];
 
   constructor(processes: ProcessCache) {
     const r = this.registry;
@@ -45,6 +47,33 @@ export class AgentMetrics {
       last.set(key, now);
     };
     const self = this;
+    new Counter({
+      name: 'vigil_output_alerts_delivered_total',
+      help: 'Alerts delivered to an output (webhook, falcosidekick, syslog)',
+      labelNames: ['output'],
+      registers: [r],
+      collect() {
+        for (const q of self.outputs) advance(this, { output: q.output.name }, q.stats.delivered);
+      },
+    });
+    new Counter({
+      name: 'vigil_output_failures_total',
+      help: 'Failed deliveries to an output (retried with back-off)',
+      labelNames: ['output'],
+      registers: [r],
+      collect() {
+        for (const q of self.outputs) advance(this, { output: q.output.name }, q.stats.failures);
+      },
+    });
+    new Counter({
+      name: 'vigil_output_alerts_dropped_total',
+      help: "Alerts an agent's output queue had no room for (the spool to the control plane still has them)",
+      labelNames: ['output'],
+      registers: [r],
+      collect() {
+        for (const q of self.outputs) advance(this, { output: q.output.name }, q.stats.dropped);
+      },
+    });
     new Counter({
       name: 'vigil_events_total',
       help: 'Kernel events emitted into the ring buffer, by kind',
@@ -71,6 +100,8 @@ export class AgentMetrics {
         advance(this, { stage: 'reader_hold' }, s ? s.reader.contextDropRecords + s.reader.urgentDropRecords : 0);
         advance(this, { stage: 'decode' }, s ? s.decode.malformed : 0);
         advance(this, { stage: 'spool_overflow' }, self.spool?.stats().overflow ?? 0);
+        advance(this, { stage: 'spool_unreadable' }, self.spool?.stats().unreadable ?? 0);
+        advance(this, { stage: 'controlplane_refused' }, self.spool?.stats().refused ?? 0);
       },
     });
     new Counter({
@@ -113,7 +144,8 @@ export class AgentMetrics {
     this.latency = new Histogram({
       name: 'vigil_enforcement_latency_seconds',
       help: 'User-space kills: from the kernel event to the signal sent',
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      // up to seconds: a kill that waited behind a backlog must show as late, not as "over 100 ms"
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [r],
     });
     new Gauge({

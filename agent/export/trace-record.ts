@@ -1,6 +1,7 @@
 // The `vigil trace` view of an event: exactly the documented keys.
-import { ExeFlag, Flag, PtraceVm } from '../kernel/abi';
+import { AF_NAMES, CLONE_NEW_NAMES, ExeFlag, Flag, ProcFlag, PTRACE_REQUEST_NAMES, SOCK_TYPE_NAMES, uapiName, uapiNumber, UserfaultfdVia } from '../kernel/abi';
 import type { WallClock } from '../kernel/clock';
+import { printable } from '../../common/escape';
 import type { KernelEvent } from '../decode/events';
 import type { ProcessCache } from '../process/process-cache';
 
@@ -81,7 +82,17 @@ const MOUNT_FLAGS: readonly [number, string][] = [
   [1 << 25, 'MS_LAZYTIME'],
 ];
 
-export function bitNames(flags: number, table: readonly [number, string][]): string[] {
+/** The flags word for the names bitNames gives (`vigil rules test` reads records back); unknown names are skipped. */
+export function bitValue(names: readonly string[], table: readonly (readonly [number, string])[]): number {
+  let bits = 0;
+  for (const n of names) {
+    if (/^0x[0-9a-f]+$/.test(n)) bits |= parseInt(n, 16);
+    else bits |= table.find(([, name]) => name === n)?.[0] ?? 0;
+  }
+  return bits >>> 0;
+}
+
+export function bitNames(flags: number, table: readonly (readonly [number, string])[]): string[] {
   const out: string[] = [];
   let rest = flags >>> 0;
   for (const [bit, name] of table) {
@@ -94,12 +105,16 @@ export function bitNames(flags: number, table: readonly [number, string][]): str
   return out;
 }
 
-const RENAME_FLAGS: readonly [number, string][] = [
+export const RENAME_FLAGS: readonly [number, string][] = [
   [1, 'RENAME_NOREPLACE'],
   [2, 'RENAME_EXCHANGE'],
   [4, 'RENAME_WHITEOUT'],
 ];
 const UNLINK_FLAGS: readonly [number, string][] = [[0x200, 'AT_REMOVEDIR']];
+export const LINK_FLAGS: readonly [number, string][] = [
+  [0x400, 'AT_SYMLINK_FOLLOW'],
+  [0x1000, 'AT_EMPTY_PATH'],
+];
 const CHMOD_FLAGS: readonly [number, string][] = [
   [0x100, 'AT_SYMLINK_NOFOLLOW'],
   [0x1000, 'AT_EMPTY_PATH'],
@@ -120,33 +135,85 @@ export function signalName(sig: number): string {
   return SIGNALS[sig] || `SIG${sig}`;
 }
 
-const PTRACE_REQUESTS: Record<number, string> = {
-  0: 'PTRACE_TRACEME',
-  4: 'PTRACE_POKETEXT',
-  5: 'PTRACE_POKEDATA',
-  6: 'PTRACE_POKEUSER',
-  13: 'PTRACE_SETREGS',
-  15: 'PTRACE_SETFPREGS',
-  16: 'PTRACE_ATTACH',
-  0x4205: 'PTRACE_SETREGSET',
-  0x4206: 'PTRACE_SEIZE',
-};
-
 export function ptraceRequestName(req: number): string {
-  if (req === PtraceVm.READV) return 'process_vm_readv';
-  if (req === PtraceVm.WRITEV) return 'process_vm_writev';
-  return PTRACE_REQUESTS[req] ?? `PTRACE_${req}`;
+  return uapiName(PTRACE_REQUEST_NAMES, 'PTRACE_', req);
 }
 
-const FAMILIES: Record<number, string> = { 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET' };
-const SOCK_TYPES: Record<number, string> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW', 4: 'SOCK_RDM', 5: 'SOCK_SEQPACKET', 10: 'SOCK_PACKET' };
-
 export function familyName(f: number): string {
-  return FAMILIES[f] ?? `AF_${f}`;
+  return uapiName(AF_NAMES, 'AF_', f);
 }
 
 export function sockTypeName(t: number): string {
-  return SOCK_TYPES[t] ?? `SOCK_${t}`;
+  return uapiName(SOCK_TYPE_NAMES, 'SOCK_', t);
+}
+
+/** The number behind a name familyName gives (AF_INET -> 2, AF_42 -> 42), or -1. */
+export function familyNumber(name: string): number {
+  return uapiNumber(AF_NAMES, 'AF_', name);
+}
+
+/** The number behind a name sockTypeName gives (SOCK_RAW -> 3), or -1. */
+export function sockTypeNumber(name: string): number {
+  return uapiNumber(SOCK_TYPE_NAMES, 'SOCK_', name);
+}
+
+/** The ptrace request behind a name ptraceRequestName gives, or -1. */
+export function ptraceRequestNumber(name: string): number {
+  return uapiNumber(PTRACE_REQUEST_NAMES, 'PTRACE_', name);
+}
+
+
+/** ["CLONE_NEWNS","CLONE_NEWPID"] for a flags word (unknown bits as hex). */
+export function namespaceNames(flags: number): string[] {
+  return bitNames(flags, CLONE_NEW_NAMES);
+}
+
+/** The flags word for namespace names (`vigil rules test` reads them back); unknown names are skipped. */
+export function namespaceBits(names: readonly string[]): number {
+  let bits = 0;
+  for (const n of names) bits |= CLONE_NEW_NAMES.find(([, name]) => name === n)?.[0] ?? 0;
+  return bits >>> 0;
+}
+
+const CHOWN_FLAGS: readonly [number, string][] = [
+  [0x100, 'AT_SYMLINK_NOFOLLOW'],
+  [0x1000, 'AT_EMPTY_PATH'],
+];
+const XATTR_FLAGS: readonly [number, string][] = [
+  [1, 'XATTR_CREATE'],
+  [2, 'XATTR_REPLACE'],
+];
+const MEMFD_FLAGS: readonly [number, string][] = [
+  [1, 'MFD_CLOEXEC'],
+  [2, 'MFD_ALLOW_SEALING'],
+  [4, 'MFD_HUGETLB'],
+  [8, 'MFD_NOEXEC_SEAL'],
+  [0x10, 'MFD_EXEC'],
+];
+const UFFD_FLAGS: readonly [number, string][] = [
+  [1, 'UFFD_USER_MODE_ONLY'],
+  [0o4000, 'O_NONBLOCK'],
+  [0o2000000, 'O_CLOEXEC'],
+];
+
+/** BPF_PROG_TYPE_* (include/uapi/linux/bpf.h enum bpf_prog_type, never renumbered) */
+const BPF_PROG_TYPES = [
+  'UNSPEC', 'SOCKET_FILTER', 'KPROBE', 'SCHED_CLS', 'SCHED_ACT', 'TRACEPOINT', 'XDP', 'PERF_EVENT', 'CGROUP_SKB',
+  'CGROUP_SOCK', 'LWT_IN', 'LWT_OUT', 'LWT_XMIT', 'SOCK_OPS', 'SK_SKB', 'CGROUP_DEVICE', 'SK_MSG', 'RAW_TRACEPOINT',
+  'CGROUP_SOCK_ADDR', 'LWT_SEG6LOCAL', 'LIRC_MODE2', 'SK_REUSEPORT', 'FLOW_DISSECTOR', 'CGROUP_SYSCTL',
+  'RAW_TRACEPOINT_WRITABLE', 'CGROUP_SOCKOPT', 'TRACING', 'STRUCT_OPS', 'EXT', 'LSM', 'SK_LOOKUP', 'SYSCALL', 'NETFILTER',
+];
+
+export function bpfProgTypeName(t: number): string {
+  return t < BPF_PROG_TYPES.length ? `BPF_PROG_TYPE_${BPF_PROG_TYPES[t]}` : `BPF_PROG_TYPE_${t}`;
+}
+
+/** The number of a name bpfProgTypeName gives (BPF_PROG_TYPE_KPROBE -> 2), or -1. */
+export function bpfProgTypeNumber(name: string): number {
+  const m = /^BPF_PROG_TYPE_(\w+)$/.exec(name);
+  if (!m) return -1;
+  const i = BPF_PROG_TYPES.indexOf(m[1]);
+  return i >= 0 ? i : /^\d+$/.test(m[1]) ? Number(m[1]) : -1;
 }
 
 /** IORING_OP_* names of the requests Vigil reports (bpf/io_uring.bpf.c) */
@@ -165,7 +232,11 @@ export const SYSCALL_NAMES: Record<number, string> = {
   105: 'setuid', 106: 'setgid', 113: 'setreuid', 114: 'setregid', 117: 'setresuid', 119: 'setresgid',
   122: 'setfsuid', 123: 'setfsgid', 165: 'mount', 175: 'init_module', 257: 'openat', 263: 'unlinkat',
   264: 'renameat', 268: 'fchmodat', 313: 'finit_module', 316: 'renameat2', 429: 'move_mount', 437: 'openat2',
-  452: 'fchmodat2',
+  452: 'fchmodat2', 76: 'truncate', 77: 'ftruncate', 285: 'fallocate', 86: 'link', 265: 'linkat', 88: 'symlink',
+  266: 'symlinkat', 92: 'chown', 93: 'fchown', 94: 'lchown', 260: 'fchownat', 188: 'setxattr', 189: 'lsetxattr',
+  190: 'fsetxattr', 463: 'setxattrat', 272: 'unshare', 308: 'setns', 56: 'clone', 435: 'clone3', 49: 'bind', 50: 'listen',
+  32: 'dup', 33: 'dup2', 292: 'dup3', 72: 'fcntl', 319: 'memfd_create', 323: 'userfaultfd', 16: 'ioctl', 321: 'bpf',
+  41: 'socket', 53: 'socketpair', 310: 'process_vm_readv', 311: 'process_vm_writev',
 };
 
 /** The syscall number of a name SYSCALL_NAMES gives, or 0. */
@@ -190,6 +261,7 @@ export interface FormatOptions {
 }
 
 const O_CREAT = 0o100;
+const SETNS = 308;
 const O_TMPFILE = 0o20200000;
 
 /** One event as `vigil trace` prints it: the issue's key set, where each applies. */
@@ -206,10 +278,13 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
     args: ev.kind === 'exec' ? ev.args : proc ? proc.args : null,
     cgroup_id: ev.cgroupId,
     cgroup: o.cgroupPath(ev.cgroupId),
+    // the process has a controlling terminal (the kernel's record: signal->tty)
+    tty: (ev.procFlags & ProcFlag.TTY) !== 0,
   };
   const details: Record<string, unknown> = {};
   switch (ev.kind) {
     case 'exec':
+      r.cwd = ev.cwd ?? null;
       if (ev.flags & Flag.STR2_TRUNCATED) details.args_truncated = true;
       details.argc = ev.argc;
       // fileless: no link anywhere (memfd, deleted); via_loader: the program the dynamic loader (run as a program) mapped
@@ -230,7 +305,10 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
     case 'open':
       r.path = ev.path;
       r.flags = openFlagNames(ev.openFlags);
-      if ((ev.openFlags & O_CREAT) || (ev.openFlags & O_TMPFILE) === O_TMPFILE) r.mode = modeString(ev.mode);
+      if ((ev.openFlags & O_CREAT) || (ev.openFlags & O_TMPFILE) === O_TMPFILE) {
+        r.mode = modeString(ev.mode);
+        r.umask = modeString(ev.umask ?? 0);
+      }
       break;
     case 'unlink':
       r.path = ev.path;
@@ -245,6 +323,15 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
       r.path = ev.path;
       r.mode = modeString(ev.mode);
       if (ev.openFlags) r.flags = bitNames(ev.openFlags, CHMOD_FLAGS);
+      break;
+    case 'link':
+      r.path = ev.path;
+      r.new_path = ev.newPath;
+      r.flags = bitNames(ev.openFlags, LINK_FLAGS);
+      break;
+    case 'symlink':
+      r.path = ev.path;
+      r.new_path = ev.newPath;
       break;
     case 'connect':
       r.family = ev.family === 10 ? 'AF_INET6' : 'AF_INET';
@@ -290,6 +377,59 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
       }
       if (ev.pathFull) details.path_truncated = true;
       break;
+    case 'chown':
+      r.path = ev.path;
+      r.owner_uid = ev.ownerUid === 0xffffffff ? null : ev.ownerUid;
+      r.owner_gid = ev.ownerGid === 0xffffffff ? null : ev.ownerGid;
+      if (ev.attrFlags) r.flags = bitNames(ev.attrFlags, CHOWN_FLAGS);
+      break;
+    case 'setxattr':
+      r.path = ev.path;
+      r.name = ev.name;
+      r.size = ev.valueLen;
+      if (ev.attrFlags) r.flags = bitNames(ev.attrFlags, XATTR_FLAGS);
+      if (ev.flags & Flag.STR2_TRUNCATED) details.name_truncated = true;
+      break;
+    case 'namespace':
+      r.call = SYSCALL_NAMES[ev.syscallNr] ?? String(ev.syscallNr);
+      r.namespaces = namespaceNames(ev.arg[0]);
+      if (ev.syscallNr === SETNS) {
+        if (ev.arg[1]) r.ns_type = namespaceNames(ev.arg[1])[0];
+        if (ev.arg[3]) r.ns_inode = ev.arg[3];
+        if (ev.arg[2]) r.target_pid = ev.arg[2];
+      }
+      break;
+    case 'bind':
+    case 'listen':
+      r.family = familyName(ev.family);
+      r.type = sockTypeName(ev.sockType);
+      r.protocol = ev.protocol;
+      r.laddr = ev.addr || null;
+      r.lport = ev.port;
+      if (ev.kind === 'listen') r.backlog = ev.backlog;
+      break;
+    case 'dup':
+      r.fd = ev.fd;
+      r.new_fd = ev.ret;
+      r.family = familyName(ev.family);
+      r.type = sockTypeName(ev.sockType);
+      r.daddr = ev.addr || null;
+      r.dport = ev.port;
+      break;
+    case 'memfd':
+      r.name = ev.name;
+      r.flags = bitNames(ev.memfdFlags, MEMFD_FLAGS);
+      break;
+    case 'userfaultfd':
+      r.flags = bitNames(ev.arg[0], UFFD_FLAGS);
+      r.via = ev.arg[1] === UserfaultfdVia.DEV ? '/dev/userfaultfd' : 'syscall';
+      break;
+    case 'bpf':
+      r.prog_type = bpfProgTypeName(ev.progType);
+      r.prog_name = ev.progName;
+      details.attach_type = ev.attachType;
+      details.insn_cnt = ev.insnCnt;
+      break;
     case 'migrate':
       r.to_cgroup = ev.toPath;
       r.to_cgroup_id = ev.toCgroupId;
@@ -318,11 +458,12 @@ export function traceText(r: TraceRecord): string {
   const parts: string[] = [String(r.time).slice(11), String(r.kind).padEnd(7), `pid=${r.pid}`, `comm=${r.comm}`];
   if (r.uid !== undefined) parts.push(`uid=${r.uid}`);
   if (r.cgroup) parts.push(`cgroup=${r.cgroup}`);
-  for (const k of ['exe', 'path', 'new_path', 'flags', 'mode', 'family', 'daddr', 'dport', 'exit_code', 'signal', 'target_pid']) {
+  for (const k of ['exe', 'path', 'new_path', 'name', 'flags', 'mode', 'namespaces', 'family', 'laddr', 'lport', 'daddr', 'dport', 'prog_type', 'exit_code', 'signal', 'target_pid']) {
     const v = r[k];
     if (v === undefined || v === null) continue;
     parts.push(`${k}=${Array.isArray(v) ? v.join('|') : String(v)}`);
   }
   if (r.kind === 'exec' && Array.isArray(r.args)) parts.push(`args=${JSON.stringify(r.args.join(' '))}`);
-  return parts.join(' ');
+  // names come from workloads (paths, memfd and attribute names): no escape sequence reaches the terminal
+  return printable(parts.join(' '));
 }

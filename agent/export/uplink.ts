@@ -1,11 +1,12 @@
 // The agent's link to the control plane: one mTLS stream, reconnected with
 // exponential backoff and jitter. Alerts go through the durable spool and
-// leave it only when acknowledged; signed policy and the identity map come
-// back.
+// leave it only when acknowledged; signed policy, the identity map and the
+// audit log's checkpoints (audit-witness.ts checks them) come back.
 import * as grpc from '@grpc/grpc-js';
 import type { KeyObject } from 'node:crypto';
 import { Backoff } from '../../common/backoff';
 import type { AgentMessage } from '../../common/proto/generated/vigil/v1/AgentMessage';
+import type { Ack__Output } from '../../common/proto/generated/vigil/v1/Ack';
 import type { AgentServiceClient } from '../../common/proto/generated/vigil/v1/AgentService';
 import type { ControlMessage__Output } from '../../common/proto/generated/vigil/v1/ControlMessage';
 import type { KernelCapabilities } from '../../common/proto/generated/vigil/v1/KernelCapabilities';
@@ -16,6 +17,7 @@ import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
 import { channelCredentials, type TlsFiles } from '../../common/spiffe/grpc-credentials';
 import { acceptPolicy, type PolicyState, type SignedPolicy, type VerifiedPolicy } from '../rules/policy';
 import type { Spool } from './spool';
+import type { AuditWitness } from './audit-witness';
 import type { SpooledAlert } from '../../common/alert-envelope';
 
 export interface UplinkOptions {
@@ -35,6 +37,10 @@ export interface UplinkOptions {
   currentPolicyVersion: () => number;
   onIdentityMap?: (entries: { cidr: string; spiffe_id: string; node: string }[]) => void;
   identityReport?: () => { cidr: string; spiffe_id: string }[];
+  /** checks the audit log's checkpoints (null: not witnessing, no log key) */
+  witness?: AuditWitness | null;
+  /** Vigil's own alert when the audit log is not what it was */
+  onAuditAlert?: (a: Alert) => void;
   log?: (line: string) => void;
   onState?: (connected: boolean) => void;
   /** first retry delay; doubles up to maxBackoffMs, with full jitter */
@@ -48,6 +54,8 @@ export interface UplinkStats {
   connects: number;
   sent: number;
   acked: number;
+  /** alerts the control plane refused for good (not valid alerts) */
+  refused: number;
   policyRefused: number;
 }
 
@@ -63,7 +71,11 @@ export class Uplink {
   private waitingDrain = false;
   /** per boot: the highest sequence written on the current stream */
   private sentUpTo = new Map<string, number>();
-  readonly stats: UplinkStats = { connected: false, connects: 0, sent: 0, acked: 0, policyRefused: 0 };
+  readonly stats: UplinkStats = { connected: false, connects: 0, sent: 0, acked: 0, refused: 0, policyRefused: 0 };
+  /** the most alerts the control plane takes in one batch (its Welcome says) */
+  private serverMaxBatch = 0;
+  /** the largest message the control plane takes (its Welcome says) */
+  private serverMaxBytes = 0;
 
   constructor(private readonly o: UplinkOptions) {
     this.backoff = new Backoff(o.backoffMs ?? 250, o.maxBackoffMs ?? 30_000, 'full');
@@ -116,7 +128,8 @@ export class Uplink {
     this.o.spool.sync();
     if (!this.ready || !this.call || this.waitingDrain) return;
     const batch: SpooledAlert[] = [];
-    const size = this.o.batchSize ?? 500;
+    const own = this.o.batchSize ?? 500;
+    const size = this.serverMaxBatch > 0 ? Math.min(own, this.serverMaxBatch) : own;
     const write = (): boolean => {
       if (batch.length === 0 || !this.call) return true;
       const ok = this.call.write({
@@ -138,19 +151,31 @@ export class Uplink {
       batch.length = 0;
       return ok;
     };
+    // under the control plane's message limit, with room for the encoding
+    const maxBytes = this.serverMaxBytes > 0 ? Math.floor(this.serverMaxBytes / 2) : 4 << 20;
+    let bytes = 0;
+    const waitForDrain = (): void => {
+      // the stream's buffer is full (or the control plane paused us): continue when it drains
+      this.waitingDrain = true;
+      const call = this.call;
+      call?.once('drain', () => {
+        this.waitingDrain = false;
+        if (call === this.call) this.scheduleFlush();
+      });
+    };
     for (const r of this.o.spool.unacked()) {
       if (r.sequence <= (this.sentUpTo.get(r.bootId) ?? 0)) continue;
+      const cost = Buffer.byteLength(r.json) + r.rule.length + r.spiffeId.length + r.bootId.length + 64;
+      if (batch.length > 0 && bytes + cost > maxBytes) {
+        bytes = 0;
+        if (!write()) return waitForDrain();
+      }
       batch.push(r);
+      bytes += cost;
       this.sentUpTo.set(r.bootId, r.sequence);
-      if (batch.length >= size && !write()) {
-        // the stream's buffer is full: continue when it drains
-        this.waitingDrain = true;
-        const call = this.call;
-        call.once('drain', () => {
-          this.waitingDrain = false;
-          if (call === this.call) this.scheduleFlush();
-        });
-        return;
+      if (batch.length >= size) {
+        bytes = 0;
+        if (!write()) return waitForDrain();
       }
     }
     write();
@@ -173,6 +198,7 @@ export class Uplink {
         version: this.o.version,
         capabilities: this.o.capabilities,
         policy_version: this.o.currentPolicyVersion(),
+        checkpoint_size: this.o.witness?.size() ?? 0,
       },
     });
   }
@@ -185,18 +211,17 @@ export class Uplink {
         this.stats.connected = true;
         this.stats.connects++;
         this.o.onState?.(true);
-        this.o.spool.ack(this.o.bootId, Number(m.welcome?.stored_sequence ?? 0));
+        this.serverMaxBatch = m.welcome?.max_batch_alerts ?? 0;
+        this.serverMaxBytes = m.welcome?.max_message_bytes ?? 0;
+        // an old control plane's "stored up to" (ours sends 0: a highest stored sequence says nothing of a gap below it)
+        if (m.welcome && Number(m.welcome.stored_sequence) > 0) this.o.spool.ackUpTo(this.o.bootId, Number(m.welcome.stored_sequence));
         this.log(`connected to the control plane at ${this.o.address} (${this.o.spool.stats().depth} alerts to send)`);
         if (this.o.identityReport) this.call?.write({ identities: { entries: this.o.identityReport() } });
         this.heartbeat = setInterval(() => this.call?.write({ heartbeat: { unix_nano: String(BigInt(Date.now()) * 1_000_000n) } }), 10_000);
         this.flush();
         break;
       case 'ack':
-        if (m.ack) {
-          const before = this.o.spool.stats().depth;
-          this.o.spool.ack(m.ack.boot_id, Number(m.ack.sequence));
-          this.stats.acked += before - this.o.spool.stats().depth;
-        }
+        if (m.ack) this.onAck(m.ack);
         break;
       case 'policy':
         if (m.policy) {
@@ -214,8 +239,29 @@ export class Uplink {
       case 'identity_map':
         if (m.identity_map) this.o.onIdentityMap?.(m.identity_map.entries);
         break;
+      case 'checkpoint':
+        if (m.checkpoint && this.o.witness) {
+          const r = this.o.witness.offer({ note: m.checkpoint.note, fromSize: Number(m.checkpoint.from_size), consistency: m.checkpoint.consistency });
+          if (r.log) this.log(r.log);
+          if (r.alert) this.o.onAuditAlert?.(r.alert);
+        }
+        break;
       default:
         break;
+    }
+  }
+
+  /** Only what a range names leaves the spool: a batch the control plane could not store stays and is sent again. */
+  private onAck(a: Ack__Output): void {
+    if (a.stored.length === 0 && a.refused.length === 0) {
+      if (Number(a.sequence) > 0) this.stats.acked += this.o.spool.ackUpTo(a.boot_id, Number(a.sequence));
+      return;
+    }
+    for (const r of a.stored) this.stats.acked += this.o.spool.ack(r.boot_id, Number(r.first), Number(r.last));
+    for (const r of a.refused) {
+      const n = this.o.spool.refuse(r.boot_id, Number(r.first), Number(r.last));
+      this.stats.refused += n;
+      this.log(`the control plane refused ${n} alerts (boot ${r.boot_id}, sequences ${r.first}-${r.last}) for good, not sent again: ${a.refused_reason}`);
     }
   }
 

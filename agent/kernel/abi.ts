@@ -2,7 +2,7 @@
 // test/agent/abi.test.ts checks every number here against offsetof() and
 // sizeof() compiled from the C header by native/.
 
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 6;
 
 export const EventKind = {
   exec: 1,
@@ -21,15 +21,37 @@ export const EventKind = {
   cgroup: 13,
   /** a task left its workload's cgroup subtree */
   migrate: 14,
+  /** link, linkat: path = the existing file, new_path = the new name */
+  link: 15,
+  /** symlink, symlinkat: path = the link's content, new_path = the new name */
+  symlink: 16,
   /** a socket created (all families), or refused (raw sockets in workloads with connect refusals) */
   socket: 17,
   /** an io_uring submission that opens a file or socket door */
   io_uring: 18,
+  /** a file's owner or group changed (chown, fchown, lchown, fchownat) */
+  chown: 20,
+  /** an extended attribute set (setxattr, lsetxattr, fsetxattr, setxattrat) */
+  setxattr: 21,
+  /** new namespaces (unshare, clone, clone3 with CLONE_NEW*) or another process's (setns) */
+  namespace: 22,
+  /** a socket bound to a local address */
+  bind: 23,
+  /** a socket made a listener */
+  listen: 24,
+  /** an inet socket duplicated onto descriptor 0, 1 or 2 (a reverse shell's first step) */
+  dup: 25,
+  /** an anonymous memory file created (memfd_create) */
+  memfd: 26,
+  /** a userfaultfd created (the system call, or /dev/userfaultfd) */
+  userfaultfd: 27,
+  /** a BPF program loaded (bpf(BPF_PROG_LOAD)) */
+  bpf: 28,
 } as const;
 
 export type KindName = Exclude<keyof typeof EventKind, 'cgroup'>;
 export type AnyKindName = keyof typeof EventKind;
-export const KIND_MAX = 19;
+export const KIND_MAX = 29;
 /** the kinds users see (trace, rules) */
 export const KIND_NAMES: readonly KindName[] = (Object.keys(EventKind) as AnyKindName[]).filter(
   (k): k is KindName => k !== 'cgroup',
@@ -57,7 +79,7 @@ export const Limits = {
   PATH_MAX: 1023,
   ARGS_MAX: 1023,
   STR_MAX: 255,
-  RECORD_MAX: 112 + 2048,
+  RECORD_MAX: 112 + 3072,
 } as const;
 
 /** struct event_hdr */
@@ -71,7 +93,7 @@ export const PROC = 16;
 export const Proc = { pid: 0, tid: 4, uid: 8, gid: 12, cgroup_id: 16, comm: 24, workload: 40, pflags: 44, SIZE: 48 } as const;
 
 /** enum proc_flag (proc_ctx.pflags) */
-export const ProcFlag = { ORIGIN: 1 << 0, MOVED: 1 << 1, INHERITED: 1 << 2 } as const;
+export const ProcFlag = { ORIGIN: 1 << 0, MOVED: 1 << 1, INHERITED: 1 << 2, TTY: 1 << 3 } as const;
 
 export const Exec = {
   ppid: 64,
@@ -83,10 +105,14 @@ export const Exec = {
   exe_dev: 96,
   argc: 100,
   rule: 104,
-  exe_flags: 108,
+  /** the working directory's length after exe and args; bit 15 (EXEC_CWD_CUT): it was cut */
+  cwd_len: 108,
+  /** abi.ExeFlag */
+  exe_flags: 110,
   tail: 112,
   SIZE: 112,
 } as const;
+export const EXEC_CWD_CUT = 0x8000;
 
 /** exec_event.exe_flags (bpf/events.h enum exe_flag) */
 export const ExeFlag = {
@@ -151,6 +177,21 @@ export const IoUring = {
   SIZE: 336,
 } as const;
 
+/** chown, setxattr */
+export const Attr = { ret: 64, syscall_nr: 68, uid: 72, gid: 76, flags: 80, path_len: 84, name_len: 86, value_len: 88, rule: 92, tail: 96, SIZE: 96 } as const;
+
+/** bind, listen, dup */
+export const SockFd = { ret: 64, syscall_nr: 68, fd: 72, family: 76, type: 78, protocol: 80, port: 82, backlog: 84, addr: 88, rule: 104, pad: 108, SIZE: 112 } as const;
+
+export const Memfd = { ret: 64, flags: 68, rule: 72, pad: 76, name: 80, NAME: 256, SIZE: 336 } as const;
+
+export const Bpf = { ret: 64, cmd: 68, prog_type: 72, attach_type: 76, insn_cnt: 80, rule: 84, prog_name: 88, NAME: 16, SIZE: 104 } as const;
+
+/** the CLONE_NEW* bits a namespace event carries (bpf/events.h CLONE_NEW_MASK) */
+export const CLONE_NEW_MASK = 0x7e020080;
+/** priv_event.arg[1] of a userfaultfd event */
+export const UserfaultfdVia = { SYSCALL: 0, DEV: 1 } as const;
+
 /** priv_event.arg[0] of a ptrace event for process_vm_readv / process_vm_writev */
 export const PtraceVm = { READV: 0x10000, WRITEV: 0x10001 } as const;
 
@@ -174,10 +215,10 @@ export const Config = {
   prefix_depths: 48,
   origin_active: 112,
   guard_only: 116,
-  id_kinds: 120,
-  exe_state: 124,
-  loader_active: 128,
-  pad: 132,
+  create_active: 120,
+  id_kinds: 124,
+  exe_state: 128,
+  loader_active: 132,
   SIZE: 136,
 } as const;
 
@@ -218,3 +259,48 @@ export const TaskState = { origin_cgid: 0, origin_workload: 8, origin_level: 12,
 export const TaskFlag = { ORIGIN: 1 << 0, LOADER: 1 << 1, EXE: 1 << 2, EXE_HASH: 1 << 3 } as const;
 /** x86_64 numbers of the set*id calls that set group ids (setgid, setregid, setresgid, setfsgid); the others set uids. */
 export const SETID_GID_SYSCALLS: ReadonlySet<number> = new Set([106, 114, 119, 123]);
+
+/*
+ * Linux UAPI numbers the records carry, by the names trace records print and
+ * rules use (never renumbered by the kernel). A number without a name is
+ * written PREFIX<number> (AF_42).
+ */
+export const AF_NAMES: Readonly<Record<number, string>> = { 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET', 40: 'AF_VSOCK' };
+export const SOCK_TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW', 4: 'SOCK_RDM', 5: 'SOCK_SEQPACKET', 10: 'SOCK_PACKET' };
+/** the ptrace requests the kernel reports (bpf/syscalls/priv.h), and the two memory calls judged as ptrace */
+export const PTRACE_REQUEST_NAMES: Readonly<Record<number, string>> = {
+  0: 'PTRACE_TRACEME',
+  4: 'PTRACE_POKETEXT',
+  5: 'PTRACE_POKEDATA',
+  6: 'PTRACE_POKEUSER',
+  13: 'PTRACE_SETREGS',
+  15: 'PTRACE_SETFPREGS',
+  16: 'PTRACE_ATTACH',
+  0x4205: 'PTRACE_SETREGSET',
+  0x4206: 'PTRACE_SEIZE',
+  [PtraceVm.READV]: 'process_vm_readv',
+  [PtraceVm.WRITEV]: 'process_vm_writev',
+};
+/** CLONE_NEW* flags, in the order of their bits */
+export const CLONE_NEW_NAMES: readonly (readonly [number, string])[] = [
+  [0x80, 'CLONE_NEWTIME'],
+  [0x20000, 'CLONE_NEWNS'],
+  [0x2000000, 'CLONE_NEWCGROUP'],
+  [0x4000000, 'CLONE_NEWUTS'],
+  [0x8000000, 'CLONE_NEWIPC'],
+  [0x10000000, 'CLONE_NEWUSER'],
+  [0x20000000, 'CLONE_NEWPID'],
+  [0x40000000, 'CLONE_NEWNET'],
+];
+
+/** The name of a number in one of the tables above (PREFIX<number> when it has none). */
+export function uapiName(table: Readonly<Record<number, string>>, prefix: string, n: number): string {
+  return table[n] ?? `${prefix}${n}`;
+}
+
+/** The number behind a name uapiName gives, or -1. */
+export function uapiNumber(table: Readonly<Record<number, string>>, prefix: string, name: string): number {
+  for (const [n, v] of Object.entries(table)) if (v === name) return Number(n);
+  const rest = name.startsWith(prefix) ? name.slice(prefix.length) : '';
+  return /^\d{1,9}$/.test(rest) ? Number(rest) : -1;
+}

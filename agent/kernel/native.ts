@@ -52,6 +52,8 @@ export interface NativeConfig {
   netActive?: number;
   originActive?: number;
   guardOnly?: number;
+  /** 1 = open rules that name write, create or trunc judge link, symlink and rename names */
+  createActive?: number;
   /** kinds whose file is also looked up by identity (file_rules) */
   idKinds?: number;
   /** 1 = every exec records its binary in task storage */

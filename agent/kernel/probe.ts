@@ -54,7 +54,10 @@ export interface ProbeStats {
 const PROCESS_KINDS: readonly KindName[] = ['exec', 'fork', 'exit'];
 /** batches taken per turn of the event loop */
 const PULL_BATCHES = 4;
-const SYSCALL_KINDS: readonly KindName[] = ['open', 'unlink', 'rename', 'chmod', 'ptrace', 'setuid', 'mount', 'module', 'socket'];
+const SYSCALL_KINDS: readonly KindName[] = [
+  'open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'ptrace', 'setuid', 'mount', 'module', 'socket',
+  'chown', 'setxattr', 'namespace', 'bind', 'listen', 'dup', 'memfd', 'userfaultfd', 'bpf',
+];
 
 export const ALL_PROGRAMS = [
   'vigil_exec',

@@ -26,6 +26,9 @@ export interface ProcessInfo {
   exeId?: FileId | null;
 }
 
+/** How far up ancestor_binary looks (Falco's proc.aname looks as far; deeper trees are cut here). */
+export const ANCESTOR_DEPTH = 32;
+
 /** x86_64 numbers of the fs-id calls (agent/export/trace-record.ts SYSCALL_NAMES) */
 const SETFSUID = 122;
 const SETFSGID = 123;
@@ -198,6 +201,30 @@ export class ProcessCache {
     if (info.exeId !== undefined) return info.exeId;
     info.exeId = info.exited ? null : procExeId(info.pid);
     return info.exeId;
+  }
+
+  /**
+   * The ancestors of a process, nearest first (parent, grandparent, ...), at
+   * most `max`: each one the process this cache saw as the parent at fork or
+   * exec. A link is followed only when it is provably the same process (its
+   * exec id is the one the child recorded, or, when the child recorded none,
+   * it started no later than the child): a parent that exited and whose pid
+   * was reused ends the chain instead of lending it a stranger's binary. An
+   * ancestor that exited is still found while the cache keeps it (the last
+   * 4096 exited processes).
+   */
+  ancestors(pid: number, max = ANCESTOR_DEPTH): ProcessInfo[] {
+    const out: ProcessInfo[] = [];
+    let child = this.get(pid);
+    while (child && out.length < max && child.ppid > 0 && child.ppid !== child.pid) {
+      const parent = this.get(child.ppid);
+      if (!parent) break;
+      const same = child.parentExecId !== null ? parent.execId === child.parentExecId : parent.startNs > 0n && parent.startNs <= child.startNs;
+      if (!same) break;
+      out.push(parent);
+      child = parent;
+    }
+    return out;
   }
 
   get(pid: number): ProcessInfo | undefined {

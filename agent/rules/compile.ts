@@ -2,13 +2,17 @@
 // for user space, an index per event kind so that an event is checked only
 // against the rules that could match it, and the enforcement mode each rule
 // gets on this kernel.
-import { COND_EXCEPTIONS, COND_TESTS, ExeFlag, KernelAccess, SETID_GID_SYSCALLS, type KindName } from '../kernel/abi';
+import { AF_NAMES, CLONE_NEW_NAMES, COND_EXCEPTIONS, COND_TESTS, ExeFlag, KernelAccess, ProcFlag, PTRACE_REQUEST_NAMES, SETID_GID_SYSCALLS, SOCK_TYPE_NAMES, uapiNumber, type KindName } from '../kernel/abi';
 import type { KernelEvent } from '../decode/events';
 import { compileSpiffePattern, type SpiffePattern } from '../../common/spiffe/spiffe-id';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../../common/cidr';
 import { compileGlob, type Glob } from './glob';
+import { normalizeImageName, type ImageRef } from '../../common/image-ref';
 import {
   type Action,
+  type ModeBit,
+  type NameSetMatch,
+  type ArgsMatch,
   type MatchSpec,
   type Priority,
   type RuleKind,
@@ -33,6 +37,14 @@ export interface EvalContext {
   destSpiffeId: string | null;
   /** when the workload's first process started, CLOCK_REALTIME ns (null: unknown) */
   workloadStartNs?: bigint | null;
+  /** the process name (the kernel's comm), null: unknown */
+  name?: string | null;
+  /** the parent's arguments, null: unknown */
+  parentArgs?: readonly string[] | null;
+  /** the ancestors' executables, nearest first (parent, grandparent, ...); called only when a rule asks */
+  ancestors?: () => readonly string[];
+  /** the workload's container image, null: unknown */
+  image?: ImageRef | null;
   /**
    * Other names rules use for the same file as the binary (and the parent's
    * binary): the watched names whose (device, inode) it has
@@ -92,6 +104,17 @@ export interface CompiledRule {
 }
 
 
+/** open(2) flags a name put in place is judged with by the open rules that name write, create or trunc (bpf/lib/rules.h create_judge). */
+export const PUT_IN_PLACE_FLAGS = 0o1 | 0o100 | 0o1000; // O_WRONLY | O_CREAT | O_TRUNC
+
+/** The kinds that put a file in place under a new name; the open rules that forbid writes judge that name too. */
+export const PUT_IN_PLACE_KINDS: readonly RuleKind[] = ['rename', 'link', 'symlink'];
+
+/** An open rule that names write, create or trunc access: it also judges every other way to put a file in place. */
+export function forbidsPutInPlace(spec: RuleSpec): boolean {
+  return spec.on === 'open' && (spec.match.flags?.any ?? []).some((a) => a === 'write' || a === 'create' || a === 'trunc');
+}
+
 /** The KernelAccess bits of an open's flags (what `flags: {any: [...]}` matches). */
 export function openAccessBits(flags: number): number {
   const acc = flags & 3; // O_ACCMODE
@@ -118,10 +141,108 @@ function compileStringMatch(m: StringMatch): (v: string | null) => boolean {
   };
 }
 
+/** args, parent_args: each key given must hold for some argument. */
+function compileArgsMatch(m: ArgsMatch): (args: readonly string[] | null | undefined) => boolean {
+  const tests: ((args: readonly string[]) => boolean)[] = [];
+  if (m.contains) {
+    const needles = m.contains;
+    tests.push((args) => args.some((a) => needles.some((n) => a.includes(n))));
+  }
+  if (m.icontains) {
+    const needles = m.icontains.map((n) => n.toLowerCase());
+    tests.push((args) =>
+      args.some((a) => {
+        const l = a.toLowerCase();
+        return needles.some((n) => l.includes(n));
+      }),
+    );
+  }
+  if (m.prefix) {
+    const prefixes = m.prefix;
+    tests.push((args) => args.some((a) => prefixes.some((p) => a.startsWith(p))));
+  }
+  return (args) => {
+    if (!args) return false;
+    for (const t of tests) if (!t(args)) return false;
+    return true;
+  };
+}
+
+/** Image names as rules compare them (normalized once per image). */
+const normalizedNames = new WeakMap<ImageRef, string | null>();
+function imageName(r: ImageRef | null | undefined): string | null {
+  if (!r) return null;
+  let n = normalizedNames.get(r);
+  if (n === undefined) {
+    n = r.name === null ? null : normalizeImageName(r.name);
+    normalizedNames.set(r, n);
+  }
+  return n;
+}
+
+/** Mode bits a rule names, each as a test of a mode (docs/rules.md "Modes"). */
+const MODE_TEST: Record<ModeBit, (mode: number) => boolean> = {
+  setuid: (m) => (m & 0o4000) !== 0,
+  setgid: (m) => (m & 0o2000) !== 0,
+  sticky: (m) => (m & 0o1000) !== 0,
+  executable: (m) => (m & 0o111) !== 0,
+  world_writable: (m) => (m & 0o002) !== 0,
+  world_readable: (m) => (m & 0o004) !== 0,
+  group_writable: (m) => (m & 0o020) !== 0,
+};
+
+function modeTests(bits: readonly ModeBit[]): ((mode: number) => boolean)[] {
+  return bits.map((b) => MODE_TEST[b]);
+}
+
+const O_CREAT = 0o100;
+const O_TMPFILE = 0o20200000;
+
+/**
+ * The permission bits an event gives a file: chmod's new mode; for an open
+ * that may create one (O_CREAT, O_TMPFILE), the mode asked for without the
+ * process's umask bits (what a new file gets; an existing file keeps its
+ * own). null: the event sets no mode.
+ */
+export function effectiveMode(ev: KernelEvent): number | null {
+  if (ev.kind === 'chmod') return ev.mode & 0o7777;
+  if (ev.kind === 'open' && (ev.openFlags & O_CREAT || (ev.openFlags & O_TMPFILE) === O_TMPFILE)) return ev.mode & 0o7777 & ~(ev.umask ?? 0);
+  return null;
+}
+
+/** The socket facts an event carries (family, type), or null. */
+function socketFacts(ev: KernelEvent): { family: number; type: number } | null {
+  switch (ev.kind) {
+    case 'connect':
+    case 'socket':
+    case 'bind':
+    case 'listen':
+    case 'dup':
+      return { family: ev.family, type: ev.sockType };
+    case 'io_uring':
+      // only IORING_OP_SOCKET says what it makes
+      return ev.family !== 0 ? { family: ev.family, type: ev.sockType } : null;
+    default:
+      return null;
+  }
+}
+
+/** in / not_in of kernel names, compared as the numbers the records carry. */
+function compileNameSet(m: NameSetMatch, table: Readonly<Record<number, string>>, prefix: string): (v: number | null) => boolean {
+  const inSet = m.in ? new Set(m.in.map((n) => uapiNumber(table, prefix, n))) : null;
+  const notIn = m.not_in ? new Set(m.not_in.map((n) => uapiNumber(table, prefix, n))) : null;
+  return (v) => v !== null && (!inSet || inSet.has(v)) && (!notIn || !notIn.has(v));
+}
+
 /** The field a kind is indexed and kernel-filtered by. */
 function keyField(kind: RuleKind): 'binary' | 'path' | null {
   if (kind === 'exec') return 'binary';
-  if (kind === 'open' || kind === 'unlink' || kind === 'rename' || kind === 'chmod' || kind === 'mount' || kind === 'module') return 'path';
+  if (
+    kind === 'open' || kind === 'unlink' || kind === 'rename' || kind === 'chmod' || kind === 'link' || kind === 'symlink' ||
+    kind === 'mount' || kind === 'module' || kind === 'chown' || kind === 'setxattr'
+  ) {
+    return 'path';
+  }
   return null;
 }
 
@@ -131,6 +252,10 @@ export function eventPath(ev: KernelEvent): string | null {
     case 'unlink':
     case 'rename':
     case 'chmod':
+    case 'link':
+    case 'symlink':
+    case 'chown':
+    case 'setxattr':
       return ev.path;
     case 'mount':
       return ev.str2;
@@ -194,7 +319,7 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
   }
   if (m.new_path) {
     const t = compileStringMatch(m.new_path);
-    tests.push((c) => t(c.ev.kind === 'rename' ? c.ev.newPath : null));
+    tests.push((c) => t(c.ev.kind === 'rename' || c.ev.kind === 'link' || c.ev.kind === 'symlink' ? c.ev.newPath : null));
   }
   if (m.flags) {
     let want = 0;
@@ -202,8 +327,32 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
     tests.push((c) => c.ev.kind === 'open' && (openAccessBits(c.ev.openFlags) & want) !== 0);
   }
   if (m.args) {
-    const needles = m.args.contains;
-    tests.push((c) => c.args !== null && c.args.some((a) => needles.some((n) => a.includes(n))));
+    const t = compileArgsMatch(m.args);
+    tests.push((c) => t(c.args));
+  }
+  if (m.parent_args) {
+    const t = compileArgsMatch(m.parent_args);
+    tests.push((c) => t(c.parentArgs));
+  }
+  if (m.name) {
+    const t = compileStringMatch(m.name);
+    tests.push((c) => t(c.name ?? null));
+  }
+  if (m.ancestor_binary) {
+    // some ancestor satisfies every key given (the loader requires in, prefix or glob)
+    const t = compileStringMatch(m.ancestor_binary);
+    tests.push((c) => {
+      const chain = c.ancestors?.();
+      return chain !== undefined && chain.some((x) => t(x));
+    });
+  }
+  if (m.image) {
+    const t = compileStringMatch(m.image);
+    tests.push((c) => t(imageName(c.image)));
+  }
+  if (m.image_digest) {
+    const t = compileStringMatch(m.image_digest);
+    tests.push((c) => t(c.image?.digest ?? null));
   }
   if (m.uid) {
     const inSet = m.uid.in ? new Set(m.uid.in) : null;
@@ -237,6 +386,60 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
       return true;
     });
   }
+  if (m.tty !== undefined) {
+    const want = m.tty;
+    tests.push((c) => ((c.ev.procFlags & ProcFlag.TTY) !== 0) === want);
+  }
+  if (m.cwd) {
+    const t = compileStringMatch(m.cwd);
+    tests.push((c) => t(c.ev.kind === 'exec' ? (c.ev.cwd ?? null) : null));
+  }
+  if (m.mode) {
+    const any = modeTests(m.mode.any ?? []);
+    const all = modeTests(m.mode.all ?? []);
+    tests.push((c) => {
+      const mode = effectiveMode(c.ev);
+      return mode !== null && (any.length === 0 || any.some((t) => t(mode))) && all.every((t) => t(mode));
+    });
+  }
+  if (m.family) {
+    const t = compileNameSet(m.family, AF_NAMES, 'AF_');
+    tests.push((c) => t(socketFacts(c.ev)?.family ?? null));
+  }
+  if (m.type) {
+    const t = compileNameSet(m.type, SOCK_TYPE_NAMES, 'SOCK_');
+    tests.push((c) => t(socketFacts(c.ev)?.type ?? null));
+  }
+  if (m.request) {
+    const t = compileNameSet(m.request, PTRACE_REQUEST_NAMES, 'PTRACE_');
+    tests.push((c) => t(c.ev.kind === 'ptrace' ? c.ev.arg[0] : null));
+  }
+  if (m.fstype) {
+    const t = compileStringMatch(m.fstype);
+    tests.push((c) => t(c.ev.kind === 'mount' ? c.ev.str3 : null));
+  }
+  if (m.source) {
+    const t = compileStringMatch(m.source);
+    tests.push((c) => t(c.ev.kind === 'mount' ? c.ev.str1 : null));
+  }
+  if (m.namespaces) {
+    let want = 0;
+    for (const n of m.namespaces.any) want |= CLONE_NEW_NAMES.find(([, x]) => x === n)?.[0] ?? 0;
+    // asked for (unshare, clone, clone3, setns's nstype), or the type of the namespace setns joined
+    tests.push((c) => c.ev.kind === 'namespace' && ((c.ev.arg[0] | c.ev.arg[1]) & want) !== 0);
+  }
+  if (m.port) {
+    const inSet = m.port.in ? new Set(m.port.in) : null;
+    const notIn = m.port.not_in ? new Set(m.port.not_in) : null;
+    tests.push((c) => {
+      if (c.ev.kind !== 'bind' && c.ev.kind !== 'listen' && c.ev.kind !== 'dup') return false;
+      return (!inSet || inSet.has(c.ev.port)) && (!notIn || !notIn.has(c.ev.port));
+    });
+  }
+  if (m.attribute) {
+    const t = compileStringMatch(m.attribute);
+    tests.push((c) => t(c.ev.kind === 'setxattr' ? c.ev.name : null));
+  }
   void kind;
   if (tests.length === 0) return () => true;
   if (tests.length === 1) return tests[0];
@@ -255,8 +458,10 @@ function kernelPathsOf(m: StringMatch | undefined): { exact: string[]; prefixes:
   return null;
 }
 
-/** Kinds whose kill verdict goes through the kernel's path lookup (bpf/lib/rules.h path_verdict), where conditions are checked. */
-const COND_KINDS: ReadonlySet<RuleKind> = new Set<RuleKind>(['exec', 'open', 'unlink', 'rename', 'chmod', 'mount', 'module']);
+/** Kinds whose kill verdict goes through the kernel's path lookup (bpf/lib/rules.h path_judge), where conditions are checked: exec and the path kinds. */
+function condKind(kind: RuleKind): boolean {
+  return keyField(kind) !== null;
+}
 
 /** A binary / parent_binary matcher as a kernel test: in-only or not_in-only lists. */
 function binTest(who: 'self' | 'parent', m: StringMatch): KernelBinTest | string {
@@ -345,7 +550,7 @@ function classify(spec: RuleSpec): { enforcement: Enforcement; why: string; kern
         : 'at syscall exit: the syscall itself completes';
   if (spec.on === 'connect') return { enforcement: 'user-kill', why: 'user-space kill (pidfd) after the connect', kernelPaths: null, kernelCond: null };
   // kill: in the kernel when every condition is one the kernel can check
-  if (COND_KINDS.has(spec.on)) {
+  if (condKind(spec.on)) {
     const cond = kernelCondOf(spec, kp);
     if (typeof cond === 'string') return { enforcement: 'user-kill', why: `user-space kill (pidfd): ${cond}`, kernelPaths: kp, kernelCond: null };
     if (cond.tests.length === 0 && cond.exceptions.length === 0) {
@@ -522,16 +727,67 @@ export class RuleSet {
     return [...all].sort((a, b) => a.id - b.id);
   }
 
-  /** Every rule that matches, exceptions applied, in rule order. */
+
+  /** Some open rule forbids writes, creation or truncation: link, symlink and rename names are judged by it too. */
+  get putInPlaceJudged(): boolean {
+    return this.rules.some((r) => forbidsPutInPlace(r.spec));
+  }
+
+  /** The kinds the kernel must report for these rules: their own, and those whose names the open rules judge. */
+  reportedKinds(): Set<RuleKind> {
+    const k = this.kinds();
+    if (this.putInPlaceJudged) for (const p of PUT_IN_PLACE_KINDS) k.add(p);
+    return k;
+  }
+
+  /**
+   * Every rule that matches, exceptions applied, in rule order. A name put in
+   * place (link, symlink, rename: the new name) is also an open of that name
+   * for writing, creation and truncation, judged by the open rules that name
+   * one of those; an exchange (RENAME_EXCHANGE) moves both files, so each
+   * name is judged as the old one and as the new one.
+   */
   evaluate(c: EvalContext): { rule: CompiledRule; exemptedBy: string | null }[] {
     const kind = c.ev.kind as RuleKind;
+    const out = this.evaluateKind(kind, c, () => true);
+    const ev = c.ev;
+    if (ev.kind !== 'rename' && ev.kind !== 'link' && ev.kind !== 'symlink') return out;
+    const views: { kind: RuleKind; ctx: EvalContext; only: (r: CompiledRule) => boolean }[] = [];
+    const putInPlace = (name: string): void => {
+      views.push({ kind: 'open', ctx: { ...c, ev: { ...ev, kind: 'open', path: name, newPath: '', openFlags: PUT_IN_PLACE_FLAGS } }, only: (r) => forbidsPutInPlace(r.spec) });
+    };
+    putInPlace(ev.newPath);
+    if (ev.kind === 'rename' && ev.openFlags & RENAME_EXCHANGE) {
+      views.push({ kind: 'rename', ctx: { ...c, ev: { ...ev, path: ev.newPath, newPath: ev.path } }, only: () => true });
+      putInPlace(ev.path);
+    }
+    const seen = new Map(out.map((m, i) => [m.rule.id, i]));
+    for (const v of views) {
+      for (const m of this.evaluateKind(v.kind, v.ctx, v.only)) {
+        const at = seen.get(m.rule.id);
+        if (at === undefined) {
+          seen.set(m.rule.id, out.length);
+          out.push(m);
+        } else if (out[at].exemptedBy && !m.exemptedBy) {
+          // exempt only when every way the rule matched is
+          out[at] = m;
+        }
+      }
+    }
+    if (out.length > 1) out.sort((a, b) => a.rule.id - b.rule.id);
+    return out;
+  }
+
+  private evaluateKind(kind: RuleKind, c: EvalContext, only: (r: CompiledRule) => boolean): { rule: CompiledRule; exemptedBy: string | null }[] {
     const idx = this.index.get(kind);
     if (!idx) return [];
     const out: { rule: CompiledRule; exemptedBy: string | null }[] = [];
     for (const r of this.candidatesOf(idx, kind, c)) {
-      if (!r.appliesTo(c.spiffeId) || !r.test(c)) continue;
+      if (!only(r) || !r.appliesTo(c.spiffeId) || !r.test(c)) continue;
       out.push({ rule: r, exemptedBy: r.exemptedBy(c) });
     }
     return out;
   }
 }
+
+const RENAME_EXCHANGE = 2;

@@ -7,10 +7,32 @@ import { checkSpiffeId, compileSpiffePattern } from '../../common/spiffe/spiffe-
 import { parseCidr } from '../../common/cidr';
 import { keyOf } from '../../common/yaml-reader';
 import { globError } from './glob';
-import { ACCESS, KEYS_FOR_KIND, MATCH_KEYS, type Access, type DestinationMatch, type MatchSpec, type RuleKind, type StringMatch, type UidMatch } from './spec';
+import { normalizeImageName, parseImageRef } from '../../common/image-ref';
+import { AF_NAMES, CLONE_NEW_NAMES, PTRACE_REQUEST_NAMES, SOCK_TYPE_NAMES, uapiNumber } from '../kernel/abi';
+import { ACCESS, ARGS_KEYS, MODE_BITS, type ModeBit, type ModeMatch, type NameSetMatch, KEYS_FOR_KIND, MATCH_KEYS, type Access, type ArgsMatch, type DestinationMatch, type MatchSpec, type RuleKind, type StringMatch, type UidMatch } from './spec';
 import type { RulesReader } from './rules-reader';
 
-function stringMatch(ctx: RulesReader, node: unknown, what: string, kind: 'path' | 'binary'): StringMatch | undefined {
+/** What a string condition compares: paths (absolute), process names (comm), image names, image digests. */
+type StringKind = 'path' | 'binary' | 'name' | 'image' | 'digest' | 'text';
+
+/** Why a value of an exact list (in, not_in) or a prefix can never match, or null. */
+function valueError(kind: StringKind, k: keyof StringMatch, v: string): string | null {
+  if ((kind === 'path' || kind === 'binary') && !v.startsWith('/') && k !== 'glob') return `"${v}" is not an absolute path`;
+  if (kind === 'name' && (k === 'in' || k === 'not_in')) {
+    if (v.includes('/')) return `"${v}" is not a process name (a name has no "/": match a path with binary)`;
+    // the kernel keeps 15 bytes of a name (TASK_COMM_LEN): a longer one never matches
+    if (Buffer.byteLength(v) > 15) return `"${v}" is longer than 15 bytes, the most the kernel keeps of a process name: write "${Buffer.from(v).subarray(0, 15).toString()}"`;
+    if (v === '') return 'empty process name';
+  }
+  if (kind === 'image' && (k === 'in' || k === 'not_in')) {
+    const r = parseImageRef(v);
+    if ('error' in r || r.name === null || r.tag !== null || r.digest !== null) return `"${v}" is not an image name (registry and repository, without tag or digest: match digests with image_digest)`;
+  }
+  if (kind === 'digest' && (k === 'in' || k === 'not_in') && !/^sha256:[0-9a-f]{64}$/.test(v)) return `"${v}" is not an image digest (sha256: and 64 lowercase hex digits)`;
+  return null;
+}
+
+function stringMatch(ctx: RulesReader, node: unknown, what: string, kind: StringKind): StringMatch | undefined {
   const pairs = ctx.mapPairs(node, what, ['in', 'not_in', 'prefix', 'glob']);
   if (!pairs) return undefined;
   if (pairs.length === 0) {
@@ -27,8 +49,9 @@ function stringMatch(ctx: RulesReader, node: unknown, what: string, kind: 'path'
       continue;
     }
     for (const v of vals) {
-      if ((kind === 'path' || kind === 'binary') && !v.startsWith('/') && k !== 'glob') {
-        ctx.fail(p.value as Node, `${what}.${k}: "${v}" is not an absolute path`);
+      const e = valueError(kind, k, v);
+      if (e) {
+        ctx.fail(p.value as Node, `${what}.${k}: ${e}`);
         ok = false;
       }
       if (k === 'glob') {
@@ -38,6 +61,34 @@ function stringMatch(ctx: RulesReader, node: unknown, what: string, kind: 'path'
           ok = false;
         }
       }
+    }
+    // image names are compared in full (docker.io/library/nginx), however the rule spells them
+    m[k] = kind === 'image' && (k === 'in' || k === 'not_in') ? vals.map(normalizeImageName) : vals;
+  }
+  return ok ? m : undefined;
+}
+
+/** args, parent_args: {contains, icontains, prefix}, at least one. */
+function argsMatch(ctx: RulesReader, node: unknown, what: string): ArgsMatch | undefined {
+  const pairs = ctx.mapPairs(node, what, ARGS_KEYS);
+  if (!pairs) return undefined;
+  if (pairs.length === 0) {
+    ctx.fail(node as Node, `${what}: expected at least one of ${ARGS_KEYS.join(', ')}`);
+    return undefined;
+  }
+  const m: ArgsMatch = {};
+  let ok = true;
+  for (const p of pairs) {
+    const k = keyOf(p) as keyof ArgsMatch;
+    const vals = ctx.strings(p.value, `${what}.${k}`);
+    if (!vals) {
+      ok = false;
+      continue;
+    }
+    if (vals.includes('')) {
+      ctx.fail(p.value as Node, `${what}.${k}: an empty string matches every argument`);
+      ok = false;
+      continue;
     }
     m[k] = vals;
   }
@@ -75,6 +126,88 @@ export function workloadPatterns(ctx: RulesReader, node: unknown, what: string, 
   return ok ? out : undefined;
 }
 
+/** A number, a list of them, or {in, not_in} (uid, port). */
+function intSet(ctx: RulesReader, node: unknown, sub: string, min: number, max: number): UidMatch | undefined {
+  if (!isMap(node)) {
+    const vals = ctx.ints(node, sub, min, max);
+    return vals ? { in: vals } : undefined;
+  }
+  const up = ctx.mapPairs(node, sub, ['in', 'not_in']);
+  if (!up) return undefined;
+  if (up.length === 0) {
+    ctx.fail(node as Node, `${sub}: expected in and/or not_in`);
+    return undefined;
+  }
+  const u: UidMatch = {};
+  for (const x of up) {
+    const vals = ctx.ints(x.value, `${sub}.${keyOf(x)}`, min, max);
+    if (!vals) return undefined;
+    u[keyOf(x) as 'in' | 'not_in'] = vals;
+  }
+  return u;
+}
+
+/** The kernel names a condition takes, with the prefix of a name by number (AF_42). */
+const NAME_SETS: Record<'family' | 'type' | 'request', { table: Readonly<Record<number, string>>; prefix: string }> = {
+  family: { table: AF_NAMES, prefix: 'AF_' },
+  type: { table: SOCK_TYPE_NAMES, prefix: 'SOCK_' },
+  request: { table: PTRACE_REQUEST_NAMES, prefix: 'PTRACE_' },
+};
+
+/** family, type, request: a list of names (one of them), or {in, not_in}. */
+function nameSet(ctx: RulesReader, node: unknown, sub: string, which: keyof typeof NAME_SETS): NameSetMatch | undefined {
+  const { table, prefix } = NAME_SETS[which];
+  const check = (n: unknown, what: string): string[] | undefined => {
+    const vals = ctx.strings(n, what);
+    if (!vals) return undefined;
+    const bad = vals.find((v) => uapiNumber(table, prefix, v) < 0);
+    if (bad !== undefined) {
+      ctx.fail(n as Node, `${what}: unknown ${which} "${bad}" (expected one of ${Object.values(table).join(', ')}, or ${prefix}<number>)`);
+      return undefined;
+    }
+    return vals;
+  };
+  if (!isMap(node)) {
+    const vals = check(node, sub);
+    return vals ? { in: vals } : undefined;
+  }
+  const pairs = ctx.mapPairs(node, sub, ['in', 'not_in']);
+  if (!pairs) return undefined;
+  if (pairs.length === 0) {
+    ctx.fail(node as Node, `${sub}: expected in and/or not_in`);
+    return undefined;
+  }
+  const m: NameSetMatch = {};
+  for (const x of pairs) {
+    const vals = check(x.value, `${sub}.${keyOf(x)}`);
+    if (!vals) return undefined;
+    m[keyOf(x) as 'in' | 'not_in'] = vals;
+  }
+  return m;
+}
+
+/** {key: [names]} where every name is one of `names` (mode: any/all; namespaces: any). */
+function namedBits(ctx: RulesReader, node: unknown, sub: string, keys: readonly string[], names: readonly string[], what: string): Record<string, string[]> | undefined {
+  const pairs = ctx.mapPairs(node, sub, keys);
+  if (!pairs) return undefined;
+  if (pairs.length === 0) {
+    ctx.fail(node as Node, `${sub}: expected ${keys.map((k) => `${k}: [...]`).join(' and/or ')} (${names.join(', ')})`);
+    return undefined;
+  }
+  const out: Record<string, string[]> = {};
+  for (const x of pairs) {
+    const vals = ctx.strings(x.value, `${sub}.${keyOf(x)}`);
+    if (!vals) return undefined;
+    const bad = vals.find((v) => !names.includes(v));
+    if (bad !== undefined) {
+      ctx.fail(x.value as Node, `${sub}.${keyOf(x)}: unknown ${what} "${bad}" (expected ${names.join(', ')})`);
+      return undefined;
+    }
+    out[keyOf(x)] = vals;
+  }
+  return out;
+}
+
 export function matchSpec(ctx: RulesReader, node: unknown, what: string, kind: RuleKind): MatchSpec | undefined {
   const pairs = ctx.mapPairs(node, what, MATCH_KEYS);
   if (!pairs) return undefined;
@@ -92,8 +225,29 @@ export function matchSpec(ctx: RulesReader, node: unknown, what: string, kind: R
       case 'binary':
       case 'parent_binary':
       case 'path':
-      case 'new_path': {
-        const v = stringMatch(ctx, p.value, sub, k === 'binary' || k === 'parent_binary' ? 'binary' : 'path');
+      case 'new_path':
+      case 'name':
+      case 'image':
+      case 'image_digest': {
+        const sk: StringKind = k === 'binary' || k === 'parent_binary' ? 'binary' : k === 'name' ? 'name' : k === 'image' ? 'image' : k === 'image_digest' ? 'digest' : 'path';
+        const v = stringMatch(ctx, p.value, sub, sk);
+        if (v) m[k] = v;
+        else ok = false;
+        break;
+      }
+      case 'ancestor_binary': {
+        const v = stringMatch(ctx, p.value, sub, 'binary');
+        // "some ancestor is not X" holds for nearly every process: say "no ancestor is X" with an exception
+        if (v && !v.in && !v.prefix && !v.glob) {
+          ctx.fail(p.value as Node, `${sub}: expected in, prefix or glob (some ancestor is one of them); for "no ancestor is X" put ancestor_binary: {in: [X]} in an exception`);
+          ok = false;
+        } else if (v) m.ancestor_binary = v;
+        else ok = false;
+        break;
+      }
+      case 'args':
+      case 'parent_args': {
+        const v = argsMatch(ctx, p.value, sub);
         if (v) m[k] = v;
         else ok = false;
         break;
@@ -120,39 +274,50 @@ export function matchSpec(ctx: RulesReader, node: unknown, what: string, kind: R
         m.flags = { any: vals as Access[] };
         break;
       }
-      case 'args': {
-        const ap = ctx.mapPairs(p.value, sub, ['contains']);
-        const c = ap?.find((x) => keyOf(x) === 'contains');
-        if (!ap || !c) {
-          if (ap) ctx.fail(p.value as Node, `${sub}: expected {contains: [...]}`);
-          ok = false;
-          break;
-        }
-        const vals = ctx.strings(c.value, `${sub}.contains`);
-        if (vals) m.args = { contains: vals };
+      case 'uid': {
+        const u = intSet(ctx, p.value, sub, 0, 0xffffffff);
+        if (u) m.uid = u;
         else ok = false;
         break;
       }
-      case 'uid': {
-        let u: UidMatch | undefined;
-        if (isMap(p.value)) {
-          const up = ctx.mapPairs(p.value, sub, ['in', 'not_in']);
-          if (up && up.length === 0) {
-            ctx.fail(p.value as Node, `${sub}: expected in and/or not_in`);
-          } else if (up) {
-            u = {};
-            for (const x of up) {
-              const vals = ctx.ints(x.value, `${sub}.${keyOf(x)}`, 0, 0xffffffff);
-              if (vals) u[keyOf(x) as 'in' | 'not_in'] = vals;
-              else u = undefined;
-              if (!u) break;
-            }
-          }
-        } else {
-          const vals = ctx.ints(p.value, sub, 0, 0xffffffff);
-          if (vals) u = { in: vals };
-        }
-        if (u) m.uid = u;
+      case 'port': {
+        const u = intSet(ctx, p.value, sub, 0, 65535);
+        if (u) m.port = u;
+        else ok = false;
+        break;
+      }
+      case 'tty': {
+        const v = ctx.bool(p.value, sub);
+        if (v === undefined) ok = false;
+        else m.tty = v;
+        break;
+      }
+      case 'cwd':
+      case 'fstype':
+      case 'source':
+      case 'attribute': {
+        const v = stringMatch(ctx, p.value, sub, k === 'cwd' ? 'path' : 'text');
+        if (v) m[k] = v;
+        else ok = false;
+        break;
+      }
+      case 'family':
+      case 'type':
+      case 'request': {
+        const v = nameSet(ctx, p.value, sub, k);
+        if (v) m[k] = v;
+        else ok = false;
+        break;
+      }
+      case 'mode': {
+        const v = namedBits(ctx, p.value, sub, ['any', 'all'], MODE_BITS, 'mode bit');
+        if (v) m.mode = v as ModeMatch & Record<string, ModeBit[]>;
+        else ok = false;
+        break;
+      }
+      case 'namespaces': {
+        const v = namedBits(ctx, p.value, sub, ['any'], CLONE_NEW_NAMES.map(([, n]) => n), 'namespace');
+        if (v) m.namespaces = { any: v.any };
         else ok = false;
         break;
       }

@@ -13,6 +13,9 @@
 //       dest_spiffe_id: ...                             # optional, connect: the destination's workload
 //       exe_ctime: 2026-01-01T00:00:05Z                 # optional, exec: for drift, with workload_start
 //       workload_start: 2026-01-01T00:00:00Z
+//       ancestors: [/usr/bin/php, /usr/sbin/nginx]           # optional: the ancestors' executables, nearest first (else parent_exe, then the process cache)
+//       parent_args: [php-fpm, -F]                      # optional (else from the process cache)
+//       image: docker.io/library/nginx:1.25@sha256:...  # optional: the workload's image (else from --identities)
 //       expect: {fire: [shell-in-workload], not_fire: [drift-binary-exec]}   # "*" in not_fire: no other rule
 import * as fs from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
@@ -22,7 +25,8 @@ import { formatAt, lineCol, type SourceFile } from '../../common/source-pos';
 import { rfcToNs } from '../../common/time';
 import type { KernelEvent } from '../decode/events';
 import { buildAlert, type Alert } from '../export/alert';
-import { openFlagBits, syscallNumber, type TraceRecord } from '../export/trace-record';
+import { bitValue, bpfProgTypeNumber, familyNumber, LINK_FLAGS, namespaceBits, openFlagBits, ptraceRequestNumber, RENAME_FLAGS, sockTypeNumber, syscallNumber, type TraceRecord } from '../export/trace-record';
+import { ProcFlag, UserfaultfdVia } from '../kernel/abi';
 import { KIND_NAMES } from '../kernel/abi';
 import { ProcessCache } from '../process/process-cache';
 import { cidrContains, parseIp } from '../../common/cidr';
@@ -30,6 +34,7 @@ import { parseCgroupPath } from '../workload/cgroup-path';
 import type { WorkloadInfo } from '../workload/resolver';
 import type { IdentitySource } from '../workload/source';
 import { StaticIdentitySource } from '../workload/static-source';
+import { parseImageRef, type ImageRef } from '../../common/image-ref';
 import { RuleSet, type EvalContext } from './compile';
 import { loadRuleFiles } from './load';
 
@@ -78,10 +83,13 @@ interface Item {
   destSpiffeId?: string | null;
   exeCtimeNs?: bigint;
   workloadStartNs?: bigint;
+  ancestors?: string[];
+  parentArgs?: string[];
+  image?: ImageRef | null;
   expect?: Expect;
 }
 
-const CASE_KEYS = ['name', 'event', 'spiffe_id', 'parent_exe', 'dest_spiffe_id', 'exe_ctime', 'workload_start', 'expect'];
+const CASE_KEYS = ['name', 'event', 'spiffe_id', 'parent_exe', 'dest_spiffe_id', 'exe_ctime', 'workload_start', 'ancestors', 'parent_args', 'image', 'expect'];
 
 function fail(file: SourceFile, offset: number, msg: string): never {
   throw new VigilError('EVENTS', formatAt(file, offset, msg));
@@ -111,6 +119,11 @@ function traceLines(file: SourceFile): Item[] | null {
 
 function strings(file: SourceFile, node: Node | undefined, v: unknown, what: string): string[] {
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(file, offsetOf(node), `${what}: expected a list of rule names`);
+  return v as string[];
+}
+
+function stringList(file: SourceFile, node: Node | undefined, v: unknown, what: string, of: string): string[] {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(file, offsetOf(node), `${what}: expected a list of ${of}`);
   return v as string[];
 }
 
@@ -153,6 +166,13 @@ function fixture(file: SourceFile): Item[] {
     if (v.parent_exe !== undefined) item.parentExe = String(v.parent_exe);
     if (v.exe_ctime !== undefined) item.exeCtimeNs = time(file, node('exe_ctime'), v.exe_ctime, `${where}.exe_ctime`);
     if (v.workload_start !== undefined) item.workloadStartNs = time(file, node('workload_start'), v.workload_start, `${where}.workload_start`);
+    if (v.ancestors !== undefined) item.ancestors = stringList(file, node('ancestors'), v.ancestors, `${where}.ancestors`, 'executables');
+    if (v.parent_args !== undefined) item.parentArgs = stringList(file, node('parent_args'), v.parent_args, `${where}.parent_args`, 'arguments');
+    if (v.image !== undefined) {
+      const r = v.image === null ? null : typeof v.image === 'string' ? parseImageRef(v.image) : { error: 'expected an image reference (name[:tag][@sha256:...]) or null' };
+      if (r !== null && 'error' in r) fail(file, offsetOf(node('image')), `${where}.image: ${r.error}`);
+      item.image = r;
+    }
     if (v.expect !== undefined) {
       const e = v.expect as Record<string, unknown>;
       const en = node('expect');
@@ -179,12 +199,16 @@ function toEvent(it: Item, kind: string): KernelEvent {
   const r = it.record;
   const d = (typeof r.details === 'object' && r.details !== null ? r.details : {}) as Record<string, unknown>;
   const pid = num(r.pid);
-  const common = { flags: 0, ktimeNs: 0n, pid, tid: num(d.tid, pid), uid: num(r.uid), gid: num(d.gid), cgroupId: num(r.cgroup_id), comm: str(r.comm), workload: 0, procFlags: 0 };
+  const procFlags = r.tty === true ? ProcFlag.TTY : 0;
+  const common = { flags: 0, ktimeNs: 0n, pid, tid: num(d.tid, pid), uid: num(r.uid), gid: num(d.gid), cgroupId: num(r.cgroup_id), comm: str(r.comm), workload: 0, procFlags };
+  const family = typeof r.family === 'string' ? Math.max(familyNumber(r.family), 0) : 0;
+  const sockType = typeof r.type === 'string' ? Math.max(sockTypeNumber(r.type), 0) : 0;
+  const octal = (v: unknown): number => (typeof v === 'string' && /^0?[0-7]{1,6}$/.test(v) ? parseInt(v, 8) : 0);
   const ret = num(d.ret);
   const syscallNr = typeof d.syscall === 'string' ? syscallNumber(d.syscall) : num(d.syscall);
   switch (kind) {
     case 'exec':
-      return { ...common, kind, ppid: num(r.ppid), exe: str(r.exe), args: strs(r.args), argc: strs(r.args).length, startNs: 0n, exeIno: 0n, exeDev: 0, exeCtimeNs: it.exeCtimeNs ?? 0n, rule: 0, exeFlags: 0 };
+      return { ...common, kind, ppid: num(r.ppid), exe: str(r.exe), args: strs(r.args), argc: strs(r.args).length, startNs: 0n, exeIno: 0n, exeDev: 0, exeCtimeNs: it.exeCtimeNs ?? 0n, cwd: typeof r.cwd === 'string' ? r.cwd : null, rule: 0, exeFlags: 0 };
     case 'fork':
       return { ...common, kind, childPid: num(r.target_pid), childStartNs: 0n };
     case 'exit':
@@ -193,21 +217,72 @@ function toEvent(it: Item, kind: string): KernelEvent {
     case 'unlink':
     case 'rename':
     case 'chmod':
+    case 'link':
+    case 'symlink':
       return {
         ...common,
         kind,
         ret,
-        openFlags: kind === 'open' ? openFlagBits(strs(r.flags)) : 0,
-        mode: typeof r.mode === 'string' ? parseInt(r.mode, 8) : 0,
+        openFlags:
+          kind === 'open' ? openFlagBits(strs(r.flags)) : kind === 'rename' ? bitValue(strs(r.flags), RENAME_FLAGS) : kind === 'link' ? bitValue(strs(r.flags), LINK_FLAGS) : 0,
+        mode: octal(r.mode),
+        umask: kind === 'open' ? octal(r.umask) : 0,
         path: str(r.path),
         newPath: str(r.new_path),
         syscallNr,
         rule: 0,
       };
     case 'connect':
-      return { ...common, kind, family: r.family === 'AF_INET6' ? 10 : 2, dport: num(r.dport), sockType: 1, protocol: 6, daddr: str(r.daddr), rule: 0 };
+      return { ...common, kind, family: r.family === 'AF_INET6' ? 10 : 2, dport: num(r.dport), sockType: typeof d.sock_type === 'string' ? Math.max(sockTypeNumber(d.sock_type), 0) : num(d.sock_type, 1), protocol: num(d.protocol, 6), daddr: str(r.daddr), rule: 0 };
     case 'ptrace':
-      return { ...common, kind, ret, syscallNr, arg: [0, num(r.target_pid), 0, 0], rule: 0 };
+      return { ...common, kind, ret, syscallNr, arg: [typeof r.request === 'string' ? ptraceRequestNumber(r.request) >>> 0 : 0, num(r.target_pid), 0, 0], rule: 0 };
+    case 'socket':
+      return { ...common, kind, family, sockType, protocol: num(r.protocol), ret: r.refused === true ? -1 : ret, rule: 0 };
+    case 'chown':
+    case 'setxattr':
+      return {
+        ...common,
+        kind,
+        ret,
+        syscallNr,
+        ownerUid: typeof r.owner_uid === 'number' ? r.owner_uid : 0xffffffff,
+        ownerGid: typeof r.owner_gid === 'number' ? r.owner_gid : 0xffffffff,
+        attrFlags: 0,
+        path: str(r.path),
+        name: str(r.name),
+        valueLen: num(r.size),
+        rule: 0,
+      };
+    case 'namespace': {
+      const nr = typeof r.call === 'string' ? syscallNumber(r.call) : syscallNr;
+      const nsType = typeof r.ns_type === 'string' ? namespaceBits([r.ns_type]) : 0;
+      return { ...common, kind, ret, syscallNr: nr, arg: [namespaceBits(strs(r.namespaces)), nsType, num(r.target_pid), num(r.ns_inode)], rule: 0 };
+    }
+    case 'bind':
+    case 'listen':
+    case 'dup':
+      return {
+        ...common,
+        kind,
+        ret: kind === 'dup' ? num(r.new_fd) : ret,
+        syscallNr,
+        fd: num(r.fd),
+        family,
+        sockType,
+        protocol: num(r.protocol),
+        addr: str(kind === 'dup' ? r.daddr : r.laddr),
+        port: num(kind === 'dup' ? r.dport : r.lport),
+        backlog: num(r.backlog),
+        rule: 0,
+      };
+    case 'memfd':
+      return { ...common, kind, ret, memfdFlags: 0, name: str(r.name), rule: 0 };
+    case 'userfaultfd':
+      return { ...common, kind, ret, syscallNr, arg: [0, r.via === '/dev/userfaultfd' ? UserfaultfdVia.DEV : UserfaultfdVia.SYSCALL, 0, 0], rule: 0 };
+    case 'bpf':
+      return { ...common, kind, ret, cmd: 5, progType: typeof r.prog_type === 'string' ? Math.max(bpfProgTypeNumber(r.prog_type), 0) : 0, attachType: num(d.attach_type), insnCnt: num(d.insn_cnt), progName: str(r.prog_name), rule: 0 };
+    case 'migrate':
+      return { ...common, kind, toCgroupId: num(r.to_cgroup_id), toPath: typeof r.to_cgroup === 'string' ? r.to_cgroup : null, fromCgroupId: num(r.from_cgroup_id), writerPid: num(r.writer_pid, pid), threadgroup: d.threadgroup !== false, rule: 0 };
     case 'setuid': {
       const ids = Array.isArray(d.ids) ? d.ids.map((x) => num(x)) : [];
       const a = [...ids, 0xffffffff, 0xffffffff, 0xffffffff];
@@ -215,6 +290,8 @@ function toEvent(it: Item, kind: string): KernelEvent {
     }
     case 'mount':
       return { ...common, kind, ret, syscallNr, sysFlags: 0, str1: str(d.source), str2: str(r.path), str3: str(d.fstype), rule: 0 };
+    case 'io_uring':
+      return { ...common, kind, opcode: 0, opClass: r.op_class === 'network' ? 2 : 1, family, sockType, path: typeof r.path === 'string' ? r.path : null, newPath: typeof r.new_path === 'string' ? r.new_path : null, pathFull: false, rule: 0 };
     default: // module
       return { ...common, kind: 'module', ret, syscallNr, sysFlags: 0, str1: str(r.path), str2: str(d.params), str3: '', rule: 0 };
   }
@@ -309,11 +386,16 @@ function judge(it: Item, ev: JudgedEvent, at: string, processes: ProcessCache, i
   let workload: WorkloadInfo =
     cgroup !== null ? identity.forPath(ev.cgroupId, cgroup) : { spiffeId: null, cgroupId: ev.cgroupId, cgroup: null, containerId: null, podUid: null, kubernetes: null, image: null };
   if (it.spiffeId !== undefined) workload = { ...workload, spiffeId: it.spiffeId };
+  if (it.image !== undefined) workload = { ...workload, image: it.image };
   const proc = processes.get(ev.pid);
   const ppid = ev.kind === 'exec' ? ev.ppid : typeof r.ppid === 'number' ? r.ppid : (proc?.ppid ?? null);
   const exe = ev.kind === 'exec' ? ev.exe : typeof r.exe === 'string' ? r.exe : (proc?.exe ?? null);
   const args = ev.kind === 'exec' ? ev.args : Array.isArray(r.args) ? strs(r.args) : (proc?.args ?? null);
-  const parentExe = it.parentExe ?? (ppid !== null ? (processes.get(ppid)?.exe ?? null) : null);
+  const parent = ppid !== null ? processes.get(ppid) : undefined;
+  const parentExe = it.parentExe ?? parent?.exe ?? null;
+  // a fixture's ancestors, else its parent_exe, else the lineage the recorded exec and fork events gave
+  const ancestors = (): readonly string[] =>
+    it.ancestors ?? (it.parentExe !== undefined ? [it.parentExe] : processes.ancestors(ev.pid).map((p) => p.exe));
   const ctx: EvalContext = {
     ev,
     exe,
@@ -322,6 +404,10 @@ function judge(it: Item, ev: JudgedEvent, at: string, processes: ProcessCache, i
     spiffeId: workload.spiffeId,
     destSpiffeId: ev.kind === 'connect' ? (it.destSpiffeId !== undefined ? it.destSpiffeId : identity.forAddress(ev.daddr)) : null,
     workloadStartNs: it.workloadStartNs ?? null,
+    name: typeof r.comm === 'string' ? r.comm : (proc?.comm ?? null),
+    parentArgs: it.parentArgs ?? parent?.args ?? null,
+    ancestors,
+    image: workload.image,
   };
   const fired: string[] = [];
   for (const m of rules.evaluate(ctx)) {

@@ -3,7 +3,10 @@
 import type { KindName } from '../kernel/abi';
 import type { SourceFile } from '../../common/source-pos';
 
-export const RULE_KINDS = ['exec', 'open', 'unlink', 'rename', 'chmod', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate', 'socket', 'io_uring'] as const;
+export const RULE_KINDS = [
+  'exec', 'open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'connect', 'ptrace', 'setuid', 'mount', 'module', 'migrate', 'socket', 'io_uring',
+  'chown', 'setxattr', 'namespace', 'bind', 'listen', 'dup', 'memfd', 'userfaultfd', 'bpf',
+] as const;
 export type RuleKind = (typeof RULE_KINDS)[number] & KindName;
 
 export const ACTIONS = ['alert', 'kill', 'deny'] as const;
@@ -21,6 +24,40 @@ export interface StringMatch {
   not_in?: string[];
   prefix?: string[];
   glob?: string[];
+}
+
+/**
+ * A command line (the process's arguments, argv[0] included). Each key given
+ * must hold: `contains`, some argument contains one of the strings;
+ * `icontains`, the same ignoring case (Unicode lower case of both sides);
+ * `prefix`, some argument starts with one of the strings.
+ */
+export interface ArgsMatch {
+  contains?: string[];
+  icontains?: string[];
+  prefix?: string[];
+}
+
+export const ARGS_KEYS = ['contains', 'icontains', 'prefix'] as const;
+
+/**
+ * Kernel names (AF_INET, SOCK_RAW, PTRACE_ATTACH, as trace records print
+ * them): one of `in`, none of `not_in`. Written as a plain list, it is `in`.
+ */
+export interface NameSetMatch {
+  in?: string[];
+  not_in?: string[];
+}
+
+/** What a mode says, for `mode: {any: [...], all: [...]}` (docs/rules.md "Modes"). */
+export const MODE_BITS = ['setuid', 'setgid', 'sticky', 'executable', 'world_writable', 'world_readable', 'group_writable'] as const;
+export type ModeBit = (typeof MODE_BITS)[number];
+
+export interface ModeMatch {
+  /** at least one of these holds */
+  any?: ModeBit[];
+  /** every one of these holds */
+  all?: ModeBit[];
 }
 
 export interface UidMatch {
@@ -42,33 +79,107 @@ export interface MatchSpec {
   path?: StringMatch;
   new_path?: StringMatch;
   flags?: { any: Access[] };
-  args?: { contains: string[] };
+  args?: ArgsMatch;
+  /** the process name (the kernel's comm: the file name it was exec'd by, at most 15 bytes; busybox applets keep theirs) */
+  name?: StringMatch;
+  /** some ancestor's executable (parent, grandparent, ... from the process cache) satisfies every key given */
+  ancestor_binary?: StringMatch;
+  /** the parent's command line */
+  parent_args?: ArgsMatch;
+  /** the workload's container image name, normalized (docker.io/library/nginx) */
+  image?: StringMatch;
+  /** the workload's container image digest (sha256:...) */
+  image_digest?: StringMatch;
   uid?: UidMatch;
   destination?: DestinationMatch;
   /** exec: the executable changed (ctime) after the workload's first process started */
   drift?: boolean;
+  /** the process has a controlling terminal (the kernel's record) */
+  tty?: boolean;
+  /** exec: the working directory it was started in */
+  cwd?: StringMatch;
+  /** chmod: the new mode; open: the mode a created file gets (asked for, without the umask) */
+  mode?: ModeMatch;
+  /** socket address family (connect, socket, bind, listen, dup, io_uring) */
+  family?: NameSetMatch;
+  /** socket type */
+  type?: NameSetMatch;
+  /** ptrace request */
+  request?: NameSetMatch;
+  /** mount: the file system type, and the source */
+  fstype?: StringMatch;
+  source?: StringMatch;
+  /** namespace: {any: [CLONE_NEW*...]}: asked for (unshare, clone, clone3) or joined (setns) */
+  namespaces?: { any: string[] };
+  /** bind, listen: the local port; dup: the peer's */
+  port?: UidMatch;
+  /** setxattr: the attribute's name */
+  attribute?: StringMatch;
   /** exec: the executed file has no link (memfd, deleted, O_TMPFILE) */
   fileless?: boolean;
 }
 
 export type MatchKey = keyof MatchSpec;
-export const MATCH_KEYS: readonly MatchKey[] = ['binary', 'parent_binary', 'path', 'new_path', 'flags', 'args', 'uid', 'destination', 'drift', 'fileless'];
+export const MATCH_KEYS: readonly MatchKey[] = [
+  'binary',
+  'parent_binary',
+  'path',
+  'new_path',
+  'flags',
+  'args',
+  'uid',
+  'destination',
+  'drift',
+  'name',
+  'ancestor_binary',
+  'parent_args',
+  'image',
+  'image_digest',
+  'tty',
+  'cwd',
+  'mode',
+  'family',
+  'type',
+  'request',
+  'fstype',
+  'source',
+  'namespaces',
+  'port',
+  'attribute',
+  'fileless',
+];
+
+/** What every kind can match: the process, its lineage and its workload. */
+const PROCESS_KEYS: readonly MatchKey[] = ['binary', 'parent_binary', 'args', 'uid', 'name', 'ancestor_binary', 'parent_args', 'image', 'image_digest', 'tty'];
+/** sockets: what the kernel's record says of the socket */
+const SOCKET_KEYS: readonly MatchKey[] = ['family', 'type'];
 
 /** Which `match` keys make sense for which event kind. */
 export const KEYS_FOR_KIND: Record<RuleKind, readonly MatchKey[]> = {
-  exec: ['binary', 'parent_binary', 'args', 'uid', 'drift', 'fileless'],
-  open: ['binary', 'parent_binary', 'args', 'uid', 'path', 'flags'],
-  unlink: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  rename: ['binary', 'parent_binary', 'args', 'uid', 'path', 'new_path'],
-  chmod: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  connect: ['binary', 'parent_binary', 'args', 'uid', 'destination'],
-  ptrace: ['binary', 'parent_binary', 'args', 'uid'],
-  setuid: ['binary', 'parent_binary', 'args', 'uid'],
-  mount: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  module: ['binary', 'parent_binary', 'args', 'uid', 'path'],
-  migrate: ['binary', 'parent_binary', 'args', 'uid'],
-  socket: ['binary', 'parent_binary', 'args', 'uid'],
-  io_uring: ['binary', 'parent_binary', 'args', 'uid'],
+  exec: [...PROCESS_KEYS, 'drift', 'cwd', 'fileless'],
+  open: [...PROCESS_KEYS, 'path', 'flags', 'mode'],
+  unlink: [...PROCESS_KEYS, 'path'],
+  rename: [...PROCESS_KEYS, 'path', 'new_path'],
+  chmod: [...PROCESS_KEYS, 'path', 'mode'],
+  link: [...PROCESS_KEYS, 'path', 'new_path'],
+  symlink: [...PROCESS_KEYS, 'path', 'new_path'],
+  connect: [...PROCESS_KEYS, 'destination', ...SOCKET_KEYS],
+  ptrace: [...PROCESS_KEYS, 'request'],
+  setuid: [...PROCESS_KEYS],
+  mount: [...PROCESS_KEYS, 'path', 'fstype', 'source'],
+  module: [...PROCESS_KEYS, 'path'],
+  migrate: [...PROCESS_KEYS],
+  socket: [...PROCESS_KEYS, ...SOCKET_KEYS],
+  io_uring: [...PROCESS_KEYS, ...SOCKET_KEYS],
+  chown: [...PROCESS_KEYS, 'path'],
+  setxattr: [...PROCESS_KEYS, 'path', 'attribute'],
+  namespace: [...PROCESS_KEYS, 'namespaces'],
+  bind: [...PROCESS_KEYS, ...SOCKET_KEYS, 'port'],
+  listen: [...PROCESS_KEYS, ...SOCKET_KEYS, 'port'],
+  dup: [...PROCESS_KEYS, ...SOCKET_KEYS, 'port'],
+  memfd: [...PROCESS_KEYS],
+  userfaultfd: [...PROCESS_KEYS],
+  bpf: [...PROCESS_KEYS],
 };
 
 /** `workload:` absent = every process; `host` = processes in no workload. */

@@ -438,7 +438,8 @@ static __always_inline void fill_proc(struct proc_ctx *p, __u64 pid_tgid, __u64 
 	p->cgroup_id = cgid;
 	bpf_get_current_comm(p->comm, sizeof(p->comm));
 	p->workload = workload;
-	p->pflags = pflags;
+	/* cgroup programs may call bpf_get_current_task_btf() too (a base helper for CAP_PERFMON, kernel 6.x) */
+	p->pflags = pflags | (bpf_get_current_task_btf()->signal->tty ? PF_TTY : 0);
 }
 
 /*
@@ -458,7 +459,7 @@ static __always_inline void fill_proc_btf(struct proc_ctx *p, struct task_struct
 	*(__u64 *)&p->comm[0] = *(__u64 *)&task->comm[0];
 	*(__u64 *)&p->comm[8] = *(__u64 *)&task->comm[8];
 	p->workload = workload;
-	p->pflags = pflags;
+	p->pflags = pflags | (task->signal->tty ? PF_TTY : 0);
 }
 
 /*

@@ -203,6 +203,19 @@ static __always_inline void exec_record(struct vigil_config *cfg, struct kind_co
 		n -= 1;
 	e->args_len = n;
 
+	/* the working directory it was started in, canonical (bit 15 of cwd_len: cut) */
+	{
+		__u64 pwd_dentry, pwd_mnt;
+		__u32 cwd_len;
+
+		cut = 0;
+		task_cwd(p, &pwd_dentry, &pwd_mnt);
+		cwd_len = path_copy(&e->tail[(exe_len + n) & TAIL_MASK], s,
+				    path_walk(s, pwd_dentry, pwd_mnt, &root), &cut);
+		e->cwd_len = (cwd_len & PATHBUF_MASK) | (cut ? EXEC_CWD_CUT : 0);
+		n += cwd_len & PATHBUF_MASK;
+	}
+
 	size = sizeof(*e) + exe_len + n;
 	fill_hdr(&e->hdr, EV_EXEC, size, flags);
 	emit(cfg, c, e, size);

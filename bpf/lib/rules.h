@@ -77,6 +77,13 @@ static __always_inline __u64 low_bytes(__u32 n)
 	return n >= 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
 }
 
+/*
+ * Not an open's access bit: the operation is judged as a write only by the
+ * rules that name write, create or trunc (a rule for any access, without
+ * `flags`, is about reading too, and does not kill what is not an open).
+ */
+#define ACC_NAMED (1 << 7)
+
 static __always_inline void rule_apply(struct rule_hit *hit, struct rule_val *v, __u32 access)
 {
 	if (!v)
@@ -84,7 +91,8 @@ static __always_inline void rule_apply(struct rule_hit *hit, struct rule_val *v,
 	hit->slots |= v->slots;
 	if (v->actions & RA_REPORT)
 		hit->actions |= RA_REPORT;
-	if ((v->actions & RA_KILL) && (!v->access || (v->access & access)) && !(hit->actions & RA_KILL)) {
+	if ((v->actions & RA_KILL) && (v->access ? (v->access & access) : !(access & ACC_NAMED)) &&
+	    !(hit->actions & RA_KILL)) {
 		hit->actions |= RA_KILL;
 		hit->kill_rule = v->kill_rule;
 	}
@@ -112,11 +120,11 @@ static long hash_step(__u32 i, struct hash_ctx *ctx)
 	if (i * 8 >= st->len)
 		return 1;
 	left = st->len - i * 8;
-	/* the path lies in s->path (records built in front of it) or in s->rec */
+	/* the path lies in s->path (records built in front of it) or in s->rec (a second path ends past 2048) */
 	if (st->in_path)
 		w = *(__u64 *)&s->path[(st->off + i * 8) & (PATHBUF_SIZE - 1)];
 	else
-		w = *(__u64 *)&s->rec[(st->off + i * 8) & 2047];
+		w = *(__u64 *)&s->rec[(st->off + i * 8) & 4095];
 	if (left < 8)
 		w &= low_bytes(left);
 	h = st->h;
@@ -204,9 +212,9 @@ static __always_inline struct rule_hit rules_for_path(struct vigil_config *cfg, 
 	return hit;
 }
 
-/* Kind-wide entry only (kinds without a path). */
-static __always_inline struct rule_hit rules_for_kind(struct vigil_config *cfg, __u32 kind,
-						      __u32 workload)
+/* Kind-wide entry only (kinds without a path, rules without one), for an access (open). */
+static __always_inline struct rule_hit rules_for_kind_access(struct vigil_config *cfg, __u32 kind,
+							     __u32 workload, __u32 access)
 {
 	struct rule_hit hit = {};
 	struct rule_key key = {
@@ -216,8 +224,13 @@ static __always_inline struct rule_hit rules_for_kind(struct vigil_config *cfg, 
 		.gen = cfg->rules_gen,
 	};
 
-	rule_apply(&hit, bpf_map_lookup_elem(&rules, &key), 0);
+	rule_apply(&hit, bpf_map_lookup_elem(&rules, &key), access);
 	return hit;
+}
+
+static __always_inline struct rule_hit rules_for_kind(struct vigil_config *cfg, __u32 kind, __u32 workload)
+{
+	return rules_for_kind_access(cfg, kind, workload, 0);
 }
 
 /* A file-identity lookup (file_rules), merged into hit like a path entry. */
@@ -405,27 +418,38 @@ static long cond_step(__u32 i, struct hash_ctx *ctx)
 }
 
 /*
- * The conditional kill rules whose key matched (slots): the first whose
- * tests hold and none of whose exceptions do. Returns its id, 0 = none.
- * The binaries' facts are read here, once (self is already there for an exec).
+ * The conditional kill rules whose key matched (s->cond.slots, with kind,
+ * workload and access set by the caller): the first whose tests hold and
+ * none of whose exceptions do. Returns its id, 0 = none. The binaries'
+ * facts are read here, once (self is already there for an exec). A global
+ * function (weak: every object that includes this file has the same one):
+ * verified once per program, not once per place a path is judged.
  */
-static __always_inline __u32 cond_kill(struct vigil_config *cfg, struct scratch *s, __u32 kind,
-				       __u32 workload, __u32 slots, __u32 access)
+__weak __noinline __u32 cond_run(struct vigil_config *cfg, struct scratch *s)
 {
 	struct hash_ctx ctx = { .s = s };
-	struct cond_state *cs = &s->cond;
+	struct cond_state *cs;
 
+	if (!cfg || !s)
+		return 0;
+	cs = &s->cond;
 	facts_self(&s->facts);
 	facts_parent(&s->facts);
-	cs->slots = slots;
-	cs->workload = workload;
-	cs->kind = kind;
 	cs->gen = cfg->rules_gen;
-	cs->access = access;
 	cs->state = 0;
 	cs->rule = 0;
 	bpf_loop(COND_SLOTS * COND_STEPS, cond_step, &ctx, 0);
 	return cs->rule;
+}
+
+static __always_inline __u32 cond_kill(struct vigil_config *cfg, struct scratch *s, __u32 kind,
+				       __u32 workload, __u32 slots, __u32 access)
+{
+	s->cond.slots = slots;
+	s->cond.workload = workload;
+	s->cond.kind = kind;
+	s->cond.access = access;
+	return cond_run(cfg, s);
 }
 
 /*
@@ -440,6 +464,22 @@ static __always_inline __u32 kill_current(struct kind_counters *c)
 		return EVF_ENFORCED;
 	}
 	return EVF_ENFORCE_FAILED;
+}
+
+/* The kernel's verdict on a kind without a path: SIGKILL under a kill rule. */
+static __always_inline __u32 kind_verdict(struct vigil_config *cfg, struct kind_counters *c, __u32 kind,
+					  struct who *who, __u32 *rule)
+{
+	*rule = 0;
+	if (cfg->kill_kinds & (1U << kind)) {
+		struct rule_hit hit = rules_for_kind(cfg, kind, who->workload);
+
+		if (hit.actions & RA_KILL) {
+			*rule = hit.kill_rule;
+			return kill_current(c);
+		}
+	}
+	return 0;
 }
 
 /* open(2) flags to the access bits rules speak of */
@@ -520,16 +560,20 @@ static __always_inline int net_guarded(struct vigil_config *cfg, __u32 workload)
 	return cfg->net_active && bpf_map_lookup_elem(&net_rules, &k) != NULL;
 }
 
+/* What path_judge() and create_judge() say; the caller acts on the strongest. */
+#define VERDICT_DROP 0
+#define VERDICT_KEEP 0x100     /* report it: some rule wants it, or user space must decide */
+#define VERDICT_KILL 0x200     /* report it and SIGKILL the process (*rule says why) */
+
 /*
- * The kernel's verdict on an event with a path: 0 = no rule wants it (drop
- * it), else 0x100 | header flags (EVF_ENFORCED when the process was
- * killed). *rule is the rule enforced. A lexical path with "//", "/." or a
- * trailing "/" is never dropped nor killed by path here: it may name a
- * file a rule watches, so user space cleans it up and decides.
+ * The kernel's opinion on one path of an event; nothing is done yet. A
+ * lexical path with "//", "/." or a trailing "/" is never dropped nor
+ * killed by path here: it may name a file a rule watches, so user space
+ * cleans it up and decides.
  */
-static __always_inline __u32 path_verdict(struct vigil_config *cfg, struct kind_counters *c,
-					  struct scratch *s, __u32 kind, __u32 workload, __u32 in_path,
-					  __u32 off, __u32 len, __u32 access, __u32 lexical, __u32 *rule)
+static __always_inline __u32 path_judge(struct vigil_config *cfg, struct scratch *s, __u32 kind,
+					__u32 workload, __u32 in_path, __u32 off, __u32 len, __u32 access,
+					__u32 lexical, __u32 *rule)
 {
 	__u32 bit = 1U << kind;
 	struct rule_hit hit = {}, any = {};
@@ -540,10 +584,10 @@ static __always_inline __u32 path_verdict(struct vigil_config *cfg, struct kind_
 		s->facts.have = 0;
 	/* whole-kind entries exist only for kill rules without paths (their slots: conditional ones) */
 	if (cfg->kill_kinds & bit) {
-		any = rules_for_kind(cfg, kind, workload);
+		any = rules_for_kind_access(cfg, kind, workload, access);
 		if (any.actions & RA_KILL) {
 			*rule = any.kill_rule;
-			return 0x100 | kill_current(c);
+			return VERDICT_KILL;
 		}
 	}
 	if (cfg->path_kinds & bit) {
@@ -553,14 +597,14 @@ static __always_inline __u32 path_verdict(struct vigil_config *cfg, struct kind_
 			s->facts.have |= FACT_SELF_HASH;
 		}
 		if (lexical && hit.dirty)
-			return 0x100;
+			return VERDICT_KEEP;
 	}
 	/* the binary by identity: any name for the same file (hard link, chroot, bind mount, detached mount) */
 	if (kind == EV_EXEC && (cfg->id_kinds & bit))
 		rules_for_file(cfg, kind, workload, s->facts.self_dev, s->facts.self_ino, access, &hit);
 	if (hit.actions & RA_KILL) {
 		*rule = hit.kill_rule;
-		return 0x100 | kill_current(c);
+		return VERDICT_KILL;
 	}
 	hit.slots |= any.slots;
 	if (hit.slots) {
@@ -568,12 +612,62 @@ static __always_inline __u32 path_verdict(struct vigil_config *cfg, struct kind_
 
 		if (r) {
 			*rule = r;
-			return 0x100 | kill_current(c);
+			return VERDICT_KILL;
 		}
 	}
 	if ((cfg->path_filter_kinds & bit) && !(hit.actions & RA_REPORT))
+		return VERDICT_DROP;
+	return VERDICT_KEEP;
+}
+
+/*
+ * Putting a file in place under a name (link, symlink, rename, both names
+ * of an exchange) is creating that name: the open rules that name write,
+ * create or trunc access judge it, by the same map entries as an open.
+ */
+static __always_inline __u32 create_judge(struct vigil_config *cfg, struct scratch *s, __u32 workload,
+					  __u32 off, __u32 len, __u32 lexical, __u32 *rule)
+{
+	*rule = 0;
+	if (!cfg->create_active)
+		return VERDICT_DROP;
+	return path_judge(cfg, s, EV_OPEN, workload, 0, off, len,
+			  ACC_WRITE | ACC_CREATE | ACC_TRUNC | ACC_NAMED, lexical, rule);
+}
+
+/* The stronger of two verdicts; the first kill's rule is kept. */
+static __always_inline __u32 verdict_merge(__u32 v, __u32 *rule, __u32 w, __u32 wrule)
+{
+	if (w == VERDICT_KILL && v != VERDICT_KILL) {
+		*rule = wrule;
+		return w;
+	}
+	return w > v ? w : v;
+}
+
+/*
+ * Act on a verdict: 0 = drop the event, else 0x100 | header flags
+ * (EVF_ENFORCED when the process was killed).
+ */
+static __always_inline __u32 verdict_act(struct kind_counters *c, __u32 v)
+{
+	if (v == VERDICT_DROP)
 		return 0;
+	if (v == VERDICT_KILL)
+		return 0x100 | kill_current(c);
 	return 0x100;
+}
+
+/*
+ * The kernel's verdict on an event with one path: 0 = no rule wants it
+ * (drop it), else 0x100 | header flags (EVF_ENFORCED when the process was
+ * killed). *rule is the rule enforced.
+ */
+static __always_inline __u32 path_verdict(struct vigil_config *cfg, struct kind_counters *c,
+					  struct scratch *s, __u32 kind, __u32 workload, __u32 in_path,
+					  __u32 off, __u32 len, __u32 access, __u32 lexical, __u32 *rule)
+{
+	return verdict_act(c, path_judge(cfg, s, kind, workload, in_path, off, len, access, lexical, rule));
 }
 
 #endif /* VIGIL_LIB_RULES_H */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
- * Opens, unlinks, renames and chmods at sys_exit: the path(s) a file
- * syscall acted on, in one file_event. Included by syscalls.bpf.c (the
+ * Opens, unlinks, renames, chmods, links and symlinks at sys_exit: the
+ * path(s) a file syscall acted on, in one file_event; truncate, ftruncate
+ * and fallocate as the writes they are. Included by syscalls.bpf.c (the
  * dispatcher), after struct sc_args.
  */
 #ifndef VIGIL_SYSCALLS_FILE_H
@@ -15,10 +16,57 @@
 #define O_WRONLY      01
 #define O_CREAT       0100
 #define O_TRUNC       01000
+#define __O_TMPFILE   020000000
 #define AT_REMOVEDIR  0x200
+#define AT_EMPTY_PATH 0x1000
+#define RENAME_EXCHANGE 2
 
 /* offset of the tail in scratch.rec, where records are built */
 #define FILE_TAIL     offsetof(struct file_event, tail)
+
+/* One path of a file event to judge (path_judge's arguments; `create`: judged as creating it). */
+struct judge_args {
+	__u32 kind;
+	__u32 workload;
+	__u32 in_path;
+	__u32 off;
+	__u32 len;
+	__u32 access;
+	__u32 lexical;
+	__u32 create;
+	__u32 rule;             /* out */
+	__u32 pad;
+};
+
+/*
+ * A global function: verified once on its own, however many paths an event
+ * has (inlined, four judgements of a rename exchange made the dispatcher too
+ * big for the verifier). Returns a VERDICT_*.
+ */
+__noinline __u32 file_judge(struct vigil_config *cfg, struct scratch *s, struct judge_args *j)
+{
+	if (!cfg || !s || !j)
+		return VERDICT_KEEP;
+	if (j->create)
+		return create_judge(cfg, s, j->workload, j->off, j->len, j->lexical, &j->rule);
+	return path_judge(cfg, s, j->kind, j->workload, j->in_path, j->off, j->len, j->access, j->lexical,
+			  &j->rule);
+}
+
+/* Judge one more path of the event and keep the stronger verdict. */
+static __always_inline __u32 judge_more(struct vigil_config *cfg, struct scratch *s, struct judge_args *j,
+					__u32 v, __u32 *rule, __u32 kind, __u32 create, __u32 off, __u32 len,
+					__u32 lexical)
+{
+	j->kind = kind;
+	j->create = create;
+	j->in_path = 0;
+	j->off = off;
+	j->len = len;
+	j->access = 0;
+	j->lexical = lexical;
+	return verdict_merge(v, rule, file_judge(cfg, s, j), j->rule);
+}
 
 static __always_inline void file_event(struct vigil_config *cfg, struct kind_counters *c,
 				       struct task_struct *task, __u32 kind, __u64 nr,
@@ -28,7 +76,8 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 	struct walk_root root;
 	struct file_event *e;
 	struct scratch *s;
-	__u32 len1 = 0, len2 = 0, size, in_place = 0, verdict;
+	__u32 len1 = 0, len2 = 0, size, in_place = 0, verdict, rule = 0;
+	struct judge_args j = {};
 	__u8 cut1 = 0, cut2 = 0, flags = 0;
 
 	s = scratch_get(SCRATCH_SYSCALL, c);
@@ -73,7 +122,10 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 			e->flags = how.flags;
 			e->mode = how.mode;
 		}
-		if (!(e->flags & O_CREAT))
+		/* a mode only matters when a file may be made; the umask says what the new file gets */
+		if (e->flags & (O_CREAT | __O_TMPFILE))
+			e->mode = (e->mode & 0xffff) | ((task->fs->umask & 0777) << 16);
+		else
 			e->mode = 0;
 		if (ret >= 0) {
 			/* opened: the descriptor's own dentry chain is the truth */
@@ -163,11 +215,104 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 			       (const char *)a->a[1], &cut1);
 		flags |= EVF_PATH_LEXICAL;
 		break;
+	case NR_truncate:
+		/* truncate(2) needs no open for writing: the write it is */
+		e->flags = O_WRONLY | O_TRUNC;
+		len1 = at_path(e->tail, VIGIL_PATH_MAX, s, task, &root, AT_FDCWD,
+			       (const char *)a->a[0], &cut1);
+		flags |= EVF_PATH_LEXICAL;
+		break;
+	case NR_ftruncate:
+	case NR_fallocate: {
+		/* on a descriptor opened before (elsewhere, or passed in): the file's own path */
+		struct file *f = task_fd_file(task, a->a[0]);
+
+		e->flags = nr == NR_ftruncate ? O_WRONLY | O_TRUNC : O_WRONLY;
+		if (f)
+			len1 = file_path(e->tail, s, f, &root, &cut1);
+		break;
+	}
+	case NR_link:
+	case NR_linkat: {
+		__s32 olddfd = AT_FDCWD, newdfd = AT_FDCWD;
+		const char *oldname, *newname;
+		char first = 1;
+
+		if (nr == NR_link) {
+			oldname = (const char *)a->a[0];
+			newname = (const char *)a->a[1];
+		} else {
+			olddfd = a->a[0];
+			oldname = (const char *)a->a[1];
+			newdfd = a->a[2];
+			newname = (const char *)a->a[3];
+			e->flags = a->a[4];
+		}
+		if (e->flags & AT_EMPTY_PATH)
+			bpf_probe_read_user(&first, 1, oldname);
+		if (!first) {
+			/* linkat(fd, "", ..., AT_EMPTY_PATH): an O_TMPFILE file, or any open one, gets a name */
+			struct file *f = task_fd_file(task, olddfd);
+
+			if (f)
+				len1 = file_path(e->tail, s, f, &root, &cut1);
+		} else {
+			len1 = at_path(e->tail, VIGIL_PATH_MAX, s, task, &root, olddfd, oldname, &cut1);
+			flags |= EVF_PATH_LEXICAL;
+		}
+		len2 = at_path(&e->tail[len1 & PATHBUF_MASK], VIGIL_PATH_MAX, s, task, &root, newdfd,
+			       newname, &cut2);
+		flags |= EVF_STR2_LEXICAL;
+		break;
+	}
+	case NR_symlink:
+	case NR_symlinkat: {
+		/* the content is a string the kernel stores as given: resolved only when the link is used */
+		const char *newname = (const char *)a->a[1];
+		__s32 newdfd = AT_FDCWD;
+		long n;
+
+		if (nr == NR_symlinkat) {
+			newdfd = a->a[1];
+			newname = (const char *)a->a[2];
+		}
+		n = bpf_probe_read_user_str(e->tail, VIGIL_PATH_MAX + 1, (const char *)a->a[0]);
+		if (n > 0) {
+			len1 = (n - 1) & PATHBUF_MASK;
+			if (n == VIGIL_PATH_MAX + 1)
+				cut1 = 1;
+		}
+		len2 = at_path(&e->tail[len1 & PATHBUF_MASK], VIGIL_PATH_MAX, s, task, &root, newdfd,
+			       newname, &cut2);
+		flags |= EVF_STR2_LEXICAL;
+		break;
+	}
 	}
 
-	verdict = path_verdict(cfg, c, s, kind, who->workload, in_place ? 1 : 0, in_place ? in_place : FILE_TAIL,
-			       len1, kind == EV_OPEN ? open_access(e->flags) : 0, flags & EVF_PATH_LEXICAL,
-			       &e->rule);
+	j.workload = who->workload;
+	j.kind = kind;
+	j.in_path = in_place ? 1 : 0;
+	j.off = in_place ? in_place : FILE_TAIL;
+	j.len = len1;
+	j.access = kind == EV_OPEN ? open_access(e->flags) : 0;
+	j.lexical = flags & EVF_PATH_LEXICAL;
+	verdict = file_judge(cfg, s, &j);
+	rule = j.rule;
+	if (kind == EV_LINK || kind == EV_SYMLINK || kind == EV_RENAME) {
+		__u32 off2 = FILE_TAIL + (len1 & PATHBUF_MASK);
+
+		/* the new name: putting a file in place is creating it */
+		verdict = judge_more(cfg, s, &j, verdict, &rule, EV_OPEN, 1, off2, len2, flags & EVF_STR2_LEXICAL);
+		if (kind == EV_RENAME && (e->flags & RENAME_EXCHANGE)) {
+			/* an exchange moves both: each name is the old one and the new one */
+			verdict = judge_more(cfg, s, &j, verdict, &rule, EV_RENAME, 0, off2, len2,
+					     flags & EVF_STR2_LEXICAL);
+			verdict = judge_more(cfg, s, &j, verdict, &rule, EV_OPEN, 1, FILE_TAIL, len1,
+					     flags & EVF_PATH_LEXICAL);
+		}
+	}
+	verdict = verdict_act(c, verdict);
+	e->rule = rule;
 	if (!verdict) {
 		/* no rule wants this path */
 		scratch_put(s);

@@ -1,6 +1,7 @@
 // A local trust domain for `vigil up`, tests and small installs: a CA,
 // X.509-SVIDs for the control plane, agents and admins, and the Ed25519
-// policy-signing key. (With SPIRE, SPIRE does this.)
+// policy-signing key and the audit log's checkpoint key. (With SPIRE, SPIRE
+// does the SVIDs.)
 // @peculiar/x509 resolves its services through tsyringe, which needs this first
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
@@ -23,6 +24,8 @@ export interface TrustDomainFiles {
   caKey: string;
   policyKey: string;
   policyPub: string;
+  logKey: string;
+  logPub: string;
 }
 
 export function trustDomainFiles(dir: string, trustDomain = ''): TrustDomainFiles {
@@ -34,6 +37,8 @@ export function trustDomainFiles(dir: string, trustDomain = ''): TrustDomainFile
     caKey: path.join(dir, 'ca.key'),
     policyKey: path.join(dir, 'policy.key'),
     policyPub: path.join(dir, 'policy.pub'),
+    logKey: path.join(dir, 'log.key'),
+    logPub: path.join(dir, 'log.pub'),
   };
 }
 
@@ -93,6 +98,10 @@ export async function initTrustDomain(dir: string, trustDomain: string, validDay
   const ed = generateKeyPairSync('ed25519');
   writePrivate(f.policyKey, ed.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
   writePublic(f.policyPub, ed.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  // the audit log's checkpoint key: a key of its own
+  const log = generateKeyPairSync('ed25519');
+  writePrivate(f.logKey, log.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  writePublic(f.logPub, log.publicKey.export({ type: 'spki', format: 'pem' }).toString());
   fs.writeFileSync(path.join(dir, 'trust-domain'), trustDomain + '\n');
   return f;
 }

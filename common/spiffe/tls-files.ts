@@ -3,10 +3,15 @@
 // --policy-key: what SPIRE's spiffe-helper or CSI driver and Kubernetes
 // Secrets mount), or both, single files winning.
 //
-//   role          SVID default              policy key default
-//   agent         DIR/agent.pem, agent.key  DIR/policy.pub (verify only)
-//   controlplane  DIR/controlplane.pem/.key DIR/policy.key (signs)
-//   admin         DIR/admin.pem, admin.key  -
+//   role          SVID default              policy key default              log key default
+//   agent         DIR/agent.pem, agent.key  DIR/policy.pub (verify only)   DIR/log.pub (verifies checkpoints)
+//   controlplane  DIR/controlplane.pem/.key DIR/policy.key (signs)         DIR/log.key (signs checkpoints)
+//   admin         DIR/admin.pem, admin.key  -                              DIR/log.pub (vigil audit)
+//
+// The log key signs the audit log's checkpoints. Without a log key of its
+// own, a component uses the policy key (the same Ed25519 key, two formats
+// that cannot be taken for each other: a checkpoint note's first line is the
+// log's name, a policy payload is one line of canonical JSON).
 //
 // The trust domain is --trust-domain, else DIR/trust-domain, else the trust
 // domain of our own SVID's SPIFFE ID.
@@ -27,6 +32,7 @@ export interface TlsFlags {
   cert?: string;
   key?: string;
   policyKey?: string;
+  logKey?: string;
 }
 
 export interface ResolvedTls {
@@ -36,6 +42,8 @@ export interface ResolvedTls {
   key: string;
   /** agent: the pinned public key; controlplane: the signing key; null when there is none */
   policyKey: string | null;
+  /** the audit log's key (controlplane: signs; agent, admin: verifies); the policy key when there is no log key; null when neither */
+  logKey: string | null;
 }
 
 /** Resolve the files of one role; every missing piece is named with the flag that supplies it. */
@@ -73,7 +81,19 @@ export function resolveTls(step: string, role: TlsRole, f: TlsFlags): ResolvedTl
       policyKey = path.join(dir, name);
     }
   }
-  return { trustDomain, bundle, cert, key, policyKey };
+  let logKey: string | null = null;
+  const logName = role === 'controlplane' ? 'log.key' : 'log.pub';
+  if (f.logKey !== undefined) {
+    if (!fs.existsSync(f.logKey)) throw new VigilError('BAD_ARGUMENT', `${step}: --log-key ${f.logKey}: no such file`);
+    logKey = f.logKey;
+  } else if (dir !== undefined && fs.existsSync(path.join(dir, logName))) {
+    logKey = path.join(dir, logName);
+  } else if (role === 'admin' && dir !== undefined && fs.existsSync(path.join(dir, 'policy.pub'))) {
+    logKey = path.join(dir, 'policy.pub');
+  } else {
+    logKey = policyKey;
+  }
+  return { trustDomain, bundle, cert, key, policyKey, logKey };
 }
 
 /** The trust domain of the SPIFFE ID in a PEM certificate's URI SAN. */

@@ -85,6 +85,13 @@ export class ProofError extends Error {
   }
 }
 
+/** No honest proof of a tree of up to 2^53 leaves has more hashes (inclusion: 53; consistency: at most twice that). */
+export const MAX_PROOF_HASHES = 2 * 53 + 2;
+
+function checkLength(proof: readonly Uint8Array[]): void {
+  if (proof.length > MAX_PROOF_HASHES) throw new ProofError(`the proof has ${proof.length} hashes, more than any tree needs (${MAX_PROOF_HASHES})`);
+}
+
 function checkHash(what: string, h: Uint8Array): void {
   if (h.length !== HASH_SIZE) throw new ProofError(`${what} is ${h.length} bytes, not ${HASH_SIZE}`);
 }
@@ -95,6 +102,7 @@ export function rootFromInclusionProof(index: number, size: number, leafHash: Ui
     throw new ProofError(`leaf ${index} is not in a tree of ${size} leaves`);
   }
   checkHash('the leaf hash', leafHash);
+  checkLength(proof);
   let fn = index;
   let sn = size - 1;
   let r: Buffer = Buffer.from(leafHash);
@@ -140,6 +148,7 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
     return;
   }
   if (proof.length === 0) throw new ProofError('the proof is empty');
+  checkLength(proof);
   checkHash('the first root', root1);
   checkHash('the second root', root2);
   proof.forEach((p, i) => checkHash(`proof hash ${i}`, p));
@@ -245,5 +254,30 @@ export class LeafHashes implements PerfectNodes {
     if (start + width > this.leaves.length) throw new RangeError(`no perfect subtree at level ${level} index ${index} in ${this.leaves.length} leaves`);
     if (level === 0) return this.leaves[start];
     return hashChildren(this.perfect(level - 1, index * 2), this.perfect(level - 1, index * 2 + 1));
+  }
+}
+
+/** Every perfect subtree of a list of leaf hashes, built once (O(n) hashes): proofs of many entries at once. */
+export class MemoryTree implements PerfectNodes {
+  private readonly levels: Buffer[][];
+
+  constructor(leaves: readonly Buffer[]) {
+    this.levels = [leaves.slice()];
+    for (let l = 0; this.levels[l].length > 1; l++) {
+      const below = this.levels[l];
+      const up: Buffer[] = [];
+      for (let i = 0; i + 1 < below.length; i += 2) up.push(hashChildren(below[i], below[i + 1]));
+      this.levels.push(up);
+    }
+  }
+
+  get size(): number {
+    return this.levels[0].length;
+  }
+
+  perfect(level: number, index: number): Buffer {
+    const h = this.levels[level]?.[index];
+    if (!h) throw new RangeError(`no perfect subtree at level ${level} index ${index} in ${this.size} leaves`);
+    return h;
   }
 }

@@ -59,8 +59,25 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("EV_MODULE", static_cast<int>(EV_MODULE));
   c.Set("EV_CGROUP", static_cast<int>(EV_CGROUP));
   c.Set("EV_MIGRATE", static_cast<int>(EV_MIGRATE));
+  c.Set("EV_LINK", static_cast<int>(EV_LINK));
+  c.Set("EV_SYMLINK", static_cast<int>(EV_SYMLINK));
   c.Set("EV_SOCKET", static_cast<int>(EV_SOCKET));
   c.Set("EV_IO_URING", static_cast<int>(EV_IO_URING));
+  c.Set("EV_CHOWN", static_cast<int>(EV_CHOWN));
+  c.Set("EV_SETXATTR", static_cast<int>(EV_SETXATTR));
+  c.Set("EV_NAMESPACE", static_cast<int>(EV_NAMESPACE));
+  c.Set("EV_BIND", static_cast<int>(EV_BIND));
+  c.Set("EV_LISTEN", static_cast<int>(EV_LISTEN));
+  c.Set("EV_DUP", static_cast<int>(EV_DUP));
+  c.Set("EV_MEMFD", static_cast<int>(EV_MEMFD));
+  c.Set("EV_USERFAULTFD", static_cast<int>(EV_USERFAULTFD));
+  c.Set("EV_BPF", static_cast<int>(EV_BPF));
+  c.Set("CLONE_NEW_MASK", static_cast<double>(CLONE_NEW_MASK));
+  c.Set("USERFAULTFD_VIA_SYSCALL", USERFAULTFD_VIA_SYSCALL);
+  c.Set("USERFAULTFD_VIA_DEV", USERFAULTFD_VIA_DEV);
+  c.Set("EXEC_CWD_CUT", EXEC_CWD_CUT);
+  c.Set("MEMFD_NAME", MEMFD_NAME);
+  c.Set("BPF_PROG_NAME", BPF_PROG_NAME);
   c.Set("PTRACE_VM_READV", PTRACE_VM_READV);
   c.Set("PTRACE_VM_WRITEV", PTRACE_VM_WRITEV);
   c.Set("RM_EXACT", static_cast<int>(RM_EXACT));
@@ -86,6 +103,7 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("PF_ORIGIN", static_cast<int>(PF_ORIGIN));
   c.Set("PF_MOVED", static_cast<int>(PF_MOVED));
   c.Set("PF_INHERITED", static_cast<int>(PF_INHERITED));
+  c.Set("PF_TTY", static_cast<int>(PF_TTY));
   c.Set("TS_ORIGIN", static_cast<int>(TS_ORIGIN));
   c.Set("TS_LOADER", static_cast<int>(TS_LOADER));
   c.Set("TS_EXE", static_cast<int>(TS_EXE));
@@ -112,7 +130,7 @@ Napi::Object Layout(Napi::Env env) {
   STRUCT(exec_event)
       .F(exec_event, hdr).F(exec_event, proc).F(exec_event, ppid).F(exec_event, exe_len).F(exec_event, args_len)
       .F(exec_event, start_ns).F(exec_event, exe_ino).F(exec_event, exe_ctime_ns).F(exec_event, exe_dev)
-      .F(exec_event, argc).F(exec_event, rule).F(exec_event, exe_flags).F(exec_event, tail);
+      .F(exec_event, argc).F(exec_event, rule).F(exec_event, cwd_len).F(exec_event, exe_flags).F(exec_event, tail);
   STRUCT(fork_event).F(fork_event, proc).F(fork_event, child_pid).F(fork_event, child_start_ns);
   STRUCT(exit_event).F(exit_event, proc).F(exit_event, status).F(exit_event, start_ns);
   STRUCT(file_event)
@@ -135,6 +153,16 @@ Napi::Object Layout(Napi::Env env) {
   STRUCT(sys_event)
       .F(sys_event, proc).F(sys_event, ret).F(sys_event, syscall_nr).F(sys_event, flags).F(sys_event, str1_len)
       .F(sys_event, str2_len).F(sys_event, str3_len).F(sys_event, rule).F(sys_event, tail);
+  STRUCT(attr_event).F(attr_event, proc).F(attr_event, ret).F(attr_event, syscall_nr).F(attr_event, uid)
+      .F(attr_event, gid).F(attr_event, flags).F(attr_event, path_len).F(attr_event, name_len)
+      .F(attr_event, value_len).F(attr_event, rule).F(attr_event, tail);
+  STRUCT(sockfd_event).F(sockfd_event, proc).F(sockfd_event, ret).F(sockfd_event, syscall_nr).F(sockfd_event, fd)
+      .F(sockfd_event, family).F(sockfd_event, type).F(sockfd_event, protocol).F(sockfd_event, port)
+      .F(sockfd_event, backlog).F(sockfd_event, addr).F(sockfd_event, rule).F(sockfd_event, pad);
+  STRUCT(memfd_event).F(memfd_event, proc).F(memfd_event, ret).F(memfd_event, flags).F(memfd_event, rule)
+      .F(memfd_event, pad).F(memfd_event, name);
+  STRUCT(bpf_event).F(bpf_event, proc).F(bpf_event, ret).F(bpf_event, cmd).F(bpf_event, prog_type)
+      .F(bpf_event, attach_type).F(bpf_event, insn_cnt).F(bpf_event, rule).F(bpf_event, prog_name);
   STRUCT(kind_counters).F(kind_counters, seen).F(kind_counters, emitted).F(kind_counters, dropped)
       .F(kind_counters, busy).F(kind_counters, enforced).F(kind_counters, lost);
   STRUCT(vigil_config).F(vigil_config, kinds).F(vigil_config, scoped_kinds).F(vigil_config, self_tgid)
@@ -142,7 +170,7 @@ Napi::Object Layout(Napi::Env env) {
       .F(vigil_config, generation).F(vigil_config, kill_kinds).F(vigil_config, path_kinds)
       .F(vigil_config, path_filter_kinds).F(vigil_config, urgent_kinds).F(vigil_config, rules_gen)
       .F(vigil_config, net_active).F(vigil_config, prefix_depths).F(vigil_config, origin_active).F(vigil_config, guard_only)
-      .F(vigil_config, id_kinds).F(vigil_config, exe_state).F(vigil_config, loader_active).F(vigil_config, pad);
+      .F(vigil_config, create_active).F(vigil_config, id_kinds).F(vigil_config, exe_state).F(vigil_config, loader_active);
   STRUCT(rule_key).F(rule_key, workload).F(rule_key, kind).F(rule_key, match).F(rule_key, gen).F(rule_key, hash);
   STRUCT(rule_val).F(rule_val, kill_rule).F(rule_val, actions).F(rule_val, access).F(rule_val, slots);
   STRUCT(file_key).F(file_key, workload).F(file_key, kind).F(file_key, match).F(file_key, gen).F(file_key, dev)

@@ -330,7 +330,7 @@ describe('pipeline: process -> workload -> rules -> enforce -> alert', function 
     ]);
     assert.equal(h.alerts.length, 2, JSON.stringify(h.alerts));
     const [killed, alerted] = h.alerts;
-    const event = `{"kind":"exec","time":"2023-11-14T22:13:25.123456789Z","pid":${pid},"ppid":${parent},"uid":0,"comm":"dash","exe":"/usr/bin/dash","args":["/bin/sh","-c","echo hi"],"cgroup_id":${CG.api},"cgroup":"/vigil-pipeline/api"}`;
+    const event = `{"kind":"exec","time":"2023-11-14T22:13:25.123456789Z","pid":${pid},"ppid":${parent},"uid":0,"comm":"dash","exe":"/usr/bin/dash","args":["/bin/sh","-c","echo hi"],"cgroup_id":${CG.api},"cgroup":"/vigil-pipeline/api","tty":false,"cwd":null}`;
     const workload = `{"spiffe_id":"${TD}/sa/api","cgroup_id":${CG.api},"cgroup":"/vigil-pipeline/api","container_id":null,"pod_uid":null,"kubernetes":null,"image":null}`;
     const proc = `{"pid":${pid},"ppid":${parent},"exe":"/usr/bin/dash","args":["/bin/sh","-c","echo hi"],"uid":0,"exec_id":"${NODE}:5123456789:${pid}","parent_exe":"/usr/sbin/sshd"}`;
     assert.equal(
@@ -416,6 +416,7 @@ describe('pipeline: process -> workload -> rules -> enforce -> alert', function 
       args: ['cat', '/etc/shadow'],
       cgroup_id: CG.web,
       cgroup: '/vigil-pipeline/web',
+      tty: false,
       path: '/etc/shadow',
       flags: ['O_RDONLY'],
     });

@@ -45,7 +45,8 @@ describe('vigil: one command line', () => {
 
   it('knows every subcommand', () => {
     assert.deepEqual(all.map((l) => l.words.join(' ')).sort(), [
-      'agent', 'agents', 'alerts', 'audit export', 'audit verify', 'certs init', 'certs issue', 'controlplane', 'policy push', 'probe', 'rules check', 'rules test', 'trace', 'up',
+      'advisories add', 'advisories import', 'advisories list', 'agent', 'agents', 'alerts', 'audit check-proof', 'audit checkpoint', 'audit export', 'audit prove', 'audit verify', 'certs init', 'certs issue', 'controlplane', 'gate',
+      'policy push', 'probe', 'quarantine', 'rules check', 'rules test', 'sbom import', 'sbom show', 'tickets', 'trace', 'up', 'vex verify',
     ]);
   });
 
@@ -74,8 +75,12 @@ describe('vigil: one command line', () => {
 
   it('usage errors exit 2 and name the command once: unknown commands, stray arguments, missing and bad values', async () => {
     const cases: [string[], string][] = [
-      [['teleport'], 'vigil: unknown command "teleport" (expected up, agent, controlplane, alerts, agents, policy, audit, certs, rules, trace, probe)\nrun vigil help for the commands\n'],
+      [['teleport'], 'vigil: unknown command "teleport" (expected up, agent, controlplane, alerts, agents, policy, audit, advisories, gate, quarantine, tickets, sbom, vex, certs, rules, trace, probe)\nrun vigil help for the commands\n'],
       [['policy', 'pull'], 'vigil policy: unknown subcommand "pull" (expected push)\n'],
+      // vex runs on its own and has a subcommand: its options are checked too
+      [['vex', '--bogus'], 'vigil vex: unknown option "--bogus" (see vigil vex --help)\n'],
+      [['vex', '--image', 'sha256:' + 'a'.repeat(64), '--min-window', 'soon'], 'vigil vex: --min-window: expected a duration such as 7d, 12h, 30m, 10s or 500ms, got "soon"\n'],
+      [['vex', '--output', 'xml'], 'vigil vex: option \'--output <format>\' argument \'xml\' is invalid. Allowed choices are json, dsse.\n'],
       [['agent', 'extra', '--rules', 'r'], 'vigil agent: unexpected argument "extra" (see vigil agent --help)\n'],
       [['agent', '--rules'], 'vigil agent: --rules: expected a value\n'],
       [['agent', '--kubernetes=yes', '--rules', 'r'], 'vigil agent: --kubernetes takes no value\n'],

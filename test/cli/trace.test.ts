@@ -8,11 +8,11 @@ import { startVigil } from '../helpers/cli';
 import { until } from '../helpers/wait';
 import { CgroupSandbox, helperBinary, requireKernelTestPrivileges } from '../helpers/kernel';
 
-const COMMON = ['kind', 'time', 'pid', 'ppid', 'uid', 'comm', 'exe', 'args', 'cgroup_id', 'cgroup'];
+const COMMON = ['kind', 'time', 'pid', 'ppid', 'uid', 'comm', 'exe', 'args', 'cgroup_id', 'cgroup', 'tty'];
 const RFC3339_NS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/;
 
 describe('vigil trace (CLI)', function () {
-  this.timeout(30000);
+  this.timeout(60000);
   let sb: CgroupSandbox;
   let actions: string;
   before(() => {
@@ -38,7 +38,9 @@ describe('vigil trace (CLI)', function () {
       const byKind = (k: string) => mine.filter((l) => l.kind === k);
 
       const exec = byKind('exec')[0];
-      assert.deepEqual(Object.keys(exec), COMMON);
+      assert.deepEqual(Object.keys(exec), [...COMMON, 'cwd']);
+      assert.equal(exec.tty, false, 'spawned without a terminal');
+      assert.equal(exec.cwd, process.cwd(), 'the working directory it was started in');
       assert.match(String(exec.time), RFC3339_NS);
       assert.equal(exec.exe, actions);
       assert.equal(exec.cgroup, cg.rel);

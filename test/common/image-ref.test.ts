@@ -1,6 +1,6 @@
 // Image references as the identities file, Kubernetes and the CLI give them.
 import * as assert from 'node:assert/strict';
-import { formatImageRef, imageFromStatus, ociPurl, parseImageRef } from '../../common/image-ref';
+import { formatImageRef, imageFromStatus, normalizeImageName, ociPurl, parseImageRef } from '../../common/image-ref';
 
 const D = `sha256:${'c0'.repeat(32)}`;
 
@@ -46,5 +46,18 @@ describe('image references', () => {
     assert.equal(ociPurl({ name: 'reg.io/team/app', tag: '3', digest: D }), `pkg:oci/app@${D}?repository_url=reg.io%2Fteam%2Fapp&tag=3`);
     assert.equal(ociPurl({ name: null, tag: null, digest: D }), `pkg:oci/image@${D}`);
     assert.equal(ociPurl({ name: 'reg.io/app', tag: null, digest: null }), null);
+  });
+
+  it('normalizes names as Docker and the kubelet spell them (what rules compare)', () => {
+    assert.equal(normalizeImageName('nginx'), 'docker.io/library/nginx');
+    assert.equal(normalizeImageName('me/app'), 'docker.io/me/app');
+    assert.equal(normalizeImageName('docker.io/nginx'), 'docker.io/library/nginx');
+    assert.equal(normalizeImageName('index.docker.io/library/nginx'), 'docker.io/library/nginx');
+    assert.equal(normalizeImageName('index.docker.io/me/app'), 'docker.io/me/app');
+    assert.equal(normalizeImageName('docker.io/library/nginx'), 'docker.io/library/nginx');
+    assert.equal(normalizeImageName('localhost/vigil-test-busybox'), 'localhost/vigil-test-busybox');
+    assert.equal(normalizeImageName('localhost:5000/x'), 'localhost:5000/x');
+    assert.equal(normalizeImageName('quay.io/org/app'), 'quay.io/org/app');
+    assert.equal(normalizeImageName('registry.k8s.io/kube-proxy'), 'registry.k8s.io/kube-proxy');
   });
 });

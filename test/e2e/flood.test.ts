@@ -50,21 +50,31 @@ workloads:
       return { lost };
     };
     await until(`the counts of read-sensitive-file alerts to reach ${OPENS} (now ${sum()}, ${stats().lost} events lost)`, () => sum() >= OPENS || stats().lost > 0, 30000);
+    // the agent may still be working through the loop's events after the loop ended (a loaded machine):
+    // windows close for as long as events arrive, so the bound follows the time until the last count
+    const doneMs = Date.now() - t0;
     assert.equal(stats().lost, 0, 'no event was lost on the way (else the counts cannot add up)');
     const lines = mine();
     assert.equal(sum(), OPENS);
-    // one at once, then one collapsed alert per 2 s window while the loop runs, plus the last
-    const bound = Math.ceil(loopMs / 2000) + 3;
-    assert.ok(lines.length <= bound, `${lines.length} alert lines for a ${loopMs} ms loop (bound ${bound})`);
+    // per 2 s window: the key's first alert at once, then one collapsed alert at the window's end (the
+    // next repeat after that opens a new window and again goes out at once), for as long as events arrive
+    const bound = 2 * Math.ceil(doneMs / 2000) + 2;
+    const shape = JSON.stringify(lines.map((l) => [l.count, l.collapsed, l.first_seen, l.last_seen]));
+    assert.ok(lines.length <= bound, `${lines.length} alert lines for a ${loopMs} ms loop whose events were all judged after ${doneMs} ms (bound ${bound}): ${shape}`);
     assert.equal(lines[0].count, undefined);
-    for (const a of lines.slice(1)) {
-      assert.equal(a.collapsed, 'repeats');
-      assert.ok(a.first_seen && a.last_seen && a.first_seen <= a.last_seen);
+    for (const [i, a] of lines.entries()) {
+      if (a.count === undefined) {
+        assert.equal(a.collapsed, undefined, shape);
+        assert.ok(i === 0 || lines[i - 1].collapsed === 'repeats', `a plain alert follows a collapsed one (a new window): ${shape}`);
+      } else {
+        assert.equal(a.collapsed, 'repeats', shape);
+        assert.ok(a.first_seen && a.last_seen && a.first_seen <= a.last_seen, shape);
+      }
     }
     const metric = await h.agent.metrics.registry.getSingleMetricAsString('vigil_alerts_total');
     assert.match(metric, new RegExp(`vigil_alerts_total\\{rule="read-sensitive-file",action="alert",outcome="alerted"\\} ${OPENS}\\b`));
     const collapsed = await h.agent.metrics.registry.getSingleMetricAsString('vigil_alerts_collapsed_total');
-    assert.match(collapsed, new RegExp(`vigil_alerts_collapsed_total\\{rule="read-sensitive-file",reason="repeats"\\} ${OPENS - 1}\\b`));
+    assert.match(collapsed, new RegExp(`vigil_alerts_collapsed_total\\{rule="read-sensitive-file",reason="repeats"\\} ${OPENS - lines.filter((l) => l.count === undefined).length}\\b`));
     process.stderr.write(`      (${OPENS} opens in ${loopMs} ms -> ${lines.length} alert lines, counts ${lines.map((a) => a.count ?? 1).join(' + ')})\n`);
   });
 });

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { native } from '../../agent/kernel/native';
+import { ABI_VERSION } from '../../agent/kernel/abi';
 import { repoRoot } from '../../common/repo';
 import { CgroupSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
 import { until } from '../helpers/wait';
@@ -79,8 +80,8 @@ describe('enforcement that survives the agent (issue 9 item 4)', function () {
 
   it('pins its programs and maps, and kills and denies while it runs', async () => {
     await startAgent(path.join(tmp, 'kill.yaml'));
-    assert.ok(fs.existsSync(path.join(pinDir, 'v3', 'links', 'vigil_exec')), 'the exec program is pinned');
-    assert.ok(fs.existsSync(path.join(pinDir, 'v3', 'maps', 'rules')), 'the rules are pinned');
+    assert.ok(fs.existsSync(path.join(pinDir, `v${ABI_VERSION}`, 'links', 'vigil_exec')), 'the exec program is pinned');
+    assert.ok(fs.existsSync(path.join(pinDir, `v${ABI_VERSION}`, 'maps', 'rules')), 'the rules are pinned');
     assert.equal(await shellRuns(), false);
   });
 
@@ -103,7 +104,7 @@ describe('enforcement that survives the agent (issue 9 item 4)', function () {
     await new Promise((r) => setTimeout(r, 300));
     stop = true;
     await loop;
-    assert.match(b.err(), /took over the enforcement in force at .*\/v3 \(rules generation [12]/);
+    assert.match(b.err(), new RegExp(`took over the enforcement in force at .*/v${ABI_VERSION} \\(rules generation [12]`));
     assert.ok(results.length >= 5, `${results.length} shells tried during the take-over`);
     assert.deepEqual(results.filter((r) => r), [], 'not one shell ran');
     // stopped cleanly, the enforcement stays

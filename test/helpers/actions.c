@@ -44,6 +44,44 @@
 //     uring-connect4:ADDR:PORT  TCP socket, then IORING_OP_CONNECT
 //     vmwrite-child           fork a child, process_vm_writev one word into it, kill it
 //     vmread-child            the same with process_vm_readv
+//   events the rules need (issue 11 item 4):
+//     chown:PATH:UID:GID      fchownat(AT_FDCWD, PATH, UID, GID, 0) (-1: unchanged)
+//     fchown:PATH:UID:GID     open(PATH) + fchown
+//     chown32:PATH:UID:GID    chown32 through int 0x80
+//     setxattr:PATH:NAME:VAL  setxattr(PATH, NAME, VAL, strlen(VAL), 0)
+//     fsetxattr:PATH:NAME:VAL open(PATH) + fsetxattr
+//     unshare:FLAGS           unshare(FLAGS) (hex: 0x20000 = CLONE_NEWNS)
+//     unshare32:FLAGS         unshare through int 0x80
+//     clone:FLAGS             clone(FLAGS|SIGCHLD) (hex); the child _exit(0)s at once, the parent waits
+//     clone3:FLAGS            clone3 with these flags; the same
+//     setns:PATH              setns(open(PATH), 0) (a /proc/PID/ns/X file)
+//     setns-pid:PID:FLAGS     setns(pidfd_open(PID), FLAGS)
+//     bind4:ADDR:PORT         TCP socket bound to ADDR:PORT, then closed
+//     bind32:ADDR:PORT        the same through socketcall(SYS_BIND) (int 0x80)
+//     listen4:ADDR:PORT       TCP socket bound and listening (backlog 7), then closed
+//     dupsock:HOW:ADDR:PORT   connect a TCP socket to ADDR:PORT, put it on a descriptor, then close it
+//                             HOW: dup2-0, dup3-1, dup-0 (close(0); dup), fcntl-2 (close(2); fcntl F_DUPFD 0),
+//                             dup2-9 (not a standard descriptor), dup2-0-32 (dup2 through int 0x80)
+//     duppipe                 a pipe put on descriptor 0 (dup2): not a socket
+//     memfd:NAME[:FLAGS]      memfd_create(NAME, FLAGS (hex)) + close
+//     userfaultfd             userfaultfd(O_CLOEXEC) + close
+//     userfaultfd-dev         ioctl(open("/dev/userfaultfd"), USERFAULTFD_IOC_NEW, O_CLOEXEC) + close
+//     bpf-load:NAME           bpf(BPF_PROG_LOAD) of a socket filter ("return 0") named NAME + close
+//   conditions backed by the record (issue 11 item 3):
+//     umask:OCT               umask(OCT)
+//     create:PATH:MODE        open(PATH, O_WRONLY|O_CREAT|O_TRUNC, MODE (octal)) + close
+//     ctty                    setsid(), then open a new pseudo-terminal: it becomes the controlling terminal
+//   every way to put a file in place (issue 9 item 8):
+//     link:OLD:NEW            linkat(AT_FDCWD, OLD, AT_FDCWD, NEW, 0)
+//     symlink:TARGET:NEW      symlinkat(TARGET, AT_FDCWD, NEW)
+//     tmpfile-link:DIR:NEW    open(DIR, O_TMPFILE|O_WRONLY, 0755), write, linkat(fd, "", AT_FDCWD, NEW, AT_EMPTY_PATH)
+//     tmpfile-proclink:DIR:NEW  the same, named through linkat(AT_FDCWD, "/proc/self/fd/N", AT_FDCWD, NEW, AT_SYMLINK_FOLLOW)
+//     truncate:PATH           truncate(PATH, 0)
+//     ftruncate-fd:FD         ftruncate(FD, 0) on a descriptor the caller passed in
+//     fallocate-fd:FD         fallocate(FD, 0, 0, 4096) on a descriptor the caller passed in
+//     exchange:A:B            renameat2(AT_FDCWD, A, AT_FDCWD, B, RENAME_EXCHANGE)
+//     chmod-procfd:PATH:MODE  open(PATH, O_PATH), then fchmodat(AT_FDCWD, "/proc/self/fd/N", MODE, 0)
+//     write:PATH              open(PATH, O_WRONLY|O_CREAT|O_TRUNC, 0755), write "x", close
 //   other names and no name for a binary (issue 9 items 5, 6): each execs, the rest of the list is not run
 //     chroot:DIR              chroot(DIR) + chdir("/") (then exec: a name inside it)
 //     bind:SRC:TARGET         mount(SRC, TARGET, MS_BIND) (after unshare-mnt)
@@ -64,7 +102,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/bpf.h>
 #include <linux/io_uring.h>
+#include <linux/sched.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/xattr.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/mount.h>
@@ -252,6 +295,29 @@ static void raw_udp(const char* addr, int port) {
   struct sockaddr_in to = {.sin_family = AF_INET};
   inet_pton(AF_INET, addr, &to.sin_addr);
   if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr*)&to, sizeof(to)) < 0) warn("sendto", addr);
+  close(fd);
+}
+
+// a TCP socket connected to addr:port, put on a descriptor the way HOW says
+static void dup_socket(const char* how, const char* addr, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return warn("socket", addr);
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+  inet_pton(AF_INET, addr, &to.sin_addr);
+  if (connect(fd, (struct sockaddr*)&to, sizeof(to)) < 0) {
+    warn("connect", addr);
+    close(fd);
+    return;
+  }
+  long r;
+  if (strcmp(how, "dup2-0") == 0) r = dup2(fd, 0);
+  else if (strcmp(how, "dup3-1") == 0) r = dup3(fd, 1, O_CLOEXEC);
+  else if (strcmp(how, "dup-0") == 0) { close(0); r = dup(fd); }
+  else if (strcmp(how, "fcntl-2") == 0) { close(2); r = fcntl(fd, F_DUPFD, 0); }
+  else if (strcmp(how, "dup2-9") == 0) r = dup2(fd, 9);
+  else if (strcmp(how, "dup2-0-32") == 0) r = int80(63, fd, 0, 0);
+  else { fprintf(stderr, "actions: dupsock: unknown way %s\n", how); exit(2); }
+  if (r < 0) warn("dupsock", how);
   close(fd);
 }
 
@@ -472,6 +538,205 @@ int main(int argc, char** argv) {
         inet_pton(AF_INET, addr, &to.sin_addr);
         struct io_uring_sqe q = {.opcode = IORING_OP_CONNECT, .fd = fd, .addr = (unsigned long)&to, .off = sizeof(to)};
         uring_result("uring-connect4", addr, uring_one(&q));
+        close(fd);
+      }
+    } else if (strcmp(op, "chown") == 0 || strcmp(op, "fchown") == 0 || strcmp(op, "chown32") == 0) {
+      char* path = field(&rest);
+      int uid = atoi(field(&rest));
+      int gid = atoi(field(&rest));
+      if (op[0] == 'f') {
+        int fd = open(path, O_RDONLY);
+        if (fd < 0 || fchown(fd, uid, gid) < 0) warn("fchown", path);
+        if (fd >= 0) close(fd);
+      } else if (strcmp(op, "chown32") == 0) {
+        int80_result("chown32", path, int80(212, low_str(path), uid, gid));
+      } else if (fchownat(AT_FDCWD, path, uid, gid, 0) < 0) {
+        warn("chown", path);
+      }
+    } else if (strcmp(op, "setxattr") == 0 || strcmp(op, "fsetxattr") == 0) {
+      char* path = field(&rest);
+      char* name = field(&rest);
+      char* val = field(&rest);
+      if (op[0] == 'f') {
+        int fd = open(path, O_RDONLY);
+        if (fd < 0 || fsetxattr(fd, name, val, strlen(val), 0) < 0) warn("fsetxattr", path);
+        if (fd >= 0) close(fd);
+      } else if (setxattr(path, name, val, strlen(val), 0) < 0) {
+        warn("setxattr", path);
+      }
+    } else if (strcmp(op, "unshare") == 0) {
+      char* fl = field(&rest);
+      if (unshare((int)strtol(fl, NULL, 16)) < 0) warn("unshare", fl);
+    } else if (strcmp(op, "unshare32") == 0) {
+      char* fl = field(&rest);
+      int80_result("unshare32", fl, int80(310, strtol(fl, NULL, 16), 0, 0));
+    } else if (strcmp(op, "clone") == 0 || strcmp(op, "clone3") == 0) {
+      char* fl = field(&rest);
+      unsigned long flags = strtoul(fl, NULL, 16);
+      long pid;
+      if (op[5] == '3') {
+        struct clone_args ca;
+        memset(&ca, 0, sizeof(ca));
+        ca.flags = flags;
+        ca.exit_signal = SIGCHLD;
+        pid = syscall(SYS_clone3, &ca, sizeof(ca));
+      } else {
+        pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+      }
+      if (pid == 0) _exit(0);
+      if (pid < 0) warn(op, fl);
+      else waitpid((pid_t)pid, NULL, 0);
+    } else if (strcmp(op, "setns") == 0) {
+      char* path = field(&rest);
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns(fd, 0) < 0) warn("setns", path);
+      if (fd >= 0) close(fd);
+    } else if (strcmp(op, "setns-pid") == 0) {
+      char* p = field(&rest);
+      char* fl = field(&rest);
+      int fd = (int)syscall(SYS_pidfd_open, atoi(p), 0);
+      if (fd < 0 || setns(fd, (int)strtol(fl, NULL, 16)) < 0) warn("setns-pid", p);
+      if (fd >= 0) close(fd);
+    } else if (strcmp(op, "bind4") == 0 || strcmp(op, "listen4") == 0 || strcmp(op, "bind32") == 0) {
+      char* addr = field(&rest);
+      char* port = field(&rest);
+      int fd = socket(AF_INET, SOCK_STREAM, 0);
+      if (fd < 0) {
+        warn("socket", addr);
+      } else {
+        struct sockaddr_in* sa = (struct sockaddr_in*)(low_page() + 1024);
+        memset(sa, 0, sizeof(*sa));
+        sa->sin_family = AF_INET;
+        sa->sin_port = htons((unsigned short)atoi(port));
+        inet_pton(AF_INET, addr, &sa->sin_addr);
+        if (op[4] == '3') {
+          unsigned* args = (unsigned*)(low_page() + 2048);
+          args[0] = (unsigned)fd;
+          args[1] = (unsigned)(unsigned long)sa;
+          args[2] = sizeof(*sa);
+          int80_result("bind32", addr, int80(102, 2 /* SYS_BIND */, (long)(unsigned long)args, 0));
+        } else if (bind(fd, (struct sockaddr*)sa, sizeof(*sa)) < 0) {
+          warn("bind", addr);
+        }
+        if (op[0] == 'l' && listen(fd, 7) < 0) warn("listen", addr);
+        close(fd);
+      }
+    } else if (strcmp(op, "dupsock") == 0) {
+      char* how = field(&rest);
+      char* addr = field(&rest);
+      char* port = field(&rest);
+      dup_socket(how, addr, atoi(port));
+    } else if (strcmp(op, "duppipe") == 0) {
+      int p[2];
+      if (pipe(p) < 0 || dup2(p[0], 0) < 0) warn("duppipe", "0");
+      close(p[0]);
+      close(p[1]);
+    } else if (strcmp(op, "umask") == 0) {
+      umask((mode_t)strtol(field(&rest), NULL, 8));
+    } else if (strcmp(op, "create") == 0) {
+      char* path = field(&rest);
+      char* mode = field(&rest);
+      int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, (mode_t)strtol(mode, NULL, 8));
+      if (fd < 0) warn("create", path);
+      else close(fd);
+    } else if (strcmp(op, "ctty") == 0) {
+      int m = posix_openpt(O_RDWR | O_NOCTTY);
+      if (setsid() < 0 || m < 0 || grantpt(m) < 0 || unlockpt(m) < 0) {
+        warn("ctty", "setsid/posix_openpt");
+      } else {
+        // a session leader without a terminal that opens one (no O_NOCTTY) gets it as its controlling terminal
+        int s = open(ptsname(m), O_RDWR);
+        if (s < 0) warn("ctty", ptsname(m));
+      }
+    } else if (strcmp(op, "memfd") == 0) {
+      char* name = field(&rest);
+      char* fl = field(&rest);
+      int fd = memfd_create(name, fl ? (unsigned)strtoul(fl, NULL, 16) : 0);
+      if (fd < 0) warn("memfd_create", name);
+      else close(fd);
+    } else if (strcmp(op, "userfaultfd") == 0) {
+      int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+      if (fd < 0) warn("userfaultfd", "syscall");
+      else close(fd);
+    } else if (strcmp(op, "userfaultfd-dev") == 0) {
+      int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+      int fd = dev < 0 ? -1 : ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC);
+      if (fd < 0) warn("userfaultfd", "/dev/userfaultfd");
+      else close(fd);
+      if (dev >= 0) close(dev);
+    } else if (strcmp(op, "bpf-load") == 0) {
+      char* name = field(&rest);
+      struct bpf_insn insns[2] = {
+          {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+          {.code = BPF_JMP | BPF_EXIT},
+      };
+      union bpf_attr attr;
+      memset(&attr, 0, sizeof(attr));
+      attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+      attr.insn_cnt = 2;
+      attr.insns = (unsigned long)insns;
+      attr.license = (unsigned long)"GPL";
+      strncpy(attr.prog_name, name, sizeof(attr.prog_name) - 1);
+      int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+      if (fd < 0) warn("bpf", name);
+      else close(fd);
+    } else if (strcmp(op, "link") == 0) {
+      char* from = field(&rest);
+      char* to = field(&rest);
+      if (linkat(AT_FDCWD, from, AT_FDCWD, to, 0) < 0) warn("link", from);
+    } else if (strcmp(op, "symlink") == 0) {
+      char* target = field(&rest);
+      char* to = field(&rest);
+      if (symlinkat(target, AT_FDCWD, to) < 0) warn("symlink", to);
+    } else if (strcmp(op, "tmpfile-link") == 0 || strcmp(op, "tmpfile-proclink") == 0) {
+      char* dir = field(&rest);
+      char* to = field(&rest);
+      int fd = open(dir, O_TMPFILE | O_WRONLY, 0755);
+      if (fd < 0) {
+        warn("open O_TMPFILE", dir);
+      } else {
+        if (write(fd, "x", 1) != 1) warn("write", "tmpfile");
+        if (strcmp(op, "tmpfile-link") == 0) {
+          if (linkat(fd, "", AT_FDCWD, to, AT_EMPTY_PATH) < 0) warn("linkat AT_EMPTY_PATH", to);
+        } else {
+          char proc[64];
+          snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+          if (linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW) < 0) warn("linkat /proc/self/fd", to);
+        }
+        close(fd);
+      }
+    } else if (strcmp(op, "truncate") == 0) {
+      char* path = field(&rest);
+      if (truncate(path, 0) < 0) warn("truncate", path);
+    } else if (strcmp(op, "ftruncate-fd") == 0) {
+      char* fd = field(&rest);
+      if (ftruncate(atoi(fd), 0) < 0) warn("ftruncate", fd);
+    } else if (strcmp(op, "fallocate-fd") == 0) {
+      char* fd = field(&rest);
+      if (fallocate(atoi(fd), 0, 0, 4096) < 0) warn("fallocate", fd);
+    } else if (strcmp(op, "exchange") == 0) {
+      char* a = field(&rest);
+      char* b = field(&rest);
+      if (syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */) < 0) warn("exchange", a);
+    } else if (strcmp(op, "chmod-procfd") == 0) {
+      char* path = field(&rest);
+      char* mode = field(&rest);
+      int fd = open(path, O_PATH);
+      if (fd < 0) {
+        warn("open O_PATH", path);
+      } else {
+        char proc[64];
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        if (fchmodat(AT_FDCWD, proc, (mode_t)strtol(mode, NULL, 8), 0) < 0) warn("chmod", proc);
+        close(fd);
+      }
+    } else if (strcmp(op, "write") == 0) {
+      char* path = field(&rest);
+      int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+      if (fd < 0) {
+        warn("open for writing", path);
+      } else {
+        if (write(fd, "x", 1) != 1) warn("write", path);
         close(fd);
       }
     } else if (strcmp(op, "chroot") == 0) {

@@ -12,8 +12,8 @@ export interface RunningVigil {
   stop(): Promise<number | null>;
 }
 
-/** Start `vigil ARGS...` and resolve once stderr matches `ready`. */
-export async function startVigil(args: string[], ready: RegExp, timeoutMs = 10000): Promise<RunningVigil> {
+/** Start `vigil ARGS...` and resolve once stderr matches `ready` (loading and verifying the probes takes ~12 s on a busy 2-CPU machine). */
+export async function startVigil(args: string[], ready: RegExp, timeoutMs = 30000): Promise<RunningVigil> {
   const proc = spawn(path.join(repoRoot(), 'bin', 'vigil'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

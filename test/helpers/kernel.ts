@@ -107,12 +107,14 @@ export class CgroupSandbox {
    * syscall it makes from then on is the cgroup's, nothing else is (its own
    * exec and dynamic loading happened outside). mode 'exec': a shell moves
    * itself into the cgroup and execs the helper, so the exec is seen too.
+   * `fds` (mode 'wait'): descriptors of this process the helper gets as 3, 4, ...
+   * (opened outside the cgroup, as an inherited or passed-in descriptor is).
    */
-  spawnIn(cg: CgroupHandle, cmd: string, args: string[], opts: { cwd?: string; mode?: 'wait' | 'exec' } = {}): Started {
+  spawnIn(cg: CgroupHandle, cmd: string, args: string[], opts: { cwd?: string; mode?: 'wait' | 'exec'; fds?: number[] } = {}): Started {
     const mode = opts.mode ?? 'wait';
     const child =
       mode === 'wait'
-        ? spawn(cmd, ['--wait', ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd })
+        ? spawn(cmd, ['--wait', ...args], { stdio: ['pipe', 'pipe', 'pipe', ...(opts.fds ?? [])], cwd: opts.cwd })
         : spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg.dir, cmd, ...args], {
             stdio: ['ignore', 'pipe', 'pipe'],
             cwd: opts.cwd,

@@ -1,8 +1,8 @@
 // Decoder edge cases that a healthy kernel rarely produces: built by hand.
 import * as assert from 'node:assert/strict';
-import { EventKind, File, Flag, Hdr, PROC, Proc } from '../../../agent/kernel/abi';
+import { Attr, Bpf, EventKind, Exec, EXEC_CWD_CUT, File, Flag, Hdr, Memfd, PROC, Proc, SockFd } from '../../../agent/kernel/abi';
 import { Decoder, cleanLexicalPath, ipv6 } from '../../../agent/decode/decode';
-import type { FileEvent } from '../../../agent/decode/events';
+import type { AttrEvent, BpfEvent, ExecEvent, FileEvent, MemfdEvent, SockFdEvent } from '../../../agent/decode/events';
 
 function fileRecord(path: string, flags = 0): Buffer {
   const p = Buffer.from(path);
@@ -21,6 +21,16 @@ function fileRecord(path: string, flags = 0): Buffer {
   b.writeUInt32LE(0o644, File.mode);
   b.writeUInt16LE(p.length, File.path_len);
   p.copy(b, File.tail);
+  return b;
+}
+
+/** A record of `kind` with its fixed part (size bytes) and a tail. */
+function record(kind: number, size: number, tail: Buffer = Buffer.alloc(0)): Buffer {
+  const b = Buffer.alloc(size + tail.length);
+  b.writeUInt8(kind, Hdr.kind);
+  b.writeUInt32LE(b.length, Hdr.size);
+  b.writeUInt32LE(42, PROC + Proc.pid);
+  tail.copy(b, size);
   return b;
 }
 
@@ -97,5 +107,64 @@ describe('decoder', () => {
     mapped.writeUInt16BE(0xffff, 10);
     mapped.set([10, 0, 0, 1], 12);
     assert.equal(ipv6(mapped, 0), '::ffff:10.0.0.1');
+  });
+
+  describe('the issue 11 records', () => {
+    it('a memfd name that fills its field (no NUL) is read to the field\'s end, not past it', () => {
+      const b = record(EventKind.memfd, Memfd.SIZE);
+      b.fill('A', Memfd.name, Memfd.name + Memfd.NAME);
+      b.writeUInt32LE(3, Memfd.flags);
+      const [e] = new Decoder().decodeBatch(ab(Buffer.concat([b, record(EventKind.memfd, Memfd.SIZE)]))) as MemfdEvent[];
+      assert.equal(e.name, 'A'.repeat(Memfd.NAME));
+      assert.equal(e.memfdFlags, 3);
+    });
+
+    it("a BPF program name of 16 bytes (the kernel's field, no NUL) stays 16 bytes", () => {
+      const b = record(EventKind.bpf, Bpf.SIZE);
+      b.write('x'.repeat(16), Bpf.prog_name);
+      b.writeUInt32LE(2, Bpf.prog_type);
+      const [e] = new Decoder().decodeBatch(ab(b)) as BpfEvent[];
+      assert.deepEqual([e.progName, e.progType], ['x'.repeat(16), 2]);
+    });
+
+    it('dup: an IPv6 peer in RFC 5952 form, and no address for a family without one', () => {
+      const b = record(EventKind.dup, SockFd.SIZE);
+      b.writeUInt16LE(10, SockFd.family);
+      b.writeUInt8(1, SockFd.addr + 15);
+      b.writeUInt16LE(4444, SockFd.port);
+      b.writeInt32LE(0, SockFd.ret);
+      const u = record(EventKind.bind, SockFd.SIZE);
+      u.writeUInt16LE(1, SockFd.family);
+      const [e, f] = new Decoder().decodeBatch(ab(Buffer.concat([b, u]))) as SockFdEvent[];
+      assert.deepEqual([e.addr, e.port, e.ret], ['::1', 4444, 0]);
+      assert.equal(f.addr, '', 'AF_UNIX: no inet address');
+    });
+
+    it('chown/setxattr: a path and a name whose lengths run past the record are counted as malformed', () => {
+      const tail = Buffer.from('/etc/passwdsecurity.capability');
+      const ok = record(EventKind.setxattr, Attr.SIZE, tail);
+      ok.writeUInt16LE(11, Attr.path_len);
+      ok.writeUInt16LE(19, Attr.name_len);
+      const bad = record(EventKind.chown, Attr.SIZE, Buffer.from('/x'));
+      bad.writeUInt16LE(500, Attr.path_len);
+      const d = new Decoder();
+      const evs = d.decodeBatch(ab(Buffer.concat([ok, bad]))) as AttrEvent[];
+      assert.deepEqual([evs.length, evs[0].path, evs[0].name], [1, '/etc/passwd', 'security.capability']);
+      assert.equal(d.stats.malformed, 1);
+    });
+
+    it('exec: the cwd after exe and args; a cut one (bit 15) is unknown, not a wrong directory', () => {
+      const tail = Buffer.from('/bin/shsh\0-c/work');
+      const mk = (cwdLen: number): Buffer => {
+        const b = record(EventKind.exec, Exec.SIZE, tail);
+        b.writeUInt16LE(7, Exec.exe_len);
+        b.writeUInt16LE(5, Exec.args_len);
+        b.writeUInt16LE(cwdLen, Exec.cwd_len);
+        return b;
+      };
+      const [a, c] = new Decoder().decodeBatch(ab(Buffer.concat([mk(5), mk(5 | EXEC_CWD_CUT)]))) as ExecEvent[];
+      assert.deepEqual([a.exe, a.args, a.cwd], ['/bin/sh', ['sh', '-c'], '/work']);
+      assert.equal(c.cwd, null);
+    });
   });
 });

@@ -40,10 +40,10 @@ describe('event ABI: TypeScript offsets equal the C layout', () => {
   it('proc_ctx, at the same offset in every record', () => {
     check('proc_ctx', abi.Proc);
     assert.deepEqual(
-      [abi.ProcFlag.ORIGIN, abi.ProcFlag.MOVED, abi.ProcFlag.INHERITED],
-      [layout.constants.PF_ORIGIN, layout.constants.PF_MOVED, layout.constants.PF_INHERITED],
+      [abi.ProcFlag.ORIGIN, abi.ProcFlag.MOVED, abi.ProcFlag.INHERITED, abi.ProcFlag.TTY],
+      [layout.constants.PF_ORIGIN, layout.constants.PF_MOVED, layout.constants.PF_INHERITED, layout.constants.PF_TTY],
     );
-    for (const rec of ['exec_event', 'fork_event', 'exit_event', 'file_event', 'connect_event', 'priv_event', 'sys_event']) {
+    for (const rec of ['exec_event', 'fork_event', 'exit_event', 'file_event', 'connect_event', 'priv_event', 'sys_event', 'attr_event', 'sockfd_event', 'memfd_event', 'bpf_event']) {
       assert.equal(s[rec].fields.proc, abi.PROC, `${rec}.proc`);
       assert.equal(s[rec].fields.hdr ?? 0, 0, `${rec}.hdr`);
     }
@@ -56,6 +56,24 @@ describe('event ABI: TypeScript offsets equal the C layout', () => {
   it('priv_event', () => check('priv_event', abi.Priv));
   it('sys_event', () => check('sys_event', abi.Sys));
   it('cgroup_event', () => check('cgroup_event', abi.CgroupEv));
+  it('migrate_event', () => check('migrate_event', abi.Migrate));
+  it('socket_event', () => check('socket_event', abi.Socket));
+  it('io_uring_event', () => check('io_uring_event', abi.IoUring));
+  it('attr_event (chown, setxattr)', () => check('attr_event', abi.Attr));
+  it('sockfd_event (bind, listen, dup)', () => check('sockfd_event', abi.SockFd));
+  it('memfd_event', () => {
+    check('memfd_event', abi.Memfd);
+    assert.equal(abi.Memfd.NAME, layout.constants.MEMFD_NAME);
+  });
+  it('bpf_event', () => {
+    check('bpf_event', abi.Bpf);
+    assert.equal(abi.Bpf.NAME, layout.constants.BPF_PROG_NAME);
+  });
+  it('the constants of the issue 11 kinds', () => {
+    assert.equal(abi.EXEC_CWD_CUT, layout.constants.EXEC_CWD_CUT);
+    assert.equal(abi.CLONE_NEW_MASK, layout.constants.CLONE_NEW_MASK);
+    assert.deepEqual([abi.UserfaultfdVia.SYSCALL, abi.UserfaultfdVia.DEV], [layout.constants.USERFAULTFD_VIA_SYSCALL, layout.constants.USERFAULTFD_VIA_DEV]);
+  });
   it('rule and net map keys and values', () => {
     check('rule_key', abi.RuleKey);
     check('rule_val', abi.RuleVal);

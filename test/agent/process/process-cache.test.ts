@@ -73,4 +73,31 @@ describe('process cache', function () {
     assert.equal(small.get(100), undefined);
     assert.equal(small.get(104)?.exe, '/bin/104');
   });
+
+  it('ancestors: nearest first, through exited parents, never through a reused pid', () => {
+    const c = new ProcessCache('n');
+    const base = { flags: 0, tid: 0, uid: 0, gid: 0, cgroupId: 1, comm: 'x', workload: 0, procFlags: 0 };
+    const exec = (pid: number, ppid: number, exe: string, t: bigint): void =>
+      c.observe({ ...base, ktimeNs: t, kind: 'exec', pid, ppid, exe, args: [exe], argc: 1, startNs: t, exeIno: 0n, exeDev: 0, exeCtimeNs: 0n, rule: 0, exeFlags: 0 });
+    const fork = (pid: number, child: number, t: bigint): void => c.observe({ ...base, ktimeNs: t, kind: 'fork', pid, childPid: child, childStartNs: t });
+    const exit = (pid: number, t: bigint): void => c.observe({ ...base, ktimeNs: t, kind: 'exit', pid, status: 0, startNs: 0n });
+    exec(10, 1, '/usr/sbin/nginx', 1n);
+    fork(10, 11, 2n);
+    exec(11, 10, '/usr/bin/php', 3n);
+    fork(11, 12, 4n);
+    exec(12, 11, '/bin/sh', 5n);
+    assert.deepEqual(c.ancestors(12).map((p) => p.exe), ['/usr/bin/php', '/usr/sbin/nginx'], 'pid 1 is not known here: the chain ends');
+    // php exits: still an ancestor while the cache keeps it
+    exit(11, 6n);
+    assert.deepEqual(c.ancestors(12).map((p) => p.exe), ['/usr/bin/php', '/usr/sbin/nginx']);
+    // pid 11 is reused by an unrelated process: it is not sh's parent
+    exec(11, 1, '/usr/bin/innocent', 7n);
+    assert.deepEqual(c.ancestors(12).map((p) => p.exe), [], 'the stranger with the old pid ends the chain');
+    assert.deepEqual(c.ancestors(12, 0), []);
+    assert.deepEqual(c.ancestors(999), [], 'unknown process');
+    // a loop of ppids (a lying or corrupt record) is bounded
+    exec(20, 21, '/a', 1n);
+    exec(21, 20, '/b', 1n);
+    assert.ok(c.ancestors(21).length <= 32);
+  });
 });

@@ -75,6 +75,97 @@ describe('rule compiler', () => {
     assert.equal(rs.evaluate(ctx(openEvent('/x', 0o1), { ...base, spiffeId: null })).length, 1, 'host');
   });
 
+  it('args: contains, icontains (any case, either side), prefix; parent_args on the parent\'s', () => {
+    const rs = rules(`rules:
+  - name: keys
+    on: open
+    match: { args: { icontains: [begin private] } }
+  - name: opt
+    on: open
+    match: { args: { prefix: [-e, --exec] } }
+  - name: both
+    on: open
+    match: { args: { contains: [x], prefix: [-c] } }
+  - name: parent
+    on: open
+    match: { parent_args: { contains: [--sh-exec] } }
+`);
+    const fired = (over: Partial<EvalContext>): string[] => rs.evaluate(ctx(openEvent('/x'), over)).map((m) => m.rule.name);
+    assert.deepEqual(fired({ args: ['grep', '-r', 'BEGIN PRIVATE KEY', '/'] }), ['keys']);
+    assert.deepEqual(fired({ args: ['grep', 'BeGiN pRiVaTe'] }), ['keys'], 'any mix of case');
+    assert.deepEqual(fired({ args: ['grep', 'BEGIN', 'PRIVATE'] }), [], 'one argument must hold it all');
+    assert.deepEqual(fired({ args: ['nc', '-e/bin/sh', 'h', '1'] }), ['opt']);
+    assert.deepEqual(fired({ args: ['nc', '--crlf', 'h', '1'] }), [], '"--crlf" does not start with "-c" or "-e"');
+    assert.deepEqual(fired({ args: ['ncat', '--exec', 'sh'] }), ['opt']);
+    assert.deepEqual(fired({ args: ['sh', '-c', 'x'] }), ['both'], 'both keys hold, on different arguments');
+    assert.deepEqual(fired({ args: ['sh', '-c', 'y'] }), [], 'contains fails');
+    assert.deepEqual(fired({ args: null }), [], 'unknown arguments match nothing');
+    assert.deepEqual(fired({ args: ['cat'], parentArgs: ['ncat', '--sh-exec', 'cat'] }), ['parent']);
+    assert.deepEqual(fired({ args: ['ncat', '--sh-exec', 'cat'], parentArgs: null }), [], 'parent_args looks at the parent only');
+  });
+
+  it('name: the process name, not the binary (busybox applets, links)', () => {
+    const rs = rules(`rules:
+  - name: nc
+    on: exec
+    match: { name: { in: [nc, ncat] } }
+  - name: mkfs
+    on: exec
+    match: { name: { glob: ["mkfs*"] } }
+`);
+    const exec = { ...openEvent('/x'), kind: 'exec' } as unknown as KernelEvent;
+    const fired = (over: Partial<EvalContext>): string[] => rs.evaluate(ctx(exec, over)).map((m) => m.rule.name);
+    assert.deepEqual(fired({ exe: '/bin/busybox', name: 'nc' }), ['nc']);
+    assert.deepEqual(fired({ exe: '/usr/bin/nc', name: 'x' }), [], 'the name decides, not the binary');
+    assert.deepEqual(fired({ name: 'mkfs.ext4' }), ['mkfs']);
+    assert.deepEqual(fired({ name: null }), [], 'unknown: no match');
+  });
+
+  it('ancestor_binary: any ancestor, computed only when a rule asks', () => {
+    let asked = 0;
+    const chain = (...exes: string[]) => () => {
+      asked++;
+      return exes;
+    };
+    const rs = rules(`rules:
+  - name: web-shell
+    on: exec
+    match: { binary: { in: [/bin/sh] }, ancestor_binary: { in: [/usr/sbin/nginx] } }
+    exceptions:
+      - name: from-cron
+        match: { ancestor_binary: { prefix: [/usr/sbin/cron] } }
+`);
+    const exec = { ...openEvent('/x'), kind: 'exec' } as unknown as KernelEvent;
+    const fired = (over: Partial<EvalContext>): string[] => rs.evaluate(ctx(exec, over)).filter((m) => !m.exemptedBy).map((m) => m.rule.name);
+    assert.deepEqual(fired({ exe: '/bin/sh', ancestors: chain('/usr/bin/php', '/usr/sbin/nginx', '/sbin/init') }), ['web-shell'], 'a grandparent');
+    assert.deepEqual(fired({ exe: '/bin/sh', ancestors: chain('/usr/sbin/nginx', '/usr/sbin/cron') }), [], 'exempted: cron is an ancestor too');
+    assert.deepEqual(fired({ exe: '/bin/sh', ancestors: chain('/usr/bin/bash') }), []);
+    assert.deepEqual(fired({ exe: '/bin/sh' }), [], 'no lineage known: no match');
+    const before = asked;
+    assert.deepEqual(fired({ exe: '/bin/ls', ancestors: chain('/usr/sbin/nginx') }), []);
+    assert.equal(asked, before, 'not asked when the binary already fails');
+  });
+
+  it('image and image_digest: the workload image, names compared in full', () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const rs = rules(`rules:
+  - name: by-name
+    on: open
+    match: { image: { in: [nginx] } }
+  - name: by-registry
+    on: open
+    match: { image: { prefix: [registry.example.org/] } }
+  - name: untrusted
+    on: open
+    match: { image_digest: { not_in: ["${digest}"] } }
+`);
+    const fired = (over: Partial<EvalContext>): string[] => rs.evaluate(ctx(openEvent('/x'), over)).map((m) => m.rule.name);
+    assert.deepEqual(fired({ image: { name: 'docker.io/library/nginx', tag: '1.25', digest } }), ['by-name']);
+    assert.deepEqual(fired({ image: { name: 'nginx', tag: null, digest } }), ['by-name'], 'a short name from the identities file is the same image');
+    assert.deepEqual(fired({ image: { name: 'registry.example.org/team/api', tag: null, digest: `sha256:${'b'.repeat(64)}` } }), ['by-registry', 'untrusted']);
+    assert.deepEqual(fired({ image: null }), ['untrusted'], 'unknown image: only not_in holds (as for binaries)');
+  });
+
   it('the index gives the same answers as checking every rule', () => {
     let text = 'rules:\n';
     const paths = ['/etc/shadow', '/etc/sudoers', '/usr/bin/', '/usr/sbin/', '/var/lib/', '/root/.ssh/', '/etc/ssl/'];
@@ -237,6 +328,60 @@ rules:
     assert.equal(plan.netRules.count, 1);
     assert.equal(plan.netPrefixes.count, 1, 'the not_cidr prefix');
     assert.equal(plan.urgentKinds, 0);
+  });
+
+  describe('a name put in place (link, symlink, rename) is judged by the open rules that forbid writes', () => {
+    const rs = rules(`rules:
+  - { name: no-writes, on: open, match: { path: { prefix: [/usr/local/bin/] }, flags: { any: [write, create] } }, action: kill }
+  - { name: any-access, on: open, match: { path: { prefix: [/usr/local/bin/] } } }
+  - { name: reads, on: open, match: { path: { prefix: [/usr/local/bin/] }, flags: { any: [read] } } }
+  - { name: renames-from-bin, on: rename, match: { path: { prefix: [/usr/local/bin/] } } }
+  - { name: link-new-name, on: link, match: { new_path: { prefix: [/etc/] } } }
+  - name: installer-ok
+    on: open
+    match: { path: { prefix: [/opt/] }, flags: { any: [trunc] } }
+    exceptions: [{ name: pkg, match: { binary: { in: [/usr/bin/dpkg] } } }]
+`);
+    const named = (ev: KernelEvent, over: Partial<EvalContext> = {}): string[] => rs.evaluate(ctx(ev, over)).filter((m) => !m.exemptedBy).map((m) => m.rule.name);
+    const two = (kind: 'link' | 'symlink' | 'rename', p: string, np: string, flags = 0): FileEvent => ({ ...openEvent(p), kind, path: p, newPath: np, openFlags: flags });
+
+    it('link, symlink and rename into the directory: the write rule, not the read or any-access ones', () => {
+      assert.deepEqual(named(two('link', '/tmp/x', '/usr/local/bin/x')), ['no-writes']);
+      assert.deepEqual(named(two('symlink', '/bin/sh', '/usr/local/bin/sh')), ['no-writes']);
+      assert.deepEqual(named(two('rename', '/tmp/x', '/usr/local/bin/x')), ['no-writes']);
+    });
+
+    it('out of the directory is not a write there; the kind\'s own rules match as before', () => {
+      assert.deepEqual(named(two('link', '/usr/local/bin/x', '/tmp/x')), []);
+      assert.deepEqual(named(two('rename', '/usr/local/bin/x', '/tmp/x')), ['renames-from-bin']);
+      assert.deepEqual(named(two('link', '/tmp/x', '/etc/cron.d/x')), ['link-new-name']);
+    });
+
+    it('RENAME_EXCHANGE: each name is the old and the new one, whichever comes first', () => {
+      assert.deepEqual(named(two('rename', '/usr/local/bin/x', '/tmp/y', 2)), ['no-writes', 'renames-from-bin']);
+      assert.deepEqual(named(two('rename', '/tmp/y', '/usr/local/bin/x', 2)), ['no-writes', 'renames-from-bin']);
+      assert.deepEqual(named(two('rename', '/tmp/y', '/tmp/z', 2)), []);
+    });
+
+    it('exceptions still apply; the alert keeps the event as it happened', () => {
+      const ev = two('rename', '/tmp/x', '/opt/tool', 0);
+      assert.deepEqual(named(ev), ['installer-ok']);
+      assert.deepEqual(named(ev, { exe: '/usr/bin/dpkg' }), []);
+      assert.equal(ev.kind, 'rename', 'the event is not changed');
+    });
+
+    it('the kernel plan: link, symlink and rename are reported, judged by the open entries (create_active)', () => {
+      const plan = buildKernelPlan(rs, new WorkloadTable(), [], 1);
+      assert.equal(plan.createActive, true);
+      assert.ok(plan.kinds.has('link') && plan.kinds.has('symlink') && plan.kinds.has('rename'));
+      // symlink has no rule of its own: its path finds nothing, the new name decides
+      assert.ok(plan.pathKinds & (1 << 16) && plan.pathFilterKinds & (1 << 16));
+      // link has a user-space rule (new_path): not filtered by its own path
+      assert.equal(plan.pathFilterKinds & (1 << 15), 0);
+      const none = buildKernelPlan(rules(`rules:\n  - { name: r, on: open, match: { path: { in: [/etc/shadow] } } }\n`), new WorkloadTable(), [], 1);
+      assert.equal(none.createActive, false, 'a read rule judges no link');
+      assert.equal(none.kinds.has('link'), false);
+    });
   });
 
   it('the path hash is the kernel\'s: FNV-1a over 8-byte words (fixed vectors)', () => {

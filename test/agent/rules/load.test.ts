@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { RuleSet } from '../../../agent/rules/compile';
 import { loadRuleFiles, loadRuleSources, RuleErrors } from '../../../agent/rules/load';
 
 function errorOf(text: string, name = 'rules.yaml'): string {
@@ -133,7 +134,7 @@ rules:
     on: exec
     match: { destination: { port: [22] } }
 `),
-      `rules.yaml:4:14: rule "r6": match.destination does not apply to exec events (exec rules can match binary, parent_binary, args, uid, drift, fileless)
+      `rules.yaml:4:14: rule "r6": match.destination does not apply to exec events (exec rules can match binary, parent_binary, args, uid, name, ancestor_binary, parent_args, image, image_digest, tty, drift, cwd, fileless)
     match: { destination: { port: [22] } }
              ^`,
     );
@@ -189,7 +190,7 @@ rules:
     }
     assert.ok(err instanceof RuleErrors);
     assert.equal(err.problems.length, 2);
-    assert.match(err.problems[0], /^many\.yaml:3:9: rule "a": on: expected one of exec, open, unlink, rename, chmod, connect, ptrace, setuid, mount, module, migrate, socket, io_uring, got "teleport"/);
+    assert.match(err.problems[0], /^many\.yaml:3:9: rule "a": on: expected one of exec, open, unlink, rename, chmod, link, symlink, connect, ptrace, setuid, mount, module, migrate, socket, io_uring, chown, setxattr, namespace, bind, listen, dup, memfd, userfaultfd, bpf, got "teleport"/);
     assert.match(err.problems[1], /^many\.yaml:6:15: rule "b": priority: expected one of emergency, alert, critical, error, warning, notice, informational, debug, got "urgent"/);
   });
 
@@ -206,5 +207,112 @@ rules:
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('lineage, names, images and command lines (issue 11)', () => {
+    it('reads them, normalizing image names', () => {
+      const spec = loadRuleSources([
+        {
+          name: 'r.yaml',
+          text: `rules:
+  - name: all
+    on: exec
+    match:
+      name: { in: [nc, ncat], glob: ["n*"] }
+      ancestor_binary: { prefix: [/usr/sbin/], not_in: [/usr/sbin/sshd] }
+      args: { icontains: [BEGIN PRIVATE], prefix: [-e] }
+      parent_args: { contains: [--exec] }
+      image: { in: [nginx, me/app, "registry.example.org:5000/x/y", index.docker.io/library/redis] }
+      image_digest: { in: ["sha256:${'0'.repeat(64)}"] }
+`,
+        },
+      ]);
+      const m = spec.rules[0].match;
+      assert.deepEqual(m.name, { in: ['nc', 'ncat'], glob: ['n*'] });
+      assert.deepEqual(m.ancestor_binary, { prefix: ['/usr/sbin/'], not_in: ['/usr/sbin/sshd'] });
+      assert.deepEqual(m.args, { icontains: ['BEGIN PRIVATE'], prefix: ['-e'] });
+      assert.deepEqual(m.parent_args, { contains: ['--exec'] });
+      assert.deepEqual(m.image?.in, ['docker.io/library/nginx', 'docker.io/me/app', 'registry.example.org:5000/x/y', 'docker.io/library/redis']);
+      assert.deepEqual(m.image_digest?.in, [`sha256:${'0'.repeat(64)}`]);
+    });
+
+    it('a process name longer than the kernel keeps never matches: refused, with the name it would be', () => {
+      assert.equal(
+        errorOf(`rules:
+  - name: n
+    on: exec
+    match: { name: { in: [dpkg-preconfigure] } }
+`),
+          `rules.yaml:4:26: rule "n": match.name.in: "dpkg-preconfigure" is longer than 15 bytes, the most the kernel keeps of a process name: write "dpkg-preconfigu"
+    match: { name: { in: [dpkg-preconfigure] } }
+                         ^`,
+      );
+    });
+
+    it('a path is not a process name', () => {
+      assert.match(errorOf(`rules:
+  - name: n
+    on: exec
+    match: { name: { in: [/usr/bin/nc] } }
+`), /^rules\.yaml:4:26: rule "n": match\.name\.in: "\/usr\/bin\/nc" is not a process name \(a name has no "\/": match a path with binary\)/);
+    });
+
+    it('ancestor_binary: not_in alone is refused (it would hold for nearly every process)', () => {
+      assert.match(
+        errorOf(`rules:
+  - name: a
+    on: exec
+    match: { ancestor_binary: { not_in: [/usr/sbin/sshd] } }
+`),
+        /^rules\.yaml:4:31: rule "a": match\.ancestor_binary: expected in, prefix or glob \(some ancestor is one of them\); for "no ancestor is X" put ancestor_binary: \{in: \[X\]\} in an exception/,
+      );
+      assert.match(errorOf(`rules:
+  - name: a
+    on: exec
+    match: { ancestor_binary: { in: [sshd] } }
+`), /match\.ancestor_binary\.in: "sshd" is not an absolute path/);
+    });
+
+    it('images: a tag or digest in a name, a malformed digest', () => {
+      assert.match(errorOf(`rules:
+  - name: i
+    on: exec
+    match: { image: { in: ["nginx:1.25"] } }
+`), /match\.image\.in: "nginx:1\.25" is not an image name \(registry and repository, without tag or digest: match digests with image_digest\)/);
+      assert.match(errorOf(`rules:
+  - name: i
+    on: exec
+    match: { image: { in: ["Not An Image"] } }
+`), /match\.image\.in: "Not An Image" is not an image name/);
+      assert.match(errorOf(`rules:
+  - name: i
+    on: exec
+    match: { image_digest: { in: ["sha256:ABC"] } }
+`), /match\.image_digest\.in: "sha256:ABC" is not an image digest \(sha256: and 64 lowercase hex digits\)/);
+    });
+
+    it('args: an empty map, an unknown key, an empty string', () => {
+      assert.match(errorOf(`rules:
+  - name: a
+    on: exec
+    match: { args: {} }
+`), /match\.args: expected at least one of contains, icontains, prefix/);
+      assert.match(errorOf(`rules:
+  - name: a
+    on: exec
+    match: { args: { regex: [x] } }
+`), /match\.args: unknown key "regex"/);
+      assert.match(errorOf(`rules:
+  - name: a
+    on: exec
+    match: { parent_args: { contains: [""] } }
+`), /match\.parent_args\.contains: an empty string matches every argument/);
+    });
+
+    it('a kill on them is carried out in user space (the kernel sees none of them)', () => {
+      const rs = new RuleSet(loadRuleSources([{ name: 'k.yaml', text: 'rules:\n  - name: k\n    on: exec\n    match: { name: { in: [nc] } }\n    action: kill\n' }]));
+      assert.equal(rs.rules[0].enforcement, 'user-kill');
+      assert.match(rs.rules[0].enforcementWhy, /match\.name is evaluated in user space/);
+    });
   });
 });

@@ -6,6 +6,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { replay, replayText } from '../../../agent/rules/replay';
 import { repoRoot } from '../../../common/repo';
+import type { KernelEvent } from '../../../agent/decode/events';
+import { traceRecord } from '../../../agent/export/trace-record';
+import { WallClock } from '../../../agent/kernel/clock';
+import { ProcFlag } from '../../../agent/kernel/abi';
+import { ProcessCache } from '../../../agent/process/process-cache';
+import { RuleSet } from '../../../agent/rules/compile';
+import { loadRuleFiles } from '../../../agent/rules/load';
 
 const RULES = `
 rules:
@@ -124,5 +131,63 @@ describe('rules replay (vigil rules test)', () => {
     assert.throws(() => replay({ rules: [r], events: [write('u.yaml', 'events:\n  - event: {kind: exec, exe: /x}\n    expect: {fire: [no-such-rule]}\n')] }), /u\.yaml:3:13: expect names rule "no-such-rule", which the rules given do not define/);
     assert.throws(() => replay({ rules: [r], events: [write('x.yaml', 'cases: []\n')] }), /x\.yaml:1:1: unknown key "cases" \(a fixture has "events"\)/);
     assert.throws(() => replay({ rules: [r], events: [path.join(dir, 'missing.json')] }), /missing\.json: cannot read/);
+  });
+
+  it('the issue 11 kinds and the record conditions survive vigil trace -> vigil rules test: the same rules fire as on the event itself', () => {
+    const rulesFile = write(
+      'k.yaml',
+      `rules:
+  - { name: chown-root, on: chown, match: { path: { prefix: [/usr/] } } }
+  - { name: caps, on: setxattr, match: { attribute: { in: [security.capability] } } }
+  - { name: userns, on: namespace, match: { namespaces: { any: [CLONE_NEWUSER] } } }
+  - { name: setns-net, on: namespace, match: { namespaces: { any: [CLONE_NEWNET] } } }
+  - { name: odd-listener, on: listen, match: { family: [AF_INET6], port: { not_in: [8080] } } }
+  - { name: reverse-shell, on: dup, match: { type: [SOCK_STREAM], port: [4444] } }
+  - { name: fileless, on: memfd }
+  - { name: uffd-dev, on: userfaultfd }
+  - { name: kprobe-load, on: bpf }
+  - { name: raw, on: socket, match: { family: [AF_PACKET], type: [SOCK_RAW] } }
+  - { name: poke, on: ptrace, match: { request: [process_vm_writev] } }
+  - { name: procfs, on: mount, match: { fstype: { in: [proc] }, source: { in: [proc] } } }
+  - { name: ww, on: open, match: { mode: { any: [world_writable] } } }
+  - { name: suid, on: chmod, match: { mode: { all: [setuid, executable] } } }
+  - { name: interactive-from-tmp, on: exec, match: { tty: true, cwd: { prefix: [/tmp/] } } }
+`,
+    );
+    const c = { flags: 0, ktimeNs: 1_000n, tid: 0, uid: 0, gid: 0, cgroupId: 9, comm: 'x', workload: 0, procFlags: 0 };
+    const events: KernelEvent[] = [
+      { ...c, pid: 20, procFlags: ProcFlag.TTY, kind: 'exec', ppid: 1, exe: '/usr/bin/bash', args: ['bash'], argc: 1, startNs: 0n, exeIno: 0n, exeDev: 0, exeCtimeNs: 0n, cwd: '/tmp/x', rule: 0, exeFlags: 0 },
+      { ...c, pid: 21, kind: 'exec', ppid: 1, exe: '/usr/bin/bash', args: ['bash'], argc: 1, startNs: 0n, exeIno: 0n, exeDev: 0, exeCtimeNs: 0n, cwd: '/tmp/x', rule: 0, exeFlags: 0 },
+      { ...c, pid: 20, kind: 'chown', ret: 0, syscallNr: 92, ownerUid: 0, ownerGid: 0xffffffff, attrFlags: 0, path: '/usr/bin/x', name: '', valueLen: 0, rule: 0 },
+      { ...c, pid: 20, kind: 'setxattr', ret: 0, syscallNr: 188, ownerUid: 0xffffffff, ownerGid: 0xffffffff, attrFlags: 0, path: '/usr/bin/x', name: 'security.capability', valueLen: 20, rule: 0 },
+      { ...c, pid: 20, kind: 'namespace', ret: 0, syscallNr: 272, arg: [0x10000000, 0, 0, 0], rule: 0 },
+      { ...c, pid: 20, kind: 'namespace', ret: 0, syscallNr: 308, arg: [0, 0x40000000, 0, 4026531840], rule: 0 },
+      { ...c, pid: 20, kind: 'listen', ret: 0, syscallNr: 50, fd: 3, family: 10, sockType: 1, protocol: 6, addr: '::', port: 9000, backlog: 5, rule: 0 },
+      { ...c, pid: 20, kind: 'listen', ret: 0, syscallNr: 50, fd: 3, family: 10, sockType: 1, protocol: 6, addr: '::', port: 8080, backlog: 5, rule: 0 },
+      { ...c, pid: 20, kind: 'dup', ret: 0, syscallNr: 33, fd: 3, family: 2, sockType: 1, protocol: 6, addr: '10.0.0.9', port: 4444, backlog: 0, rule: 0 },
+      { ...c, pid: 20, kind: 'memfd', ret: 3, memfdFlags: 1, name: 'x', rule: 0 },
+      { ...c, pid: 20, kind: 'userfaultfd', ret: 3, syscallNr: 16, arg: [0o2000000, 1, 0, 0], rule: 0 },
+      { ...c, pid: 20, kind: 'bpf', ret: 3, cmd: 5, progType: 2, attachType: 0, insnCnt: 2, progName: 'p', rule: 0 },
+      { ...c, pid: 20, kind: 'socket', family: 17, sockType: 3, protocol: 0, ret: 3, rule: 0 },
+      { ...c, pid: 20, kind: 'ptrace', ret: 8, syscallNr: 311, arg: [0x10001, 30, 0, 0], rule: 0 },
+      { ...c, pid: 20, kind: 'ptrace', ret: 8, syscallNr: 310, arg: [0x10000, 30, 0, 0], rule: 0 },
+      { ...c, pid: 20, kind: 'mount', ret: 0, syscallNr: 165, sysFlags: 0, str1: 'proc', str2: '/mnt', str3: 'proc', rule: 0 },
+      { ...c, pid: 20, kind: 'open', ret: 3, openFlags: 0o101, mode: 0o666, umask: 0, path: '/tmp/a', newPath: '', syscallNr: 257, rule: 0 },
+      { ...c, pid: 20, kind: 'open', ret: 3, openFlags: 0o101, mode: 0o666, umask: 0o022, path: '/tmp/b', newPath: '', syscallNr: 257, rule: 0 },
+      { ...c, pid: 20, kind: 'chmod', ret: 0, openFlags: 0, mode: 0o4755, path: '/tmp/a', newPath: '', syscallNr: 90, rule: 0 },
+      { ...c, pid: 20, kind: 'chmod', ret: 0, openFlags: 0, mode: 0o4644, path: '/tmp/a', newPath: '', syscallNr: 90, rule: 0 },
+    ];
+    // what the engine says of each event itself
+    const rs = new RuleSet(loadRuleFiles([rulesFile]));
+    const direct = events.map((ev) =>
+      rs.evaluate({ ev, exe: '/usr/bin/bash', args: ['bash'], parentExe: null, spiffeId: null, destSpiffeId: null }).map((m) => m.rule.name),
+    );
+    assert.deepEqual(direct.filter((f) => f.length === 0).length, 5, 'five events are the harmless twins');
+    // the same events as vigil trace --details prints them, replayed
+    const fmt = { clock: new WallClock(0n), processes: new ProcessCache('t'), cgroupPath: () => '/x', details: true };
+    const lines = events.map((ev) => JSON.stringify(traceRecord(ev, fmt))).join('\n') + '\n';
+    const rep = replay({ rules: [rulesFile], events: [write('k.json', lines)] });
+    const byLine = events.map((_, i) => rep.hits.filter((h) => h.at.endsWith(`:${i + 1}`) && !h.exempted_by).map((h) => h.rule));
+    assert.deepEqual(byLine, direct);
   });
 });

@@ -34,7 +34,7 @@ describe('TLS files: a certs directory or single files', function () {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('a certs directory: the role\'s SVID, the bundle, the trust-domain file, the policy key of the role', () => {
+  it('a certs directory: the role\'s SVID, the bundle, the trust-domain file, the policy and log keys of the role', () => {
     const a = resolveTls('vigil agent', 'agent', { certsDir: dir });
     assert.deepEqual(a, {
       trustDomain: TD,
@@ -42,9 +42,20 @@ describe('TLS files: a certs directory or single files', function () {
       cert: path.join(dir, 'agent.pem'),
       key: path.join(dir, 'agent.key'),
       policyKey: path.join(dir, 'policy.pub'),
+      logKey: path.join(dir, 'log.pub'),
     });
     assert.equal(resolveTls('cp', 'controlplane', { certsDir: dir }).policyKey, path.join(dir, 'policy.key'));
+    assert.equal(resolveTls('cp', 'controlplane', { certsDir: dir }).logKey, path.join(dir, 'log.key'));
     assert.equal(resolveTls('admin', 'admin', { certsDir: dir }).policyKey, null);
+    assert.equal(resolveTls('admin', 'admin', { certsDir: dir }).logKey, path.join(dir, 'log.pub'));
+    assert.throws(() => resolveTls('vigil agent', 'agent', { certsDir: dir, logKey: '/nonexistent.pub' }), /--log-key \/nonexistent\.pub: no such file/);
+  });
+
+  it('a certs directory from before log keys: the policy key stands in for the log key', () => {
+    const old = fs.mkdtempSync(path.join(dir, 'old-'));
+    for (const f of ['bundle.pem', 'agent.pem', 'agent.key', 'controlplane.pem', 'controlplane.key', 'policy.key', 'policy.pub', 'trust-domain']) fs.copyFileSync(path.join(dir, f), path.join(old, f));
+    assert.equal(resolveTls('vigil agent', 'agent', { certsDir: old }).logKey, path.join(old, 'policy.pub'));
+    assert.equal(resolveTls('cp', 'controlplane', { certsDir: old }).logKey, path.join(old, 'policy.key'));
   });
 
   it('single files win over the directory; the trust domain comes from our own SVID when nothing names it', () => {

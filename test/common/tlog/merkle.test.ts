@@ -120,6 +120,10 @@ describe('tlog/merkle: RFC 6962 hashing and proofs', () => {
       ...p.map((_, k): [string, () => void] => [`flipped bit in hash ${k}`, () => verifyConsistency(m, n, flip(p, k), r1, r2)]),
     ];
     for (const [what, f] of bad) assert.throws(f, ProofError, what);
+    // a hostile proof of a million hashes is refused before any hashing
+    const huge = Array.from({ length: 1_000_000 }, () => p[0]);
+    assert.throws(() => verifyConsistency(m, n, huge, r1, r2), /more than any tree needs/);
+    assert.throws(() => verifyInclusion(0, 8, leafHashes[0], huge, ROOTS[7]), /more than any tree needs/);
     // always consistent: from the empty tree, and a tree with itself
     verifyConsistency(0, n, [], EMPTY_ROOT, r2);
     verifyConsistency(n, n, [], r2, r2);

@@ -5,6 +5,8 @@ import type { AlertBatch as _vigil_v1_AlertBatch, AlertBatch__Output as _vigil_v
 import type { IdentityReport as _vigil_v1_IdentityReport, IdentityReport__Output as _vigil_v1_IdentityReport__Output } from '../../vigil/v1/IdentityReport';
 import type { Heartbeat as _vigil_v1_Heartbeat, Heartbeat__Output as _vigil_v1_Heartbeat__Output } from '../../vigil/v1/Heartbeat';
 import type { PolicyStatus as _vigil_v1_PolicyStatus, PolicyStatus__Output as _vigil_v1_PolicyStatus__Output } from '../../vigil/v1/PolicyStatus';
+import type { ReachReport as _vigil_v1_ReachReport, ReachReport__Output as _vigil_v1_ReachReport__Output } from '../../vigil/v1/ReachReport';
+import type { ImageInventory as _vigil_v1_ImageInventory, ImageInventory__Output as _vigil_v1_ImageInventory__Output } from '../../vigil/v1/ImageInventory';
 
 export interface AgentMessage {
   'hello'?: (_vigil_v1_Hello | null);
@@ -12,7 +14,9 @@ export interface AgentMessage {
   'identities'?: (_vigil_v1_IdentityReport | null);
   'heartbeat'?: (_vigil_v1_Heartbeat | null);
   'policy_status'?: (_vigil_v1_PolicyStatus | null);
-  'msg'?: "hello"|"alerts"|"identities"|"heartbeat"|"policy_status";
+  'reach'?: (_vigil_v1_ReachReport | null);
+  'inventory'?: (_vigil_v1_ImageInventory | null);
+  'msg'?: "hello"|"alerts"|"identities"|"heartbeat"|"policy_status"|"reach"|"inventory";
 }
 
 export interface AgentMessage__Output {
@@ -21,5 +25,7 @@ export interface AgentMessage__Output {
   'identities'?: (_vigil_v1_IdentityReport__Output | null);
   'heartbeat'?: (_vigil_v1_Heartbeat__Output | null);
   'policy_status'?: (_vigil_v1_PolicyStatus__Output | null);
-  'msg'?: "hello"|"alerts"|"identities"|"heartbeat"|"policy_status";
+  'reach'?: (_vigil_v1_ReachReport__Output | null);
+  'inventory'?: (_vigil_v1_ImageInventory__Output | null);
+  'msg'?: "hello"|"alerts"|"identities"|"heartbeat"|"policy_status"|"reach"|"inventory";
 }

@@ -9,6 +9,7 @@ export interface Hello {
   'version'?: (string);
   'capabilities'?: (_vigil_v1_KernelCapabilities | null);
   'policy_version'?: (number | string | Long);
+  'checkpoint_size'?: (number | string | Long);
 }
 
 export interface Hello__Output {
@@ -17,4 +18,5 @@ export interface Hello__Output {
   'version': (string);
   'capabilities': (_vigil_v1_KernelCapabilities__Output | null);
   'policy_version': (string);
+  'checkpoint_size': (string);
 }

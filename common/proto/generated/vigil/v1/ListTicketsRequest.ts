@@ -1,0 +1,8 @@
+// Original file: proto/vigil/v1/vigil.proto
+
+
+export interface ListTicketsRequest {
+}
+
+export interface ListTicketsRequest__Output {
+}
