@@ -40,6 +40,7 @@ import { RuleSet } from './rules/compile';
 import { loadRuleFiles } from './rules/load';
 import { loadPublicKey, PolicyState, verifyPolicy, type VerifiedPolicy } from './rules/policy';
 import { RulesWatcher } from './rules/reload';
+import { ReachTracker } from './reach/tracker';
 import { CgroupSync, privateCgroupNamespace } from './workload/cgroup-sync';
 import type { KubernetesIdentitySource } from './workload/kubernetes-source';
 import { IdentityResolver } from './workload/resolver';
@@ -89,6 +90,13 @@ export interface AgentOptions {
   flood?: Partial<Pick<FloodOptions, 'windowMs' | 'ratePerRule' | 'ruleRates' | 'maxKeys'>>;
   /** every alert, before it is printed (tests, exporters) */
   onAlert?: (a: Alert) => void;
+  /**
+   * Runtime reachability (docs/vex.md): which files each image's processes load, reported to the
+   * control plane. Default: on when there is a control plane.
+   */
+  reach?: boolean;
+  /** how often reachability reports go out (ms, default 10000) */
+  reachIntervalMs?: number;
   /** webhook, falcosidekick, syslog outputs of this node (for nodes without a control plane; docs/vdp.md) */
   outputs?: OutputConfig[];
 }
@@ -111,6 +119,9 @@ export class Agent {
   readonly metrics: AgentMetrics;
   uplink: Uplink | null = null;
   spool: Spool | null = null;
+  /** runtime reachability (null: off) */
+  reach: ReachTracker | null = null;
+  private reachTimer: NodeJS.Timeout | null = null;
   /** this node's own outputs (--outputs) */
   outputs: OutputQueue[] = [];
   metricsServer: MetricsServer | null = null;
@@ -149,8 +160,9 @@ export class Agent {
       }
     });
     this.metrics = new AgentMetrics(this.processes);
+    const reachKinds: KindName[] = o.reach ? ['code'] : [];
     this.probe = Probe.load({
-      kinds: KernelRules.kindsFor(rules),
+      kinds: KernelRules.kindsFor(rules, reachKinds),
       loadAll: true,
       manualScope: true,
       cgroupRoot: root,
@@ -193,7 +205,7 @@ export class Agent {
     this.fileIds = new FileIds({ onChange: () => this.fileIdsChanged() });
     try {
       this.cgroups.scan();
-      this.kernelRules = new KernelRules(this.probe, this.workloads, { fileIds: this.fileIds });
+      this.kernelRules = new KernelRules(this.probe, this.workloads, { fileIds: this.fileIds, extraKinds: reachKinds });
       const inForce = this.adopted ? this.kernelRules.adopt() : 0;
       this.plan = this.kernelRules.apply(rules, this.addresses());
       // what the previous agent mapped and we do not (cgroups since gone are deleted by the kernel)
@@ -223,6 +235,18 @@ export class Agent {
       deliver: (a) => this.flood.offer(a),
       counted: (r) => this.metrics.enriched(r),
     });
+    if (o.reach) {
+      const clock = new WallClock();
+      this.reach = new ReachTracker({
+        node: this.node,
+        stateDir: o.stateDir ?? '/var/lib/vigil/agent',
+        workloadOf: (id) => this.identity.forCgroup(id),
+        wallNs: (k) => clock.wallNs(k),
+        cgroupRoot: root,
+        continued: this.adopted,
+        log: (l) => this.warn(`reach:${l.slice(0, 40)}`, l),
+      });
+    }
     this.pipeline = new Pipeline(rules, {
       node: this.node,
       clock: new WallClock(),
@@ -325,7 +349,7 @@ export class Agent {
   ): Promise<Agent> {
     const stateDir = o.stateDir ?? '/var/lib/vigil/agent';
     // the last good signed policy survives our restart and a control plane that is down
-    const state = cp ? new PolicyState(stateDir) : null;
+    const state = cp ? new PolicyState(stateDir, (l) => o.err.write(`vigil agent: ${l}\n`)) : null;
     let rules: RuleSet | null = null;
     let version = 0;
     const saved = state?.load();
@@ -342,6 +366,8 @@ export class Agent {
       if (o.rules.length === 0 && !cp) throw new VigilError('BAD_ARGUMENT', 'vigil agent: --rules PATH... is required without a control plane');
       rules = o.rules.length ? new RuleSet(loadRuleFiles(o.rules)) : new RuleSet({ files: [], lists: new Map(), rules: [] });
     }
+    // reachability reports go to a control plane: on by default when there is one
+    o = { ...o, reach: o.reach ?? cp !== undefined };
     const agent = new Agent(o, rules, identities);
     agent.outputs = (o.outputs ?? []).map(
       (c) => new OutputQueue(openOutput(c), { minPriority: c.minPriority, log: (l) => agent.warn(`output-${c.name}`, l) }),
@@ -356,7 +382,7 @@ export class Agent {
       const caps = probeKernel();
       // the agent witnesses the control plane's audit log with the pinned log key
       const witness = tls?.logKey ? new AuditWitness(stateDir, loadLogVerifier(tls.logKey, auditLogOrigin(tls.trustDomain)), agent.node, (l) => o.err.write(`vigil agent: ${l}\n`)) : null;
-      if (!witness) o.err.write('vigil agent: no log key (log.pub, else policy.pub): this agent does not witness the audit log\n');
+      if (!witness) o.err.write(`vigil agent: ${cp.insecure ? '--insecure' : 'no log key (log.pub, else policy.pub, or --log-key)'}: this agent does not witness the control plane's audit log\n`);
       agent.uplink = new Uplink({
         address: cp.address,
         tls: tls
@@ -389,6 +415,7 @@ export class Agent {
         identityReport: () => agent.identity.getSource().addresses().map((a) => ({ cidr: a.cidr.text, spiffe_id: a.spiffeId })),
         log: (l) => o.err.write(`vigil agent: ${l}\n`),
         onState: (up) => agent.metrics.link(up),
+        reach: agent.reach ?? undefined,
       });
       if (cp.insecure) o.err.write('vigil agent: WARNING: --insecure: the control plane link is plaintext and unauthenticated\n');
       agent.metrics.attach(agent.probe, agent.spool);
@@ -401,6 +428,23 @@ export class Agent {
       agent.metricsServer = await serveMetrics(agent.metrics.registry, host, port, () => !agent.stopped);
     }
     agent.probe.start((evs) => agent.onEvents(evs));
+    if (agent.reach) {
+      const root = agent.probe.cgroupRoot;
+      const n = agent.reach.scanProc((rel) => {
+        try {
+          return cgroupIdOf(path.join(root, rel));
+        } catch {
+          return undefined;
+        }
+      });
+      agent.reach.noteLosses(agent.reachLosses());
+      agent.reachTick();
+      const tracker = agent.reach;
+      agent.metrics.reach = () => tracker.summary();
+      agent.reachTimer = setInterval(() => agent.reachTick(), o.reachIntervalMs ?? 10_000);
+      agent.reachTimer.unref();
+      o.err.write(`vigil agent: runtime reachability on (run ${agent.reach.run}${agent.adopted ? ', continued' : ''}): ${n} processes of images found running\n`);
+    }
     // a decision user space could not make is an alert, within a second
     agent.lostTimer = setInterval(() => agent.checkLostDecisions(), o.lostCheckMs ?? 1000);
     agent.lostTimer.unref();
@@ -420,10 +464,36 @@ export class Agent {
     return agent;
   }
 
-  /** One batch from the kernel: new cgroups first (so that their events have a workload), then the pipeline. */
+  /** One batch from the kernel: new cgroups first (so that their events have a workload), then the pipeline and reachability. */
   private onEvents(evs: KernelEvent[]): void {
     this.cgroups.onEvents(evs);
     this.pipeline.handle(evs);
+    if (this.reach) {
+      try {
+        this.reach.onEvents(evs);
+      } catch (err) {
+        this.warn('reach-events', `runtime reachability could not take a batch: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  /** Code and exec records the kernel or the reader lost: any of them may have been a load. */
+  private reachLosses(): number {
+    const p = this.probe.stats();
+    return p.kinds.code.dropped + p.kinds.code.busy + p.kinds.exec.dropped + p.kinds.exec.busy + readerShed(p.reader);
+  }
+
+  /** Reachability's periodic work: watches moved on, losses noted, reports sent, state saved. */
+  reachTick(): void {
+    if (!this.reach) return;
+    try {
+      this.reach.tick();
+      this.reach.noteLosses(this.reachLosses());
+      this.uplink?.sendReach();
+      this.reach.save();
+    } catch (err) {
+      this.warn('reach-tick', `runtime reachability: ${errorMessage(err)}`);
+    }
   }
 
   /** The kinds whose in-scope records the kernel marks urgent now: those a user-space kill rule judges. */
@@ -497,7 +567,10 @@ export class Agent {
     this.fileIds.close();
     this.cgroups.close();
     if (this.lostTimer) clearInterval(this.lostTimer);
+    if (this.reachTimer) clearInterval(this.reachTimer);
     await this.probe.close();
+    // what the last batches loaded, said and kept
+    this.reachTick();
     this.checkLostDecisions();
     // what still waits for its pod goes out as it is, then what flood control still counts
     this.enrichment.close();

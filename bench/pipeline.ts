@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { KIND_NAMES, type KindName } from '../agent/kernel/abi';
 import { benchCgroup } from './helpers';
+import { cgroupIdOf } from '../agent/kernel/cgroupfs';
 import type { KernelEvent } from '../agent/decode/events';
 import { repoRoot } from '../common/repo';
 import { Probe } from '../agent/kernel/probe';
@@ -42,8 +43,27 @@ export interface PipelineReport {
   drain: DrainResult;
 }
 
-const LOOPS: { name: string; args: (n: number) => string[]; ops: number; outOfScope?: boolean }[] = [
+interface Loop {
+  name: string;
+  args: (n: number) => string[];
+  ops: number;
+  outOfScope?: boolean;
+  /** the kinds watched (default: every kind but code) */
+  kinds?: 'all';
+  /** the loop's cgroup is a workload's (index 1): runtime reachability watches it */
+  workload?: boolean;
+}
+
+/** A file an interpreter would read as code (.py): the code program reports it once, then only looks it up. */
+const PY_FILE = path.join(os.tmpdir(), 'vigil-bench-module.py');
+
+const LOOPS: Loop[] = [
+  // before runtime reachability: the code program is not attached
   { name: 'open+close', args: (n: number) => ['open', String(n), '/etc/hostname'], ops: 1_000_000 },
+  // with it (a workload's cgroup, every kind including code): a data file never passes the kernel's filter
+  { name: 'open+close, reachability on', args: (n: number) => ['open', String(n), '/etc/hostname'], ops: 1_000_000, kinds: 'all', workload: true },
+  // a module read again and again: one code record, then one LRU lookup per open
+  { name: 'open+close of a .py, reachability on', args: (n: number) => ['open', String(n), PY_FILE], ops: 1_000_000, kinds: 'all', workload: true },
   // the floor: hooks attached, the load outside the monitored cgroups, nothing emitted
   {
     name: 'open+close, out of scope',
@@ -144,10 +164,13 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
   // the harness (the agent) on CPU 0, every load generator on CPU 1
   execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
   const statsWas = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
-  const kinds: KindName[] = [...KIND_NAMES];
+  const kinds: KindName[] = KIND_NAMES.filter((k) => k !== 'code');
   const loops: LoopResult[] = [];
+  fs.writeFileSync(PY_FILE, 'x = 1\n');
   try {
-    for (const loop of LOOPS) {
+    // VIGIL_BENCH_LOOPS="open+close,open+close, reachability on": only these loops (exact names)
+    const pick = process.env.VIGIL_BENCH_LOOPS?.split(/\s*;\s*/).filter((x) => x);
+    for (const loop of LOOPS.filter((l) => !pick || pick.includes(l.name))) {
       const n = Math.max(100, Math.round(loop.ops * scale));
       // bare and watched runs alternate, so that drift of the machine hits both alike;
       // a last watched run with kernel.bpf_stats_enabled measures the in-kernel cost
@@ -162,7 +185,8 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
       for (let i = 0; i <= repeats; i++) {
         const measureKernel = i === repeats;
         if (!measureKernel) bare.push((await runLoad(loadgen, dir, loop.args(n), 1)).ns_per_op);
-        const probe = Probe.load({ kinds, cgroups: [loop.outOfScope ? elsewhere : dir] });
+        const probe = Probe.load({ kinds: loop.kinds === 'all' ? [...KIND_NAMES] : kinds, cgroups: [loop.outOfScope ? elsewhere : dir] });
+        if (loop.workload) probe.setCgroup(cgroupIdOf(dir), 1);
         let delivered = 0;
         probe.start((evs: KernelEvent[]) => {
           delivered += evs.length;
@@ -261,6 +285,7 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
     fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
     await load.remove();
     await idle.remove();
+    fs.rmSync(PY_FILE, { force: true });
   }
 }
 

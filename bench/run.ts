@@ -5,6 +5,8 @@ import { repoRoot } from '../common/repo';
 import { pipelineTable, runPipelineBench } from './pipeline';
 import { rulesTable, runRulesBench } from './rules';
 import { controlPlaneTable, runControlPlaneBench } from './controlplane';
+import { noiseTable, runNoiseBench } from './noise';
+import { reachMemoryTable, runReachMemoryBench } from './reach';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -34,6 +36,22 @@ async function main(): Promise<void> {
     const r = await runControlPlaneBench({ quick });
     process.stdout.write(controlPlaneTable(r) + '\n\n');
     results.controlplane = r;
+  }
+
+  if (only.length === 0 || only.includes('reach')) {
+    process.stdout.write('== runtime reachability: memory per 10,000 distinct files of one image ==\n');
+    const r = await runReachMemoryBench();
+    process.stdout.write(reachMemoryTable(r) + '\n\n');
+    results.reach = r;
+  }
+
+  // minutes long: only when named
+  if (only.includes('noise')) {
+    process.stdout.write('== default pack on a benign busy workload: a CI build in a workload cgroup ==\n');
+    const it = args.find((a) => a.startsWith('--iterations='));
+    const r = await runNoiseBench({ iterations: it ? Number(it.split('=')[1]) : 1 });
+    process.stdout.write(noiseTable(r) + '\n\n');
+    results.noise = r;
   }
 
   const file = path.join(outDir, `bench-${stamp}.json`);

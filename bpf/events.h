@@ -26,7 +26,7 @@
 #define _Static_assert static_assert
 #endif
 
-#define VIGIL_ABI_VERSION 6
+#define VIGIL_ABI_VERSION 7
 
 #define VIGIL_COMM_LEN   16
 /* Longest path copied into a record, in bytes, without a terminator. */
@@ -56,7 +56,7 @@ enum event_kind {
 	EV_SYMLINK = 16,      /* symlink, symlinkat: path = the link's content, new_path = the new name */
 	EV_SOCKET  = 17,      /* a socket was created (or refused) */
 	EV_IO_URING = 18,     /* an io_uring submission that opens a door: files, sockets */
-	/* Taken: 19 (reachability). */
+	EV_CODE    = 19,      /* a file a workload loaded as code, once per (workload, device, inode) */
 	EV_CHOWN   = 20,      /* owner or group of a file changed (chown family) */
 	EV_SETXATTR = 21,     /* an extended attribute set (setxattr family) */
 	EV_NAMESPACE = 22,    /* new namespaces (unshare, clone, clone3 with CLONE_NEW*) or another's (setns) */
@@ -307,6 +307,38 @@ struct io_uring_event {
 _Static_assert(sizeof(struct io_uring_event) == 336, "io_uring_event layout");
 
 /*
+ * EV_CODE, from sys_exit (bpf/code.bpf.c): a process of a workload loaded a
+ * file as code, the first time for this (workload, device, inode): the
+ * kernel's `code_seen` LRU remembers which, so an image's file costs one
+ * record, not one per open. Runtime reachability (docs/vex.md).
+ */
+enum code_how {
+	CODE_OPEN     = 1,     /* opened read-only: executable, or named like code (.so .py .jar ...) */
+	CODE_MMAP     = 2,     /* mapped with PROT_EXEC */
+	CODE_MPROTECT = 3,     /* a mapping of it made executable afterwards (mprotect, pkey_mprotect) */
+};
+
+struct code_event {
+	struct event_hdr hdr;
+	struct proc_ctx  proc;
+	__u64 ino;
+	__u32 dev;             /* the super block's s_dev (kernel encoding) */
+	__u16 path_len;        /* tail: canonical path (as the process sees it: inside its root) */
+	__u8  how;             /* enum code_how */
+	__u8  pad;
+	char  tail[];
+};
+_Static_assert(sizeof(struct code_event) == 80, "code_event layout");
+
+/* Key of the `code_seen` LRU: one entry per file a workload loaded. */
+struct code_key {
+	__u32 workload;
+	__u32 dev;
+	__u64 ino;
+};
+_Static_assert(sizeof(struct code_key) == 16, "code_key layout");
+
+/*
  * priv_event.arg of EV_NAMESPACE: [0] the CLONE_NEW* flags asked for
  * (unshare, clone, clone3) or setns's nstype argument; [1] setns: the
  * CLONE_NEW* type of the namespace the descriptor names (0 = a pidfd or
@@ -431,11 +463,12 @@ struct vigil_config {
 	__u32 origin_active;   /* 1 = workloads exist: tasks keep the workload they leave (PF_MOVED) */
 	__u32 guard_only;      /* kinds enabled for the kernel's own guards only: reported when it acts */
 	__u32 create_active;   /* 1 = some open rule names write, create or trunc: link, symlink and rename names are judged by it */
+	__u32 resolve_active;  /* 1 = the timestamp programs record what file calls touched (bpf/touched.bpf.c) */
 	__u32 id_kinds;        /* kinds whose file is also looked up by (device, inode) in `file_rules` */
 	__u32 exe_state;       /* 1 = every exec records its binary in task storage (parent conditions, the loader) */
 	__u32 loader_active;   /* 1 = a program without an interpreter has its first executable mapping judged as an exec */
 };
-_Static_assert(sizeof(struct vigil_config) == 136, "vigil_config layout");
+_Static_assert(sizeof(struct vigil_config) == 140, "vigil_config layout");
 
 /* Value of the `tasks` task-storage map (bpf/lib/common.h); user space seeds tasks older than the agent. */
 enum task_state_flag {

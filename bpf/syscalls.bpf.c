@@ -14,6 +14,7 @@
 #include "lib/path.h"
 #include "lib/rules.h"
 #include "lib/syscall_nr.h"
+#include "lib/touched.h"
 
 struct sc_args {
 	__u64 a[5];
@@ -271,16 +272,57 @@ SC_FAMILY(sc_mem, if (kind == EV_MEMFD)
 		  else
 			  bpf_event(cfg, c, task, &a, k->ret, k->pid_tgid, k->cgid, k->scope & 0xff, &who))
 
+/* Judge and report one call of ours (the rest of vigil_sys_exit). */
+static __always_inline int sys_exit_call(struct vigil_config *cfg, struct task_struct *task, struct sc_call *k,
+					 __u64 nr, __u32 kind, __u32 compat, long ret)
+{
+	__u32 scope;
+	struct who who;
+
+	k->pid_tgid = task_pid_tgid(task);
+	k->cgid = task_cgroup_id(task);
+	scope = wanted(cfg, kind, k->pid_tgid >> 32, k->cgid, &who);
+	if (!scope)
+		return 0;
+	k->workload = who.workload;
+	k->pflags = who.pflags;
+	if (kind == EV_PTRACE && nr == NR_ptrace && !ptrace_interesting(k->a.a[0]))
+		return 0;
+	/* an ia32 call is flagged (TS_COMPAT is bit 1): without a branch, one state for the verifier */
+	k->scope = (scope & 0xff) | ((compat >> 1) << 7);
+	k->nr = nr;
+	k->ret = ret;
+	k->kind = kind;
+
+	switch (kind) {
+	case EV_OPEN: case EV_UNLINK: case EV_RENAME: case EV_CHMOD: case EV_LINK: case EV_SYMLINK:
+		return sc_file(k);
+	case EV_PTRACE: case EV_SETUID: case EV_NAMESPACE: case EV_USERFAULTFD:
+		return sc_priv(k);
+	case EV_MOUNT: case EV_MODULE:
+		return sc_sys(k);
+	case EV_SOCKET:
+		return sc_socket(k);
+	case EV_CHOWN: case EV_SETXATTR:
+		return sc_attr(k);
+	case EV_BIND: case EV_LISTEN: case EV_DUP:
+		return sc_sockfd(k);
+	case EV_MEMFD: case EV_BPF:
+		return sc_mem(k);
+	}
+	return 0;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct vigil_config *cfg;
 	struct task_struct *task;
+	struct touched *t;
 	struct sc_regs r;
 	struct sc_call k;
 	__u64 nr;
-	__u32 kind, scope, compat;
-	struct who who;
+	__u32 kind, compat;
 
 	task = bpf_get_current_task_btf();
 	compat = task->thread_info.status & TS_COMPAT;
@@ -302,36 +344,16 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 	cfg = get_config();
 	if (!cfg || !(cfg->kinds & (1U << kind)))
 		return 0;
-	k.pid_tgid = task_pid_tgid(task);
-	k.cgid = task_cgroup_id(task);
-	scope = wanted(cfg, kind, k.pid_tgid >> 32, k.cgid, &who);
-	if (!scope)
-		return 0;
-	k.workload = who.workload;
-	k.pflags = who.pflags;
-	if (kind == EV_PTRACE && nr == NR_ptrace && !ptrace_interesting(k.a.a[0]))
-		return 0;
-	/* an ia32 call is flagged (TS_COMPAT is bit 1): without a branch, one state for the verifier */
-	k.scope = (scope & 0xff) | ((compat >> 1) << 7);
-	k.nr = nr;
-	k.ret = ret;
-	k.kind = kind;
-
-	switch (kind) {
-	case EV_OPEN: case EV_UNLINK: case EV_RENAME: case EV_CHMOD: case EV_LINK: case EV_SYMLINK:
-		return sc_file(&k);
-	case EV_PTRACE: case EV_SETUID: case EV_NAMESPACE: case EV_USERFAULTFD:
-		return sc_priv(&k);
-	case EV_MOUNT: case EV_MODULE:
-		return sc_sys(&k);
-	case EV_SOCKET:
-		return sc_socket(&k);
-	case EV_CHOWN: case EV_SETXATTR:
-		return sc_attr(&k);
-	case EV_BIND: case EV_LISTEN: case EV_DUP:
-		return sc_sockfd(&k);
-	case EV_MEMFD: case EV_BPF:
-		return sc_mem(&k);
+	sys_exit_call(cfg, task, &k, nr, kind, compat, ret);
+	/*
+	 * What the timestamp programs recorded during this call was used (file.h);
+	 * reset it whatever happened (looked up here, not passed down: one more
+	 * pointer-or-NULL through the scope filter doubled its verifier states).
+	 */
+	if (cfg->resolve_active && touched_kind(nr)) {
+		t = bpf_task_storage_get(&touched_inodes, task, 0, 0);
+		if (t)
+			t->n = 0;
 	}
 	return 0;
 }

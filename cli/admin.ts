@@ -7,6 +7,7 @@ import { Option, type Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { VigilError } from '../common/errors';
+import { agoNs } from '../common/time';
 import { printable } from '../common/escape';
 import { channelCredentials } from '../common/spiffe/grpc-credentials';
 import { compileSpiffePattern } from '../common/spiffe/spiffe-id';
@@ -79,6 +80,7 @@ export function callError(address: string, err: grpc.ServiceError): VigilError {
     case grpc.status.PERMISSION_DENIED:
     case grpc.status.INVALID_ARGUMENT:
     case grpc.status.FAILED_PRECONDITION:
+    case grpc.status.RESOURCE_EXHAUSTED:
     case grpc.status.NOT_FOUND:
       return new VigilError('REFUSED', `the control plane at ${address} refused: ${details}`);
     default:
@@ -120,17 +122,38 @@ export async function listAlerts(l: AdminLink, req: ListAlertsRequest, follow: b
   const onOutError = (): void => closed(); // EPIPE: the reader went away (`| head`): stop quietly
   out.on('error', onOutError);
   try {
+    // "10m" means ten minutes before now, not before each page
+    const fixed: ListAlertsRequest = { ...req, since: agoNs(req.since ?? '') ?? req.since };
+    let stop = false;
+    void outClosed.then(() => (stop = true));
     if (!follow) {
-      const res = await unary<ListAlertsResponse__Output>(l.address, (o, cb) => c.ListAlerts(req, o, cb));
-      for (const a of res.alerts) out.write(format(a.json) + '\n');
-      return res.alerts.length;
+      // page by page, each printed as it comes: any number of matches, never one response holding them all
+      const limit = req.limit || Infinity;
+      let n = 0;
+      let after = '0';
+      for (;;) {
+        const size = Math.min(1000, limit - n);
+        const res = await unary<ListAlertsResponse__Output>(l.address, (o, cb) => c.ListAlerts({ ...fixed, after_id: after, page_size: size }, o, cb));
+        for (const a of res.alerts) {
+          if (stop) return n;
+          n++;
+          // a slow reader (a pager, a pipe) holds the next page back, not this process's memory
+          if (!out.write(format(a.json) + '\n')) await Promise.race([new Promise((r) => out.once('drain', r)), outClosed]);
+        }
+        if (!res.more || n >= limit || stop) return n;
+        after = res.next_after_id;
+      }
     }
     let n = 0;
-    const call = c.FollowAlerts(req);
+    const call = c.FollowAlerts(fixed);
     await new Promise<void>((resolve, reject) => {
       call.on('data', (row: AlertRow__Output) => {
         n++;
-        out.write(format(row.json) + '\n');
+        if (!out.write(format(row.json) + '\n')) {
+          // the server keeps its place in the store: pausing here is what keeps both sides bounded
+          call.pause();
+          out.once('drain', () => call.resume());
+        }
       });
       call.on('error', (err: grpc.ServiceError) => (err.code === grpc.status.CANCELLED ? resolve() : reject(callError(l.address, err))));
       call.on('end', () => resolve());

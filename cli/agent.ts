@@ -35,6 +35,8 @@ interface Values extends TlsOptionValues {
   duration?: number;
   alertWindow?: number;
   alertRate: [string | null, number][];
+  reach: boolean;
+  reachInterval?: number;
 }
 
 /** --alert-rate N (every rule) or RULE=N (one rule): alerts a second a rule delivers on its own, 0 = no limit. */
@@ -68,6 +70,8 @@ export function agentCommand(io?: CliIo): Command {
       .addOption(new Option('--uninstall', 'remove the pinned enforcement (stop the agent first) and exit'))
       .addOption(new Option('--alert-window <seconds>', 'repeats of an alert within this long go out as one, with their count (0-3600, 0: never; default 10)').argParser(seconds('--alert-window', 0, 3600)))
       .addOption(new Option('--alert-rate <n>', 'alerts a second each rule sends on its own, the rest are counted into one (N or RULE=N, repeatable; 0: no limit; default 100)').argParser(alertRate).default([]))
+      .addOption(new Option('--reach-interval <seconds>', 'how often reachability reports go to the control plane (0.1-3600, default 10)').argParser(seconds('--reach-interval', 0.1, 3600)))
+      .addOption(new Option('--no-reach', 'no runtime reachability: which files each image runs is not watched nor reported (docs/vex.md; on with --controlplane)'))
       .addOption(new Option('--duration <seconds>', 'stop after this long (tests, demos)').argParser(seconds('--duration'))),
     { policyKey: true, serverId: true },
   );
@@ -101,6 +105,8 @@ export function agentArgs(v: Values): AgentArgs {
   if (v.metrics !== undefined) o.metricsAddress = v.metrics;
   if (v.duration !== undefined) o.durationMs = v.duration;
   if (v.maxCgroups !== undefined) o.maxCgroups = v.maxCgroups;
+  if (v.reach === false) o.reach = false;
+  if (v.reachInterval !== undefined) o.reachIntervalMs = v.reachInterval;
   if (v.alertWindow !== undefined || v.alertRate.length) {
     const flood: NonNullable<AgentOptions['flood']> = {};
     if (v.alertWindow !== undefined) flood.windowMs = v.alertWindow;

@@ -13,6 +13,11 @@ interface Values extends TlsOptionValues {
   retentionDays?: number;
   agentRate?: number;
   maxBatchAlerts?: number;
+  nodeRanges?: string;
+  workloadTrustDomain?: string[];
+  identityMaxWidth?: number;
+  identityMaxEntries?: number;
+  maxPolicyBytes?: number;
   vdpConfig?: string;
   vexKey?: string;
 }
@@ -33,6 +38,15 @@ export function controlplaneCommand(io?: CliIo): Command {
       )
       .addOption(
         new Option('--max-batch-alerts <n>', 'the most alerts one batch may carry (a larger batch ends the stream)').argParser(integer('--max-batch-alerts', 1, 1_000_000)).default(10_000),
+      )
+      .addOption(new Option('--node-ranges <file>', 'YAML: the address ranges each node may claim for its workloads (without it identity reports are refused)'))
+      .addOption(new Option('--workload-trust-domain <td...>', 'trust domains of workload SPIFFE IDs nodes may report (default: ours)'))
+      .addOption(new Option('--identity-max-width <bits>', 'the most host bits one reported address block may cover (8: /24, /120)').argParser(integer('--identity-max-width', 0, 32)).default(8))
+      .addOption(new Option('--identity-max-entries <n>', 'the most addresses one node may report').argParser(integer('--identity-max-entries', 1, 1_000_000)).default(4096))
+      .addOption(
+        new Option('--max-policy-bytes <n>', 'the largest signed policy a push may make (agents take 64 MiB); a larger push is refused naming the limit')
+          .argParser(integer('--max-policy-bytes', 1024, 1 << 30))
+          .default(16 << 20),
       )
       .addOption(new Option('--vdp-config <file>', 'advisories, ticket sinks (GitHub, Jira) and outputs (webhook, falcosidekick, syslog): docs/vdp.md'))
       .addOption(new Option('--vex-key <file>', 'ECDSA P-256 key (PKCS #8 PEM) that signs VEX documents (default: DATA/vex-signing.key, made at first start)')),
@@ -55,6 +69,11 @@ async function runControlPlane(v: Values, io: CliIo): Promise<number> {
     retentionDays: v.retentionDays,
     agentRate: v.agentRate,
     maxBatchAlerts: v.maxBatchAlerts,
+    nodeRanges: v.nodeRanges,
+    workloadTrustDomains: v.workloadTrustDomain,
+    identityMaxWidth: v.identityMaxWidth,
+    identityMaxEntries: v.identityMaxEntries,
+    maxPolicyBytes: v.maxPolicyBytes,
     vdpConfig: v.vdpConfig,
     vexKey: v.vexKey,
     log: (l) => io.err.write(`vigil controlplane: ${l}\n`),

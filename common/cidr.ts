@@ -86,3 +86,11 @@ export function cidrContains(c: Cidr, family: 4 | 6, addr: Uint8Array): boolean 
   const mask = (0xff << (8 - rem)) & 0xff;
   return (addr[full] & mask) === c.addr[full];
 }
+
+/** The block's one canonical text: "10.1.0.0/16", "2001:db8::/32" (host bits cleared, IPv6 compressed by Node). */
+export function formatCidr(c: Cidr): string {
+  if (c.family === 4) return `${[...c.addr].join('.')}/${c.prefix}`;
+  const words: string[] = [];
+  for (let i = 0; i < 16; i += 2) words.push(((c.addr[i] << 8) | c.addr[i + 1]).toString(16));
+  return `${new net.SocketAddress({ address: words.join(':'), family: 'ipv6' }).address}/${c.prefix}`;
+}

@@ -22,3 +22,11 @@ export function rfcToNs(t: string): string {
 export function nowNs(): string {
   return (BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n)).toString();
 }
+
+/** "10m", "2h", "1d", "30s" ago, in nanoseconds since the epoch; null if `s` is not that form. */
+export function agoNs(s: string, nowMs = Date.now()): string | null {
+  const rel = /^(\d+)(s|m|h|d)$/.exec(s);
+  if (!rel) return null;
+  const mult = { s: 1, m: 60, h: 3600, d: 86400 }[rel[2] as 's' | 'm' | 'h' | 'd'];
+  return ((BigInt(nowMs) - BigInt(Number(rel[1]) * mult * 1000)) * 1_000_000n).toString();
+}

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { splitHostPort } from '../common/host-port';
+import { checkBundle, type TlsFiles } from '../common/spiffe/grpc-credentials';
 import { resolveTls, type TlsFlags } from '../common/spiffe/tls-files';
 import { serveMetrics, type MetricsServer } from '../common/metrics-server';
 import { auditLogOrigin, loadLogSigner } from '../common/tlog/keys';
@@ -12,7 +13,10 @@ import { loadPrivateKey } from '../agent/rules/policy';
 import { errorMessage } from '../common/errors';
 import type { IngestOptions } from './ingest';
 import { Checkpointer } from './checkpoints';
+import { checkTrustDomain } from '../common/spiffe/spiffe-id';
+import { CpError } from './errors';
 import { CpMetrics } from './metrics';
+import { loadNodeRanges } from './node-ranges';
 import { loadOrCreateVexKey } from './reach/dsse';
 import { ControlPlane } from './server';
 import { Store } from './store';
@@ -34,6 +38,22 @@ export interface ControlPlaneConfig extends TlsFlags {
   maxBatchAlerts?: number;
   /** tests: ingest queues and retry delays */
   ingest?: IngestOptions;
+  /** the address ranges each node may claim (node-ranges.ts) */
+  nodeRanges?: string;
+  /** trust domains of workload SPIFFE IDs in identity reports (default: ours) */
+  workloadTrustDomains?: string[];
+  /** the most host bits one identity entry may cover (default 8: /24, /120) */
+  identityMaxWidth?: number;
+  /** the most entries one node may report (default 4096) */
+  identityMaxEntries?: number;
+  /** tests: identity map messages of about this many bytes (default 1 MiB) */
+  mapChunkBytes?: number;
+  /** the largest signed policy payload a push may make (default 16 MiB) */
+  maxPolicyBytes?: number;
+  /** tests: policy chunks of this many bytes (default 1 MiB) */
+  policyChunkBytes?: number;
+  /** --follow readers at once (default 64), and how long one may take nothing before it is dropped (default 30 s) */
+  follow?: { max?: number; stallMs?: number };
   /** at most one audit checkpoint per this many ms (default 1000) */
   checkpointMs?: number;
   /** advisories, ticket sinks, outputs (docs/vdp.md) */
@@ -58,17 +78,25 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
   const metricsAt = c.metricsAddress ? splitHostPort(c.metricsAddress) : null;
   // the configuration first: a bad file refuses to start before anything is opened
   const vdpConfig = c.vdpConfig ? loadVdpConfig(c.vdpConfig) : null;
+  const nodeRanges = c.nodeRanges ? loadNodeRanges(c.nodeRanges) : null;
+  for (const td of c.workloadTrustDomains ?? []) {
+    const bad = checkTrustDomain(td);
+    if (bad) throw new CpError('CONFIG', `--workload-trust-domain "${td}": ${bad}`);
+  }
   // a short busy timeout: a statement waiting for another connection's lock blocks the event loop; ingest retries without blocking
-  const store = new Store(path.join(c.dataDir, 'vigil.db'), { busyTimeoutMs: 20 });
-  const metrics = new CpMetrics(store);
   let trustDomain = '';
-  let tls = null;
+  let tls: (TlsFiles & { trustDomain: string }) | null = null;
   let policyKey = null;
   let logKey: string | null = null;
   if (!c.insecure) {
     const r = resolveTls('vigil controlplane', 'controlplane', c);
     trustDomain = r.trustDomain;
     tls = { bundle: r.bundle, cert: r.cert, key: r.key, trustDomain };
+    // before anything is opened: a bundle without our CA refuses to start
+    const b = checkBundle(tls, trustDomain);
+    if (b.setAside.length) {
+      c.log(`${r.bundle}: ${b.setAside.length} CA${b.setAside.length > 1 ? 's' : ''} of another trust domain set aside (never roots): ${b.setAside.map((x) => `${x.subject}: ${x.why}`).join('; ')}`);
+    }
     if (r.policyKey) policyKey = loadPrivateKey(r.policyKey);
     logKey = r.logKey;
   } else {
@@ -78,6 +106,8 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     if (pk) policyKey = loadPrivateKey(pk);
     logKey = c.logKey ?? inDir('log.key') ?? pk;
   }
+  const store = new Store(path.join(c.dataDir, 'vigil.db'), { busyTimeoutMs: 20 });
+  const metrics = new CpMetrics(store);
   let signer: NoteSigner | null = null;
   try {
     if (logKey) signer = loadLogSigner(logKey, auditLogOrigin(trustDomain));
@@ -101,6 +131,16 @@ export async function startControlPlane(c: ControlPlaneConfig): Promise<RunningC
     checkpoints,
     log: c.log,
     ingest: { ...c.ingest, agentRate: c.agentRate ?? c.ingest?.agentRate },
+    identityPolicy: {
+      ...(c.workloadTrustDomains?.length ? { trustDomains: c.workloadTrustDomains } : {}),
+      ...(c.identityMaxWidth !== undefined ? { maxPrefixWidth: c.identityMaxWidth } : {}),
+      ...(c.identityMaxEntries !== undefined ? { maxEntries: c.identityMaxEntries } : {}),
+      ownership: nodeRanges,
+    },
+    mapChunkBytes: c.mapChunkBytes,
+    maxPolicyBytes: c.maxPolicyBytes,
+    policyChunkBytes: c.policyChunkBytes,
+    follow: c.follow,
     maxBatchAlerts: c.maxBatchAlerts,
     vdpConfig,
     vdpCounters: metrics.vdpCounters(),

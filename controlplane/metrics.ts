@@ -19,6 +19,22 @@ export class CpMetrics {
   readonly alertsRefused: Counter<'reason'>;
   /** agent messages refused whole (the stream ends): batch_too_large, message_too_large, identity_report_too_large, invalid_batch */
   readonly messagesRefused: Counter<'reason'>;
+  /** TLS handshakes refused (no certificate, unknown CA, expired) */
+  readonly handshakesRefused: Counter;
+  /** calls refused after TLS: the SVID is not an SVID, or not allowed here */
+  readonly peersRefused: Counter<'role' | 'reason'>;
+  /** admin calls by name and result */
+  readonly adminCalls: Counter<'call' | 'result'>;
+  /** policy bundles agents refused (bad signature, foreign key, invalid rules, older version) */
+  readonly agentPolicyRefusals: Counter;
+  /** --follow readers refused or dropped: too_many, slow */
+  readonly followersDropped: Counter<'reason'>;
+  private followProbe: (() => number) | null = null;
+  /** agents that reported a policy version above the latest this control plane holds */
+  readonly policyAhead: Counter;
+  /** identity report entries refused, by reason (identity-map.ts) */
+  readonly identityRefused: Counter<'reason'>;
+  private identityProbe: { entries: () => number; conflicts: () => number } | null = null;
   private readonly connected: Gauge;
   private ingestProbe: { queued: () => number; paused: () => number } | null = null;
   private readonly agentPolicy: Gauge;
@@ -86,7 +102,70 @@ export class CpMetrics {
       labelNames: ['reason'],
       registers: [r],
     });
+    this.handshakesRefused = new Counter({
+      name: 'vigil_handshakes_refused_total',
+      help: 'TLS handshakes the control plane refused: no client certificate, a CA outside our trust domain, expired (logged with the address and what was presented)',
+      registers: [r],
+    });
+    this.peersRefused = new Counter({
+      name: 'vigil_peers_refused_total',
+      help: 'Calls refused after TLS, by role (agent, admin) and reason (no_certificate, invalid_svid, not_allowed, wrong_node), logged with the SPIFFE ID presented',
+      labelNames: ['role', 'reason'],
+      registers: [r],
+    });
+    this.adminCalls = new Counter({
+      name: 'vigil_admin_calls_total',
+      help: 'Admin calls (vigil alerts, agents, policy push, audit, VDP) by call and result (ok, refused)',
+      labelNames: ['call', 'result'],
+      registers: [r],
+    });
+    this.agentPolicyRefusals = new Counter({
+      name: 'vigil_agent_policy_refusals_total',
+      help: 'Signed policy bundles agents reported refusing (bad signature, foreign key, invalid rules, not newer than what they hold): logged with the node and its SPIFFE ID',
+      registers: [r],
+    });
+    this.followersDropped = new Counter({
+      name: 'vigil_follow_readers_dropped_total',
+      help: 'vigil alerts --follow readers refused (too_many: over the limit at once) or dropped (slow: took nothing for the stall time)',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    new Gauge({
+      name: 'vigil_follow_readers',
+      help: 'vigil alerts --follow readers connected now',
+      registers: [r],
+      collect() {
+        this.set(self.followProbe?.() ?? 0);
+      },
+    });
+    this.policyAhead = new Counter({
+      name: 'vigil_policy_agents_ahead_total',
+      help: 'Agents that reported a policy version newer than the latest this control plane holds (a store restored from an older backup): the next push is numbered above it',
+      registers: [r],
+    });
+    this.identityRefused = new Counter({
+      name: 'vigil_identity_entries_refused_total',
+      help: 'Identity report entries refused: not_a_cidr, not_a_spiffe_id, foreign_trust_domain, too_wide, not_owned, duplicate, too_many_entries',
+      labelNames: ['reason'],
+      registers: [r],
+    });
     const self = this;
+    new Gauge({
+      name: 'vigil_identity_map_entries',
+      help: 'Entries of the identity map sent to agents (addresses exactly one node claims)',
+      registers: [r],
+      collect() {
+        this.set(self.identityProbe?.entries() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vigil_identity_conflicts',
+      help: 'Addresses more than one node claims now: left out of the identity map, logged',
+      registers: [r],
+      collect() {
+        this.set(self.identityProbe?.conflicts() ?? 0);
+      },
+    });
     new Gauge({
       name: 'vigil_ingest_queued_alerts',
       help: 'Alerts received and waiting for their commit',
@@ -154,6 +233,34 @@ export class CpMetrics {
       labelNames: ['sink', 'kind'],
       registers: [r],
     });
+    const last = new Map<string, number>();
+    const advance = (c: Counter, key: string, labels: Record<string, string>, now: number): void => {
+      const d = now - (last.get(key) ?? 0);
+      if (d > 0) c.inc(labels, d);
+      last.set(key, now);
+    };
+    new Counter({
+      name: 'vigil_reach_messages_total',
+      help: 'Reachability reports and image inventories from agents, by result (report, inventory: stored; refused: malformed or over the bounds, the agent is told why)',
+      labelNames: ['result'],
+      registers: [r],
+      collect() {
+        const c = self.reachProbe?.();
+        if (!c) return;
+        advance(this, 'report', { result: 'report' }, c.reports);
+        advance(this, 'inventory', { result: 'inventory' }, c.inventories);
+        advance(this, 'refused', { result: 'refused' }, c.refused);
+      },
+    });
+    new Counter({
+      name: 'vigil_vex_revocations_total',
+      help: 'VEX document versions issued because a component a document said not_affected was loaded (vigil vex --changes)',
+      registers: [r],
+      collect() {
+        const c = self.reachProbe?.();
+        if (c) advance(this, 'revocations', {}, c.revocations);
+      },
+    });
     this.outputDelivered = new Counter({ name: 'vigil_output_alerts_delivered_total', help: 'Alerts delivered to an output (webhook, falcosidekick, syslog)', labelNames: ['output'], registers: [r] });
     this.outputFailures = new Counter({ name: 'vigil_output_failures_total', help: 'Failed deliveries to an output (retried with back-off; at the control plane the alerts stay in the store)', labelNames: ['output'], registers: [r] });
   }
@@ -173,6 +280,23 @@ export class CpMetrics {
       outputDelivered: (output, n) => this.outputDelivered.inc({ output }, n),
       outputFailed: (output) => this.outputFailures.inc({ output }),
     };
+  }
+
+  private reachProbe: (() => { reports: number; inventories: number; refused: number; revocations: number }) | null = null;
+
+  /** Where the reachability counters are read from at scrape time (controlplane/reach/ingest.ts). */
+  reach(counts: () => { reports: number; inventories: number; refused: number; revocations: number }): void {
+    this.reachProbe = counts;
+  }
+
+  /** Where the follow readers gauge is read from. */
+  followers(n: () => number): void {
+    this.followProbe = n;
+  }
+
+  /** Where the identity map gauges are read from at scrape time. */
+  identityMap(entries: () => number, conflicts: () => number): void {
+    this.identityProbe = { entries, conflicts };
   }
 
   /** Where the ingest gauges are read from at scrape time (the ingest of this control plane). */

@@ -6,7 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import { errorMessage } from '../common/errors';
 import { deny } from '../common/spiffe/grpc-credentials';
 import { compileSpiffePattern, type SpiffePattern } from '../common/spiffe/spiffe-id';
-import { rfcToNs } from '../common/time';
+import { agoNs, rfcToNs } from '../common/time';
 import type { AlertRow } from '../common/proto/generated/vigil/v1/AlertRow';
 import type { ListAlertsRequest__Output } from '../common/proto/generated/vigil/v1/ListAlertsRequest';
 import type { QueryServiceHandlers } from '../common/proto/generated/vigil/v1/QueryService';
@@ -30,6 +30,10 @@ export interface QueryServiceOptions {
   patterns: SpiffePattern[];
   /** Ed25519 key that signs policy bundles (null: policy push refused) */
   policyKey: KeyObject | null;
+  /** the largest signed policy payload (default 16 MiB) */
+  maxPolicyBytes?: number;
+  /** --follow readers at once (default 64), and how long one may not take what it is sent before it is dropped (default 30 s) */
+  follow?: { max?: number; stallMs?: number };
   metrics?: CpMetrics;
   checkpoints: Checkpointer;
   log: (line: string) => void;
@@ -43,23 +47,65 @@ export interface QueryServiceOptions {
 export function parseSince(s: string): string | undefined {
   if (!s) return undefined;
   if (/^\d+$/.test(s)) return s;
-  const rel = /^(\d+)(s|m|h|d)$/.exec(s);
-  if (rel) {
-    const mult = { s: 1, m: 60, h: 3600, d: 86400 }[rel[2] as 's' | 'm' | 'h' | 'd'];
-    return ((BigInt(Date.now()) - BigInt(Number(rel[1]) * mult * 1000)) * 1_000_000n).toString();
-  }
+  const ago = agoNs(s);
+  if (ago) return ago;
   if (Number.isNaN(Date.parse(s))) throw new Error(`since: "${s}" is not a time (RFC 3339, 10m, 2h, or nanoseconds)`);
   return rfcToNs(s);
 }
 
+export const DEFAULT_MAX_POLICY_BYTES = 16 << 20;
+
+/** A push too large for the limit or for a connected agent: refused at push time, naming the limit. */
+export class PolicyTooLarge extends Error {}
+
+/** Pages of ListAlerts: rows, bytes and rows scanned per call (each call does a bounded amount of work). */
+export const PAGE_ROWS = 1000;
+export const PAGE_BYTES = 2 << 20;
+export const PAGE_SCAN = 20_000;
+
+/** What a --follow reader may have queued and not taken before the server stops sending it more. */
+export const FOLLOW_QUEUE_BYTES = 1 << 20;
+
+/**
+ * Bytes queued on the HTTP/2 stream of a server call for a client that does
+ * not read. call.write() cannot say: grpc-js hands each message to the
+ * HTTP/2 stream, whose write completes at once and queues without limit
+ * (this is how a stalled reader cost ~100 MB). Node's Http2Stream.bufferSize
+ * can; grpc-js (1.14) keeps that stream inside the call (call.call, then
+ * .nextCall... to the object holding .stream). Found by shape, so a grpc-js
+ * that moves it leaves only the write() signal (0 here), never a crash.
+ */
+export function http2Queued(call: object): () => number {
+  let o = (call as { call?: unknown }).call;
+  for (let i = 0; i < 4 && o && typeof o === 'object'; i++) {
+    const stream = (o as { stream?: { bufferSize?: unknown } }).stream;
+    if (stream && typeof stream.bufferSize === 'number') return () => (stream.bufferSize as number) ?? 0;
+    o = (o as { nextCall?: unknown }).nextCall;
+  }
+  return () => 0;
+}
+
 export class QueryService {
-  constructor(private readonly o: QueryServiceOptions) {}
+  private followers = 0;
+
+  constructor(private readonly o: QueryServiceOptions) {
+    o.metrics?.followers(() => this.followers);
+  }
 
   /** Sign these files as the next policy version, store it (audited) and send it to every agent. */
   push(files: readonly { name: string; text: string }[], by: string): { version: number; agents: number } {
     if (!this.o.policyKey) throw new Error('this control plane has no policy signing key');
-    const version = (this.o.store.latestPolicy()?.version ?? 0) + 1;
+    // monotonic across store restores: above the latest stored and the highest any agent applied
+    const version = Math.max(this.o.store.latestPolicy()?.version ?? 0, this.o.agents.highestAgentPolicy()) + 1;
     const signed = signPolicy(version, files, this.o.policyKey);
+    const limit = this.o.maxPolicyBytes ?? DEFAULT_MAX_POLICY_BYTES;
+    if (signed.payload.length > limit) {
+      throw new PolicyTooLarge(`the signed policy would be ${signed.payload.length} bytes, over the limit of ${limit} bytes (--max-policy-bytes): nothing signed or sent`);
+    }
+    const agentLimit = this.o.agents.agentPolicyLimit();
+    if (signed.payload.length > agentLimit.bytes) {
+      throw new PolicyTooLarge(`the signed policy would be ${signed.payload.length} bytes, over the ${agentLimit.bytes} bytes agent ${agentLimit.node} takes: nothing signed or sent`);
+    }
     this.o.store.addPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId, pushed_by: by });
     this.o.metrics?.policyVersion.set(version);
     const n = this.o.agents.pushPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId });
@@ -86,7 +132,10 @@ export class QueryService {
         const peer = check(call);
         if ('code' in peer) return cb(peer);
         try {
-          return cb(null, { alerts: this.o.store.queryAlerts(filters(call.request)) });
+          const r = call.request;
+          const size = Math.min(r.page_size || PAGE_ROWS, PAGE_ROWS, r.limit || PAGE_ROWS);
+          const page = this.o.store.alertPage({ ...filters(r), afterId: Number(r.after_id), limit: size, maxBytes: PAGE_BYTES, maxScan: PAGE_SCAN });
+          return cb(null, { alerts: page.rows, next_after_id: page.lastId, more: page.more });
         } catch (err) {
           return cb(deny(grpc.status.INVALID_ARGUMENT, errorMessage(err)));
         }
@@ -104,17 +153,79 @@ export class QueryService {
           call.emit('error', deny(grpc.status.INVALID_ARGUMENT, errorMessage(err)));
           return;
         }
-        let last = 0;
+        const max = this.o.follow?.max ?? 64;
+        if (this.followers >= max) {
+          this.o.metrics?.followersDropped.inc({ reason: 'too_many' });
+          this.o.log(`follow refused for ${peer.spiffeId}: ${max} readers already`);
+          call.emit('error', deny(grpc.status.RESOURCE_EXHAUSTED, `${max} --follow readers already (the most at once)`));
+          return;
+        }
+        this.followers++;
+        const who = peer.spiffeId;
+        // a cursor in the store, not a buffer: a reader that falls behind is sent from the store when it takes more
+        let last = Number(call.request.after_id);
+        let waiting = false;
+        let again = false;
+        let done = false;
+        let stall: NodeJS.Timeout | null = null;
+        const stallMs = this.o.follow?.stallMs ?? 30_000;
+        const queued = http2Queued(call);
+        const wake = (): void => {
+          again = true;
+          pump();
+        };
+        const finish = (): void => {
+          if (done) return;
+          done = true;
+          this.followers--;
+          if (stall) clearTimeout(stall);
+          this.o.ingest.events.off('stored', wake);
+        };
         const pump = (): void => {
-          for (const row of this.o.store.queryAlerts({ ...f, afterId: last, limit: undefined })) {
-            last = row.id;
-            call.write(row as AlertRow);
+          if (done || waiting) return;
+          again = false;
+          let page;
+          try {
+            page = this.o.store.alertPage({ ...f, afterId: last, limit: 500, maxBytes: 1 << 20, maxScan: PAGE_SCAN });
+          } catch (err) {
+            call.emit('error', deny(grpc.status.UNAVAILABLE, `reading alerts: ${errorMessage(err)}`));
+            finish();
+            return;
           }
+          let ok = true;
+          for (const row of page.rows) ok = call.write(row as AlertRow) && ok;
+          last = page.lastId;
+          if (!ok || queued() > FOLLOW_QUEUE_BYTES) {
+            // the reader has not taken what it was sent: wait for it, a bounded while
+            waiting = true;
+            const since = Date.now();
+            const check = (): void => {
+              if (done) return;
+              if (call.writableLength === 0 && queued() <= FOLLOW_QUEUE_BYTES / 2) {
+                stall = null;
+                waiting = false;
+                pump();
+                return;
+              }
+              if (Date.now() - since < stallMs) {
+                stall = setTimeout(check, 50);
+                return;
+              }
+              this.o.metrics?.followersDropped.inc({ reason: 'slow' });
+              this.o.log(`follow reader ${who} dropped: it took nothing for ${stallMs / 1000} s (${call.writableLength} messages and ${queued()} bytes were waiting for it)`);
+              call.emit('error', deny(grpc.status.RESOURCE_EXHAUSTED, `this --follow reader took nothing for ${stallMs / 1000} s: dropped`));
+              finish();
+            };
+            stall = setTimeout(check, 50);
+            return;
+          }
+          if (page.more || again) setImmediate(pump);
         };
         pump();
-        this.o.ingest.events.on('stored', pump);
-        call.on('cancelled', () => this.o.ingest.events.off('stored', pump));
-        call.on('close', () => this.o.ingest.events.off('stored', pump));
+        this.o.ingest.events.on('stored', wake);
+        call.on('cancelled', finish);
+        call.on('close', finish);
+        call.on('error', finish);
       },
       ListAgents: (call, cb) => {
         const peer = check(call);
@@ -180,7 +291,8 @@ export class QueryService {
           const r = this.push([...call.request.files.map((f) => ({ name: f.name, text: f.text })), ...generated], peer.spiffeId);
           return cb(null, { version: r.version, agents_notified: r.agents });
         } catch (err) {
-          return cb(deny(grpc.status.INVALID_ARGUMENT, errorMessage(err)));
+          this.o.log(`policy push by ${peer.spiffeId} refused: ${errorMessage(err)}`);
+          return cb(deny(err instanceof PolicyTooLarge ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.INVALID_ARGUMENT, errorMessage(err)));
         }
       },
     };

@@ -3,15 +3,17 @@
 // SPIFFE authorization, listen and orderly close.
 import * as grpc from '@grpc/grpc-js';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { authorizePeer, serverCredentialsReady, type TlsFiles } from '../common/spiffe/grpc-credentials';
+import { serverCredentialsReady, type TlsFiles } from '../common/spiffe/grpc-credentials';
 import { compileSpiffePattern } from '../common/spiffe/spiffe-id';
 import { VIGIL_VERSION } from '../common/version';
-import { AgentService, type Authorize } from './agent-service';
+import { AgentService } from './agent-service';
 import { printable } from '../common/escape';
 import { Checkpointer } from './checkpoints';
+import type { IdentityPolicy } from './identity-map';
 import { Ingest, type IngestOptions } from './ingest';
 import type { CpMetrics } from './metrics';
 import { QueryService } from './query-service';
+import { SecurityEvents } from './security-events';
 import { ReachIngest } from './reach/ingest';
 import { VexIssuer } from './reach/vex';
 import type { Store } from './store';
@@ -37,6 +39,16 @@ export interface ControlPlaneOptions {
   ingest?: IngestOptions;
   /** the most alerts one batch may carry */
   maxBatchAlerts?: number;
+  /** what identity reports may claim (default: our trust domain, /24 or /120 at most, 4096 entries, no ownership: refused) */
+  identityPolicy?: Partial<IdentityPolicy>;
+  /** identity map messages of about this many bytes */
+  mapChunkBytes?: number;
+  /** the largest signed policy payload a push may make (default 16 MiB) */
+  maxPolicyBytes?: number;
+  /** signed policy goes to agents in chunks of this many bytes (default 1 MiB) */
+  policyChunkBytes?: number;
+  /** --follow readers at once, and how long one may take nothing before it is dropped */
+  follow?: { max?: number; stallMs?: number };
   /** advisories, tickets, outputs, quarantine (docs/vdp.md); null: defaults, no sinks or outputs */
   vdpConfig?: VdpConfig | null;
   vdpCounters?: VdpCounters;
@@ -56,27 +68,36 @@ export class ControlPlane {
   private readonly vdpService: VdpService;
   private server: grpc.Server | null = null;
   private readonly checkpoints: Checkpointer;
+  private readonly security: SecurityEvents;
 
   constructor(private readonly o: ControlPlaneOptions) {
     // lines carry what agents and admins sent (node names, errors, SPIFFE IDs): never a forged line or an escape sequence
     const log = (line: string): void => this.o.log?.(printable(line));
     this.checkpoints = o.checkpoints ?? new Checkpointer({ db: o.store.db, log: o.store.log, signer: null, say: log });
-    const authorize: Authorize = (call, who) => (this.o.tls ? authorizePeer(call, this.o.tls.trustDomain, who) : { spiffeId: 'insecure' });
+    this.security = new SecurityEvents(o.metrics, log);
+    const agentAuthorize = this.security.authorizer(o.tls?.trustDomain ?? null, 'agent');
+    const authorize = this.security.authorizer(o.tls?.trustDomain ?? null, 'admin');
     o.store.started({ version: VIGIL_VERSION });
     this.ingest = new Ingest(o.store, o.metrics, log, o.ingest);
     const author = o.vexAuthor ?? (o.tls ? `spiffe://${o.tls.trustDomain}/vigil/controlplane` : 'Vigil control plane');
     this.vex = new VexIssuer(o.store.db, o.store.reach, (fn) => o.store.audited(fn), author);
     this.reach = new ReachIngest(o.store.reach, this.vex, log);
+    o.metrics?.reach(() => this.reach.counts);
     this.agents = new AgentService({
       store: o.store,
       ingest: this.ingest,
       reach: this.reach,
-      authorize,
+      authorize: agentAuthorize,
+      security: this.security,
       patterns: o.agentIds.map(compileSpiffePattern),
       metrics: o.metrics,
       checkpoints: this.checkpoints,
       log,
       maxBatchAlerts: o.maxBatchAlerts,
+      identityPolicy: o.identityPolicy,
+      mapChunkBytes: o.mapChunkBytes,
+      policyChunkBytes: o.policyChunkBytes,
+      trustDomain: o.tls?.trustDomain,
     });
     this.queries = new QueryService({
       store: o.store,
@@ -85,6 +106,8 @@ export class ControlPlane {
       authorize,
       patterns: o.adminIds.map(compileSpiffePattern),
       policyKey: o.policyKey,
+      maxPolicyBytes: o.maxPolicyBytes,
+      follow: o.follow,
       metrics: o.metrics,
       checkpoints: this.checkpoints,
       log,
@@ -108,6 +131,7 @@ export class ControlPlane {
   async listen(address: string): Promise<number> {
     const server = new grpc.Server({ 'grpc.keepalive_time_ms': 20000, 'grpc.max_receive_message_length': 16 << 20 });
     this.addToServer(server);
+    if (this.o.tls) this.security.watch(server);
     const creds = this.o.tls ? await serverCredentialsReady(this.o.tls) : grpc.ServerCredentials.createInsecure();
     const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, creds, (err, p) => (err ? reject(err) : resolve(p))));
     this.server = server;

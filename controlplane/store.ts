@@ -213,6 +213,51 @@ export class Store {
     return r.s ?? 0;
   }
 
+  /**
+   * One page of alerts after `afterId`: at most `limit` rows and about
+   * `maxBytes` of JSON, after scanning at most `maxScan` rows (a filter that
+   * rarely matches costs a bounded amount per call). `lastId` is where the
+   * next page starts; `more` says whether there may be one.
+   */
+  alertPage(q: AlertQuery & { limit: number; maxBytes: number; maxScan: number }): { rows: AlertRowOut[]; lastId: number; more: boolean } {
+    const rows: AlertRowOut[] = [];
+    let lastId = q.afterId ?? 0;
+    let scanned = 0;
+    let bytes = 0;
+    for (const row of this.selectAlerts(q, q.maxScan)) {
+      scanned++;
+      lastId = row.id;
+      if (q.workloadLike && !q.workloadLike(row.spiffe_id)) continue;
+      rows.push({ id: row.id, node: row.node, boot_id: row.boot_id, sequence: row.sequence, json: row.json });
+      bytes += row.json.length + 64;
+      if (rows.length >= q.limit || bytes >= q.maxBytes) return { rows, lastId, more: true };
+    }
+    return { rows, lastId, more: scanned >= q.maxScan };
+  }
+
+  private selectAlerts(q: AlertQuery, limit: number): Iterable<AlertRowOut & { spiffe_id: string }> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.sinceNs) {
+      where.push('time_ns >= ?');
+      args.push(q.sinceNs);
+    }
+    if (q.rule) {
+      where.push('rule = ?');
+      args.push(q.rule);
+    }
+    if (q.node) {
+      where.push('node = ?');
+      args.push(q.node);
+    }
+    if (q.afterId !== undefined) {
+      where.push('id > ?');
+      args.push(q.afterId);
+    }
+    const sql = `SELECT id, node, boot_id, sequence, json, spiffe_id FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
+    return this.db.prepare(sql).iterate(...args, limit) as Iterable<AlertRowOut & { spiffe_id: string }>;
+  }
+
   queryAlerts(q: AlertQuery): AlertRowOut[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
@@ -299,6 +344,11 @@ export class Store {
         .run(p.version, p.payload, p.signature, p.key_id, now, p.pushed_by);
       this.audit('policy', policyLeaf({ ...p, created_ns: now }), now);
     });
+  }
+
+  /** The highest policy version any agent has reported (0: none). */
+  maxAgentPolicyVersion(): number {
+    return (this.db.prepare('SELECT MAX(policy_version) AS v FROM agents').get() as { v: number | null }).v ?? 0;
   }
 
   latestPolicy(): PolicyRecord | undefined {

@@ -18,6 +18,8 @@ import {
   Fork,
   Hdr,
   IoUring,
+  Code,
+  CodeHow,
   KIND_BY_NUMBER,
   Limits,
   Migrate,
@@ -39,6 +41,7 @@ import type {
   FileEvent,
   ForkEvent,
   IoUringEvent,
+  CodeEvent,
   KernelEvent,
   MigrateEvent,
   PrivEvent,
@@ -332,6 +335,18 @@ export class Decoder {
             newPath: this.cstr(buf, off + IoUring.new_path, IoUring.NAME) || null,
             pathFull: dv.getUint8(off + IoUring.names_full) !== 0,
             rule: dv.getUint32(off + IoUring.rule, true),
+          };
+          return ev;
+        }
+        case EventKind.code: {
+          if (size < Code.SIZE) break;
+          const how = dv.getUint8(off + Code.how);
+          const ev: CodeEvent = {
+            kind: 'code', flags, ktimeNs, pid, tid, uid, gid, cgroupId, comm, workload, procFlags,
+            path: this.str(buf, off + Code.tail, dv.getUint16(off + Code.path_len, true), recEnd),
+            dev: dv.getUint32(off + Code.dev, true),
+            ino: dv.getBigUint64(off + Code.ino, true),
+            how: how === CodeHow.mmap ? 'mmap' : how === CodeHow.mprotect ? 'mprotect' : 'open',
           };
           return ev;
         }

@@ -168,6 +168,16 @@ export interface IoUringEvent extends EventCommon {
   rule: number;
 }
 
+/** A file a workload loaded as code, the first time for (workload, device, inode): runtime reachability. */
+export interface CodeEvent extends EventCommon {
+  kind: 'code';
+  /** canonical path, as the process sees it (inside its root: the container's path) */
+  path: string;
+  dev: number;
+  ino: bigint;
+  how: 'open' | 'mmap' | 'mprotect';
+}
+
 /** A file's owner (chown family) or an extended attribute (setxattr family) changed. */
 export interface AttrEvent extends EventCommon {
   kind: 'chown' | 'setxattr';
@@ -237,6 +247,7 @@ export type KernelEvent =
   | MigrateEvent
   | SocketEvent
   | IoUringEvent
+  | CodeEvent
   | AttrEvent
   | SockFdEvent
   | MemfdEvent

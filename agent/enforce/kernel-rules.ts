@@ -5,7 +5,7 @@
 import { CondKey, Config, EventKind, FileKey, BinKey, KIND_NAMES, NetPrefixKey, NetRuleKey, RuleKey, type KindName } from '../kernel/abi';
 import { errorMessage, VigilError } from '../../common/errors';
 import type { AddressIdentity } from '../workload/source';
-import { kindMask, PROCESS_KINDS, programsFor, type Probe } from '../kernel/probe';
+import { isResolveProgram, kindMask, PROCESS_KINDS, programsFor, type Probe } from '../kernel/probe';
 import type { RuleSet } from '../rules/compile';
 import { buildKernelPlan, type KernelPlan, type MapEntries } from './kernel-plan';
 import { FileIds } from './file-ids';
@@ -30,6 +30,8 @@ export interface KernelRulesOptions {
    * changes); default: one of our own, resolved at each apply only.
    */
   fileIds?: FileIds;
+  /** kinds reported whatever the rules say (code: runtime reachability) */
+  extraKinds?: readonly KindName[];
 }
 
 export class KernelRules {
@@ -37,6 +39,7 @@ export class KernelRules {
   private written: Written | null = null;
   /** the names of binaries the rules in force name, resolved */
   readonly fileIds: FileIds;
+  private readonly extraKinds: readonly KindName[];
 
   constructor(
     private readonly probe: Probe,
@@ -44,11 +47,12 @@ export class KernelRules {
     o: KernelRulesOptions = {},
   ) {
     this.fileIds = o.fileIds ?? new FileIds({ refreshMs: 0, watch: false });
+    this.extraKinds = o.extraKinds ?? [];
   }
 
-  /** The kinds the kernel must report for these rules (plus the process life cycle). */
-  static kindsFor(rs: RuleSet): KindName[] {
-    const want = new Set<KindName>([...PROCESS_KINDS, ...rs.reportedKinds()]);
+  /** The kinds the kernel must report for these rules (plus the process life cycle, plus `extra`). */
+  static kindsFor(rs: RuleSet, extra: readonly KindName[] = []): KindName[] {
+    const want = new Set<KindName>([...PROCESS_KINDS, ...rs.reportedKinds(), ...extra]);
     return KIND_NAMES.filter((k) => want.has(k));
   }
 
@@ -66,7 +70,7 @@ export class KernelRules {
         cause: err,
       });
     }
-    const kinds = KernelRules.kindsFor(rs);
+    const kinds = KernelRules.kindsFor(rs, this.extraKinds);
     // with connect refusals the kernel also refuses raw and packet sockets: socket creation is watched for that guard
     // (and io_uring's socket requests, which make one without a syscall)
     const guarded = plan.netActive ? (['socket', 'io_uring'] as const).filter((k) => !kinds.includes(k)) : [];
@@ -92,6 +96,7 @@ export class KernelRules {
       prefixDepths: plan.prefixDepths,
       netActive: plan.netActive ? 1 : 0,
       createActive: plan.createActive ? 1 : 0,
+      resolveActive: programs.some(isResolveProgram) ? 1 : 0,
       // with workloads, a task keeps the one it leaves (PF_MOVED): one task-storage lookup per event
       originActive: this.workloads.size > 0 ? 1 : 0,
       guardOnly,

@@ -87,7 +87,7 @@ export function eventPhrase(e: TraceRecord): string {
     case 'setuid':
       return `setuid family call leaving uid ${String(e.uid)}`;
     case 'mount':
-      return `mount on ${quote(e.path as string)}`;
+      return `mount${e.source ? ` of ${quote(e.source as string)}` : ''}${e.fstype ? ` (${String(e.fstype)})` : ''} on ${quote(e.path as string)}`;
     case 'module':
       return `kernel module load${e.path ? ` from ${String(e.path)}` : ''}`;
     case 'socket':

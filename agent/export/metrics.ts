@@ -30,6 +30,8 @@ export class AgentMetrics {
   cgroupEntries: (() => number) | null = null;
   /** decisions lost for user-space kill rules, by stage (agent/enforce/lost.ts) */
   lostDecisions: (() => LostDecisions) | null = null;
+  /** runtime reachability's counts (agent/reach/tracker.ts), null when it is off */
+  reach: (() => { images: number; containers: number; files: number; unacked: number; refused: number; lossMarks: number }) | null = null;
   /** the agent's own outputs (--outputs), for their counters */
   outputs: readonly { output: { name: string }; stats: { delivered: number; failures: number; dropped: number } }[] = [];
 
@@ -47,6 +49,38 @@ export class AgentMetrics {
       last.set(key, now);
     };
     const self = this;
+    new Gauge({
+      name: 'vigil_reach_files',
+      help: 'Files processes of workloads with an image loaded (executed, opened as code, mapped executable) in this agent run, all images and containers together',
+      registers: [r],
+      collect() {
+        this.set(self.reach?.().files ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vigil_reach_containers',
+      help: 'Containers of workloads with an image watched by runtime reachability in this agent run',
+      registers: [r],
+      collect() {
+        this.set(self.reach?.().containers ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vigil_reach_unacked_messages',
+      help: 'Reachability reports and inventory parts sent and not yet acknowledged by the control plane',
+      registers: [r],
+      collect() {
+        this.set(self.reach?.().unacked ?? 0);
+      },
+    });
+    new Counter({
+      name: 'vigil_reach_loss_marks_total',
+      help: 'Times code or exec records were lost while images were watched (each restarts the observation window at the control plane)',
+      registers: [r],
+      collect() {
+        advance(this, {}, self.reach?.().lossMarks ?? 0);
+      },
+    });
     new Counter({
       name: 'vigil_output_alerts_delivered_total',
       help: 'Alerts delivered to an output (webhook, falcosidekick, syslog)',

@@ -352,8 +352,9 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
     case 'mount':
       r.path = ev.str2;
       r.flags = bitNames(ev.sysFlags, MOUNT_FLAGS);
-      details.source = ev.str1;
-      details.fstype = ev.str3;
+      // what was mounted is the evidence (a host path given to a container): always in the record
+      r.source = ev.str1;
+      r.fstype = ev.str3;
       break;
     case 'module':
       r.path = ev.str1;
@@ -376,6 +377,12 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
         r.type = sockTypeName(ev.sockType);
       }
       if (ev.pathFull) details.path_truncated = true;
+      break;
+    case 'code':
+      r.path = ev.path;
+      r.how = ev.how;
+      details.dev = ev.dev;
+      details.ino = ev.ino.toString();
       break;
     case 'chown':
       r.path = ev.path;

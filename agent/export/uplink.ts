@@ -16,6 +16,9 @@ import { rfcToNs } from '../../common/time';
 import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
 import { channelCredentials, type TlsFiles } from '../../common/spiffe/grpc-credentials';
 import { acceptPolicy, type PolicyState, type SignedPolicy, type VerifiedPolicy } from '../rules/policy';
+import { errorMessage } from '../../common/errors';
+import { IdentityMapAssembler, type MapEntry } from './identity-map';
+import { PolicyChunks } from './policy-chunks';
 import type { Spool } from './spool';
 import type { AuditWitness } from './audit-witness';
 import type { SpooledAlert } from '../../common/alert-envelope';
@@ -43,10 +46,14 @@ export interface UplinkOptions {
   onAuditAlert?: (a: Alert) => void;
   log?: (line: string) => void;
   onState?: (connected: boolean) => void;
+  /** runtime reachability reports and image inventories (agent/reach/tracker.ts): sent on each stream until acknowledged */
+  reach?: { messages(): AgentMessage[]; acked(id: string, error: string): void; reconnected(): void };
   /** first retry delay; doubles up to maxBackoffMs, with full jitter */
   backoffMs?: number;
   maxBackoffMs?: number;
   batchSize?: number;
+  /** the largest signed policy payload taken (default 64 MiB) */
+  maxPolicyBytes?: number;
 }
 
 export interface UplinkStats {
@@ -74,11 +81,14 @@ export class Uplink {
   readonly stats: UplinkStats = { connected: false, connects: 0, sent: 0, acked: 0, refused: 0, policyRefused: 0 };
   /** the most alerts the control plane takes in one batch (its Welcome says) */
   private serverMaxBatch = 0;
+  private readonly identityMap = new IdentityMapAssembler();
+  private readonly policyChunks: PolicyChunks;
   /** the largest message the control plane takes (its Welcome says) */
   private serverMaxBytes = 0;
 
   constructor(private readonly o: UplinkOptions) {
     this.backoff = new Backoff(o.backoffMs ?? 250, o.maxBackoffMs ?? 30_000, 'full');
+    this.policyChunks = new PolicyChunks(o.maxPolicyBytes);
   }
 
   private log(s: string): void {
@@ -184,6 +194,8 @@ export class Uplink {
   private connect(): void {
     if (this.stopped || !this.client) return;
     this.sentUpTo = new Map();
+    this.identityMap.reset();
+    this.policyChunks.reset();
     this.ready = false;
     this.waitingDrain = false;
     const call = this.client.Connect();
@@ -198,6 +210,8 @@ export class Uplink {
         version: this.o.version,
         capabilities: this.o.capabilities,
         policy_version: this.o.currentPolicyVersion(),
+        highest_policy_version: Math.max(this.o.policyState?.highest() ?? 0, this.o.currentPolicyVersion()),
+        max_policy_bytes: this.policyChunks.maxBytes,
         checkpoint_size: this.o.witness?.size() ?? 0,
       },
     });
@@ -219,13 +233,27 @@ export class Uplink {
         if (this.o.identityReport) this.call?.write({ identities: { entries: this.o.identityReport() } });
         this.heartbeat = setInterval(() => this.call?.write({ heartbeat: { unix_nano: String(BigInt(Date.now()) * 1_000_000n) } }), 10_000);
         this.flush();
+        this.o.reach?.reconnected();
+        this.sendReach();
+        break;
+      case 'reach_ack':
+        if (m.reach_ack) this.o.reach?.acked(String(m.reach_ack.id), m.reach_ack.error);
         break;
       case 'ack':
         if (m.ack) this.onAck(m.ack);
         break;
       case 'policy':
         if (m.policy) {
-          const b: SignedPolicy = { version: Number(m.policy.version), payload: Buffer.from(m.policy.payload), signature: Buffer.from(m.policy.signature), keyId: m.policy.key_id };
+          let b: SignedPolicy | null;
+          try {
+            b = this.policyChunks.take(m.policy);
+          } catch (err) {
+            this.stats.policyRefused++;
+            this.log(`policy refused, the last good policy stays: ${errorMessage(err)}`);
+            this.call?.write({ policy_status: { version: this.o.currentPolicyVersion(), applied: false, error: errorMessage(err) } });
+            break;
+          }
+          if (!b) break;
           const r = acceptPolicy(b, this.o);
           if (!r.ok) {
             this.stats.policyRefused++;
@@ -237,7 +265,17 @@ export class Uplink {
         }
         break;
       case 'identity_map':
-        if (m.identity_map) this.o.onIdentityMap?.(m.identity_map.entries);
+        if (m.identity_map) {
+          let all: MapEntry[] | null;
+          try {
+            all = this.identityMap.take(m.identity_map);
+          } catch (err) {
+            // out of step with the control plane: a new stream starts with the whole map
+            if (this.call) this.lost(this.call, errorMessage(err));
+            return;
+          }
+          if (all) this.o.onIdentityMap?.(all);
+        }
         break;
       case 'checkpoint':
         if (m.checkpoint && this.o.witness) {
@@ -281,6 +319,12 @@ export class Uplink {
     const delay = this.backoff.next();
     this.log(`control plane link lost (${why}); retrying in ${delay} ms`);
     this.retry = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Send what reachability has to say now (when connected; otherwise at the next welcome). */
+  sendReach(): void {
+    if (!this.ready || !this.call || !this.o.reach) return;
+    for (const m of this.o.reach.messages()) this.call.write(m);
   }
 
   /** Send an identity report now (the workloads' addresses changed). */

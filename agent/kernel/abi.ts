@@ -2,7 +2,7 @@
 // test/agent/abi.test.ts checks every number here against offsetof() and
 // sizeof() compiled from the C header by native/.
 
-export const ABI_VERSION = 6;
+export const ABI_VERSION = 7;
 
 export const EventKind = {
   exec: 1,
@@ -29,6 +29,8 @@ export const EventKind = {
   socket: 17,
   /** an io_uring submission that opens a file or socket door */
   io_uring: 18,
+  /** a file a workload loaded as code, once per (workload, device, inode): runtime reachability */
+  code: 19,
   /** a file's owner or group changed (chown, fchown, lchown, fchownat) */
   chown: 20,
   /** an extended attribute set (setxattr, lsetxattr, fsetxattr, setxattrat) */
@@ -177,6 +179,11 @@ export const IoUring = {
   SIZE: 336,
 } as const;
 
+/** struct code_event (bpf/events.h): how is enum code_how */
+export const Code = { ino: 64, dev: 72, path_len: 76, how: 78, pad: 79, tail: 80, SIZE: 80 } as const;
+export const CodeHow = { open: 1, mmap: 2, mprotect: 3 } as const;
+/** struct code_key, of the code_seen LRU */
+export const CodeKey = { workload: 0, dev: 4, ino: 8, SIZE: 16 } as const;
 /** chown, setxattr */
 export const Attr = { ret: 64, syscall_nr: 68, uid: 72, gid: 76, flags: 80, path_len: 84, name_len: 86, value_len: 88, rule: 92, tail: 96, SIZE: 96 } as const;
 
@@ -216,10 +223,11 @@ export const Config = {
   origin_active: 112,
   guard_only: 116,
   create_active: 120,
-  id_kinds: 124,
-  exe_state: 128,
-  loader_active: 132,
-  SIZE: 136,
+  resolve_active: 124,
+  id_kinds: 128,
+  exe_state: 132,
+  loader_active: 136,
+  SIZE: 140,
 } as const;
 
 export const RuleMatch = { exact: 1, prefix: 2, any: 3 } as const;

@@ -38,6 +38,23 @@ const HOOK_NAMES: Record<string, string> = {
   feat_send_signal: 'bpf_send_signal from tp_btf',
 };
 
+let btfText: string | null = null;
+
+/**
+ * Does this kernel have the tracepoint (its BTF names `btf_trace_<name>`)?
+ * A tp_btf program for a missing one would fail the whole object's load.
+ */
+export function hasBtfTracepoint(name: string): boolean {
+  if (btfText === null) {
+    try {
+      btfText = fs.readFileSync('/sys/kernel/btf/vmlinux').toString('latin1');
+    } catch {
+      btfText = '';
+    }
+  }
+  return btfText.includes(`\0btf_trace_${name}\0`);
+}
+
 export function probeKernel(): KernelFeatures {
   let cgroup2: string | null = null;
   try {

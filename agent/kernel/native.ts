@@ -54,6 +54,8 @@ export interface NativeConfig {
   guardOnly?: number;
   /** 1 = open rules that name write, create or trunc judge link, symlink and rename names */
   createActive?: number;
+  /** 1 = the timestamp programs record what file calls touched, and sys_exit names it (bpf/touched.bpf.c) */
+  resolveActive?: number;
   /** kinds whose file is also looked up by identity (file_rules) */
   idKinds?: number;
   /** 1 = every exec records its binary in task storage */

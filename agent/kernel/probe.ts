@@ -6,6 +6,7 @@ import { Decoder, type DecodeStats } from '../decode/decode';
 import { VigilError, errorMessage } from '../../common/errors';
 import type { KernelEvent } from '../decode/events';
 import { bpfObjectPath, native, type KindCounters, type NativeConfig, type NativeProbe, type ReaderStats } from './native';
+import { hasBtfTracepoint } from './features';
 
 export interface ProbeSpec {
   /** event kinds the kernel should emit */
@@ -74,11 +75,38 @@ export const ALL_PROGRAMS = [
   'vigil_sock_create',
   'vigil_io_uring',
   'vigil_loader',
+  'vigil_code',
 ] as const;
+
+/**
+ * The timestamp programs (bpf/touched.bpf.c): what a chmod, truncate, rename,
+ * link, symlink or unlink touched names it. Those this kernel has (6.13 and
+ * later: all three; before, none); without them the names stay as passed.
+ */
+const RESOLVE_TRACEPOINTS: readonly [string, string][] = [
+  ['vigil_ctime_xchg', 'ctime_ns_xchg'],
+  ['vigil_ctime_skip', 'ctime_xchg_skip'],
+  ['vigil_ctime_set', 'inode_set_ctime_to_ts'],
+];
+const RESOLVED_KINDS: readonly KindName[] = ['open', 'unlink', 'rename', 'chmod', 'link', 'symlink'];
+
+export function resolvePrograms(): string[] {
+  return RESOLVE_TRACEPOINTS.filter(([, tp]) => hasBtfTracepoint(tp)).map(([p]) => p);
+}
+
+export function isResolveProgram(p: string): boolean {
+  return RESOLVE_TRACEPOINTS.some(([name]) => name === p);
+}
+
+/** Every program, for an agent that attaches what its rules need as they change. */
+export function allPrograms(): string[] {
+  return [...ALL_PROGRAMS, ...resolvePrograms()];
+}
 
 /** The BPF programs a set of kinds needs: nothing else is loaded. */
 export function programsFor(kinds: readonly KindName[], filterCgroups: boolean): string[] {
   const progs: string[] = [];
+  if (kinds.some((k) => RESOLVED_KINDS.includes(k))) progs.push(...resolvePrograms());
   if (kinds.includes('exec')) progs.push('vigil_exec');
   if (kinds.includes('fork')) progs.push('vigil_fork');
   if (kinds.includes('exit')) progs.push('vigil_exit');
@@ -86,6 +114,7 @@ export function programsFor(kinds: readonly KindName[], filterCgroups: boolean):
   if (kinds.includes('connect')) progs.push('vigil_connect4', 'vigil_connect6');
   if (kinds.includes('migrate')) progs.push('vigil_migrate');
   if (kinds.includes('io_uring')) progs.push('vigil_io_uring');
+  if (kinds.includes('code')) progs.push('vigil_code');
   if (filterCgroups) progs.push('vigil_cgroup_mkdir', 'vigil_cgroup_rmdir');
   return progs;
 }
@@ -141,8 +170,9 @@ export class Probe {
       np = new addon.Probe({
         object: bpfObjectPath('vigil'),
         cgroupRoot,
-        programs: spec.loadAll ? [...ALL_PROGRAMS] : programsFor(spec.kinds, filter),
+        programs: spec.loadAll ? allPrograms() : programsFor(spec.kinds, filter),
         attach: spec.loadAll ? programsFor(spec.kinds, true) : undefined,
+        resolveActive: programsFor(spec.kinds, filter).some(isResolveProgram) ? 1 : 0,
         ringBytes: spec.ringBytes ?? 16 << 20,
         // with a scope, nothing is reported until the map is filled
         kinds: filter ? 0 : kindMask(spec.kinds),

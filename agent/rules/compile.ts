@@ -300,69 +300,73 @@ export function isFileless(c: EvalContext): boolean {
 }
 
 function compileMatch(kind: RuleKind, m: MatchSpec): Test {
-  const tests: Test[] = [];
+  // cheap tests first (a flag or a set lookup), the lineage last: all must hold, in any order
+  const tests: { cost: number; t: Test }[] = [];
+  const push = (cost: number, t: Test): void => {
+    tests.push({ cost, t });
+  };
   if (m.binary) {
     const t = compileBinaryMatch(m.binary);
-    tests.push((c) => t(c.exe, c.exeAliases ?? NO_ALIASES));
+    push(1, (c) => t(c.exe, c.exeAliases ?? NO_ALIASES));
   }
   if (m.parent_binary) {
     const t = compileBinaryMatch(m.parent_binary);
-    tests.push((c) => t(c.parentExe, c.parentAliases ?? NO_ALIASES));
+    push(1, (c) => t(c.parentExe, c.parentAliases ?? NO_ALIASES));
   }
   if (m.fileless !== undefined) {
     const want = m.fileless;
-    tests.push((c) => c.ev.kind === 'exec' && isFileless(c) === want);
+    push(0, (c) => c.ev.kind === 'exec' && isFileless(c) === want);
   }
   if (m.path) {
     const t = compileStringMatch(m.path);
-    tests.push((c) => t(eventPath(c.ev)));
+    push(1, (c) => t(eventPath(c.ev)));
   }
   if (m.new_path) {
     const t = compileStringMatch(m.new_path);
-    tests.push((c) => t(c.ev.kind === 'rename' || c.ev.kind === 'link' || c.ev.kind === 'symlink' ? c.ev.newPath : null));
+    push(1, (c) => t(c.ev.kind === 'rename' || c.ev.kind === 'link' || c.ev.kind === 'symlink' ? c.ev.newPath : null));
   }
   if (m.flags) {
     let want = 0;
     for (const a of m.flags.any) want |= KernelAccess[a];
-    tests.push((c) => c.ev.kind === 'open' && (openAccessBits(c.ev.openFlags) & want) !== 0);
+    push(0, (c) => c.ev.kind === 'open' && (openAccessBits(c.ev.openFlags) & want) !== 0);
   }
   if (m.args) {
     const t = compileArgsMatch(m.args);
-    tests.push((c) => t(c.args));
+    push(2, (c) => t(c.args));
   }
   if (m.parent_args) {
     const t = compileArgsMatch(m.parent_args);
-    tests.push((c) => t(c.parentArgs));
+    push(2, (c) => t(c.parentArgs));
   }
   if (m.name) {
     const t = compileStringMatch(m.name);
-    tests.push((c) => t(c.name ?? null));
+    push(1, (c) => t(c.name ?? null));
   }
   if (m.ancestor_binary) {
     // some ancestor satisfies every key given (the loader requires in, prefix or glob)
     const t = compileStringMatch(m.ancestor_binary);
-    tests.push((c) => {
+    push(3, (c) => {
       const chain = c.ancestors?.();
       return chain !== undefined && chain.some((x) => t(x));
     });
   }
   if (m.image) {
     const t = compileStringMatch(m.image);
-    tests.push((c) => t(imageName(c.image)));
+    push(1, (c) => t(imageName(c.image)));
   }
   if (m.image_digest) {
     const t = compileStringMatch(m.image_digest);
-    tests.push((c) => t(c.image?.digest ?? null));
+    push(1, (c) => t(c.image?.digest ?? null));
   }
   if (m.uid) {
     const inSet = m.uid.in ? new Set(m.uid.in) : null;
     const notIn = m.uid.not_in ? new Set(m.uid.not_in) : null;
     // on a set*id event the uid is the one after the call: a call that sets group ids leaves it as it was, so it never matches a uid condition
-    tests.push((c) => !(c.ev.kind === 'setuid' && SETID_GID_SYSCALLS.has(c.ev.syscallNr)) && (!inSet || inSet.has(c.ev.uid)) && (!notIn || !notIn.has(c.ev.uid)));
+    push(0, (c) => !(c.ev.kind === 'setuid' && SETID_GID_SYSCALLS.has(c.ev.syscallNr)) && (!inSet || inSet.has(c.ev.uid)) && (!notIn || !notIn.has(c.ev.uid)));
   }
   if (m.drift !== undefined) {
     const want = m.drift;
-    tests.push((c) => {
+    push(0, (c) => {
       if (c.ev.kind !== 'exec' || c.workloadStartNs === null || c.workloadStartNs === undefined) return false;
       return c.ev.exeCtimeNs > c.workloadStartNs === want;
     });
@@ -374,7 +378,7 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
     const ports = d.port ? new Set(d.port) : null;
     const wl = d.workload?.map(compileSpiffePattern) ?? null;
     const notWl = d.not_workload?.map(compileSpiffePattern) ?? null;
-    tests.push((c) => {
+    push(2, (c) => {
       if (c.ev.kind !== 'connect') return false;
       const ip = parseIp(c.ev.daddr);
       if (!ip) return false;
@@ -388,63 +392,64 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
   }
   if (m.tty !== undefined) {
     const want = m.tty;
-    tests.push((c) => ((c.ev.procFlags & ProcFlag.TTY) !== 0) === want);
+    push(0, (c) => ((c.ev.procFlags & ProcFlag.TTY) !== 0) === want);
   }
   if (m.cwd) {
     const t = compileStringMatch(m.cwd);
-    tests.push((c) => t(c.ev.kind === 'exec' ? (c.ev.cwd ?? null) : null));
+    push(1, (c) => t(c.ev.kind === 'exec' ? (c.ev.cwd ?? null) : null));
   }
   if (m.mode) {
     const any = modeTests(m.mode.any ?? []);
     const all = modeTests(m.mode.all ?? []);
-    tests.push((c) => {
+    push(1, (c) => {
       const mode = effectiveMode(c.ev);
       return mode !== null && (any.length === 0 || any.some((t) => t(mode))) && all.every((t) => t(mode));
     });
   }
   if (m.family) {
     const t = compileNameSet(m.family, AF_NAMES, 'AF_');
-    tests.push((c) => t(socketFacts(c.ev)?.family ?? null));
+    push(1, (c) => t(socketFacts(c.ev)?.family ?? null));
   }
   if (m.type) {
     const t = compileNameSet(m.type, SOCK_TYPE_NAMES, 'SOCK_');
-    tests.push((c) => t(socketFacts(c.ev)?.type ?? null));
+    push(1, (c) => t(socketFacts(c.ev)?.type ?? null));
   }
   if (m.request) {
     const t = compileNameSet(m.request, PTRACE_REQUEST_NAMES, 'PTRACE_');
-    tests.push((c) => t(c.ev.kind === 'ptrace' ? c.ev.arg[0] : null));
+    push(1, (c) => t(c.ev.kind === 'ptrace' ? c.ev.arg[0] : null));
   }
   if (m.fstype) {
     const t = compileStringMatch(m.fstype);
-    tests.push((c) => t(c.ev.kind === 'mount' ? c.ev.str3 : null));
+    push(1, (c) => t(c.ev.kind === 'mount' ? c.ev.str3 : null));
   }
   if (m.source) {
     const t = compileStringMatch(m.source);
-    tests.push((c) => t(c.ev.kind === 'mount' ? c.ev.str1 : null));
+    push(1, (c) => t(c.ev.kind === 'mount' ? c.ev.str1 : null));
   }
   if (m.namespaces) {
     let want = 0;
     for (const n of m.namespaces.any) want |= CLONE_NEW_NAMES.find(([, x]) => x === n)?.[0] ?? 0;
     // asked for (unshare, clone, clone3, setns's nstype), or the type of the namespace setns joined
-    tests.push((c) => c.ev.kind === 'namespace' && ((c.ev.arg[0] | c.ev.arg[1]) & want) !== 0);
+    push(0, (c) => c.ev.kind === 'namespace' && ((c.ev.arg[0] | c.ev.arg[1]) & want) !== 0);
   }
   if (m.port) {
     const inSet = m.port.in ? new Set(m.port.in) : null;
     const notIn = m.port.not_in ? new Set(m.port.not_in) : null;
-    tests.push((c) => {
+    push(1, (c) => {
       if (c.ev.kind !== 'bind' && c.ev.kind !== 'listen' && c.ev.kind !== 'dup') return false;
       return (!inSet || inSet.has(c.ev.port)) && (!notIn || !notIn.has(c.ev.port));
     });
   }
   if (m.attribute) {
     const t = compileStringMatch(m.attribute);
-    tests.push((c) => t(c.ev.kind === 'setxattr' ? c.ev.name : null));
+    push(1, (c) => t(c.ev.kind === 'setxattr' ? c.ev.name : null));
   }
   void kind;
-  if (tests.length === 0) return () => true;
-  if (tests.length === 1) return tests[0];
+  const ordered = tests.sort((a, b) => a.cost - b.cost).map((x) => x.t);
+  if (ordered.length === 0) return () => true;
+  if (ordered.length === 1) return ordered[0];
   return (c) => {
-    for (const t of tests) if (!t(c)) return false;
+    for (const t of ordered) if (!t(c)) return false;
     return true;
   };
 }
@@ -534,11 +539,42 @@ function kernelCondOf(spec: RuleSpec, kp: CompiledRule['kernelPaths']): KernelCo
   return { key, tests, exceptions };
 }
 
+/**
+ * For a rule the kernel only reports for (alert, user-space kill): the exact
+ * paths or directories that hold every path the rule can match, a superset
+ * the kernel filters by while user space checks the rest (a glob's directory
+ * before its first wildcard, prefixes next to a glob or not_in). Null when
+ * there is none short of "/" (the kernel would have to report every path),
+ * or one is deeper than the kernel checks.
+ */
+function kernelFilterOf(m: StringMatch | undefined): { exact: string[]; prefixes: string[] } | null {
+  if (!m) return null;
+  let out: { exact: string[]; prefixes: string[] } | null = null;
+  if (m.in) out = { exact: m.in, prefixes: [] };
+  else if (m.prefix && m.prefix.every((p) => p.endsWith('/'))) out = { exact: [], prefixes: m.prefix };
+  else if (m.glob) {
+    const dirs = m.glob.map((g) => {
+      const lit = compileGlob(g).literalPrefix;
+      return lit === g ? null : lit.slice(0, lit.lastIndexOf('/') + 1);
+    });
+    const exact = m.glob.filter((_g, i) => dirs[i] === null);
+    const prefixes = dirs.filter((d): d is string => d !== null);
+    out = { exact, prefixes: [...new Set(prefixes)] };
+  }
+  if (!out || out.prefixes.some((p) => p === '/' || p === '' || p.split('/').length - 2 >= KERNEL_PREFIX_DEPTH)) return null;
+  return out;
+}
+
+/** path-hash.ts checks prefixes up to this depth ("/a/b/" is 2) */
+const KERNEL_PREFIX_DEPTH = 16;
+
 function classify(spec: RuleSpec): { enforcement: Enforcement; why: string; kernelPaths: CompiledRule['kernelPaths']; kernelCond: KernelCond | null } {
   const field = keyField(spec.on);
   const keys = Object.keys(spec.match) as (keyof MatchSpec)[];
   const kp = field ? kernelPathsOf(spec.match[field]) : null;
-  if (spec.action === 'alert') return { enforcement: 'alert', why: 'alert only', kernelPaths: kp, kernelCond: null };
+  // what the kernel may filter by when it only reports: exact when it can, else a superset
+  const filter = kp ?? (field ? kernelFilterOf(spec.match[field]) : null);
+  if (spec.action === 'alert') return { enforcement: 'alert', why: 'alert only', kernelPaths: filter, kernelCond: null };
   if (spec.action === 'deny') {
     return { enforcement: 'kernel-deny', why: 'refused in the kernel by cgroup/connect (EPERM)', kernelPaths: null, kernelCond: null };
   }
@@ -552,7 +588,7 @@ function classify(spec: RuleSpec): { enforcement: Enforcement; why: string; kern
   // kill: in the kernel when every condition is one the kernel can check
   if (condKind(spec.on)) {
     const cond = kernelCondOf(spec, kp);
-    if (typeof cond === 'string') return { enforcement: 'user-kill', why: `user-space kill (pidfd): ${cond}`, kernelPaths: kp, kernelCond: null };
+    if (typeof cond === 'string') return { enforcement: 'user-kill', why: `user-space kill (pidfd): ${cond}`, kernelPaths: filter, kernelCond: null };
     if (cond.tests.length === 0 && cond.exceptions.length === 0) {
       return { enforcement: 'kernel-kill', why: `SIGKILL from the kernel ${where}`, kernelPaths: kp, kernelCond: null };
     }
@@ -564,11 +600,11 @@ function classify(spec: RuleSpec): { enforcement: Enforcement; why: string; kern
     };
   }
   if (spec.exceptions.length) {
-    return { enforcement: 'user-kill', why: 'user-space kill (pidfd): exceptions are evaluated in user space', kernelPaths: kp, kernelCond: null };
+    return { enforcement: 'user-kill', why: 'user-space kill (pidfd): exceptions are evaluated in user space', kernelPaths: filter, kernelCond: null };
   }
   const blocker = keys[0];
   if (blocker) {
-    return { enforcement: 'user-kill', why: `user-space kill (pidfd): match.${blocker} is evaluated in user space`, kernelPaths: kp, kernelCond: null };
+    return { enforcement: 'user-kill', why: `user-space kill (pidfd): match.${blocker} is evaluated in user space`, kernelPaths: filter, kernelCond: null };
   }
   return { enforcement: 'kernel-kill', why: `SIGKILL from the kernel ${where}`, kernelPaths: kp, kernelCond: null };
 }
@@ -617,9 +653,14 @@ export function compileRule(spec: RuleSpec, id: number): CompiledRule {
 /** Candidate rules for one kind, indexed by the kind's key field. */
 class KindIndex {
   private readonly exact = new Map<string, CompiledRule[]>();
+  /** prefixes that end in "/": looked up at each "/" of a key (a path's depth, not the number of prefix lengths) */
+  private readonly dirs = new Map<string, CompiledRule[]>();
+  /** other prefixes (a glob's literal start, "/etc/cron"), by length */
   private readonly prefixes = new Map<number, Map<string, CompiledRule[]>>();
   private readonly rest: CompiledRule[] = [];
   private lengths: number[] = [];
+  /** candidates by key: the same files and programs come back all the time (bounded: cleared when full) */
+  private readonly memo = new Map<string, CompiledRule[]>();
 
   add(rule: CompiledRule, key: StringMatch | undefined): void {
     const push = (m: Map<string, CompiledRule[]>, k: string): void => {
@@ -627,6 +668,7 @@ class KindIndex {
       if (l) l.push(rule);
       else m.set(k, [rule]);
     };
+    this.memo.clear();
     if (key?.in) {
       for (const v of key.in) push(this.exact, v);
       return;
@@ -634,6 +676,10 @@ class KindIndex {
     const pre = key?.prefix ?? key?.glob?.map((g) => compileGlob(g).literalPrefix);
     if (pre && pre.every((p) => p.length > 0)) {
       for (const p of pre) {
+        if (p.endsWith('/')) {
+          push(this.dirs, p);
+          continue;
+        }
         let m = this.prefixes.get(p.length);
         if (!m) this.prefixes.set(p.length, (m = new Map()));
         push(m, p);
@@ -644,17 +690,32 @@ class KindIndex {
     this.rest.push(rule);
   }
 
-  /** Rules that could match a key (each at most once, in rule order). */
+  /** Rules that could match a key (each at most once, in rule order). Callers must not change the array. */
   candidates(key: string | null): CompiledRule[] {
+    if (key === null) return this.rest;
+    let out = this.memo.get(key);
+    if (out === undefined) {
+      out = this.compute(key);
+      if (this.memo.size >= MEMO_MAX) this.memo.clear();
+      this.memo.set(key, out);
+    }
+    return out;
+  }
+
+  private compute(key: string): CompiledRule[] {
     const out: CompiledRule[] = [];
-    if (key !== null) {
-      const e = this.exact.get(key);
-      if (e) out.push(...e);
-      for (const len of this.lengths) {
-        if (len > key.length) break;
-        const hit = this.prefixes.get(len)?.get(key.slice(0, len));
+    const e = this.exact.get(key);
+    if (e) out.push(...e);
+    if (this.dirs.size) {
+      for (let i = key.indexOf('/'); i >= 0; i = key.indexOf('/', i + 1)) {
+        const hit = this.dirs.get(key.slice(0, i + 1));
         if (hit) out.push(...hit);
       }
+    }
+    for (const len of this.lengths) {
+      if (len > key.length) break;
+      const hit = this.prefixes.get(len)?.get(key.slice(0, len));
+      if (hit) out.push(...hit);
     }
     if (out.length === 0) return this.rest;
     out.push(...this.rest);
@@ -666,6 +727,9 @@ class KindIndex {
     return out;
   }
 }
+
+/** distinct keys remembered per kind (a flood of unique names costs the lookups, never memory) */
+const MEMO_MAX = 4096;
 
 export interface RuleMatch {
   rule: CompiledRule;
@@ -749,7 +813,7 @@ export class RuleSet {
    */
   evaluate(c: EvalContext): { rule: CompiledRule; exemptedBy: string | null }[] {
     const kind = c.ev.kind as RuleKind;
-    const out = this.evaluateKind(kind, c, () => true);
+    const out = this.evaluateKind(kind, c, EVERY_RULE);
     const ev = c.ev;
     if (ev.kind !== 'rename' && ev.kind !== 'link' && ev.kind !== 'symlink') return out;
     const views: { kind: RuleKind; ctx: EvalContext; only: (r: CompiledRule) => boolean }[] = [];
@@ -791,3 +855,4 @@ export class RuleSet {
 }
 
 const RENAME_EXCHANGE = 2;
+const EVERY_RULE = (): boolean => true;

@@ -15,6 +15,13 @@ export function globError(pattern: string): string | null {
 }
 
 export function compileGlob(pattern: string): Glob {
+  // "/**/name" (a file of that name anywhere): a suffix test, no regular expression
+  const anywhere = /^\/\*\*\/([^*?/]+)$/.exec(pattern);
+  if (anywhere) {
+    const name = anywhere[1];
+    const tail = `/${name}`;
+    return { source: pattern, literalPrefix: '/', test: (s) => s.endsWith(tail) };
+  }
   let re = '^';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];

@@ -6,6 +6,7 @@ import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyOb
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { canonicalJson } from '../../common/canonical-json';
+import { readStateFile, writeFileDurable } from '../../common/durable-file';
 import { errorMessage, VigilError } from '../../common/errors';
 import { RuleSet } from './compile';
 import { loadRuleSources } from './load';
@@ -99,11 +100,27 @@ export interface PolicyAcceptor {
   policyState: PolicyState | null;
   /** apply a verified policy; return an error text to refuse it */
   applyPolicy: (p: VerifiedPolicy) => string | null;
+  /** the signed version in force (0: none) */
+  currentPolicyVersion?: () => number;
 }
 
-/** Verify and apply a bundle; on success keep it as the last good one. */
+/**
+ * Verify and apply a bundle; on success keep it as the last good one.
+ * Policy only moves forward: a version lower than the highest this agent
+ * ever applied (kept on disk), or not newer than the one in force, is
+ * refused, however validly signed (an old bundle replayed by anyone who
+ * kept it, or a control plane restored from an older backup).
+ */
 export function acceptPolicy(b: SignedPolicy, o: PolicyAcceptor): { ok: boolean; error?: string; version: number } {
   if (!o.policyKey) return { ok: false, version: b.version, error: 'no pinned policy key: bundles are refused' };
+  const floor = o.policyState?.highest() ?? 0;
+  const current = o.currentPolicyVersion?.() ?? 0;
+  if (b.version < floor) {
+    return { ok: false, version: b.version, error: `policy v${b.version} is older than v${floor}, the highest applied on this node: refused (policy only moves forward)` };
+  }
+  if (b.version <= current) {
+    return { ok: false, version: b.version, error: `policy v${b.version} is not newer than v${current} in force: refused (policy only moves forward)` };
+  }
   let v: VerifiedPolicy;
   try {
     v = verifyPolicy(b, o.policyKey);
@@ -116,13 +133,31 @@ export function acceptPolicy(b: SignedPolicy, o: PolicyAcceptor): { ok: boolean;
   return { ok: true, version: b.version };
 }
 
-/** The last good bundle, kept by the agent across restarts. */
+/** The last good bundle and the highest version ever applied, kept by the agent across restarts. */
 export class PolicyState {
   private readonly file: string;
+  private readonly floorFile: string;
+  private floor: number;
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.file = path.join(dir, 'policy.json');
+    this.floorFile = path.join(dir, 'policy-version.json');
+    const f = readStateFile(this.floorFile, (t) => {
+      const j = JSON.parse(t) as { highest?: unknown };
+      if (!Number.isSafeInteger(j.highest) || (j.highest as number) < 0) throw new Error('"highest" must be a whole number');
+      return j.highest as number;
+    });
+    if (f.state === 'corrupt') this.log(`${this.floorFile} is corrupt (${f.problem}); set aside as ${f.setAside}; the saved policy's version is the floor now`);
+    this.floor = f.state === 'ok' ? f.value : 0;
+  }
+
+  /** The highest version ever applied here: anything lower is refused. */
+  highest(): number {
+    return this.floor;
   }
 
   save(b: SignedPolicy): void {
@@ -132,16 +167,29 @@ export class PolicyState {
       signature: b.signature.toString('base64'),
       keyId: b.keyId,
     });
-    fs.writeFileSync(this.file + '.tmp', text, { mode: 0o600 });
-    const fd = fs.openSync(this.file + '.tmp', 'r');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(this.file + '.tmp', this.file);
+    if (b.version > this.floor) {
+      writeFileDurable(this.floorFile, JSON.stringify({ highest: b.version }));
+      this.floor = b.version;
+    }
+    writeFileDurable(this.file, text);
   }
 
+  /** The last good bundle (null: none, or a file that is not one: named, set aside, and the control plane sends the latest again). */
   load(): SignedPolicy | null {
-    if (!fs.existsSync(this.file)) return null;
-    const j = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { version: number; payload: string; signature: string; keyId: string };
-    return { version: j.version, payload: Buffer.from(j.payload, 'base64'), signature: Buffer.from(j.signature, 'base64'), keyId: j.keyId };
+    const r = readStateFile(this.file, (t) => {
+      const j = JSON.parse(t) as { version?: unknown; payload?: unknown; signature?: unknown; keyId?: unknown };
+      if (!Number.isSafeInteger(j.version) || typeof j.payload !== 'string' || typeof j.signature !== 'string' || typeof j.keyId !== 'string') {
+        throw new Error('not a saved policy bundle (version, payload, signature, keyId)');
+      }
+      return { version: j.version as number, payload: Buffer.from(j.payload, 'base64'), signature: Buffer.from(j.signature, 'base64'), keyId: j.keyId };
+    });
+    if (r.state === 'corrupt') {
+      this.log(`${this.file} is corrupt (${r.problem}); set aside as ${r.setAside}; starting without it, the control plane sends the latest policy at connection`);
+      return null;
+    }
+    if (r.state === 'missing') return null;
+    // a policy applied before the floor file existed still counts
+    if (r.value.version > this.floor) this.floor = r.value.version;
+    return r.value;
   }
 }

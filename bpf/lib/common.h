@@ -117,7 +117,8 @@ struct {
 #define SCRATCH_PROCESS 0
 #define SCRATCH_SYSCALL 1
 #define SCRATCH_LOADER  2
-#define SCRATCH_SLOTS   3
+#define SCRATCH_CODE    3
+#define SCRATCH_SLOTS   4
 
 /* Reverse-built paths need VIGIL_PATH_MAX + a name of slack for the verifier. */
 #define PATHBUF_SIZE    2048
@@ -135,7 +136,7 @@ struct walk_state {
 	__u32 pos;
 	__u32 cut;
 	__u32 done;
-	__u32 pad;
+	__u32 detached;         /* it reached a file system root that is not its mount's root */
 	__u8  raw[96];          /* struct dentry from d_parent on (lib/path.h) */
 };
 
@@ -192,6 +193,23 @@ struct cond_state {
 	__u32 pad;
 };
 
+/* Naming what a file call touched (syscalls/resolve.h); kernel pointers kept as integers. */
+struct resolve_args {
+	__u64 root_dentry;      /* the task's root: where paths start */
+	__u64 root_mnt;
+	__u64 cwd_mnt;          /* the mount of its cwd: the other mount a file may be on */
+	__u64 exclude;          /* RES_DIR: not these directories (dentries) */
+	__u64 exclude2;
+	__u64 found;            /* out: the dentry named */
+	__u64 parent;           /* out: its parent */
+	__u32 how;              /* enum resolve_how */
+	__u32 off;              /* the name as reported so far: rec[off, off + len) */
+	__u32 len;
+	__u32 out_len;          /* out: length of the canonical name written at off, 0 = not resolved */
+	__u32 cut;              /* out: it did not fit */
+	__u32 pad;
+};
+
 struct scratch {
 	__u32 busy;
 	__u32 pad;
@@ -199,6 +217,7 @@ struct scratch {
 	struct hash_state hash;
 	struct bin_facts facts;
 	struct cond_state cond;
+	struct resolve_args res;
 	__u8  rec[4096];        /* tail writes are bounded by masks, not by size */
 	/* room for a record built in front of a right-aligned path */
 	char  path[PATHBUF_SIZE + 512];

@@ -146,8 +146,10 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 		struct vfsmount *vfsmnt;
 
 		/* a filesystem root that is not a mount root: detached */
-		if (dentry != mnt_root)
+		if (dentry != mnt_root) {
+			st->detached = 1;
 			goto done;
+		}
 		mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 		if (mnt_parent == mnt)
 			goto done;      /* the global root */
@@ -233,6 +235,7 @@ static __always_inline __u32 path_walk(struct scratch *s, __u64 dentry, __u64 vf
 	st->pos = PATH_END;
 	st->cut = 0;
 	st->done = 0;
+	st->detached = 0;
 	bpf_loop(PATH_DEPTH_MAX, walk_step, &ctx, 0);
 	if (!st->done)
 		st->cut = 1;

@@ -24,6 +24,8 @@
 /* offset of the tail in scratch.rec, where records are built */
 #define FILE_TAIL     offsetof(struct file_event, tail)
 
+#include "resolve.h"
+
 /* One path of a file event to judge (path_judge's arguments; `create`: judged as creating it). */
 struct judge_args {
 	__u32 kind;
@@ -73,6 +75,7 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 				       struct sc_args *a, long ret, __u64 pid_tgid, __u64 cgid,
 				       __u8 scope, struct who *who)
 {
+	struct touched *t = NULL;
 	struct walk_root root;
 	struct file_event *e;
 	struct scratch *s;
@@ -288,6 +291,12 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 		break;
 	}
 	}
+
+	/* what the call touched names it better than the names passed (a symlink, /proc/self/fd/N) */
+	if (cfg->resolve_active && ret >= 0 && touched_kind(nr))
+		t = bpf_task_storage_get(&touched_inodes, task, 0, 0);
+	if (t && t->n && t->nr == nr)
+		flags &= ~resolve_touched(s, t, task, &root, nr, e->flags, &len1, &len2, &cut1, &cut2);
 
 	j.workload = who->workload;
 	j.kind = kind;

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import type { PeerCertificate } from 'node:tls';
 import { VigilError } from '../errors';
 import type { SpiffeId, SpiffePattern } from './spiffe-id';
+import { trustDomainBundle, type TrustDomainBundle } from './bundle';
 import { checkSvid } from './svid';
 
 /** A gRPC error with a status code, as handlers return and callers see it. */
@@ -23,14 +24,52 @@ export interface TlsFiles {
 
 const REFRESH_MS = 2000;
 
-/** The bundle and our SVID, re-read every REFRESH_MS: rotated files take effect without a restart. */
-function provider(files: TlsFiles): grpc.experimental.CertificateProvider {
-  return new grpc.experimental.FileWatcherCertificateProvider({
+type CaListener = (u: { caCertificate: Buffer } | null) => void;
+
+/**
+ * The bundle and our SVID, re-read every REFRESH_MS: rotated files take
+ * effect without a restart. Only the CAs of our trust domain are roots
+ * (bundle.ts): a CA of another trust domain in the same file never vouches
+ * for an SVID that names ours.
+ */
+function provider(files: TlsFiles, trustDomain: string): grpc.experimental.CertificateProvider {
+  const inner = new grpc.experimental.FileWatcherCertificateProvider({
     caCertificateFile: files.bundle,
     certificateFile: files.cert,
     privateKeyFile: files.key,
     refreshIntervalMs: REFRESH_MS,
   });
+  const wrapped = new Map<CaListener, CaListener>();
+  return {
+    addCaCertificateListener: (l: CaListener) => {
+      const w: CaListener = (u) => {
+        if (!u) return l(null);
+        const b = trustDomainBundle(u.caCertificate, trustDomain);
+        l(b.kept > 0 ? { caCertificate: Buffer.from(b.pem) } : null);
+      };
+      wrapped.set(l, w);
+      inner.addCaCertificateListener(w);
+    },
+    removeCaCertificateListener: (l: CaListener) => {
+      const w = wrapped.get(l);
+      if (w) inner.removeCaCertificateListener(w);
+      wrapped.delete(l);
+    },
+    addIdentityCertificateListener: (l) => inner.addIdentityCertificateListener(l),
+    removeIdentityCertificateListener: (l) => inner.removeIdentityCertificateListener(l),
+  };
+}
+
+/** Our trust domain's CAs in the bundle file now; throws naming the file when there are none. */
+export function checkBundle(files: TlsFiles, trustDomain: string): TrustDomainBundle {
+  const b = trustDomainBundle(fs.readFileSync(files.bundle), trustDomain);
+  if (b.kept === 0) {
+    throw new VigilError(
+      'BAD_ARGUMENT',
+      `TLS: ${files.bundle} holds no CA of trust domain ${trustDomain}${b.setAside.length ? ` (${b.setAside.map((x) => `${x.subject}: ${x.why}`).join('; ')})` : ''}`,
+    );
+  }
+  return b;
 }
 
 /**
@@ -62,12 +101,13 @@ function loaded(p: grpc.experimental.CertificateProvider, files: TlsFiles): Prom
   });
 }
 
-/** Server credentials: our SVID, the bundle as the only root, client certificates required. */
-export async function serverCredentialsReady(files: TlsFiles): Promise<grpc.ServerCredentials> {
+/** Server credentials: our SVID, our trust domain's CAs in the bundle as the only roots, client certificates required. */
+export async function serverCredentialsReady(files: TlsFiles & { trustDomain: string }): Promise<grpc.ServerCredentials> {
   for (const f of [files.bundle, files.cert, files.key]) {
     if (!fs.existsSync(f)) throw new VigilError('BAD_ARGUMENT', `TLS: ${f} is missing (vigil certs init makes a trust domain)`);
   }
-  const p = provider(files);
+  checkBundle(files, files.trustDomain);
+  const p = provider(files, files.trustDomain);
   const ready = loaded(p, files);
   const creds = grpc.experimental.createCertificateProviderServerCredentials(p, p, true);
   await ready;
@@ -83,7 +123,8 @@ export function channelCredentials(files: TlsFiles, trustDomain: string, server:
   for (const f of [files.bundle, files.cert, files.key]) {
     if (!fs.existsSync(f)) throw new VigilError('BAD_ARGUMENT', `TLS: ${f} is missing (vigil certs issue makes an SVID)`);
   }
-  const p = provider(files);
+  checkBundle(files, trustDomain);
+  const p = provider(files, trustDomain);
   return grpc.experimental.createCertificateProviderChannelCredentials(p, p, {
     checkServerIdentity: (_host: string, cert: PeerCertificate) => {
       const r = checkSvid(cert.raw, trustDomain);

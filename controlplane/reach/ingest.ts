@@ -13,7 +13,7 @@ import { isAbsolutePath, type ComponentIn, type FileSource, type ReachStore } fr
 import type { VexIssuer } from './vex';
 
 const FILE_SOURCES: readonly FileSource[] = ['cyclonedx-occurrences', 'syft-location', 'trivy-filepath', 'spdx-contains', 'dpkg', 'apk', 'python-record', 'npm-package'];
-export const INVENTORY_LIMITS = { components: 100_000, files: 2_000_000, text: 4096 };
+export const INVENTORY_LIMITS = { components: 100_000, files: 2_000_000, text: 4096, parts: 256, partsWaitMs: 10 * 60_000, setsPerNode: 8 };
 
 /** Components as the wire carries them, checked: bounded counts and strings, absolute paths, known sources. Throws naming the first fault. */
 export function componentsFromWire(list: readonly SbomComponent__Output[], where: string, sourcesAllowed: readonly FileSource[] = FILE_SOURCES): ComponentIn[] {
@@ -86,11 +86,62 @@ export class ReachIngest {
     }
   }
 
-  inventory(node: string, inv: ImageInventory__Output): ReachAck {
+  /** parts of inventories still coming in, per node and set */
+  private readonly partial = new Map<string, { digest: string; name: string; parts: number; got: Map<number, { id: string; components: ComponentIn[] }>; since: number }>();
+
+  /** An inventory (or one part of one): the acknowledgements to send (none until every part of a set has arrived). */
+  inventory(node: string, inv: ImageInventory__Output): ReachAck[] {
+    const where = `inventory ${inv.id} from ${node}`;
+    let components: ComponentIn[];
     try {
-      const where = `inventory ${inv.id} from ${node}`;
       if (!/^sha256:[0-9a-f]{64}$/.test(inv.digest)) throw new Error(`${where}: digest: not a sha256 digest`);
-      const components = componentsFromWire(inv.components, where, ['dpkg', 'apk', 'python-record', 'npm-package']);
+      components = componentsFromWire(inv.components, where, ['dpkg', 'apk', 'python-record', 'npm-package']);
+    } catch (err) {
+      this.counts.refused++;
+      this.log(`image inventory ${inv.id} from ${node} refused: ${errorMessage(err)}`);
+      return [{ id: inv.id, error: errorMessage(err) }];
+    }
+    if (inv.parts <= 1) return [this.storeInventory(node, inv.digest, inv.name, components, [inv.id])[0]];
+    // one part of several
+    const now = Date.now();
+    for (const [k, p] of this.partial) if (now - p.since > INVENTORY_LIMITS.partsWaitMs) this.partial.delete(k);
+    const refuse = (why: string): ReachAck[] => {
+      this.counts.refused++;
+      this.log(`image inventory ${inv.id} from ${node} refused: ${why}`);
+      return [{ id: inv.id, error: why }];
+    };
+    if (inv.parts > INVENTORY_LIMITS.parts || inv.part >= inv.parts || !inv.set || inv.set.length > 128) return refuse(`${where}: part ${inv.part} of ${inv.parts} (set "${inv.set.slice(0, 40)}"): not a part of at most ${INVENTORY_LIMITS.parts}`);
+    const key = `${node}\u0000${inv.set}`;
+    let p = this.partial.get(key);
+    if (!p) {
+      if ([...this.partial.keys()].filter((k) => k.startsWith(`${node}\u0000`)).length >= INVENTORY_LIMITS.setsPerNode) return refuse(`${where}: more than ${INVENTORY_LIMITS.setsPerNode} inventories in parts at once`);
+      p = { digest: inv.digest, name: inv.name, parts: inv.parts, got: new Map(), since: now };
+      this.partial.set(key, p);
+    }
+    if (p.digest !== inv.digest || p.parts !== inv.parts) return refuse(`${where}: part ${inv.part} does not belong to the set it names`);
+    p.got.set(inv.part, { id: inv.id, components });
+    const files = [...p.got.values()].reduce((n, x) => n + x.components.reduce((m, c) => m + c.files.length, 0), 0);
+    if (files > INVENTORY_LIMITS.files) {
+      this.partial.delete(key);
+      return refuse(`${where}: more than ${INVENTORY_LIMITS.files} files in all parts`);
+    }
+    if (p.got.size < p.parts) return [];
+    this.partial.delete(key);
+    const ordered = [...p.got.entries()].sort((a, b) => a[0] - b[0]);
+    // a package split across parts (more files than one part holds) is one component again
+    const byRef = new Map<string, ComponentIn>();
+    for (const [, x] of ordered) {
+      for (const c of x.components) {
+        const had = byRef.get(c.ref);
+        byRef.set(c.ref, had ? { ...had, files: [...had.files, ...c.files] } : c);
+      }
+    }
+    return this.storeInventory(node, p.digest, p.name, [...byRef.values()], ordered.map(([, x]) => x.id));
+  }
+
+  private storeInventory(node: string, digest: string, name: string, components: ComponentIn[], ids: string[]): ReachAck[] {
+    const inv = { digest, name };
+    try {
       // the hash is ours, of what we store: a node cannot make us skip a changed inventory
       const sha256 = createHash('sha256').update(canonicalJson(components)).digest('hex');
       if (this.reach.sbomSha(inv.digest, 'agent') !== sha256) {
@@ -99,11 +150,11 @@ export class ReachIngest {
         if (this.vex.onLoads(inv.digest)) this.counts.revocations++;
       }
       this.counts.inventories++;
-      return { id: inv.id, error: '' };
+      return ids.map((id) => ({ id, error: '' }));
     } catch (err) {
       this.counts.refused++;
-      this.log(`image inventory ${inv.id} from ${node} refused: ${errorMessage(err)}`);
-      return { id: inv.id, error: errorMessage(err) };
+      this.log(`image inventory of ${digest} from ${node} refused: ${errorMessage(err)}`);
+      return ids.map((id) => ({ id, error: errorMessage(err) }));
     }
   }
 }

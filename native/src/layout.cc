@@ -63,6 +63,10 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("EV_SYMLINK", static_cast<int>(EV_SYMLINK));
   c.Set("EV_SOCKET", static_cast<int>(EV_SOCKET));
   c.Set("EV_IO_URING", static_cast<int>(EV_IO_URING));
+  c.Set("EV_CODE", static_cast<int>(EV_CODE));
+  c.Set("CODE_OPEN", static_cast<int>(CODE_OPEN));
+  c.Set("CODE_MMAP", static_cast<int>(CODE_MMAP));
+  c.Set("CODE_MPROTECT", static_cast<int>(CODE_MPROTECT));
   c.Set("EV_CHOWN", static_cast<int>(EV_CHOWN));
   c.Set("EV_SETXATTR", static_cast<int>(EV_SETXATTR));
   c.Set("EV_NAMESPACE", static_cast<int>(EV_NAMESPACE));
@@ -150,6 +154,9 @@ Napi::Object Layout(Napi::Env env) {
   STRUCT(io_uring_event).F(io_uring_event, proc).F(io_uring_event, opcode).F(io_uring_event, op_class)
       .F(io_uring_event, family).F(io_uring_event, rule).F(io_uring_event, sock_type).F(io_uring_event, names_full)
       .F(io_uring_event, pad).F(io_uring_event, pad2).F(io_uring_event, path).F(io_uring_event, new_path);
+  STRUCT(code_event).F(code_event, proc).F(code_event, ino).F(code_event, dev).F(code_event, path_len)
+      .F(code_event, how).F(code_event, pad).F(code_event, tail);
+  STRUCT(code_key).F(code_key, workload).F(code_key, dev).F(code_key, ino);
   STRUCT(sys_event)
       .F(sys_event, proc).F(sys_event, ret).F(sys_event, syscall_nr).F(sys_event, flags).F(sys_event, str1_len)
       .F(sys_event, str2_len).F(sys_event, str3_len).F(sys_event, rule).F(sys_event, tail);
@@ -170,7 +177,8 @@ Napi::Object Layout(Napi::Env env) {
       .F(vigil_config, generation).F(vigil_config, kill_kinds).F(vigil_config, path_kinds)
       .F(vigil_config, path_filter_kinds).F(vigil_config, urgent_kinds).F(vigil_config, rules_gen)
       .F(vigil_config, net_active).F(vigil_config, prefix_depths).F(vigil_config, origin_active).F(vigil_config, guard_only)
-      .F(vigil_config, create_active).F(vigil_config, id_kinds).F(vigil_config, exe_state).F(vigil_config, loader_active);
+      .F(vigil_config, create_active).F(vigil_config, resolve_active).F(vigil_config, id_kinds).F(vigil_config, exe_state)
+      .F(vigil_config, loader_active);
   STRUCT(rule_key).F(rule_key, workload).F(rule_key, kind).F(rule_key, match).F(rule_key, gen).F(rule_key, hash);
   STRUCT(rule_val).F(rule_val, kill_rule).F(rule_val, actions).F(rule_val, access).F(rule_val, slots);
   STRUCT(file_key).F(file_key, workload).F(file_key, kind).F(file_key, match).F(file_key, gen).F(file_key, dev)

@@ -77,6 +77,7 @@ void Maps::ApplyConfig(const Napi::Object& o) {
   cfg_.origin_active = GetU32(o, "originActive", cfg_.origin_active);
   cfg_.guard_only = GetU32(o, "guardOnly", cfg_.guard_only);
   cfg_.create_active = GetU32(o, "createActive", cfg_.create_active);
+  cfg_.resolve_active = GetU32(o, "resolveActive", cfg_.resolve_active);
   cfg_.id_kinds = GetU32(o, "idKinds", cfg_.id_kinds);
   cfg_.exe_state = GetU32(o, "exeState", cfg_.exe_state);
   cfg_.loader_active = GetU32(o, "loaderActive", cfg_.loader_active);

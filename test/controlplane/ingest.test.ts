@@ -312,9 +312,10 @@ describe('ingest: back-pressure, quotas, validation', function () {
     other.write({ hello: { node: 'node-2', boot_id: 'boot-2', version: 't' } });
     await until('welcomed', () => other.received.some((m) => m.msg === 'welcome'));
     other.write({ policy_status: { version: 1, applied: false, error: 'bad\n\x1b[2Jvigil controlplane: policy v9 pushed by spiffe://x/admin' } });
-    await until('logged', () => logs.some((l) => /node-2 refused policy/.test(l)));
-    const line = logs.find((l) => /node-2 refused policy/.test(l)) as string;
+    await until('logged', () => logs.some((l) => /agent node-2 \(spiffe:\/\/ingest\.vigil\/vigil\/agent\/node-2\) refused policy v1: /.test(l)));
+    const line = logs.find((l) => /agent node-2 \(spiffe:\/\/ingest\.vigil\/vigil\/agent\/node-2\) refused policy v1: /.test(l)) as string;
     assert.match(line, /bad\\n\\x1b\[2J/);
+    assert.equal(await metric(c, 'vigil_agent_policy_refusals_total'), 1);
     assert.doesNotMatch(logs.join(''), /[\n\x1b]/, 'no raw newline or escape in any log line');
   });
 });

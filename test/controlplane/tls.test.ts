@@ -9,7 +9,10 @@ import { initTrustDomain, issueSvid, trustDomainFiles } from '../../common/spiff
 import { checkSvid } from '../../common/spiffe/svid';
 import type { QueryServiceClient } from '../../common/proto/generated/vigil/v1/QueryService';
 import { vigilProto } from '../../common/proto/load';
+import { listAgents as listAgentsCli, pushPolicy, type AdminLink } from '../../cli/admin';
+import { startControlPlane } from '../../controlplane/controlplane';
 import { ControlPlane } from '../../controlplane/server';
+import { until } from '../helpers/wait';
 import { Store } from '../../controlplane/store';
 
 const TD = 'test.vigil';
@@ -194,3 +197,80 @@ describe('mTLS with X.509-SVIDs', function () {
     assert.notEqual(after, before, 'the server presents the new certificate without a restart');
   });
 });
+
+describe('one bundle per trust domain', function () {
+  this.timeout(30000);
+  let dir: string;
+  let other: string;
+  const closers: (() => Promise<void> | void)[] = [];
+  after(async () => {
+    for (const c of closers.reverse()) await c();
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(other, { recursive: true, force: true });
+  });
+
+  it('two trust domains\' CAs in one --bundle: a certificate from the other CA naming our admin ID cannot push policy, ours can; a server SVID from it is refused by the client', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bundles-'));
+    other = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bundles-other-'));
+    await initTrustDomain(dir, TD);
+    await initTrustDomain(other, 'other.example');
+    const o = trustDomainFiles(other);
+    await issueSvid(dir, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
+    await issueSvid(dir, `spiffe://${TD}/vigil/admin/alice`, 'admin');
+    // the other trust domain's CA mints our admin's name
+    await issueSvid(dir, `spiffe://${TD}/vigil/admin/alice`, 'forged-admin', { signer: { cert: o.caCert, key: o.caKey } });
+    await issueSvid(dir, `spiffe://${TD}/vigil/controlplane`, 'forged-controlplane', { signer: { cert: o.caCert, key: o.caKey } });
+    const both = path.join(dir, 'both.pem');
+    fs.writeFileSync(both, fs.readFileSync(path.join(dir, 'bundle.pem'), 'utf8') + fs.readFileSync(o.bundle, 'utf8'));
+    const logs: string[] = [];
+    const cp = await startControlPlane({ listen: '127.0.0.1:0', dataDir: path.join(dir, 'data'), certsDir: dir, bundle: both, insecure: false, log: (l) => logs.push(l) });
+    closers.push(() => cp.close());
+    assert.ok(logs.some((l) => /both\.pem: 1 CA of another trust domain set aside \(never roots\): .*a CA of other\.example, not of test\.vigil/.test(l)), logs.join('\n'));
+    const rules = path.join(dir, 'r.yaml');
+    fs.writeFileSync(rules, 'rules:\n  - { name: r, on: exec, match: { binary: { in: [/usr/bin/nc] } } }\n');
+    const link = (cert: string): AdminLink => ({ address: `127.0.0.1:${cp.port}`, insecure: false, certsDir: dir, bundle: both, cert: path.join(dir, `${cert}.pem`), key: path.join(dir, `${cert}.key`) });
+    await assert.rejects(pushPolicy(link('forged-admin'), [rules]), /cannot be reached/, 'the handshake fails: the other CA is not a root here');
+    assert.equal(cp.store.latestPolicy(), undefined, 'nothing was pushed');
+    // the refused handshake is seen: logged with where it came from and why, counted
+    await until('logged', () => logs.some((l) => /TLS handshake refused from 127\.0\.0\.1:\d+: the client certificate does not verify \(/.test(l)));
+    const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> =>
+      Number(
+        (await cp.metrics.registry.getMetricsAsJSON())
+          .find((m) => m.name === name)
+          ?.values.find((v) => Object.entries(labels).every(([k, w]) => v.labels[k] === w))?.value ?? 0,
+      );
+    assert.ok((await metric('vigil_handshakes_refused_total')) >= 1);
+    // an agent's SVID on the admin API: refused after TLS, counted and logged with its SPIFFE ID
+    await issueSvid(dir, `spiffe://${TD}/vigil/agent/node-7`, 'agent-node-7');
+    await assert.rejects(listAgentsCli(link('agent-node-7')), /refused: spiffe:\/\/test\.vigil\/vigil\/agent\/node-7 is not allowed here/);
+    assert.equal(await metric('vigil_peers_refused_total', { role: 'admin', reason: 'not_allowed' }), 1);
+    assert.equal(await metric('vigil_admin_calls_total', { call: 'ListAgents', result: 'refused' }), 1);
+    assert.ok(logs.some((l) => /refused admin call ListAgents from .*: spiffe:\/\/test\.vigil\/vigil\/agent\/node-7 is not allowed here/.test(l)));
+    assert.equal((await pushPolicy(link('admin'), [rules])).version, 1, 'our own admin, same bundle file');
+    assert.equal(await metric('vigil_admin_calls_total', { call: 'PushPolicy', result: 'ok' }), 1);
+
+    // the client side: a control plane whose SVID the other CA signed
+    const store = new Store(path.join(dir, 'forged.db'));
+    closers.push(() => store.close());
+    const forged = new ControlPlane({
+      store,
+      tls: { bundle: o.bundle, cert: path.join(dir, 'forged-controlplane.pem'), key: path.join(dir, 'forged-controlplane.key'), trustDomain: 'other.example' },
+      agentIds: ['spiffe://other.example/vigil/agent/*'],
+      adminIds: [`spiffe://${TD}/vigil/admin/*`],
+      policyKey: null,
+    });
+    const fport = await forged.listen('127.0.0.1:0');
+    closers.push(() => forged.close());
+    await assert.rejects(listAgentsCli({ ...link('admin'), address: `127.0.0.1:${fport}` }), /cannot be reached/);
+  });
+
+  it('a bundle file with no CA of our trust domain is refused at start, naming the file', async () => {
+    const only = path.join(dir, 'only-other.pem');
+    fs.copyFileSync(trustDomainFiles(other).bundle, only);
+    await assert.rejects(
+      startControlPlane({ listen: '127.0.0.1:0', dataDir: path.join(dir, 'data2'), certsDir: dir, bundle: only, insecure: false, log: () => undefined }),
+      new RegExp(`${only.replace(/[.]/g, '\\.')} holds no CA of trust domain test\\.vigil \\(.*a CA of other\\.example`),
+    );
+  });
+});
+

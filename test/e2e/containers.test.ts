@@ -225,7 +225,8 @@ workloads:
     const c = await pm.createContainer({ cgroupParent: 'lifecycle' });
     await pm.start(c);
     await new Promise((r) => setTimeout(r, 300));
-    await pm.exec(c, ['/bin/sh', '-c', 'cat /etc/shadow']);
+    // with a terminal, as kubectl exec -it: shell-in-workload is about interactive shells
+    await pm.podman(['exec', '-t', c.id, '/bin/sh', '-c', 'cat /etc/shadow']);
     await h.waitFor('shell-in-workload', (a) => inContainers(a) && a.rule === 'shell-in-workload' && a.workload.container_id === c.id);
     await h.waitFor('read-sensitive-file', (a) => inContainers(a) && a.rule === 'read-sensitive-file' && a.workload.container_id === c.id);
     await pm.remove(c);

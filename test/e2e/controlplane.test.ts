@@ -56,7 +56,16 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
     sb = CgroupSandbox.create('e2e');
     api = sb.child('api');
     net = await NetnsSandbox.create(9);
-    cp = await startControlPlane({ listen: '127.0.0.1:0', dataDir: path.join(dir, 'cp'), certsDir: certs, insecure: false, log: () => undefined });
+    // the one address other-node may claim for its workloads
+    fs.writeFileSync(path.join(dir, 'node-ranges.yaml'), `nodes:\n  other-node: [${net.peerAddr}/32]\n`);
+    cp = await startControlPlane({
+      listen: '127.0.0.1:0',
+      dataDir: path.join(dir, 'cp'),
+      certsDir: certs,
+      insecure: false,
+      nodeRanges: path.join(dir, 'node-ranges.yaml'),
+      log: () => undefined,
+    });
     fs.writeFileSync(path.join(dir, 'ids.yaml'), `workloads:\n  - { spiffe_id: spiffe://${TD}/ns/a/sa/api, cgroups: [${api.rel.slice(1)}] }\n`);
     fs.writeFileSync(path.join(dir, 'local.yaml'), `rules:\n  - { name: cat-in-api, workload: spiffe://${TD}/ns/a/sa/api, on: exec, match: { binary: { in: [/usr/bin/cat] } } }\n`);
     agent = await Agent.start({

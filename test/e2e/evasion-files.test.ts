@@ -89,6 +89,11 @@ rules:
     on: chmod
     match: { path: { prefix: [${bin}/] } }
     action: kill
+  - name: no-unlink-below-bin
+    workload: ${TD}/sa/w
+    on: unlink
+    match: { path: { prefix: [${bin}/] } }
+    action: kill
   - name: renames-in-bin
     workload: ${TD}/sa/w
     on: rename
@@ -269,6 +274,101 @@ rules:
       fs.writeFileSync(path.join(scratch, 'r1'), 'x');
       fs.writeFileSync(path.join(scratch, 'r2'), 'y');
       const s = sb.spawnIn(w, actions, [`rename:${scratch}/r1:${scratch}/r3`, `exchange:${scratch}/r2:${scratch}/r3`]);
+      const f = await s.done;
+      assert.equal(f.code, 0, f.stderr);
+      assert.equal(f.stderr, '');
+      assert.deepEqual(await h.settledFor(s.pid), []);
+    });
+  });
+
+  describe('the file actually touched, not the name used (a symlink, a symlinked directory, /proc/self/fd/N)', () => {
+    let link: string;
+    let dirLink: string;
+
+    before(() => {
+      dirLink = path.join(scratch, 'd');
+      fs.symlinkSync(bin, dirLink);
+    });
+
+    it('chmod through a symlink is killed in the kernel; path is the file changed', async () => {
+      const t = tool('c1');
+      link = path.join(scratch, 'ch1-link');
+      fs.symlinkSync(t, link);
+      const s = sb.spawnIn(w, actions, [`chmod:${link}:4755`]);
+      assert.equal((await s.done).signal, 'SIGKILL');
+      const a = await killedBy('no-chmod-below-bin', s.pid);
+      assert.equal(a.event.path, t);
+      assert.match(a.note ?? '', /killed in the kernel/);
+    });
+
+    it('chmod through /proc/self/fd/N of an O_PATH descriptor is killed; path is the file changed', async () => {
+      const t = tool('c2');
+      const s = sb.spawnIn(w, actions, [`chmod-procfd:${t}:4755`]);
+      assert.equal((await s.done).signal, 'SIGKILL');
+      const a = await killedBy('no-chmod-below-bin', s.pid);
+      assert.equal(a.event.path, t);
+    });
+
+    it('truncate through a symlink is killed as a write of the file itself', async () => {
+      const t = tool('c3');
+      const l = path.join(scratch, 'c3-link');
+      fs.symlinkSync(t, l);
+      const s = sb.spawnIn(w, actions, [`truncate:${l}`]);
+      assert.equal((await s.done).signal, 'SIGKILL');
+      const a = await killedBy('no-writes-below-bin', s.pid);
+      assert.equal(a.event.path, t);
+    });
+
+    it('a rename through a symlinked directory is killed; new_path is where the file went', async () => {
+      fs.writeFileSync(path.join(scratch, 'evil2'), 'x');
+      const s = sb.spawnIn(w, actions, [`rename:${scratch}/evil2:${dirLink}/evil2`]);
+      assert.equal((await s.done).signal, 'SIGKILL');
+      const a = await killedBy('no-writes-below-bin', s.pid);
+      assert.equal(a.event.path, `${scratch}/evil2`);
+      assert.equal(a.event.new_path, `${bin}/evil2`);
+    });
+
+    it('a rename out of the protected directory through a symlinked directory names the directory it left', async () => {
+      const t = tool('c4');
+      const s = sb.spawnIn(w, actions, [`rename:${dirLink}/c4:${scratch}/c4`]);
+      const f = await s.done;
+      assert.equal(f.code, 0, f.stderr);
+      const a = await h.waitFor('renames-in-bin', (x) => x.rule === 'renames-in-bin' && x.process.pid === s.pid);
+      assert.equal(a.event.path, t);
+      assert.equal(a.event.new_path, `${scratch}/c4`);
+    });
+
+    it('a link and a symlink made through a symlinked directory are killed with their real new names', async () => {
+      fs.writeFileSync(path.join(scratch, 'p3'), 'x');
+      const s1 = sb.spawnIn(w, actions, [`link:${scratch}/p3:${dirLink}/p3`]);
+      const s2 = sb.spawnIn(w, actions, [`symlink:/bin/sh:${dirLink}/sh3`]);
+      assert.equal((await s1.done).signal, 'SIGKILL');
+      assert.equal((await s2.done).signal, 'SIGKILL');
+      assert.equal((await killedBy('no-writes-below-bin', s1.pid)).event.new_path, `${bin}/p3`);
+      assert.equal((await killedBy('no-writes-below-bin', s2.pid)).event.new_path, `${bin}/sh3`);
+    });
+
+    it('an unlink through a symlinked directory is killed; path names the directory it was in', async () => {
+      const t = tool('c5');
+      const s = sb.spawnIn(w, actions, [`unlink:${dirLink}/c5`]);
+      assert.equal((await s.done).signal, 'SIGKILL');
+      const a = await killedBy('no-unlink-below-bin', s.pid);
+      assert.equal(a.event.path, t);
+    });
+
+    it('control: the same through symlinks to files elsewhere is allowed and raises nothing', async () => {
+      const other = path.join(scratch, 'other');
+      fs.mkdirSync(other);
+      fs.writeFileSync(path.join(other, 'f'), 'x');
+      fs.symlinkSync(path.join(other, 'f'), path.join(scratch, 'f-link'));
+      fs.symlinkSync(other, path.join(scratch, 'o'));
+      fs.writeFileSync(path.join(scratch, 'g'), 'x');
+      const s = sb.spawnIn(w, actions, [
+        `chmod:${scratch}/f-link:700`,
+        `truncate:${scratch}/f-link`,
+        `rename:${scratch}/g:${scratch}/o/g`,
+        `unlink:${scratch}/o/g`,
+      ]);
       const f = await s.done;
       assert.equal(f.code, 0, f.stderr);
       assert.equal(f.stderr, '');

@@ -77,10 +77,17 @@ describe('vigil up, then alerts, agents, policy push and audit verify with no fl
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out, 'policy v2 signed and sent to 1 connected agents\n');
     await until('the agent applies v2', () => /signed policy v2 in force: 1 rules/.test(upErr), 10000);
-    const v = admin('audit', 'verify');
+    // the current signed checkpoint, kept outside the store, then the store verified against it (signatures with vigil up's log.pub)
+    const c = admin('audit', 'checkpoint');
+    assert.equal(c.code, 0, c.err);
+    assert.match(c.out, /^vigil\.local\/vigil\/audit\n\d+\n[A-Za-z0-9+/]{43}=\n\n— vigil\.local\/vigil\/audit \S+\n$/);
+    const cpFile = path.join(tmp, 'checkpoint.txt');
+    fs.writeFileSync(cpFile, c.out);
+    const v = admin('audit', 'verify', '--checkpoint', cpFile);
     assert.equal(v.code, 0, v.err);
     assert.match(v.out, /^audit log intact: \d+ entries, root [A-Za-z0-9+/]{43}=\n/);
     assert.match(v.out, /rows checked against their entries: [1-9]\d* alerts/, 'the credential read alert is among the rows checked');
-    assert.match(v.out, /policies/);
+    assert.match(v.out, /2 policies/);
+    assert.match(v.out, /the log extends it \(signature verified\)/);
   });
 });

@@ -338,6 +338,19 @@ int main(int argc, char** argv) {
       int fd = openat(AT_FDCWD, path, flags, 0640);
       if (fd < 0) warn("open", path);
       else close(fd);
+    } else if (strcmp(op, "mmapx") == 0 || strcmp(op, "mprotx") == 0) {
+      /* map a file executable (mmapx), or readable then executable (mprotx): loading code without the loader */
+      char* path = field(&rest);
+      int fd = open(path, O_RDONLY);
+      if (fd < 0) {
+        warn("open", path);
+      } else {
+        int x = strcmp(op, "mmapx") == 0;
+        void* p = mmap(NULL, 4096, x ? PROT_READ | PROT_EXEC : PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) warn("mmap", path);
+        else if (!x && mprotect(p, 4096, PROT_READ | PROT_EXEC) != 0) warn("mprotect", path);
+        close(fd);
+      }
     } else if (strcmp(op, "creat") == 0) {
       char* path = field(&rest);
       int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);

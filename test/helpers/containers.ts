@@ -193,7 +193,8 @@ export class Podman {
     for (const d of ['bin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'usr/local/bin', 'root']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
     fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
     fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
-    for (const applet of ['sh', 'ls', 'cat', 'echo', 'sleep', 'true', 'id', 'stat', 'cp', 'chmod', 'mkdir', 'rm', 'mount', 'touch']) {
+    // the default pack's tests (test/e2e/default-pack.test.ts) run these tools by their names, as an image would
+    for (const applet of ['sh', 'ls', 'cat', 'echo', 'sleep', 'true', 'id', 'stat', 'cp', 'chmod', 'mkdir', 'rm', 'mount', 'touch', 'mv', 'grep', 'find', 'nc', 'shred', 'crontab', 'nsenter', 'unshare', 'dpkg']) {
       fs.symlinkSync('busybox', path.join(rootfs, 'bin', applet));
     }
     fs.copyFileSync(staticActions(), path.join(rootfs, 'usr', 'local', 'bin', 'actions'));

@@ -14,7 +14,7 @@ import type { KernelPlan, MapEntries } from '../../../agent/enforce/kernel-plan'
 import { pathHash } from '../../../agent/enforce/path-hash';
 import { BinKey, BinMember, BinWho, CondKey, Config, EventKind, FileKey, NetPrefixKey, NetRuleKey, RuleCond, RuleKey, RuleMatch, RuleVal, type KindName } from '../../../agent/kernel/abi';
 import { resolveFileId } from '../../../agent/enforce/file-ids';
-import { Probe } from '../../../agent/kernel/probe';
+import { Probe, resolvePrograms } from '../../../agent/kernel/probe';
 import { RuleSet } from '../../../agent/rules/compile';
 import { loadRuleSources } from '../../../agent/rules/load';
 import type { AddressIdentity } from '../../../agent/workload/source';
@@ -204,11 +204,12 @@ describe('kernel rules: generations, map entries and attached programs on the re
     assert.deepEqual(
       probe.attached().sort(),
       // vigil_migrate: with workloads, a task moved into one takes it as its origin (issue 9);
-      // vigil_sock_create and vigil_io_uring: with connect refusals, the raw and packet socket guard
-      // vigil_loader: with exec rules, a program the dynamic loader maps is an exec
+      // vigil_sock_create and vigil_io_uring: with connect refusals, the raw and packet socket guard;
+      // vigil_loader: with exec rules, a program the dynamic loader maps is an exec;
+      // the timestamp programs (this kernel has them): file rules, the files calls touched
       [
         'vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_sys_exit', 'vigil_connect4', 'vigil_connect6', 'vigil_sendmsg4', 'vigil_sendmsg6',
-        'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir', 'vigil_migrate', 'vigil_sock_create', 'vigil_io_uring', 'vigil_loader',
+        'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir', 'vigil_migrate', 'vigil_sock_create', 'vigil_io_uring', 'vigil_loader', ...resolvePrograms(),
       ].sort(),
     );
     // the shells by identity too: any other name for the same files is killed as well
@@ -244,8 +245,12 @@ describe('kernel rules: generations, map entries and attached programs on the re
     );
     assert.deepEqual(dump('net_rules'), [], 'no deny rule: net_rules emptied');
     assert.deepEqual(dump('net_prefixes'), []);
-    assert.deepEqual(probe.attached().sort(), ['vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_sys_exit', 'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir', 'vigil_migrate'].sort());
+    assert.deepEqual(
+      probe.attached().sort(),
+      ['vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_sys_exit', 'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir', 'vigil_migrate', ...resolvePrograms()].sort(),
+    );
     const s = settings();
+    assert.equal(s.readUInt32LE(Config.resolve_active), resolvePrograms().length > 0 ? 1 : 0, 'file rules: what calls touched is recorded');
     assert.equal(s.readUInt32LE(Config.net_active), 0);
     assert.equal(s.readUInt32LE(Config.scope_active), 0, 'a rule without a workload: every process is in scope');
   });
@@ -265,6 +270,7 @@ describe('kernel rules: generations, map entries and attached programs on the re
     assert.deepEqual(dump('rules'), []);
     assert.deepEqual(probe.attached().sort(), ['vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir', 'vigil_migrate'].sort());
     assert.equal(settings().readUInt32LE(Config.kinds), (1 << EventKind.exec) | (1 << EventKind.fork) | (1 << EventKind.exit) | (1 << EventKind.cgroup));
+    assert.equal(settings().readUInt32LE(Config.resolve_active), 0, 'no file rule: the timestamp programs are detached and idle');
   });
 
   it('a write that fails: the rules in force stay, in the maps, the settings and the programs; the next apply works', () => {

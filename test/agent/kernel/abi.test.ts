@@ -116,6 +116,12 @@ describe('event ABI: TypeScript offsets equal the C layout', () => {
     assert.ok(abi.KIND_MAX <= abi.PREFIX_DEPTH_KINDS, 'every kind has a prefix-depth slot');
   });
   it('cgroup_info', () => check('cgroup_info', abi.CgroupInfo));
+  it('code_event and the code_seen key', () => {
+    check('code_event', abi.Code);
+    check('code_key', abi.CodeKey);
+    assert.equal(s.code_event.fields.proc, abi.PROC);
+    assert.deepEqual([abi.CodeHow.open, abi.CodeHow.mmap, abi.CodeHow.mprotect], [layout.constants.CODE_OPEN, layout.constants.CODE_MMAP, layout.constants.CODE_MPROTECT]);
+  });
 
   it('notices a wrong offset (the check itself can fail)', () => {
     assert.throws(() => check('file_event', { ...abi.File, path_len: abi.File.path_len + 2 }), /offsetof\(struct file_event, path_len\)/);

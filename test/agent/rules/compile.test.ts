@@ -40,6 +40,11 @@ describe('rule compiler', () => {
     assert.equal(compileGlob('/tmp/?.sh').test('/tmp/a.sh'), true);
     assert.equal(compileGlob('/tmp/?.sh').test('/tmp/ab.sh'), false);
     assert.equal(compileGlob('/a+b/(x)').test('/a+b/(x)'), true, 'regex characters are literal');
+    // "/**/name" is a suffix test: the same answers as the general form
+    for (const [p, want] of [['/nginx', true], ['/usr/sbin/nginx', true], ['/usr/sbin/xnginx', false], ['/usr/sbin/nginx/x', false], ['nginx', false]] as const) {
+      assert.equal(compileGlob('/**/nginx').test(p), want, p);
+      assert.equal(compileGlob('/**/nginx').test(p), new RegExp('^/(?:.*/)?nginx$').test(p), p);
+    }
   });
 
   it('string matchers: in, not_in, prefix, glob, all of them must hold', () => {
@@ -51,6 +56,22 @@ describe('rule compiler', () => {
     assert.equal(rs.evaluate(ctx(openEvent('/etc/shadow'))).length, 1);
     assert.equal(rs.evaluate(ctx(openEvent('/etc/hostname'))).length, 0);
     assert.equal(rs.evaluate(ctx(openEvent('/tmp/x'))).length, 0);
+  });
+
+  it('the index stays right past its memory of keys (a flood of unique paths)', () => {
+    const rs = rules(`rules:
+  - name: under-etc
+    on: open
+    match: { path: { prefix: [/etc/] } }
+  - name: shadow
+    on: open
+    match: { path: { in: [/etc/shadow] } }
+`);
+    for (let i = 0; i < 10000; i++) {
+      const p = i % 3 === 0 ? `/etc/x${i}` : i % 3 === 1 ? `/tmp/x${i}` : '/etc/shadow';
+      const want = p.startsWith('/etc/') ? (p === '/etc/shadow' ? ['under-etc', 'shadow'] : ['under-etc']) : [];
+      assert.deepEqual(rs.evaluate(ctx(openEvent(p))).map((m) => m.rule.name), want, p);
+    }
   });
 
   it('flags, uid, args, parent binary, workload', () => {
@@ -141,9 +162,45 @@ describe('rule compiler', () => {
     assert.deepEqual(fired({ exe: '/bin/sh', ancestors: chain('/usr/sbin/nginx', '/usr/sbin/cron') }), [], 'exempted: cron is an ancestor too');
     assert.deepEqual(fired({ exe: '/bin/sh', ancestors: chain('/usr/bin/bash') }), []);
     assert.deepEqual(fired({ exe: '/bin/sh' }), [], 'no lineage known: no match');
+    // a rule the index cannot leave out (a name): its cheap conditions are tested before the lineage
+    const byName = rules(`rules:
+  - name: named-shell-below-nginx
+    on: exec
+    match: { ancestor_binary: { in: [/usr/sbin/nginx] }, name: { in: [sh] } }
+`);
     const before = asked;
-    assert.deepEqual(fired({ exe: '/bin/ls', ancestors: chain('/usr/sbin/nginx') }), []);
-    assert.equal(asked, before, 'not asked when the binary already fails');
+    assert.equal(byName.evaluate(ctx(exec, { name: 'ls', ancestors: chain('/usr/sbin/nginx') })).length, 0);
+    assert.equal(asked, before, 'the lineage is not looked up when the name already fails');
+    assert.equal(byName.evaluate(ctx(exec, { name: 'sh', ancestors: chain('/usr/sbin/nginx') })).length, 1);
+    assert.equal(asked, before + 1);
+  });
+
+  it('the kernel filters opens by the directories of globs and prefixes for rules it only reports for; kills stay exact', () => {
+    const rs = rules(`rules:
+  - name: keys
+    on: open
+    match: { path: { glob: ["/root/.ssh/**", "/home/*/.ssh/**"] } }
+  - name: narrowed
+    on: open
+    match: { path: { prefix: [/etc/], glob: ["/etc/cron*"] } }
+  - name: anywhere
+    on: open
+    match: { path: { glob: ["/**/release_agent"] } }
+  - name: kill-glob
+    on: open
+    match: { path: { glob: ["/etc/*.conf"] } }
+    action: kill
+`);
+    const kp = (n: string) => rs.rules.find((r) => r.name === n)?.kernelPaths;
+    assert.deepEqual(kp('keys'), { exact: [], prefixes: ['/root/.ssh/', '/home/'] });
+    assert.deepEqual(kp('narrowed'), { exact: [], prefixes: ['/etc/'] });
+    assert.equal(kp('anywhere'), null, 'a file name anywhere: the kernel would have to send every open');
+    const kill = rs.rules.find((r) => r.name === 'kill-glob');
+    assert.equal(kill?.enforcement, 'user-kill', 'a glob is never killed in the kernel');
+    assert.deepEqual(kill?.kernelPaths, { exact: [], prefixes: ['/etc/'] }, 'reported from /etc/ for user space to judge');
+    // user space still decides: the filter only narrows what the kernel sends
+    assert.equal(rs.evaluate(ctx(openEvent('/home/alice/notes'))).length, 0);
+    assert.deepEqual(rs.evaluate(ctx(openEvent('/home/alice/.ssh/id_rsa'))).map((m) => m.rule.name), ['keys']);
   });
 
   it('image and image_digest: the workload image, names compared in full', () => {

@@ -61,6 +61,46 @@ describe('signed policy', function () {
     assert.deepEqual(again.rules.rules.map((r) => r.name), ['one']);
   });
 
+  it('policy only moves forward: an agent on v2 refuses a validly signed v1, also after a restart and with policy.json torn or gone', () => {
+    const { priv, pub } = keys();
+    const stateDir = path.join(dir, 'forward');
+    let inForce = 0;
+    const said: string[] = [];
+    const agent = (): Parameters<typeof acceptPolicy>[1] => ({
+      policyKey: pub,
+      policyState: new PolicyState(stateDir, (l) => said.push(l)),
+      applyPolicy: (p: VerifiedPolicy) => {
+        inForce = p.version;
+        return null;
+      },
+      currentPolicyVersion: () => inForce,
+    });
+    const v1 = signPolicy(1, [{ name: 'a.yaml', text: RULES_V1 }], priv);
+    const v2 = signPolicy(2, [{ name: 'a.yaml', text: RULES_V2 }], priv);
+    const o = agent();
+    assert.equal(acceptPolicy(v1, o).ok, true);
+    assert.equal(acceptPolicy(v2, o).ok, true);
+    const back = acceptPolicy(v1, o);
+    assert.equal(back.ok, false);
+    assert.match(back.error ?? '', /policy v1 is older than v2, the highest applied on this node: refused/);
+    assert.match(acceptPolicy(v2, o).error ?? '', /policy v2 is not newer than v2 in force/);
+    assert.equal(inForce, 2);
+    // a restart: in force again from disk, the floor too
+    inForce = 0;
+    const after = agent();
+    assert.equal(after.policyState?.load()?.version, 2);
+    assert.match(acceptPolicy(v1, after).error ?? '', /older than v2/);
+    // policy.json torn: named, set aside, and the floor still holds
+    fs.writeFileSync(path.join(stateDir, 'policy.json'), '{"version": 2, "payl');
+    const torn = agent();
+    assert.equal(torn.policyState?.load(), null);
+    assert.match(said.join('\n'), /policy\.json is corrupt \(.*\); set aside as .*policy\.json\.corrupt-.*the control plane sends the latest policy/);
+    assert.match(acceptPolicy(v1, torn).error ?? '', /older than v2/);
+    // the latest again (what the control plane sends at connection) is taken: in force nothing, v2 is not below the floor
+    assert.equal(acceptPolicy(v2, torn).ok, true);
+    assert.equal(inForce, 2);
+  });
+
   it('the control plane refuses to sign invalid rules, with their file:line:col', async () => {
     const certs = path.join(dir, 'certs');
     await issueSvid(certs, 'spiffe://policy.vigil/vigil/controlplane', 'controlplane');

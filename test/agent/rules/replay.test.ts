@@ -117,6 +117,29 @@ describe('rules replay (vigil rules test)', () => {
     assert.match(text, /FAILED .*f\.yaml:14: "escapes in the exe": expected rule shadow not to fire; it fired\n/);
   });
 
+  it('migrate, socket and io_uring records replay as their own kinds (not as module loads)', () => {
+    const r = write('r-kinds.yaml', `rules:
+  - name: moved
+    on: migrate
+  - name: sockets
+    on: socket
+  - name: uring
+    on: io_uring
+  - name: modules
+    on: module
+`);
+    const ev = write(
+      'kinds.json',
+      [
+        '{"kind":"migrate","pid":5,"exe":"/usr/bin/dash","to_cgroup":"/","to_cgroup_id":1,"from_cgroup_id":7,"writer_pid":5}',
+        '{"kind":"socket","pid":6,"exe":"/usr/bin/x","family":"AF_PACKET","type":"SOCK_RAW","protocol":0}',
+        '{"kind":"io_uring","pid":7,"exe":"/usr/bin/x","op":"IORING_OP_OPENAT","op_class":"file","path":"/etc/shadow"}',
+      ].join('\n') + '\n',
+    );
+    const rep = replay({ rules: [r], events: [ev] });
+    assert.deepEqual(rep.hits.map((h) => h.rule), ['moved', 'sockets', 'uring'], 'none of them is judged as a module load');
+  });
+
   it('the default pack against its fixture: every expectation holds', () => {
     const root = repoRoot();
     const rep = replay({ rules: [path.join(root, 'deploy', 'rules', 'default.yaml')], events: [path.join(root, 'test', 'fixtures', 'rules', 'default-pack.yaml')] });

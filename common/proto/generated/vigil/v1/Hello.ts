@@ -9,6 +9,8 @@ export interface Hello {
   'version'?: (string);
   'capabilities'?: (_vigil_v1_KernelCapabilities | null);
   'policy_version'?: (number | string | Long);
+  'highest_policy_version'?: (number | string | Long);
+  'max_policy_bytes'?: (number | string | Long);
   'checkpoint_size'?: (number | string | Long);
 }
 
@@ -18,5 +20,7 @@ export interface Hello__Output {
   'version': (string);
   'capabilities': (_vigil_v1_KernelCapabilities__Output | null);
   'policy_version': (string);
+  'highest_policy_version': (string);
+  'max_policy_bytes': (string);
   'checkpoint_size': (string);
 }

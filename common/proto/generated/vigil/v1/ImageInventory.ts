@@ -9,6 +9,9 @@ export interface ImageInventory {
   'name'?: (string);
   'sha256'?: (string);
   'components'?: (_vigil_v1_SbomComponent)[];
+  'set'?: (string);
+  'part'?: (number);
+  'parts'?: (number);
 }
 
 export interface ImageInventory__Output {
@@ -17,4 +20,7 @@ export interface ImageInventory__Output {
   'name': (string);
   'sha256': (string);
   'components': (_vigil_v1_SbomComponent__Output)[];
+  'set': (string);
+  'part': (number);
+  'parts': (number);
 }

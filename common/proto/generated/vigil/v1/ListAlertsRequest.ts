@@ -1,5 +1,6 @@
 // Original file: proto/vigil/v1/vigil.proto
 
+import type { Long } from '@grpc/proto-loader';
 
 export interface ListAlertsRequest {
   'since'?: (string);
@@ -7,6 +8,8 @@ export interface ListAlertsRequest {
   'workload'?: (string);
   'node'?: (string);
   'limit'?: (number);
+  'after_id'?: (number | string | Long);
+  'page_size'?: (number);
 }
 
 export interface ListAlertsRequest__Output {
@@ -15,4 +18,6 @@ export interface ListAlertsRequest__Output {
   'workload': (string);
   'node': (string);
   'limit': (number);
+  'after_id': (string);
+  'page_size': (number);
 }

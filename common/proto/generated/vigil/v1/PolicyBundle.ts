@@ -7,6 +7,9 @@ export interface PolicyBundle {
   'payload'?: (Buffer | Uint8Array | string);
   'signature'?: (Buffer | Uint8Array | string);
   'key_id'?: (string);
+  'chunk'?: (number);
+  'chunks'?: (number);
+  'total_bytes'?: (number | string | Long);
 }
 
 export interface PolicyBundle__Output {
@@ -14,4 +17,7 @@ export interface PolicyBundle__Output {
   'payload': (Buffer);
   'signature': (Buffer);
   'key_id': (string);
+  'chunk': (number);
+  'chunks': (number);
+  'total_bytes': (string);
 }
