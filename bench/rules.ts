@@ -65,7 +65,7 @@ function matchingBench(): RulesReport['matching'] {
     '/var/lib/app/db.sqlite', '/usr/bin/python3',
   ].map((p, i) => ({ ...common, kind: 'open', pid: 100 + i, ret: 3, openFlags: i % 3 === 0 ? 1 : 0, mode: 0, path: p, newPath: '', syscallNr: 257, rule: 0 }));
   const execs: ExecEvent[] = ['/usr/bin/curl', '/usr/bin/ls', '/usr/bin/dash'].map((e, i) => ({
-    ...common, kind: 'exec', pid: 200 + i, ppid: 1, exe: e, args: [e, '--x2'], argc: 2, startNs: 1n, exeIno: 1, exeDev: 1, exeCtimeNs: 0n, rule: 0,
+    ...common, kind: 'exec', pid: 200 + i, ppid: 1, exe: e, args: [e, '--x2'], argc: 2, startNs: 1n, exeIno: 1n, exeDev: 1, exeCtimeNs: 0n, rule: 0, exeFlags: 0,
   }));
   const events: KernelEvent[] = [];
   for (let i = 0; i < 1000; i++) events.push(i % 10 === 0 ? execs[i % execs.length] : opens[i % opens.length]);
