@@ -1,13 +1,36 @@
 // Rules turned into kernel map entries: per-workload path entries (report,
-// kill), connect refusals (LPM prefixes and per-rule ports), and the
+// kill), the same by file identity (device, inode: every name of a rule's
+// binary), kill rules with binary conditions and exceptions (slots, sets of
+// binaries), connect refusals (LPM prefixes and per-rule ports), and the
 // settings masks that tell each hook what to do.
-import { EventKind, FileKey, PREFIX_DEPTH_KINDS, NET_PORTS, NET_SLOTS, NetPrefixKey, NetRule, NetRuleKey, RuleAction, RuleKey, RuleMatch, RuleVal } from '../kernel/abi';
-import type { FileId } from './file-ids';
-import { dirBloom } from './protected-dirs';
+import {
+  BinKey,
+  BinMember,
+  BinTest,
+  BinWho,
+  COND_SLOTS,
+  COND_TESTS,
+  CondKey,
+  EventKind,
+  FileKey,
+  PREFIX_DEPTH_KINDS,
+  NET_PORTS,
+  NET_SLOTS,
+  NetPrefixKey,
+  NetRule,
+  NetRuleKey,
+  RuleAction,
+  RuleCond,
+  RuleKey,
+  RuleMatch,
+  RuleVal,
+} from '../kernel/abi';
 import type { AddressIdentity } from '../workload/source';
 import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
 import { parseCidr, type Cidr } from '../../common/cidr';
-import { PUT_IN_PLACE_KINDS, forbidsPutInPlace, type CompiledRule, type RuleSet } from '../rules/compile';
+import { PUT_IN_PLACE_KINDS, forbidsPutInPlace, type CompiledRule, type KernelBinTest, type RuleSet } from '../rules/compile';
+import type { FileId } from './file-ids';
+import { dirBloom } from './protected-dirs';
 import { pathHash, prefixDepth } from './path-hash';
 import type { RuleKind } from '../rules/spec';
 import type { WorkloadTable } from '../workload/workload-table';
@@ -30,11 +53,21 @@ export interface KernelPlan {
   netActive: boolean;
   /** open rules that name write, create or trunc also judge the names link, symlink and rename put in place */
   createActive: boolean;
+  /** kinds whose file is also looked up by identity (exec: the binary) */
+  idKinds: number;
+  /** every exec records its binary in task storage (parent conditions, the loader) */
+  exeState: boolean;
+  /** a program without an interpreter has its first executable mapping judged as an exec */
+  loaderActive: boolean;
   rules: MapEntries;
-  /** directory prefixes by identity: file_rules entries (RM_PREFIX, device and inode of the directory) */
-  dirRules: MapEntries;
-  /** vigil_config.dir_bloom: the protected directories' inode numbers (eight 32-bit words) */
+  /** file_rules: exec binaries by identity (RM_EXACT), protected directories by identity (RM_PREFIX) */
+  fileRules: MapEntries;
+  /** some file_rules entry is a protected directory: file events' walks look for them (vigil_config.dir_active) */
+  dirActive: boolean;
+  /** vigil_config.dir_bloom: the protected directories' inode numbers (eight 32-bit words, low first) */
   dirBloom: number[];
+  binSets: MapEntries;
+  ruleConds: MapEntries;
   netRules: MapEntries;
   netPrefixes: MapEntries;
   /** things the kernel cannot do as written, for `vigil rules check` and the log */
@@ -57,18 +90,32 @@ interface RuleEntry {
   workload: number;
   kind: number;
   match: number;
+  /** path hash, or inode number (file_rules) */
   hash: bigint;
+  /** file_rules: the device */
+  dev: number;
   killRule: number;
   actions: number;
   access: number;
+  /** conditional kill rules (slots of this workload and kind) this key names */
+  slots: number;
 }
+
+/** The names a rule gives its binaries, resolved to what the kernel calls them now. */
+export type IdsOf = (name: string) => readonly FileId[];
+
+const NO_IDS: IdsOf = () => [];
 
 function bit(kind: RuleKind): number {
   return 1 << EventKind[kind];
 }
 
+/** The kinds whose records' walks look for protected directories by identity (bpf/syscalls/file.h). */
+const DIR_ID_KINDS: ReadonlySet<RuleKind> = new Set<RuleKind>(['open', 'unlink', 'rename', 'chmod', 'link', 'symlink']);
+
 /**
- * @param dirIds what a directory prefix's directory is ((device, inode): agent/enforce/protected-dirs.ts);
+ * @param idsOf what a name is ((device, inode), agent/enforce/file-ids.ts): exec rules' binaries
+ * @param dirIdsOf what a directory prefix's directory is (directories only: agent/enforce/protected-dirs.ts);
  *   without it, prefixes are checked by path only
  */
 export function buildKernelPlan(
@@ -76,50 +123,39 @@ export function buildKernelPlan(
   table: WorkloadTable,
   addresses: readonly AddressIdentity[],
   gen: number,
-  dirIds?: (prefix: string) => FileId[],
+  idsOf: IdsOf = NO_IDS,
+  dirIdsOf: IdsOf = NO_IDS,
 ): KernelPlan {
   const notes: string[] = [];
-  const dirEntries = new Map<string, RuleEntry & { dev: number; ino: bigint }>();
-  const dirIdsSeen: FileId[] = [];
   const kinds = rs.reportedKinds();
   const createActive = rs.putInPlaceJudged;
   const entries = new Map<string, RuleEntry>();
+  const fileEntries = new Map<string, RuleEntry>();
   const depths = new Array<number>(PREFIX_DEPTH_KINDS).fill(0);
   let killKinds = 0;
   let pathKinds = 0;
   let urgentKinds = 0;
+  let idKinds = 0;
 
-  const add = (e: Omit<RuleEntry, 'killRule' | 'actions' | 'access'>, actions: number, killRule: number, access: number): void => {
-    const k = `${e.workload}/${e.kind}/${e.match}/${e.hash}`;
-    const cur = entries.get(k);
+  const add = (
+    e: Omit<RuleEntry, 'killRule' | 'actions' | 'access' | 'slots' | 'dev'> & { dev?: number },
+    actions: number,
+    killRule: number,
+    access: number,
+    slots = 0,
+    into: Map<string, RuleEntry> = entries,
+  ): void => {
+    const k = `${e.workload}/${e.kind}/${e.match}/${e.dev ?? 0}/${e.hash}`;
+    const cur = into.get(k);
     if (!cur) {
-      entries.set(k, { ...e, actions, killRule: actions & RuleAction.kill ? killRule : 0, access: actions & RuleAction.kill ? access : 0 });
+      into.set(k, { dev: 0, ...e, actions, killRule: actions & RuleAction.kill ? killRule : 0, access: actions & RuleAction.kill ? access : 0, slots });
       return;
     }
+    cur.slots |= slots;
     if (actions & RuleAction.kill) {
       if (cur.actions & RuleAction.kill) {
         cur.access = cur.access === 0 || access === 0 ? 0 : cur.access | access;
       } else {
-        cur.killRule = killRule;
-        cur.access = access;
-      }
-    }
-    cur.actions |= actions;
-  };
-  // the same entry by the directory's identity (merged the same way)
-  const addDir = (w: number, k: number, id: FileId, actions: number, killRule: number, access: number): void => {
-    const key = `${w}/${k}/${id.dev}:${id.ino}`;
-    const cur = dirEntries.get(key);
-    if (!cur) {
-      dirEntries.set(key, {
-        workload: w, kind: k, match: RuleMatch.prefix, hash: 0n, dev: id.dev, ino: id.ino,
-        actions, killRule: actions & RuleAction.kill ? killRule : 0, access: actions & RuleAction.kill ? access : 0,
-      });
-      return;
-    }
-    if (actions & RuleAction.kill) {
-      if (cur.actions & RuleAction.kill) cur.access = cur.access === 0 || access === 0 ? 0 : cur.access | access;
-      else {
         cur.killRule = killRule;
         cur.access = access;
       }
@@ -142,51 +178,150 @@ export function buildKernelPlan(
     for (const k of PUT_IN_PLACE_KINDS) urgentKinds |= bit(k);
   }
 
-  // directory prefixes by identity: whatever path leads to the directory (a chroot, a bind mount, a
-  // clone, its old name), however deep; reported for every rule (user space names the file by it), killed
-  // for the kernel's kill rules
-  for (const r of rs.rules) {
-    if (!r.kernelPaths || !dirIds || !FILE_LIKE.has(r.kind)) continue;
-    const kill = r.enforcement === 'kernel-kill';
-    const actions = (kill ? RuleAction.kill : 0) | RuleAction.report;
-    const ws = workloadsOf(r, table);
-    for (const p of r.kernelPaths.prefixes) {
-      for (const id of dirIds(p)) {
-        if (!dirIdsSeen.some((x) => x.dev === id.dev && x.ino === id.ino)) dirIdsSeen.push(id);
-        for (const w of ws) addDir(w, EventKind[r.kind], id, actions, r.id, r.access);
+  // sets of binaries for conditions: one id per distinct list of names, members by path hash and by identity
+  const sets = new Map<string, number>();
+  const binKeys: Buffer[] = [];
+  const setOf = (names: readonly string[]): number => {
+    const key = JSON.stringify([...new Set(names)].sort());
+    let id = sets.get(key);
+    if (id !== undefined) return id;
+    id = sets.size + 1;
+    sets.set(key, id);
+    const member = (type: number, dev: number, val: bigint): void => {
+      const b = Buffer.alloc(BinKey.SIZE);
+      b.writeUInt32LE(id as number, BinKey.set);
+      b.writeUInt8(gen, BinKey.gen);
+      b.writeUInt8(type, BinKey.type);
+      b.writeUInt32LE(dev >>> 0, BinKey.dev);
+      b.writeBigUInt64LE(val, BinKey.val);
+      binKeys.push(b);
+    };
+    const seen = new Set<string>();
+    for (const n of JSON.parse(key) as string[]) {
+      member(BinMember.hash, 0, pathHash(n));
+      for (const fid of idsOf(n)) {
+        const k = `${fid.dev}:${fid.ino}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        member(BinMember.id, fid.dev, fid.ino);
       }
     }
-  }
+    return id;
+  };
+  const condBufs: { key: Buffer; val: Buffer }[] = [];
+  const slotsUsed = new Map<string, number>();
+  let exeState = false;
+
+  /** exec: every identity of the rule's exact binaries, as entries of file_rules */
+  const addIds = (r: CompiledRule, w: number, k: number, actions: number, slots: number): void => {
+    if (r.kind !== 'exec' || !r.kernelPaths) return;
+    for (const p of r.kernelPaths.exact) {
+      for (const fid of idsOf(p)) {
+        add({ workload: w, kind: k, match: RuleMatch.exact, hash: fid.ino, dev: fid.dev }, actions, r.id, r.access, slots, fileEntries);
+        idKinds |= bit(r.kind);
+      }
+    }
+  };
+
+  const addPaths = (r: CompiledRule, w: number, k: number, actions: number, slots: number): void => {
+    if (!r.kernelPaths) return;
+    for (const p of r.kernelPaths.exact) add({ workload: w, kind: k, match: RuleMatch.exact, hash: pathHash(p) }, actions, r.id, r.access, slots);
+    for (const p of r.kernelPaths.prefixes) {
+      const byId = addDirIds(r, w, k, p, actions, slots);
+      const d = prefixDepth(p);
+      if (d >= 16) {
+        if (!byId && w === workloadsOf(r, table)[0]) {
+          notes.push(`rule "${r.name}": prefix ${p} is deeper than the kernel checks by path (16 levels) and names no directory here: enforced in user space`);
+        }
+        continue;
+      }
+      depths[k] |= 1 << d;
+      add({ workload: w, kind: k, match: RuleMatch.prefix, hash: pathHash(p) }, actions, r.id, r.access, slots);
+    }
+    addIds(r, w, k, actions, slots);
+  };
+
+  // protected directories by identity: whatever path leads to the directory (a chroot, a bind mount, a
+  // clone, its old name), however deep the file below it; always reported (user space names the file by
+  // the directory), killed for the kernel's kill rules (conditional ones by their slots)
+  const dirIdsSeen = new Map<string, FileId>();
+  const addDirIds = (r: CompiledRule, w: number, k: number, prefix: string, actions: number, slots: number): boolean => {
+    if (!DIR_ID_KINDS.has(r.kind)) return false;
+    const ids = dirIdsOf(prefix);
+    for (const fid of ids) {
+      dirIdsSeen.set(`${fid.dev}:${fid.ino}`, fid);
+      add({ workload: w, kind: k, match: RuleMatch.prefix, hash: fid.ino, dev: fid.dev }, actions | RuleAction.report, r.id, r.access, slots, fileEntries);
+    }
+    return ids.length > 0;
+  };
+
+  const testBuf = (val: Buffer, at: number, t: KernelBinTest | undefined): void => {
+    if (!t) return;
+    val.writeUInt32LE(t.who === 'fileless' ? 0 : setOf(t.names), at + BinTest.set);
+    val.writeUInt8(BinWho[t.who], at + BinTest.who);
+    val.writeUInt8(t.negate ? 1 : 0, at + BinTest.negate);
+  };
 
   for (const r of rs.rules) {
     const k = EventKind[r.kind];
     const kill = r.enforcement === 'kernel-kill';
     if (r.enforcement === 'user-kill') urgentKinds |= bit(r.kind);
-    const report = (pathFilterKinds & bit(r.kind)) !== 0;
-    if (!kill && !report) continue;
-    const actions = (kill ? RuleAction.kill : 0) | RuleAction.report;
     const ws = workloadsOf(r, table);
+    const cond = kill ? r.kernelCond : null;
+    if (cond) {
+      // a kill rule with conditions: its key names slot i of the workload and kind; the kernel checks the rest
+      for (const w of ws) {
+        const sk = `${w}/${k}`;
+        const slot = slotsUsed.get(sk) ?? 0;
+        if (slot >= COND_SLOTS) {
+          notes.push(`rule "${r.name}": workload ${w === 0 ? 'host' : table.spiffeId(w)} has more than ${COND_SLOTS} ${r.kind} kill rules with conditions: this one is killed from user space there`);
+          urgentKinds |= bit(r.kind);
+          continue;
+        }
+        slotsUsed.set(sk, slot + 1);
+        if (cond.key === 'paths') {
+          pathKinds |= bit(r.kind);
+          addPaths(r, w, k, RuleAction.report, 1 << slot);
+        } else {
+          killKinds |= bit(r.kind);
+          add({ workload: w, kind: k, match: RuleMatch.any, hash: 0n }, 0, 0, 0, 1 << slot);
+        }
+        const key = Buffer.alloc(CondKey.SIZE);
+        key.writeUInt32LE(w, CondKey.workload);
+        key.writeUInt8(k, CondKey.kind);
+        key.writeUInt8(slot, CondKey.slot);
+        key.writeUInt8(gen, CondKey.gen);
+        const val = Buffer.alloc(RuleCond.SIZE);
+        val.writeUInt32LE(r.id, RuleCond.rule);
+        val.writeUInt8(r.access, RuleCond.access);
+        cond.tests.forEach((t, i) => testBuf(val, RuleCond.match + i * BinTest.SIZE, t));
+        cond.exceptions.forEach((e, i) => e.forEach((t, j) => testBuf(val, RuleCond.except + (i * COND_TESTS + j) * BinTest.SIZE, t)));
+        condBufs.push({ key, val });
+      }
+      if ([...cond.tests, ...cond.exceptions.flat()].some((t) => t.who === 'parent' || (t.who === 'self' && r.kind !== 'exec'))) exeState = true;
+      continue;
+    }
+    const report = (pathFilterKinds & bit(r.kind)) !== 0;
+    if (!kill && !report) {
+      // nothing to filter or kill by path, but the directories still name the files below them (user space)
+      for (const w of ws) for (const p of r.kernelPaths?.prefixes ?? []) addDirIds(r, w, k, p, RuleAction.report, 0);
+      continue;
+    }
+    const actions = (kill ? RuleAction.kill : 0) | RuleAction.report;
     if (kill) killKinds |= bit(r.kind);
     if (r.kernelPaths) {
       pathKinds |= bit(r.kind);
-      for (const w of ws) {
-        for (const p of r.kernelPaths.exact) add({ workload: w, kind: k, match: RuleMatch.exact, hash: pathHash(p) }, actions, r.id, r.access);
-        for (const p of r.kernelPaths.prefixes) {
-          const d = prefixDepth(p);
-          if (d >= 16) {
-            if ((dirIds?.(p) ?? []).length === 0 && w === ws[0]) {
-              notes.push(`rule "${r.name}": prefix ${p} is deeper than the kernel checks by path (16 levels) and names no directory here: enforced in user space`);
-            }
-            continue;
-          }
-          depths[k] |= 1 << d;
-          add({ workload: w, kind: k, match: RuleMatch.prefix, hash: pathHash(p) }, actions, r.id, r.access);
-        }
-      }
+      for (const w of ws) addPaths(r, w, k, actions, 0);
     } else if (kill) {
       for (const w of ws) add({ workload: w, kind: k, match: RuleMatch.any, hash: 0n }, actions, r.id, r.access);
     }
   }
+
+  // a program the loader maps is an exec: judged when some rule looks at execs
+  const loaderActive = kinds.has('exec');
+  if (loaderActive) exeState = true;
+  // task storage keeps the hash of each binary's path (parent conditions): execs are hashed
+  if (exeState) pathKinds |= bit('exec');
 
   // connect refusals
   const slots = new Map<number, number>();
@@ -248,6 +383,12 @@ export function buildKernelPlan(
     }
   }
 
+  const ruleVal = (rv: Buffer, vo: number, e: RuleEntry): void => {
+    rv.writeUInt32LE(e.killRule, vo + RuleVal.kill_rule);
+    rv.writeUInt8(e.actions, vo + RuleVal.actions);
+    rv.writeUInt8(e.access, vo + RuleVal.access);
+    rv.writeUInt16LE(e.slots, vo + RuleVal.slots);
+  };
   const ruleList = [...entries.values()];
   const rk = Buffer.alloc(ruleList.length * RuleKey.SIZE);
   const rv = Buffer.alloc(ruleList.length * RuleVal.SIZE);
@@ -258,27 +399,20 @@ export function buildKernelPlan(
     rk.writeUInt8(e.match, ko + RuleKey.match);
     rk.writeUInt8(gen, ko + RuleKey.gen);
     rk.writeBigUInt64LE(e.hash, ko + RuleKey.hash);
-    const vo = i * RuleVal.SIZE;
-    rv.writeUInt32LE(e.killRule, vo + RuleVal.kill_rule);
-    rv.writeUInt8(e.actions, vo + RuleVal.actions);
-    rv.writeUInt8(e.access, vo + RuleVal.access);
+    ruleVal(rv, i * RuleVal.SIZE, e);
   });
-
-  const dirList = [...dirEntries.values()];
-  const dk = Buffer.alloc(dirList.length * FileKey.SIZE);
-  const dv = Buffer.alloc(dirList.length * RuleVal.SIZE);
-  dirList.forEach((e, i) => {
+  const fileList = [...fileEntries.values()];
+  const fk = Buffer.alloc(fileList.length * FileKey.SIZE);
+  const fv = Buffer.alloc(fileList.length * RuleVal.SIZE);
+  fileList.forEach((e, i) => {
     const ko = i * FileKey.SIZE;
-    dk.writeUInt32LE(e.workload, ko + FileKey.workload);
-    dk.writeUInt8(e.kind, ko + FileKey.kind);
-    dk.writeUInt8(RuleMatch.prefix, ko + FileKey.match);
-    dk.writeUInt8(gen, ko + FileKey.gen);
-    dk.writeUInt32LE(e.dev, ko + FileKey.dev);
-    dk.writeBigUInt64LE(e.ino, ko + FileKey.ino);
-    const vo = i * RuleVal.SIZE;
-    dv.writeUInt32LE(e.killRule, vo + RuleVal.kill_rule);
-    dv.writeUInt8(e.actions, vo + RuleVal.actions);
-    dv.writeUInt8(e.access, vo + RuleVal.access);
+    fk.writeUInt32LE(e.workload, ko + FileKey.workload);
+    fk.writeUInt8(e.kind, ko + FileKey.kind);
+    fk.writeUInt8(e.match, ko + FileKey.match);
+    fk.writeUInt8(gen, ko + FileKey.gen);
+    fk.writeUInt32LE(e.dev >>> 0, ko + FileKey.dev);
+    fk.writeBigUInt64LE(e.hash, ko + FileKey.ino);
+    ruleVal(fv, i * RuleVal.SIZE, e);
   });
 
   return {
@@ -291,9 +425,19 @@ export function buildKernelPlan(
     prefixDepths: depths,
     netActive: netRuleBufs.length > 0,
     createActive,
+    idKinds,
+    exeState,
+    loaderActive,
     rules: { keys: rk, values: rv, count: ruleList.length },
-    dirRules: { keys: dk, values: dv, count: dirList.length },
-    dirBloom: dirBloom(dirIdsSeen),
+    fileRules: { keys: fk, values: fv, count: fileList.length },
+    dirActive: fileList.some((e) => e.match === RuleMatch.prefix),
+    dirBloom: dirBloom([...dirIdsSeen.values()]),
+    binSets: { keys: Buffer.concat(binKeys), values: Buffer.alloc(binKeys.length, 1), count: binKeys.length },
+    ruleConds: {
+      keys: Buffer.concat(condBufs.map((x) => x.key)),
+      values: Buffer.concat(condBufs.map((x) => x.val)),
+      count: condBufs.length,
+    },
     netRules: {
       keys: Buffer.concat(netRuleBufs.map((x) => x.key)),
       values: Buffer.concat(netRuleBufs.map((x) => x.val)),

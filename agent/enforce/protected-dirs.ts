@@ -1,6 +1,6 @@
 // Protected directories by identity (issue 9 item 7): the directories that
 // file rules name as prefixes ("/usr/local/bin/"), as the kernel identifies
-// them ((device, inode), resolved and kept current by file-ids.ts), so that
+// them ((device, inode), resolved and kept current by file-ids.ts, the agent's one FileIds), so that
 // such a rule still holds in a chroot into the directory, through a bind
 // mount or an open_tree clone of it, under its old name after a rename, and
 // above where a path too deep or too long to report was cut. The kernel looks
@@ -10,48 +10,32 @@
 import { cleanLexicalPath } from '../decode/decode';
 import type { DirId, FileEvent, KernelEvent } from '../decode/events';
 import { Flag, ID_ABOVE } from '../kernel/abi';
-import { FileIds, type FileId, type FileIdsOptions } from './file-ids';
+import type { FileIds, FileId } from './file-ids';
+import type { RuleSet } from '../rules/compile';
 
 /** The name a prefix's directory is watched under: "/usr/local/bin/" -> "/usr/local/bin" ("/" stays). */
 export function dirNameOf(prefix: string): string {
   return prefix.length > 1 && prefix.endsWith('/') ? prefix.replace(/\/+$/, '') : prefix;
 }
 
-export class ProtectedDirs {
-  private readonly ids: FileIds;
+/** The directories the kernel protects by identity: the prefixes of file rules (not exec's), as watched names. */
+export function dirNames(rs: RuleSet): string[] {
+  const out = new Set<string>();
+  for (const r of rs.rules) for (const p of r.kernelPaths?.prefixes ?? []) if (r.kind !== 'exec') out.add(dirNameOf(p));
+  return [...out].sort();
+}
 
-  constructor(opts: FileIdsOptions = {}) {
-    this.ids = new FileIds(opts);
-  }
+/** What a prefix's directory is (now, and identities it had while they still exist): a directory, or nothing. */
+export function dirIdsOf(ids: FileIds, prefix: string): FileId[] {
+  const name = dirNameOf(prefix);
+  const state = ids.states().find((s) => s.name === name && s.root === '/');
+  if (!state || (state.type !== null && state.type !== 'dir')) return [];
+  return ids.idsOf(name);
+}
 
-  /** Keep exactly these directory prefixes resolved (names ending in "/"). */
-  set(prefixes: readonly string[]): void {
-    const names = [...new Set(prefixes.map(dirNameOf))].sort();
-    this.ids.set(names.map((name) => ({ name })));
-  }
-
-  /** What a prefix's directory is (now, and under identities it had while it still exists): directories only. */
-  idsOf(prefix: string): FileId[] {
-    const name = dirNameOf(prefix);
-    const state = this.ids.states().find((s) => s.name === name && s.root === '/');
-    if (!state || (state.type !== null && state.type !== 'dir')) return [];
-    return this.ids.idsOf(name);
-  }
-
-  /** The rule name of a protected directory (the first, sorted, when rules name it twice), or null. */
-  nameOf(dev: number, ino: bigint): string | null {
-    const names = this.ids.namesOf({ dev, ino }).sort();
-    return names[0] ?? null;
-  }
-
-  /** Resolve again now (tests; the kernel rules are rewritten when something changed). */
-  refresh(): boolean {
-    return this.ids.refresh();
-  }
-
-  close(): void {
-    this.ids.close();
-  }
+/** The rule name of a protected directory by its identity (the first, sorted, when rules name it twice), or null. */
+export function dirNameById(ids: FileIds, dev: number, ino: bigint): string | null {
+  return ids.namesOf({ dev, ino }).sort()[0] ?? null;
 }
 
 /**
@@ -90,7 +74,7 @@ export function identityPath(id: DirId, dirName: string, truncated: boolean): st
   return cleanLexicalPath(`${base}${below}`) || '/';
 }
 
-/** A protected directory's rule name by its identity, or null (ProtectedDirs.nameOf). */
+/** A protected directory's rule name by its identity, or null (dirNameById). */
 export type DirName = (dev: number, ino: bigint) => string | null;
 
 const TWO_NAMES = new Set(['rename', 'link', 'symlink']);
