@@ -17,6 +17,7 @@ import { VIGIL_VERSION } from '../common/version';
 import type { KernelEvent } from './decode/events';
 import { planSummary, type KernelPlan } from './enforce/kernel-plan';
 import { KernelRules } from './enforce/kernel-rules';
+import { FileIds } from './enforce/file-ids';
 import { LostDecisionTracker, lostTotal } from './enforce/lost';
 import { alertText, type Alert } from './export/alert';
 import { Enrichment } from './export/enrichment';
@@ -128,6 +129,8 @@ export class Agent {
   /** a previous agent's pinned enforcement was taken over at start */
   readonly adopted: boolean;
   private readonly kernelRules: KernelRules;
+  /** rules' binaries by (device, inode), kept current: a change re-applies the rules */
+  private readonly fileIds: FileIds;
   private readonly cgroups: CgroupSync;
   private readonly enrichment: Enrichment;
   private readonly flood: FloodControl;
@@ -199,9 +202,10 @@ export class Agent {
       },
     });
     this.metrics.cgroupEntries = () => this.cgroups.entries;
+    this.fileIds = new FileIds({ onChange: () => this.fileIdsChanged() });
     try {
       this.cgroups.scan();
-      this.kernelRules = new KernelRules(this.probe, this.workloads, reachKinds);
+      this.kernelRules = new KernelRules(this.probe, this.workloads, { fileIds: this.fileIds, extraKinds: reachKinds });
       const inForce = this.adopted ? this.kernelRules.adopt() : 0;
       this.plan = this.kernelRules.apply(rules, this.addresses());
       // what the previous agent mapped and we do not (cgroups since gone are deleted by the kernel)
@@ -212,6 +216,7 @@ export class Agent {
       }
       this.seedOrigins();
     } catch (err) {
+      this.fileIds.close();
       void this.probe.close();
       throw err;
     }
@@ -251,7 +256,18 @@ export class Agent {
       onUserKill: (latency) => this.metrics.userKill(latency),
       onError: (ev, err) => this.eventError('pipeline', ev, err),
       workloadName: (index) => this.workloads.spiffeId(index),
+      aliases: (id) => this.fileIds.aliasesOf(id),
     });
+  }
+
+  /** A binary a rule names was replaced, renamed, unlinked or mounted over: the kernel gets its new identity at once. */
+  private fileIdsChanged(): void {
+    if (this.stopped) return;
+    try {
+      this.plan = this.kernelRules.apply(this.pipeline.getRules(), this.addresses());
+    } catch (err) {
+      this.o.err.write(`vigil agent: applying the rules to a changed binary failed, the previous kernel rules stay: ${errorMessage(err)}\n`);
+    }
   }
 
   /** The kernel's record of what a workload index means (for the next agent: see WorkloadTable). */
@@ -548,6 +564,7 @@ export class Agent {
     if (this.stopped) return;
     this.stopped = true;
     this.rulesWatcher?.close();
+    this.fileIds.close();
     this.cgroups.close();
     if (this.lostTimer) clearInterval(this.lostTimer);
     if (this.reachTimer) clearInterval(this.reachTimer);

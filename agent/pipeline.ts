@@ -19,6 +19,7 @@ import type { WallClock } from './kernel/clock';
 import type { ProcessCache, ProcessInfo } from './process/process-cache';
 import type { CompiledRule, EvalContext, RuleSet } from './rules/compile';
 import type { IdentityResolver } from './workload/resolver';
+import type { FileId } from './enforce/file-ids';
 
 export interface PipelineStats {
   events: number;
@@ -47,6 +48,8 @@ export interface PipelineOptions {
   workloadName?: (index: number) => string | undefined;
   /** an event whose handling threw: counted and reported by the caller; the rest of the batch goes on */
   onError?: (ev: KernelEvent, err: unknown) => void;
+  /** the names rules give a file ((device, inode)): a binary by any other name (agent/enforce/file-ids.ts) */
+  aliases?: (id: FileId) => readonly string[];
 }
 
 type JudgedEvent = Exclude<KernelEvent, { kind: 'cgroup' | 'fork' | 'exit' }>;
@@ -144,11 +147,25 @@ export class Pipeline {
       ancestors: () => (chain ??= this.o.processes.ancestors(ev.pid).map((p) => p.exe)),
       image: workload.image,
     };
+    // a binary by any other name: the names rules give the same (device, inode)
+    const aliases = this.o.aliases;
+    if (aliases) {
+      const exeId: FileId | null = ev.kind === 'exec' ? { dev: ev.exeDev, ino: ev.exeIno } : proc ? this.o.processes.exeIdOf(proc) : null;
+      const parentId = parent ? this.o.processes.exeIdOf(parent) : null;
+      if (exeId) ctx.exeAliases = aliases(exeId);
+      if (parentId) ctx.parentAliases = aliases(parentId);
+    }
     this.counts.evaluated++;
     const hits: CompiledRule[] = [];
     for (const m of this.rules.evaluate(ctx)) {
       if (m.exemptedBy) this.counts.exempted++;
       else hits.push(m.rule);
+    }
+    // the kernel killed by a rule user space did not match (a name or identity it learned since): the kill is still said
+    const kernelRule = (ev.flags & Flag.ENFORCED) && 'rule' in ev && ev.kind !== 'connect' ? ev.rule : 0;
+    if (kernelRule && !hits.some((r) => r.id === kernelRule)) {
+      const r = this.rules.rules.find((x) => x.id === kernelRule);
+      if (r && r.kind === ev.kind && r.action === 'kill') hits.push(r);
     }
     const guard = networkGuard(ev);
     if (hits.length === 0 && !guard) return;

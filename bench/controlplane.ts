@@ -1,6 +1,8 @@
 // Control-plane benchmarks: alerts stored per second from 10 concurrent
 // agents (separate processes, spool fsync on, store fsync on every commit),
-// and the latency from a kernel event to its committed row.
+// the latency from a kernel event to its committed row, and the latency from
+// an alert raised to its committed row while 10 agent processes offer a
+// fixed rate (5k, 15k, 30k alerts/s in all) for a few seconds.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,6 +17,17 @@ import type { StoredAlert } from '../controlplane/store';
 export interface CpReport {
   ingest: { agents: number; alerts: number; seconds: number; alerts_per_s: number; duplicates: number };
   latency: { events: number; p50_ms: number; p99_ms: number; max_ms: number };
+  offered: OfferedResult[];
+}
+
+export interface OfferedResult {
+  offered_per_s: number;
+  seconds: number;
+  alerts: number;
+  stored_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
 }
 
 const TD = 'bench.vigil';
@@ -34,7 +47,7 @@ async function ingestBench(dir: string, certs: string, agents: number, perAgent:
         }),
     );
     const total = agents * perAgent;
-    while (cp.store.countAlerts() < total) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(`${total} alerts stored`, () => cp.store.countAlerts() >= total);
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
     await Promise.all(children);
     const dup = (await cp.metrics.duplicates.get()).values[0]?.value ?? 0;
@@ -44,17 +57,68 @@ async function ingestBench(dir: string, certs: string, agents: number, perAgent:
   }
 }
 
-async function latencyBench(dir: string, certs: string, events: number): Promise<CpReport['latency']> {
-  const cp = await startControlPlane({ listen: '127.0.0.1:0', dataDir: path.join(dir, 'cp-latency'), certsDir: certs, insecure: false, log: () => undefined });
-  // the moment each row is committed
-  const committed = new Map<number, number>();
-  const insert = cp.store.insertAlerts.bind(cp.store);
-  cp.store.insertAlerts = (alerts: readonly StoredAlert[]): number => {
+/** Wait until `done()`, or fail naming what did not happen (a benchmark never hangs). */
+async function waitFor(what: string, done: () => boolean, ms = 120_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`control-plane bench: ${what} did not happen in ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function quantiles(ms: number[]): { p50_ms: number; p99_ms: number; max_ms: number } {
+  const lat = [...ms].sort((a, b) => a - b);
+  const q = (p: number): number => Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] * 100) / 100;
+  return { p50_ms: q(0.5), p99_ms: q(0.99), max_ms: q(1) };
+}
+
+/** The moment each row is committed, less the time its alert was raised (ms), by node and sequence. */
+function commitLatencies(store: { insertAlerts(alerts: readonly StoredAlert[]): number }): Map<string, number> {
+  const committed = new Map<string, number>();
+  const insert = store.insertAlerts.bind(store);
+  store.insertAlerts = (alerts: readonly StoredAlert[]): number => {
     const n = insert(alerts);
-    const now = Date.now() * 1e6 + Number(process.hrtime.bigint() % 1_000_000n);
-    for (const a of alerts) committed.set(a.sequence, now - Number(a.timeNs));
+    const now = performance.timeOrigin + performance.now();
+    for (const a of alerts) {
+      const k = `${a.node}/${a.sequence}`;
+      if (!committed.has(k)) committed.set(k, now - Number(a.timeNs) / 1e6);
+    }
     return n;
   };
+  return committed;
+}
+
+/** 10 agent processes offering `rate` alerts/s in all for `seconds`: alert raised -> row committed. */
+async function offeredBench(dir: string, certs: string, agents: number, rate: number, seconds: number): Promise<OfferedResult> {
+  const cp = await startControlPlane({ listen: '127.0.0.1:0', dataDir: path.join(dir, `cp-offered-${rate}`), certsDir: certs, insecure: false, log: () => undefined });
+  const committed = commitLatencies(cp.store);
+  try {
+    const script = path.join(__dirname, 'fake-agent.js');
+    const perAgent = Math.round((rate / agents) * seconds);
+    const total = perAgent * agents;
+    const t0 = process.hrtime.bigint();
+    const children = [...Array(agents).keys()].map(
+      (i) =>
+        new Promise<void>((resolve, reject) => {
+          const spool = path.join(dir, `spool-offered-${rate}-${i}`);
+          const c = spawn(process.execPath, [script, `127.0.0.1:${cp.port}`, certs, `node-${i}`, String(perAgent), spool, String(rate / agents)], {
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
+          c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`fake agent ${i} exited ${code}`))));
+        }),
+    );
+    await waitFor(`${total} alerts offered at ${rate}/s committed`, () => committed.size >= total);
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    await Promise.all(children);
+    return { offered_per_s: rate, seconds, alerts: total, stored_per_s: Math.round(total / secs), ...quantiles([...committed.values()]) };
+  } finally {
+    await cp.close();
+  }
+}
+
+async function latencyBench(dir: string, certs: string, events: number): Promise<CpReport['latency']> {
+  const cp = await startControlPlane({ listen: '127.0.0.1:0', dataDir: path.join(dir, 'cp-latency'), certsDir: certs, insecure: false, log: () => undefined });
+  const committed = commitLatencies(cp.store);
   const bench = benchCgroup('cp');
   const { rel, dir: cg } = bench;
   fs.writeFileSync(path.join(dir, 'ids.yaml'), `workloads:\n  - { spiffe_id: spiffe://${TD}/ns/b/sa/w, cgroups: [${rel}] }\n`);
@@ -69,6 +133,8 @@ async function latencyBench(dir: string, certs: string, events: number): Promise
     stateDir: path.join(dir, 'agent-state'),
     out: quiet,
     err: quiet,
+    // every exec its own alert: flood control would fold the repeats of one rule into one
+    flood: { windowMs: 0 },
   });
   try {
     while (!agent.uplink?.stats.connected) await new Promise((r) => setTimeout(r, 20));
@@ -79,18 +145,16 @@ async function latencyBench(dir: string, certs: string, events: number): Promise
       });
       await new Promise((r) => setTimeout(r, 10));
     }
-    while (committed.size < events) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(`${events} kernel alerts committed`, () => committed.size >= events, 60_000);
   } finally {
     await agent.stop();
     await cp.close();
     await bench.remove();
   }
-  const lat = [...committed.values()].map((ns) => ns / 1e6).sort((a, b) => a - b);
-  const q = (p: number): number => Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] * 100) / 100;
-  return { events: lat.length, p50_ms: q(0.5), p99_ms: q(0.99), max_ms: q(1) };
+  return { events: committed.size, ...quantiles([...committed.values()]) };
 }
 
-export async function runControlPlaneBench(opts: { quick?: boolean } = {}): Promise<CpReport> {
+export async function runControlPlaneBench(opts: { quick?: boolean; only?: 'offered' } = {}): Promise<CpReport> {
   if (process.geteuid?.() !== 0) throw new Error('the control plane benchmark needs root (the latency run uses the kernel probes)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-cp-'));
   try {
@@ -99,9 +163,12 @@ export async function runControlPlaneBench(opts: { quick?: boolean } = {}): Prom
     await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
     await issueSvid(certs, `spiffe://${TD}/vigil/agent/bench-node`, 'agent');
     for (let i = 0; i < 10; i++) await issueSvid(certs, `spiffe://${TD}/vigil/agent/node-${i}`, `agent-node-${i}`);
-    const ingest = await ingestBench(dir, certs, 10, opts.quick ? 2000 : 20000);
-    const latency = await latencyBench(dir, certs, opts.quick ? 50 : 300);
-    return { ingest, latency };
+    const none = { events: 0, p50_ms: 0, p99_ms: 0, max_ms: 0 };
+    const ingest = opts.only ? { agents: 0, alerts: 0, seconds: 0, alerts_per_s: 0, duplicates: 0 } : await ingestBench(dir, certs, 10, opts.quick ? 2000 : 20000);
+    const latency = opts.only ? none : await latencyBench(dir, certs, opts.quick ? 50 : 300);
+    const offered: OfferedResult[] = [];
+    for (const rate of [5000, 15000, 30000]) offered.push(await offeredBench(dir, certs, 10, rate, opts.quick ? 1 : 5));
+    return { ingest, latency, offered };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -111,5 +178,9 @@ export function controlPlaneTable(r: CpReport): string {
   return [
     `alerts stored, ${r.ingest.agents} concurrent agents (own processes, spool fsync, store fsync per commit): ${r.ingest.alerts} in ${r.ingest.seconds} s = ${r.ingest.alerts_per_s} alerts/s`,
     `kernel event -> committed row (${r.latency.events} events): p50 ${r.latency.p50_ms} ms, p99 ${r.latency.p99_ms} ms, max ${r.latency.max_ms} ms`,
+    ...r.offered.map(
+      (o) =>
+        `offered ${o.offered_per_s} alerts/s by 10 agents for ${o.seconds} s (${o.alerts}): stored at ${o.stored_per_s}/s, alert -> committed row p50 ${o.p50_ms} ms, p99 ${o.p99_ms} ms, max ${o.max_ms} ms`,
+    ),
   ].join('\n');
 }

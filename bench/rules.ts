@@ -65,7 +65,7 @@ function matchingBench(): RulesReport['matching'] {
     '/var/lib/app/db.sqlite', '/usr/bin/python3',
   ].map((p, i) => ({ ...common, kind: 'open', pid: 100 + i, ret: 3, openFlags: i % 3 === 0 ? 1 : 0, mode: 0, path: p, newPath: '', syscallNr: 257, rule: 0 }));
   const execs: ExecEvent[] = ['/usr/bin/curl', '/usr/bin/ls', '/usr/bin/dash'].map((e, i) => ({
-    ...common, kind: 'exec', pid: 200 + i, ppid: 1, exe: e, args: [e, '--x2'], argc: 2, startNs: 1n, exeIno: 1, exeDev: 1, exeCtimeNs: 0n, rule: 0,
+    ...common, kind: 'exec', pid: 200 + i, ppid: 1, exe: e, args: [e, '--x2'], argc: 2, startNs: 1n, exeIno: 1n, exeDev: 1, exeCtimeNs: 0n, rule: 0, exeFlags: 0,
   }));
   const events: KernelEvent[] = [];
   for (let i = 0; i < 1000; i++) events.push(i % 10 === 0 ? execs[i % execs.length] : opens[i % opens.length]);
@@ -145,7 +145,10 @@ async function userKillBench(dir: string, cg: string, rel: string, trials: numbe
   const trigger = path.join(dir, 'trigger');
   fs.writeFileSync(trigger, 'x');
   const actions = path.join(repoRoot(), 'build', 'test-bin', 'actions');
-  if (!fs.existsSync(actions)) execFileSync('gcc', ['-O2', '-o', actions, path.join(repoRoot(), 'test', 'helpers', 'actions.c')]);
+  if (!fs.existsSync(actions)) {
+    fs.mkdirSync(path.dirname(actions), { recursive: true });
+    execFileSync('gcc', ['-O2', '-o', actions, path.join(repoRoot(), 'test', 'helpers', 'actions.c')]);
+  }
   const agent = await startAgent(
     dir,
     `rules:\n  - { name: trigger, workload: spiffe://bench.vigil/w/user, on: open, match: { path: { in: [${trigger}] }, args: { contains: ["sleep:"] } }, action: kill }\n`,

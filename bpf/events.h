@@ -26,7 +26,7 @@
 #define _Static_assert static_assert
 #endif
 
-#define VIGIL_ABI_VERSION 5
+#define VIGIL_ABI_VERSION 7
 
 #define VIGIL_COMM_LEN   16
 /* Longest path copied into a record, in bytes, without a terminator. */
@@ -135,11 +135,20 @@ struct exec_event {
 	__u32 argc;
 	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
 	__u16 cwd_len;         /* then the working directory (canonical), bit 15: it was cut */
-	__u16 pad;
+	__u16 exe_flags;       /* enum exe_flag */
 	char  tail[];
 };
 _Static_assert(sizeof(struct exec_event) == 112, "exec_event layout");
 #define EXEC_CWD_CUT 0x8000
+
+/* exec_event.exe_flags: what the executed file is */
+enum exe_flag {
+	EXE_FILELESS = 1 << 0, /* no link in any directory: a memfd, a deleted file, an O_TMPFILE (the path ends in " (deleted)") */
+	EXE_MEMFD    = 1 << 1, /* a file with no path at all (memfd_create): the path is "/NAME (deleted)", as /proc/PID/exe says */
+	EXE_LOADED   = 1 << 2, /* not an execve: a program without an interpreter (the dynamic loader run as a program,
+	                        * a static binary) mapped this file executable, judged as an exec of it */
+	EXE_NO_INTERP = 1 << 3, /* the new program runs without an interpreter (AT_BASE 0): its first executable file mapping is judged as an exec */
+};
 
 /* EV_FORK, from sched_process_fork, new processes only (not threads). */
 struct fork_event {
@@ -455,13 +464,19 @@ struct vigil_config {
 	__u32 guard_only;      /* kinds enabled for the kernel's own guards only: reported when it acts */
 	__u32 create_active;   /* 1 = some open rule names write, create or trunc: link, symlink and rename names are judged by it */
 	__u32 resolve_active;  /* 1 = the timestamp programs record what file calls touched (bpf/touched.bpf.c) */
+	__u32 id_kinds;        /* kinds whose file is also looked up by (device, inode) in `file_rules` */
+	__u32 exe_state;       /* 1 = every exec records its binary in task storage (parent conditions, the loader) */
+	__u32 loader_active;   /* 1 = a program without an interpreter has its first executable mapping judged as an exec */
 };
-_Static_assert(sizeof(struct vigil_config) == 128, "vigil_config layout");
+_Static_assert(sizeof(struct vigil_config) == 140, "vigil_config layout");
 
 /* Value of the `tasks` task-storage map (bpf/lib/common.h); user space seeds tasks older than the agent. */
 enum task_state_flag {
 	TS_ORIGIN = 1 << 0,    /* origin_* are set */
-	TS_LOADER = 1 << 1,    /* it exec'd the dynamic loader: the next program it maps is judged as an exec */
+	TS_LOADER = 1 << 1,    /* it exec'd a program without an interpreter (the dynamic loader, a static binary):
+	                        * the first file it maps executable is judged as an exec of that file */
+	TS_EXE    = 1 << 2,    /* exe_* are set (at its last exec) */
+	TS_EXE_HASH = 1 << 3,  /* exe_hash is the hash of its binary's path */
 };
 
 struct task_state {
@@ -471,9 +486,10 @@ struct task_state {
 	__u16 flags;           /* enum task_state_flag */
 	__u64 exe_ino;
 	__u32 exe_dev;
-	__u32 pad;
+	__u32 exe_flags;       /* enum exe_flag of its last exec */
+	__u64 exe_hash;        /* path hash of its binary (TS_EXE_HASH) */
 };
-_Static_assert(sizeof(struct task_state) == 32, "task_state layout");
+_Static_assert(sizeof(struct task_state) == 40, "task_state layout");
 
 /* Value of the `cgroups` map (key: cgroup id). Seam for workload rules. */
 struct cgroup_info {
@@ -520,9 +536,91 @@ struct rule_val {
 	__u32 kill_rule;       /* rule id for RA_KILL */
 	__u8  actions;         /* enum rule_action */
 	__u8  access;          /* RA_KILL on open only for these accesses (0 = any) */
-	__u16 pad;
+	__u16 slots;           /* bit i: conditional kill rule i of this workload and kind (`rule_conds`) wants this key */
 };
 _Static_assert(sizeof(struct rule_val) == 8, "rule_val layout");
+
+/*
+ * Rules by file identity (agent/enforce/file-ids.ts): the (device, inode)
+ * the kernel gives a file (inode->i_sb->s_dev, i_ino), so that every name
+ * for the file (hard link, chroot, bind mount, detached mount) is the same
+ * file. RM_EXACT: the file itself (exec: the binary).
+ */
+struct file_key {
+	__u32 workload;
+	__u8  kind;
+	__u8  match;           /* enum rule_match */
+	__u8  gen;
+	__u8  pad;
+	__u32 dev;             /* s_dev, kernel encoding (major << 20 | minor) */
+	__u32 pad2;
+	__u64 ino;
+};
+_Static_assert(sizeof(struct file_key) == 24, "file_key layout");
+
+/*
+ * Sets of binaries that kill rules' conditions name (binary, parent_binary,
+ * their exceptions): members by path hash (BIN_HASH, dev 0) or by identity
+ * (BIN_ID). Value: 1.
+ */
+enum bin_member {
+	BIN_HASH = 1,
+	BIN_ID   = 2,
+};
+
+struct bin_key {
+	__u32 set;
+	__u8  gen;
+	__u8  type;            /* enum bin_member */
+	__u16 pad;
+	__u32 dev;
+	__u32 pad2;
+	__u64 val;             /* path hash, or inode number */
+};
+_Static_assert(sizeof(struct bin_key) == 24, "bin_key layout");
+
+/*
+ * A kill rule with conditions the kernel checks once its key (path, binary,
+ * or the whole kind) matched: per workload and kind, up to COND_SLOTS of
+ * them, named by rule_val.slots. It kills when every `match` test holds and
+ * no exception does (an exception holds when each of its tests does).
+ */
+#define COND_SLOTS      16
+#define COND_TESTS      2
+#define COND_EXCEPTIONS 4
+
+enum bin_who {
+	WHO_NONE     = 0,      /* no test */
+	WHO_SELF     = 1,      /* the process's binary (exec: the new one) is in the set */
+	WHO_PARENT   = 2,      /* its parent's binary is in the set */
+	WHO_FILELESS = 3,      /* its binary has no link (exe_flag EXE_FILELESS); set unused */
+};
+
+struct bin_test {
+	__u32 set;
+	__u8  who;             /* enum bin_who */
+	__u8  negate;          /* not_in / fileless: false */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct bin_test) == 8, "bin_test layout");
+
+struct cond_key {
+	__u32 workload;
+	__u8  kind;
+	__u8  slot;
+	__u8  gen;
+	__u8  pad;
+};
+_Static_assert(sizeof(struct cond_key) == 8, "cond_key layout");
+
+struct rule_cond {
+	__u32 rule;            /* rule id */
+	__u8  access;          /* open: kill only for these accesses (0 = any) */
+	__u8  pad[3];
+	struct bin_test match[COND_TESTS];
+	struct bin_test except[COND_EXCEPTIONS][COND_TESTS];
+};
+_Static_assert(sizeof(struct rule_cond) == 88, "rule_cond layout");
 
 /* Connect rules the kernel refuses: per workload, up to NET_SLOTS rules. */
 #define NET_SLOTS  8

@@ -3,47 +3,16 @@
 #include "lib/common.h"
 #include "lib/path.h"
 #include "lib/rules.h"
+#include "lib/exec.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-/* Flavours of struct inode for CO-RE: ctime moved twice (6.6 and 6.11). */
-struct inode___v66 {
-	struct timespec64 __i_ctime;
-} __attribute__((preserve_access_index));
-
-struct inode___old {
-	struct timespec64 i_ctime;
-} __attribute__((preserve_access_index));
-
-static __always_inline __u64 inode_ctime_ns(struct inode *ino)
-{
-	__u64 sec = 0, nsec = 0;
-
-	if (bpf_core_field_exists(ino->i_ctime_sec)) {
-		sec = BPF_CORE_READ(ino, i_ctime_sec);
-		/*
-		 * From 6.13 (multigrain timestamps) bit 31 of i_ctime_nsec is
-		 * I_CTIME_QUERIED, set when someone stat()s the file: masked, as
-		 * inode_get_ctime_nsec() does, or a look at a file makes it
-		 * ~2.1 s newer (and drift fires on a binary only looked at).
-		 * Older kernels with this field never set the bit (nsec < 1e9).
-		 */
-		nsec = BPF_CORE_READ(ino, i_ctime_nsec) & ~(1U << 31);
-	} else if (bpf_core_field_exists(((struct inode___v66 *)ino)->__i_ctime)) {
-		sec = BPF_CORE_READ((struct inode___v66 *)ino, __i_ctime.tv_sec);
-		nsec = BPF_CORE_READ((struct inode___v66 *)ino, __i_ctime.tv_nsec);
-	} else {
-		sec = BPF_CORE_READ((struct inode___old *)ino, i_ctime.tv_sec);
-		nsec = BPF_CORE_READ((struct inode___old *)ino, i_ctime.tv_nsec);
-	}
-	return sec * 1000000000ULL + nsec;
-}
 
 /*
  * sched_process_exec fires after the point of no return, with the new image
  * mapped and bprm->file the file really executed (the interpreter, for a
  * script): the path is that file's, not the name passed to execve(), so a
- * symlink or a relative name cannot disguise what runs. current == p here.
+ * symlink or a relative name cannot disguise what runs; its (device, inode)
+ * is the file whatever its name. current == p here.
  */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
@@ -52,16 +21,8 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 cgid = bpf_get_current_cgroup_id();
 	struct kind_counters *c;
-	struct exec_event *e;
-	struct walk_root root;
 	struct scratch *s;
-	struct file *f;
-	struct inode *ino;
-	__u64 arg_start, arg_end, n;
-	__u32 exe_len, size, flags;
-	__u8 cut = 0;
 	struct who who;
-	__u32 rule = 0, verdict;
 	__u32 scope = wanted(cfg, EV_EXEC, pid_tgid >> 32, cgid, &who);
 
 	if (!scope)
@@ -72,66 +33,62 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	s = scratch_get(SCRATCH_PROCESS, c);
 	if (!s)
 		return 0;
-	e = (struct exec_event *)s->rec;
+	exec_record(cfg, c, s, p, bprm->file, pid_tgid, cgid, scope, &who, 0, bprm->argc);
+	scratch_put(s);
+	return 0;
+}
 
-	fill_proc_btf(&e->proc, p, pid_tgid, cgid, who.workload, who.pflags);
-	/* p and bprm are typed tracepoint arguments: direct loads */
-	e->ppid = p->real_parent->tgid;
-	e->start_ns = p->start_boottime;
-	e->argc = bprm->argc;
-	f = bprm->file;
-	ino = f->f_inode;
-	e->exe_ino = ino->i_ino;
-	e->exe_dev = ino->i_sb->s_dev;
-	e->exe_ctime_ns = inode_ctime_ns(ino);
+/*
+ * A program without an interpreter (TS_LOADER: the dynamic loader run as a
+ * program, or a static binary) maps a file executable for the first time:
+ * `ld-linux-x86-64.so.2 /usr/bin/dash` maps dash's text this way, and dash
+ * then runs under the loader's name. Judged as an exec of that file (an
+ * exec record with EXE_LOADED); a kill here is acted on before the mmap
+ * returns, so not one instruction of the program runs. The syscall
+ * tracepoint of mmap alone: no cost for any other call, and most mmaps
+ * (anonymous, not executable) stop at the first test. ia32 mmap2 has no
+ * such tracepoint (a 32-bit loader run as a program is not seen).
+ */
+SEC("tp/syscalls/sys_enter_mmap")
+int vigil_loader(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 prot = ctx->args[2];
+	__s32 fd = (__s32)ctx->args[4];
+	struct task_struct *task;
+	struct vigil_config *cfg;
+	struct kind_counters *c;
+	struct task_state *ts;
+	struct scratch *s;
+	struct file *f;
+	__u64 pid_tgid, cgid;
+	__u32 scope;
+	struct who who;
 
-	task_root(p, &root);
-	exe_len = file_path(e->tail, s, f, &root, &cut);
-	e->exe_len = exe_len;
-	/*
-	 * Kill here and the new image never runs a user-space instruction:
-	 * SIGKILL is acted on before the return to user space. The exec is
-	 * reported whatever the verdict (the process cache needs it).
-	 */
-	verdict = path_verdict(cfg, c, s, EV_EXEC, who.workload, 0, offsetof(struct exec_event, tail), exe_len,
-			       0, 0, &rule);
-	e->rule = rule;
-	e->pad = 0;
-	e->cwd_len = 0;
-
-	/* argv as the new image sees it: NUL-separated, from the new mm */
-	arg_start = p->mm->arg_start;
-	arg_end = p->mm->arg_end;
-	n = arg_end > arg_start ? arg_end - arg_start : 0;
-	flags = (scope & 0xff) | (verdict & 0xff) | (cut ? EVF_PATH_TRUNCATED : 0);
-	if (n > VIGIL_ARGS_MAX) {
-		n = VIGIL_ARGS_MAX;
-		flags |= EVF_STR2_TRUNCATED;
-	}
-	if (bpf_probe_read_user(&e->tail[exe_len & PATHBUF_MASK], n & PATHBUF_MASK,
-				(void *)arg_start))
-		n = 0;
-	/* drop the NUL after the last argument */
-	if (n > 0 && e->tail[(exe_len + n - 1) & TAIL_MASK] == 0)
-		n -= 1;
-	e->args_len = n;
-
-	/* the working directory it was started in, canonical (bit 15 of cwd_len: cut) */
-	{
-		__u64 pwd_dentry, pwd_mnt;
-		__u32 cwd_len;
-
-		cut = 0;
-		task_cwd(p, &pwd_dentry, &pwd_mnt);
-		cwd_len = path_copy(&e->tail[(exe_len + n) & TAIL_MASK], s,
-				    path_walk(s, pwd_dentry, pwd_mnt, &root), &cut);
-		e->cwd_len = (cwd_len & PATHBUF_MASK) | (cut ? EXEC_CWD_CUT : 0);
-		n += cwd_len & PATHBUF_MASK;
-	}
-
-	size = sizeof(*e) + exe_len + n;
-	fill_hdr(&e->hdr, EV_EXEC, size, flags);
-	emit(cfg, c, e, size);
+	if (!(prot & PROT_EXEC) || fd < 0)
+		return 0;
+	cfg = get_config();
+	if (!cfg || !cfg->loader_active)
+		return 0;
+	task = bpf_get_current_task_btf();
+	ts = bpf_task_storage_get(&tasks, task, 0, 0);
+	if (!ts || !(ts->flags & TS_LOADER))
+		return 0;
+	ts->flags &= ~TS_LOADER;
+	f = task_fd_file(task, fd);
+	if (!f)
+		return 0;
+	pid_tgid = task_pid_tgid(task);
+	cgid = task_cgroup_id(task);
+	scope = wanted(cfg, EV_EXEC, pid_tgid >> 32, cgid, &who);
+	if (!scope)
+		return 0;
+	c = get_counters(EV_EXEC);
+	if (!c)
+		return 0;
+	s = scratch_get(SCRATCH_LOADER, c);
+	if (!s)
+		return 0;
+	exec_record(cfg, c, s, task, f, pid_tgid, cgid, scope, &who, EXE_LOADED, 0);
 	scratch_put(s);
 	return 0;
 }
@@ -150,10 +107,10 @@ int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 scope;
 	struct who who;
 
-	/* the child, thread or process, is born where its parent's identity is */
-	if (cfg && cfg->origin_active) {
+	/* the child, thread or process, is born where its parent's identity is, running its binary */
+	if (cfg && (cfg->origin_active || cfg->exe_state)) {
 		ts = bpf_task_storage_get(&tasks, parent, 0, 0);
-		if (ts && (ts->flags & TS_ORIGIN))
+		if (ts && ts->flags)
 			bpf_task_storage_get(&tasks, child, ts, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	}
 	/* a new thread is not a new process */

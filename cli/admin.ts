@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { VigilError } from '../common/errors';
 import { agoNs } from '../common/time';
-import { printable } from '../common/escape';
+import { jsonLine, needsJsonLine, printable } from '../common/escape';
 import { channelCredentials } from '../common/spiffe/grpc-credentials';
 import { compileSpiffePattern } from '../common/spiffe/spiffe-id';
 import { resolveTls, type TlsFlags } from '../common/spiffe/tls-files';
@@ -100,7 +100,14 @@ export function unary<Res>(address: string, call: (opts: grpc.CallOptions, cb: C
 export type AlertFormat = (json: string) => string;
 
 export function alertJson(json: string): string {
-  return json;
+  if (!needsJsonLine(json)) return json;
+  // stored before the control plane put alert JSON on one line: the same value, one line, nothing raw
+  try {
+    JSON.parse(json);
+  } catch {
+    return jsonLine(JSON.stringify({ not_json: json }));
+  }
+  return jsonLine(json);
 }
 
 export function alertLine(json: string): string {

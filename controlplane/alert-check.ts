@@ -3,6 +3,7 @@
 // numbers, whose JSON is a JSON object, about this node and this rule, and
 // of a bounded size. Everything an agent sends is data from a node that may
 // be lying; what fails is refused and counted, never stored half-read.
+import { jsonLine, needsJsonLine } from '../common/escape';
 import { checkSpiffeId } from '../common/spiffe/spiffe-id';
 import type { AlertRecord__Output } from '../common/proto/generated/vigil/v1/AlertRecord';
 import type { SeqRange } from '../common/proto/generated/vigil/v1/SeqRange';
@@ -82,7 +83,8 @@ export function checkAlert(r: AlertRecord__Output, node: string, helloBoot: stri
       action: r.action,
       outcome: r.outcome,
       spiffeId: r.spiffe_id,
-      json: r.json,
+      // the same value on one line: a raw line break between tokens would forge a line wherever alerts are read as JSON lines
+      json: needsJsonLine(r.json) ? jsonLine(r.json) : r.json,
     },
   };
 }

@@ -179,13 +179,15 @@ export class Decoder {
             ppid: dv.getUint32(off + Exec.ppid, true),
             exe: this.str(buf, tail, exeLen, recEnd),
             args: argsLen === 0 ? [] : argsRaw.split('\0'),
-            argc: dv.getUint32(off + Exec.argc, true),
+            // a program the loader mapped has the loader's argv; the kernel knows no argc there
+            argc: dv.getUint32(off + Exec.argc, true) || (argsLen === 0 ? 0 : argsRaw.split('\0').length),
             startNs: dv.getBigUint64(off + Exec.start_ns, true),
-            exeIno: Number(dv.getBigUint64(off + Exec.exe_ino, true)),
+            exeIno: dv.getBigUint64(off + Exec.exe_ino, true),
             exeDev: dv.getUint32(off + Exec.exe_dev, true),
             exeCtimeNs: dv.getBigUint64(off + Exec.exe_ctime_ns, true),
             cwd,
             rule: dv.getUint32(off + Exec.rule, true),
+            exeFlags: dv.getUint16(off + Exec.exe_flags, true),
           };
           return ev;
         }

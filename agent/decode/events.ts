@@ -26,13 +26,16 @@ export interface ExecEvent extends EventCommon {
   args: string[];
   argc: number;
   startNs: bigint;
-  exeIno: number;
+  /** the executed file's identity as the kernel names it: inode number and super block device (kernel encoding) */
+  exeIno: bigint;
   exeDev: number;
   exeCtimeNs: bigint;
   /** the working directory it was started in (canonical); null when it was cut or not recorded */
   cwd?: string | null;
   /** the rule the kernel enforced (flags & Flag.ENFORCED), else 0 */
   rule: number;
+  /** abi.ExeFlag: fileless (memfd, deleted), mapped by the loader */
+  exeFlags: number;
 }
 
 export interface ForkEvent extends EventCommon {

@@ -178,6 +178,38 @@ export function resolveFileId(name: string, root = '/'): ResolvedFile {
   return o.file;
 }
 
+/**
+ * What a live process runs, as the kernel names it: /proc/PID/exe opened
+ * (the magic link leads to the file itself, wherever it is mounted and
+ * whatever its name now, deleted or memfd included), its mount's device
+ * read from that process's mountinfo. null when it is gone or has none.
+ */
+export function procExeId(pid: number, procRoot = '/proc'): FileId | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(`${procRoot}/${pid}/exe`, O_PATH);
+  } catch {
+    return null;
+  }
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    const mnt = mountIdOf(fd);
+    let dev: number | undefined;
+    if (mnt !== null) {
+      try {
+        dev = parseMountinfo(fs.readFileSync(`${procRoot}/${pid}/mountinfo`, 'utf8')).get(mnt);
+      } catch {
+        dev = undefined;
+      }
+    }
+    return { dev: dev ?? kernelDevOfStat(st.dev), ino: st.ino };
+  } catch {
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** A name to keep resolved: `root` is the host path of the root it is resolved in ("/" or /proc/PID/root). */
 export interface WatchedName {
   name: string;
@@ -222,6 +254,8 @@ export interface FileIdsOptions {
   onChange?: () => void;
 }
 
+const NONE: readonly string[] = [];
+
 function keyOf(name: string, root: string): string {
   return `${root}\0${name}`;
 }
@@ -238,6 +272,8 @@ export class FileIds {
   private closed = false;
   /** times a name's identities changed (resolved anew, retired, dropped) */
   changes = 0;
+  /** fileIdKey -> the names (root "/") that stand for it, rebuilt after a change */
+  private aliases: Map<string, string[]> | null = null;
 
   constructor(opts: FileIdsOptions = {}) {
     this.refreshMs = opts.refreshMs ?? 30_000;
@@ -273,7 +309,30 @@ export class FileIds {
     }
     const mounts = this.mountsCache();
     for (const e of fresh) this.resolveEntry(e, mounts);
+    this.aliases = null;
     this.syncWatchers();
+  }
+
+  /**
+   * The watched names (root "/") that stand for this file: what rules'
+   * binaries match on besides the path they see. Constant time: an index
+   * rebuilt after each change.
+   */
+  aliasesOf(id: FileId): readonly string[] {
+    if (!this.aliases) {
+      const idx = new Map<string, string[]>();
+      for (const e of this.entries.values()) {
+        if (e.root !== '/') continue;
+        for (const h of [...(e.current ? [e.current] : []), ...e.retired]) {
+          const k = fileIdKey(h.id);
+          const l = idx.get(k);
+          if (!l) idx.set(k, [e.name]);
+          else if (!l.includes(e.name)) l.push(e.name);
+        }
+      }
+      this.aliases = idx;
+    }
+    return this.aliases.get(fileIdKey(id)) ?? NONE;
   }
 
   /** The identities a name stands for: what it names now, then what it named while still linked. */
@@ -317,6 +376,7 @@ export class FileIds {
     for (const e of this.entries.values()) this.resolveEntry(e, mounts);
     this.syncWatchers();
     const changed = this.changes !== before;
+    if (changed) this.aliases = null;
     if (changed) this.onChange?.();
     return changed;
   }

@@ -1,11 +1,35 @@
 // Rules turned into kernel map entries: per-workload path entries (report,
-// kill), connect refusals (LPM prefixes and per-rule ports), and the
+// kill), the same by file identity (device, inode: every name of a rule's
+// binary), kill rules with binary conditions and exceptions (slots, sets of
+// binaries), connect refusals (LPM prefixes and per-rule ports), and the
 // settings masks that tell each hook what to do.
-import { EventKind, PREFIX_DEPTH_KINDS, NET_PORTS, NET_SLOTS, NetPrefixKey, NetRule, NetRuleKey, RuleAction, RuleKey, RuleMatch, RuleVal } from '../kernel/abi';
+import {
+  BinKey,
+  BinMember,
+  BinTest,
+  BinWho,
+  COND_SLOTS,
+  COND_TESTS,
+  CondKey,
+  EventKind,
+  FileKey,
+  PREFIX_DEPTH_KINDS,
+  NET_PORTS,
+  NET_SLOTS,
+  NetPrefixKey,
+  NetRule,
+  NetRuleKey,
+  RuleAction,
+  RuleCond,
+  RuleKey,
+  RuleMatch,
+  RuleVal,
+} from '../kernel/abi';
 import type { AddressIdentity } from '../workload/source';
 import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
 import { parseCidr, type Cidr } from '../../common/cidr';
-import { PUT_IN_PLACE_KINDS, forbidsPutInPlace, type CompiledRule, type RuleSet } from '../rules/compile';
+import { PUT_IN_PLACE_KINDS, forbidsPutInPlace, type CompiledRule, type KernelBinTest, type RuleSet } from '../rules/compile';
+import type { FileId } from './file-ids';
 import { pathHash, prefixDepth } from './path-hash';
 import type { RuleKind } from '../rules/spec';
 import type { WorkloadTable } from '../workload/workload-table';
@@ -28,7 +52,16 @@ export interface KernelPlan {
   netActive: boolean;
   /** open rules that name write, create or trunc also judge the names link, symlink and rename put in place */
   createActive: boolean;
+  /** kinds whose file is also looked up by identity (exec: the binary) */
+  idKinds: number;
+  /** every exec records its binary in task storage (parent conditions, the loader) */
+  exeState: boolean;
+  /** a program without an interpreter has its first executable mapping judged as an exec */
+  loaderActive: boolean;
   rules: MapEntries;
+  fileRules: MapEntries;
+  binSets: MapEntries;
+  ruleConds: MapEntries;
   netRules: MapEntries;
   netPrefixes: MapEntries;
   /** things the kernel cannot do as written, for `vigil rules check` and the log */
@@ -51,33 +84,53 @@ interface RuleEntry {
   workload: number;
   kind: number;
   match: number;
+  /** path hash, or inode number (file_rules) */
   hash: bigint;
+  /** file_rules: the device */
+  dev: number;
   killRule: number;
   actions: number;
   access: number;
+  /** conditional kill rules (slots of this workload and kind) this key names */
+  slots: number;
 }
+
+/** The names a rule gives its binaries, resolved to what the kernel calls them now. */
+export type IdsOf = (name: string) => readonly FileId[];
+
+const NO_IDS: IdsOf = () => [];
 
 function bit(kind: RuleKind): number {
   return 1 << EventKind[kind];
 }
 
-export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: readonly AddressIdentity[], gen: number): KernelPlan {
+export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: readonly AddressIdentity[], gen: number, idsOf: IdsOf = NO_IDS): KernelPlan {
   const notes: string[] = [];
   const kinds = rs.reportedKinds();
   const createActive = rs.putInPlaceJudged;
   const entries = new Map<string, RuleEntry>();
+  const fileEntries = new Map<string, RuleEntry>();
   const depths = new Array<number>(PREFIX_DEPTH_KINDS).fill(0);
   let killKinds = 0;
   let pathKinds = 0;
   let urgentKinds = 0;
+  let idKinds = 0;
 
-  const add = (e: Omit<RuleEntry, 'killRule' | 'actions' | 'access'>, actions: number, killRule: number, access: number): void => {
-    const k = `${e.workload}/${e.kind}/${e.match}/${e.hash}`;
-    const cur = entries.get(k);
+  const add = (
+    e: Omit<RuleEntry, 'killRule' | 'actions' | 'access' | 'slots' | 'dev'> & { dev?: number },
+    actions: number,
+    killRule: number,
+    access: number,
+    slots = 0,
+    into: Map<string, RuleEntry> = entries,
+  ): void => {
+    const k = `${e.workload}/${e.kind}/${e.match}/${e.dev ?? 0}/${e.hash}`;
+    const cur = into.get(k);
     if (!cur) {
-      entries.set(k, { ...e, actions, killRule: actions & RuleAction.kill ? killRule : 0, access: actions & RuleAction.kill ? access : 0 });
+      into.set(k, { dev: 0, ...e, actions, killRule: actions & RuleAction.kill ? killRule : 0, access: actions & RuleAction.kill ? access : 0, slots });
       return;
     }
+    cur.slots |= slots;
     if (actions & RuleAction.kill) {
       if (cur.actions & RuleAction.kill) {
         cur.access = cur.access === 0 || access === 0 ? 0 : cur.access | access;
@@ -104,33 +157,129 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
     for (const k of PUT_IN_PLACE_KINDS) urgentKinds |= bit(k);
   }
 
+  // sets of binaries for conditions: one id per distinct list of names, members by path hash and by identity
+  const sets = new Map<string, number>();
+  const binKeys: Buffer[] = [];
+  const setOf = (names: readonly string[]): number => {
+    const key = JSON.stringify([...new Set(names)].sort());
+    let id = sets.get(key);
+    if (id !== undefined) return id;
+    id = sets.size + 1;
+    sets.set(key, id);
+    const member = (type: number, dev: number, val: bigint): void => {
+      const b = Buffer.alloc(BinKey.SIZE);
+      b.writeUInt32LE(id as number, BinKey.set);
+      b.writeUInt8(gen, BinKey.gen);
+      b.writeUInt8(type, BinKey.type);
+      b.writeUInt32LE(dev >>> 0, BinKey.dev);
+      b.writeBigUInt64LE(val, BinKey.val);
+      binKeys.push(b);
+    };
+    const seen = new Set<string>();
+    for (const n of JSON.parse(key) as string[]) {
+      member(BinMember.hash, 0, pathHash(n));
+      for (const fid of idsOf(n)) {
+        const k = `${fid.dev}:${fid.ino}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        member(BinMember.id, fid.dev, fid.ino);
+      }
+    }
+    return id;
+  };
+  const condBufs: { key: Buffer; val: Buffer }[] = [];
+  const slotsUsed = new Map<string, number>();
+  let exeState = false;
+
+  /** exec: every identity of the rule's exact binaries, as entries of file_rules */
+  const addIds = (r: CompiledRule, w: number, k: number, actions: number, slots: number): void => {
+    if (r.kind !== 'exec' || !r.kernelPaths) return;
+    for (const p of r.kernelPaths.exact) {
+      for (const fid of idsOf(p)) {
+        add({ workload: w, kind: k, match: RuleMatch.exact, hash: fid.ino, dev: fid.dev }, actions, r.id, r.access, slots, fileEntries);
+        idKinds |= bit(r.kind);
+      }
+    }
+  };
+
+  const addPaths = (r: CompiledRule, w: number, k: number, actions: number, slots: number): void => {
+    if (!r.kernelPaths) return;
+    for (const p of r.kernelPaths.exact) add({ workload: w, kind: k, match: RuleMatch.exact, hash: pathHash(p) }, actions, r.id, r.access, slots);
+    for (const p of r.kernelPaths.prefixes) {
+      const d = prefixDepth(p);
+      if (d >= 16) {
+        notes.push(`rule "${r.name}": prefix ${p} is deeper than the kernel checks (16 levels): enforced in user space`);
+        continue;
+      }
+      depths[k] |= 1 << d;
+      add({ workload: w, kind: k, match: RuleMatch.prefix, hash: pathHash(p) }, actions, r.id, r.access, slots);
+    }
+    addIds(r, w, k, actions, slots);
+  };
+
+  const testBuf = (val: Buffer, at: number, t: KernelBinTest | undefined): void => {
+    if (!t) return;
+    val.writeUInt32LE(t.who === 'fileless' ? 0 : setOf(t.names), at + BinTest.set);
+    val.writeUInt8(BinWho[t.who], at + BinTest.who);
+    val.writeUInt8(t.negate ? 1 : 0, at + BinTest.negate);
+  };
+
   for (const r of rs.rules) {
     const k = EventKind[r.kind];
     const kill = r.enforcement === 'kernel-kill';
     if (r.enforcement === 'user-kill') urgentKinds |= bit(r.kind);
+    const ws = workloadsOf(r, table);
+    const cond = kill ? r.kernelCond : null;
+    if (cond) {
+      // a kill rule with conditions: its key names slot i of the workload and kind; the kernel checks the rest
+      for (const w of ws) {
+        const sk = `${w}/${k}`;
+        const slot = slotsUsed.get(sk) ?? 0;
+        if (slot >= COND_SLOTS) {
+          notes.push(`rule "${r.name}": workload ${w === 0 ? 'host' : table.spiffeId(w)} has more than ${COND_SLOTS} ${r.kind} kill rules with conditions: this one is killed from user space there`);
+          urgentKinds |= bit(r.kind);
+          continue;
+        }
+        slotsUsed.set(sk, slot + 1);
+        if (cond.key === 'paths') {
+          pathKinds |= bit(r.kind);
+          addPaths(r, w, k, RuleAction.report, 1 << slot);
+        } else {
+          killKinds |= bit(r.kind);
+          add({ workload: w, kind: k, match: RuleMatch.any, hash: 0n }, 0, 0, 0, 1 << slot);
+        }
+        const key = Buffer.alloc(CondKey.SIZE);
+        key.writeUInt32LE(w, CondKey.workload);
+        key.writeUInt8(k, CondKey.kind);
+        key.writeUInt8(slot, CondKey.slot);
+        key.writeUInt8(gen, CondKey.gen);
+        const val = Buffer.alloc(RuleCond.SIZE);
+        val.writeUInt32LE(r.id, RuleCond.rule);
+        val.writeUInt8(r.access, RuleCond.access);
+        cond.tests.forEach((t, i) => testBuf(val, RuleCond.match + i * BinTest.SIZE, t));
+        cond.exceptions.forEach((e, i) => e.forEach((t, j) => testBuf(val, RuleCond.except + (i * COND_TESTS + j) * BinTest.SIZE, t)));
+        condBufs.push({ key, val });
+      }
+      if ([...cond.tests, ...cond.exceptions.flat()].some((t) => t.who === 'parent' || (t.who === 'self' && r.kind !== 'exec'))) exeState = true;
+      continue;
+    }
     const report = (pathFilterKinds & bit(r.kind)) !== 0;
     if (!kill && !report) continue;
     const actions = (kill ? RuleAction.kill : 0) | RuleAction.report;
-    const ws = workloadsOf(r, table);
     if (kill) killKinds |= bit(r.kind);
     if (r.kernelPaths) {
       pathKinds |= bit(r.kind);
-      for (const w of ws) {
-        for (const p of r.kernelPaths.exact) add({ workload: w, kind: k, match: RuleMatch.exact, hash: pathHash(p) }, actions, r.id, r.access);
-        for (const p of r.kernelPaths.prefixes) {
-          const d = prefixDepth(p);
-          if (d >= 16) {
-            notes.push(`rule "${r.name}": prefix ${p} is deeper than the kernel checks (16 levels): enforced in user space`);
-            continue;
-          }
-          depths[k] |= 1 << d;
-          add({ workload: w, kind: k, match: RuleMatch.prefix, hash: pathHash(p) }, actions, r.id, r.access);
-        }
-      }
+      for (const w of ws) addPaths(r, w, k, actions, 0);
     } else if (kill) {
       for (const w of ws) add({ workload: w, kind: k, match: RuleMatch.any, hash: 0n }, actions, r.id, r.access);
     }
   }
+
+  // a program the loader maps is an exec: judged when some rule looks at execs
+  const loaderActive = kinds.has('exec');
+  if (loaderActive) exeState = true;
+  // task storage keeps the hash of each binary's path (parent conditions): execs are hashed
+  if (exeState) pathKinds |= bit('exec');
 
   // connect refusals
   const slots = new Map<number, number>();
@@ -192,6 +341,12 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
     }
   }
 
+  const ruleVal = (rv: Buffer, vo: number, e: RuleEntry): void => {
+    rv.writeUInt32LE(e.killRule, vo + RuleVal.kill_rule);
+    rv.writeUInt8(e.actions, vo + RuleVal.actions);
+    rv.writeUInt8(e.access, vo + RuleVal.access);
+    rv.writeUInt16LE(e.slots, vo + RuleVal.slots);
+  };
   const ruleList = [...entries.values()];
   const rk = Buffer.alloc(ruleList.length * RuleKey.SIZE);
   const rv = Buffer.alloc(ruleList.length * RuleVal.SIZE);
@@ -202,10 +357,20 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
     rk.writeUInt8(e.match, ko + RuleKey.match);
     rk.writeUInt8(gen, ko + RuleKey.gen);
     rk.writeBigUInt64LE(e.hash, ko + RuleKey.hash);
-    const vo = i * RuleVal.SIZE;
-    rv.writeUInt32LE(e.killRule, vo + RuleVal.kill_rule);
-    rv.writeUInt8(e.actions, vo + RuleVal.actions);
-    rv.writeUInt8(e.access, vo + RuleVal.access);
+    ruleVal(rv, i * RuleVal.SIZE, e);
+  });
+  const fileList = [...fileEntries.values()];
+  const fk = Buffer.alloc(fileList.length * FileKey.SIZE);
+  const fv = Buffer.alloc(fileList.length * RuleVal.SIZE);
+  fileList.forEach((e, i) => {
+    const ko = i * FileKey.SIZE;
+    fk.writeUInt32LE(e.workload, ko + FileKey.workload);
+    fk.writeUInt8(e.kind, ko + FileKey.kind);
+    fk.writeUInt8(e.match, ko + FileKey.match);
+    fk.writeUInt8(gen, ko + FileKey.gen);
+    fk.writeUInt32LE(e.dev >>> 0, ko + FileKey.dev);
+    fk.writeBigUInt64LE(e.hash, ko + FileKey.ino);
+    ruleVal(fv, i * RuleVal.SIZE, e);
   });
 
   return {
@@ -218,7 +383,17 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
     prefixDepths: depths,
     netActive: netRuleBufs.length > 0,
     createActive,
+    idKinds,
+    exeState,
+    loaderActive,
     rules: { keys: rk, values: rv, count: ruleList.length },
+    fileRules: { keys: fk, values: fv, count: fileList.length },
+    binSets: { keys: Buffer.concat(binKeys), values: Buffer.alloc(binKeys.length, 1), count: binKeys.length },
+    ruleConds: {
+      keys: Buffer.concat(condBufs.map((x) => x.key)),
+      values: Buffer.concat(condBufs.map((x) => x.val)),
+      count: condBufs.length,
+    },
     netRules: {
       keys: Buffer.concat(netRuleBufs.map((x) => x.key)),
       values: Buffer.concat(netRuleBufs.map((x) => x.val)),

@@ -2,30 +2,53 @@
 // entries are written first, one settings update switches every hook to
 // them, then the old generation is deleted. A failure before the switch
 // leaves the old rules in force.
-import { Config, EventKind, KIND_NAMES, NetPrefixKey, NetRuleKey, RuleKey, type KindName } from '../kernel/abi';
+import { CondKey, Config, EventKind, FileKey, BinKey, KIND_NAMES, NetPrefixKey, NetRuleKey, RuleKey, type KindName } from '../kernel/abi';
 import { errorMessage, VigilError } from '../../common/errors';
 import type { AddressIdentity } from '../workload/source';
 import { isResolveProgram, kindMask, PROCESS_KINDS, programsFor, type Probe } from '../kernel/probe';
 import type { RuleSet } from '../rules/compile';
 import { buildKernelPlan, type KernelPlan, type MapEntries } from './kernel-plan';
+import { FileIds } from './file-ids';
 import { type WorkloadTable } from '../workload/workload-table';
 
-interface Written {
-  rules: MapEntries;
-  netRules: MapEntries;
-  netPrefixes: MapEntries;
+/** The maps a rules generation lives in, each with its key's generation byte. */
+const GEN_MAPS = [
+  { map: 'rules', field: 'rules', keySize: RuleKey.SIZE, genAt: RuleKey.gen },
+  { map: 'file_rules', field: 'fileRules', keySize: FileKey.SIZE, genAt: FileKey.gen },
+  { map: 'bin_sets', field: 'binSets', keySize: BinKey.SIZE, genAt: BinKey.gen },
+  { map: 'rule_conds', field: 'ruleConds', keySize: CondKey.SIZE, genAt: CondKey.gen },
+  { map: 'net_rules', field: 'netRules', keySize: NetRuleKey.SIZE, genAt: NetRuleKey.gen },
+  { map: 'net_prefixes', field: 'netPrefixes', keySize: NetPrefixKey.SIZE, genAt: NetPrefixKey.gen },
+] as const;
+
+type Written = Record<(typeof GEN_MAPS)[number]['field'], MapEntries>;
+
+export interface KernelRulesOptions {
+  /**
+   * Where the names of rules' binaries are resolved to (device, inode) and
+   * kept current (the agent's, which re-applies the rules when one
+   * changes); default: one of our own, resolved at each apply only.
+   */
+  fileIds?: FileIds;
+  /** kinds reported whatever the rules say (code: runtime reachability) */
+  extraKinds?: readonly KindName[];
 }
 
 export class KernelRules {
   private gen = 0;
   private written: Written | null = null;
+  /** the names of binaries the rules in force name, resolved */
+  readonly fileIds: FileIds;
+  private readonly extraKinds: readonly KindName[];
 
   constructor(
     private readonly probe: Probe,
     private readonly workloads: WorkloadTable,
-    /** kinds reported whatever the rules say (code: runtime reachability) */
-    private readonly extraKinds: readonly KindName[] = [],
-  ) {}
+    o: KernelRulesOptions = {},
+  ) {
+    this.fileIds = o.fileIds ?? new FileIds({ refreshMs: 0, watch: false });
+    this.extraKinds = o.extraKinds ?? [];
+  }
 
   /** The kinds the kernel must report for these rules (plus the process life cycle, plus `extra`). */
   static kindsFor(rs: RuleSet, extra: readonly KindName[] = []): KindName[] {
@@ -35,12 +58,12 @@ export class KernelRules {
 
   apply(rs: RuleSet, addresses: readonly AddressIdentity[]): KernelPlan {
     const gen = this.gen === 1 ? 2 : 1;
-    const plan = buildKernelPlan(rs, this.workloads, addresses, gen);
-    const next: Written = { rules: plan.rules, netRules: plan.netRules, netPrefixes: plan.netPrefixes };
+    this.fileIds.set(rs.binaryNames().map((name) => ({ name })));
+    const plan = buildKernelPlan(rs, this.workloads, addresses, gen, (name) => this.fileIds.idsOf(name));
+    const next = {} as Written;
+    for (const g of GEN_MAPS) next[g.field] = plan[g.field];
     try {
-      this.probe.updateElems('rules', plan.rules.keys, plan.rules.values);
-      this.probe.updateElems('net_rules', plan.netRules.keys, plan.netRules.values);
-      this.probe.updateElems('net_prefixes', plan.netPrefixes.keys, plan.netPrefixes.values);
+      for (const g of GEN_MAPS) this.probe.updateElems(g.map, plan[g.field].keys, plan[g.field].values);
     } catch (err) {
       this.remove(next);
       throw new VigilError('KERNEL', `writing rules generation ${gen} into the kernel: ${errorMessage(err)} (the previous rules stay in force)`, {
@@ -56,6 +79,8 @@ export class KernelRules {
     const programs = programsFor(kinds, true);
     if (plan.netActive) programs.push('vigil_sendmsg4', 'vigil_sendmsg6', 'vigil_sock_create');
     if (plan.netActive && !programs.includes('vigil_connect4')) programs.push('vigil_connect4', 'vigil_connect6');
+    // a program the dynamic loader (run as a program) maps is an exec: seen at its mmap
+    if (plan.loaderActive) programs.push('vigil_loader');
     // with workloads, a task moved into one takes it as its origin at once (a runtime placing a container's first process)
     if (this.workloads.size > 0 && !programs.includes('vigil_migrate')) programs.push('vigil_migrate');
     this.probe.setAttached(programs);
@@ -75,6 +100,9 @@ export class KernelRules {
       // with workloads, a task keeps the one it leaves (PF_MOVED): one task-storage lookup per event
       originActive: this.workloads.size > 0 ? 1 : 0,
       guardOnly,
+      idKinds: plan.idKinds,
+      exeState: plan.exeState ? 1 : 0,
+      loaderActive: plan.loaderActive ? 1 : 0,
       rulesGen: gen,
     });
     if (this.written) this.remove(this.written);
@@ -103,17 +131,13 @@ export class KernelRules {
       return { keys: Uint8Array.from(keys), values: new Uint8Array(0), count: keys.length / keySize };
     };
     this.gen = gen;
-    this.written = {
-      rules: ofGen('rules', RuleKey.SIZE, RuleKey.gen),
-      netRules: ofGen('net_rules', NetRuleKey.SIZE, NetRuleKey.gen),
-      netPrefixes: ofGen('net_prefixes', NetPrefixKey.SIZE, NetPrefixKey.gen),
-    };
+    const w = {} as Written;
+    for (const g of GEN_MAPS) w[g.field] = ofGen(g.map, g.keySize, g.genAt);
+    this.written = w;
     return gen;
   }
 
   private remove(w: Written): void {
-    this.probe.deleteElems('rules', w.rules.keys);
-    this.probe.deleteElems('net_rules', w.netRules.keys);
-    this.probe.deleteElems('net_prefixes', w.netPrefixes.keys);
+    for (const g of GEN_MAPS) this.probe.deleteElems(g.map, w[g.field].keys);
   }
 }

@@ -1,5 +1,5 @@
 // The `vigil trace` view of an event: exactly the documented keys.
-import { AF_NAMES, CLONE_NEW_NAMES, Flag, ProcFlag, PTRACE_REQUEST_NAMES, SOCK_TYPE_NAMES, uapiName, uapiNumber, UserfaultfdVia } from '../kernel/abi';
+import { AF_NAMES, CLONE_NEW_NAMES, ExeFlag, Flag, ProcFlag, PTRACE_REQUEST_NAMES, SOCK_TYPE_NAMES, uapiName, uapiNumber, UserfaultfdVia } from '../kernel/abi';
 import type { WallClock } from '../kernel/clock';
 import { printable } from '../../common/escape';
 import type { KernelEvent } from '../decode/events';
@@ -287,6 +287,10 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
       r.cwd = ev.cwd ?? null;
       if (ev.flags & Flag.STR2_TRUNCATED) details.args_truncated = true;
       details.argc = ev.argc;
+      // fileless: no link anywhere (memfd, deleted); via_loader: the program the dynamic loader (run as a program) mapped
+      if (ev.exeFlags & ExeFlag.FILELESS) r.fileless = true;
+      if (ev.exeFlags & ExeFlag.MEMFD) r.memfd = true;
+      if (ev.exeFlags & ExeFlag.LOADED) r.via_loader = true;
       break;
     case 'fork':
       r.target_pid = ev.childPid;

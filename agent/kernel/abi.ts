@@ -2,7 +2,7 @@
 // test/agent/abi.test.ts checks every number here against offsetof() and
 // sizeof() compiled from the C header by native/.
 
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 7;
 
 export const EventKind = {
   exec: 1,
@@ -109,11 +109,24 @@ export const Exec = {
   rule: 104,
   /** the working directory's length after exe and args; bit 15 (EXEC_CWD_CUT): it was cut */
   cwd_len: 108,
-  pad: 110,
+  /** abi.ExeFlag */
+  exe_flags: 110,
   tail: 112,
   SIZE: 112,
 } as const;
 export const EXEC_CWD_CUT = 0x8000;
+
+/** exec_event.exe_flags (bpf/events.h enum exe_flag) */
+export const ExeFlag = {
+  /** no link in any directory: a memfd, a deleted file, an O_TMPFILE */
+  FILELESS: 1 << 0,
+  /** never had a path (memfd_create): the name is "/NAME (deleted)" */
+  MEMFD: 1 << 1,
+  /** not an execve: a program without an interpreter (the dynamic loader run as a program) mapped it executable */
+  LOADED: 1 << 2,
+  /** the program runs without an interpreter: its first executable mapping of a file is judged as an exec */
+  NO_INTERP: 1 << 3,
+} as const;
 
 export const Fork = { child_pid: 64, child_start_ns: 72, SIZE: 80 } as const;
 
@@ -211,7 +224,10 @@ export const Config = {
   guard_only: 116,
   create_active: 120,
   resolve_active: 124,
-  SIZE: 128,
+  id_kinds: 128,
+  exe_state: 132,
+  loader_active: 136,
+  SIZE: 140,
 } as const;
 
 export const RuleMatch = { exact: 1, prefix: 2, any: 3 } as const;
@@ -224,7 +240,21 @@ export const NET_SLOTS = 8;
 export const NET_PORTS = 16;
 
 export const RuleKey = { workload: 0, kind: 4, match: 5, gen: 6, hash: 8, SIZE: 16 } as const;
-export const RuleVal = { kill_rule: 0, actions: 4, access: 5, SIZE: 8 } as const;
+export const RuleVal = { kill_rule: 0, actions: 4, access: 5, slots: 6, SIZE: 8 } as const;
+/** struct file_key: rules by file identity (the file_rules map) */
+export const FileKey = { workload: 0, kind: 4, match: 5, gen: 6, dev: 8, ino: 16, SIZE: 24 } as const;
+/** struct bin_key: a member of a set of binaries (the bin_sets map), by path hash or identity */
+export const BinKey = { set: 0, gen: 4, type: 5, dev: 8, val: 16, SIZE: 24 } as const;
+export const BinMember = { hash: 1, id: 2 } as const;
+/** struct bin_test, in struct rule_cond */
+export const BinTest = { set: 0, who: 4, negate: 5, SIZE: 8 } as const;
+export const BinWho = { none: 0, self: 1, parent: 2, fileless: 3 } as const;
+/** struct cond_key / struct rule_cond: kill rules with conditions the kernel checks (the rule_conds map) */
+export const CondKey = { workload: 0, kind: 4, slot: 5, gen: 6, SIZE: 8 } as const;
+export const RuleCond = { rule: 0, access: 4, match: 8, except: 24, SIZE: 88 } as const;
+export const COND_SLOTS = 16;
+export const COND_TESTS = 2;
+export const COND_EXCEPTIONS = 4;
 export const NetRuleKey = { workload: 0, slot: 4, gen: 5, SIZE: 8 } as const;
 export const NetRule = { rule: 0, has_pos: 4, has_neg: 5, nports: 6, ports: 8, SIZE: 40 } as const;
 export const NetPrefixKey = { prefixlen: 0, workload: 4, slot: 8, gen: 9, polarity: 10, family: 11, addr: 12, SIZE: 28 } as const;
@@ -232,9 +262,9 @@ export const NetPrefixKey = { prefixlen: 0, workload: 4, slot: 8, gen: 9, polari
 export const CgroupInfo = { workload: 0, flags: 4, SIZE: 8 } as const;
 
 /** struct task_state, the value of the `tasks` task-storage map */
-export const TaskState = { origin_cgid: 0, origin_workload: 8, origin_level: 12, flags: 14, exe_ino: 16, exe_dev: 24, SIZE: 32 } as const;
+export const TaskState = { origin_cgid: 0, origin_workload: 8, origin_level: 12, flags: 14, exe_ino: 16, exe_dev: 24, exe_flags: 28, exe_hash: 32, SIZE: 40 } as const;
 /** enum task_state_flag */
-export const TaskFlag = { ORIGIN: 1 << 0, LOADER: 1 << 1 } as const;
+export const TaskFlag = { ORIGIN: 1 << 0, LOADER: 1 << 1, EXE: 1 << 2, EXE_HASH: 1 << 3 } as const;
 /** x86_64 numbers of the set*id calls that set group ids (setgid, setregid, setresgid, setfsgid); the others set uids. */
 export const SETID_GID_SYSCALLS: ReadonlySet<number> = new Set([106, 114, 119, 123]);
 

@@ -56,6 +56,12 @@ export interface NativeConfig {
   createActive?: number;
   /** 1 = the timestamp programs record what file calls touched, and sys_exit names it (bpf/touched.bpf.c) */
   resolveActive?: number;
+  /** kinds whose file is also looked up by identity (file_rules) */
+  idKinds?: number;
+  /** 1 = every exec records its binary in task storage */
+  exeState?: number;
+  /** 1 = a program without an interpreter has its first executable mapping judged as an exec */
+  loaderActive?: number;
   prefixDepths?: number[];
 }
 

@@ -74,6 +74,7 @@ export const ALL_PROGRAMS = [
   'vigil_migrate',
   'vigil_sock_create',
   'vigil_io_uring',
+  'vigil_loader',
   'vigil_code',
 ] as const;
 

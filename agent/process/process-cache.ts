@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import type { ExecEvent, ExitEvent, ForkEvent, KernelEvent, PrivEvent } from '../decode/events';
 import { SETID_GID_SYSCALLS } from '../kernel/abi';
+import { procExeId, type FileId } from '../enforce/file-ids';
 import { procCgroupPath, readProcEntry } from './procfs';
 
 export interface ProcessInfo {
@@ -21,6 +22,8 @@ export interface ProcessInfo {
   /** task start, CLOCK_BOOTTIME ns (0 if unknown) */
   startNs: bigint;
   exited: boolean;
+  /** the binary's (device, inode) as the kernel names it: from its exec; undefined = not known yet (older than us) */
+  exeId?: FileId | null;
 }
 
 /** How far up ancestor_binary looks (Falco's proc.aname looks as far; deeper trees are cut here). */
@@ -114,6 +117,7 @@ export class ProcessCache {
       cgroupId: ev.cgroupId,
       startNs: ev.startNs,
       exited: false,
+      exeId: { dev: ev.exeDev, ino: ev.exeIno },
     });
   }
 
@@ -132,6 +136,7 @@ export class ProcessCache {
       cgroupId: ev.cgroupId,
       startNs: ev.childStartNs,
       exited: false,
+      exeId: parent?.exeId,
     });
   }
 
@@ -186,6 +191,16 @@ export class ProcessCache {
       if (info && info.startNs > 0n && (min === null || info.startNs < min)) min = info.startNs;
     }
     return min;
+  }
+
+  /**
+   * The binary's identity of a known process: from its exec, or (older
+   * than us, seeded from /proc) from /proc/PID/exe once asked, while it lives.
+   */
+  exeIdOf(info: ProcessInfo): FileId | null {
+    if (info.exeId !== undefined) return info.exeId;
+    info.exeId = info.exited ? null : procExeId(info.pid);
+    return info.exeId;
   }
 
   /**

@@ -2,7 +2,7 @@
 // for user space, an index per event kind so that an event is checked only
 // against the rules that could match it, and the enforcement mode each rule
 // gets on this kernel.
-import { AF_NAMES, CLONE_NEW_NAMES, KernelAccess, ProcFlag, PTRACE_REQUEST_NAMES, SETID_GID_SYSCALLS, SOCK_TYPE_NAMES, uapiNumber, type KindName } from '../kernel/abi';
+import { AF_NAMES, CLONE_NEW_NAMES, COND_EXCEPTIONS, COND_TESTS, ExeFlag, KernelAccess, ProcFlag, PTRACE_REQUEST_NAMES, SETID_GID_SYSCALLS, SOCK_TYPE_NAMES, uapiNumber, type KindName } from '../kernel/abi';
 import type { KernelEvent } from '../decode/events';
 import { compileSpiffePattern, type SpiffePattern } from '../../common/spiffe/spiffe-id';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../../common/cidr';
@@ -45,6 +45,35 @@ export interface EvalContext {
   ancestors?: () => readonly string[];
   /** the workload's container image, null: unknown */
   image?: ImageRef | null;
+  /**
+   * Other names rules use for the same file as the binary (and the parent's
+   * binary): the watched names whose (device, inode) it has
+   * (agent/enforce/file-ids.ts). A hard link, a chroot, a bind mount of a
+   * named binary is that binary.
+   */
+  exeAliases?: readonly string[];
+  parentAliases?: readonly string[];
+}
+
+/** A condition on a binary the kernel checks itself: in (or not in) a set of names, by path hash and by identity. */
+export interface KernelBinTest {
+  who: 'self' | 'parent' | 'fileless';
+  /** the set's names (none for fileless) */
+  names: string[];
+  /** not_in; fileless: false */
+  negate: boolean;
+}
+
+/**
+ * How the kernel decides a kill rule that has conditions besides its key
+ * (bpf/lib/rules.h cond_kill): the rule's key (its paths, or the whole kind)
+ * names it, then every test must hold and no exception (each a conjunction
+ * of tests) may.
+ */
+export interface KernelCond {
+  key: 'paths' | 'any';
+  tests: KernelBinTest[];
+  exceptions: KernelBinTest[][];
 }
 
 type Test = (c: EvalContext) => boolean;
@@ -70,6 +99,8 @@ export interface CompiledRule {
   kernelPaths: { exact: string[]; prefixes: string[] } | null;
   /** open: access bits the rule needs (KernelAccess), 0 = any */
   access: number;
+  /** a kernel kill with binary conditions or exceptions: what the kernel checks (null: none, or not a kernel kill) */
+  kernelCond: KernelCond | null;
 }
 
 
@@ -241,6 +272,33 @@ export function eventKey(kind: RuleKind, c: EvalContext): string | null {
   return f === 'binary' ? c.exe : f === 'path' ? eventPath(c.ev) : null;
 }
 
+const NO_ALIASES: readonly string[] = [];
+
+/**
+ * binary / parent_binary: the path, and for in / not_in also every other
+ * name rules use for the same file (its aliases): the kernel checks these by
+ * path hash and by (device, inode), so must we.
+ */
+function compileBinaryMatch(m: StringMatch): (v: string | null, aliases: readonly string[]) => boolean {
+  const inSet = m.in ? new Set(m.in) : null;
+  const notIn = m.not_in ? new Set(m.not_in) : null;
+  const prefixes = m.prefix ?? null;
+  const globs: Glob[] | null = m.glob ? m.glob.map(compileGlob) : null;
+  return (v, aliases) => {
+    if (v === null && aliases.length === 0) return !inSet && !prefixes && !globs;
+    if (inSet && !((v !== null && inSet.has(v)) || aliases.some((a) => inSet.has(a)))) return false;
+    if (notIn && ((v !== null && notIn.has(v)) || aliases.some((a) => notIn.has(a)))) return false;
+    if (prefixes && !(v !== null && prefixes.some((p) => v.startsWith(p)))) return false;
+    if (globs && !(v !== null && globs.some((g) => g.test(v)))) return false;
+    return true;
+  };
+}
+
+/** exec: the executed file has no link (memfd, deleted, O_TMPFILE) */
+export function isFileless(c: EvalContext): boolean {
+  return c.ev.kind === 'exec' && (c.ev.exeFlags & ExeFlag.FILELESS) !== 0;
+}
+
 function compileMatch(kind: RuleKind, m: MatchSpec): Test {
   // cheap tests first (a flag or a set lookup), the lineage last: all must hold, in any order
   const tests: { cost: number; t: Test }[] = [];
@@ -248,12 +306,16 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
     tests.push({ cost, t });
   };
   if (m.binary) {
-    const t = compileStringMatch(m.binary);
-    push(1, (c) => t(c.exe));
+    const t = compileBinaryMatch(m.binary);
+    push(1, (c) => t(c.exe, c.exeAliases ?? NO_ALIASES));
   }
   if (m.parent_binary) {
-    const t = compileStringMatch(m.parent_binary);
-    push(1, (c) => t(c.parentExe));
+    const t = compileBinaryMatch(m.parent_binary);
+    push(1, (c) => t(c.parentExe, c.parentAliases ?? NO_ALIASES));
+  }
+  if (m.fileless !== undefined) {
+    const want = m.fileless;
+    push(0, (c) => c.ev.kind === 'exec' && isFileless(c) === want);
   }
   if (m.path) {
     const t = compileStringMatch(m.path);
@@ -401,6 +463,82 @@ function kernelPathsOf(m: StringMatch | undefined): { exact: string[]; prefixes:
   return null;
 }
 
+/** Kinds whose kill verdict goes through the kernel's path lookup (bpf/lib/rules.h path_judge), where conditions are checked: exec and the path kinds. */
+function condKind(kind: RuleKind): boolean {
+  return keyField(kind) !== null;
+}
+
+/** A binary / parent_binary matcher as a kernel test: in-only or not_in-only lists. */
+function binTest(who: 'self' | 'parent', m: StringMatch): KernelBinTest | string {
+  const keys = Object.keys(m);
+  if (keys.length === 1 && m.in) return { who, names: [...m.in], negate: false };
+  if (keys.length === 1 && m.not_in) return { who, names: [...m.not_in], negate: true };
+  return 'the kernel checks in or not_in lists of binaries only';
+}
+
+/**
+ * The kernel's part of a kill rule's conditions: its key (the indexed
+ * field's exact paths and directory prefixes, or the whole kind), the other
+ * conditions as binary tests, its exceptions as conjunctions of them.
+ * A string says why the kernel cannot.
+ */
+function kernelCondOf(spec: RuleSpec, kp: CompiledRule['kernelPaths']): KernelCond | string {
+  const field = keyField(spec.on);
+  const tests: KernelBinTest[] = [];
+  let key: KernelCond['key'] = 'any';
+  for (const k of Object.keys(spec.match) as (keyof MatchSpec)[]) {
+    const m = spec.match;
+    if (k === field) {
+      if (kp) {
+        key = 'paths';
+        continue;
+      }
+      // exec: binary not_in is a test on the new binary
+      if (k === 'binary' && m.binary) {
+        const t = binTest('self', m.binary);
+        if (typeof t === 'string') return `match.binary: the kernel checks exact paths, prefixes ending in "/" or a not_in list`;
+        tests.push(t);
+        continue;
+      }
+      return `match.${k}: the kernel checks exact paths and prefixes ending in "/" only`;
+    }
+    if (k === 'flags' && spec.on === 'open') continue;
+    if ((k === 'binary' || k === 'parent_binary') && m[k]) {
+      const t = binTest(k === 'binary' ? 'self' : 'parent', m[k] as StringMatch);
+      if (typeof t === 'string') return `match.${k}: ${t}`;
+      tests.push(t);
+      continue;
+    }
+    if (k === 'fileless' && m.fileless !== undefined) {
+      tests.push({ who: 'fileless', names: [], negate: !m.fileless });
+      continue;
+    }
+    return `match.${k} is evaluated in user space`;
+  }
+  if (tests.length > COND_TESTS) return `more than ${COND_TESTS} binary conditions`;
+  if (spec.exceptions.length > COND_EXCEPTIONS) return `more than ${COND_EXCEPTIONS} exceptions`;
+  const exceptions: KernelBinTest[][] = [];
+  for (const e of spec.exceptions) {
+    const et: KernelBinTest[] = [];
+    const keys = Object.keys(e.match) as (keyof MatchSpec)[];
+    if (keys.length === 0) return `exception "${e.name}" exempts every event`;
+    for (const k of keys) {
+      if ((k === 'binary' || k === 'parent_binary') && e.match[k]) {
+        const t = binTest(k === 'binary' ? 'self' : 'parent', e.match[k] as StringMatch);
+        if (typeof t === 'string') return `exception "${e.name}": ${k}: ${t}`;
+        et.push(t);
+      } else if (k === 'fileless' && e.match.fileless !== undefined) {
+        et.push({ who: 'fileless', names: [], negate: !e.match.fileless });
+      } else {
+        return `exception "${e.name}": ${k} is evaluated in user space`;
+      }
+    }
+    if (et.length > COND_TESTS) return `exception "${e.name}" has more than ${COND_TESTS} conditions`;
+    exceptions.push(et);
+  }
+  return { key, tests, exceptions };
+}
+
 /**
  * For a rule the kernel only reports for (alert, user-space kill): the exact
  * paths or directories that hold every path the rule can match, a superset
@@ -430,37 +568,45 @@ function kernelFilterOf(m: StringMatch | undefined): { exact: string[]; prefixes
 /** path-hash.ts checks prefixes up to this depth ("/a/b/" is 2) */
 const KERNEL_PREFIX_DEPTH = 16;
 
-function classify(spec: RuleSpec): { enforcement: Enforcement; why: string; kernelPaths: CompiledRule['kernelPaths'] } {
+function classify(spec: RuleSpec): { enforcement: Enforcement; why: string; kernelPaths: CompiledRule['kernelPaths']; kernelCond: KernelCond | null } {
   const field = keyField(spec.on);
   const keys = Object.keys(spec.match) as (keyof MatchSpec)[];
   const kp = field ? kernelPathsOf(spec.match[field]) : null;
   // what the kernel may filter by when it only reports: exact when it can, else a superset
   const filter = kp ?? (field ? kernelFilterOf(spec.match[field]) : null);
-  if (spec.action === 'alert') return { enforcement: 'alert', why: 'alert only', kernelPaths: filter };
+  if (spec.action === 'alert') return { enforcement: 'alert', why: 'alert only', kernelPaths: filter, kernelCond: null };
   if (spec.action === 'deny') {
-    return { enforcement: 'kernel-deny', why: 'refused in the kernel by cgroup/connect (EPERM)', kernelPaths: null };
+    return { enforcement: 'kernel-deny', why: 'refused in the kernel by cgroup/connect (EPERM)', kernelPaths: null, kernelCond: null };
   }
-  // kill: in the kernel when every condition is one the kernel can check
-  const allowed: (keyof MatchSpec)[] =
-    spec.on === 'exec' ? ['binary'] : spec.on === 'open' ? ['path', 'flags'] : field === 'path' ? ['path'] : [];
-  const blocker = keys.find((k) => !allowed.includes(k));
   const where =
-    spec.on === 'exec' ? 'at exec: the new program never runs' : spec.on === 'migrate' ? 'when it is moved out of its workload' : 'at syscall exit: the syscall itself completes';
-  if (spec.on === 'connect') return { enforcement: 'user-kill', why: 'user-space kill (pidfd) after the connect', kernelPaths: null };
-  if (spec.exceptions.length) {
-    return { enforcement: 'user-kill', why: 'user-space kill (pidfd): exceptions are evaluated in user space', kernelPaths: filter };
-  }
-  if (blocker) {
-    return { enforcement: 'user-kill', why: `user-space kill (pidfd): match.${blocker} is evaluated in user space`, kernelPaths: filter };
-  }
-  if (field && spec.match[field] && !kp) {
+    spec.on === 'exec'
+      ? 'at exec: the new program never runs'
+      : spec.on === 'migrate'
+        ? 'when it is moved out of its workload'
+        : 'at syscall exit: the syscall itself completes';
+  if (spec.on === 'connect') return { enforcement: 'user-kill', why: 'user-space kill (pidfd) after the connect', kernelPaths: null, kernelCond: null };
+  // kill: in the kernel when every condition is one the kernel can check
+  if (condKind(spec.on)) {
+    const cond = kernelCondOf(spec, kp);
+    if (typeof cond === 'string') return { enforcement: 'user-kill', why: `user-space kill (pidfd): ${cond}`, kernelPaths: filter, kernelCond: null };
+    if (cond.tests.length === 0 && cond.exceptions.length === 0) {
+      return { enforcement: 'kernel-kill', why: `SIGKILL from the kernel ${where}`, kernelPaths: kp, kernelCond: null };
+    }
     return {
-      enforcement: 'user-kill',
-      why: `user-space kill (pidfd): the kernel checks exact paths and prefixes ending in "/" only`,
-      kernelPaths: filter,
+      enforcement: 'kernel-kill',
+      why: `SIGKILL from the kernel ${where}; its binary conditions${cond.exceptions.length ? ' and exceptions' : ''} are checked there`,
+      kernelPaths: cond.key === 'paths' ? kp : null,
+      kernelCond: cond,
     };
   }
-  return { enforcement: 'kernel-kill', why: `SIGKILL from the kernel ${where}`, kernelPaths: kp };
+  if (spec.exceptions.length) {
+    return { enforcement: 'user-kill', why: 'user-space kill (pidfd): exceptions are evaluated in user space', kernelPaths: filter, kernelCond: null };
+  }
+  const blocker = keys[0];
+  if (blocker) {
+    return { enforcement: 'user-kill', why: `user-space kill (pidfd): match.${blocker} is evaluated in user space`, kernelPaths: filter, kernelCond: null };
+  }
+  return { enforcement: 'kernel-kill', why: `SIGKILL from the kernel ${where}`, kernelPaths: kp, kernelCond: null };
 }
 
 export function compileRule(spec: RuleSpec, id: number): CompiledRule {
@@ -500,6 +646,7 @@ export function compileRule(spec: RuleSpec, id: number): CompiledRule {
     },
     kernelPaths: c.kernelPaths,
     access,
+    kernelCond: c.kernelCond,
   };
 }
 
@@ -620,6 +767,31 @@ export class RuleSet {
     return new Set(this.rules.map((r) => r.kind));
   }
 
+  /**
+   * Every name of a binary the rules list (binary and parent_binary in /
+   * not_in, exceptions included): the files whose other names are the same
+   * binary (agent/enforce/file-ids.ts resolves and watches them).
+   */
+  binaryNames(): string[] {
+    const out = new Set<string>();
+    for (const r of this.rules) {
+      for (const m of [r.spec.match, ...r.spec.exceptions.map((e) => e.match)]) {
+        for (const b of [m.binary, m.parent_binary]) for (const n of [...(b?.in ?? []), ...(b?.not_in ?? [])]) out.add(n);
+      }
+    }
+    return [...out].filter((n) => n.startsWith('/')).sort();
+  }
+
+  /** Rules that may match an exec of this binary: by its path and by every other name of the same file. */
+  private candidatesOf(idx: KindIndex, kind: RuleKind, c: EvalContext): CompiledRule[] {
+    const first = idx.candidates(eventKey(kind, c));
+    if (kind !== 'exec' || !c.exeAliases || c.exeAliases.length === 0) return first;
+    const all = new Set(first);
+    for (const a of c.exeAliases) for (const r of idx.candidates(a)) all.add(r);
+    return [...all].sort((a, b) => a.id - b.id);
+  }
+
+
   /** Some open rule forbids writes, creation or truncation: link, symlink and rename names are judged by it too. */
   get putInPlaceJudged(): boolean {
     return this.rules.some((r) => forbidsPutInPlace(r.spec));
@@ -674,7 +846,7 @@ export class RuleSet {
     const idx = this.index.get(kind);
     if (!idx) return [];
     const out: { rule: CompiledRule; exemptedBy: string | null }[] = [];
-    for (const r of idx.candidates(eventKey(kind, c))) {
+    for (const r of this.candidatesOf(idx, kind, c)) {
       if (!only(r) || !r.appliesTo(c.spiffeId) || !r.test(c)) continue;
       out.push({ rule: r, exemptedBy: r.exemptedBy(c) });
     }

@@ -26,7 +26,7 @@ import { rfcToNs } from '../../common/time';
 import type { KernelEvent } from '../decode/events';
 import { buildAlert, type Alert } from '../export/alert';
 import { bitValue, bpfProgTypeNumber, familyNumber, LINK_FLAGS, namespaceBits, openFlagBits, ptraceRequestNumber, RENAME_FLAGS, sockTypeNumber, syscallNumber, type TraceRecord } from '../export/trace-record';
-import { ProcFlag, UserfaultfdVia } from '../kernel/abi';
+import { ExeFlag, ProcFlag, UserfaultfdVia } from '../kernel/abi';
 import { KIND_NAMES } from '../kernel/abi';
 import { ProcessCache } from '../process/process-cache';
 import { cidrContains, parseIp } from '../../common/cidr';
@@ -194,6 +194,11 @@ const num = (v: unknown, dflt = 0): number => (typeof v === 'number' && Number.i
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
+/** exec's fileless, memfd and via_loader (trace-record.ts) back into abi.ExeFlag */
+function exeFlagsOf(r: Record<string, unknown>): number {
+  return (r.fileless === true ? ExeFlag.FILELESS : 0) | (r.memfd === true ? ExeFlag.MEMFD : 0) | (r.via_loader === true ? ExeFlag.LOADED : 0);
+}
+
 /** A trace record back into the event the rules look at (no enforcement flags: nothing is carried out). */
 function toEvent(it: Item, kind: string): KernelEvent {
   const r = it.record;
@@ -208,7 +213,7 @@ function toEvent(it: Item, kind: string): KernelEvent {
   const syscallNr = typeof d.syscall === 'string' ? syscallNumber(d.syscall) : num(d.syscall);
   switch (kind) {
     case 'exec':
-      return { ...common, kind, ppid: num(r.ppid), exe: str(r.exe), args: strs(r.args), argc: strs(r.args).length, startNs: 0n, exeIno: 0, exeDev: 0, exeCtimeNs: it.exeCtimeNs ?? 0n, cwd: typeof r.cwd === 'string' ? r.cwd : null, rule: 0 };
+      return { ...common, kind, ppid: num(r.ppid), exe: str(r.exe), args: strs(r.args), argc: strs(r.args).length, startNs: 0n, exeIno: 0n, exeDev: 0, exeCtimeNs: it.exeCtimeNs ?? 0n, cwd: typeof r.cwd === 'string' ? r.cwd : null, rule: 0, exeFlags: exeFlagsOf(r) };
     case 'fork':
       return { ...common, kind, childPid: num(r.target_pid), childStartNs: 0n };
     case 'exit':

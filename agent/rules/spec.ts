@@ -115,6 +115,8 @@ export interface MatchSpec {
   port?: UidMatch;
   /** setxattr: the attribute's name */
   attribute?: StringMatch;
+  /** exec: the executed file has no link (memfd, deleted, O_TMPFILE) */
+  fileless?: boolean;
 }
 
 export type MatchKey = keyof MatchSpec;
@@ -144,6 +146,7 @@ export const MATCH_KEYS: readonly MatchKey[] = [
   'namespaces',
   'port',
   'attribute',
+  'fileless',
 ];
 
 /** What every kind can match: the process, its lineage and its workload. */
@@ -153,7 +156,7 @@ const SOCKET_KEYS: readonly MatchKey[] = ['family', 'type'];
 
 /** Which `match` keys make sense for which event kind. */
 export const KEYS_FOR_KIND: Record<RuleKind, readonly MatchKey[]> = {
-  exec: [...PROCESS_KEYS, 'drift', 'cwd'],
+  exec: [...PROCESS_KEYS, 'drift', 'cwd', 'fileless'],
   open: [...PROCESS_KEYS, 'path', 'flags', 'mode'],
   unlink: [...PROCESS_KEYS, 'path'],
   rename: [...PROCESS_KEYS, 'path', 'new_path'],

@@ -116,8 +116,9 @@ struct {
  */
 #define SCRATCH_PROCESS 0
 #define SCRATCH_SYSCALL 1
-#define SCRATCH_CODE    2
-#define SCRATCH_SLOTS   3
+#define SCRATCH_LOADER  2
+#define SCRATCH_CODE    3
+#define SCRATCH_SLOTS   4
 
 /* Reverse-built paths need VIGIL_PATH_MAX + a name of slack for the verifier. */
 #define PATHBUF_SIZE    2048
@@ -155,6 +156,40 @@ struct hash_state {
 	__u32 kill_rule;
 	__u32 prev;            /* the byte before this word */
 	__u32 dirty;
+	__u32 slots;           /* rule_val.slots of the prefixes met so far */
+};
+
+/*
+ * What kill rules' conditions look at (lib/rules.h): the binary of the
+ * process (for an exec: the new one) and of its parent, by identity and,
+ * when known, by path hash. Filled when a condition is first evaluated.
+ */
+struct bin_facts {
+	__u64 self_ino;
+	__u64 self_hash;
+	__u64 parent_ino;
+	__u64 parent_hash;
+	__u32 self_dev;
+	__u32 parent_dev;
+	__u32 self_flags;      /* enum exe_flag */
+	__u32 have;            /* FACT_* */
+};
+
+#define FACT_SELF        (1 << 0)   /* self_dev/ino/flags are set */
+#define FACT_SELF_HASH   (1 << 1)
+#define FACT_PARENT      (1 << 2)   /* parent_dev/ino are set (or looked for and absent) */
+#define FACT_PARENT_HASH (1 << 3)
+
+/* One conditional kill rule being evaluated (lib/rules.h, cond_step). */
+struct cond_state {
+	struct rule_cond cond;
+	__u32 slots;
+	__u32 workload;
+	__u32 kind;
+	__u32 gen;
+	__u32 access;
+	__u32 state;           /* CS_* for the slot being evaluated */
+	__u32 rule;            /* the first rule that kills, 0 = none */
 	__u32 pad;
 };
 
@@ -180,6 +215,8 @@ struct scratch {
 	__u32 pad;
 	struct walk_state walk;
 	struct hash_state hash;
+	struct bin_facts facts;
+	struct cond_state cond;
 	struct resolve_args res;
 	__u8  rec[4096];        /* tail writes are bounded by masks, not by size */
 	/* room for a record built in front of a right-aligned path */

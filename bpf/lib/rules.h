@@ -34,6 +34,32 @@ struct {
 	__type(value, __u8);
 } net_prefixes VIGIL_MAP;
 
+/* Rules by file identity: (workload, kind, device, inode) -> the same value as a path entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct file_key);
+	__type(value, struct rule_val);
+} file_rules VIGIL_MAP;
+
+/* The binaries kill rules' conditions name, by path hash and by identity. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bin_key);
+	__type(value, __u8);
+} bin_sets VIGIL_MAP;
+
+/* Kill rules with conditions, per workload, kind and slot (rule_val.slots). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct cond_key);
+	__type(value, struct rule_cond);
+} rule_conds VIGIL_MAP;
+
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME  0x100000001b3ULL
 
@@ -42,6 +68,7 @@ struct rule_hit {
 	__u32 actions;         /* enum rule_action, OR of every entry that applies */
 	__u32 kill_rule;
 	__u32 dirty;           /* the path has "//", "/." or a trailing "/": lookups may miss */
+	__u32 slots;           /* conditional kill rules whose key matched (rule_val.slots) */
 };
 
 /* 1 << (8 * n) - 1 for n bytes, n in 1..8 */
@@ -61,6 +88,7 @@ static __always_inline void rule_apply(struct rule_hit *hit, struct rule_val *v,
 {
 	if (!v)
 		return;
+	hit->slots |= v->slots;
 	if (v->actions & RA_REPORT)
 		hit->actions |= RA_REPORT;
 	if ((v->actions & RA_KILL) && (v->access ? (v->access & access) : !(access & ACC_NAMED)) &&
@@ -123,11 +151,12 @@ static long hash_step(__u32 i, struct hash_ctx *ctx)
 			struct rule_val *v = bpf_map_lookup_elem(&rules, &key);
 
 			if (v) {
-				struct rule_hit hit = { .actions = st->actions, .kill_rule = st->kill_rule };
+				struct rule_hit hit = { .actions = st->actions, .kill_rule = st->kill_rule, .slots = st->slots };
 
 				rule_apply(&hit, v, st->access);
 				st->actions = hit.actions;
 				st->kill_rule = hit.kill_rule;
+				st->slots = hit.slots;
 			}
 		}
 		st->depth++;
@@ -168,11 +197,13 @@ static __always_inline struct rule_hit rules_for_path(struct vigil_config *cfg, 
 	st->access = access;
 	st->actions = hit.actions;
 	st->kill_rule = hit.kill_rule;
+	st->slots = 0;
 	st->prev = 0;
 	st->dirty = 0;
 	bpf_loop(VIGIL_PATH_MAX / 8 + 1, hash_step, &ctx, 0);
 	hit.actions = st->actions;
 	hit.kill_rule = st->kill_rule;
+	hit.slots = st->slots;
 	key.hash = st->h;
 	rule_apply(&hit, bpf_map_lookup_elem(&rules, &key), access);
 	if (st->prev == '/' && len > 1)
@@ -200,6 +231,225 @@ static __always_inline struct rule_hit rules_for_kind_access(struct vigil_config
 static __always_inline struct rule_hit rules_for_kind(struct vigil_config *cfg, __u32 kind, __u32 workload)
 {
 	return rules_for_kind_access(cfg, kind, workload, 0);
+}
+
+/* A file-identity lookup (file_rules), merged into hit like a path entry. */
+static __always_inline void rules_for_file(struct vigil_config *cfg, __u32 kind, __u32 workload,
+					   __u32 dev, __u64 ino, __u32 access, struct rule_hit *hit)
+{
+	struct file_key key = {
+		.workload = workload,
+		.kind = kind,
+		.match = RM_EXACT,
+		.gen = cfg->rules_gen,
+		.dev = dev,
+		.ino = ino,
+	};
+
+	if (!ino)
+		return;
+	rule_apply(hit, bpf_map_lookup_elem(&file_rules, &key), access);
+}
+
+/* struct inode's link count (i_nlink is a const alias of __i_nlink) */
+static __always_inline __u32 inode_nlink(struct inode *ino)
+{
+	return BPF_CORE_READ(ino, __i_nlink);
+}
+
+/*
+ * The binary of the current task, by identity (mm->exe_file: what it runs
+ * whatever name it was started by) and, when its exec was seen, by the hash
+ * of the path it was exec'd by (task storage).
+ */
+static __always_inline void facts_self(struct bin_facts *f)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_state *ts;
+	struct file *exe;
+
+	if (f->have & FACT_SELF)
+		return;
+	f->have |= FACT_SELF;
+	f->self_dev = 0;
+	f->self_ino = 0;
+	f->self_flags = 0;
+	exe = task->mm ? task->mm->exe_file : NULL;
+	if (exe) {
+		struct inode *ino = exe->f_inode;
+
+		f->self_dev = ino->i_sb->s_dev;
+		f->self_ino = ino->i_ino;
+		if (inode_nlink(ino) == 0)
+			f->self_flags |= EXE_FILELESS;
+	}
+	ts = bpf_task_storage_get(&tasks, task, 0, 0);
+	if (ts && (ts->flags & TS_EXE_HASH)) {
+		f->self_hash = ts->exe_hash;
+		f->have |= FACT_SELF_HASH;
+	}
+}
+
+/* The same for the current task's parent (real_parent: the process that forked it). */
+static __always_inline void facts_parent(struct bin_facts *f)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *parent;
+	struct task_state *ts;
+	struct file *exe;
+
+	if (f->have & FACT_PARENT)
+		return;
+	f->have |= FACT_PARENT;
+	f->parent_dev = 0;
+	f->parent_ino = 0;
+	parent = task->real_parent;
+	if (!parent)
+		return;
+	exe = parent->mm ? parent->mm->exe_file : NULL;
+	if (exe) {
+		struct inode *ino = exe->f_inode;
+
+		f->parent_dev = ino->i_sb->s_dev;
+		f->parent_ino = ino->i_ino;
+	}
+	ts = bpf_task_storage_get(&tasks, parent, 0, 0);
+	if (ts && (ts->flags & TS_EXE_HASH)) {
+		f->parent_hash = ts->exe_hash;
+		f->have |= FACT_PARENT_HASH;
+	}
+}
+
+/* Does one condition of a kill rule hold? (in the set ^ negate; no test holds) */
+static __always_inline __u32 bin_test_holds(struct scratch *s, struct bin_test *t)
+{
+	struct bin_facts *f = &s->facts;
+	struct bin_key k = { .set = t->set, .gen = s->cond.gen };
+	__u32 who = t->who, in = 0, parent = who == WHO_PARENT;
+	__u32 hash_ok = f->have & (parent ? FACT_PARENT_HASH : FACT_SELF_HASH);
+	__u64 ino = parent ? f->parent_ino : f->self_ino;
+
+	if (who == WHO_NONE)
+		return 1;
+	if (who == WHO_FILELESS)
+		return ((f->self_flags & EXE_FILELESS) != 0) ^ (t->negate ? 1 : 0);
+	if (hash_ok) {
+		k.type = BIN_HASH;
+		k.val = parent ? f->parent_hash : f->self_hash;
+		in = bpf_map_lookup_elem(&bin_sets, &k) != NULL;
+	}
+	if (!in && ino) {
+		k.type = BIN_ID;
+		k.dev = parent ? f->parent_dev : f->self_dev;
+		k.val = ino;
+		in = bpf_map_lookup_elem(&bin_sets, &k) != NULL;
+	}
+	return in ^ (t->negate ? 1 : 0);
+}
+
+#define COND_STEPS   (COND_TESTS + COND_EXCEPTIONS * COND_TESTS)
+#define CS_ACTIVE    (1 << 0)
+#define CS_FAILED    (1 << 1)   /* a match test does not hold */
+#define CS_EXEMPT    (1 << 2)   /* an exception holds */
+#define CS_PAIR_OK   (1 << 3)   /* the first test of the current exception holds */
+#define CS_PAIR_NONE (1 << 4)   /* the current exception is absent */
+
+/*
+ * One test of one conditional kill rule: step i is test i % COND_STEPS
+ * (two match tests, then the exceptions' pairs) of slot i / COND_STEPS.
+ * bpf_loop() callback; the state is in s->cond, the facts in s->facts.
+ */
+static long cond_step(__u32 i, struct hash_ctx *ctx)
+{
+	struct scratch *s = ctx->s;
+	struct cond_state *cs;
+	struct bin_test *t;
+	__u32 slot, j, holds, st;
+
+	if (!s)
+		return 1;
+	cs = &s->cond;
+	slot = i / COND_STEPS;
+	j = i % COND_STEPS;
+	if (slot >= COND_SLOTS)
+		return 1;
+	if (j == 0) {
+		struct cond_key k = { .workload = cs->workload, .kind = cs->kind, .slot = slot, .gen = cs->gen };
+		struct rule_cond *rc;
+
+		cs->state = 0;
+		if (!(cs->slots & (1U << slot)))
+			return 0;
+		rc = bpf_map_lookup_elem(&rule_conds, &k);
+		if (!rc || (rc->access && !(rc->access & cs->access)))
+			return 0;
+		__builtin_memcpy(&cs->cond, rc, sizeof(*rc));
+		cs->state = CS_ACTIVE;
+	}
+	st = cs->state;
+	if ((st & (CS_ACTIVE | CS_FAILED | CS_EXEMPT)) != CS_ACTIVE)
+		return 0;
+	/* the verifier cannot bound i % COND_STEPS: mask it where the compiler cannot see it is a no-op */
+	barrier_var(j);
+	if (j >= COND_STEPS)
+		return 1;
+	t = &cs->cond.match[0] + (j & 15);
+	/* one evaluation per step, then bookkeeping: match tests, then each exception's pair */
+	holds = bin_test_holds(s, t);
+	if (j < COND_TESTS) {
+		if (!holds)
+			st |= CS_FAILED;
+	} else if (((j - COND_TESTS) & 1) == 0) {
+		/* the first test of an exception: absent (no test) means no exception */
+		st &= ~(CS_PAIR_OK | CS_PAIR_NONE);
+		if (t->who == WHO_NONE)
+			st |= CS_PAIR_NONE;
+		else if (holds)
+			st |= CS_PAIR_OK;
+	} else if ((st & (CS_PAIR_NONE | CS_PAIR_OK)) == CS_PAIR_OK && holds) {
+		st |= CS_EXEMPT;
+	}
+	cs->state = st;
+	if (j == COND_STEPS - 1 && !(st & (CS_FAILED | CS_EXEMPT))) {
+		cs->rule = cs->cond.rule;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The conditional kill rules whose key matched (s->cond.slots, with kind,
+ * workload and access set by the caller): the first whose tests hold and
+ * none of whose exceptions do. Returns its id, 0 = none. The binaries'
+ * facts are read here, once (self is already there for an exec). A global
+ * function (weak: every object that includes this file has the same one):
+ * verified once per program, not once per place a path is judged.
+ */
+__weak __noinline __u32 cond_run(struct vigil_config *cfg, struct scratch *s)
+{
+	struct hash_ctx ctx = { .s = s };
+	struct cond_state *cs;
+
+	if (!cfg || !s)
+		return 0;
+	cs = &s->cond;
+	facts_self(&s->facts);
+	facts_parent(&s->facts);
+	cs->gen = cfg->rules_gen;
+	cs->state = 0;
+	cs->rule = 0;
+	bpf_loop(COND_SLOTS * COND_STEPS, cond_step, &ctx, 0);
+	return cs->rule;
+}
+
+static __always_inline __u32 cond_kill(struct vigil_config *cfg, struct scratch *s, __u32 kind,
+				       __u32 workload, __u32 slots, __u32 access)
+{
+	s->cond.slots = slots;
+	s->cond.workload = workload;
+	s->cond.kind = kind;
+	s->cond.access = access;
+	return cond_run(cfg, s);
 }
 
 /*
@@ -326,26 +576,44 @@ static __always_inline __u32 path_judge(struct vigil_config *cfg, struct scratch
 					__u32 lexical, __u32 *rule)
 {
 	__u32 bit = 1U << kind;
-	struct rule_hit hit;
+	struct rule_hit hit = {}, any = {};
 
 	*rule = 0;
-	/* whole-kind entries exist only for kill rules without paths */
+	/* an exec's own binary is already in the facts (the file executed); any other kind looks at current */
+	if (kind != EV_EXEC)
+		s->facts.have = 0;
+	/* whole-kind entries exist only for kill rules without paths (their slots: conditional ones) */
 	if (cfg->kill_kinds & bit) {
-		struct rule_hit any = rules_for_kind_access(cfg, kind, workload, access);
-
+		any = rules_for_kind_access(cfg, kind, workload, access);
 		if (any.actions & RA_KILL) {
 			*rule = any.kill_rule;
 			return VERDICT_KILL;
 		}
 	}
-	if (!(cfg->path_kinds & bit))
-		return VERDICT_KEEP;
-	hit = rules_for_path(cfg, s, kind, workload, in_path, off, len, access);
-	if (lexical && hit.dirty)
-		return VERDICT_KEEP;
+	if (cfg->path_kinds & bit) {
+		hit = rules_for_path(cfg, s, kind, workload, in_path, off, len, access);
+		if (kind == EV_EXEC && len) {
+			s->facts.self_hash = s->hash.h;
+			s->facts.have |= FACT_SELF_HASH;
+		}
+		if (lexical && hit.dirty)
+			return VERDICT_KEEP;
+	}
+	/* the binary by identity: any name for the same file (hard link, chroot, bind mount, detached mount) */
+	if (kind == EV_EXEC && (cfg->id_kinds & bit))
+		rules_for_file(cfg, kind, workload, s->facts.self_dev, s->facts.self_ino, access, &hit);
 	if (hit.actions & RA_KILL) {
 		*rule = hit.kill_rule;
 		return VERDICT_KILL;
+	}
+	hit.slots |= any.slots;
+	if (hit.slots) {
+		__u32 r = cond_kill(cfg, s, kind, workload, hit.slots, access);
+
+		if (r) {
+			*rule = r;
+			return VERDICT_KILL;
+		}
 	}
 	if ((cfg->path_filter_kinds & bit) && !(hit.actions & RA_REPORT))
 		return VERDICT_DROP;

@@ -110,6 +110,21 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("PF_TTY", static_cast<int>(PF_TTY));
   c.Set("TS_ORIGIN", static_cast<int>(TS_ORIGIN));
   c.Set("TS_LOADER", static_cast<int>(TS_LOADER));
+  c.Set("TS_EXE", static_cast<int>(TS_EXE));
+  c.Set("TS_EXE_HASH", static_cast<int>(TS_EXE_HASH));
+  c.Set("EXE_FILELESS", static_cast<int>(EXE_FILELESS));
+  c.Set("EXE_MEMFD", static_cast<int>(EXE_MEMFD));
+  c.Set("EXE_LOADED", static_cast<int>(EXE_LOADED));
+  c.Set("EXE_NO_INTERP", static_cast<int>(EXE_NO_INTERP));
+  c.Set("BIN_HASH", static_cast<int>(BIN_HASH));
+  c.Set("BIN_ID", static_cast<int>(BIN_ID));
+  c.Set("WHO_NONE", static_cast<int>(WHO_NONE));
+  c.Set("WHO_SELF", static_cast<int>(WHO_SELF));
+  c.Set("WHO_PARENT", static_cast<int>(WHO_PARENT));
+  c.Set("WHO_FILELESS", static_cast<int>(WHO_FILELESS));
+  c.Set("COND_SLOTS", COND_SLOTS);
+  c.Set("COND_TESTS", COND_TESTS);
+  c.Set("COND_EXCEPTIONS", COND_EXCEPTIONS);
   c.Set("PREFIX_DEPTH_KINDS", static_cast<int>(sizeof(vigil_config::prefix_depths) / sizeof(vigil_config::prefix_depths[0])));
   out.Set("constants", c);
 
@@ -119,7 +134,7 @@ Napi::Object Layout(Napi::Env env) {
   STRUCT(exec_event)
       .F(exec_event, hdr).F(exec_event, proc).F(exec_event, ppid).F(exec_event, exe_len).F(exec_event, args_len)
       .F(exec_event, start_ns).F(exec_event, exe_ino).F(exec_event, exe_ctime_ns).F(exec_event, exe_dev)
-      .F(exec_event, argc).F(exec_event, rule).F(exec_event, cwd_len).F(exec_event, pad).F(exec_event, tail);
+      .F(exec_event, argc).F(exec_event, rule).F(exec_event, cwd_len).F(exec_event, exe_flags).F(exec_event, tail);
   STRUCT(fork_event).F(fork_event, proc).F(fork_event, child_pid).F(fork_event, child_start_ns);
   STRUCT(exit_event).F(exit_event, proc).F(exit_event, status).F(exit_event, start_ns);
   STRUCT(file_event)
@@ -162,16 +177,24 @@ Napi::Object Layout(Napi::Env env) {
       .F(vigil_config, generation).F(vigil_config, kill_kinds).F(vigil_config, path_kinds)
       .F(vigil_config, path_filter_kinds).F(vigil_config, urgent_kinds).F(vigil_config, rules_gen)
       .F(vigil_config, net_active).F(vigil_config, prefix_depths).F(vigil_config, origin_active).F(vigil_config, guard_only)
-      .F(vigil_config, create_active).F(vigil_config, resolve_active);
+      .F(vigil_config, create_active).F(vigil_config, resolve_active).F(vigil_config, id_kinds).F(vigil_config, exe_state)
+      .F(vigil_config, loader_active);
   STRUCT(rule_key).F(rule_key, workload).F(rule_key, kind).F(rule_key, match).F(rule_key, gen).F(rule_key, hash);
-  STRUCT(rule_val).F(rule_val, kill_rule).F(rule_val, actions).F(rule_val, access);
+  STRUCT(rule_val).F(rule_val, kill_rule).F(rule_val, actions).F(rule_val, access).F(rule_val, slots);
+  STRUCT(file_key).F(file_key, workload).F(file_key, kind).F(file_key, match).F(file_key, gen).F(file_key, dev)
+      .F(file_key, ino);
+  STRUCT(bin_key).F(bin_key, set).F(bin_key, gen).F(bin_key, type).F(bin_key, dev).F(bin_key, val);
+  STRUCT(bin_test).F(bin_test, set).F(bin_test, who).F(bin_test, negate);
+  STRUCT(cond_key).F(cond_key, workload).F(cond_key, kind).F(cond_key, slot).F(cond_key, gen);
+  STRUCT(rule_cond).F(rule_cond, rule).F(rule_cond, access).F(rule_cond, match).F(rule_cond, except);
   STRUCT(net_rule_key).F(net_rule_key, workload).F(net_rule_key, slot).F(net_rule_key, gen);
   STRUCT(net_rule).F(net_rule, rule).F(net_rule, has_pos).F(net_rule, has_neg).F(net_rule, nports).F(net_rule, ports);
   STRUCT(net_prefix_key).F(net_prefix_key, prefixlen).F(net_prefix_key, workload).F(net_prefix_key, slot)
       .F(net_prefix_key, gen).F(net_prefix_key, polarity).F(net_prefix_key, family).F(net_prefix_key, addr);
   STRUCT(cgroup_info).F(cgroup_info, workload).F(cgroup_info, flags);
   STRUCT(task_state).F(task_state, origin_cgid).F(task_state, origin_workload).F(task_state, origin_level)
-      .F(task_state, flags).F(task_state, exe_ino).F(task_state, exe_dev);
+      .F(task_state, flags).F(task_state, exe_ino).F(task_state, exe_dev).F(task_state, exe_flags)
+      .F(task_state, exe_hash);
   return out;
 }
 

@@ -78,6 +78,9 @@ void Maps::ApplyConfig(const Napi::Object& o) {
   cfg_.guard_only = GetU32(o, "guardOnly", cfg_.guard_only);
   cfg_.create_active = GetU32(o, "createActive", cfg_.create_active);
   cfg_.resolve_active = GetU32(o, "resolveActive", cfg_.resolve_active);
+  cfg_.id_kinds = GetU32(o, "idKinds", cfg_.id_kinds);
+  cfg_.exe_state = GetU32(o, "exeState", cfg_.exe_state);
+  cfg_.loader_active = GetU32(o, "loaderActive", cfg_.loader_active);
   Napi::Value d = o.Get("prefixDepths");
   if (!d.IsUndefined()) {
     constexpr uint32_t kinds = sizeof(cfg_.prefix_depths) / sizeof(cfg_.prefix_depths[0]);

@@ -101,7 +101,7 @@ function common(pid: number, cgroupId: number, ktimeNs: bigint, flags = 0): Omit
   return { flags, ktimeNs, pid, tid: pid, uid: 0, gid: 0, cgroupId, comm: 'x', workload: 0, procFlags: 0 };
 }
 
-function exec(o: { pid: number; ppid: number; exe: string; args: string[]; cgroupId: number; ktimeNs: bigint; startNs: bigint; flags?: number; rule?: number; exeCtimeNs?: bigint }): ExecEvent {
+function exec(o: { pid: number; ppid: number; exe: string; args: string[]; cgroupId: number; ktimeNs: bigint; startNs: bigint; flags?: number; rule?: number; exeCtimeNs?: bigint; exeIno?: bigint; exeDev?: number; exeFlags?: number }): ExecEvent {
   return {
     ...common(o.pid, o.cgroupId, o.ktimeNs, o.flags),
     kind: 'exec',
@@ -111,10 +111,11 @@ function exec(o: { pid: number; ppid: number; exe: string; args: string[]; cgrou
     args: o.args,
     argc: o.args.length,
     startNs: o.startNs,
-    exeIno: 1234,
-    exeDev: 8,
+    exeIno: o.exeIno ?? 1234n,
+    exeDev: o.exeDev ?? 8,
     exeCtimeNs: o.exeCtimeNs ?? 0n,
     rule: o.rule ?? 0,
+    exeFlags: o.exeFlags ?? 0,
   };
 }
 

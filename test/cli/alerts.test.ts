@@ -2,19 +2,24 @@
 // by page (the old single response failed past ~9,500 alerts); a filter that
 // rarely matches; --follow readers bounded (a reader that takes nothing is
 // dropped and counted, not buffered); a reader that closes the pipe early
-// ends the command quietly.
+// ends the command quietly; what an agent wrote (escape sequences, line
+// breaks, direction overrides) reaches the terminal escaped and JSON lines
+// on one line each, through the real command.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
+import { Spool } from '../../agent/export/spool';
 import { listAlerts, queryClient, type AdminLink } from '../../cli/admin';
 import { repoRoot } from '../../common/repo';
 import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
 import type { StoredAlert } from '../../controlplane/store';
 import { testAlert } from '../helpers/alerts';
+import { rawAgent } from '../helpers/raw-agent';
+import { testUplink } from '../helpers/uplink';
 import { until } from '../helpers/wait';
 
 const TD = 'alerts.vigil';
@@ -49,6 +54,7 @@ describe('vigil alerts: pages, bounded followers, early close', function () {
     await initTrustDomain(certs, TD);
     await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
     await issueSvid(certs, `spiffe://${TD}/vigil/admin/ann`, 'admin');
+    for (const n of ['node-8', 'node-9']) await issueSvid(certs, `spiffe://${TD}/vigil/agent/${n}`, `agent-${n}`);
     cp = await startControlPlane({ listen: '127.0.0.1:0', dataDir: path.join(dir, 'data'), certsDir: certs, insecure: false, log: (l) => logs.push(l), follow: { max: 2, stallMs: 1500 } });
     link = { address: `127.0.0.1:${cp.port}`, certsDir: certs, insecure: false };
     // about 12 MB of alerts: three times what one response could hold
@@ -122,5 +128,55 @@ describe('vigil alerts: pages, bounded followers, early close', function () {
     assert.match(first, /WARNING +node-1 alert 1 /);
     assert.equal(err, '');
     assert.equal(code, 0);
+  });
+
+  it('what an agent wrote stays data: escapes, line breaks and direction overrides are escaped on the terminal, and JSON lines stay one line each with the same value', async () => {
+    const certs = link.certsDir as string;
+    const run = (args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
+      new Promise((resolve) => {
+        const p = spawn(path.join(repoRoot(), 'bin', 'vigil'), ['alerts', '--controlplane', link.address, '--certs', certs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        p.on('close', (code) => resolve({ code, out, err }));
+      });
+    // the real uplink: an agent's alert whose text holds a cursor move, a forged line, a carriage return and a direction override
+    const hostileText = 'shell spawned\n2026-12-02T10:00:01Z CRITICAL      node-1 all clear\u001b[2K\r\u202eevil\u009b31m';
+    const spool = new Spool(path.join(dir, 'spool-9'), 'boot-9');
+    const up = testUplink({ address: link.address, certs, trustDomain: TD, node: 'node-9', bootId: 'boot-9', spool });
+    up.start();
+    // a lying agent: JSON that parses, with raw line breaks between its tokens and a raw C1 control and U+2028 in a string
+    const raw = rawAgent(cp.port, certs, TD, 'node-8');
+    try {
+      up.send(testAlert(1, 'node-9', TD, { output: hostileText }));
+      await until('node-9 stored', () => spool.stats().depth === 0 && up.stats.connected);
+      raw.write({ hello: { node: 'node-8', boot_id: 'boot-8', version: 't' } });
+      await until('welcomed', () => raw.received.some((m) => m.msg === 'welcome'));
+      const lying = '{"rule":"r",\n"node":"node-8",\r\n\t"output":"one\u009b2J\u2028two"}';
+      raw.write({ alerts: { alerts: [{ sequence: 1, rule: 'r', time_unix_nano: String(Date.now() * 1e6), json: lying }] } });
+      await until('acknowledged', () => raw.received.some((m) => m.msg === 'ack'));
+      assert.deepEqual(raw.received.find((m) => m.msg === 'ack')?.ack?.stored.map((r) => Number(r.first)), [1], 'valid JSON is stored, not dropped');
+    } finally {
+      raw.close();
+      await up.stop();
+      spool.close();
+    }
+    const unsafe = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+    for (const node of ['node-9', 'node-8']) {
+      const text = await run(['--node', node, '--output', 'text']);
+      assert.equal(text.code, 0, text.err);
+      assert.equal(text.out.split('\n').length, 2, `one line for ${node}'s one alert: ${JSON.stringify(text.out)}`);
+      assert.doesNotMatch(text.out, unsafe);
+      const json = await run(['--node', node, '--output', 'json']);
+      assert.equal(json.code, 0, json.err);
+      assert.equal(json.out.split('\n').length, 2, `one JSON line for ${node}'s one alert: ${JSON.stringify(json.out)}`);
+      assert.doesNotMatch(json.out, unsafe);
+      const value = JSON.parse(json.out) as { output: string };
+      assert.equal(value.output, node === 'node-9' ? hostileText : 'one\u009b2J\u2028two', 'the same value, escaped only in how it is written');
+      if (node === 'node-9') {
+        assert.match(text.out, /node-9 shell spawned\\n2026-12-02T10:00:01Z CRITICAL {6}node-1 all clear\\x1b\[2K\\r\\u202eevil\\x9b31m\n$/);
+      }
+    }
   });
 });

@@ -109,8 +109,9 @@ rules:
     on: open
     match: { path: { prefix: [${bin}/] }, flags: { any: [write, create] } }
     exceptions:
+      # args are judged in user space only (a binary exception is decided in the kernel since issue 9 item 3)
       - name: never
-        match: { binary: { in: [/nonexistent/installer] } }
+        match: { args: { contains: [--nonexistent-installer-flag] } }
     action: kill
 `;
     h = await new AgentHarness(rules, identities).start();

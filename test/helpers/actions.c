@@ -82,6 +82,12 @@
 //     exchange:A:B            renameat2(AT_FDCWD, A, AT_FDCWD, B, RENAME_EXCHANGE)
 //     chmod-procfd:PATH:MODE  open(PATH, O_PATH), then fchmodat(AT_FDCWD, "/proc/self/fd/N", MODE, 0)
 //     write:PATH              open(PATH, O_WRONLY|O_CREAT|O_TRUNC, 0755), write "x", close
+//   other names and no name for a binary (issue 9 items 5, 6): each execs, the rest of the list is not run
+//     chroot:DIR              chroot(DIR) + chdir("/") (then exec: a name inside it)
+//     bind:SRC:TARGET         mount(SRC, TARGET, MS_BIND) (after unshare-mnt)
+//     tree-exec:DIR:NAME[:ARG...]   open_tree(DIR, OPEN_TREE_CLONE): a detached copy of the mount, then execveat(tree, NAME)
+//     memfd-exec:PATH:NAME[:ARG...] copy PATH into memfd_create(NAME), fexecve it (argv[0] = NAME)
+//     deleted-exec:PATH:COPY[:ARG...] copy PATH to COPY, open it, unlink it, fexecve the descriptor
 //
 // With --wait it first reads one byte from stdin (the caller moves it into
 // a cgroup meanwhile). Prints "ok PID" when done; errors go to stderr but do
@@ -103,6 +109,7 @@
 #include <sys/ioctl.h>
 #include <sys/xattr.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/mount.h>
 #include <sys/uio.h>
 #include <sys/ptrace.h>
@@ -228,6 +235,33 @@ static long uring_one(const struct io_uring_sqe* req) {
 
 static void uring_result(const char* what, const char* arg, long r) {
   if (r < 0) fprintf(stderr, "actions: %s %s: %s\n", what, arg, strerror((int)-r));
+}
+
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+
+/* argv for the exec actions: NAME then the rest of the fields */
+static void exec_argv(char** argv2, const char* name, char* rest) {
+  int k = 0;
+  argv2[k++] = (char*)name;
+  while (rest && k < 15) argv2[k++] = field(&rest);
+  argv2[k] = NULL;
+}
+
+/* copy a file into an open descriptor */
+static int copy_into(const char* from, int to) {
+  int in = open(from, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (in < 0 || fstat(in, &st) < 0) return -1;
+  off_t off = 0;
+  while (off < st.st_size)
+    if (sendfile(to, in, &off, st.st_size - off) <= 0) return -1;
+  close(in);
+  return 0;
 }
 
 static volatile long vm_word = 1;
@@ -718,6 +752,61 @@ int main(int argc, char** argv) {
         if (write(fd, "x", 1) != 1) warn("write", path);
         close(fd);
       }
+    } else if (strcmp(op, "chroot") == 0) {
+      char* dir = field(&rest);
+      if (chroot(dir) < 0 || chdir("/") < 0) warn("chroot", dir);
+    } else if (strcmp(op, "bind") == 0) {
+      char* src = field(&rest);
+      char* tgt = field(&rest);
+      if (mount(src, tgt, NULL, MS_BIND, NULL) < 0) warn("bind", tgt);
+    } else if (strcmp(op, "tree-exec") == 0) {
+      char* dir = field(&rest);
+      char* name = field(&rest);
+      char* argv2[16];
+      int tree = (int)syscall(SYS_open_tree, AT_FDCWD, dir, OPEN_TREE_CLONE);
+      if (tree < 0) {
+        warn("open_tree", dir);
+      } else {
+        exec_argv(argv2, name, rest);
+        fflush(stdout);
+        syscall(SYS_execveat, tree, name, argv2, environ, 0);
+        warn("execveat", name);
+      }
+      rest = NULL;
+    } else if (strcmp(op, "memfd-exec") == 0) {
+      char* path = field(&rest);
+      char* name = field(&rest);
+      char* argv2[16];
+      int fd = memfd_create(name, 0);
+      if (fd < 0 || copy_into(path, fd) < 0) {
+        warn("memfd", path);
+      } else {
+        exec_argv(argv2, name, rest);
+        fflush(stdout);
+        fexecve(fd, argv2, environ);
+        warn("fexecve", name);
+      }
+      rest = NULL;
+    } else if (strcmp(op, "deleted-exec") == 0) {
+      char* path = field(&rest);
+      char* copy = field(&rest);
+      char* argv2[16];
+      int w = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+      if (w < 0 || copy_into(path, w) < 0) {
+        warn("copy", copy);
+      } else {
+        close(w);
+        int fd = open(copy, O_RDONLY);
+        if (fd < 0 || unlink(copy) < 0) {
+          warn("open/unlink", copy);
+        } else {
+          exec_argv(argv2, copy, rest);
+          fflush(stdout);
+          fexecve(fd, argv2, environ);
+          warn("fexecve", copy);
+        }
+      }
+      rest = NULL;
     } else if (strcmp(op, "vmwrite-child") == 0) {
       vm_child(1);
     } else if (strcmp(op, "vmread-child") == 0) {

@@ -12,7 +12,8 @@ import { parseCidr, type Cidr } from '../../../common/cidr';
 import { KernelRules } from '../../../agent/enforce/kernel-rules';
 import type { KernelPlan, MapEntries } from '../../../agent/enforce/kernel-plan';
 import { pathHash } from '../../../agent/enforce/path-hash';
-import { Config, EventKind, NetPrefixKey, NetRuleKey, RuleKey, RuleMatch, type KindName } from '../../../agent/kernel/abi';
+import { BinKey, BinMember, BinWho, CondKey, Config, EventKind, FileKey, NetPrefixKey, NetRuleKey, RuleCond, RuleKey, RuleMatch, RuleVal, type KindName } from '../../../agent/kernel/abi';
+import { resolveFileId } from '../../../agent/enforce/file-ids';
 import { Probe, resolvePrograms } from '../../../agent/kernel/probe';
 import { RuleSet } from '../../../agent/rules/compile';
 import { loadRuleSources } from '../../../agent/rules/load';
@@ -123,19 +124,18 @@ describe('kernel rules: generations, map entries and attached programs on the re
   const settings = (): Buffer => Buffer.from(dump('settings')[0].value.map((b) => parseInt(b, 16)));
   const rulesGen = (): number => settings().readUInt32LE(Config.rules_gen);
 
-  /** The three rule maps hold exactly the plan's entries, all of generation `gen`, and the settings point at it. */
+  /** The six rule maps hold exactly the plan's entries, all of generation `gen`, and the settings point at it. */
   function assertInKernel(plan: KernelPlan, gen: number): void {
-    const r = dump('rules');
-    const nr = dump('net_rules');
-    const np = dump('net_prefixes');
-    assert.deepEqual(hexKeys(r), planKeys(plan.rules, RuleKey.SIZE), 'rules map = the plan');
-    assert.deepEqual(hexKeys(nr), planKeys(plan.netRules, NetRuleKey.SIZE), 'net_rules map = the plan');
-    assert.deepEqual(hexKeys(np), planKeys(plan.netPrefixes, NetPrefixKey.SIZE), 'net_prefixes map = the plan');
-    for (const [name, entries, off] of [
-      ['rules', r, RuleKey.gen],
-      ['net_rules', nr, NetRuleKey.gen],
-      ['net_prefixes', np, NetPrefixKey.gen],
+    for (const [name, m, size, off] of [
+      ['rules', plan.rules, RuleKey.SIZE, RuleKey.gen],
+      ['file_rules', plan.fileRules, FileKey.SIZE, FileKey.gen],
+      ['bin_sets', plan.binSets, BinKey.SIZE, BinKey.gen],
+      ['rule_conds', plan.ruleConds, CondKey.SIZE, CondKey.gen],
+      ['net_rules', plan.netRules, NetRuleKey.SIZE, NetRuleKey.gen],
+      ['net_prefixes', plan.netPrefixes, NetPrefixKey.SIZE, NetPrefixKey.gen],
     ] as const) {
+      const entries = dump(name);
+      assert.deepEqual(hexKeys(entries), planKeys(m, size), `${name} map = the plan`);
       if (entries.length) assert.deepEqual(gens(entries, off), [gen], `${name}: only generation ${gen} is left`);
     }
     assert.equal(rulesGen(), gen, 'settings.rules_gen');
@@ -153,7 +153,7 @@ describe('kernel rules: generations, map entries and attached programs on the re
       assert.equal(maps[info.name], undefined, `two new maps named ${info.name}`);
       maps[info.name] = id;
     }
-    for (const m of ['rules', 'net_rules', 'net_prefixes', 'settings']) assert.ok(maps[m], `the probe's ${m} map (found: ${Object.keys(maps).join(', ')})`);
+    for (const m of ['rules', 'file_rules', 'bin_sets', 'rule_conds', 'net_rules', 'net_prefixes', 'settings']) assert.ok(maps[m], `the probe's ${m} map (found: ${Object.keys(maps).join(', ')})`);
     kr = new KernelRules(probe, table);
   });
 
@@ -205,13 +205,28 @@ describe('kernel rules: generations, map entries and attached programs on the re
       probe.attached().sort(),
       // vigil_migrate: with workloads, a task moved into one takes it as its origin (issue 9);
       // vigil_sock_create and vigil_io_uring: with connect refusals, the raw and packet socket guard;
+      // vigil_loader: with exec rules, a program the dynamic loader maps is an exec;
       // the timestamp programs (this kernel has them): file rules, the files calls touched
       [
         'vigil_exec', 'vigil_fork', 'vigil_exit', 'vigil_sys_exit', 'vigil_connect4', 'vigil_connect6', 'vigil_sendmsg4', 'vigil_sendmsg6',
-        'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir', 'vigil_migrate', 'vigil_sock_create', 'vigil_io_uring', ...resolvePrograms(),
+        'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir', 'vigil_migrate', 'vigil_sock_create', 'vigil_io_uring', 'vigil_loader', ...resolvePrograms(),
       ].sort(),
     );
+    // the shells by identity too: any other name for the same files is killed as well
+    const fr = dump('file_rules').map((e) => Buffer.from(e.key.map((b) => parseInt(b, 16))));
+    const ids = ['/usr/bin/dash', '/usr/bin/bash'].map((n) => resolveFileId(n).id);
+    assert.deepEqual(
+      fr.map((k) => `${k.readUInt32LE(FileKey.workload)}/${k.readUInt8(FileKey.kind)}/${k.readUInt8(FileKey.match)}/${k.readUInt32LE(FileKey.dev)}:${k.readBigUInt64LE(FileKey.ino)}`).sort(),
+      [...new Set(ids.map((id) => `1/${EventKind.exec}/${RuleMatch.exact}/${id.dev}:${id.ino}`))].sort(),
+    );
+    for (const e of dump('file_rules')) {
+      const v = Buffer.from(e.value.map((b) => parseInt(b, 16)));
+      assert.equal(v.readUInt32LE(RuleVal.kill_rule), 1, 'shell-in-api');
+    }
     const s = settings();
+    assert.equal(s.readUInt32LE(Config.id_kinds), 1 << EventKind.exec);
+    assert.equal(s.readUInt32LE(Config.loader_active), 1);
+    assert.equal(s.readUInt32LE(Config.exe_state), 1);
     assert.equal(s.readUInt32LE(Config.net_active), 1);
     assert.equal(s.readUInt32LE(Config.scope_active), 1, 'every rule names its workload');
     assert.equal(s.readUInt32LE(Config.kill_kinds), (1 << EventKind.exec) | (1 << EventKind.open));
@@ -285,6 +300,74 @@ describe('kernel rules: generations, map entries and attached programs on the re
     // the failed generation is tried again, and this time it goes in
     const plan = kr.apply(RS2, ADDRESSES);
     assertInKernel(plan, 2);
+  });
+
+  it('a kill rule with binary conditions and exceptions: a slot, its tests and the sets of binaries, by path hash and identity', () => {
+    assert.ok(probe);
+    const gen = rulesGen() === 1 ? 2 : 1;
+    const plan = kr.apply(
+      rules(`rules:
+  - name: shell-unless-make
+    workload: ${API}
+    on: exec
+    match: { binary: { in: [/usr/bin/dash] }, parent_binary: { not_in: [/usr/bin/env] } }
+    exceptions:
+      - { name: from-make, match: { parent_binary: { in: [/usr/bin/make, /usr/bin/dash] } } }
+      - { name: fileless-one, match: { fileless: true, binary: { in: [/usr/bin/dash] } } }
+    action: kill
+`),
+      ADDRESSES,
+    );
+    assertInKernel(plan, gen);
+    assert.deepEqual(plan.notes, []);
+    const dash = resolveFileId('/usr/bin/dash').id;
+    // the key: dash by path (slot 0, no kill of its own) and by identity
+    const r = dump('rules');
+    assert.equal(r.length, 1);
+    const rv = Buffer.from(r[0].value.map((b) => parseInt(b, 16)));
+    assert.deepEqual([rv.readUInt8(RuleVal.actions) & 2, rv.readUInt16LE(RuleVal.slots)], [0, 1], 'no unconditional kill; slot 0');
+    const fr = dump('file_rules');
+    assert.equal(fr.length, 1);
+    const fk = Buffer.from(fr[0].key.map((b) => parseInt(b, 16)));
+    assert.deepEqual([fk.readUInt32LE(FileKey.dev), fk.readBigUInt64LE(FileKey.ino)], [dash.dev, dash.ino]);
+    // the slot: match = parent not in {env}; exceptions (parent in {make, dash}), (fileless, self in {dash})
+    const rc = dump('rule_conds');
+    assert.equal(rc.length, 1);
+    const ck = Buffer.from(rc[0].key.map((b) => parseInt(b, 16)));
+    assert.deepEqual([ck.readUInt32LE(CondKey.workload), ck.readUInt8(CondKey.kind), ck.readUInt8(CondKey.slot)], [1, EventKind.exec, 0]);
+    const cv = Buffer.from(rc[0].value.map((b) => parseInt(b, 16)));
+    const test = (i: number): [number, number, number] => [cv.readUInt32LE(RuleCond.match + 8 * i), cv.readUInt8(RuleCond.match + 8 * i + 4), cv.readUInt8(RuleCond.match + 8 * i + 5)];
+    assert.equal(cv.readUInt32LE(RuleCond.rule), 1);
+    const [envSet] = test(0);
+    assert.deepEqual(test(0), [envSet, BinWho.parent, 1]);
+    assert.deepEqual(test(1), [0, BinWho.none, 0]);
+    const [makeSet] = test(2);
+    assert.deepEqual(test(2), [makeSet, BinWho.parent, 0]);
+    assert.deepEqual(test(3), [0, BinWho.none, 0]);
+    assert.deepEqual(test(4), [0, BinWho.fileless, 0]);
+    const [dashSet] = test(5);
+    assert.deepEqual(test(5), [dashSet, BinWho.self, 0]);
+    assert.deepEqual(test(6), [0, BinWho.none, 0], 'no third exception');
+    // the sets: every name by path hash, and by the identity it has now
+    const members = dump('bin_sets').map((e) => {
+      const k = Buffer.from(e.key.map((b) => parseInt(b, 16)));
+      return `${k.readUInt32LE(BinKey.set)}/${k.readUInt8(BinKey.type)}/${k.readUInt32LE(BinKey.dev)}/${k.readBigUInt64LE(BinKey.val)}`;
+    });
+    const want: string[] = [];
+    const add = (set: number, names: string[]): void => {
+      const ids = new Set<string>();
+      for (const n of names) {
+        want.push(`${set}/${BinMember.hash}/0/${pathHash(n)}`);
+        const id = resolveFileId(n).id;
+        ids.add(`${set}/${BinMember.id}/${id.dev}/${id.ino}`);
+      }
+      want.push(...ids);
+    };
+    add(envSet, ['/usr/bin/env']);
+    add(makeSet, ['/usr/bin/make', '/usr/bin/dash']);
+    add(dashSet, ['/usr/bin/dash']);
+    assert.deepEqual(members.sort(), want.sort());
+    assert.equal(new Set([envSet, makeSet, dashSet]).size, 3);
   });
 
   it('kindsFor: the rules\' kinds plus the process life cycle, in the kinds\' order', () => {

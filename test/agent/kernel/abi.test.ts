@@ -91,6 +91,24 @@ describe('event ABI: TypeScript offsets equal the C layout', () => {
       [layout.constants.ACC_READ, layout.constants.ACC_WRITE, layout.constants.ACC_CREATE, layout.constants.ACC_TRUNC],
     );
   });
+  it('rules by file identity, sets of binaries, conditional kill rules', () => {
+    check('file_key', abi.FileKey);
+    check('bin_key', abi.BinKey);
+    check('bin_test', abi.BinTest);
+    check('cond_key', abi.CondKey);
+    check('rule_cond', abi.RuleCond);
+    assert.deepEqual(
+      [abi.BinMember.hash, abi.BinMember.id, abi.BinWho.none, abi.BinWho.self, abi.BinWho.parent, abi.BinWho.fileless],
+      ['BIN_HASH', 'BIN_ID', 'WHO_NONE', 'WHO_SELF', 'WHO_PARENT', 'WHO_FILELESS'].map((n) => layout.constants[n]),
+    );
+    assert.deepEqual([abi.COND_SLOTS, abi.COND_TESTS, abi.COND_EXCEPTIONS], [layout.constants.COND_SLOTS, layout.constants.COND_TESTS, layout.constants.COND_EXCEPTIONS]);
+    assert.equal(abi.RuleCond.except - abi.RuleCond.match, abi.COND_TESTS * abi.BinTest.SIZE, 'the tests are one flat array: match, then the exceptions');
+  });
+  it('exe flags and task state', () => {
+    check('task_state', abi.TaskState);
+    for (const [name, bit] of Object.entries(abi.ExeFlag)) assert.equal(bit, layout.constants[`EXE_${name}`], name);
+    for (const [name, bit] of Object.entries(abi.TaskFlag)) assert.equal(bit, layout.constants[`TS_${name}`], name);
+  });
   it('kind_counters', () => check('kind_counters', abi.Counters));
   it('vigil_config', () => {
     check('vigil_config', abi.Config);

@@ -66,7 +66,7 @@ describe('process cache', function () {
     assert.ok(info);
     const base = { flags: 0, ktimeNs: 1n, tid: 0, uid: 0, gid: 0, cgroupId: 1, comm: 'x', workload: 0, procFlags: 0 };
     for (let pid = 100; pid < 105; pid++) {
-      small.observe({ ...base, kind: 'exec', pid, ppid: 1, exe: `/bin/${pid}`, args: [], argc: 0, startNs: 1n, exeIno: 0, exeDev: 0, exeCtimeNs: 0n, rule: 0 });
+      small.observe({ ...base, kind: 'exec', pid, ppid: 1, exe: `/bin/${pid}`, args: [], argc: 0, startNs: 1n, exeIno: 0n, exeDev: 0, exeCtimeNs: 0n, rule: 0, exeFlags: 0 });
     }
     assert.equal(small.stats().live, 3);
     assert.equal(small.stats().evictions, 2);
@@ -78,7 +78,7 @@ describe('process cache', function () {
     const c = new ProcessCache('n');
     const base = { flags: 0, tid: 0, uid: 0, gid: 0, cgroupId: 1, comm: 'x', workload: 0, procFlags: 0 };
     const exec = (pid: number, ppid: number, exe: string, t: bigint): void =>
-      c.observe({ ...base, ktimeNs: t, kind: 'exec', pid, ppid, exe, args: [exe], argc: 1, startNs: t, exeIno: 0, exeDev: 0, exeCtimeNs: 0n, rule: 0 });
+      c.observe({ ...base, ktimeNs: t, kind: 'exec', pid, ppid, exe, args: [exe], argc: 1, startNs: t, exeIno: 0n, exeDev: 0, exeCtimeNs: 0n, rule: 0, exeFlags: 0 });
     const fork = (pid: number, child: number, t: bigint): void => c.observe({ ...base, ktimeNs: t, kind: 'fork', pid, childPid: child, childStartNs: t });
     const exit = (pid: number, t: bigint): void => c.observe({ ...base, ktimeNs: t, kind: 'exit', pid, status: 0, startNs: 0n });
     exec(10, 1, '/usr/sbin/nginx', 1n);

@@ -1,6 +1,7 @@
 // Compiled matchers, the per-kind index, and the enforcement mode of each rule.
 import * as assert from 'node:assert/strict';
-import type { FileEvent, KernelEvent } from '../../../agent/decode/events';
+import type { ExecEvent, FileEvent, KernelEvent } from '../../../agent/decode/events';
+import { BinTest, BinWho, ExeFlag, RuleCond } from '../../../agent/kernel/abi';
 import { compileGlob } from '../../../agent/rules/glob';
 import { RuleSet, type EvalContext } from '../../../agent/rules/compile';
 import { buildKernelPlan } from '../../../agent/enforce/kernel-plan';
@@ -16,6 +17,13 @@ function openEvent(p: string, flags = 0, uid = 0): FileEvent {
   return {
     kind: 'open', flags: 0, ktimeNs: 1n, pid: 10, tid: 10, uid, gid: 0, cgroupId: 1, comm: 'x', workload: 0, procFlags: 0,
     ret: 3, openFlags: flags, mode: 0, path: p, newPath: '', syscallNr: 257, rule: 0,
+  };
+}
+
+function execEvent(exe: string, exeFlags = 0): ExecEvent {
+  return {
+    kind: 'exec', flags: 0, ktimeNs: 1n, pid: 10, tid: 10, uid: 0, gid: 0, cgroupId: 1, comm: 'x', workload: 0, procFlags: 0,
+    ppid: 1, exe, args: [exe], argc: 1, startNs: 1n, exeIno: 5n, exeDev: 7, exeCtimeNs: 0n, rule: 0, exeFlags,
   };
 }
 
@@ -242,6 +250,13 @@ describe('rule compiler', () => {
 rules:
   - { name: a, on: exec, match: { binary: { in: $shells } }, action: kill }
   - { name: b, on: exec, match: { binary: { in: $shells }, parent_binary: { in: [/x] } }, action: kill }
+  - { name: b2, on: exec, match: { binary: { in: $shells }, parent_binary: { prefix: [/usr/] } }, action: kill }
+  - { name: b3, on: exec, match: { binary: { not_in: $shells } }, action: kill, exceptions: [{ name: x, match: { parent_binary: { in: [/usr/bin/make] }, binary: { in: [/bin/sh] } } }] }
+  - { name: b4, on: exec, match: { fileless: true }, action: kill }
+  - { name: b5, on: exec, match: { binary: { in: $shells }, args: { contains: [-c] } }, action: kill }
+  - { name: b6, on: open, match: { path: { in: [/etc/shadow] } }, action: kill, exceptions: [{ name: x, match: { binary: { in: [/usr/sbin/sshd] } } }] }
+  - { name: b7, on: open, match: { path: { in: [/etc/shadow] } }, action: kill, exceptions: [{ name: x, match: {} }] }
+  - { name: b8, on: ptrace, match: { parent_binary: { in: [/x] } }, action: kill }
   - { name: c, on: open, match: { path: { prefix: [/usr/bin/] }, flags: { any: [write] } }, action: kill }
   - { name: d, on: open, match: { path: { prefix: [/usr/bi] } }, action: kill }
   - { name: e, on: ptrace, action: kill }
@@ -253,7 +268,14 @@ rules:
     const modes = Object.fromEntries(rs.rules.map((r) => [r.name, r.enforcement]));
     assert.deepEqual(modes, {
       a: 'kernel-kill',
-      b: 'user-kill',
+      b: 'kernel-kill',
+      b2: 'user-kill',
+      b3: 'kernel-kill',
+      b4: 'kernel-kill',
+      b5: 'user-kill',
+      b6: 'kernel-kill',
+      b7: 'user-kill',
+      b8: 'user-kill',
       c: 'kernel-kill',
       d: 'user-kill',
       e: 'kernel-kill',
@@ -262,6 +284,86 @@ rules:
       h: 'alert',
       i: 'user-kill',
     });
+    const why = Object.fromEntries(rs.rules.map((r) => [r.name, r.enforcementWhy]));
+    assert.equal(why.b2, 'user-space kill (pidfd): match.parent_binary: the kernel checks in or not_in lists of binaries only');
+    assert.equal(why.b5, 'user-space kill (pidfd): match.args is evaluated in user space');
+    assert.equal(why.b7, 'user-space kill (pidfd): exception "x" exempts every event');
+    assert.equal(why.i, 'user-space kill (pidfd): exception "x": uid is evaluated in user space');
+    assert.equal(why.b3, 'SIGKILL from the kernel at exec: the new program never runs; its binary conditions and exceptions are checked there');
+    // what the kernel is given
+    const cond = (n: string) => rs.rules.find((r) => r.name === n)?.kernelCond;
+    assert.equal(cond('a'), null, 'no condition besides the key: a plain kernel kill');
+    assert.deepEqual(cond('b'), { key: 'paths', tests: [{ who: 'parent', names: ['/x'], negate: false }], exceptions: [] });
+    assert.deepEqual(cond('b3'), {
+      key: 'any',
+      tests: [{ who: 'self', names: ['/usr/bin/dash'], negate: true }],
+      exceptions: [[{ who: 'parent', names: ['/usr/bin/make'], negate: false }, { who: 'self', names: ['/bin/sh'], negate: false }]],
+    });
+    assert.deepEqual(cond('b4'), { key: 'any', tests: [{ who: 'fileless', names: [], negate: false }], exceptions: [] });
+  });
+
+  it('too many conditions for the kernel: user space, saying why', () => {
+    const five = [1, 2, 3, 4, 5].map((i) => `{ name: e${i}, match: { parent_binary: { in: [/p${i}] } } }`).join(', ');
+    const rs = rules(`rules:
+  - { name: many-exceptions, on: exec, match: { binary: { in: [/bin/sh] } }, action: kill, exceptions: [${five}] }
+  - { name: three-tests, on: exec, match: { binary: { not_in: [/a] }, parent_binary: { in: [/b] }, fileless: true }, action: kill }
+  - { name: three-in-exception, on: exec, match: { binary: { in: [/x] } }, action: kill, exceptions: [{ name: e, match: { binary: { in: [/c] }, parent_binary: { in: [/d] }, fileless: true } }] }
+`);
+    const why = Object.fromEntries(rs.rules.map((r) => [r.name, `${r.enforcement}: ${r.enforcementWhy}`]));
+    assert.deepEqual(why, {
+      'many-exceptions': 'user-kill: user-space kill (pidfd): more than 4 exceptions',
+      'three-tests': 'user-kill: user-space kill (pidfd): more than 2 binary conditions',
+      'three-in-exception': 'user-kill: user-space kill (pidfd): exception "e" has more than 2 conditions',
+    });
+  });
+
+  it('a binary by any other name: in and not_in look at the names rules give the same file (aliases), prefixes at the path only', () => {
+    const rs = rules(`rules:
+  - { name: shells, on: exec, match: { binary: { in: [/usr/bin/dash] } } }
+  - { name: not-shells, on: exec, match: { binary: { not_in: [/usr/bin/dash] } } }
+  - { name: under-usr, on: exec, match: { binary: { prefix: [/usr/] } } }
+  - { name: from-make, on: exec, match: { parent_binary: { in: [/usr/bin/make] } } }
+`);
+    const names = (c: EvalContext): string[] => rs.evaluate(c).map((m) => m.rule.name);
+    // a hard link at /tmp/x to dash: the exec path is /tmp/x, the file is dash
+    assert.deepEqual(names(ctx(execEvent('/tmp/x'), { exe: '/tmp/x', parentExe: '/usr/bin/sh' })), ['not-shells']);
+    assert.deepEqual(names(ctx(execEvent('/tmp/x'), { exe: '/tmp/x', exeAliases: ['/usr/bin/dash'], parentExe: '/usr/bin/sh' })), ['shells']);
+    assert.deepEqual(names(ctx(execEvent('/tmp/x'), { exe: '/tmp/x', parentExe: '/tmp/m', parentAliases: ['/usr/bin/make'] })), ['not-shells', 'from-make']);
+    assert.deepEqual(rs.binaryNames(), ['/usr/bin/dash', '/usr/bin/make']);
+  });
+
+  it('fileless: an exec of a file with no link; never another kind', () => {
+    const rs = rules(`rules:
+  - { name: fl, on: exec, match: { fileless: true } }
+  - { name: linked, on: exec, match: { fileless: false } }
+`);
+    const names = (c: EvalContext): string[] => rs.evaluate(c).map((m) => m.rule.name);
+    assert.deepEqual(names(ctx(execEvent('/memfd:x (deleted)', ExeFlag.FILELESS | ExeFlag.MEMFD))), ['fl']);
+    assert.deepEqual(names(ctx(execEvent('/usr/bin/true'))), ['linked']);
+  });
+
+  it('kernel plan: kill rules with conditions take slots of their workload and kind; past 16, user space (and urgent)', () => {
+    let text = 'rules:\n';
+    for (let i = 0; i < 17; i++) text += `  - { name: c${i}, workload: spiffe://td/w/a, on: exec, match: { binary: { in: [/bin/s${i}] }, parent_binary: { in: [/p] } }, action: kill }\n`;
+    text += `  - { name: other, workload: spiffe://td/w/b, on: exec, match: { parent_binary: { not_in: [/p] } }, action: kill }\n`;
+    const rs = rules(text);
+    const table = new WorkloadTable();
+    table.index('spiffe://td/w/a');
+    table.index('spiffe://td/w/b');
+    const plan = buildKernelPlan(rs, table, [], 1);
+    assert.equal(plan.ruleConds.count, 17, '16 slots in a, one in b');
+    assert.deepEqual(plan.notes, ['rule "c16": workload spiffe://td/w/a has more than 16 exec kill rules with conditions: this one is killed from user space there']);
+    assert.equal(plan.urgentKinds, 1 << 1, 'exec records are urgent for the rule user space decides');
+    assert.equal(plan.exeState, true, 'parent conditions need every exec\'s binary in task storage');
+    assert.equal(plan.pathKinds & (1 << 1), 1 << 1, 'and its path hash');
+    assert.equal(plan.killKinds & (1 << 1), 1 << 1, 'the whole-kind entry of "other" is looked up');
+    assert.equal(plan.binSets.count, 1, 'one set for the one list {/p}: a member by path hash, none by identity (no such file here)');
+    // rule_conds of "other": match = parent not in {/p}
+    for (let i = 0; i < plan.ruleConds.count; i++) {
+      const v = Buffer.from(plan.ruleConds.values.subarray(i * RuleCond.SIZE, (i + 1) * RuleCond.SIZE));
+      if (v.readUInt32LE(RuleCond.rule) !== 18) continue;
+      assert.deepEqual([v.readUInt8(RuleCond.match + BinTest.who), v.readUInt8(RuleCond.match + BinTest.negate)], [BinWho.parent, 1]);
+    }
   });
 
   it('kernel plan: path entries per workload, depths, filters and refusals', () => {

@@ -44,7 +44,7 @@ function mount(source: string, fstype: string): SysEvent {
 function exec(cwd: string | null, tty: boolean): ExecEvent {
   return {
     ...common, procFlags: tty ? ProcFlag.TTY : 0, kind: 'exec', ppid: 1, exe: '/usr/bin/sh', args: ['sh'], argc: 1, startNs: 0n,
-    exeIno: 0, exeDev: 0, exeCtimeNs: 0n, cwd, rule: 0,
+    exeIno: 0n, exeDev: 0, exeCtimeNs: 0n, cwd, rule: 0, exeFlags: 0,
   };
 }
 

@@ -179,8 +179,8 @@ describe('rules replay (vigil rules test)', () => {
     );
     const c = { flags: 0, ktimeNs: 1_000n, tid: 0, uid: 0, gid: 0, cgroupId: 9, comm: 'x', workload: 0, procFlags: 0 };
     const events: KernelEvent[] = [
-      { ...c, pid: 20, procFlags: ProcFlag.TTY, kind: 'exec', ppid: 1, exe: '/usr/bin/bash', args: ['bash'], argc: 1, startNs: 0n, exeIno: 0, exeDev: 0, exeCtimeNs: 0n, cwd: '/tmp/x', rule: 0 },
-      { ...c, pid: 21, kind: 'exec', ppid: 1, exe: '/usr/bin/bash', args: ['bash'], argc: 1, startNs: 0n, exeIno: 0, exeDev: 0, exeCtimeNs: 0n, cwd: '/tmp/x', rule: 0 },
+      { ...c, pid: 20, procFlags: ProcFlag.TTY, kind: 'exec', ppid: 1, exe: '/usr/bin/bash', args: ['bash'], argc: 1, startNs: 0n, exeIno: 0n, exeDev: 0, exeCtimeNs: 0n, cwd: '/tmp/x', rule: 0, exeFlags: 0 },
+      { ...c, pid: 21, kind: 'exec', ppid: 1, exe: '/usr/bin/bash', args: ['bash'], argc: 1, startNs: 0n, exeIno: 0n, exeDev: 0, exeCtimeNs: 0n, cwd: '/tmp/x', rule: 0, exeFlags: 0 },
       { ...c, pid: 20, kind: 'chown', ret: 0, syscallNr: 92, ownerUid: 0, ownerGid: 0xffffffff, attrFlags: 0, path: '/usr/bin/x', name: '', valueLen: 0, rule: 0 },
       { ...c, pid: 20, kind: 'setxattr', ret: 0, syscallNr: 188, ownerUid: 0xffffffff, ownerGid: 0xffffffff, attrFlags: 0, path: '/usr/bin/x', name: 'security.capability', valueLen: 20, rule: 0 },
       { ...c, pid: 20, kind: 'namespace', ret: 0, syscallNr: 272, arg: [0x10000000, 0, 0, 0], rule: 0 },

@@ -539,6 +539,7 @@ const SAMPLE: Record<MatchKey, unknown> = {
   namespaces: { any: ['CLONE_NEWUSER'] },
   port: [4444],
   attribute: { in: ['security.capability'] },
+  fileless: true,
 };
 
 function readSchema(): Record<string, unknown> {

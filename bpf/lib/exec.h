@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * The exec record and its verdict, for the two ways a program comes to
+ * run: execve (sched_process_exec, process.bpf.c) and a program without an
+ * interpreter mapping another one executable (the dynamic loader run as a
+ * program: `ld-linux-x86-64.so.2 /usr/bin/dash`; syscalls.bpf.c, at the
+ * mmap's sys_exit). Both are judged by the same exec rules: by path, by the
+ * file's (device, inode), and by the conditions of kill rules.
+ */
+#ifndef VIGIL_LIB_EXEC_H
+#define VIGIL_LIB_EXEC_H
+
+#include "common.h"
+#include "path.h"
+#include "rules.h"
+
+#define PROT_EXEC 0x4
+#define AT_NULL   0
+#define AT_BASE   7
+#define AUXV_PAIRS 32
+
+/* Flavours of struct inode for CO-RE: ctime moved twice (6.6 and 6.11). */
+struct inode___v66 {
+	struct timespec64 __i_ctime;
+} __attribute__((preserve_access_index));
+
+struct inode___old {
+	struct timespec64 i_ctime;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 inode_ctime_ns(struct inode *ino)
+{
+	__u64 sec = 0, nsec = 0;
+
+	if (bpf_core_field_exists(ino->i_ctime_sec)) {
+		sec = BPF_CORE_READ(ino, i_ctime_sec);
+		/*
+		 * From 6.13 (multigrain timestamps) bit 31 of i_ctime_nsec is
+		 * I_CTIME_QUERIED, set when someone stat()s the file: masked, as
+		 * inode_get_ctime_nsec() does, or a look at a file makes it
+		 * ~2.1 s newer (and drift fires on a binary only looked at).
+		 * Older kernels with this field never set the bit (nsec < 1e9).
+		 */
+		nsec = BPF_CORE_READ(ino, i_ctime_nsec) & ~(1U << 31);
+	} else if (bpf_core_field_exists(((struct inode___v66 *)ino)->__i_ctime)) {
+		sec = BPF_CORE_READ((struct inode___v66 *)ino, __i_ctime.tv_sec);
+		nsec = BPF_CORE_READ((struct inode___v66 *)ino, __i_ctime.tv_nsec);
+	} else {
+		sec = BPF_CORE_READ((struct inode___old *)ino, i_ctime.tv_sec);
+		nsec = BPF_CORE_READ((struct inode___old *)ino, i_ctime.tv_nsec);
+	}
+	return sec * 1000000000ULL + nsec;
+}
+
+/*
+ * The name the kernel gives an executed file, as /proc/PID/exe says it:
+ * its canonical path; "/NAME (deleted)" for a file that never had a path
+ * (memfd_create: a pseudo dentry that is its own parent, named by
+ * simple_dname()); the path plus " (deleted)" once it was unlinked (its
+ * dentry unhashed, d_path()). Sets EXE_MEMFD.
+ */
+static __always_inline __u32 exe_path(char *dst, struct scratch *s, struct file *f,
+				      struct walk_root *root, __u8 *cut, __u32 *xflags)
+{
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	struct vfsmount *mnt = BPF_CORE_READ(f, f_path.mnt);
+	__u32 len, deleted;
+
+	if (d == BPF_CORE_READ(d, d_parent) && d != BPF_CORE_READ(mnt, mnt_root)) {
+		long n;
+
+		dst[0] = '/';
+		n = bpf_probe_read_kernel_str(&dst[1], NAME_MASK + 1, BPF_CORE_READ(d, d_name.name));
+		len = n > 1 ? n : 1;      /* "/" + name (n counts the NUL) */
+		*xflags |= EXE_MEMFD;
+		deleted = 1;
+	} else {
+		len = file_path(dst, s, f, root, cut);
+		deleted = BPF_CORE_READ(d, d_hash.pprev) == NULL;
+	}
+	if (deleted && len + 10 <= VIGIL_PATH_MAX) {
+		__builtin_memcpy(&dst[len & PATHBUF_MASK], " (deleted)", 10);
+		len += 10;
+	}
+	return len & (PATHBUF_SIZE - 1);
+}
+
+/*
+ * Does the program p now runs have no interpreter (AT_BASE is 0 in its
+ * auxiliary vector)? Then it is the dynamic loader run as a program, or a
+ * static binary: what it maps executable first is a program of its own.
+ */
+static __always_inline int no_interpreter(struct task_struct *p, struct scratch *s)
+{
+	__u64 *aux = (__u64 *)s->path;
+
+	if (bpf_probe_read_kernel(aux, AUXV_PAIRS * 16, p->mm->saved_auxv))
+		return 0;
+	for (__u32 i = 0; i < AUXV_PAIRS; i++) {
+		__u64 type = aux[2 * i];
+
+		if (type == AT_NULL)
+			break;
+		if (type == AT_BASE)
+			return aux[2 * i + 1] == 0;
+	}
+	return 0;
+}
+
+/*
+ * Remember what p runs (task storage): its children's parent_binary
+ * conditions read it, and mm->exe_file can be changed later (prctl
+ * PR_SET_MM_EXE_FILE), this cannot. A program without an interpreter is
+ * marked TS_LOADER: its first executable file mapping is judged as an exec.
+ */
+static __always_inline void record_exe(struct vigil_config *cfg, struct scratch *s, struct task_struct *p,
+				       struct exec_event *e, __u32 xflags)
+{
+	struct task_state *ts = bpf_task_storage_get(&tasks, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!ts)
+		return;
+	ts->exe_ino = e->exe_ino;
+	ts->exe_dev = e->exe_dev;
+	ts->exe_flags = xflags & (EXE_FILELESS | EXE_MEMFD | EXE_LOADED);
+	ts->flags |= TS_EXE;
+	if (s->facts.have & FACT_SELF_HASH) {
+		ts->exe_hash = s->facts.self_hash;
+		ts->flags |= TS_EXE_HASH;
+	} else {
+		ts->flags &= ~TS_EXE_HASH;
+	}
+	if (xflags & EXE_NO_INTERP)
+		ts->flags |= TS_LOADER;
+	else
+		ts->flags &= ~TS_LOADER;
+}
+
+/*
+ * Build, judge and emit the exec record of file f in task p (current),
+ * from scratch slot s. xflags: EXE_LOADED when the loader mapped it.
+ */
+static __always_inline void exec_record(struct vigil_config *cfg, struct kind_counters *c, struct scratch *s,
+					struct task_struct *p, struct file *f, __u64 pid_tgid, __u64 cgid,
+					__u32 scope, struct who *who, __u32 xflags, __u32 argc)
+{
+	struct exec_event *e = (struct exec_event *)s->rec;
+	struct walk_root root;
+	struct inode *ino;
+	__u64 arg_start, arg_end, n;
+	__u32 exe_len, size, flags, rule = 0, verdict;
+	__u8 cut = 0;
+
+	fill_proc_btf(&e->proc, p, pid_tgid, cgid, who->workload, who->pflags);
+	/* p is a typed tracepoint argument or the current task: direct loads */
+	e->ppid = p->real_parent->tgid;
+	e->start_ns = p->start_boottime;
+	e->argc = argc;
+	/* f may come from a descriptor table (a plain kernel pointer): CO-RE reads */
+	ino = BPF_CORE_READ(f, f_inode);
+	e->exe_ino = BPF_CORE_READ(ino, i_ino);
+	e->exe_dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	e->exe_ctime_ns = inode_ctime_ns(ino);
+	if (inode_nlink(ino) == 0)
+		xflags |= EXE_FILELESS;
+
+	task_root(p, &root);
+	exe_len = exe_path(e->tail, s, f, &root, &cut, &xflags);
+	e->exe_len = exe_len;
+	/* the binary's identity is the first fact kill rules' conditions look at */
+	s->facts.have = FACT_SELF;
+	s->facts.self_dev = e->exe_dev;
+	s->facts.self_ino = e->exe_ino;
+	s->facts.self_flags = xflags;
+	/*
+	 * Kill here and the new image never runs a user-space instruction:
+	 * SIGKILL is acted on before the return to user space. The exec is
+	 * reported whatever the verdict (the process cache needs it).
+	 */
+	verdict = path_verdict(cfg, c, s, EV_EXEC, who->workload, 0, offsetof(struct exec_event, tail), exe_len,
+			       0, 0, &rule);
+	e->rule = rule;
+	if (cfg->loader_active && !(xflags & EXE_LOADED) && no_interpreter(p, s))
+		xflags |= EXE_NO_INTERP;
+	e->exe_flags = xflags;
+	if (cfg->exe_state)
+		record_exe(cfg, s, p, e, xflags);
+
+	/* argv as the new image sees it: NUL-separated, from the new mm */
+	arg_start = p->mm->arg_start;
+	arg_end = p->mm->arg_end;
+	n = arg_end > arg_start ? arg_end - arg_start : 0;
+	flags = (scope & 0xff) | (verdict & 0xff) | (cut ? EVF_PATH_TRUNCATED : 0);
+	if (n > VIGIL_ARGS_MAX) {
+		n = VIGIL_ARGS_MAX;
+		flags |= EVF_STR2_TRUNCATED;
+	}
+	if (bpf_probe_read_user(&e->tail[exe_len & PATHBUF_MASK], n & PATHBUF_MASK,
+				(void *)arg_start))
+		n = 0;
+	/* drop the NUL after the last argument */
+	if (n > 0 && e->tail[(exe_len + n - 1) & TAIL_MASK] == 0)
+		n -= 1;
+	e->args_len = n;
+
+	/* the working directory it was started in, canonical (bit 15 of cwd_len: cut) */
+	{
+		__u64 pwd_dentry, pwd_mnt;
+		__u32 cwd_len;
+
+		cut = 0;
+		task_cwd(p, &pwd_dentry, &pwd_mnt);
+		cwd_len = path_copy(&e->tail[(exe_len + n) & TAIL_MASK], s,
+				    path_walk(s, pwd_dentry, pwd_mnt, &root), &cut);
+		e->cwd_len = (cwd_len & PATHBUF_MASK) | (cut ? EXEC_CWD_CUT : 0);
+		n += cwd_len & PATHBUF_MASK;
+	}
+
+	size = sizeof(*e) + exe_len + n;
+	fill_hdr(&e->hdr, EV_EXEC, size, flags);
+	emit(cfg, c, e, size);
+}
+
+#endif /* VIGIL_LIB_EXEC_H */
