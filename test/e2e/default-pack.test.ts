@@ -40,9 +40,14 @@ interface Step {
 
 interface Case {
   rule: string;
+  /** a second case for the same rule: another way in (its test is named "RULE (VARIANT)") */
+  variant?: string;
   fire: Step;
   twin: Step;
 }
+
+/** The name of a case's test: the rule, and the variant if any. */
+const label = (k: Case): string => (k.variant ? `${k.rule} (${k.variant})` : k.rule);
 
 function show(as: Alert[]): string {
   return as.map((a) => `${a.rule} ${JSON.stringify(a.process.args)} ${a.process.exe} ${a.workload.spiffe_id}`).join('\n');
@@ -125,6 +130,20 @@ describe('the default pack on the real kernel: each rule fires from inside a wor
     { rule: 'write-below-binary-dir', fire: { where: 'ctr', argv: ['touch', '/usr/local/bin/dropped'] }, twin: { where: 'ctr', argv: [A, 'open:/usr/local/bin/actions'] } },
     { rule: 'write-below-etc-in-workload', fire: { where: 'ctr', argv: ['touch', '/etc/changed'] }, twin: { where: 'ctr', argv: [A, 'open:/etc/passwd'] } },
     { rule: 'read-sensitive-file', fire: { where: 'ctr', argv: ['cat', '/etc/shadow'] }, twin: { where: 'ctr', argv: ['cat', '/etc/passwd'] } },
+    // Falco's "Directory traversal monitored file read": the name with ../ reaches the rule as the file the kernel opened
+    {
+      rule: 'read-sensitive-file',
+      variant: 'directory traversal',
+      fire: { where: 'ctr', argv: ['cat', '/tmp/../etc/../etc/shadow'] },
+      twin: { where: 'ctr', argv: ['cat', '/tmp/../etc/../etc/passwd'] },
+    },
+    // Falco's "Read sensitive file trusted after startup": a server (a program named nginx) reading it itself, not a tool it starts
+    {
+      rule: 'read-sensitive-file',
+      variant: 'a server reading it',
+      fire: { where: 'wl', argv: [path.join(tmp, 'srv', 'nginx'), '-c', 'read x < /etc/shadow; true'] },
+      twin: { where: 'wl', argv: [path.join(tmp, 'srv', 'nginx'), '-c', 'read x < /etc/passwd; true'] },
+    },
     {
       rule: 'read-sensitive-dir',
       fire: { where: 'ctr', argv: ['cat', '/etc/sudoers.d/admins'], setup: [[A, 'mkdir:/etc/sudoers.d', 'creat:/etc/sudoers.d/admins']] },
@@ -325,11 +344,13 @@ workloads:
     'workload-to-miner-port', 'ssh-to-unusual-port', 'ptrace-traceme', 'set-setuid-bit', 'symlink-to-sensitive-file',
     'hardlink-to-sensitive-file', 'namespace-change-in-workload', 'bpf-load-in-workload', 'userfaultfd-in-workload',
     'packet-socket-in-workload', 'redirect-stdio-to-socket',
+    'read-sensitive-file (directory traversal)', 'read-sensitive-file (a server reading it)',
   ];
-  for (const rule of names) {
-    it(`${rule}: fires on its trigger, not on its benign twin`, async () => {
-      const k = [...ran.keys()].find((x) => x.rule === rule);
-      assert.ok(k, `no case ran for ${rule}`);
+  for (const name of names) {
+    it(`${name}: fires on its trigger, not on its benign twin`, async () => {
+      const k = [...ran.keys()].find((x) => label(x) === name);
+      assert.ok(k, `no case ran for ${name}`);
+      const rule = k.rule;
       const r = ran.get(k);
       assert.ok(r);
       // a twin that never started would prove nothing: both steps ran their programs
@@ -371,7 +392,7 @@ workloads:
     const elsewhere = new Set(['setuid-to-root-in-workload', 'leave-workload', 'sensitive-host-mount']);
     const missing = inPack.filter((n) => !names.includes(n) && !elsewhere.has(n));
     assert.deepEqual(missing, [], 'rules of the pack without a trigger and a twin');
-    assert.deepEqual([...ran.keys()].map((k) => k.rule).sort(), [...names].sort());
+    assert.deepEqual([...ran.keys()].map(label).sort(), [...names].sort());
   });
 });
 
