@@ -124,6 +124,13 @@ async function latencyBench(dir: string, certs: string, events: number): Promise
   fs.writeFileSync(path.join(dir, 'ids.yaml'), `workloads:\n  - { spiffe_id: spiffe://${TD}/ns/b/sa/w, cgroups: [${rel}] }\n`);
   fs.writeFileSync(path.join(dir, 'rules.yaml'), `rules:\n  - { name: true-runs, workload: spiffe://${TD}/ns/b/sa/w, on: exec, match: { binary: { in: [/usr/bin/true] } } }\n`);
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+  let said = '';
+  const err = new Writable({
+    write: (c: Buffer, _e, cb) => {
+      said = (said + c.toString()).slice(-4000);
+      cb();
+    },
+  });
   const agent = await Agent.start({
     rules: [path.join(dir, 'rules.yaml')],
     identities: path.join(dir, 'ids.yaml'),
@@ -132,12 +139,14 @@ async function latencyBench(dir: string, certs: string, events: number): Promise
     controlplane: { address: `127.0.0.1:${cp.port}`, insecure: false, certsDir: certs },
     stateDir: path.join(dir, 'agent-state'),
     out: quiet,
-    err: quiet,
+    err,
     // every exec its own alert: flood control would fold the repeats of one rule into one
     flood: { windowMs: 0 },
   });
   try {
-    while (!agent.uplink?.stats.connected) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the agent connected', () => agent.uplink?.stats.connected === true, 30_000).catch((e: Error) => {
+      throw new Error(`${e.message}; the agent said: ${said}`);
+    });
     for (let i = 0; i < events; i++) {
       await new Promise<void>((resolve) => {
         const c = spawn('/bin/sh', ['-c', `echo $$ > ${cg}/cgroup.procs && exec /usr/bin/true`], { stdio: 'ignore' });
@@ -145,7 +154,9 @@ async function latencyBench(dir: string, certs: string, events: number): Promise
       });
       await new Promise((r) => setTimeout(r, 10));
     }
-    await waitFor(`${events} kernel alerts committed`, () => committed.size >= events, 60_000);
+    await waitFor(`${events} kernel alerts committed`, () => committed.size >= events, 60_000).catch((e: Error) => {
+      throw new Error(`${e.message} (${committed.size} were); the agent said: ${said}`);
+    });
   } finally {
     await agent.stop();
     await cp.close();
@@ -164,10 +175,15 @@ export async function runControlPlaneBench(opts: { quick?: boolean; only?: 'offe
     await issueSvid(certs, `spiffe://${TD}/vigil/agent/bench-node`, 'agent');
     for (let i = 0; i < 10; i++) await issueSvid(certs, `spiffe://${TD}/vigil/agent/node-${i}`, `agent-node-${i}`);
     const none = { events: 0, p50_ms: 0, p99_ms: 0, max_ms: 0 };
+    const say = (line: string): boolean => process.stderr.write(`  ${line}\n`);
     const ingest = opts.only ? { agents: 0, alerts: 0, seconds: 0, alerts_per_s: 0, duplicates: 0 } : await ingestBench(dir, certs, 10, opts.quick ? 2000 : 20000);
-    const latency = opts.only ? none : await latencyBench(dir, certs, opts.quick ? 50 : 300);
+    say(`ingest: ${JSON.stringify(ingest)}`);
     const offered: OfferedResult[] = [];
-    for (const rate of [5000, 15000, 30000]) offered.push(await offeredBench(dir, certs, 10, rate, opts.quick ? 1 : 5));
+    for (const rate of [5000, 15000, 30000]) {
+      offered.push(await offeredBench(dir, certs, 10, rate, opts.quick ? 1 : 5));
+      say(`offered: ${JSON.stringify(offered.at(-1))}`);
+    }
+    const latency = opts.only ? none : await latencyBench(dir, certs, opts.quick ? 50 : 300);
     return { ingest, latency, offered };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
