@@ -113,6 +113,13 @@ describe('the default pack on the real kernel: each rule fires from inside a wor
       fire: { where: 'ctr', argv: ['/root/true'], setup: [['cp', '/bin/busybox', '/root/true']] },
       twin: { where: 'ctr', argv: ['true', 'drift-twin'] },
     },
+    // a file changed after the workload started, not in a writable layer (a host workload's file); the twin: the container's
+    // dropped binary above, which is drift-binary-exec's (the two never fire together)
+    {
+      rule: 'changed-binary-exec',
+      fire: { where: 'wl', argv: [path.join(tmp, 'late', 'true'), 'changed-fire'], setup: [['/usr/bin/mkdir', '-p', path.join(tmp, 'late')], ['/usr/bin/cp', '/usr/bin/true', path.join(tmp, 'late', 'true')]] },
+      twin: { where: 'ctr', argv: ['/root/true', 'changed-twin'] },
+    },
     {
       rule: 'exec-from-tmp-in-workload',
       fire: { where: 'ctr', argv: ['/tmp/true'], setup: [['cp', '/bin/busybox', '/tmp/true']] },
@@ -336,7 +343,7 @@ workloads:
     'shell-in-workload', 'renamed-shell-in-workload', 'busybox-in-workload', 'shell-from-server', 'system-user-interactive',
     'package-manager-in-workload', 'network-tool-in-workload', 'netcat-remote-exec', 'namespace-tool-in-workload', 'debugfs-in-workload',
     'remove-bulk-data', 'search-private-keys', 'find-private-keys', 'search-aws-credentials', 'find-aws-credentials', 'crontab-in-workload',
-    'crypto-miner-args', 'drift-binary-exec', 'exec-from-tmp-in-workload', 'fileless-exec', 'exec-from-dev-shm', 'script-from-dev-shm',
+    'crypto-miner-args', 'drift-binary-exec', 'changed-binary-exec', 'exec-from-tmp-in-workload', 'fileless-exec', 'exec-from-dev-shm', 'script-from-dev-shm',
     'host-exec-from-container-fs', 'write-below-binary-dir', 'write-below-etc-in-workload', 'read-sensitive-file', 'read-sensitive-dir',
     'read-ssh-keys', 'write-authorized-keys', 'read-serviceaccount-token', 'clear-log-files', 'truncate-shell-history', 'rename-shell-history',
     'delete-shell-history', 'write-cron', 'write-systemd-unit', 'release-agent-write', 'ptrace-attach', 'kernel-module-load',
