@@ -455,6 +455,12 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
   if (id?.path) r.identity_path = id.path;
   if (id?.newPath) r.identity_new_path = id.newPath;
   if ('idFlags' in ev && ev.idFlags) details.identity_unknown = ev.idFlags & 1 && ev.idFlags & 2 ? 'path, new_path' : ev.idFlags & 1 ? 'path' : 'new_path';
+  // a file path the kernel could not hold whole (deeper than 64 levels or longer than 1023 bytes): its top is
+  // missing, so the record says so whatever the output options (it is never dropped by the kernel's path filter)
+  if ('dirId' in ev) {
+    if (ev.flags & Flag.PATH_TRUNCATED) r.path_truncated = true;
+    if (ev.flags & Flag.STR2_TRUNCATED && ev.newPath) r.new_path_truncated = true;
+  }
   // int 0x80 from any process: the call is shown as its native one, and said to be ia32
   if (ev.flags & Flag.COMPAT) r.ia32 = true;
   if (o.details) {

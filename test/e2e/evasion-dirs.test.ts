@@ -137,6 +137,7 @@ rules:
       const a = await killed(s.pid);
       assert.ok(String(a.event.path).endsWith('/d/d/deep'), String(a.event.path));
       assert.ok(!String(a.event.path).startsWith(bin), 'the path was cut: its top is missing');
+      assert.equal(a.event.path_truncated, true, 'flagged as cut');
       assert.ok(String(a.event.identity_path).startsWith(`${bin}/\u2026/`), String(a.event.identity_path));
     });
 
@@ -146,6 +147,7 @@ rules:
       const a = await killed(s.pid);
       assert.ok(String(a.event.path).endsWith('/long'));
       assert.ok(String(a.event.path).length <= 1023);
+      assert.equal(a.event.path_truncated, true, 'flagged as cut');
       assert.ok(String(a.event.identity_path).startsWith(`${bin}/\u2026/`), String(a.event.identity_path));
     });
 
