@@ -145,7 +145,10 @@ async function userKillBench(dir: string, cg: string, rel: string, trials: numbe
   const trigger = path.join(dir, 'trigger');
   fs.writeFileSync(trigger, 'x');
   const actions = path.join(repoRoot(), 'build', 'test-bin', 'actions');
-  if (!fs.existsSync(actions)) execFileSync('gcc', ['-O2', '-o', actions, path.join(repoRoot(), 'test', 'helpers', 'actions.c')]);
+  if (!fs.existsSync(actions)) {
+    fs.mkdirSync(path.dirname(actions), { recursive: true });
+    execFileSync('gcc', ['-O2', '-o', actions, path.join(repoRoot(), 'test', 'helpers', 'actions.c')]);
+  }
   const agent = await startAgent(
     dir,
     `rules:\n  - { name: trigger, workload: spiffe://bench.vigil/w/user, on: open, match: { path: { in: [${trigger}] }, args: { contains: ["sleep:"] } }, action: kill }\n`,

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
 
   if (only.length === 0 || only.includes('controlplane')) {
     process.stdout.write('== control plane: ingest from 10 agents, kernel event to committed row ==\n');
-    const r = await runControlPlaneBench({ quick });
+    const r = await runControlPlaneBench({ quick, only: args.includes('--offered-only') ? 'offered' : undefined });
     process.stdout.write(controlPlaneTable(r) + '\n\n');
     results.controlplane = r;
   }

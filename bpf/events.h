@@ -148,6 +148,8 @@ enum exe_flag {
 	EXE_LOADED   = 1 << 2, /* not an execve: a program without an interpreter (the dynamic loader run as a program,
 	                        * a static binary) mapped this file executable, judged as an exec of it */
 	EXE_NO_INTERP = 1 << 3, /* the new program runs without an interpreter (AT_BASE 0): its first executable file mapping is judged as an exec */
+	EXE_UPPER    = 1 << 4, /* its data is in the writable (upper) layer of an overlayfs mount: created, copied or written
+	                        * in the container, not shipped in an image layer (bpf/lib/overlay.h) */
 };
 
 /* EV_FORK, from sched_process_fork, new processes only (not threads). */
@@ -594,12 +596,13 @@ enum bin_who {
 	WHO_SELF     = 1,      /* the process's binary (exec: the new one) is in the set */
 	WHO_PARENT   = 2,      /* its parent's binary is in the set */
 	WHO_FILELESS = 3,      /* its binary has no link (exe_flag EXE_FILELESS); set unused */
+	WHO_UPPER    = 4,      /* its binary is in a container's writable layer (exe_flag EXE_UPPER); set unused */
 };
 
 struct bin_test {
 	__u32 set;
 	__u8  who;             /* enum bin_who */
-	__u8  negate;          /* not_in / fileless: false */
+	__u8  negate;          /* not_in / fileless: false / writable_layer: false */
 	__u16 pad;
 };
 _Static_assert(sizeof(struct bin_test) == 8, "bin_test layout");

@@ -90,9 +90,9 @@ export function callError(address: string, err: grpc.ServiceError): VigilError {
 
 export type Cb<Res> = (err: grpc.ServiceError | null, res?: Res) => void;
 
-export function unary<Res>(address: string, call: (opts: grpc.CallOptions, cb: Cb<Res>) => void): Promise<Res> {
+export function unary<Res>(address: string, call: (opts: grpc.CallOptions, cb: Cb<Res>) => void, timeoutMs = 15000): Promise<Res> {
   return new Promise((resolve, reject) => {
-    call({ deadline: Date.now() + 15000 }, (err, res) => (err ? reject(callError(address, err)) : resolve(res as Res)));
+    call({ deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(callError(address, err)) : resolve(res as Res)));
   });
 }
 
@@ -178,7 +178,8 @@ export async function pushPolicy(l: AdminLink, paths: string[]): Promise<{ versi
   const files = expandRulePaths(paths).map((f) => ({ name: path.basename(f), text: fs.readFileSync(f, 'utf8') }));
   const c = queryClient(l);
   try {
-    const r = await unary<PushPolicyResponse__Output>(l.address, (o, cb) => c.PushPolicy({ files }, o, cb));
+    // megabytes of rules take the control plane seconds to validate
+    const r = await unary<PushPolicyResponse__Output>(l.address, (o, cb) => c.PushPolicy({ files }, o, cb), 120_000);
     return { version: Number(r.version), agents: r.agents_notified };
   } finally {
     c.close();

@@ -12,7 +12,7 @@ import type { ListAlertsRequest__Output } from '../common/proto/generated/vigil/
 import type { QueryServiceHandlers } from '../common/proto/generated/vigil/v1/QueryService';
 import { vigilProto } from '../common/proto/load';
 import { formatVerifierKey } from '../common/tlog/note';
-import { signPolicy } from '../agent/rules/policy';
+import { policyPayload, signPolicyPayload, validatePolicyFiles, validatePolicyFilesOffThread, type PolicyFile } from '../agent/rules/policy';
 import type { Checkpointer } from './checkpoints';
 import type { AgentService, Authorize } from './agent-service';
 import type { Ingest } from './ingest';
@@ -92,20 +92,38 @@ export class QueryService {
     o.metrics?.followers(() => this.followers);
   }
 
-  /** Sign these files as the next policy version, store it (audited) and send it to every agent. */
-  push(files: readonly { name: string; text: string }[], by: string): { version: number; agents: number } {
+  /** Null when a signed payload of `bytes` fits the control plane's limit and every connected agent's; else why not. */
+  private tooLarge(bytes: number): string | null {
+    const limit = this.o.maxPolicyBytes ?? DEFAULT_MAX_POLICY_BYTES;
+    if (bytes > limit) return `the signed policy would be ${bytes} bytes, over the limit of ${limit} bytes (--max-policy-bytes): nothing signed or sent`;
+    const agentLimit = this.o.agents.agentPolicyLimit();
+    if (bytes > agentLimit.bytes) return `the signed policy would be ${bytes} bytes, over the ${agentLimit.bytes} bytes agent ${agentLimit.node} takes: nothing signed or sent`;
+    return null;
+  }
+
+  /**
+   * An admin's push: the size first (named before any cost), the rules
+   * validated on a worker thread (megabytes of rules take seconds, and
+   * ingestion goes on meanwhile), then signed and sent.
+   */
+  async pushFromAdmin(files: readonly PolicyFile[], by: string): Promise<{ version: number; agents: number }> {
     if (!this.o.policyKey) throw new Error('this control plane has no policy signing key');
+    const early = this.tooLarge(policyPayload(Math.max(this.o.store.latestPolicy()?.version ?? 0, this.o.agents.highestAgentPolicy()) + 1, files).length);
+    if (early) throw new PolicyTooLarge(early);
+    await validatePolicyFilesOffThread(files);
+    return this.push(files, by, true);
+  }
+
+  /** Sign these files as the next policy version, store it (audited) and send it to every agent. */
+  push(files: readonly PolicyFile[], by: string, validated = false): { version: number; agents: number } {
+    if (!this.o.policyKey) throw new Error('this control plane has no policy signing key');
+    if (!validated) validatePolicyFiles(files);
     // monotonic across store restores: above the latest stored and the highest any agent applied
     const version = Math.max(this.o.store.latestPolicy()?.version ?? 0, this.o.agents.highestAgentPolicy()) + 1;
-    const signed = signPolicy(version, files, this.o.policyKey);
-    const limit = this.o.maxPolicyBytes ?? DEFAULT_MAX_POLICY_BYTES;
-    if (signed.payload.length > limit) {
-      throw new PolicyTooLarge(`the signed policy would be ${signed.payload.length} bytes, over the limit of ${limit} bytes (--max-policy-bytes): nothing signed or sent`);
-    }
-    const agentLimit = this.o.agents.agentPolicyLimit();
-    if (signed.payload.length > agentLimit.bytes) {
-      throw new PolicyTooLarge(`the signed policy would be ${signed.payload.length} bytes, over the ${agentLimit.bytes} bytes agent ${agentLimit.node} takes: nothing signed or sent`);
-    }
+    const payload = policyPayload(version, files);
+    const over = this.tooLarge(payload.length);
+    if (over) throw new PolicyTooLarge(over);
+    const signed = signPolicyPayload(version, payload, this.o.policyKey);
     this.o.store.addPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId, pushed_by: by });
     this.o.metrics?.policyVersion.set(version);
     const n = this.o.agents.pushPolicy({ version, payload: signed.payload, signature: signed.signature, key_id: signed.keyId });
@@ -286,14 +304,14 @@ export class QueryService {
         const generated = this.o.generatedFiles?.() ?? [];
         const clash = call.request.files.find((f) => f.name === QUARANTINE_FILE || generated.some((g) => g.name === f.name));
         if (clash) return cb(deny(grpc.status.INVALID_ARGUMENT, `${clash.name}: this name is the control plane's own generated file (quarantines): rename yours`));
-        try {
-          // the quarantines in force stay in force across a push of new rules
-          const r = this.push([...call.request.files.map((f) => ({ name: f.name, text: f.text })), ...generated], peer.spiffeId);
-          return cb(null, { version: r.version, agents_notified: r.agents });
-        } catch (err) {
-          this.o.log(`policy push by ${peer.spiffeId} refused: ${errorMessage(err)}`);
-          return cb(deny(err instanceof PolicyTooLarge ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.INVALID_ARGUMENT, errorMessage(err)));
-        }
+        // the quarantines in force stay in force across a push of new rules
+        this.pushFromAdmin([...call.request.files.map((f) => ({ name: f.name, text: f.text })), ...generated], peer.spiffeId).then(
+          (r) => cb(null, { version: r.version, agents_notified: r.agents }),
+          (err: unknown) => {
+            this.o.log(`policy push by ${peer.spiffeId} refused: ${errorMessage(err)}`);
+            cb(deny(err instanceof PolicyTooLarge ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.INVALID_ARGUMENT, errorMessage(err)));
+          },
+        );
       },
     };
   }

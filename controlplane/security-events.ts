@@ -3,10 +3,11 @@
 // call by name. Counted in metrics (docs/metrics.md) and logged, the log
 // rate-limited so that a scanner cannot flood it (what is not logged is
 // counted and summed up in the next line).
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { authorizePeer, type Peer } from '../common/spiffe/grpc-credentials';
+import { checkSvid } from '../common/spiffe/svid';
 import type { SpiffePattern } from '../common/spiffe/spiffe-id';
 import type { Authorize } from './agent-service';
 import type { CpMetrics } from './metrics';
@@ -93,6 +94,40 @@ export class SecurityEvents {
       // nothing left to read
     }
     this.say(`TLS handshake refused from ${from}: ${why}${claimed}`);
+  }
+
+  /**
+   * A message over gRPC's own receive limit (--max-message-bytes is checked
+   * by us below it): grpc-js refuses it in the call's stream decoder, from
+   * the 5-byte length prefix, and ends the call before any handler hears of
+   * it (1.14 has no hook for this). This interceptor wraps the innermost
+   * call's sendStatus (the decoder calls it on itself) to count and log
+   * that refusal with the peer's SPIFFE ID; a grpc-js whose call has no
+   * sendStatus leaves it uncounted.
+   */
+  receiveLimitInterceptor(trustDomain: string | null): grpc.ServerInterceptor {
+    return (method, call) => {
+      type Status = { code: number; details?: string };
+      const inner = call as unknown as { sendStatus?: (s: Status) => void };
+      const send = inner.sendStatus;
+      if (typeof send === 'function') {
+        inner.sendStatus = (status: Status): void => {
+          if (status.code === grpc.status.RESOURCE_EXHAUSTED && /^Received message larger than max/.test(status.details ?? '')) this.overLimit(method.path, call, trustDomain, status.details ?? '');
+          send.call(call, status);
+        };
+      }
+      // a pass-through: everything else goes to the call as it is
+      return new grpc.ServerInterceptingCall(call);
+    };
+  }
+
+  private overLimit(path: string, call: CallLike, trustDomain: string | null, details: string): void {
+    const agent = /\.AgentService\/Connect$/.test(path);
+    if (agent) this.metrics?.messagesRefused.inc({ reason: 'message_too_large' });
+    const raw = call.getAuthContext().sslPeerCertificate?.raw;
+    const r = raw && trustDomain ? checkSvid(raw, trustDomain) : null;
+    const who = r?.ok && r.id ? r.id.toString() : trustDomain ? 'a peer with no valid SVID' : 'an unauthenticated peer (--insecure)';
+    this.say(`${agent ? 'agent' : 'call'} ${path} from ${who} (${call.getPeer?.() ?? '?'}): ${details.replace(/^Received message larger than max/, 'a message larger than gRPC\'s receive limit')}: refused unread, stream ended`);
   }
 
   /**

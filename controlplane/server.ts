@@ -129,7 +129,11 @@ export class ControlPlane {
 
   /** Listen on host:port (port 0: any). Resolves with the port. */
   async listen(address: string): Promise<number> {
-    const server = new grpc.Server({ 'grpc.keepalive_time_ms': 20000, 'grpc.max_receive_message_length': 16 << 20 });
+    const server = new grpc.Server({
+      'grpc.keepalive_time_ms': 20000,
+      'grpc.max_receive_message_length': 16 << 20,
+      interceptors: [this.security.receiveLimitInterceptor(this.o.tls?.trustDomain ?? null)],
+    });
     this.addToServer(server);
     if (this.o.tls) this.security.watch(server);
     const creds = this.o.tls ? await serverCredentialsReady(this.o.tls) : grpc.ServerCredentials.createInsecure();

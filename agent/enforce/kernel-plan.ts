@@ -219,7 +219,7 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
 
   const testBuf = (val: Buffer, at: number, t: KernelBinTest | undefined): void => {
     if (!t) return;
-    val.writeUInt32LE(t.who === 'fileless' ? 0 : setOf(t.names), at + BinTest.set);
+    val.writeUInt32LE(t.who === 'fileless' || t.who === 'upper' ? 0 : setOf(t.names), at + BinTest.set);
     val.writeUInt8(BinWho[t.who], at + BinTest.who);
     val.writeUInt8(t.negate ? 1 : 0, at + BinTest.negate);
   };

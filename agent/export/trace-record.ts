@@ -291,6 +291,8 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
       if (ev.exeFlags & ExeFlag.FILELESS) r.fileless = true;
       if (ev.exeFlags & ExeFlag.MEMFD) r.memfd = true;
       if (ev.exeFlags & ExeFlag.LOADED) r.via_loader = true;
+      // writable_layer: the file is in the container's writable (overlayfs upper) layer, not from its image
+      if (ev.exeFlags & ExeFlag.UPPER) r.writable_layer = true;
       break;
     case 'fork':
       r.target_pid = ev.childPid;

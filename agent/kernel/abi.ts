@@ -126,6 +126,8 @@ export const ExeFlag = {
   LOADED: 1 << 2,
   /** the program runs without an interpreter: its first executable mapping of a file is judged as an exec */
   NO_INTERP: 1 << 3,
+  /** its data is in the writable (upper) layer of an overlayfs mount: created, copied or written in the container */
+  UPPER: 1 << 4,
 } as const;
 
 export const Fork = { child_pid: 64, child_start_ns: 72, SIZE: 80 } as const;
@@ -248,7 +250,7 @@ export const BinKey = { set: 0, gen: 4, type: 5, dev: 8, val: 16, SIZE: 24 } as 
 export const BinMember = { hash: 1, id: 2 } as const;
 /** struct bin_test, in struct rule_cond */
 export const BinTest = { set: 0, who: 4, negate: 5, SIZE: 8 } as const;
-export const BinWho = { none: 0, self: 1, parent: 2, fileless: 3 } as const;
+export const BinWho = { none: 0, self: 1, parent: 2, fileless: 3, upper: 4 } as const;
 /** struct cond_key / struct rule_cond: kill rules with conditions the kernel checks (the rule_conds map) */
 export const CondKey = { workload: 0, kind: 4, slot: 5, gen: 6, SIZE: 8 } as const;
 export const RuleCond = { rule: 0, access: 4, match: 8, except: 24, SIZE: 88 } as const;

@@ -17,6 +17,7 @@
 //     (agent/reach/package-db.ts) and sent as its inventory.
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import { readStateFile, writeFileDurable } from '../../common/durable-file';
 import * as path from 'node:path';
 import { canonicalJson } from '../../common/canonical-json';
 import { errorMessage } from '../../common/errors';
@@ -150,14 +151,14 @@ export class ReachTracker {
   }
 
   private load(): StateFile | null {
-    try {
-      const j = JSON.parse(fs.readFileSync(this.file, 'utf8')) as StateFile;
+    // a damaged file is kept aside (named), not overwritten by the next save
+    const r = readStateFile(this.file, (text) => {
+      const j = JSON.parse(text) as StateFile;
       if (j.version !== 1 || !Array.isArray(j.runs)) throw new Error('not a reach state file of this version');
       return j;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.o.log(`reach: ${this.file} not used (${errorMessage(err)}): starting a new run`);
-      return null;
-    }
+    });
+    if (r.state === 'corrupt') this.o.log(`reach: ${this.file} not used (${r.problem}); set aside as ${r.setAside}; starting a new run`);
+    return r.state === 'ok' ? r.value : null;
   }
 
   private savedAt = 0;
@@ -167,15 +168,7 @@ export class ReachTracker {
     if (!this.dirty && Date.now() - this.savedAt < 60_000) return;
     this.savedAt = Date.now();
     fs.mkdirSync(this.o.stateDir, { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    try {
-      fs.writeSync(fd, JSON.stringify(this.state));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.file);
+    writeFileDurable(this.file, JSON.stringify(this.state));
     this.dirty = false;
   }
 

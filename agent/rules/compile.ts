@@ -57,10 +57,10 @@ export interface EvalContext {
 
 /** A condition on a binary the kernel checks itself: in (or not in) a set of names, by path hash and by identity. */
 export interface KernelBinTest {
-  who: 'self' | 'parent' | 'fileless';
-  /** the set's names (none for fileless) */
+  who: 'self' | 'parent' | 'fileless' | 'upper';
+  /** the set's names (none for fileless and upper: writable_layer) */
   names: string[];
-  /** not_in; fileless: false */
+  /** not_in; fileless: false; writable_layer: false */
   negate: boolean;
 }
 
@@ -299,6 +299,11 @@ export function isFileless(c: EvalContext): boolean {
   return c.ev.kind === 'exec' && (c.ev.exeFlags & ExeFlag.FILELESS) !== 0;
 }
 
+/** exec: the executed file's data is in an overlayfs upper layer (the kernel's EXE_UPPER: bpf/lib/overlay.h) */
+export function isWritableLayer(c: EvalContext): boolean {
+  return c.ev.kind === 'exec' && (c.ev.exeFlags & ExeFlag.UPPER) !== 0;
+}
+
 function compileMatch(kind: RuleKind, m: MatchSpec): Test {
   // cheap tests first (a flag or a set lookup), the lineage last: all must hold, in any order
   const tests: { cost: number; t: Test }[] = [];
@@ -316,6 +321,10 @@ function compileMatch(kind: RuleKind, m: MatchSpec): Test {
   if (m.fileless !== undefined) {
     const want = m.fileless;
     push(0, (c) => c.ev.kind === 'exec' && isFileless(c) === want);
+  }
+  if (m.writable_layer !== undefined) {
+    const want = m.writable_layer;
+    push(0, (c) => c.ev.kind === 'exec' && isWritableLayer(c) === want);
   }
   if (m.path) {
     const t = compileStringMatch(m.path);
@@ -513,6 +522,10 @@ function kernelCondOf(spec: RuleSpec, kp: CompiledRule['kernelPaths']): KernelCo
       tests.push({ who: 'fileless', names: [], negate: !m.fileless });
       continue;
     }
+    if (k === 'writable_layer' && m.writable_layer !== undefined) {
+      tests.push({ who: 'upper', names: [], negate: !m.writable_layer });
+      continue;
+    }
     return `match.${k} is evaluated in user space`;
   }
   if (tests.length > COND_TESTS) return `more than ${COND_TESTS} binary conditions`;
@@ -529,6 +542,8 @@ function kernelCondOf(spec: RuleSpec, kp: CompiledRule['kernelPaths']): KernelCo
         et.push(t);
       } else if (k === 'fileless' && e.match.fileless !== undefined) {
         et.push({ who: 'fileless', names: [], negate: !e.match.fileless });
+      } else if (k === 'writable_layer' && e.match.writable_layer !== undefined) {
+        et.push({ who: 'upper', names: [], negate: !e.match.writable_layer });
       } else {
         return `exception "${e.name}": ${k} is evaluated in user space`;
       }

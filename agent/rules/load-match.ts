@@ -1,5 +1,6 @@
 // The `match:` (and exceptions') conditions of a rule, read and checked:
-// binaries and paths, workloads, destinations, flags, uids, drift, fileless. Each
+// binaries and paths, workloads, destinations, flags, uids, drift, fileless,
+// writable_layer. Each
 // problem is reported with its file:line:col through the rules reader.
 import { isMap, isSeq, type Node } from 'yaml';
 import { errorMessage } from '../../common/errors';
@@ -331,6 +332,12 @@ export function matchSpec(ctx: RulesReader, node: unknown, what: string, kind: R
         const v = ctx.bool(p.value, sub);
         if (v === undefined) ok = false;
         else m.fileless = v;
+        break;
+      }
+      case 'writable_layer': {
+        const v = ctx.bool(p.value, sub);
+        if (v === undefined) ok = false;
+        else m.writable_layer = v;
         break;
       }
       case 'destination': {

@@ -5,6 +5,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { canonicalJson } from '../../common/canonical-json';
 import { readStateFile, writeFileDurable } from '../../common/durable-file';
 import { errorMessage, VigilError } from '../../common/errors';
@@ -55,11 +56,57 @@ export function validatePolicyFiles(files: readonly PolicyFile[]): RuleSet {
   return new RuleSet(loadRuleSources(files.map((f): SourceFile => ({ name: f.name, text: f.text }))));
 }
 
-export function signPolicy(version: number, files: readonly PolicyFile[], key: KeyObject): SignedPolicy {
-  validatePolicyFiles(files);
-  const payload = Buffer.from(canonicalJson({ version, created: new Date().toISOString(), files: files.map((f) => ({ name: f.name, text: f.text })) }));
+/** The bytes that would be signed, rules not validated: their size can be checked before the validation's cost. */
+export function policyPayload(version: number, files: readonly PolicyFile[]): Buffer {
+  return Buffer.from(canonicalJson({ version, created: new Date().toISOString(), files: files.map((f) => ({ name: f.name, text: f.text })) }));
+}
+
+/** Sign a payload made by policyPayload from files already validated. */
+export function signPolicyPayload(version: number, payload: Buffer, key: KeyObject): SignedPolicy {
   const pub = createPublicKey(key);
   return { version, payload, signature: sign(null, payload, key), keyId: keyId(pub) };
+}
+
+export function signPolicy(version: number, files: readonly PolicyFile[], key: KeyObject): SignedPolicy {
+  validatePolicyFiles(files);
+  return signPolicyPayload(version, policyPayload(version, files), key);
+}
+
+const VALIDATE = 'vigil-policy-validate';
+
+/**
+ * validatePolicyFiles on a worker thread: rules of several megabytes take
+ * seconds to parse (YAML) and compile, and the caller's event loop (a
+ * control plane's ingestion, an agent's events) keeps running meanwhile.
+ * Rejects with the same message validatePolicyFiles throws.
+ */
+export function validatePolicyFilesOffThread(files: readonly PolicyFile[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(__filename, { workerData: { kind: VALIDATE, files } });
+    let done = false;
+    w.once('message', (m: { error: string | null }) => {
+      done = true;
+      if (m.error === null) resolve();
+      else reject(new VigilError('RULES', m.error));
+    });
+    w.once('error', (err) => {
+      done = true;
+      reject(new Error(`validating the rules on a worker thread: ${errorMessage(err)}`));
+    });
+    w.once('exit', (code) => {
+      if (!done) reject(new Error(`validating the rules on a worker thread: it exited with code ${code} before answering`));
+    });
+  });
+}
+
+if (!isMainThread && (workerData as { kind?: unknown } | null)?.kind === VALIDATE) {
+  let error: string | null = null;
+  try {
+    validatePolicyFiles((workerData as { files: PolicyFile[] }).files);
+  } catch (err) {
+    error = errorMessage(err);
+  }
+  parentPort?.postMessage({ error });
 }
 
 export interface VerifiedPolicy {

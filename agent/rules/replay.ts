@@ -194,9 +194,14 @@ const num = (v: unknown, dflt = 0): number => (typeof v === 'number' && Number.i
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
-/** exec's fileless, memfd and via_loader (trace-record.ts) back into abi.ExeFlag */
+/** exec's fileless, memfd, via_loader and writable_layer (trace-record.ts) back into abi.ExeFlag */
 function exeFlagsOf(r: Record<string, unknown>): number {
-  return (r.fileless === true ? ExeFlag.FILELESS : 0) | (r.memfd === true ? ExeFlag.MEMFD : 0) | (r.via_loader === true ? ExeFlag.LOADED : 0);
+  return (
+    (r.fileless === true ? ExeFlag.FILELESS : 0) |
+    (r.memfd === true ? ExeFlag.MEMFD : 0) |
+    (r.via_loader === true ? ExeFlag.LOADED : 0) |
+    (r.writable_layer === true ? ExeFlag.UPPER : 0)
+  );
 }
 
 /** A trace record back into the event the rules look at (no enforcement flags: nothing is carried out). */

@@ -34,7 +34,8 @@ export class RulesReader extends YamlReader {
           this.fail(n as Node, `${what}: unknown list "${v.slice(1)}"${this.lists.size ? ` (lists: ${[...this.lists.keys()].join(', ')})` : ' (no lists are defined)'}`);
           return false;
         }
-        into.push(...list);
+        // one by one: a spread of a list of a few hundred thousand items overflows the call stack
+        for (const item of list) into.push(item);
         return true;
       }
       into.push(v);

@@ -117,6 +117,8 @@ export interface MatchSpec {
   attribute?: StringMatch;
   /** exec: the executed file has no link (memfd, deleted, O_TMPFILE) */
   fileless?: boolean;
+  /** exec: the executed file's data is in the container's writable (overlayfs upper) layer, not in an image layer */
+  writable_layer?: boolean;
 }
 
 export type MatchKey = keyof MatchSpec;
@@ -147,6 +149,7 @@ export const MATCH_KEYS: readonly MatchKey[] = [
   'port',
   'attribute',
   'fileless',
+  'writable_layer',
 ];
 
 /** What every kind can match: the process, its lineage and its workload. */
@@ -156,7 +159,7 @@ const SOCKET_KEYS: readonly MatchKey[] = ['family', 'type'];
 
 /** Which `match` keys make sense for which event kind. */
 export const KEYS_FOR_KIND: Record<RuleKind, readonly MatchKey[]> = {
-  exec: [...PROCESS_KEYS, 'drift', 'cwd', 'fileless'],
+  exec: [...PROCESS_KEYS, 'drift', 'cwd', 'fileless', 'writable_layer'],
   open: [...PROCESS_KEYS, 'path', 'flags', 'mode'],
   unlink: [...PROCESS_KEYS, 'path'],
   rename: [...PROCESS_KEYS, 'path', 'new_path'],

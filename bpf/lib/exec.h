@@ -122,7 +122,7 @@ static __always_inline void record_exe(struct vigil_config *cfg, struct scratch 
 		return;
 	ts->exe_ino = e->exe_ino;
 	ts->exe_dev = e->exe_dev;
-	ts->exe_flags = xflags & (EXE_FILELESS | EXE_MEMFD | EXE_LOADED);
+	ts->exe_flags = xflags & (EXE_FILELESS | EXE_MEMFD | EXE_LOADED | EXE_UPPER);
 	ts->flags |= TS_EXE;
 	if (s->facts.have & FACT_SELF_HASH) {
 		ts->exe_hash = s->facts.self_hash;
@@ -163,6 +163,9 @@ static __always_inline void exec_record(struct vigil_config *cfg, struct kind_co
 	e->exe_ctime_ns = inode_ctime_ns(ino);
 	if (inode_nlink(ino) == 0)
 		xflags |= EXE_FILELESS;
+	/* dropped into the container (writable layer), not from its image */
+	if (ovl_upper_data(ino))
+		xflags |= EXE_UPPER;
 
 	task_root(p, &root);
 	exe_len = exe_path(e->tail, s, f, &root, &cut, &xflags);

@@ -11,6 +11,7 @@
 #define VIGIL_LIB_RULES_H
 
 #include "common.h"
+#include "overlay.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -282,6 +283,8 @@ static __always_inline void facts_self(struct bin_facts *f)
 		f->self_ino = ino->i_ino;
 		if (inode_nlink(ino) == 0)
 			f->self_flags |= EXE_FILELESS;
+		if (ovl_upper_data(ino))
+			f->self_flags |= EXE_UPPER;
 	}
 	ts = bpf_task_storage_get(&tasks, task, 0, 0);
 	if (ts && (ts->flags & TS_EXE_HASH)) {
@@ -333,6 +336,8 @@ static __always_inline __u32 bin_test_holds(struct scratch *s, struct bin_test *
 		return 1;
 	if (who == WHO_FILELESS)
 		return ((f->self_flags & EXE_FILELESS) != 0) ^ (t->negate ? 1 : 0);
+	if (who == WHO_UPPER)
+		return ((f->self_flags & EXE_UPPER) != 0) ^ (t->negate ? 1 : 0);
 	if (hash_ok) {
 		k.type = BIN_HASH;
 		k.val = parent ? f->parent_hash : f->self_hash;

@@ -116,12 +116,14 @@ Napi::Object Layout(Napi::Env env) {
   c.Set("EXE_MEMFD", static_cast<int>(EXE_MEMFD));
   c.Set("EXE_LOADED", static_cast<int>(EXE_LOADED));
   c.Set("EXE_NO_INTERP", static_cast<int>(EXE_NO_INTERP));
+  c.Set("EXE_UPPER", static_cast<int>(EXE_UPPER));
   c.Set("BIN_HASH", static_cast<int>(BIN_HASH));
   c.Set("BIN_ID", static_cast<int>(BIN_ID));
   c.Set("WHO_NONE", static_cast<int>(WHO_NONE));
   c.Set("WHO_SELF", static_cast<int>(WHO_SELF));
   c.Set("WHO_PARENT", static_cast<int>(WHO_PARENT));
   c.Set("WHO_FILELESS", static_cast<int>(WHO_FILELESS));
+  c.Set("WHO_UPPER", static_cast<int>(WHO_UPPER));
   c.Set("COND_SLOTS", COND_SLOTS);
   c.Set("COND_TESTS", COND_TESTS);
   c.Set("COND_EXCEPTIONS", COND_EXCEPTIONS);

@@ -4,6 +4,7 @@
 // deltas under the message limit, whatever the fleet's size. Real control
 // planes over mTLS and real agent streams.
 import * as grpc from '@grpc/grpc-js';
+import { Writer } from 'protobufjs';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,6 +21,7 @@ import { loadNodeRanges, type AddressOwnership } from '../../controlplane/node-r
 import { CpMetrics } from '../../controlplane/metrics';
 import { ControlPlane } from '../../controlplane/server';
 import { Store } from '../../controlplane/store';
+import { testAlert } from '../helpers/alerts';
 import { rawAgent, type RawAgent } from '../helpers/raw-agent';
 import { testUplink } from '../helpers/uplink';
 import { until } from '../helpers/wait';
@@ -148,6 +150,70 @@ describe('identity map: checked reports, conflicts, chunks', function () {
     assert.equal(end.code, grpc.status.RESOURCE_EXHAUSTED);
     assert.equal(end.details, 'an identity report of 11 entries is over the limit of 10 per node');
     assert.equal(await metric(cp.metrics.registry, 'vigil_agent_messages_refused_total', { reason: 'identity_report_too_large' }), 1);
+  });
+
+  it('a node reports 1,250,000 entries (60 MB, and 2.5 MB of empty ones): refused before decoding, naming the limit, while the other agents stay connected, keep their map and keep storing alerts', async () => {
+    const cp = await start({ nodeRanges: path.join(dir, 'ranges.yaml') });
+    // node-1: the real uplink, reporting its address and raising alerts all along
+    let map: { cidr: string; spiffe_id: string; node: string }[] = [];
+    const spool = new Spool(fs.mkdtempSync(path.join(dir, 'spool-')), 'boot-node-1');
+    const up = testUplink({
+      address: `127.0.0.1:${cp.port}`,
+      certs,
+      trustDomain: TD,
+      node: 'node-1',
+      bootId: 'boot-node-1',
+      spool,
+      identityReport: () => [{ cidr: '10.1.0.9', spiffe_id: `spiffe://${TD}/ns/a/sa/api` }],
+      onIdentityMap: (e) => (map = e),
+    });
+    up.start();
+    closers.push(async () => {
+      await up.stop();
+      spool.close();
+    });
+    await until('node-1 in its own map', () => up.stats.connected && map.some((e) => e.node === 'node-1'));
+    let sent = 0;
+    const raise = (n: number): void => {
+      for (let i = 0; i < n; i++) up.send(testAlert(++sent, 'node-1', TD));
+    };
+    raise(50);
+    // AgentMessage{identities: IdentityReport{entries: [AddressEntry x 1,250,000]}}, put on the wire as bytes
+    const report = (entry: Buffer, n: number): Buffer => {
+      const one = Buffer.concat([Buffer.from([(1 << 3) | 2, entry.length]), entry]);
+      const body = Buffer.alloc(one.length * n, one);
+      const len = Writer.create().uint32(body.length).finish();
+      return Buffer.concat([Buffer.from([(3 << 3) | 2]), Buffer.from(len), body]);
+    };
+    const entry = Buffer.from(Writer.create().uint32((1 << 3) | 2).string('10.3.0.7/32').uint32((2 << 3) | 2).string(`spiffe://${TD}/ns/prod/sa/db`).finish());
+    const big = report(entry, 1_250_000);
+    const empty = report(Buffer.alloc(0), 1_250_000);
+    assert.ok(big.length > 50e6 && empty.length < 4 << 20, `${big.length} and ${empty.length} bytes`);
+    const hostile = listen(cp.port, 'node-3');
+    const hostile2 = rawAgent(cp.port, certs, TD, 'node-2');
+    closers.push(() => hostile2.close());
+    hostile2.write({ hello: { node: 'node-2', boot_id: 'boot-node-2', version: 't' } });
+    await until('welcomed', () => [hostile, hostile2].every((x) => x.received.some((m) => m.msg === 'welcome')));
+    hostile.write(big);
+    hostile2.write(empty);
+    raise(50);
+    const [e1, e2] = await Promise.all([hostile.ended, hostile2.ended]);
+    raise(50);
+    assert.deepEqual([e1.code, e2.code], [grpc.status.RESOURCE_EXHAUSTED, grpc.status.RESOURCE_EXHAUSTED]);
+    assert.match(e1.details, /^Received message larger than max \(61250005 vs 16777216\)/);
+    assert.equal(e2.details, 'an identity report of 1250000 entries is over the limit of 4096 per node');
+    await until('every alert of node-1 stored', () => spool.stats().depth === 0 && cp.store.countAlerts() === sent);
+    assert.equal(up.stats.connects, 1, 'node-1 never lost its stream');
+    assert.deepEqual(map.map((e) => `${e.node} ${e.cidr}`), ['node-1 10.1.0.9/32'], 'nothing of node-2 or node-3 reached node-1');
+    assert.deepEqual(cp.store.addresses().map((a) => a.node), ['node-1']);
+    assert.equal(await metric(cp.metrics.registry, 'vigil_agent_messages_refused_total', { reason: 'identity_report_too_large' }), 1);
+    // the 60 MB one never reached our code (gRPC's own 16 MiB limit): seen all the same, with who sent it
+    assert.equal(await metric(cp.metrics.registry, 'vigil_agent_messages_refused_total', { reason: 'message_too_large' }), 1);
+    assert.ok(logs.some((l) => /agent \/vigil\.v1\.AgentService\/Connect from spiffe:\/\/ids\.vigil\/vigil\/agent\/node-3 \(.*\): a message larger than gRPC's receive limit \(61250005 vs 16777216\): refused unread/.test(l)), logs.join('\n'));
+    assert.ok(logs.some((l) => /node-2 .*an identity report of 1250000 entries is over the limit of 4096/.test(l)), logs.join('\n'));
+    // the 60 MB one never reached our code (gRPC's own 16 MiB limit): seen all the same, with who sent it
+    assert.equal(await metric(cp.metrics.registry, 'vigil_agent_messages_refused_total', { reason: 'message_too_large' }), 1);
+    assert.ok(logs.some((l) => /agent \/vigil\.v1\.AgentService\/Connect from spiffe:\/\/ids\.vigil\/vigil\/agent\/node-3 \(.*\): a message larger than gRPC's receive limit \(61250005 vs 16777216\): refused unread/.test(l)), logs.join('\n'));
   });
 
   it('overlapping node ranges are a configuration error named by file:line:col', () => {

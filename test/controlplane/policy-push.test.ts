@@ -13,6 +13,7 @@ import { loadPublicKey, PolicyState, type VerifiedPolicy } from '../../agent/rul
 import { pushPolicy } from '../../cli/admin';
 import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { startControlPlane, type ControlPlaneConfig, type RunningControlPlane } from '../../controlplane/controlplane';
+import { testAlert } from '../helpers/alerts';
 import { testUplink } from '../helpers/uplink';
 import { until } from '../helpers/wait';
 
@@ -132,6 +133,34 @@ describe('policy push: forward only, within limits, in chunks', function () {
     await until('connected', () => a.up.stats.connected);
     await assert.rejects(push(cp.port, bigRules(70_000)), /over the 50000 bytes agent node-1 takes: nothing signed or sent/);
     assert.ok(logs.some((l) => /policy push by spiffe:\/\/push\.vigil\/vigil\/admin\/ann refused: the signed policy would be/.test(l)));
+  });
+
+  it('an 8.5 MB push with the default limits: validated off the event loop (alerts keep being stored meanwhile), delivered in chunks and applied; the agent never loses its stream', async () => {
+    const cp = await start(path.join(dir, 'default-limits'));
+    const a = agent(() => cp.port, path.join(dir, 'agent-default'));
+    await until('connected', () => a.up.stats.connected);
+    let sent = 0;
+    const raise = (n: number): void => {
+      for (let i = 0; i < n; i++) a.up.send(testAlert(++sent, 'node-1', TD));
+    };
+    raise(20);
+    await until('first alerts stored', () => cp.store.countAlerts() === sent);
+    const text = bigRules(8.5e6);
+    assert.ok(text.length > 8.5e6);
+    let pushed: number | null = null;
+    const pushing = push(cp.port, text).then((v) => (pushed = v));
+    await new Promise((r) => setTimeout(r, 300));
+    raise(20);
+    // the rules take seconds to validate: ingestion goes on meanwhile
+    await until('alerts raised during the push stored', () => cp.store.countAlerts() === sent, 1500);
+    assert.equal(pushed, null, 'stored while the push was still being validated');
+    const v = await pushing;
+    await until('the 8.5 MB policy applied', () => a.applied() === v, 40000);
+    assert.ok(cp.store.latestPolicy()!.payload.length > 8.5e6);
+    raise(20);
+    await until('every alert stored', () => cp.store.countAlerts() === sent, 20000);
+    assert.equal(a.up.stats.connects, 1, 'the agent never lost its stream');
+    assert.equal(a.up.stats.policyRefused, 0);
   });
 
   it('a large policy reaches the agent in chunks and is applied whole', async () => {

@@ -267,7 +267,8 @@ workloads:
     // ...and the workload runs it: not drift
     const ran = await sb.run(cg, bin, [], { mode: 'exec' });
     await new Promise((r) => setTimeout(r, 300));
-    const drift = h.alerts.filter((x) => x.rule === 'drift-binary-exec' && x.process.pid === ran.pid);
+    // a host workload: no writable layer, drift by change time is changed-binary-exec
+    const drift = h.alerts.filter((x) => x.rule === 'changed-binary-exec' && x.process.pid === ran.pid);
     assert.deepEqual(drift, [], `drift fired for a binary written before the workload started:\n${show(drift)}`);
     // a binary written now is drift
     const fresh = path.join(tmp, 'fresh');
@@ -275,7 +276,7 @@ workloads:
     fs.copyFileSync(actions, fresh);
     fs.chmodSync(fresh, 0o755);
     const ran2 = await sb.run(cg, fresh, [], { mode: 'exec' });
-    await h.waitFor('drift-binary-exec', (x) => x.rule === 'drift-binary-exec' && x.process.pid === ran2.pid);
+    await h.waitFor('changed-binary-exec', (x) => x.rule === 'changed-binary-exec' && x.process.pid === ran2.pid);
     first.child.kill('SIGKILL');
     await first.done;
   });

@@ -40,9 +40,14 @@ interface Step {
 
 interface Case {
   rule: string;
+  /** a second case for the same rule: another way in (its test is named "RULE (VARIANT)") */
+  variant?: string;
   fire: Step;
   twin: Step;
 }
+
+/** The name of a case's test: the rule, and the variant if any. */
+const label = (k: Case): string => (k.variant ? `${k.rule} (${k.variant})` : k.rule);
 
 function show(as: Alert[]): string {
   return as.map((a) => `${a.rule} ${JSON.stringify(a.process.args)} ${a.process.exe} ${a.workload.spiffe_id}`).join('\n');
@@ -108,6 +113,13 @@ describe('the default pack on the real kernel: each rule fires from inside a wor
       fire: { where: 'ctr', argv: ['/root/true'], setup: [['cp', '/bin/busybox', '/root/true']] },
       twin: { where: 'ctr', argv: ['true', 'drift-twin'] },
     },
+    // a file changed after the workload started, not in a writable layer (a host workload's file); the twin: the container's
+    // dropped binary above, which is drift-binary-exec's (the two never fire together)
+    {
+      rule: 'changed-binary-exec',
+      fire: { where: 'wl', argv: [path.join(tmp, 'late', 'true'), 'changed-fire'], setup: [['/usr/bin/mkdir', '-p', path.join(tmp, 'late')], ['/usr/bin/cp', '/usr/bin/true', path.join(tmp, 'late', 'true')]] },
+      twin: { where: 'ctr', argv: ['/root/true', 'changed-twin'] },
+    },
     {
       rule: 'exec-from-tmp-in-workload',
       fire: { where: 'ctr', argv: ['/tmp/true'], setup: [['cp', '/bin/busybox', '/tmp/true']] },
@@ -125,6 +137,20 @@ describe('the default pack on the real kernel: each rule fires from inside a wor
     { rule: 'write-below-binary-dir', fire: { where: 'ctr', argv: ['touch', '/usr/local/bin/dropped'] }, twin: { where: 'ctr', argv: [A, 'open:/usr/local/bin/actions'] } },
     { rule: 'write-below-etc-in-workload', fire: { where: 'ctr', argv: ['touch', '/etc/changed'] }, twin: { where: 'ctr', argv: [A, 'open:/etc/passwd'] } },
     { rule: 'read-sensitive-file', fire: { where: 'ctr', argv: ['cat', '/etc/shadow'] }, twin: { where: 'ctr', argv: ['cat', '/etc/passwd'] } },
+    // Falco's "Directory traversal monitored file read": the name with ../ reaches the rule as the file the kernel opened
+    {
+      rule: 'read-sensitive-file',
+      variant: 'directory traversal',
+      fire: { where: 'ctr', argv: ['cat', '/tmp/../etc/../etc/shadow'] },
+      twin: { where: 'ctr', argv: ['cat', '/tmp/../etc/../etc/passwd'] },
+    },
+    // Falco's "Read sensitive file trusted after startup": a server (a program named nginx) reading it itself, not a tool it starts
+    {
+      rule: 'read-sensitive-file',
+      variant: 'a server reading it',
+      fire: { where: 'wl', argv: [path.join(tmp, 'srv', 'nginx'), '-c', 'read x < /etc/shadow; true'] },
+      twin: { where: 'wl', argv: [path.join(tmp, 'srv', 'nginx'), '-c', 'read x < /etc/passwd; true'] },
+    },
     {
       rule: 'read-sensitive-dir',
       fire: { where: 'ctr', argv: ['cat', '/etc/sudoers.d/admins'], setup: [[A, 'mkdir:/etc/sudoers.d', 'creat:/etc/sudoers.d/admins']] },
@@ -317,7 +343,7 @@ workloads:
     'shell-in-workload', 'renamed-shell-in-workload', 'busybox-in-workload', 'shell-from-server', 'system-user-interactive',
     'package-manager-in-workload', 'network-tool-in-workload', 'netcat-remote-exec', 'namespace-tool-in-workload', 'debugfs-in-workload',
     'remove-bulk-data', 'search-private-keys', 'find-private-keys', 'search-aws-credentials', 'find-aws-credentials', 'crontab-in-workload',
-    'crypto-miner-args', 'drift-binary-exec', 'exec-from-tmp-in-workload', 'fileless-exec', 'exec-from-dev-shm', 'script-from-dev-shm',
+    'crypto-miner-args', 'drift-binary-exec', 'changed-binary-exec', 'exec-from-tmp-in-workload', 'fileless-exec', 'exec-from-dev-shm', 'script-from-dev-shm',
     'host-exec-from-container-fs', 'write-below-binary-dir', 'write-below-etc-in-workload', 'read-sensitive-file', 'read-sensitive-dir',
     'read-ssh-keys', 'write-authorized-keys', 'read-serviceaccount-token', 'clear-log-files', 'truncate-shell-history', 'rename-shell-history',
     'delete-shell-history', 'write-cron', 'write-systemd-unit', 'release-agent-write', 'ptrace-attach', 'kernel-module-load',
@@ -325,11 +351,13 @@ workloads:
     'workload-to-miner-port', 'ssh-to-unusual-port', 'ptrace-traceme', 'set-setuid-bit', 'symlink-to-sensitive-file',
     'hardlink-to-sensitive-file', 'namespace-change-in-workload', 'bpf-load-in-workload', 'userfaultfd-in-workload',
     'packet-socket-in-workload', 'redirect-stdio-to-socket',
+    'read-sensitive-file (directory traversal)', 'read-sensitive-file (a server reading it)',
   ];
-  for (const rule of names) {
-    it(`${rule}: fires on its trigger, not on its benign twin`, async () => {
-      const k = [...ran.keys()].find((x) => x.rule === rule);
-      assert.ok(k, `no case ran for ${rule}`);
+  for (const name of names) {
+    it(`${name}: fires on its trigger, not on its benign twin`, async () => {
+      const k = [...ran.keys()].find((x) => label(x) === name);
+      assert.ok(k, `no case ran for ${name}`);
+      const rule = k.rule;
       const r = ran.get(k);
       assert.ok(r);
       // a twin that never started would prove nothing: both steps ran their programs
@@ -371,7 +399,7 @@ workloads:
     const elsewhere = new Set(['setuid-to-root-in-workload', 'leave-workload', 'sensitive-host-mount']);
     const missing = inPack.filter((n) => !names.includes(n) && !elsewhere.has(n));
     assert.deepEqual(missing, [], 'rules of the pack without a trigger and a twin');
-    assert.deepEqual([...ran.keys()].map((k) => k.rule).sort(), [...names].sort());
+    assert.deepEqual([...ran.keys()].map(label).sort(), [...names].sort());
   });
 });
 

@@ -98,8 +98,8 @@ describe('event ABI: TypeScript offsets equal the C layout', () => {
     check('cond_key', abi.CondKey);
     check('rule_cond', abi.RuleCond);
     assert.deepEqual(
-      [abi.BinMember.hash, abi.BinMember.id, abi.BinWho.none, abi.BinWho.self, abi.BinWho.parent, abi.BinWho.fileless],
-      ['BIN_HASH', 'BIN_ID', 'WHO_NONE', 'WHO_SELF', 'WHO_PARENT', 'WHO_FILELESS'].map((n) => layout.constants[n]),
+      [abi.BinMember.hash, abi.BinMember.id, abi.BinWho.none, abi.BinWho.self, abi.BinWho.parent, abi.BinWho.fileless, abi.BinWho.upper],
+      ['BIN_HASH', 'BIN_ID', 'WHO_NONE', 'WHO_SELF', 'WHO_PARENT', 'WHO_FILELESS', 'WHO_UPPER'].map((n) => layout.constants[n]),
     );
     assert.deepEqual([abi.COND_SLOTS, abi.COND_TESTS, abi.COND_EXCEPTIONS], [layout.constants.COND_SLOTS, layout.constants.COND_TESTS, layout.constants.COND_EXCEPTIONS]);
     assert.equal(abi.RuleCond.except - abi.RuleCond.match, abi.COND_TESTS * abi.BinTest.SIZE, 'the tests are one flat array: match, then the exceptions');

@@ -342,6 +342,31 @@ rules:
     assert.deepEqual(names(ctx(execEvent('/usr/bin/true'))), ['linked']);
   });
 
+  it('writable_layer: an exec of a file whose data is in an overlayfs upper layer; both values, on exec only; a kernel condition for kill rules', () => {
+    const rs = rules(`rules:
+  - { name: dropped, on: exec, match: { writable_layer: true } }
+  - { name: image, on: exec, match: { writable_layer: false } }
+  - { name: dropped-shell, on: exec, match: { writable_layer: true, name: { in: [sh] } } }
+  - { name: opens, on: open, match: { path: { in: [/root/x] } } }
+  - { name: kill-dropped, on: exec, match: { writable_layer: true }, action: kill, exceptions: [{ name: e, match: { parent_binary: { in: [/usr/bin/make] }, writable_layer: true } }] }
+  - { name: kill-not-dropped, on: exec, match: { writable_layer: false, binary: { in: [/bin/sh] } }, action: kill }
+`);
+    const names = (c: EvalContext): string[] => rs.evaluate(c).map((m) => m.rule.name);
+    assert.deepEqual(names(ctx(execEvent('/root/x', ExeFlag.UPPER))), ['dropped', 'kill-dropped']);
+    assert.deepEqual(names(ctx(execEvent('/root/x', ExeFlag.UPPER), { name: 'sh' })), ['dropped', 'dropped-shell', 'kill-dropped']);
+    assert.deepEqual(names(ctx(execEvent('/bin/busybox'))), ['image']);
+    // fileless is not the writable layer (a memfd is on no overlay)
+    assert.deepEqual(names(ctx(execEvent('/memfd:x (deleted)', ExeFlag.FILELESS | ExeFlag.MEMFD))), ['image']);
+    const cond = (n: string) => rs.rules.find((r) => r.name === n);
+    assert.equal(cond('kill-dropped')?.enforcement, 'kernel-kill');
+    assert.deepEqual(cond('kill-dropped')?.kernelCond, {
+      key: 'any',
+      tests: [{ who: 'upper', names: [], negate: false }],
+      exceptions: [[{ who: 'parent', names: ['/usr/bin/make'], negate: false }, { who: 'upper', names: [], negate: false }]],
+    });
+    assert.deepEqual(cond('kill-not-dropped')?.kernelCond, { key: 'paths', tests: [{ who: 'upper', names: [], negate: true }], exceptions: [] });
+  });
+
   it('kernel plan: kill rules with conditions take slots of their workload and kind; past 16, user space (and urgent)', () => {
     let text = 'rules:\n';
     for (let i = 0; i < 17; i++) text += `  - { name: c${i}, workload: spiffe://td/w/a, on: exec, match: { binary: { in: [/bin/s${i}] }, parent_binary: { in: [/p] } }, action: kill }\n`;

@@ -134,7 +134,7 @@ rules:
     on: exec
     match: { destination: { port: [22] } }
 `),
-      `rules.yaml:4:14: rule "r6": match.destination does not apply to exec events (exec rules can match binary, parent_binary, args, uid, name, ancestor_binary, parent_args, image, image_digest, tty, drift, cwd, fileless)
+      `rules.yaml:4:14: rule "r6": match.destination does not apply to exec events (exec rules can match binary, parent_binary, args, uid, name, ancestor_binary, parent_args, image, image_digest, tty, drift, cwd, fileless, writable_layer)
     match: { destination: { port: [22] } }
              ^`,
     );

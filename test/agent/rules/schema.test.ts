@@ -540,6 +540,7 @@ const SAMPLE: Record<MatchKey, unknown> = {
   port: [4444],
   attribute: { in: ['security.capability'] },
   fileless: true,
+  writable_layer: true,
 };
 
 function readSchema(): Record<string, unknown> {
