@@ -2,7 +2,8 @@
 // agents (separate processes, spool fsync on, store fsync on every commit),
 // the latency from a kernel event to its committed row, and the latency from
 // an alert raised to its committed row while 10 agent processes offer a
-// fixed rate (5k, 15k, 30k alerts/s in all) for a few seconds.
+// fixed rate (5k, 15k, 30k alerts/s in all) for a few seconds. Agents are
+// started, connected, then told to go together: the clock starts there.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -32,24 +33,39 @@ export interface OfferedResult {
 
 const TD = 'bench.vigil';
 
+/** Start `agents` fake agents (bench/fake-agent.ts), all connected when this resolves: `go` starts them together. */
+async function fakeAgents(port: number, certs: string, dir: string, agents: number, perAgent: number, rate: number): Promise<{ go: () => void; done: Promise<void[]> }> {
+  const script = path.join(__dirname, 'fake-agent.js');
+  const ready: Promise<void>[] = [];
+  const done: Promise<void>[] = [];
+  const kids = [...Array(agents).keys()].map((i) => {
+    const args = [script, `127.0.0.1:${port}`, certs, `node-${i}`, String(perAgent), path.join(dir, `spool-${rate}-${i}`), ...(rate > 0 ? [String(rate / agents)] : [])];
+    const c = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    ready.push(new Promise<void>((resolve) => c.stdout.once('data', () => resolve())));
+    done.push(new Promise<void>((resolve, reject) => c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`fake agent ${i} exited ${code}`))))));
+    return c;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error('control-plane bench: the fake agents did not all connect in 120 s')), 120_000)));
+  try {
+    await Promise.race([Promise.all(ready), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return { go: () => kids.forEach((c) => c.stdin.end('go\n')), done: Promise.all(done) };
+}
+
 async function ingestBench(dir: string, certs: string, agents: number, perAgent: number): Promise<CpReport['ingest']> {
   const cp = await startControlPlane({ listen: '127.0.0.1:0', dataDir: path.join(dir, 'cp-ingest'), certsDir: certs, insecure: false, log: () => undefined });
   try {
-    const script = path.join(__dirname, 'fake-agent.js');
-    const t0 = process.hrtime.bigint();
-    const children = [...Array(agents).keys()].map(
-      (i) =>
-        new Promise<void>((resolve, reject) => {
-          const c = spawn(process.execPath, [script, `127.0.0.1:${cp.port}`, certs, `node-${i}`, String(perAgent), path.join(dir, `spool-${i}`)], {
-            stdio: ['ignore', 'ignore', 'inherit'],
-          });
-          c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`fake agent ${i} exited ${code}`))));
-        }),
-    );
     const total = agents * perAgent;
+    const fleet = await fakeAgents(cp.port, certs, dir, agents, perAgent, 0);
+    // from the moment every agent is connected and told to go: process start-up is not ingestion
+    const t0 = process.hrtime.bigint();
+    fleet.go();
     await waitFor(`${total} alerts stored`, () => cp.store.countAlerts() >= total);
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    await Promise.all(children);
+    await fleet.done;
     const dup = (await cp.metrics.duplicates.get()).values[0]?.value ?? 0;
     return { agents, alerts: total, seconds: Math.round(secs * 1000) / 1000, alerts_per_s: Math.round(total / secs), duplicates: dup };
   } finally {
@@ -93,23 +109,14 @@ async function offeredBench(dir: string, certs: string, agents: number, rate: nu
   const cp = await startControlPlane({ listen: '127.0.0.1:0', dataDir: path.join(dir, `cp-offered-${rate}`), certsDir: certs, insecure: false, log: () => undefined });
   const committed = commitLatencies(cp.store);
   try {
-    const script = path.join(__dirname, 'fake-agent.js');
     const perAgent = Math.round((rate / agents) * seconds);
     const total = perAgent * agents;
+    const fleet = await fakeAgents(cp.port, certs, dir, agents, perAgent, rate);
     const t0 = process.hrtime.bigint();
-    const children = [...Array(agents).keys()].map(
-      (i) =>
-        new Promise<void>((resolve, reject) => {
-          const spool = path.join(dir, `spool-offered-${rate}-${i}`);
-          const c = spawn(process.execPath, [script, `127.0.0.1:${cp.port}`, certs, `node-${i}`, String(perAgent), spool, String(rate / agents)], {
-            stdio: ['ignore', 'ignore', 'inherit'],
-          });
-          c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`fake agent ${i} exited ${code}`))));
-        }),
-    );
+    fleet.go();
     await waitFor(`${total} alerts offered at ${rate}/s committed`, () => committed.size >= total);
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    await Promise.all(children);
+    await fleet.done;
     return { offered_per_s: rate, seconds, alerts: total, stored_per_s: Math.round(total / secs), ...quantiles([...committed.values()]) };
   } finally {
     await cp.close();

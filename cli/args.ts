@@ -158,6 +158,11 @@ export interface TlsOptionValues {
   insecure?: boolean;
 }
 
+/** --vdp-config FILE: the one definition, for `vigil controlplane` and `vigil up` (docs/vdp.md). */
+export function vdpConfigOption(): Option {
+  return new Option('--vdp-config <file>', 'advisories, ticket sinks (GitHub, Jira) and outputs (webhook, falcosidekick, syslog): docs/vdp.md');
+}
+
 /** --certs DIR, or single files as SPIRE or a Secret provides them (which win over DIR); --insecure warns. */
 export function tlsOptions(cmd: Command, o: { policyKey: boolean; serverId: boolean }): Command {
   cmd

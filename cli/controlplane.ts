@@ -1,7 +1,7 @@
 // `vigil controlplane`: the control plane server (gRPC over mTLS, the SQLite
 // store, signed policy, metrics) until SIGINT/SIGTERM.
 import { Option, type Command } from 'commander';
-import { hostPort, integer, need, tlsFlags, tlsOptions, vigilCommand, type CliIo, type TlsOptionValues } from './args';
+import { hostPort, integer, need, tlsFlags, tlsOptions, vdpConfigOption, vigilCommand, type CliIo, type TlsOptionValues } from './args';
 import { untilStopped } from './signals';
 
 interface Values extends TlsOptionValues {
@@ -48,7 +48,7 @@ export function controlplaneCommand(io?: CliIo): Command {
           .argParser(integer('--max-policy-bytes', 1024, 1 << 30))
           .default(16 << 20),
       )
-      .addOption(new Option('--vdp-config <file>', 'advisories, ticket sinks (GitHub, Jira) and outputs (webhook, falcosidekick, syslog): docs/vdp.md'))
+      .addOption(vdpConfigOption())
       .addOption(new Option('--vex-key <file>', 'ECDSA P-256 key (PKCS #8 PEM) that signs VEX documents (default: DATA/vex-signing.key, made at first start)')),
     { policyKey: true, serverId: false },
   );

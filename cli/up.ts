@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { VigilError } from '../common/errors';
 import { repoRoot } from '../common/repo';
-import { hostPort, outputFormat, parseWith, seconds, vigilCommand, type CliIo } from './args';
+import { hostPort, outputFormat, parseWith, seconds, vdpConfigOption, vigilCommand, type CliIo } from './args';
 import { DEFAULT_IDS } from './certs';
 import { DEFAULT_DATA_DIR, writeLocal } from './local';
 import { untilStopped } from './signals';
@@ -22,6 +22,8 @@ export interface UpOptions {
   trustDomain: string;
   rules: string[];
   identities?: string;
+  /** the control plane's advisories, ticket sinks and outputs (docs/vdp.md) */
+  vdpConfig?: string;
   output: 'json' | 'text';
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
@@ -44,6 +46,7 @@ interface Values {
   trustDomain: string;
   rules?: string[];
   identities?: string;
+  vdpConfig?: string;
   output: 'json' | 'text';
   duration?: number;
 }
@@ -57,6 +60,7 @@ export function upCommand(io?: CliIo): Command {
     .addOption(new Option('--trust-domain <td>', 'the local trust domain minted on first run').default(UP_DEFAULTS.trustDomain))
     .addOption(new Option('--rules <path...>', 'rules (default: deploy/rules/default.yaml)'))
     .addOption(new Option('--identities <file>', 'cgroups, container ids and addresses -> SPIFFE IDs'))
+    .addOption(vdpConfigOption())
     .addOption(new Option('-o, --output <format>', 'json or text').argParser(outputFormat()).default('json'))
     .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(seconds('--duration')));
   if (io) cmd.action(async (v: Values) => io.exit(await runUp({ ...upOptions(v), out: io.out, err: io.err })));
@@ -78,6 +82,7 @@ function upOptions(v: Values): Omit<UpOptions, 'out' | 'err'> {
     output: v.output,
   };
   if (v.identities !== undefined) o.identities = v.identities;
+  if (v.vdpConfig !== undefined) o.vdpConfig = v.vdpConfig;
   if (v.duration !== undefined) o.durationMs = v.duration;
   return o;
 }
@@ -94,6 +99,8 @@ export async function ensureLocalTrustDomain(certs: string, trustDomain: string,
 
 export async function runUp(o: UpOptions): Promise<number> {
   const [{ startControlPlane }, { Agent }, { pushPolicy }] = await Promise.all([import('../controlplane/controlplane'), import('../agent/agent'), import('./admin')]);
+  // a bad VDP configuration fails before anything is minted or started (the control plane reads it again: the file is its input)
+  if (o.vdpConfig) (await import('../controlplane/vdp/config')).loadVdpConfig(o.vdpConfig);
   const node = os.hostname();
   const certs = path.join(o.dataDir, 'certs');
   await ensureLocalTrustDomain(certs, o.trustDomain, node);
@@ -105,6 +112,7 @@ export async function runUp(o: UpOptions): Promise<number> {
     certsDir: certs,
     insecure: false,
     metricsAddress: o.cpMetrics,
+    vdpConfig: o.vdpConfig,
     log: log('controlplane'),
   });
   const address = `127.0.0.1:${cp.port}`;

@@ -7,6 +7,7 @@
 // on one line each, through the real command.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -66,10 +67,16 @@ describe('vigil alerts: pages, bounded followers, early close', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`prints all ${N} matches page by page, and exactly --limit of them`, async () => {
+  it(`prints all ${N} matches page by page, and exactly --limit of them, never blocking the server long`, async () => {
     const all = new Lines();
+    // the control plane runs in this process: its longest stall is this event loop's
+    const stall = monitorEventLoopDelay({ resolution: 10 });
+    stall.enable();
     assert.equal(await listAlerts(link, { since: '1d' }, false, all, new Promise(() => undefined)), N);
+    stall.disable();
     assert.equal(all.n, N);
+    // one response of every match blocked it about 1 s per call
+    assert.ok(stall.max / 1e6 < 250, `the event loop stalled ${(stall.max / 1e6).toFixed(0)} ms while ${N} alerts were paged`);
     const some = new Lines();
     assert.equal(await listAlerts(link, { limit: 10_500 }, false, some, new Promise(() => undefined)), 10_500);
     assert.equal(some.n, 10_500);

@@ -2,12 +2,17 @@
 // find the local control plane and its certificates under vigil up's data
 // directory (/var/lib/vigil). The test's /var/lib is a tmpfs in a private
 // mount namespace, so that it neither sees nor touches the host's.
+// vigil up --vdp-config turns tickets on: an internal report entered with
+// vigil advisories add against an imported SBOM opens an issue at a local
+// fake of GitHub (test/helpers/fake-github.ts).
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot } from '../../common/repo';
+import { FakeGitHub } from '../helpers/fake-github';
+import { makeTestPki, type TestPki } from '../helpers/https-ca';
 import { requireKernelTestPrivileges } from '../helpers/kernel';
 import { until } from '../helpers/wait';
 
@@ -17,6 +22,9 @@ describe('vigil up, then alerts, agents, policy push and audit verify with no fl
   let up: ChildProcess | null = null;
   let upErr = '';
   let tmp = '';
+  let pki: TestPki | null = null;
+  let gh: FakeGitHub | null = null;
+  const TOKEN = 'ghp_upSECRETtoken';
 
   /** `vigil ARGS...` inside vigil up's mount namespace (where its /var/lib/vigil is). */
   const admin = (...args: string[]): { code: number | null; out: string; err: string } => {
@@ -27,11 +35,20 @@ describe('vigil up, then alerts, agents, policy push and audit verify with no fl
   before(async () => {
     requireKernelTestPrivileges();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-up-'));
+    pki = makeTestPki();
+    gh = new FakeGitHub(pki, 'acme/security', TOKEN);
+    await gh.start();
+    fs.writeFileSync(path.join(tmp, 'gh-token'), `${TOKEN}\n`);
+    fs.writeFileSync(
+      path.join(tmp, 'vdp.yaml'),
+      `tickets:\n  - { name: github, type: github, url: "${gh.url}", repo: acme/security, token_file: ${path.join(tmp, 'gh-token')}, ca_file: ${pki.caFile}, min_priority: debug }\n`,
+    );
     // ports 0: a vigil up of the operator's own may hold the defaults; the admin commands learn the port from local.json
     up = spawn(
       'unshare',
       ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs vigil-test /var/lib && exec "$0" "$@"', process.execPath, vigil, 'up',
-        '--listen', '127.0.0.1:0', '--agent-metrics', '127.0.0.1:0', '--controlplane-metrics', '127.0.0.1:0', '--duration', '110'],
+        '--listen', '127.0.0.1:0', '--agent-metrics', '127.0.0.1:0', '--controlplane-metrics', '127.0.0.1:0', '--duration', '110',
+        '--vdp-config', path.join(tmp, 'vdp.yaml')],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     up.stderr?.on('data', (d: Buffer) => (upErr += d.toString()));
@@ -45,6 +62,8 @@ describe('vigil up, then alerts, agents, policy push and audit verify with no fl
       const exited = await Promise.race([new Promise((r) => up?.once('exit', r)), new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
       if (exited === 'timeout') up.kill('SIGKILL');
     }
+    if (gh) await gh.stop();
+    if (pki) pki.remove();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -89,5 +108,20 @@ describe('vigil up, then alerts, agents, policy push and audit verify with no fl
     assert.match(v.out, /rows checked against their entries: [1-9]\d* alerts/, 'the credential read alert is among the rows checked');
     assert.match(v.out, /2 policies/);
     assert.match(v.out, /the log extends it \(signature verified\)/);
+  });
+
+  it('--vdp-config turns tickets on: an internal report against an imported SBOM opens an issue at the GitHub sink', async () => {
+    const digest = `sha256:${'d4'.repeat(32)}`;
+    const sbom = path.join(tmp, 'sbom.json');
+    fs.writeFileSync(sbom, JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.5', version: 1, components: [{ type: 'library', name: 'acme-auth', version: '2.1.0', purl: 'pkg:npm/acme-auth@2.1.0' }] }));
+    const imp = admin('sbom', 'import', sbom, '--image', `registry.example/auth@${digest}`);
+    assert.equal(imp.code, 0, imp.err);
+    const add = admin('advisories', 'add', '--id', 'ACME-2026-0007', '--purl', 'pkg:npm/acme-auth', '--affected', '>= 2.0.0, < 2.4.1', '--severity', 'critical', '--summary', 'token check bypass');
+    assert.equal(add.code, 0, add.err);
+    await until('the ticket is at the fake GitHub', () => (gh?.issues.size ?? 0) > 0, 20000);
+    const issue = [...(gh?.issues.values() ?? [])][0];
+    assert.match(issue.title, /^ACME-2026-0007 in registry\.example\/auth \(under investigation\)$/);
+    assert.match(issue.body, new RegExp(`pkg:npm/acme-auth@2\\.1\\.0: under_investigation`));
+    assert.ok(!upErr.includes(TOKEN), 'the token never reaches the log');
   });
 });

@@ -1,19 +1,20 @@
 // End to end, advisory -> ticket -> gate -> quarantine, on the real kernel
 // with a real control plane, a real agent and the vigil command:
-//   - SBOMs of two images are imported (vigil sbom import); in image A the
-//     component an OSV advisory names was loaded, in image B it was present
-//     and never loaded during a window longer than min_window;
-//   - vigil advisories import FILE: a ticket appears in (a local fake of)
-//     GitHub for image A with the evidence, none for B (not_affected);
+//   - SBOMs of two images are imported (vigil sbom import) and an OSV
+//     advisory for a component of both (vigil advisories import FILE): both
+//     are under_investigation, no ticket (the sink opens tickets for
+//     affected images only);
+//   - a process in image A's workload cgroup reads the component's module
+//     (lodash.js): the kernel's code probe reports it, the agent sends it
+//     over the mTLS stream, the control plane grades the advisory affected
+//     and a ticket appears in (a local fake of) GitHub with that evidence;
+//     image B's workload runs longer than min_window without loading it:
+//     not_affected, no ticket;
 //   - vigil gate fails for A and passes for B;
-//   - vigil quarantine --image A: the workload's egress fails with EPERM in
-//     the kernel except to the allowed destination; the ticket gets a
-//     comment, the audit log an entry; --lift restores it.
-// What is not end to end yet: the agent does not report loaded files to the
-// control plane (issue 12's agent side is not on main): the runtime evidence
-// is recorded through the reachability store's own API
-// (ReachStore.recordReport, what the control plane does with an agent's
-// ReachReport), in the shape the agent will send.
+//   - vigil quarantine --image A (its workloads: those the agent reported
+//     running it): the workload's egress fails with EPERM in the kernel
+//     except to the allowed destination; the ticket gets a comment, the
+//     audit log an entry; --lift restores it.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -26,7 +27,6 @@ import { Writable } from 'node:stream';
 import { Agent } from '../../agent/agent';
 import { repoRoot } from '../../common/repo';
 import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
-import { nowNs } from '../../common/time';
 import { parseOutputs } from '../../common/outputs/config';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
 import { OSV_LODASH } from '../helpers/advisory-fixtures';
@@ -37,10 +37,10 @@ import { until } from '../helpers/wait';
 
 const TD = 'vdp.vigil';
 const WEB = `spiffe://${TD}/ns/shop/sa/web`;
+const BATCH = `spiffe://${TD}/ns/shop/sa/batch`;
 const A = `sha256:${'a1'.repeat(32)}`;
 const B = `sha256:${'b2'.repeat(32)}`;
 const TOKEN = 'ghp_e2eSECRETtoken';
-const LODASH_FILE = '/app/node_modules/lodash/lodash.js';
 
 function vigil(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -53,8 +53,8 @@ function vigil(args: string[]): Promise<{ code: number | null; out: string; err:
   });
 }
 
-/** A CycloneDX 1.5 SBOM as syft writes it: one npm component with the file it owns (evidence.occurrences). */
-function sbom(): string {
+/** A CycloneDX 1.5 SBOM as syft writes it: one npm component with the files it owns (evidence.occurrences). */
+function sbom(lodashDir: string): string {
   return JSON.stringify({
     bomFormat: 'CycloneDX',
     specVersion: '1.5',
@@ -67,7 +67,7 @@ function sbom(): string {
         name: 'lodash',
         version: '4.17.20',
         purl: 'pkg:npm/lodash@4.17.20',
-        evidence: { occurrences: [{ location: LODASH_FILE }, { location: '/app/node_modules/lodash/package.json' }] },
+        evidence: { occurrences: [{ location: path.join(lodashDir, 'lodash.js') }, { location: path.join(lodashDir, 'package.json') }] },
       },
     ],
   });
@@ -81,6 +81,8 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
   let gh: FakeGitHub;
   let sb: CgroupSandbox;
   let shop: CgroupHandle;
+  let batch: CgroupHandle;
+  let lodashDir: string;
   let netns: NetnsSandbox;
   let cp: RunningControlPlane;
   let agent: Agent;
@@ -95,7 +97,15 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
   before(async () => {
     requireKernelTestPrivileges();
     actions = fs.realpathSync(helperBinary('actions'));
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-vdp-'));
+    // the kernel reports canonical paths: the SBOM names the files as the kernel will
+    dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-vdp-')));
+    fs.chmodSync(dir, 0o755);
+    // the "image": the component's files on this host, named in the SBOM as they are found
+    lodashDir = path.join(dir, 'app', 'node_modules', 'lodash');
+    fs.mkdirSync(lodashDir, { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(lodashDir, 'lodash.js'), 'module.exports = {};\n', { mode: 0o644 });
+    fs.writeFileSync(path.join(lodashDir, 'package.json'), '{"name":"lodash","version":"4.17.20"}\n', { mode: 0o644 });
+    fs.writeFileSync(path.join(dir, 'app', 'data.json'), '{}\n', { mode: 0o644 });
     pki = makeTestPki();
     gh = new FakeGitHub(pki, 'acme/security', TOKEN);
     await gh.start();
@@ -106,6 +116,7 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
     await issueSvid(certs, `spiffe://${TD}/vigil/agent/vdp-node`, 'agent');
     sb = CgroupSandbox.create('vdp');
     shop = sb.child('shop');
+    batch = sb.child('batch');
     netns = await NetnsSandbox.create(13);
     local = net.createServer((s) => s.end('hi'));
     await new Promise<void>((r) => local.listen(0, '127.0.0.1', r));
@@ -135,6 +146,7 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
         `    token_file: ${path.join(dir, 'gh-token')}`,
         `    ca_file: ${pki.caFile}`,
         '    kinds: [vulnerability]',
+        '    statuses: [affected]',
         '    min_priority: debug',
         '',
       ].join('\n'),
@@ -147,7 +159,11 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
       vdpConfig: path.join(dir, 'vdp.yaml'),
       log: (l) => logs.push(l),
     });
-    fs.writeFileSync(path.join(dir, 'ids.yaml'), `workloads:\n  - { spiffe_id: ${WEB}, cgroups: [${shop.rel.slice(1)}], image: "registry.example/shop@${A}" }\n`);
+    fs.writeFileSync(
+      path.join(dir, 'ids.yaml'),
+      `workloads:\n  - { spiffe_id: ${WEB}, cgroups: [${shop.rel.slice(1)}], image: "registry.example/shop@${A}" }\n` +
+        `  - { spiffe_id: ${BATCH}, cgroups: [${batch.rel.slice(1)}], image: "registry.example/shop@${B}" }\n`,
+    );
     fs.writeFileSync(path.join(dir, 'base.yaml'), `rules:\n  - { name: shell-in-shop, workload: ${WEB}, on: exec, match: { binary: { in: [/bin/sh] } } }\n`);
     agent = await Agent.start({
       rules: [],
@@ -156,6 +172,7 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
       node: 'vdp-node',
       controlplane: { address: `127.0.0.1:${cp.port}`, insecure: false, certsDir: certs },
       stateDir: path.join(dir, 'agent-state'),
+      reachIntervalMs: 300,
       outputs: parseOutputs([{ type: 'webhook', url: `http://127.0.0.1:${(hook.address() as net.AddressInfo).port}/`, secret_file: path.join(dir, 'hook-secret'), min_priority: 'critical' }], 'outputs'),
       out: quiet,
       err: quiet,
@@ -180,43 +197,51 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
 
   const admin = (): string[] => ['--controlplane', `127.0.0.1:${cp.port}`, '--certs', certs, '--cert', path.join(certs, 'admin.pem'), '--key', path.join(certs, 'admin.key')];
 
-  it('an imported OSV advisory matches the loaded component: a ticket with the evidence; not_affected opens none', async () => {
-    fs.writeFileSync(path.join(dir, 'sbom.json'), sbom());
+  it('a workload loads the component an imported OSV advisory names: a ticket with the kernel\'s evidence; not_affected opens none', async () => {
+    assert.ok(agent.reach, 'runtime reachability is on (the agent has a control plane)');
+    fs.writeFileSync(path.join(dir, 'sbom.json'), sbom(lodashDir));
     for (const d of [A, B]) {
       const r = await vigil(['sbom', 'import', path.join(dir, 'sbom.json'), '--image', `registry.example/shop@${d}`, ...admin()]);
       assert.equal(r.code, 0, r.err);
     }
-    // the runtime evidence (see the header): image A's workload loaded lodash.js; image B was watched 10 s, nothing loaded
-    const now = BigInt(nowNs());
-    const since = (now - 10_000_000_000n).toString();
-    cp.store.reach.recordReport({
-      node: 'vdp-node',
-      run: 'run-1',
-      digest: A,
-      name: 'registry.example/shop',
-      watches: [{ container: 'c-a', workload: WEB, since_ns: since, until_ns: now.toString(), lost: 0, lost_at_ns: '0', loads: [{ path: LODASH_FILE, first_ns: since, how: 'open', processes: 2 }] }],
-      aliases: [],
-    });
-    cp.store.reach.recordReport({
-      node: 'vdp-node',
-      run: 'run-1',
-      digest: B,
-      name: 'registry.example/shop',
-      watches: [{ container: 'c-b', workload: `spiffe://${TD}/ns/shop/sa/batch`, since_ns: since, until_ns: now.toString(), lost: 0, lost_at_ns: '0', loads: [] }],
-      aliases: [],
-    });
     fs.writeFileSync(path.join(dir, 'osv.json'), JSON.stringify(OSV_LODASH));
     const imp = await vigil(['advisories', 'import', path.join(dir, 'osv.json'), ...admin()]);
     assert.equal(imp.code, 0, imp.err);
     assert.match(imp.out, /1 new, 0 updated, 0 unchanged; 2 matches in the fleet/);
-    await until('a ticket for image A', () => gh.issues.size > 0);
+    const status = (): string[][] => cp.cp.vdp.matches().map((m) => [m.digest, m.status]).sort((x, y) => x[0].localeCompare(y[0]));
+    assert.deepEqual(status(), [
+      [A, 'under_investigation'],
+      [B, 'under_investigation'],
+    ], 'nothing watched yet');
+    await cp.cp.vdp.engine.idle();
+    assert.equal(gh.issues.size, 0, 'under_investigation opens no ticket at this sink (statuses: [affected])');
+
+    // each workload's program starts in its cgroup (exec: the agent starts watching the container there);
+    // image B's reads data, never the module; image A's reads data and the module
+    await sb.run(batch, actions, [`open:${path.join(dir, 'app', 'data.json')}`], { mode: 'exec' });
+    await sb.run(shop, actions, [`open:${path.join(dir, 'app', 'data.json')}`, `open:${path.join(lodashDir, 'lodash.js')}`], { mode: 'exec' });
+    // the same program again, the same module: every file is new only once per workload (the kernel's LRU), no code record
+    const codeRecords = (): number => agent.probe.stats().kinds.code.emitted;
+    await until('the first code records are counted', () => codeRecords() > 0);
+    const emitted = codeRecords();
+    await sb.run(shop, actions, [`open:${path.join(lodashDir, 'lodash.js')}`], { mode: 'exec' });
+    assert.equal(codeRecords(), emitted, 'a second load of the same files in the same workload costs no record');
+    await until('a ticket for image A', () => gh.issues.size > 0, 20000).catch((err: Error) => {
+      throw new Error(`${err.message}: matches ${JSON.stringify(status())}; loaded by A: ${[...cp.store.reach.loadedFiles(A).keys()].join(' ')}`);
+    });
+    await until('image B graded not_affected (watched longer than min_window, nothing loaded)', () => status().some(([d, st]) => d === B && st === 'not_affected'), 20000);
     await cp.cp.vdp.engine.idle();
     assert.equal(gh.issues.size, 1, 'one ticket: not_affected (image B) opens none');
     const issue = [...gh.issues.values()][0];
     assert.match(issue.title, /GHSA-35jh-r3h4-6jhm in registry\.example\/shop \(affected, loaded\)/);
-    assert.match(issue.body, /loaded and running: \/app\/node_modules\/lodash\/lodash\.js loaded by 2 processes/);
+    // the evidence is what the kernel saw: the file, how many processes, where
+    const lodashJs = path.join(lodashDir, 'lodash.js').replace(/[/.]/g, '\\$&');
+    assert.match(issue.body, new RegExp(`loaded and running: ${lodashJs} loaded by 1 process in 1 container on 1 node, first at 20`));
+    assert.doesNotMatch(issue.body, /data\.json/, 'reading data is no load');
     assert.match(issue.body, new RegExp(A));
     assert.ok(issue.labels.includes('priority:error'), issue.labels.join(','));
+    // the workload that runs image A is known from the agent's report (quarantine uses it)
+    assert.deepEqual(cp.cp.vdp.inventory.runners(A).workloads, [WEB]);
     const list = await vigil(['advisories', 'list', '--output', 'json', ...admin()]);
     const statuses = list.out
       .trim()
