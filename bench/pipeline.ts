@@ -25,6 +25,12 @@ export interface LoopResult {
   drops: number;
   agent_cpu_ns_per_event: number | null;
   in_kernel_ns_per_event: number | null;
+  /**
+   * reachability's own sys_exit program (vigil_code) alone, during the measured run: its runs and ns per run.
+   * It runs on every system call of every task on the machine (not only the loop's), so this is its
+   * average cost per system call, not per op. null: not attached.
+   */
+  code_program: { runs: number; ns_per_run: number } | null;
 }
 
 export interface DrainResult {
@@ -128,6 +134,23 @@ function ownProgramRunTimeNs(): number {
   return total;
 }
 
+/** run_time_ns and run_cnt of this process's program named `name` (bpftool gives the name of a prog_id; needs kernel.bpf_stats_enabled=1). */
+function ownProgramStats(name: string): { ns: number; runs: number } | null {
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:bpf-prog') continue;
+      const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+      const get = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+      const id = get('prog_id');
+      const shown = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show', 'id', String(id)], { encoding: 'utf8' })) as { name?: string };
+      if (shown.name === name) return { ns: get('run_time_ns'), runs: get('run_cnt') };
+    } catch {
+      // closed meanwhile, or no bpftool
+    }
+  }
+  return null;
+}
+
 function totalDrops(p: Probe): number {
   const s = p.stats();
   let d = readerShed(s.reader) + s.decode.malformed;
@@ -182,6 +205,7 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
       let wallNs = 0;
       let kernelNs = 0;
       let kernelEvents = 0;
+      let code: { ns: number; runs: number } | null = null;
       for (let i = 0; i <= repeats; i++) {
         const measureKernel = i === repeats;
         if (!measureKernel) bare.push((await runLoad(loadgen, dir, loop.args(n), 1)).ns_per_op);
@@ -193,6 +217,7 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
         });
         if (measureKernel) fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
         const k0 = ownProgramRunTimeNs();
+        const code0 = measureKernel ? ownProgramStats('vigil_code') : null;
         const e0 = emitted(probe);
         const c0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
@@ -203,6 +228,8 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
         if (measureKernel) {
           kernelNs += ownProgramRunTimeNs() - k0;
           kernelEvents += emitted(probe) - e0;
+          const code1 = ownProgramStats('vigil_code');
+          if (code0 && code1) code = { ns: code1.ns - code0.ns, runs: code1.runs - code0.runs };
           fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
         } else {
           watched.push(r.ns_per_op);
@@ -228,6 +255,7 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
         // out of scope, the few events are the process life cycle: per-event figures mean nothing
         agent_cpu_ns_per_event: events && !loop.outOfScope ? Math.round(cpuNs / events) : null,
         in_kernel_ns_per_event: kernelEvents && !loop.outOfScope ? Math.round(kernelNs / kernelEvents) : null,
+        code_program: code && code.runs ? { runs: code.runs, ns_per_run: Math.round(code.ns / code.runs) } : null,
       });
     }
 
@@ -291,7 +319,7 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
 
 export function pipelineTable(r: PipelineReport): string {
   const rows = [
-    ['loop', 'bare ns/op', 'vigil ns/op', 'overhead', 'events/op', 'events/s', 'drops', 'agent CPU ns/ev', 'in-kernel ns/ev'],
+    ['loop', 'bare ns/op', 'vigil ns/op', 'overhead', 'events/op', 'events/s', 'drops', 'agent CPU ns/ev', 'in-kernel ns/ev', 'code prog ns/syscall'],
     ...r.loops.map((l) => [
       l.loop,
       String(l.bare_ns_per_op),
@@ -302,6 +330,7 @@ export function pipelineTable(r: PipelineReport): string {
       String(l.drops),
       String(l.agent_cpu_ns_per_event ?? 'n/a'),
       String(l.in_kernel_ns_per_event ?? 'n/a'),
+      l.code_program ? `${l.code_program.ns_per_run} (${l.code_program.runs} runs)` : '-',
     ]),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
