@@ -164,4 +164,31 @@ rules:
       assert.deepEqual(await h.settledFor(s.pid), []);
     });
   });
+  describe('the directory itself changes', () => {
+    it('replaced by a new directory under its name: the new one is protected once the agent sees it, the old one while it exists', async () => {
+      const old = path.join(tmp, 'bin.old');
+      fs.renameSync(bin, old);
+      fs.mkdirSync(bin);
+      // the agent follows (inotify on the name, then the rules applied again): write until the kernel kills
+      const deadline = Date.now() + 10000;
+      let pid = 0;
+      for (;;) {
+        const s = sb.spawnIn(w, actions, [`write:${bin}/fresh`]);
+        const f = await s.done;
+        if (f.signal === 'SIGKILL') {
+          pid = s.pid;
+          break;
+        }
+        assert.ok(Date.now() < deadline, 'the new directory under the protected name was not protected within 10 s');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      await killed(pid);
+      // the old identity is kept while the directory it names still exists (moved away, not removed)
+      const s = sb.spawnIn(w, actions, [`write:${old}/stale`]);
+      assert.equal((await s.done).signal, 'SIGKILL');
+      const a = await killed(s.pid);
+      assert.equal(a.event.path, `${old}/stale`);
+      assert.equal(a.event.identity_path, `${bin}/stale`);
+    });
+  });
 });
