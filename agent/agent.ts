@@ -18,6 +18,7 @@ import type { KernelEvent } from './decode/events';
 import { planSummary, type KernelPlan } from './enforce/kernel-plan';
 import { KernelRules } from './enforce/kernel-rules';
 import { FileIds } from './enforce/file-ids';
+import { dirNameById } from './enforce/protected-dirs';
 import { LostDecisionTracker, lostTotal } from './enforce/lost';
 import { alertText, type Alert } from './export/alert';
 import { Enrichment } from './export/enrichment';
@@ -256,6 +257,7 @@ export class Agent {
       onUserKill: (latency) => this.metrics.userKill(latency),
       onError: (ev, err) => this.eventError('pipeline', ev, err),
       workloadName: (index) => this.workloads.spiffeId(index),
+      dirName: (dev, ino) => dirNameById(this.fileIds, dev, ino),
       aliases: (id) => this.fileIds.aliasesOf(id),
     });
   }

@@ -14,6 +14,7 @@ import { buildAlert, type Alert } from './export/alert';
 import { traceRecord, type FormatOptions } from './export/trace-record';
 import { Enforcer, type RuleOutcome } from './enforce/enforcer';
 import type { KillResult } from './enforce/user-kill';
+import { eventIdentity, type DirName } from './enforce/protected-dirs';
 import { Flag, ProcFlag } from './kernel/abi';
 import type { WallClock } from './kernel/clock';
 import type { ProcessCache, ProcessInfo } from './process/process-cache';
@@ -48,6 +49,8 @@ export interface PipelineOptions {
   workloadName?: (index: number) => string | undefined;
   /** an event whose handling threw: counted and reported by the caller; the rest of the batch goes on */
   onError?: (ev: KernelEvent, err: unknown) => void;
+  /** a protected directory's rule name by its identity (file events name the one they are in) */
+  dirName?: DirName;
   /** the names rules give a file ((device, inode)): a binary by any other name (agent/enforce/file-ids.ts) */
   aliases?: (id: FileId) => readonly string[];
 }
@@ -72,6 +75,7 @@ export class Pipeline {
       clock: o.clock,
       processes: o.processes,
       cgroupPath: (id) => o.identity.forCgroup(id).cgroup,
+      dirName: o.dirName,
     };
   }
 
@@ -144,6 +148,8 @@ export class Pipeline {
       // the name the process was exec'd by (a thread's own name, set with prctl, is not the process's)
       name: ev.kind === 'exec' ? ev.comm : (proc?.comm ?? ev.comm),
       parentArgs: parent?.args ?? null,
+      // a file in a protected directory, named by it (a chroot, a bind mount, a clone, a path cut)
+      identity: eventIdentity(ev, this.o.dirName),
       ancestors: () => (chain ??= this.o.processes.ancestors(ev.pid).map((p) => p.exe)),
       image: workload.image,
     };

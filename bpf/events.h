@@ -26,7 +26,7 @@
 #define _Static_assert static_assert
 #endif
 
-#define VIGIL_ABI_VERSION 7
+#define VIGIL_ABI_VERSION 8
 
 #define VIGIL_COMM_LEN   16
 /* Longest path copied into a record, in bytes, without a terminator. */
@@ -226,9 +226,22 @@ struct file_event {
 	__u16 new_path_len;
 	__u32 syscall_nr;
 	__u32 rule;            /* the rule the kernel enforced (EVF_ENFORCED), else 0 */
+	/*
+	 * The protected directory each path is in, by identity (a directory a
+	 * rule names, met walking up the file's dentries: also through a chroot,
+	 * a bind mount, an open_tree clone, or above where a long path was cut).
+	 */
+	__u64 dir_ino;         /* its inode, 0 = none */
+	__u64 new_dir_ino;
+	__u32 dir_dev;         /* its s_dev */
+	__u32 new_dir_dev;
+	__u16 dir_off;         /* where the part of path below it starts; 0xffff: all of path is below it */
+	__u16 new_dir_off;
+	__u16 id_flags;        /* bit 0: path's walk did not reach the root (a protected directory above is unknown); bit 1: new_path's */
+	__u16 pad2;
 	char  tail[];
 };
-_Static_assert(sizeof(struct file_event) == 88, "file_event layout");
+_Static_assert(sizeof(struct file_event) == 120, "file_event layout");
 
 /* EV_CONNECT, from cgroup/connect4 and cgroup/connect6, before the connect. */
 struct connect_event {
@@ -469,8 +482,10 @@ struct vigil_config {
 	__u32 id_kinds;        /* kinds whose file is also looked up by (device, inode) in `file_rules` */
 	__u32 exe_state;       /* 1 = every exec records its binary in task storage (parent conditions, the loader) */
 	__u32 loader_active;   /* 1 = a program without an interpreter has its first executable mapping judged as an exec */
+	__u32 dir_active;      /* 1 = rules protect directories by identity (file_rules RM_PREFIX): walks look for them */
+	__u64 dir_bloom[4];    /* bit (ino ^ ino >> 8) & 255: some protected directory may have this inode number */
 };
-_Static_assert(sizeof(struct vigil_config) == 140, "vigil_config layout");
+_Static_assert(sizeof(struct vigil_config) == 176, "vigil_config layout");
 
 /* Value of the `tasks` task-storage map (bpf/lib/common.h); user space seeds tasks older than the agent. */
 enum task_state_flag {
@@ -559,6 +574,7 @@ struct file_key {
 	__u64 ino;
 };
 _Static_assert(sizeof(struct file_key) == 24, "file_key layout");
+/* RM_PREFIX in a file_key: a protected directory; the rule applies to everything below it, whatever the path says. */
 
 /*
  * Sets of binaries that kill rules' conditions name (binary, parent_binary,

@@ -98,7 +98,7 @@ export class CpMetrics {
     });
     this.messagesRefused = new Counter({
       name: 'vigil_agent_messages_refused_total',
-      help: 'Agent messages refused whole, ending the stream: batch_too_large, message_too_large, identity_report_too_large (counted before decoding), invalid_batch',
+      help: 'Agent messages refused whole, ending the stream: batch_too_large, message_too_large (also over the gRPC receive limit, refused unread), identity_report_too_large (counted before decoding), invalid_batch',
       labelNames: ['reason'],
       registers: [r],
     });

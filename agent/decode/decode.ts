@@ -38,6 +38,7 @@ import type {
   ConnectEvent,
   ExecEvent,
   ExitEvent,
+  DirId,
   FileEvent,
   ForkEvent,
   IoUringEvent,
@@ -220,6 +221,14 @@ export class Decoder {
           const newLen = dv.getUint16(off + File.new_path_len, true);
           let fp = this.str(buf, off + File.tail, pathLen, recEnd);
           let np = newLen === 0 ? '' : this.str(buf, off + File.tail + pathLen, newLen, recEnd);
+          const dirIno = dv.getBigUint64(off + File.dir_ino, true);
+          const newDirIno = dv.getBigUint64(off + File.new_dir_ino, true);
+          const dirId: DirId | null =
+            dirIno === 0n ? null : { dev: dv.getUint32(off + File.dir_dev, true), ino: dirIno, off: dv.getUint16(off + File.dir_off, true), raw: fp };
+          const newDirId: DirId | null =
+            newDirIno === 0n
+              ? null
+              : { dev: dv.getUint32(off + File.new_dir_dev, true), ino: newDirIno, off: dv.getUint16(off + File.new_dir_off, true), raw: np };
           if (flags & Flag.PATH_LEXICAL) fp = cleanLexicalPath(fp);
           if (flags & Flag.STR2_LEXICAL) np = cleanLexicalPath(np);
           const rawMode = dv.getUint32(off + File.mode, true);
@@ -234,6 +243,9 @@ export class Decoder {
             newPath: np,
             syscallNr: dv.getUint32(off + File.syscall_nr, true),
             rule: dv.getUint32(off + File.rule, true),
+            dirId,
+            newDirId,
+            idFlags: dv.getUint16(off + File.id_flags, true),
           };
           return ev;
         }

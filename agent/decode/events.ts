@@ -68,6 +68,21 @@ export interface FileEvent extends EventCommon {
   newPath: string;
   syscallNr: number;
   rule: number;
+  /** the protected directory `path` is in, by identity (a directory a rule names), null = none met */
+  dirId?: DirId | null;
+  newDirId?: DirId | null;
+  /** bit 0: path's identity walk did not reach the root (a protected directory above it is unknown); bit 1: new_path's */
+  idFlags?: number;
+}
+
+/** A protected directory met walking up a file's dentries: what it is, and where the part of the path below it starts. */
+export interface DirId {
+  dev: number;
+  ino: bigint;
+  /** offset in the path as the kernel reported it (before `.`/`..` cleanup); ID_ABOVE: all of the path is below it */
+  off: number;
+  /** the path as the kernel reported it (a lexical one before cleanup) */
+  raw: string;
 }
 
 export interface ConnectEvent extends EventCommon {

@@ -30,6 +30,7 @@ import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
 import { parseCidr, type Cidr } from '../../common/cidr';
 import { PUT_IN_PLACE_KINDS, forbidsPutInPlace, type CompiledRule, type KernelBinTest, type RuleSet } from '../rules/compile';
 import type { FileId } from './file-ids';
+import { dirBloom } from './protected-dirs';
 import { pathHash, prefixDepth } from './path-hash';
 import type { RuleKind } from '../rules/spec';
 import type { WorkloadTable } from '../workload/workload-table';
@@ -59,7 +60,12 @@ export interface KernelPlan {
   /** a program without an interpreter has its first executable mapping judged as an exec */
   loaderActive: boolean;
   rules: MapEntries;
+  /** file_rules: exec binaries by identity (RM_EXACT), protected directories by identity (RM_PREFIX) */
   fileRules: MapEntries;
+  /** some file_rules entry is a protected directory: file events' walks look for them (vigil_config.dir_active) */
+  dirActive: boolean;
+  /** vigil_config.dir_bloom: the protected directories' inode numbers (eight 32-bit words, low first) */
+  dirBloom: number[];
   binSets: MapEntries;
   ruleConds: MapEntries;
   netRules: MapEntries;
@@ -104,7 +110,22 @@ function bit(kind: RuleKind): number {
   return 1 << EventKind[kind];
 }
 
-export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: readonly AddressIdentity[], gen: number, idsOf: IdsOf = NO_IDS): KernelPlan {
+/** The kinds whose records' walks look for protected directories by identity (bpf/syscalls/file.h). */
+const DIR_ID_KINDS: ReadonlySet<RuleKind> = new Set<RuleKind>(['open', 'unlink', 'rename', 'chmod', 'link', 'symlink']);
+
+/**
+ * @param idsOf what a name is ((device, inode), agent/enforce/file-ids.ts): exec rules' binaries
+ * @param dirIdsOf what a directory prefix's directory is (directories only: agent/enforce/protected-dirs.ts);
+ *   without it, prefixes are checked by path only
+ */
+export function buildKernelPlan(
+  rs: RuleSet,
+  table: WorkloadTable,
+  addresses: readonly AddressIdentity[],
+  gen: number,
+  idsOf: IdsOf = NO_IDS,
+  dirIdsOf: IdsOf = NO_IDS,
+): KernelPlan {
   const notes: string[] = [];
   const kinds = rs.reportedKinds();
   const createActive = rs.putInPlaceJudged;
@@ -206,15 +227,32 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
     if (!r.kernelPaths) return;
     for (const p of r.kernelPaths.exact) add({ workload: w, kind: k, match: RuleMatch.exact, hash: pathHash(p) }, actions, r.id, r.access, slots);
     for (const p of r.kernelPaths.prefixes) {
+      const byId = addDirIds(r, w, k, p, actions, slots);
       const d = prefixDepth(p);
       if (d >= 16) {
-        notes.push(`rule "${r.name}": prefix ${p} is deeper than the kernel checks (16 levels): enforced in user space`);
+        if (!byId && w === workloadsOf(r, table)[0]) {
+          notes.push(`rule "${r.name}": prefix ${p} is deeper than the kernel checks by path (16 levels) and names no directory here: enforced in user space`);
+        }
         continue;
       }
       depths[k] |= 1 << d;
       add({ workload: w, kind: k, match: RuleMatch.prefix, hash: pathHash(p) }, actions, r.id, r.access, slots);
     }
     addIds(r, w, k, actions, slots);
+  };
+
+  // protected directories by identity: whatever path leads to the directory (a chroot, a bind mount, a
+  // clone, its old name), however deep the file below it; always reported (user space names the file by
+  // the directory), killed for the kernel's kill rules (conditional ones by their slots)
+  const dirIdsSeen = new Map<string, FileId>();
+  const addDirIds = (r: CompiledRule, w: number, k: number, prefix: string, actions: number, slots: number): boolean => {
+    if (!DIR_ID_KINDS.has(r.kind)) return false;
+    const ids = dirIdsOf(prefix);
+    for (const fid of ids) {
+      dirIdsSeen.set(`${fid.dev}:${fid.ino}`, fid);
+      add({ workload: w, kind: k, match: RuleMatch.prefix, hash: fid.ino, dev: fid.dev }, actions | RuleAction.report, r.id, r.access, slots, fileEntries);
+    }
+    return ids.length > 0;
   };
 
   const testBuf = (val: Buffer, at: number, t: KernelBinTest | undefined): void => {
@@ -264,7 +302,11 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
       continue;
     }
     const report = (pathFilterKinds & bit(r.kind)) !== 0;
-    if (!kill && !report) continue;
+    if (!kill && !report) {
+      // nothing to filter or kill by path, but the directories still name the files below them (user space)
+      for (const w of ws) for (const p of r.kernelPaths?.prefixes ?? []) addDirIds(r, w, k, p, RuleAction.report, 0);
+      continue;
+    }
     const actions = (kill ? RuleAction.kill : 0) | RuleAction.report;
     if (kill) killKinds |= bit(r.kind);
     if (r.kernelPaths) {
@@ -388,6 +430,8 @@ export function buildKernelPlan(rs: RuleSet, table: WorkloadTable, addresses: re
     loaderActive,
     rules: { keys: rk, values: rv, count: ruleList.length },
     fileRules: { keys: fk, values: fv, count: fileList.length },
+    dirActive: fileList.some((e) => e.match === RuleMatch.prefix),
+    dirBloom: dirBloom([...dirIdsSeen.values()]),
     binSets: { keys: Buffer.concat(binKeys), values: Buffer.alloc(binKeys.length, 1), count: binKeys.length },
     ruleConds: {
       keys: Buffer.concat(condBufs.map((x) => x.key)),

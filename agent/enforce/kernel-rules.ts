@@ -9,6 +9,7 @@ import { isResolveProgram, kindMask, PROCESS_KINDS, programsFor, type Probe } fr
 import type { RuleSet } from '../rules/compile';
 import { buildKernelPlan, type KernelPlan, type MapEntries } from './kernel-plan';
 import { FileIds } from './file-ids';
+import { dirIdsOf, dirNames } from './protected-dirs';
 import { type WorkloadTable } from '../workload/workload-table';
 
 /** The maps a rules generation lives in, each with its key's generation byte. */
@@ -58,8 +59,10 @@ export class KernelRules {
 
   apply(rs: RuleSet, addresses: readonly AddressIdentity[]): KernelPlan {
     const gen = this.gen === 1 ? 2 : 1;
-    this.fileIds.set(rs.binaryNames().map((name) => ({ name })));
-    const plan = buildKernelPlan(rs, this.workloads, addresses, gen, (name) => this.fileIds.idsOf(name));
+    // the binaries exec rules name, and the directories file rules protect (issue 9 item 7), in one watch
+    const names = new Set([...rs.binaryNames(), ...dirNames(rs)]);
+    this.fileIds.set([...names].map((name) => ({ name })));
+    const plan = buildKernelPlan(rs, this.workloads, addresses, gen, (name) => this.fileIds.idsOf(name), (p) => dirIdsOf(this.fileIds, p));
     const next = {} as Written;
     for (const g of GEN_MAPS) next[g.field] = plan[g.field];
     try {
@@ -103,6 +106,8 @@ export class KernelRules {
       idKinds: plan.idKinds,
       exeState: plan.exeState ? 1 : 0,
       loaderActive: plan.loaderActive ? 1 : 0,
+      dirActive: plan.dirActive ? 1 : 0,
+      dirBloom: plan.dirBloom,
       rulesGen: gen,
     });
     if (this.written) this.remove(this.written);

@@ -3,6 +3,7 @@ import { AF_NAMES, CLONE_NEW_NAMES, ExeFlag, Flag, ProcFlag, PTRACE_REQUEST_NAME
 import type { WallClock } from '../kernel/clock';
 import { printable } from '../../common/escape';
 import type { KernelEvent } from '../decode/events';
+import { eventIdentity, type DirName } from '../enforce/protected-dirs';
 import type { ProcessCache } from '../process/process-cache';
 
 const O_ACCMODE = 0o3;
@@ -258,6 +259,8 @@ export interface FormatOptions {
   cgroupPath: (id: number) => string | null;
   /** add a `details` object: result, syscall, ids, truncation */
   details?: boolean;
+  /** a protected directory's rule name by its identity: file events in one are also named by it */
+  dirName?: DirName;
 }
 
 const O_CREAT = 0o100;
@@ -446,6 +449,17 @@ export function traceRecord(ev: KernelEvent, o: FormatOptions): TraceRecord {
       r.writer_pid = ev.writerPid;
       details.threadgroup = ev.threadgroup;
       break;
+  }
+  // a file in a protected directory, named by that directory when the path says otherwise
+  const id = eventIdentity(ev, o.dirName);
+  if (id?.path) r.identity_path = id.path;
+  if (id?.newPath) r.identity_new_path = id.newPath;
+  if ('idFlags' in ev && ev.idFlags) details.identity_unknown = ev.idFlags & 1 && ev.idFlags & 2 ? 'path, new_path' : ev.idFlags & 1 ? 'path' : 'new_path';
+  // a file path the kernel could not hold whole (deeper than 64 levels or longer than 1023 bytes): its top is
+  // missing, so the record says so whatever the output options (it is never dropped by the kernel's path filter)
+  if ('dirId' in ev) {
+    if (ev.flags & Flag.PATH_TRUNCATED) r.path_truncated = true;
+    if (ev.flags & Flag.STR2_TRUNCATED && ev.newPath) r.new_path_truncated = true;
   }
   // int 0x80 from any process: the call is shown as its native one, and said to be ia32
   if (ev.flags & Flag.COMPAT) r.ia32 = true;

@@ -2,7 +2,7 @@
 // test/agent/abi.test.ts checks every number here against offsetof() and
 // sizeof() compiled from the C header by native/.
 
-export const ABI_VERSION = 7;
+export const ABI_VERSION = 8;
 
 export const EventKind = {
   exec: 1,
@@ -142,9 +142,20 @@ export const File = {
   new_path_len: 78,
   syscall_nr: 80,
   rule: 84,
-  tail: 88,
-  SIZE: 88,
+  dir_ino: 88,
+  new_dir_ino: 96,
+  dir_dev: 104,
+  new_dir_dev: 108,
+  dir_off: 112,
+  new_dir_off: 114,
+  id_flags: 116,
+  pad2: 118,
+  tail: 120,
+  SIZE: 120,
 } as const;
+
+/** file_event.dir_off: all of the path is below the directory (it was met above the path's root, or above where it was cut) */
+export const ID_ABOVE = 0xffff;
 
 export const Connect = { family: 64, dport: 66, sock_type: 68, protocol: 70, daddr: 72, rule: 88, SIZE: 96 } as const;
 
@@ -229,7 +240,9 @@ export const Config = {
   id_kinds: 128,
   exe_state: 132,
   loader_active: 136,
-  SIZE: 140,
+  dir_active: 140,
+  dir_bloom: 144,
+  SIZE: 176,
 } as const;
 
 export const RuleMatch = { exact: 1, prefix: 2, any: 3 } as const;
@@ -243,7 +256,7 @@ export const NET_PORTS = 16;
 
 export const RuleKey = { workload: 0, kind: 4, match: 5, gen: 6, hash: 8, SIZE: 16 } as const;
 export const RuleVal = { kill_rule: 0, actions: 4, access: 5, slots: 6, SIZE: 8 } as const;
-/** struct file_key: rules by file identity (the file_rules map) */
+/** struct file_key: rules by file identity (the file_rules map; RM_EXACT: a binary, RM_PREFIX: a protected directory) */
 export const FileKey = { workload: 0, kind: 4, match: 5, gen: 6, dev: 8, ino: 16, SIZE: 24 } as const;
 /** struct bin_key: a member of a set of binaries (the bin_sets map), by path hash or identity */
 export const BinKey = { set: 0, gen: 4, type: 5, dev: 8, val: 16, SIZE: 24 } as const;

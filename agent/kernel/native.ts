@@ -62,6 +62,10 @@ export interface NativeConfig {
   exeState?: number;
   /** 1 = a program without an interpreter has its first executable mapping judged as an exec */
   loaderActive?: number;
+  /** 1 = rules protect directories by identity (file_rules RM_PREFIX) */
+  dirActive?: number;
+  /** vigil_config.dir_bloom: 256 bits as eight 32-bit words, low first */
+  dirBloom?: number[];
   prefixDepths?: number[];
 }
 

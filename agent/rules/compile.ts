@@ -37,6 +37,12 @@ export interface EvalContext {
   destSpiffeId: string | null;
   /** when the workload's first process started, CLOCK_REALTIME ns (null: unknown) */
   workloadStartNs?: bigint | null;
+  /**
+   * file events: the paths by the protected directory they are in, by identity
+   * (agent/enforce/protected-dirs.ts), where that differs from the path reported
+   * (a chroot, a bind mount, a clone, a path cut): rules match either
+   */
+  identity?: { path: string | null; newPath: string | null } | null;
   /** the process name (the kernel's comm), null: unknown */
   name?: string | null;
   /** the parent's arguments, null: unknown */
@@ -830,15 +836,29 @@ export class RuleSet {
     const kind = c.ev.kind as RuleKind;
     const out = this.evaluateKind(kind, c, EVERY_RULE);
     const ev = c.ev;
-    if (ev.kind !== 'rename' && ev.kind !== 'link' && ev.kind !== 'symlink') return out;
+    const id = c.identity;
+    const two = ev.kind === 'rename' || ev.kind === 'link' || ev.kind === 'symlink';
+    if (!two && !id) return out;
+    if (ev.kind !== 'open' && ev.kind !== 'unlink' && ev.kind !== 'chmod' && !two) return out;
     const views: { kind: RuleKind; ctx: EvalContext; only: (r: CompiledRule) => boolean }[] = [];
-    const putInPlace = (name: string): void => {
-      views.push({ kind: 'open', ctx: { ...c, ev: { ...ev, kind: 'open', path: name, newPath: '', openFlags: PUT_IN_PLACE_FLAGS } }, only: (r) => forbidsPutInPlace(r.spec) });
-    };
-    putInPlace(ev.newPath);
-    if (ev.kind === 'rename' && ev.openFlags & RENAME_EXCHANGE) {
-      views.push({ kind: 'rename', ctx: { ...c, ev: { ...ev, path: ev.newPath, newPath: ev.path } }, only: () => true });
-      putInPlace(ev.path);
+    const all = (): boolean => true;
+    // every name each path has: the one reported, and the one by identity
+    const names1 = id?.path && id.path !== ev.path ? [ev.path, id.path] : [ev.path];
+    const names2 = two && id?.newPath && id.newPath !== ev.newPath ? [ev.newPath, id.newPath] : [ev.newPath];
+    for (const p1 of names1) {
+      for (const p2 of names2) {
+        if (p1 !== ev.path || p2 !== ev.newPath) views.push({ kind, ctx: { ...c, ev: { ...ev, path: p1, newPath: p2 } }, only: all });
+      }
+    }
+    if (two) {
+      const putInPlace = (name: string): void => {
+        views.push({ kind: 'open', ctx: { ...c, ev: { ...ev, kind: 'open', path: name, newPath: '', openFlags: PUT_IN_PLACE_FLAGS } }, only: (r) => forbidsPutInPlace(r.spec) });
+      };
+      for (const p2 of names2) putInPlace(p2);
+      if (ev.kind === 'rename' && ev.openFlags & RENAME_EXCHANGE) {
+        for (const p1 of names1) for (const p2 of names2) views.push({ kind: 'rename', ctx: { ...c, ev: { ...ev, path: p2, newPath: p1 } }, only: all });
+        for (const p1 of names1) putInPlace(p1);
+      }
     }
     const seen = new Map(out.map((m, i) => [m.rule.id, i]));
     for (const v of views) {

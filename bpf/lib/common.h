@@ -125,6 +125,28 @@ struct {
 #define PATHBUF_MASK    (PATHBUF_SIZE / 2 - 1)   /* 1023 == VIGIL_PATH_MAX */
 #define TAIL_MASK       (PATHBUF_SIZE - 1)       /* two strings of the tail */
 
+/*
+ * Protected directories by identity (lib/path.h): the directories a walk met
+ * whose inode passed the settings' filter (vigil_config.dir_bloom), for the
+ * rules to look up by (device, inode) in `file_rules` (RM_PREFIX).
+ */
+#define IDS_MAX        4
+#define IDS_DEPTH_MAX  1024    /* levels an identity walk goes up (the path string stops at PATH_DEPTH_MAX) */
+#define ID_ABOVE       0xffff  /* id_hits.pos: above the path reported (past its root, or past where it was cut) */
+
+enum id_flag {
+	ID_UNKNOWN = 1 << 0,   /* the walk did not reach the root: a protected directory further up is not known */
+};
+
+struct id_hits {
+	__u64 ino[IDS_MAX];
+	__u32 dev[IDS_MAX];
+	__u16 pos[IDS_MAX];     /* where the part below the directory starts (walk: in s->path; then in the path reported), or ID_ABOVE */
+	__u16 n;
+	__u16 flags;            /* enum id_flag */
+	__u32 pad;
+};
+
 /* State of one dentry walk (lib/path.h); kernel pointers kept as integers. */
 struct walk_state {
 	__u64 dentry;
@@ -138,6 +160,13 @@ struct walk_state {
 	__u32 done;
 	__u32 detached;         /* it reached a file system root that is not its mount's root */
 	__u8  raw[96];          /* struct dentry from d_parent on (lib/path.h) */
+	/* identity: set want_ids (and bloom) before path_walk() to collect id hits */
+	__u32 want_ids;
+	__u32 ids_only;         /* the path string is finished (root reached, or cut): only identities from here */
+	__u32 levels;
+	__u32 pad2;
+	__u64 bloom[4];         /* vigil_config.dir_bloom */
+	struct id_hits ids;
 };
 
 /* State of one path-hash lookup (lib/rules.h). */
@@ -157,6 +186,8 @@ struct hash_state {
 	__u32 prev;            /* the byte before this word */
 	__u32 dirty;
 	__u32 slots;           /* rule_val.slots of the prefixes met so far */
+	__u32 ids;             /* 1 + the s->path_ids slot path_judge() also looks up by identity; 0 = none */
+	__u32 id_hit;          /* out: 1 + the index of the first of them a rule names; 0 = none */
 };
 
 /*
@@ -218,6 +249,7 @@ struct scratch {
 	struct bin_facts facts;
 	struct cond_state cond;
 	struct resolve_args res;
+	struct id_hits path_ids[2];   /* of a record's path and new_path, positions in the path reported */
 	__u8  rec[4096];        /* tail writes are bounded by masks, not by size */
 	/* room for a record built in front of a right-aligned path */
 	char  path[PATHBUF_SIZE + 512];

@@ -110,6 +110,64 @@ struct dentry_link {
 	struct qstr name;
 };
 
+/*
+ * Identities are looked for on file events only (syscalls.bpf.c defines
+ * VIGIL_WALK_IDS): the kfunc below may be declared in one object alone
+ * (bpftool's linker cannot merge one extern kfunc from several objects).
+ */
+#ifdef VIGIL_WALK_IDS
+/* A read-only view of a kernel object from a pointer kept as an integer: plain (faulting-safe) loads, no helper call. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+#endif
+
+/*
+ * Is this directory perhaps a protected one (its inode number in the
+ * settings' filter)? Then keep its (device, inode) and where the part of the
+ * path below it starts. One load of i_ino per level when directory rules
+ * exist; the device only on a filter hit.
+ */
+static __always_inline void walk_check_id(struct walk_state *st, struct dentry *dentry, __u32 chunk)
+{
+#ifdef VIGIL_WALK_IDS
+	struct inode *ino;
+	__u64 i;
+	__u32 b, n;
+
+	if (chunk)
+		ino = *(struct inode **)&st->raw[(bpf_core_field_offset(struct dentry, d_inode) -
+						  bpf_core_field_offset(struct dentry, d_parent)) & 63];
+	else
+		ino = BPF_CORE_READ(dentry, d_inode);
+	if (!ino)
+		return;
+	i = ((struct inode *)bpf_rdonly_cast(ino, bpf_core_type_id_kernel(struct inode)))->i_ino;
+	b = (i ^ (i >> 8)) & 255;
+	if (!(st->bloom[(b >> 6) & 3] & (1ULL << (b & 63))))
+		return;
+	n = st->ids.n;
+	if (n >= IDS_MAX)
+		return;
+	st->ids.ino[n & (IDS_MAX - 1)] = i;
+	st->ids.dev[n & (IDS_MAX - 1)] = BPF_CORE_READ(ino, i_sb, s_dev);
+	st->ids.pos[n & (IDS_MAX - 1)] = st->ids_only ? ID_ABOVE : st->pos;
+	st->ids.n = n + 1;
+#endif
+}
+
+/*
+ * The path string is finished (the root, or it was cut): stop, or with
+ * identities wanted go on up for them alone (a chroot's root, a bind mount
+ * or a detached clone of a protected directory, a path too deep or too long
+ * to keep: the directory is still met). 1 = stop.
+ */
+static __always_inline long walk_string_done(struct walk_state *st)
+{
+	if (!st->want_ids || st->ids_only)
+		return 1;
+	st->ids_only = 1;
+	return 0;
+}
+
 /* One step up the dentry chain; bpf_loop() callback (0 = go on, 1 = stop). */
 static long walk_step(__u32 i, struct walk_ctx *ctx)
 {
@@ -128,8 +186,16 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 	mnt_root = (struct dentry *)st->mnt_root;
 	mnt = (struct mount *)st->mnt;
 	pos = st->pos;
-	if (st->dentry == st->root_dentry && st->vfsmnt == st->root_mnt)
-		goto done;
+	if (!st->ids_only && st->dentry == st->root_dentry && st->vfsmnt == st->root_mnt) {
+		if (walk_string_done(st))
+			goto done;
+	}
+	if (!st->ids_only && ++st->levels > PATH_DEPTH_MAX) {
+		/* deeper than a path string may be: cut */
+		st->cut = 1;
+		if (walk_string_done(st))
+			goto done;
+	}
 	chunk = chunk_size();
 	if (chunk) {
 		/* one read: d_parent, d_name, d_inode and the inline name after them */
@@ -141,6 +207,8 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 		parent = BPF_CORE_READ(dentry, d_parent);
 		bpf_core_read(&name, sizeof(name), &dentry->d_name);
 	}
+	if (st->want_ids)
+		walk_check_id(st, dentry, chunk);
 	if (dentry == mnt_root || dentry == parent) {
 		struct mount *mnt_parent;
 		struct vfsmount *vfsmnt;
@@ -162,14 +230,22 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 		st->mnt_root = (__u64)BPF_CORE_READ(vfsmnt, mnt_root);
 		return 0;
 	}
+	if (st->ids_only) {
+		st->dentry = (__u64)parent;
+		return 0;
+	}
 	len = name.len;
 	if (len > NAME_MASK) {
 		len = NAME_MASK;
 		st->cut = 1;
 	}
 	if (len + 1 >= pos) {
+		/* longer than a path string may be: cut */
 		st->cut = 1;
-		goto done;
+		if (walk_string_done(st))
+			goto done;
+		st->dentry = (__u64)parent;
+		return 0;
 	}
 	pos -= len;
 	if (chunk && (__u64)name.name == (__u64)dentry + inline_name_off() && len < inline_name_size()) {
@@ -203,8 +279,10 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 	st->pos = pos;
 	st->dentry = (__u64)parent;
 	/* reached the root: stop now rather than one more iteration */
-	if (st->dentry == st->root_dentry && st->vfsmnt == st->root_mnt)
-		goto done;
+	if (st->dentry == st->root_dentry && st->vfsmnt == st->root_mnt) {
+		if (walk_string_done(st))
+			goto done;
+	}
 	return 0;
 done:
 	st->done = 1;
@@ -216,7 +294,7 @@ done:
  * PATH_END. Returns the start offset in the low 16 bits and 1 << 16 if the
  * path was cut (too long or too deep).
  */
-static __always_inline __u32 path_walk(struct scratch *s, __u64 dentry, __u64 vfsmnt,
+static __always_inline __u32 path_walk_inline(struct scratch *s, __u64 dentry, __u64 vfsmnt,
 				       struct walk_root *root)
 {
 	struct walk_ctx ctx = { .s = s };
@@ -236,15 +314,96 @@ static __always_inline __u32 path_walk(struct scratch *s, __u64 dentry, __u64 vf
 	st->cut = 0;
 	st->done = 0;
 	st->detached = 0;
-	bpf_loop(PATH_DEPTH_MAX, walk_step, &ctx, 0);
-	if (!st->done)
-		st->cut = 1;
+	st->ids_only = 0;
+	st->levels = 0;
+	st->ids.n = 0;
+	st->ids.flags = 0;
+	bpf_loop(st->want_ids ? IDS_DEPTH_MAX : PATH_DEPTH_MAX + 1, walk_step, &ctx, 0);
+	if (!st->done) {
+		if (!st->ids_only)
+			st->cut = 1;
+		st->ids.flags |= ID_UNKNOWN;
+	}
 	pos = st->pos;
 	if (pos >= PATH_END) {
 		pos = PATH_END - 1;
 		s->path[pos & PATHBUF_MASK] = '/';
 	}
 	return pos | (st->cut ? 1 << 16 : 0);
+}
+
+#ifdef VIGIL_WALK_IDS
+/*
+ * In the file events' program, one global function: verified once, not once
+ * per call site (a file event walks in many places, and the identity walk
+ * made each of them dearer to verify than the program could afford).
+ */
+__noinline __u32 path_walk_global(struct scratch *s)
+{
+	struct walk_root root;
+
+	if (!s)
+		return PATH_END;
+	root.dentry = s->walk.root_dentry;
+	root.mnt = s->walk.root_mnt;
+	return path_walk_inline(s, s->walk.dentry, s->walk.vfsmnt, &root);
+}
+
+/* the arguments go through the scratch (kernel pointers as plain numbers there) */
+static __always_inline __u32 path_walk(struct scratch *s, __u64 dentry, __u64 vfsmnt, struct walk_root *root)
+{
+	s->walk.dentry = dentry;
+	s->walk.vfsmnt = vfsmnt;
+	s->walk.root_dentry = root->dentry;
+	s->walk.root_mnt = root->mnt;
+	return path_walk_global(s);
+}
+#else
+static __always_inline __u32 path_walk(struct scratch *s, __u64 dentry, __u64 vfsmnt, struct walk_root *root)
+{
+	return path_walk_inline(s, dentry, vfsmnt, root);
+}
+#endif
+
+/* Collect identities (protected directories) on the walks that follow, or stop (on = 0). */
+static __always_inline void walk_ids(struct scratch *s, struct vigil_config *cfg, __u32 on)
+{
+	struct walk_state *st = &s->walk;
+
+	st->want_ids = on && cfg->dir_active;
+	st->ids.n = 0;
+	if (st->want_ids) {
+		st->bloom[0] = cfg->dir_bloom[0];
+		st->bloom[1] = cfg->dir_bloom[1];
+		st->bloom[2] = cfg->dir_bloom[2];
+		st->bloom[3] = cfg->dir_bloom[3];
+	}
+}
+
+/*
+ * The identities the last walk met, for the path it began (slot 0: path,
+ * 1: new_path): positions made relative to that path's start. A path that
+ * was not walked (an absolute name) has none.
+ */
+static __always_inline void ids_take(struct scratch *s, __u32 slot)
+{
+	struct walk_state *st = &s->walk;
+	struct id_hits *h = &s->path_ids[slot & 1];
+	__u32 n = st->ids.n;
+
+	h->n = n > IDS_MAX ? IDS_MAX : n;
+	h->flags = st->ids.flags;
+	for (__u32 k = 0; k < IDS_MAX; k++) {
+		__u32 p;
+
+		if (k >= n)
+			break;
+		h->ino[k] = st->ids.ino[k];
+		h->dev[k] = st->ids.dev[k];
+		p = st->ids.pos[k];
+		h->pos[k] = p == ID_ABOVE || p < st->pos ? ID_ABOVE : p - st->pos;
+	}
+	st->ids.n = 0;
 }
 
 /*

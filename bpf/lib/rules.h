@@ -571,10 +571,50 @@ static __always_inline int net_guarded(struct vigil_config *cfg, __u32 workload)
 #define VERDICT_KILL 0x200     /* report it and SIGKILL the process (*rule says why) */
 
 /*
+ * The protected directories a walk met (s->path_ids[slot], lib/path.h), by
+ * identity: any of them a rule of this kind and workload names applies as
+ * its path prefix would, whatever the path says (a chroot, a bind mount, a
+ * detached clone, a path cut before the directory).
+ */
+static __always_inline void rules_for_ids(struct vigil_config *cfg, struct scratch *s, __u32 kind,
+					  __u32 workload, __u32 access, struct rule_hit *hit)
+{
+	struct id_hits *h = &s->path_ids[(s->hash.ids - 1) & 1];
+	__u32 n = h->n;
+
+	s->hash.id_hit = 0;
+	for (__u32 k = 0; k < IDS_MAX; k++) {
+		struct file_key key = {
+			.workload = workload,
+			.kind = kind,
+			.match = RM_PREFIX,
+			.gen = cfg->rules_gen,
+			.dev = h->dev[k],
+			.ino = h->ino[k],
+		};
+		struct rule_val *v;
+
+		if (k >= n)
+			break;
+		v = bpf_map_lookup_elem(&file_rules, &key);
+		if (!v)
+			continue;
+		rule_apply(hit, v, access);
+		if (!s->hash.id_hit)
+			s->hash.id_hit = k + 1;
+	}
+}
+
+/* path_judge()'s `lexical` argument may carry this: the path was cut (too long, too deep) */
+#define JUDGE_CUT (1U << 16)
+
+/*
  * The kernel's opinion on one path of an event; nothing is done yet. A
  * lexical path with "//", "/." or a trailing "/" is never dropped nor
  * killed by path here: it may name a file a rule watches, so user space
- * cleans it up and decides.
+ * cleans it up and decides. Nor is a path that was cut (JUDGE_CUT): what
+ * was cut off is the top, the directories rules name, so no lookup can say
+ * it is not wanted.
  */
 static __always_inline __u32 path_judge(struct vigil_config *cfg, struct scratch *s, __u32 kind,
 					__u32 workload, __u32 in_path, __u32 off, __u32 len, __u32 access,
@@ -601,8 +641,11 @@ static __always_inline __u32 path_judge(struct vigil_config *cfg, struct scratch
 			s->facts.self_hash = s->hash.h;
 			s->facts.have |= FACT_SELF_HASH;
 		}
-		if (lexical && hit.dirty)
+		if ((lexical & ~JUDGE_CUT) && hit.dirty)
 			return VERDICT_KEEP;
+		/* after the "//" and "/." test: a ".." in a name can lead out of the directory its walk met */
+		if (cfg->dir_active && s->hash.ids)
+			rules_for_ids(cfg, s, kind, workload, access, &hit);
 	}
 	/* the binary by identity: any name for the same file (hard link, chroot, bind mount, detached mount) */
 	if (kind == EV_EXEC && (cfg->id_kinds & bit))
@@ -620,7 +663,7 @@ static __always_inline __u32 path_judge(struct vigil_config *cfg, struct scratch
 			return VERDICT_KILL;
 		}
 	}
-	if ((cfg->path_filter_kinds & bit) && !(hit.actions & RA_REPORT))
+	if ((cfg->path_filter_kinds & bit) && !(hit.actions & RA_REPORT) && !(lexical & JUDGE_CUT))
 		return VERDICT_DROP;
 	return VERDICT_KEEP;
 }
@@ -672,6 +715,7 @@ static __always_inline __u32 path_verdict(struct vigil_config *cfg, struct kind_
 					  struct scratch *s, __u32 kind, __u32 workload, __u32 in_path,
 					  __u32 off, __u32 len, __u32 access, __u32 lexical, __u32 *rule)
 {
+	s->hash.ids = 0;
 	return verdict_act(c, path_judge(cfg, s, kind, workload, in_path, off, len, access, lexical, rule));
 }
 

@@ -102,7 +102,8 @@ static __always_inline void attr_event(struct vigil_config *cfg, struct kind_cou
 	if (name)
 		len2 = user_str(&e->tail[len1 & PATHBUF_MASK], VIGIL_STR_MAX, name, &cut2);
 
-	verdict = path_verdict(cfg, c, s, kind, who->workload, 0, ATTR_TAIL, len1, 0, lexical, &e->rule);
+	verdict = path_verdict(cfg, c, s, kind, who->workload, 0, ATTR_TAIL, len1, 0,
+			       lexical | (cut1 ? JUDGE_CUT : 0), &e->rule);
 	if (!verdict) {
 		scratch_put(s);
 		return;

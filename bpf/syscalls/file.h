@@ -36,8 +36,9 @@ struct judge_args {
 	__u32 access;
 	__u32 lexical;
 	__u32 create;
+	__u32 ids;              /* 1 + the s->path_ids slot of this path (its protected directories), 0 = none */
 	__u32 rule;             /* out */
-	__u32 pad;
+	__u32 id_hit;           /* out: 1 + the index in that slot of the directory a rule named, 0 = none */
 };
 
 /*
@@ -47,19 +48,28 @@ struct judge_args {
  */
 __noinline __u32 file_judge(struct vigil_config *cfg, struct scratch *s, struct judge_args *j)
 {
+	__u32 v;
+
 	if (!cfg || !s || !j)
 		return VERDICT_KEEP;
+	s->hash.ids = j->ids;
+	s->hash.id_hit = 0;
 	if (j->create)
-		return create_judge(cfg, s, j->workload, j->off, j->len, j->lexical, &j->rule);
-	return path_judge(cfg, s, j->kind, j->workload, j->in_path, j->off, j->len, j->access, j->lexical,
-			  &j->rule);
+		v = create_judge(cfg, s, j->workload, j->off, j->len, j->lexical, &j->rule);
+	else
+		v = path_judge(cfg, s, j->kind, j->workload, j->in_path, j->off, j->len, j->access, j->lexical,
+			       &j->rule);
+	j->id_hit = s->hash.id_hit;
+	return v;
 }
 
 /* Judge one more path of the event and keep the stronger verdict. */
 static __always_inline __u32 judge_more(struct vigil_config *cfg, struct scratch *s, struct judge_args *j,
 					__u32 v, __u32 *rule, __u32 kind, __u32 create, __u32 off, __u32 len,
-					__u32 lexical)
+					__u32 lexical, __u32 slot, __u32 *id_hit)
 {
+	__u32 w;
+
 	j->kind = kind;
 	j->create = create;
 	j->in_path = 0;
@@ -67,7 +77,11 @@ static __always_inline __u32 judge_more(struct vigil_config *cfg, struct scratch
 	j->len = len;
 	j->access = 0;
 	j->lexical = lexical;
-	return verdict_merge(v, rule, file_judge(cfg, s, j), j->rule);
+	j->ids = slot + 1;
+	w = file_judge(cfg, s, j);
+	if (!*id_hit)
+		*id_hit = j->id_hit;
+	return verdict_merge(v, rule, w, j->rule);
 }
 
 static __always_inline void file_event(struct vigil_config *cfg, struct kind_counters *c,
@@ -79,7 +93,7 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 	struct walk_root root;
 	struct file_event *e;
 	struct scratch *s;
-	__u32 len1 = 0, len2 = 0, size, in_place = 0, verdict, rule = 0;
+	__u32 len1 = 0, len2 = 0, size, in_place = 0, verdict, rule = 0, id1 = 0, id2 = 0;
 	struct judge_args j = {};
 	__u8 cut1 = 0, cut2 = 0, flags = 0;
 
@@ -93,6 +107,20 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 	e->mode = 0;
 	e->syscall_nr = nr;
 	e->rule = 0;
+	e->dir_ino = 0;
+	e->new_dir_ino = 0;
+	e->dir_dev = 0;
+	e->new_dir_dev = 0;
+	e->dir_off = 0;
+	e->new_dir_off = 0;
+	e->id_flags = 0;
+	e->pad2 = 0;
+	s->path_ids[0].n = 0;
+	s->path_ids[0].flags = 0;
+	s->path_ids[1].n = 0;
+	s->path_ids[1].flags = 0;
+	/* the walks below look for protected directories too, when rules name some */
+	walk_ids(s, cfg, 1);
 	task_root(task, &root);
 
 	switch (nr) {
@@ -190,6 +218,7 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 		}
 		len1 = at_path(e->tail, VIGIL_PATH_MAX, s, task, &root, olddfd, oldname,
 			       &cut1);
+		ids_take(s, 0);
 		len2 = at_path(&e->tail[len1 & PATHBUF_MASK], VIGIL_PATH_MAX, s, task,
 			       &root, newdfd, newname, &cut2);
 		flags |= EVF_PATH_LEXICAL | EVF_STR2_LEXICAL;
@@ -263,6 +292,7 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 			len1 = at_path(e->tail, VIGIL_PATH_MAX, s, task, &root, olddfd, oldname, &cut1);
 			flags |= EVF_PATH_LEXICAL;
 		}
+		ids_take(s, 0);
 		len2 = at_path(&e->tail[len1 & PATHBUF_MASK], VIGIL_PATH_MAX, s, task, &root, newdfd,
 			       newname, &cut2);
 		flags |= EVF_STR2_LEXICAL;
@@ -285,12 +315,15 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 			if (n == VIGIL_PATH_MAX + 1)
 				cut1 = 1;
 		}
+		ids_take(s, 0);
 		len2 = at_path(&e->tail[len1 & PATHBUF_MASK], VIGIL_PATH_MAX, s, task, &root, newdfd,
 			       newname, &cut2);
 		flags |= EVF_STR2_LEXICAL;
 		break;
 	}
 	}
+	/* the protected directories the last walk met: the new name's, or the only path's */
+	ids_take(s, kind == EV_RENAME || kind == EV_LINK || kind == EV_SYMLINK ? 1 : 0);
 
 	/* what the call touched names it better than the names passed (a symlink, /proc/self/fd/N) */
 	if (cfg->resolve_active && ret >= 0 && touched_kind(nr))
@@ -298,28 +331,49 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 	if (t && t->n && t->nr == nr)
 		flags &= ~resolve_touched(s, t, task, &root, nr, e->flags, &len1, &len2, &cut1, &cut2);
 
+	walk_ids(s, cfg, 0);
+
 	j.workload = who->workload;
 	j.kind = kind;
 	j.in_path = in_place ? 1 : 0;
 	j.off = in_place ? in_place : FILE_TAIL;
 	j.len = len1;
 	j.access = kind == EV_OPEN ? open_access(e->flags) : 0;
-	j.lexical = flags & EVF_PATH_LEXICAL;
+	j.lexical = (flags & EVF_PATH_LEXICAL) | (cut1 ? JUDGE_CUT : 0);
+	j.ids = 1;
 	verdict = file_judge(cfg, s, &j);
 	rule = j.rule;
+	id1 = j.id_hit;
 	if (kind == EV_LINK || kind == EV_SYMLINK || kind == EV_RENAME) {
 		__u32 off2 = FILE_TAIL + (len1 & PATHBUF_MASK);
 
 		/* the new name: putting a file in place is creating it */
-		verdict = judge_more(cfg, s, &j, verdict, &rule, EV_OPEN, 1, off2, len2, flags & EVF_STR2_LEXICAL);
+		__u32 lex1 = (flags & EVF_PATH_LEXICAL) | (cut1 ? JUDGE_CUT : 0);
+		__u32 lex2 = (flags & EVF_STR2_LEXICAL) | (cut2 ? JUDGE_CUT : 0);
+
+		verdict = judge_more(cfg, s, &j, verdict, &rule, EV_OPEN, 1, off2, len2, lex2, 1, &id2);
 		if (kind == EV_RENAME && (e->flags & RENAME_EXCHANGE)) {
 			/* an exchange moves both: each name is the old one and the new one */
-			verdict = judge_more(cfg, s, &j, verdict, &rule, EV_RENAME, 0, off2, len2,
-					     flags & EVF_STR2_LEXICAL);
-			verdict = judge_more(cfg, s, &j, verdict, &rule, EV_OPEN, 1, FILE_TAIL, len1,
-					     flags & EVF_PATH_LEXICAL);
+			verdict = judge_more(cfg, s, &j, verdict, &rule, EV_RENAME, 0, off2, len2, lex2, 1, &id2);
+			verdict = judge_more(cfg, s, &j, verdict, &rule, EV_OPEN, 1, FILE_TAIL, len1, lex1, 0, &id1);
 		}
 	}
+	/* the protected directory each path is in, by identity, when a rule named it */
+	if (id1) {
+		__u32 k = (id1 - 1) & (IDS_MAX - 1);
+
+		e->dir_ino = s->path_ids[0].ino[k];
+		e->dir_dev = s->path_ids[0].dev[k];
+		e->dir_off = s->path_ids[0].pos[k];
+	}
+	if (id2) {
+		__u32 k = (id2 - 1) & (IDS_MAX - 1);
+
+		e->new_dir_ino = s->path_ids[1].ino[k];
+		e->new_dir_dev = s->path_ids[1].dev[k];
+		e->new_dir_off = s->path_ids[1].pos[k];
+	}
+	e->id_flags = (s->path_ids[0].flags & ID_UNKNOWN ? 1 : 0) | (s->path_ids[1].flags & ID_UNKNOWN ? 2 : 0);
 	verdict = verdict_act(c, verdict);
 	e->rule = rule;
 	if (!verdict) {

@@ -255,6 +255,7 @@ static __always_inline __u32 resolve_touched(struct scratch *s, struct touched *
 			l2 = r->out_len;
 			*cut2 = r->cut;
 			clear |= EVF_STR2_LEXICAL;
+			ids_take(s, 1);
 			/* the old name of a rename: the other directory it touched */
 			r->exclude = r->parent;
 			r->exclude2 = r->found;
@@ -274,12 +275,14 @@ static __always_inline __u32 resolve_touched(struct scratch *s, struct touched *
 			l1 = r->out_len;
 			*cut1 = r->cut;
 			clear |= EVF_PATH_LEXICAL;
+			ids_take(s, 0);
 		}
 		if (l2)
 			bpf_probe_read_kernel(&s->rec[(off1 + l1) & 4095], l2 & PATHBUF_MASK, &s->rec[REC_HOLD]);
 	}
 	*len1 = l1;
 	*len2 = l2;
+	s->walk.ids.n = 0;
 	return clear;
 }
 

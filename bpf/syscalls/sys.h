@@ -74,7 +74,8 @@ static __always_inline void sys_event(struct vigil_config *cfg, struct kind_coun
 	is_mount = kind == EV_MOUNT;
 	verdict = path_verdict(cfg, c, s, kind, who->workload, 0,
 			       is_mount ? SYS_TAIL + (l1 & VIGIL_STR_MAX) : SYS_TAIL,
-			       is_mount ? l2 : l1, 0, is_mount, &e->rule);
+			       is_mount ? l2 : l1, 0,
+			       is_mount | ((is_mount ? cut2 : cut1) ? JUDGE_CUT : 0), &e->rule);
 	if (!verdict) {
 		scratch_put(s);
 		return;

@@ -141,7 +141,9 @@ Napi::Object Layout(Napi::Env env) {
   STRUCT(exit_event).F(exit_event, proc).F(exit_event, status).F(exit_event, start_ns);
   STRUCT(file_event)
       .F(file_event, proc).F(file_event, ret).F(file_event, flags).F(file_event, mode).F(file_event, path_len)
-      .F(file_event, new_path_len).F(file_event, syscall_nr).F(file_event, rule).F(file_event, tail);
+      .F(file_event, new_path_len).F(file_event, syscall_nr).F(file_event, rule).F(file_event, dir_ino)
+      .F(file_event, new_dir_ino).F(file_event, dir_dev).F(file_event, new_dir_dev).F(file_event, dir_off)
+      .F(file_event, new_dir_off).F(file_event, id_flags).F(file_event, pad2).F(file_event, tail);
   STRUCT(connect_event)
       .F(connect_event, proc).F(connect_event, family).F(connect_event, dport).F(connect_event, sock_type)
       .F(connect_event, protocol).F(connect_event, daddr).F(connect_event, rule);
@@ -180,7 +182,8 @@ Napi::Object Layout(Napi::Env env) {
       .F(vigil_config, path_filter_kinds).F(vigil_config, urgent_kinds).F(vigil_config, rules_gen)
       .F(vigil_config, net_active).F(vigil_config, prefix_depths).F(vigil_config, origin_active).F(vigil_config, guard_only)
       .F(vigil_config, create_active).F(vigil_config, resolve_active).F(vigil_config, id_kinds).F(vigil_config, exe_state)
-      .F(vigil_config, loader_active);
+      .F(vigil_config, loader_active)
+      .F(vigil_config, dir_active).F(vigil_config, dir_bloom);
   STRUCT(rule_key).F(rule_key, workload).F(rule_key, kind).F(rule_key, match).F(rule_key, gen).F(rule_key, hash);
   STRUCT(rule_val).F(rule_val, kill_rule).F(rule_val, actions).F(rule_val, access).F(rule_val, slots);
   STRUCT(file_key).F(file_key, workload).F(file_key, kind).F(file_key, match).F(file_key, gen).F(file_key, dev)

@@ -81,6 +81,21 @@ void Maps::ApplyConfig(const Napi::Object& o) {
   cfg_.id_kinds = GetU32(o, "idKinds", cfg_.id_kinds);
   cfg_.exe_state = GetU32(o, "exeState", cfg_.exe_state);
   cfg_.loader_active = GetU32(o, "loaderActive", cfg_.loader_active);
+  cfg_.dir_active = GetU32(o, "dirActive", cfg_.dir_active);
+  Napi::Value bloom = o.Get("dirBloom");
+  if (!bloom.IsUndefined()) {
+    // 256 bits as eight 32-bit words, low word first (vigil_config.dir_bloom)
+    if (!bloom.IsArray() || bloom.As<Napi::Array>().Length() != 8)
+      throw Napi::TypeError::New(o.Env(), "dirBloom: expected an array of 8 numbers (32-bit words, low first)");
+    Napi::Array a = bloom.As<Napi::Array>();
+    uint32_t words[8];
+    for (uint32_t i = 0; i < 8; i++) {
+      Napi::Value v = a.Get(i);
+      if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), "dirBloom: expected numbers");
+      words[i] = v.As<Napi::Number>().Uint32Value();
+    }
+    for (uint32_t i = 0; i < 4; i++) cfg_.dir_bloom[i] = static_cast<uint64_t>(words[2 * i]) | (static_cast<uint64_t>(words[2 * i + 1]) << 32);
+  }
   Napi::Value d = o.Get("prefixDepths");
   if (!d.IsUndefined()) {
     constexpr uint32_t kinds = sizeof(cfg_.prefix_depths) / sizeof(cfg_.prefix_depths[0]);

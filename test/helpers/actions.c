@@ -88,6 +88,9 @@
 //     tree-exec:DIR:NAME[:ARG...]   open_tree(DIR, OPEN_TREE_CLONE): a detached copy of the mount, then execveat(tree, NAME)
 //     memfd-exec:PATH:NAME[:ARG...] copy PATH into memfd_create(NAME), fexecve it (argv[0] = NAME)
 //     deleted-exec:PATH:COPY[:ARG...] copy PATH to COPY, open it, unlink it, fexecve the descriptor
+//   protected directories by identity (issue 9 item 7):
+//     clone-write:DIR:NAME    open_tree(DIR, OPEN_TREE_CLONE): a detached copy of the mount, then write NAME in it
+//     cd-write:DIR:NAME       chdir(DIR), then write NAME relative to it (a path too deep or long to name whole)
 //
 // With --wait it first reads one byte from stdin (the caller moves it into
 // a cgroup meanwhile). Prints "ok PID" when done; errors go to stderr but do
@@ -759,6 +762,28 @@ int main(int argc, char** argv) {
       char* src = field(&rest);
       char* tgt = field(&rest);
       if (mount(src, tgt, NULL, MS_BIND, NULL) < 0) warn("bind", tgt);
+    } else if (strcmp(op, "clone-write") == 0) {
+      char* dir = field(&rest);
+      char* name = field(&rest);
+      int tree = (int)syscall(SYS_open_tree, AT_FDCWD, dir, OPEN_TREE_CLONE | O_CLOEXEC);
+      if (tree < 0) {
+        warn("open_tree", dir);
+      } else {
+        int fd = openat(tree, name, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+        if (fd < 0) warn("openat in the clone", name);
+        else close(fd);
+        close(tree);
+      }
+    } else if (strcmp(op, "cd-write") == 0) {
+      char* dir = field(&rest);
+      char* name = field(&rest);
+      if (chdir(dir) < 0) {
+        warn("chdir", dir);
+      } else {
+        int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+        if (fd < 0) warn("open for writing", name);
+        else close(fd);
+      }
     } else if (strcmp(op, "tree-exec") == 0) {
       char* dir = field(&rest);
       char* name = field(&rest);

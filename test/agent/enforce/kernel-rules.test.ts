@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { VigilError } from '../../../common/errors';
 import { parseCidr, type Cidr } from '../../../common/cidr';
+import { bloomBit } from '../../../agent/enforce/protected-dirs';
 import { KernelRules } from '../../../agent/enforce/kernel-rules';
 import type { KernelPlan, MapEntries } from '../../../agent/enforce/kernel-plan';
 import { pathHash } from '../../../agent/enforce/path-hash';
@@ -212,19 +213,29 @@ describe('kernel rules: generations, map entries and attached programs on the re
         'vigil_cgroup_mkdir', 'vigil_cgroup_rmdir', 'vigil_migrate', 'vigil_sock_create', 'vigil_io_uring', 'vigil_loader', ...resolvePrograms(),
       ].sort(),
     );
-    // the shells by identity too: any other name for the same files is killed as well
+    // the shells by identity too: any other name for the same files is killed as well;
+    // and the protected directory by identity (issue 9 item 7): any path that leads into it
     const fr = dump('file_rules').map((e) => Buffer.from(e.key.map((b) => parseInt(b, 16))));
     const ids = ['/usr/bin/dash', '/usr/bin/bash'].map((n) => resolveFileId(n).id);
+    const sshDir = resolveFileId('/etc/ssh').id;
     assert.deepEqual(
       fr.map((k) => `${k.readUInt32LE(FileKey.workload)}/${k.readUInt8(FileKey.kind)}/${k.readUInt8(FileKey.match)}/${k.readUInt32LE(FileKey.dev)}:${k.readBigUInt64LE(FileKey.ino)}`).sort(),
-      [...new Set(ids.map((id) => `1/${EventKind.exec}/${RuleMatch.exact}/${id.dev}:${id.ino}`))].sort(),
+      [
+        ...new Set(ids.map((id) => `1/${EventKind.exec}/${RuleMatch.exact}/${id.dev}:${id.ino}`)),
+        `1/${EventKind.open}/${RuleMatch.prefix}/${sshDir.dev}:${sshDir.ino}`,
+      ].sort(),
     );
     for (const e of dump('file_rules')) {
+      const k = Buffer.from(e.key.map((b) => parseInt(b, 16)));
       const v = Buffer.from(e.value.map((b) => parseInt(b, 16)));
-      assert.equal(v.readUInt32LE(RuleVal.kill_rule), 1, 'shell-in-api');
+      assert.equal(v.readUInt32LE(RuleVal.kill_rule), k.readUInt8(FileKey.kind) === EventKind.exec ? 1 : 2, 'shell-in-api, ssh-keys');
     }
     const s = settings();
     assert.equal(s.readUInt32LE(Config.id_kinds), 1 << EventKind.exec);
+    // file events' walks look for the protected directory: on, and its inode number in the filter
+    assert.equal(s.readUInt32LE(Config.dir_active), 1);
+    const b = bloomBit(sshDir.ino);
+    assert.ok(s.readBigUInt64LE(Config.dir_bloom + 8 * (b >> 6)) & (1n << BigInt(b & 63)), 'the filter has /etc/ssh');
     assert.equal(s.readUInt32LE(Config.loader_active), 1);
     assert.equal(s.readUInt32LE(Config.exe_state), 1);
     assert.equal(s.readUInt32LE(Config.net_active), 1);

@@ -77,6 +77,7 @@ describe('event ABI: TypeScript offsets equal the C layout', () => {
   it('rule and net map keys and values', () => {
     check('rule_key', abi.RuleKey);
     check('rule_val', abi.RuleVal);
+    check('file_key', abi.FileKey);
     check('net_rule_key', abi.NetRuleKey);
     check('net_rule', abi.NetRule);
     check('net_prefix_key', abi.NetPrefixKey);

@@ -1,0 +1,167 @@
+// Issue 9 item 7, "protected directories by identity", tried the way an
+// attacker inside a workload would, on the real kernel, against a rule that
+// kills writes below a protected directory: write there under another name
+// for the same directory (a chroot into it, a bind mount of it, an
+// open_tree(OPEN_TREE_CLONE) detached copy of it), and through paths the
+// kernel's path string cannot hold (deeper than 64 levels, longer than 1023
+// bytes), which used to lose the directory's name and pass the kernel's path
+// filter. Each technique has a control that is allowed.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AgentHarness } from '../helpers/agent';
+import { CgroupSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
+import type { Alert } from '../../agent/export/alert';
+
+const TD = 'spiffe://test.vigil/ns/dirs';
+
+describe('protected directories by identity (issue 9 item 7)', function () {
+  this.timeout(120000);
+  let sb: CgroupSandbox;
+  let h: AgentHarness;
+  let actions: string;
+  let tmp: string;
+  let w: CgroupHandle;
+  /** the protected directory */
+  let bin: string;
+  /** an unprotected one, for the controls */
+  let other: string;
+  let mnt: string;
+
+  const killed = async (pid: number): Promise<Alert> => {
+    const a = await h.waitFor('no-writes-below-bin', (x) => x.rule === 'no-writes-below-bin' && x.process.pid === pid);
+    assert.equal(a.outcome, 'killed', JSON.stringify(a));
+    assert.match(a.note ?? '', /killed in the kernel/);
+    return a;
+  };
+
+  before(async function () {
+    requireKernelTestPrivileges();
+    actions = fs.realpathSync(helperBinary('actions'));
+    sb = CgroupSandbox.create('dirs');
+    w = sb.child('w');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-dirs-'));
+    bin = path.join(tmp, 'bin');
+    other = path.join(tmp, 'other');
+    mnt = path.join(tmp, 'mnt');
+    for (const d of [bin, other, mnt]) fs.mkdirSync(d);
+    const identities = `
+workloads:
+  - spiffe_id: ${TD}/sa/w
+    cgroups: [${w.rel.slice(1)}]
+`;
+    const rules = `
+rules:
+  - name: no-writes-below-bin
+    workload: ${TD}/sa/w
+    on: open
+    match: { path: { prefix: [${bin}/] }, flags: { any: [write, create, trunc] } }
+    action: kill
+`;
+    h = await new AgentHarness(rules, identities).start();
+  });
+
+  after(async () => {
+    if (h) await h.stop();
+    if (sb) await sb.cleanup();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  describe('another name for the same directory', () => {
+    it('a chroot into it: "/x" is killed, and named by the directory it is in', async () => {
+      const s = sb.spawnIn(w, actions, [`chroot:${bin}`, 'write:/chrooted']);
+      assert.equal((await s.done).signal, 'SIGKILL');
+      const a = await killed(s.pid);
+      assert.equal(a.event.path, '/chrooted', 'the path as the process sees it');
+      assert.equal(a.event.identity_path, `${bin}/chrooted`);
+    });
+
+    it('a chroot above it: "/bin/x" under another root is the same directory', async () => {
+      const s = sb.spawnIn(w, actions, [`chroot:${tmp}`, 'write:/bin/above']);
+      assert.equal((await s.done).signal, 'SIGKILL');
+      const a = await killed(s.pid);
+      assert.equal(a.event.path, '/bin/above');
+      assert.equal(a.event.identity_path, `${bin}/above`);
+    });
+
+    it('a bind mount of it (in the process\'s own mount namespace) is killed', async () => {
+      const s = sb.spawnIn(w, actions, ['unshare-mnt', `bind:${bin}:${mnt}`, `write:${mnt}/bound`]);
+      assert.equal((await s.done).signal, 'SIGKILL');
+      const a = await killed(s.pid);
+      assert.equal(a.event.path, `${mnt}/bound`);
+      assert.equal(a.event.identity_path, `${bin}/bound`);
+    });
+
+    it('an open_tree(OPEN_TREE_CLONE) detached copy of it is killed', async () => {
+      const s = sb.spawnIn(w, actions, [`clone-write:${bin}:cloned`]);
+      assert.equal((await s.done).signal, 'SIGKILL');
+      const a = await killed(s.pid);
+      assert.equal(a.event.path, '/cloned', 'a detached mount has no path above its root');
+      assert.equal(a.event.identity_path, `${bin}/cloned`);
+    });
+
+    it('control: a chroot, a bind mount and a clone of another directory are allowed and raise nothing', async () => {
+      const s = sb.spawnIn(w, actions, [
+        `clone-write:${other}:c1`,
+        'unshare-mnt',
+        `bind:${other}:${mnt}`,
+        `write:${mnt}/c2`,
+        `chroot:${other}`,
+        'write:/c3',
+      ]);
+      const f = await s.done;
+      assert.equal(f.code, 0, f.stderr);
+      assert.equal(f.stderr, '');
+      assert.deepEqual(await h.settledFor(s.pid), []);
+      for (const n of ['c1', 'c2', 'c3']) assert.ok(fs.existsSync(path.join(other, n)), `${n} was written`);
+    });
+  });
+
+  describe('a path the kernel cannot name whole', () => {
+    let deep: string;
+    let long: string;
+
+    before(() => {
+      deep = bin;
+      for (let i = 0; i < 70; i++) deep = path.join(deep, 'd');
+      fs.mkdirSync(deep, { recursive: true });
+      long = bin;
+      while (long.length < 1300) long = path.join(long, 'l'.repeat(200));
+      fs.mkdirSync(long, { recursive: true });
+    });
+
+    it('deeper than 64 levels below it: not dropped by the path filter, killed, flagged truncated', async () => {
+      const s = sb.spawnIn(w, actions, [`cd-write:${deep}:deep`]);
+      assert.equal((await s.done).signal, 'SIGKILL');
+      const a = await killed(s.pid);
+      assert.ok(String(a.event.path).endsWith('/d/d/deep'), String(a.event.path));
+      assert.ok(!String(a.event.path).startsWith(bin), 'the path was cut: its top is missing');
+      assert.equal(a.event.path_truncated, true, 'flagged as cut');
+      assert.ok(String(a.event.identity_path).startsWith(`${bin}/\u2026/`), String(a.event.identity_path));
+    });
+
+    it('longer than 1023 bytes below it: the same', async () => {
+      const s = sb.spawnIn(w, actions, [`cd-write:${long}:long`]);
+      assert.equal((await s.done).signal, 'SIGKILL');
+      const a = await killed(s.pid);
+      assert.ok(String(a.event.path).endsWith('/long'));
+      assert.ok(String(a.event.path).length <= 1023);
+      assert.equal(a.event.path_truncated, true, 'flagged as cut');
+      assert.ok(String(a.event.identity_path).startsWith(`${bin}/\u2026/`), String(a.event.identity_path));
+    });
+
+    it('control: as deep and as long elsewhere is allowed and raises nothing', async () => {
+      let d = other;
+      for (let i = 0; i < 70; i++) d = path.join(d, 'd');
+      fs.mkdirSync(d, { recursive: true });
+      let l = other;
+      while (l.length < 1300) l = path.join(l, 'l'.repeat(200));
+      fs.mkdirSync(l, { recursive: true });
+      const s = sb.spawnIn(w, actions, [`cd-write:${d}:deep`, `cd-write:${l}:long`]);
+      const f = await s.done;
+      assert.equal(f.code, 0, f.stderr);
+      assert.deepEqual(await h.settledFor(s.pid), []);
+    });
+  });
+});
