@@ -173,4 +173,43 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
     cp = await startControlPlane({ listen: `127.0.0.1:${cp.port}`, dataDir: path.join(dir, 'cp'), certsDir: certs, insecure: false, log: () => undefined });
     void stderr;
   });
+
+  it('rollback: an agent on v3 (a kill rule), restarted against a control plane restored from a backup that ends at v2 (no kill), keeps v3, the kernel still kills, and the next push is v4', async () => {
+    const backup = path.join(dir, 'backup.db');
+    await cp.store.db.backup(backup);
+    const file = path.join(dir, 'v3.yaml');
+    fs.writeFileSync(file, `rules:\n  - { name: cat-dies-again, workload: spiffe://${TD}/ns/a/sa/api, on: exec, match: { binary: { in: [/usr/bin/cat] } }, action: kill }\n`);
+    const pushed = await vigil(['policy', 'push', file, ...admin()]);
+    assert.equal(pushed.code, 0, pushed.err);
+    await until('the agent applied v3', () => agent.policyVersion === 3);
+    assert.equal((await sb.spawnIn(api, '/usr/bin/cat', ['/dev/null'], { mode: 'exec' }).done).signal, 'SIGKILL');
+    // the store is restored from the backup (it ends at v2), and the agent restarts
+    const port = cp.port;
+    await agent.stop();
+    await cp.close();
+    const data = path.join(dir, 'cp');
+    for (const f of fs.readdirSync(data)) if (f.startsWith('vigil.db')) fs.rmSync(path.join(data, f));
+    fs.copyFileSync(backup, path.join(data, 'vigil.db'));
+    const logs: string[] = [];
+    cp = await startControlPlane({ listen: `127.0.0.1:${port}`, dataDir: data, certsDir: certs, insecure: false, log: (l) => logs.push(l) });
+    assert.equal(cp.store.latestPolicy()?.version, 2, 'the restored store ends at v2');
+    agent = await Agent.start({
+      rules: [path.join(dir, 'local.yaml')],
+      identities: path.join(dir, 'ids.yaml'),
+      output: 'json',
+      node: 'e2e-node',
+      controlplane: { address: `127.0.0.1:${port}`, insecure: false, certsDir: certs },
+      stateDir: path.join(dir, 'agent-state'),
+      out: quiet,
+      err: quiet,
+    });
+    await until('connected', () => agent.uplink?.stats.connected === true);
+    await until('the control plane noticed', () => logs.some((l) => /agent e2e-node has applied policy v3, newer than the latest this control plane holds \(v2\)/.test(l)));
+    assert.equal(agent.policyVersion, 3, 'v2 was not taken back');
+    assert.equal((await sb.spawnIn(api, '/usr/bin/cat', ['/dev/null'], { mode: 'exec' }).done).signal, 'SIGKILL', 'the kill rule of v3 is still in force');
+    const next = await vigil(['policy', 'push', path.join(dir, 'v1.yaml'), ...admin()]);
+    assert.equal(next.code, 0, next.err);
+    assert.match(next.out, /policy v4 signed/);
+    await until('the agent applied v4', () => agent.policyVersion === 4);
+  });
 });

@@ -106,6 +106,9 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
     fs.writeFileSync(path.join(lodashDir, 'lodash.js'), 'module.exports = {};\n', { mode: 0o644 });
     fs.writeFileSync(path.join(lodashDir, 'package.json'), '{"name":"lodash","version":"4.17.20"}\n', { mode: 0o644 });
     fs.writeFileSync(path.join(dir, 'app', 'data.json'), '{}\n', { mode: 0o644 });
+    // other names for the same file: a symlink (the kernel reports the file it opened) and a hard link (same inode)
+    fs.symlinkSync(path.join('node_modules', 'lodash', 'lodash.js'), path.join(dir, 'app', 'util.js'));
+    fs.linkSync(path.join(lodashDir, 'lodash.js'), path.join(dir, 'app', 'vendor.js'));
     pki = makeTestPki();
     gh = new FakeGitHub(pki, 'acme/security', TOKEN);
     await gh.start();
@@ -219,12 +222,14 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
     // each workload's program starts in its cgroup (exec: the agent starts watching the container there);
     // image B's reads data, never the module; image A's reads data and the module
     await sb.run(batch, actions, [`open:${path.join(dir, 'app', 'data.json')}`], { mode: 'exec' });
-    await sb.run(shop, actions, [`open:${path.join(dir, 'app', 'data.json')}`, `open:${path.join(lodashDir, 'lodash.js')}`], { mode: 'exec' });
-    // the same program again, the same module: every file is new only once per workload (the kernel's LRU), no code record
+    // through a symlink: the evidence names the file the kernel opened, the one the SBOM lists
+    await sb.run(shop, actions, [`open:${path.join(dir, 'app', 'data.json')}`, `open:${path.join(dir, 'app', 'util.js')}`], { mode: 'exec' });
+    // the same program again, the same module by its own name and by a hard link: every file is new only once per workload
+    // (the kernel's LRU keys by device and inode), no code record
     const codeRecords = (): number => agent.probe.stats().kinds.code.emitted;
     await until('the first code records are counted', () => codeRecords() > 0);
     const emitted = codeRecords();
-    await sb.run(shop, actions, [`open:${path.join(lodashDir, 'lodash.js')}`], { mode: 'exec' });
+    await sb.run(shop, actions, [`open:${path.join(lodashDir, 'lodash.js')}`, `open:${path.join(dir, 'app', 'vendor.js')}`], { mode: 'exec' });
     assert.equal(codeRecords(), emitted, 'a second load of the same files in the same workload costs no record');
     await until('a ticket for image A', () => gh.issues.size > 0, 20000).catch((err: Error) => {
       throw new Error(`${err.message}: matches ${JSON.stringify(status())}; loaded by A: ${[...cp.store.reach.loadedFiles(A).keys()].join(' ')}`);
@@ -237,7 +242,7 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
     // the evidence is what the kernel saw: the file, how many processes, where
     const lodashJs = path.join(lodashDir, 'lodash.js').replace(/[/.]/g, '\\$&');
     assert.match(issue.body, new RegExp(`loaded and running: ${lodashJs} loaded by 1 process in 1 container on 1 node, first at 20`));
-    assert.doesNotMatch(issue.body, /data\.json/, 'reading data is no load');
+    assert.doesNotMatch(issue.body, /data\.json|util\.js|vendor\.js/, 'reading data is no load; other names of the file are not other files');
     assert.match(issue.body, new RegExp(A));
     assert.ok(issue.labels.includes('priority:error'), issue.labels.join(','));
     // the workload that runs image A is known from the agent's report (quarantine uses it)
