@@ -259,28 +259,10 @@ export class Store {
   }
 
   queryAlerts(q: AlertQuery): AlertRowOut[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (q.sinceNs) {
-      where.push('time_ns >= ?');
-      args.push(q.sinceNs);
-    }
-    if (q.rule) {
-      where.push('rule = ?');
-      args.push(q.rule);
-    }
-    if (q.node) {
-      where.push('node = ?');
-      args.push(q.node);
-    }
-    if (q.afterId !== undefined) {
-      where.push('id > ?');
-      args.push(q.afterId);
-    }
-    const sql = `SELECT id, node, boot_id, sequence, json, spiffe_id FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
     const limit = q.limit && q.limit > 0 ? q.limit : Infinity;
     const out: AlertRowOut[] = [];
-    for (const row of this.db.prepare(sql).iterate(...args) as Iterable<AlertRowOut & { spiffe_id: string }>) {
+    // -1: no SQL limit (SQLite); the workload filter below decides how many rows it takes
+    for (const row of this.selectAlerts(q, -1)) {
       if (q.workloadLike && !q.workloadLike(row.spiffe_id)) continue;
       out.push({ id: row.id, node: row.node, boot_id: row.boot_id, sequence: row.sequence, json: row.json });
       if (out.length >= limit) break;
