@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findCgroup2Mount } from '../agent/kernel/cgroupfs';
+import { sweepOrphanCgroups } from '../test/helpers/kernel';
 
 export interface BenchCgroup {
   /** absolute directory */
@@ -14,6 +15,7 @@ export interface BenchCgroup {
 }
 
 export function benchCgroup(label: string): BenchCgroup {
+  sweepOrphanCgroups('vigil-bench-');
   const rel = `vigil-bench-${label}-${process.pid}`;
   const dir = path.join(findCgroup2Mount(), rel);
   fs.mkdirSync(dir);

@@ -55,6 +55,50 @@ export interface Started {
   done: Promise<Finished>;
 }
 
+/**
+ * Remove what a run that was killed (SIGKILL: no exit hook ran) left under the
+ * cgroup v2 root: directories named `<prefix>...-<pid>[-<time>]` whose process is
+ * gone. Whatever is still in them is killed first (cgroup.kill); a directory of a
+ * live process is never touched.
+ */
+export function sweepOrphanCgroups(prefix: string): void {
+  const root = findCgroup2Mount();
+  for (const name of fs.readdirSync(root)) {
+    const m = name.startsWith(prefix) ? /-(\d+)(?:-[0-9a-z]+)?$/.exec(name) : null;
+    if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+    removeTree(path.join(root, name));
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+function removeTree(dir: string): void {
+  try {
+    fs.writeFileSync(path.join(dir, 'cgroup.kill'), '1');
+  } catch {
+    // empty already, or gone
+  }
+  let entries: fs.Dirent[] = [];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) removeTree(path.join(dir, e.name));
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // still being freed by the kernel: the next sweep takes it
+  }
+}
+
 const live = new Set<CgroupSandbox>();
 let exitHookInstalled = false;
 
@@ -71,6 +115,7 @@ export class CgroupSandbox {
   }
 
   static create(label: string): CgroupSandbox {
+    sweepOrphanCgroups('vigil-test-');
     const root = findCgroup2Mount();
     const name = `vigil-test-${label}-${process.pid}-${Date.now().toString(36)}`;
     const dir = path.join(root, name);
