@@ -7,6 +7,7 @@ import { rulesTable, runRulesBench } from './rules';
 import { controlPlaneTable, runControlPlaneBench } from './controlplane';
 import { noiseTable, runNoiseBench } from './noise';
 import { reachMemoryTable, runReachMemoryBench } from './reach';
+import { kernelTable, runKernelBench } from './kernel';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -43,6 +44,23 @@ async function main(): Promise<void> {
     const r = await runReachMemoryBench();
     process.stdout.write(reachMemoryTable(r) + '\n\n');
     results.reach = r;
+  }
+
+  // only when named: before/after comparisons of the in-kernel cost, program by program
+  if (only.includes('kernel')) {
+    process.stdout.write('== in-kernel cost per program, median of several rounds ==\n');
+    const tree = args.find((a) => a.startsWith('--tree='))?.slice('--tree='.length);
+    const rounds = args.find((a) => a.startsWith('--rounds='));
+    const loops = process.env.VIGIL_BENCH_LOOPS?.split(/\s*;\s*/).filter((x) => x);
+    const reps = args.find((a) => a.startsWith('--reps='));
+    const r = await runKernelBench({
+      tree,
+      rounds: rounds ? Number(rounds.split('=')[1]) : undefined,
+      reps: reps ? Number(reps.split('=')[1]) : undefined,
+      loops,
+    });
+    process.stdout.write(kernelTable(r) + '\n\n');
+    results.kernel = r;
   }
 
   // minutes long: only when named

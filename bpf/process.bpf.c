@@ -21,6 +21,7 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 cgid = bpf_get_current_cgroup_id();
 	struct kind_counters *c;
+	struct exe_file x;
 	struct scratch *s;
 	struct who who;
 	__u32 scope = wanted(cfg, EV_EXEC, pid_tgid >> 32, cgid, &who);
@@ -33,7 +34,8 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	s = scratch_get(SCRATCH_PROCESS, c);
 	if (!s)
 		return 0;
-	exec_record(cfg, c, s, p, bprm->file, pid_tgid, cgid, scope, &who, 0, bprm->argc);
+	exe_file_btf(bprm->file, &x);
+	exec_record(cfg, c, s, p, &x, pid_tgid, cgid, scope, &who, 0, bprm->argc);
 	scratch_put(s);
 	return 0;
 }
@@ -58,6 +60,7 @@ int vigil_loader(struct trace_event_raw_sys_enter *ctx)
 	struct vigil_config *cfg;
 	struct kind_counters *c;
 	struct task_state *ts;
+	struct exe_file x;
 	struct scratch *s;
 	struct file *f;
 	__u64 pid_tgid, cgid;
@@ -88,7 +91,8 @@ int vigil_loader(struct trace_event_raw_sys_enter *ctx)
 	s = scratch_get(SCRATCH_LOADER, c);
 	if (!s)
 		return 0;
-	exec_record(cfg, c, s, task, f, pid_tgid, cgid, scope, &who, EXE_LOADED, 0);
+	exe_file_core(f, &x);
+	exec_record(cfg, c, s, task, &x, pid_tgid, cgid, scope, &who, EXE_LOADED, 0);
 	scratch_put(s);
 	return 0;
 }

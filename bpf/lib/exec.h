@@ -52,33 +52,116 @@ static __always_inline __u64 inode_ctime_ns(struct inode *ino)
 	return sec * 1000000000ULL + nsec;
 }
 
+/* The same from a typed pointer: plain loads (the branches not taken are removed at load). */
+static __always_inline __u64 inode_ctime_ns_btf(struct inode *ino)
+{
+	if (bpf_core_field_exists(ino->i_ctime_sec))
+		return ino->i_ctime_sec * 1000000000ULL + (ino->i_ctime_nsec & ~(1U << 31));
+	if (bpf_core_field_exists(((struct inode___v66 *)ino)->__i_ctime))
+		return ((struct inode___v66 *)ino)->__i_ctime.tv_sec * 1000000000ULL +
+		       ((struct inode___v66 *)ino)->__i_ctime.tv_nsec;
+	return ((struct inode___old *)ino)->i_ctime.tv_sec * 1000000000ULL +
+	       ((struct inode___old *)ino)->i_ctime.tv_nsec;
+}
+
+/*
+ * What the exec record says of the file run, read once: its place (dentry
+ * and mount, for the path), identity, change time, and what makes it
+ * fileless, deleted or a container's own.
+ */
+struct exe_file {
+	struct dentry *dentry;
+	struct vfsmount *mnt;
+	struct inode *inode;
+	__u64 ino;
+	__u64 ctime_ns;
+	__u32 dev;
+	__u32 flags;            /* EXE_FILELESS, EXE_MEMFD, EXE_UPPER */
+	__u32 deleted;          /* unlinked, or never had a path: the name ends in " (deleted)" */
+};
+
+/*
+ * Memfd: a pseudo dentry that is its own parent and not its mount's root
+ * (its name is simple_dname()'s); deleted: unhashed (d_path()).
+ */
+#define EXE_NAME_FLAGS(x, self_parent, mnt_root, unhashed)		\
+	do {								\
+		if ((self_parent) && !(mnt_root)) {			\
+			(x)->flags |= EXE_MEMFD;			\
+			(x)->deleted = 1;				\
+		} else {						\
+			(x)->deleted = (unhashed);			\
+		}							\
+	} while (0)
+
+/*
+ * From a typed pointer (a tp_btf argument: sched_process_exec's bprm->file):
+ * plain loads, no helper call each (a dozen probe reads cost the exec path a
+ * fifth of its time).
+ */
+static __always_inline void exe_file_btf(struct file *f, struct exe_file *x)
+{
+	struct inode *ino = f->f_inode;
+	struct dentry *d = f->f_path.dentry;
+	struct vfsmount *mnt = f->f_path.mnt;
+	struct super_block *sb = ino->i_sb;
+
+	x->dentry = d;
+	x->mnt = mnt;
+	x->inode = ino;
+	x->ino = ino->i_ino;
+	x->dev = sb->s_dev;
+	x->ctime_ns = inode_ctime_ns_btf(ino);
+	x->flags = ino->__i_nlink == 0 ? EXE_FILELESS : 0;
+	/* dropped into the container (writable layer), not from its image */
+	if (sb->s_magic == OVERLAYFS_SUPER_MAGIC && ovl_upper_data_of(ino))
+		x->flags |= EXE_UPPER;
+	EXE_NAME_FLAGS(x, d == d->d_parent, d == mnt->mnt_root, d->d_hash.pprev == NULL);
+}
+
+/* The same from a plain kernel pointer (a descriptor table's file): CO-RE reads. */
+static __always_inline void exe_file_core(struct file *f, struct exe_file *x)
+{
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	struct vfsmount *mnt = BPF_CORE_READ(f, f_path.mnt);
+
+	x->dentry = d;
+	x->mnt = mnt;
+	x->inode = ino;
+	x->ino = BPF_CORE_READ(ino, i_ino);
+	x->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	x->ctime_ns = inode_ctime_ns(ino);
+	x->flags = inode_nlink(ino) == 0 ? EXE_FILELESS : 0;
+	if (ovl_upper_data(ino))
+		x->flags |= EXE_UPPER;
+	EXE_NAME_FLAGS(x, d == BPF_CORE_READ(d, d_parent), d == BPF_CORE_READ(mnt, mnt_root),
+		       BPF_CORE_READ(d, d_hash.pprev) == NULL);
+}
+
 /*
  * The name the kernel gives an executed file, as /proc/PID/exe says it:
  * its canonical path; "/NAME (deleted)" for a file that never had a path
- * (memfd_create: a pseudo dentry that is its own parent, named by
- * simple_dname()); the path plus " (deleted)" once it was unlinked (its
- * dentry unhashed, d_path()). Sets EXE_MEMFD.
+ * (memfd_create, named by simple_dname()); the path plus " (deleted)" once
+ * it was unlinked (d_path()).
  */
-static __always_inline __u32 exe_path(char *dst, struct scratch *s, struct file *f,
-				      struct walk_root *root, __u8 *cut, __u32 *xflags)
+static __always_inline __u32 exe_path(char *dst, struct scratch *s, struct exe_file *x,
+				      struct walk_root *root, __u8 *cut)
 {
-	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
-	struct vfsmount *mnt = BPF_CORE_READ(f, f_path.mnt);
-	__u32 len, deleted;
+	__u32 len;
 
-	if (d == BPF_CORE_READ(d, d_parent) && d != BPF_CORE_READ(mnt, mnt_root)) {
+	if (x->flags & EXE_MEMFD) {
+		/* a local: BPF_CORE_READ would relocate x->dentry too, and exe_file is ours */
+		struct dentry *d = x->dentry;
 		long n;
 
 		dst[0] = '/';
 		n = bpf_probe_read_kernel_str(&dst[1], NAME_MASK + 1, BPF_CORE_READ(d, d_name.name));
 		len = n > 1 ? n : 1;      /* "/" + name (n counts the NUL) */
-		*xflags |= EXE_MEMFD;
-		deleted = 1;
 	} else {
-		len = file_path(dst, s, f, root, cut);
-		deleted = BPF_CORE_READ(d, d_hash.pprev) == NULL;
+		len = path_copy(dst, s, path_walk(s, (__u64)x->dentry, (__u64)x->mnt, root), cut);
 	}
-	if (deleted && len + 10 <= VIGIL_PATH_MAX) {
+	if (x->deleted && len + 10 <= VIGIL_PATH_MAX) {
 		__builtin_memcpy(&dst[len & PATHBUF_MASK], " (deleted)", 10);
 		len += 10;
 	}
@@ -137,16 +220,15 @@ static __always_inline void record_exe(struct vigil_config *cfg, struct scratch 
 }
 
 /*
- * Build, judge and emit the exec record of file f in task p (current),
+ * Build, judge and emit the exec record of the file x in task p (current),
  * from scratch slot s. xflags: EXE_LOADED when the loader mapped it.
  */
 static __always_inline void exec_record(struct vigil_config *cfg, struct kind_counters *c, struct scratch *s,
-					struct task_struct *p, struct file *f, __u64 pid_tgid, __u64 cgid,
+					struct task_struct *p, struct exe_file *x, __u64 pid_tgid, __u64 cgid,
 					__u32 scope, struct who *who, __u32 xflags, __u32 argc)
 {
 	struct exec_event *e = (struct exec_event *)s->rec;
 	struct walk_root root;
-	struct inode *ino;
 	__u64 arg_start, arg_end, n;
 	__u32 exe_len, size, flags, rule = 0, verdict;
 	__u8 cut = 0;
@@ -156,19 +238,13 @@ static __always_inline void exec_record(struct vigil_config *cfg, struct kind_co
 	e->ppid = p->real_parent->tgid;
 	e->start_ns = p->start_boottime;
 	e->argc = argc;
-	/* f may come from a descriptor table (a plain kernel pointer): CO-RE reads */
-	ino = BPF_CORE_READ(f, f_inode);
-	e->exe_ino = BPF_CORE_READ(ino, i_ino);
-	e->exe_dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	e->exe_ctime_ns = inode_ctime_ns(ino);
-	if (inode_nlink(ino) == 0)
-		xflags |= EXE_FILELESS;
-	/* dropped into the container (writable layer), not from its image */
-	if (ovl_upper_data(ino))
-		xflags |= EXE_UPPER;
+	e->exe_ino = x->ino;
+	e->exe_dev = x->dev;
+	e->exe_ctime_ns = x->ctime_ns;
+	xflags |= x->flags;
 
 	task_root(p, &root);
-	exe_len = exe_path(e->tail, s, f, &root, &cut, &xflags);
+	exe_len = exe_path(e->tail, s, x, &root, &cut);
 	e->exe_len = exe_len;
 	/* the binary's identity is the first fact kill rules' conditions look at */
 	s->facts.have = FACT_SELF;

@@ -32,20 +32,19 @@ enum ovl_inode_flag___vigil {
 };
 
 /*
- * 1 when ino is an overlayfs inode whose data is in the upper layer. Where
- * the kernel has no BTF for struct ovl_inode (overlay built as a module and
- * not loaded when the agent started), its layout since 4.19 is read as
- * Falco's probe does: flags just before vfs_inode, __upperdentry just after.
+ * 1 when the overlayfs inode ino (its super block's magic was checked) has
+ * its data in the upper layer. Where the kernel has no BTF for struct
+ * ovl_inode (overlay built as a module and not loaded when the agent
+ * started), its layout since 4.19 is read as Falco's probe does: flags just
+ * before vfs_inode, __upperdentry just after.
  */
-static __always_inline __u32 ovl_upper_data(struct inode *ino)
+static __always_inline __u32 ovl_upper_data_of(struct inode *ino)
 {
 	struct dentry *upper = NULL;
 	unsigned long flags = 0;
 	__u32 bit = 3;
 	char *oi;
 
-	if (!ino || BPF_CORE_READ(ino, i_sb, s_magic) != OVERLAYFS_SUPER_MAGIC)
-		return 0;
 	if (bpf_core_type_exists(struct ovl_inode___vigil)) {
 		oi = (char *)ino - bpf_core_field_offset(struct ovl_inode___vigil, vfs_inode);
 		upper = BPF_CORE_READ((struct ovl_inode___vigil *)oi, __upperdentry);
@@ -59,6 +58,14 @@ static __always_inline __u32 ovl_upper_data(struct inode *ino)
 	if (bpf_core_enum_value_exists(enum ovl_inode_flag___vigil, OVL_UPPERDATA___vigil))
 		bit = bpf_core_enum_value(enum ovl_inode_flag___vigil, OVL_UPPERDATA___vigil);
 	return (flags >> (bit & 63)) & 1;
+}
+
+/* The same for any inode: 0 unless it is an overlayfs one. */
+static __always_inline __u32 ovl_upper_data(struct inode *ino)
+{
+	if (!ino || BPF_CORE_READ(ino, i_sb, s_magic) != OVERLAYFS_SUPER_MAGIC)
+		return 0;
+	return ovl_upper_data_of(ino);
 }
 
 #endif

@@ -1,0 +1,228 @@
+// In-kernel cost, program by program: the figure the pipeline bench reports
+// in one run ("in-kernel ns/ev"), taken over several rounds so that a change
+// of 10% can be told from this machine's drift. Each round loads the probes
+// for every event kind (the pipeline bench's set), runs each loop once with
+// kernel.bpf_stats_enabled, and reads every program's run_time_ns and
+// run_cnt; the table gives the median over rounds and where each program's
+// time goes. --reps=N runs each loop N times per load (each run a sample).
+// Not a test: it prints a table and writes JSON.
+//
+// --tree=DIR measures another checkout's build (its dist/, addon and BPF
+// object) with these same loops: before and after, run alternately.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { benchCgroup } from './helpers';
+import { loadgenPath, median, runLoad } from './pipeline';
+
+interface KernelLoop {
+  name: string;
+  args: (n: number) => string[];
+  ops: number;
+}
+
+const LOOPS: KernelLoop[] = [
+  { name: 'open+close', args: (n) => ['open', String(n), '/etc/hostname'], ops: 200_000 },
+  { name: 'fork+exec /bin/true', args: (n) => ['exec', String(n), '/bin/true'], ops: 1500 },
+  { name: 'connect (closed port)', args: (n) => ['connect', String(n), '1'], ops: 100_000 },
+];
+
+export interface ProgramCost {
+  program: string;
+  /** median over rounds */
+  ns_per_run: number;
+  runs_per_op: number;
+  ns_per_op: number;
+  /** each round's ns/run, in order */
+  per_round: number[];
+}
+
+export interface KernelLoopResult {
+  loop: string;
+  ops: number;
+  rounds: number;
+  /** all programs' run time over the events delivered: the pipeline bench's "in-kernel ns/ev" */
+  ns_per_event: { median: number; min: number; max: number };
+  /** each round's ns/event, in order */
+  per_round: number[];
+  ns_per_op: { median: number; min: number; max: number };
+  events_per_op: number;
+  programs: ProgramCost[];
+}
+
+export interface KernelReport {
+  tree: string;
+  commit: string;
+  kernel: string;
+  loops: KernelLoopResult[];
+}
+
+/** The parts of a checkout's Probe this bench uses (the same since the first release). */
+interface AnyProbe {
+  start(onEvents: (events: unknown[]) => void): void;
+  close(): Promise<void>;
+}
+interface ProbeModule {
+  Probe: { load(spec: { kinds: readonly string[]; cgroups: readonly string[] }): AnyProbe };
+}
+
+/** Probe and kind names from a checkout's build (the module moved with the layout change). */
+function loadTree(tree: string): { probe: ProbeModule; kinds: string[] } {
+  const pick = (cands: string[], what: string): string => {
+    const hit = cands.map((c) => path.join(tree, 'dist', c)).find((p) => fs.existsSync(p));
+    if (!hit) throw new Error(`kernel bench: no ${what} in ${tree}/dist (tried ${cands.join(', ')}): build that tree first`);
+    return hit;
+  };
+  const probe = require(pick(['agent/kernel/probe.js', 'agent/probe.js'], 'probe module')) as ProbeModule;
+  const abi = require(pick(['agent/kernel/abi.js', 'agent/abi.js'], 'abi module')) as { KIND_NAMES: readonly string[] };
+  // every kind but the reachability program's, as the pipeline bench loads
+  return { probe, kinds: abi.KIND_NAMES.filter((k) => k !== 'code') };
+}
+
+/** This process's BPF programs: prog_id -> (fd, name). */
+function ownPrograms(): Map<number, { fd: string; name: string }> {
+  const names = new Map<number, string>();
+  const shown = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number; name?: string }[];
+  for (const p of shown) names.set(p.id, p.name ?? `id ${p.id}`);
+  const out = new Map<number, { fd: string; name: string }>();
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:bpf-prog') continue;
+      const m = /^prog_id:\s+(\d+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+      if (m) out.set(Number(m[1]), { fd, name: names.get(Number(m[1])) ?? `id ${m[1]}` });
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
+}
+
+function snapshot(progs: Map<number, { fd: string; name: string }>): Map<string, { ns: number; runs: number }> {
+  const s = new Map<string, { ns: number; runs: number }>();
+  for (const { fd, name } of progs.values()) {
+    const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    const get = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+    const prev = s.get(name) ?? { ns: 0, runs: 0 };
+    s.set(name, { ns: prev.ns + get('run_time_ns'), runs: prev.runs + get('run_cnt') });
+  }
+  return s;
+}
+
+const stat = (xs: number[]): { median: number; min: number; max: number } => ({
+  median: Math.round(median(xs)),
+  min: Math.round(Math.min(...xs)),
+  max: Math.round(Math.max(...xs)),
+});
+
+export async function runKernelBench(opts: { tree?: string; rounds?: number; reps?: number; loops?: string[] } = {}): Promise<KernelReport> {
+  if (process.geteuid?.() !== 0) throw new Error('the kernel bench needs root (BPF, cgroups, kernel.bpf_stats_enabled)');
+  const tree = path.resolve(opts.tree ?? path.join(__dirname, '..', '..'));
+  const rounds = opts.rounds ?? 7;
+  const reps = opts.reps ?? 1;
+  const { probe: mod, kinds } = loadTree(tree);
+  const loops = LOOPS.filter((l) => !opts.loops || opts.loops.includes(l.name));
+  if (loops.length === 0) throw new Error(`kernel bench: no loop named ${opts.loops?.join(', ')} (loops: ${LOOPS.map((l) => l.name).join(', ')})`);
+  const loadgen = loadgenPath();
+  const cg = benchCgroup('kernel');
+  execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+  const statsWas = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
+  // per loop: per round, the totals and each program's
+  const samples = loops.map(() => ({ perEvent: [] as number[], perOp: [] as number[], events: [] as number[], progs: new Map<string, { ns: number[]; runs: number[] }>() }));
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const probe = mod.Probe.load({ kinds, cgroups: [cg.dir] });
+      let delivered = 0;
+      probe.start((evs) => (delivered += evs.length));
+      try {
+        const progs = ownPrograms();
+        for (let rep = 0; rep < reps; rep++) for (const [li, loop] of loops.entries()) {
+          fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
+          const s0 = snapshot(progs);
+          const d0 = delivered;
+          await runLoad(loadgen, cg.dir, loop.args(loop.ops), 1);
+          // every record read: the count stops moving
+          for (let last = -1; last !== delivered; ) {
+            last = delivered;
+            await new Promise((res) => setTimeout(res, 100));
+          }
+          const s1 = snapshot(progs);
+          fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
+          const events = delivered - d0;
+          let total = 0;
+          const sm = samples[li];
+          for (const [name, v] of s1) {
+            const b = s0.get(name) ?? { ns: 0, runs: 0 };
+            const ns = v.ns - b.ns;
+            const runs = v.runs - b.runs;
+            total += ns;
+            const p = sm.progs.get(name) ?? { ns: [], runs: [] };
+            p.ns.push(ns);
+            p.runs.push(runs);
+            sm.progs.set(name, p);
+          }
+          sm.perEvent.push(events ? total / events : NaN);
+          sm.perOp.push(total / loop.ops);
+          sm.events.push(events);
+        }
+      } finally {
+        fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
+        await probe.close();
+      }
+    }
+  } finally {
+    fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
+    await cg.remove();
+  }
+  let commit = '';
+  try {
+    commit = execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return {
+    tree,
+    commit,
+    kernel: fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    loops: loops.map((loop, li) => {
+      const sm = samples[li];
+      const programs: ProgramCost[] = [...sm.progs.entries()]
+        .map(([program, p]) => {
+          const runs = median(p.runs);
+          const perRun = p.ns.map((ns, i) => (p.runs[i] ? ns / p.runs[i] : 0));
+          return {
+            program,
+            ns_per_run: Math.round(median(perRun)),
+            per_round: perRun.map((x) => Math.round(x)),
+            runs_per_op: Math.round((runs / loop.ops) * 100) / 100,
+            ns_per_op: Math.round(median(p.ns) / loop.ops),
+          };
+        })
+        .filter((p) => p.runs_per_op > 0)
+        .sort((a, b) => b.ns_per_op - a.ns_per_op);
+      return {
+        loop: loop.name,
+        ops: loop.ops,
+        rounds: rounds * reps,
+        ns_per_event: stat(sm.perEvent),
+        per_round: sm.perEvent.map((x) => Math.round(x)),
+        ns_per_op: stat(sm.perOp),
+        events_per_op: Math.round((median(sm.events) / loop.ops) * 100) / 100,
+        programs,
+      };
+    }),
+  };
+}
+
+export function kernelTable(r: KernelReport): string {
+  const lines: string[] = [`tree ${r.tree} (${r.commit || 'no git'}), kernel ${r.kernel}, ${os.cpus().length} CPUs`];
+  for (const l of r.loops) {
+    lines.push('');
+    lines.push(
+      `${l.loop}: ${l.ops} ops x ${l.rounds} rounds; in-kernel ns/event median ${l.ns_per_event.median} (min ${l.ns_per_event.min}, max ${l.ns_per_event.max}); ` +
+        `ns/op median ${l.ns_per_op.median} (min ${l.ns_per_op.min}, max ${l.ns_per_op.max}); events/op ${l.events_per_op}; rounds ${l.per_round.join(' ')}`,
+    );
+    for (const p of l.programs) lines.push(`  ${p.program.padEnd(20)} ${String(p.ns_per_run).padStart(6)} ns/run  ${String(p.runs_per_op).padStart(7)} runs/op  ${String(p.ns_per_op).padStart(6)} ns/op`);
+  }
+  return lines.join('\n');
+}
