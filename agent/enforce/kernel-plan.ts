@@ -383,38 +383,7 @@ export function buildKernelPlan(
     }
   }
 
-  const ruleVal = (rv: Buffer, vo: number, e: RuleEntry): void => {
-    rv.writeUInt32LE(e.killRule, vo + RuleVal.kill_rule);
-    rv.writeUInt8(e.actions, vo + RuleVal.actions);
-    rv.writeUInt8(e.access, vo + RuleVal.access);
-    rv.writeUInt16LE(e.slots, vo + RuleVal.slots);
-  };
-  const ruleList = [...entries.values()];
-  const rk = Buffer.alloc(ruleList.length * RuleKey.SIZE);
-  const rv = Buffer.alloc(ruleList.length * RuleVal.SIZE);
-  ruleList.forEach((e, i) => {
-    const ko = i * RuleKey.SIZE;
-    rk.writeUInt32LE(e.workload, ko + RuleKey.workload);
-    rk.writeUInt8(e.kind, ko + RuleKey.kind);
-    rk.writeUInt8(e.match, ko + RuleKey.match);
-    rk.writeUInt8(gen, ko + RuleKey.gen);
-    rk.writeBigUInt64LE(e.hash, ko + RuleKey.hash);
-    ruleVal(rv, i * RuleVal.SIZE, e);
-  });
   const fileList = [...fileEntries.values()];
-  const fk = Buffer.alloc(fileList.length * FileKey.SIZE);
-  const fv = Buffer.alloc(fileList.length * RuleVal.SIZE);
-  fileList.forEach((e, i) => {
-    const ko = i * FileKey.SIZE;
-    fk.writeUInt32LE(e.workload, ko + FileKey.workload);
-    fk.writeUInt8(e.kind, ko + FileKey.kind);
-    fk.writeUInt8(e.match, ko + FileKey.match);
-    fk.writeUInt8(gen, ko + FileKey.gen);
-    fk.writeUInt32LE(e.dev >>> 0, ko + FileKey.dev);
-    fk.writeBigUInt64LE(e.hash, ko + FileKey.ino);
-    ruleVal(fv, i * RuleVal.SIZE, e);
-  });
-
   return {
     kinds,
     scoped: rs.rules.length > 0 && rs.rules.every((r) => !r.spec.workload.any && !r.spec.workload.host),
@@ -428,8 +397,11 @@ export function buildKernelPlan(
     idKinds,
     exeState,
     loaderActive,
-    rules: { keys: rk, values: rv, count: ruleList.length },
-    fileRules: { keys: fk, values: fv, count: fileList.length },
+    rules: packRules([...entries.values()], RuleKey, gen, (k, ko, e) => k.writeBigUInt64LE(e.hash, ko + RuleKey.hash)),
+    fileRules: packRules(fileList, FileKey, gen, (k, ko, e) => {
+      k.writeUInt32LE(e.dev >>> 0, ko + FileKey.dev);
+      k.writeBigUInt64LE(e.hash, ko + FileKey.ino);
+    }),
     dirActive: fileList.some((e) => e.match === RuleMatch.prefix),
     dirBloom: dirBloom([...dirIdsSeen.values()]),
     binSets: { keys: Buffer.concat(binKeys), values: Buffer.alloc(binKeys.length, 1), count: binKeys.length },
@@ -450,6 +422,34 @@ export function buildKernelPlan(
     },
     notes,
   };
+}
+
+/**
+ * Rule entries as the keys and rule_vals of one map: rule_key and file_key begin alike
+ * (workload, kind, match, gen, each at its own layout's offset); `tail` writes the rest of a key.
+ */
+function packRules(
+  list: readonly RuleEntry[],
+  key: { workload: number; kind: number; match: number; gen: number; SIZE: number },
+  gen: number,
+  tail: (keys: Buffer, ko: number, e: RuleEntry) => void,
+): MapEntries {
+  const keys = Buffer.alloc(list.length * key.SIZE);
+  const values = Buffer.alloc(list.length * RuleVal.SIZE);
+  list.forEach((e, i) => {
+    const ko = i * key.SIZE;
+    keys.writeUInt32LE(e.workload, ko + key.workload);
+    keys.writeUInt8(e.kind, ko + key.kind);
+    keys.writeUInt8(e.match, ko + key.match);
+    keys.writeUInt8(gen, ko + key.gen);
+    tail(keys, ko, e);
+    const vo = i * RuleVal.SIZE;
+    values.writeUInt32LE(e.killRule, vo + RuleVal.kill_rule);
+    values.writeUInt8(e.actions, vo + RuleVal.actions);
+    values.writeUInt8(e.access, vo + RuleVal.access);
+    values.writeUInt16LE(e.slots, vo + RuleVal.slots);
+  });
+  return { keys, values, count: list.length };
 }
 
 /** One line for the log: how many rules, enforced where, and the kernel's scope. */

@@ -10,18 +10,14 @@
 // Won't fix is GitHub's "closed as not planned" (state_reason not_planned).
 // Labels are listed exactly by the issues endpoint (the search endpoint is
 // eventually consistent and has a lower rate limit, so it is not used).
-import { HttpClient, SinkError } from './http';
+import { HttpClient, SinkError, type HttpOptions } from './http';
 import { fingerprintLabel, fingerprintMarker, type RemoteTicket, type TicketDraft, type TicketSink } from './sink';
 
-export interface GitHubSinkOptions {
-  name: string;
-  /** https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server */
-  url: string;
+/** url: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server */
+export interface GitHubSinkOptions extends HttpOptions {
   /** owner/repo */
   repo: string;
   token: () => string;
-  caFile?: string;
-  timeoutMs?: number;
   /** labels on every ticket */
   labels: string[];
 }
@@ -47,13 +43,7 @@ export class GitHubSink implements TicketSink {
     this.name = o.name;
     if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(o.repo)) throw new Error(`${o.name}: repo: expected OWNER/REPO, got "${o.repo}"`);
     this.repoPath = `/repos/${o.repo}`;
-    this.http = new HttpClient({
-      name: o.name,
-      url: o.url,
-      caFile: o.caFile,
-      timeoutMs: o.timeoutMs,
-      headers: () => ({ authorization: `Bearer ${o.token()}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' }),
-    });
+    this.http = new HttpClient(o, () => ({ authorization: `Bearer ${o.token()}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' }));
   }
 
   private ticket(i: GhIssue): RemoteTicket {

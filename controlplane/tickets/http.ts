@@ -25,14 +25,13 @@ export class SinkError extends Error {
   }
 }
 
+/** Where a sink's server is and how to reach it: part of every sink's options. */
 export interface HttpOptions {
   /** base URL, e.g. https://api.github.com or https://acme.atlassian.net */
   url: string;
   /** a PEM file of CAs to trust instead of the public roots */
   caFile?: string;
   timeoutMs?: number;
-  /** headers sent with every request (Authorization...) */
-  headers: () => Record<string, string>;
   /** the sink's name, for messages */
   name: string;
 }
@@ -48,8 +47,14 @@ const MAX_BODY = 4 << 20;
 export class HttpClient {
   private readonly dispatcher: Dispatcher;
   private readonly base: URL;
+  private readonly name: string;
 
-  constructor(private readonly o: HttpOptions) {
+  /** `headers`: sent with every request (Authorization...); read at each call, so a rotated token is used. */
+  constructor(
+    o: HttpOptions,
+    private readonly headers: () => Record<string, string>,
+  ) {
+    this.name = o.name;
     this.base = new URL(o.url);
     if (this.base.protocol !== 'https:' && this.base.protocol !== 'http:') throw new Error(`${o.name}: ${o.url}: expected an http(s) URL`);
     const ca = o.caFile ? fs.readFileSync(o.caFile) : undefined;
@@ -72,18 +77,18 @@ export class HttpClient {
   async call(method: 'GET' | 'POST' | 'PATCH' | 'PUT', pathOrUrl: string, body?: unknown): Promise<HttpResponse> {
     const target = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : this.url(pathOrUrl);
     // a Link header may point anywhere: follow it only to our own server
-    if (new URL(target).origin !== this.base.origin) throw new SinkError(`${this.o.name}: refused to follow a link to another server (${new URL(target).origin})`, false);
+    if (new URL(target).origin !== this.base.origin) throw new SinkError(`${this.name}: refused to follow a link to another server (${new URL(target).origin})`, false);
     const what = `${method} ${new URL(target).pathname}`;
     let res: Dispatcher.ResponseData;
     try {
       res = await request(target, {
         method,
         dispatcher: this.dispatcher,
-        headers: { accept: 'application/json', 'user-agent': 'vigil', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...this.o.headers() },
+        headers: { accept: 'application/json', 'user-agent': 'vigil', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...this.headers() },
         body: body !== undefined ? JSON.stringify(body) : undefined,
       });
     } catch (err) {
-      throw new SinkError(`${this.o.name}: ${what}: ${errorMessage(err)}`, true);
+      throw new SinkError(`${this.name}: ${what}: ${errorMessage(err)}`, true);
     }
     let text = '';
     let size = 0;
@@ -91,7 +96,7 @@ export class HttpClient {
       size += (chunk as Buffer).length;
       if (size > MAX_BODY) {
         res.body.destroy();
-        throw new SinkError(`${this.o.name}: ${what}: response larger than ${MAX_BODY} bytes`, true, null, res.statusCode);
+        throw new SinkError(`${this.name}: ${what}: response larger than ${MAX_BODY} bytes`, true, null, res.statusCode);
       }
       text += (chunk as Buffer).toString('utf8');
     }
@@ -105,7 +110,7 @@ export class HttpClient {
     }
     const headers = res.headers as Record<string, string | string[] | undefined>;
     if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers, json };
-    throw classify(this.o.name, what, res.statusCode, headers, json, text);
+    throw classify(this.name, what, res.statusCode, headers, json, text);
   }
 
   async close(): Promise<void> {

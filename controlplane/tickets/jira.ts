@@ -11,20 +11,16 @@
 //            transition, else the first into the "done" status category; reopen: into a category that is not done
 // Won't fix: a closed issue whose resolution is one of `wontFix` ("Won't Fix", "Won't Do" by default).
 // Auth: Cloud uses basic auth with an account e-mail and API token; Data Center a personal access token (Bearer).
-import { HttpClient, SinkError } from './http';
+import { HttpClient, SinkError, type HttpOptions } from './http';
 import { fingerprintLabel, fingerprintMarker, type RemoteTicket, type TicketDraft, type TicketSink } from './sink';
 
-export interface JiraSinkOptions {
-  name: string;
-  url: string;
+export interface JiraSinkOptions extends HttpOptions {
   api: 2 | 3;
   project: string;
   issueType: string;
   /** Cloud: the account's e-mail (basic auth with the token); absent: the token is a bearer PAT */
   user?: string;
   token: () => string;
-  caFile?: string;
-  timeoutMs?: number;
   labels: string[];
   /** Falco level -> Jira priority name; absent: no priority set */
   priorities: Record<string, string>;
@@ -86,13 +82,7 @@ export class JiraSink implements TicketSink {
     this.name = o.name;
     if (!/^[A-Z][A-Z0-9_]{0,49}$/.test(o.project)) throw new Error(`${o.name}: project: expected a Jira project key (A-Z, 0-9, _), got "${o.project}"`);
     this.base = `/rest/api/${o.api}`;
-    this.http = new HttpClient({
-      name: o.name,
-      url: o.url,
-      caFile: o.caFile,
-      timeoutMs: o.timeoutMs,
-      headers: () => ({ authorization: o.user ? `Basic ${Buffer.from(`${o.user}:${o.token()}`).toString('base64')}` : `Bearer ${o.token()}` }),
-    });
+    this.http = new HttpClient(o, () => ({ authorization: o.user ? `Basic ${Buffer.from(`${o.user}:${o.token()}`).toString('base64')}` : `Bearer ${o.token()}` }));
   }
 
   private keyPath(key: string): string {

@@ -193,13 +193,28 @@ const GH_ECOSYSTEMS: Record<string, string> = {
  * as GitHub's own OSV export does.
  */
 export function ghRangeToEvents(r: Reader, s: string, at: string): { events: RangeEvent[]; versions: string[] } {
+  return constraintEvents(
+    s.split(',').map((x) => x.trim()).filter(Boolean).map((part): Constraint => {
+      const m = /^(>=|<=|>|<|=)\s*(\S+)$/.exec(part);
+      if (!m) r.fail(at, `"${part}" is not a version constraint (>=, >, <, <=, = and a version)`);
+      return [m[1] as Constraint[0], m[2]];
+    }),
+  );
+}
+
+/** A version constraint: an operator and the version it bounds. */
+type Constraint = readonly ['>=' | '>' | '<' | '<=' | '=', string];
+
+/**
+ * Constraints (GitHub ranges, vers) as OSV events and exact versions: a lower bound is
+ * "introduced" ("> X" too: X itself counts as affected), "<" "fixed", "<=" "last_affected",
+ * "=" one version; with no lower bound the range starts at "introduced 0".
+ */
+function constraintEvents(constraints: readonly Constraint[]): { events: RangeEvent[]; versions: string[] } {
   const events: RangeEvent[] = [];
   const versions: string[] = [];
   let lower = false;
-  for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
-    const m = /^(>=|<=|>|<|=)\s*(\S+)$/.exec(part);
-    if (!m) r.fail(at, `"${part}" is not a version constraint (>=, >, <, <=, = and a version)`);
-    const [, op, ver] = m;
+  for (const [op, ver] of constraints) {
     if (op === '=') versions.push(ver);
     else if (op === '>=' || op === '>') {
       events.push({ introduced: ver });
@@ -268,29 +283,20 @@ function ghAdvisory(r: Reader, v: Json, at: string, origin: string): Advisory {
 export function versToEvents(r: Reader, s: string, at: string): { ecosystemType: string; events: RangeEvent[]; versions: string[] } {
   const m = /^vers:([a-z0-9.+-]+)\/(.+)$/.exec(s);
   if (!m) r.fail(at, `"${s}" is not a vers range (vers:TYPE/CONSTRAINTS)`);
-  const events: RangeEvent[] = [];
-  const versions: string[] = [];
-  let lower = false;
+  const constraints: Constraint[] = [];
   for (const c of m[2].split('|').map((x) => x.trim())) {
     if (c === '*') {
-      events.push({ introduced: '0' });
-      lower = true;
+      constraints.push(['>=', '0']);
       continue;
     }
     const cm = /^(>=|<=|!=|>|<|=)?(.+)$/.exec(c);
     if (!cm) r.fail(at, `"${c}" is not a vers constraint`);
     const op = cm[1] ?? '=';
     const ver = decodeURIComponent(cm[2]);
-    if (op === '=') versions.push(ver);
-    else if (op === '!=') continue; // an exclusion narrows a range; not representable as an OSV event: ignored (errs towards affected)
-    else if (op === '>=' || op === '>') {
-      events.push({ introduced: ver });
-      lower = true;
-    } else if (op === '<') events.push({ fixed: ver });
-    else events.push({ last_affected: ver });
+    if (op === '!=') continue; // an exclusion narrows a range; not representable as an OSV event: ignored (errs towards affected)
+    constraints.push([op as Constraint[0], ver]);
   }
-  if (!lower && events.length) events.unshift({ introduced: '0' });
-  return { ecosystemType: m[1], events, versions };
+  return { ecosystemType: m[1], ...constraintEvents(constraints) };
 }
 
 const VEX_STATES: Record<string, VexStatement['status']> = {
@@ -442,17 +448,7 @@ export function internalAdvisory(a: { id: string; purl: string; affected: string
   if ('error' in p) r.fail('--purl', p.error);
   if (p.version) r.fail('--purl', 'give the package without a version (the versions go in --affected)');
   const affectedText = r.str(a.affected, '--affected', 1024);
-  let events: RangeEvent[] = [];
-  let versions: string[] = [];
-  if (affectedText.startsWith('vers:')) {
-    const e = versToEvents(r, affectedText, '--affected');
-    events = e.events;
-    versions = e.versions;
-  } else {
-    const e = ghRangeToEvents(r, affectedText, '--affected');
-    events = e.events;
-    versions = e.versions;
-  }
+  const { events, versions } = affectedText.startsWith('vers:') ? versToEvents(r, affectedText, '--affected') : ghRangeToEvents(r, affectedText, '--affected');
   if (a.fixed && !events.some((e) => e.fixed !== undefined)) events.push({ fixed: r.str(a.fixed, '--fixed', 256) });
   const ecosystem = ecosystemOfPurlType(p.type, p.key.split('/')[1] || undefined);
   return {

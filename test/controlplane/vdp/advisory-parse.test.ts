@@ -113,6 +113,22 @@ describe('advisory parsing (controlplane/vdp/advisory-parse.ts)', () => {
     assert.throws(() => internalAdvisory({ id: 'X-1', purl: 'pkg:npm/a@1.0.0', affected: '< 2', severity: 'low', summary: '' }), /without a version/);
   });
 
+  it('both constraint grammars give the same events: every operator, no lower bound, "*", "!=", escapes', () => {
+    const conv = (affected: string): { events: unknown; versions: unknown } => {
+      const a = internalAdvisory({ id: 'VIGIL-2026-0003', purl: 'pkg:npm/x', affected, severity: 'low', summary: 's' }).affected[0];
+      return { events: a.ranges[0]?.events ?? [], versions: a.versions };
+    };
+    const both = { events: [{ introduced: '1.0.0' }, { last_affected: '2.0.0' }, { fixed: '2.5.0' }], versions: ['3.0.0'] };
+    assert.deepEqual(conv('> 1.0.0, <= 2.0.0, < 2.5.0, = 3.0.0'), both, 'GitHub: "> X" is read as introduced X');
+    assert.deepEqual(conv('vers:npm/>1.0.0|<=2.0.0|<2.5.0|3.0.0'), both, 'vers: a bare version is "="');
+    assert.deepEqual(conv('< 2'), { events: [{ introduced: '0' }, { fixed: '2' }], versions: [] }, 'no lower bound: from 0');
+    assert.deepEqual(conv('= 1.2.3'), { events: [], versions: ['1.2.3'] }, 'one version: no range');
+    assert.deepEqual(conv('vers:npm/*'), { events: [{ introduced: '0' }], versions: [] }, '"*": every version');
+    assert.deepEqual(conv('vers:npm/!=1.5.0|>=1.0.0|<2.0.0'), { events: [{ introduced: '1.0.0' }, { fixed: '2.0.0' }], versions: [] }, '"!=" is dropped');
+    assert.deepEqual(conv('vers:npm/1.0.0%2Bbuild'), { events: [], versions: ['1.0.0+build'] }, 'vers versions are percent-decoded');
+    assert.throws(() => conv('~> 1.0'), /is not a version constraint/);
+  });
+
   describe('hostile input: refused with the file and the JSON path', () => {
     const refuse = (text: string, re: RegExp): void => {
       assert.throws(
