@@ -1,10 +1,13 @@
 // The test and bench cgroup sweeper: what a SIGKILLed run left is removed
 // (with a process still inside it and a child cgroup), a live run's is not.
+// The kernel e2e tests' fixture: everything it made is removed when the
+// agent fails to start and when one clean-up step fails.
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findCgroup2Mount } from '../agent/kernel/cgroupfs';
+import { AgentFixture } from './helpers/agent';
 import { sweepOrphanCgroups } from './helpers/kernel';
 
 describe('test helpers: orphaned cgroups of killed runs', () => {
@@ -48,5 +51,35 @@ describe('test helpers: orphaned cgroups of killed runs', () => {
     assert.equal(fs.existsSync(orphan), false, 'the dead run\'s cgroup tree is removed');
     assert.equal(fs.existsSync(liveDir), true, 'a live process\'s cgroup is kept');
     fs.rmdirSync(liveDir);
+  });
+});
+
+describe('test helpers: AgentFixture cleans up everything, also after a failure', () => {
+  it('an agent that fails to start, a deferred step that throws: the rest still runs and nothing is left', async function () {
+    this.timeout(20000);
+    const fx = AgentFixture.create('fixture', 'spiffe://test.vigil/ns/fixture');
+    let presentBeforeUndo: boolean | undefined;
+    try {
+      const w = fx.workload('w');
+      fs.writeFileSync(path.join(fx.tmp, 'kept-until-cleanup'), 'x');
+      fx.defer('checking the sandbox is still there', () => {
+        presentBeforeUndo = fs.existsSync(w.dir) && fs.existsSync(path.join(fx.tmp, 'kept-until-cleanup'));
+      });
+      fx.defer('a step that fails', () => {
+        throw new Error('boom');
+      });
+      await assert.rejects(fx.start('rules:\n  - name: broken\n    on: no-such-kind\n    match: {}\n    action: alert\n'), /rules\.yaml:3:9: rule "broken": on: expected one of/);
+      assert.ok(fx.agentDir && fs.existsSync(path.join(fx.agentDir, 'identities.yaml')), 'the identities were written for the agent');
+      assert.match(fs.readFileSync(path.join(fx.agentDir, 'identities.yaml'), 'utf8'), new RegExp(`spiffe_id: spiffe://test.vigil/ns/fixture/sa/w\\n    cgroups: \\[${w.rel.slice(1)}\\]`));
+      assert.throws(() => fx.h, /the fixture fixture's agent was not started/);
+    } finally {
+      await assert.rejects(fx.cleanup(), /^Error: a step that fails: boom$/);
+    }
+    // undone last made first: the failing step ran before this check, the check before the sandbox and temp dir went
+    assert.equal(presentBeforeUndo, true, 'the step deferred before the failing one ran, and before the sandbox and temp dir were removed');
+    assert.equal(fs.existsSync(fx.sb.top.dir), false, 'the cgroup sandbox is removed');
+    assert.equal(fs.existsSync(fx.tmp), false, 'the temporary directory is removed');
+    assert.equal(fs.existsSync(fx.agentDir ?? ''), false, 'the agent\'s rules directory is removed');
+    await fx.cleanup(); // a second clean-up has nothing left to do
   });
 });

@@ -19,6 +19,7 @@ import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
 import type { StoredAlert } from '../../controlplane/store';
 import { testAlert } from '../helpers/alerts';
+import { spawnVigil } from '../helpers/cli';
 import { rawAgent } from '../helpers/raw-agent';
 import { testUplink } from '../helpers/uplink';
 import { until } from '../helpers/wait';
@@ -139,15 +140,7 @@ describe('vigil alerts: pages, bounded followers, early close', function () {
 
   it('what an agent wrote stays data: escapes, line breaks and direction overrides are escaped on the terminal, and JSON lines stay one line each with the same value', async () => {
     const certs = link.certsDir as string;
-    const run = (args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
-      new Promise((resolve) => {
-        const p = spawn(path.join(repoRoot(), 'bin', 'vigil'), ['alerts', '--controlplane', link.address, '--certs', certs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        p.on('close', (code) => resolve({ code, out, err }));
-      });
+    const run = (args: string[]): ReturnType<typeof spawnVigil> => spawnVigil(['alerts', '--controlplane', link.address, '--certs', certs, ...args]);
     // the real uplink: an agent's alert whose text holds a cursor move, a forged line, a carriage return and a direction override
     const hostileText = 'shell spawned\n2026-12-02T10:00:01Z CRITICAL      node-1 all clear\u001b[2K\r\u202eevil\u009b31m';
     const spool = new Spool(path.join(dir, 'spool-9'), 'boot-9');

@@ -6,30 +6,18 @@
 // with who pushed it, the agents and their coverage gaps, the anchoring
 // checkpoint, and a manifest whose hashes are the files'.
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { repoRoot } from '../../common/repo';
 import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { openCheckpoint } from '../../common/tlog/checkpoint';
 import { auditLogOrigin, loadLogVerifier } from '../../common/tlog/keys';
 import { hashLeaf, verifyInclusion } from '../../common/tlog/merkle';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
+import { spawnVigil } from '../helpers/cli';
 
 const TD = 'audit-cli.vigil';
-
-function vigil(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'vigil'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('close', (code) => resolve({ code, out, err }));
-  });
-}
 
 describe('vigil audit checkpoint, prove, check-proof, export', function () {
   this.timeout(60000);
@@ -64,7 +52,7 @@ describe('vigil audit checkpoint, prove, check-proof, export', function () {
   });
 
   it('vigil audit checkpoint prints the signed checkpoint of the current log, which verifies with log.pub', async () => {
-    const r = await vigil(['audit', 'checkpoint', ...link()]);
+    const r = await spawnVigil(['audit', 'checkpoint', ...link()]);
     assert.equal(r.code, 0, r.err);
     const c = openCheckpoint(r.out, loadLogVerifier(path.join(certs, 'log.pub'), auditLogOrigin(TD)));
     assert.equal(c.origin, `${TD}/vigil/audit`);
@@ -74,7 +62,7 @@ describe('vigil audit checkpoint, prove, check-proof, export', function () {
 
   it('vigil audit prove gives an inclusion proof that checks offline, and a changed proof, alert or checkpoint does not', async () => {
     const id = cp.store.db.prepare('SELECT id FROM alerts WHERE sequence = 3').pluck().get() as number;
-    const r = await vigil(['audit', 'prove', '--alert', String(id), ...link()]);
+    const r = await spawnVigil(['audit', 'prove', '--alert', String(id), ...link()]);
     assert.equal(r.code, 0, r.err);
     const proof = JSON.parse(r.out) as { leaf_index: number; leaf: string; proof: string[]; checkpoint: string; alert: { json: string; sequence: number } };
     assert.equal(proof.alert.sequence, 3);
@@ -83,7 +71,7 @@ describe('vigil audit checkpoint, prove, check-proof, export', function () {
     verifyInclusion(proof.leaf_index, c.size, hashLeaf(Buffer.from(proof.leaf)), proof.proof.map((h) => Buffer.from(h, 'hex')), c.root);
     const file = path.join(dir, 'proof.json');
     fs.writeFileSync(file, r.out);
-    const ok = await vigil(['audit', 'check-proof', file, '--log-key', path.join(certs, 'log.pub')]);
+    const ok = await spawnVigil(['audit', 'check-proof', file, '--log-key', path.join(certs, 'log.pub')]);
     assert.equal(ok.code, 0, ok.err);
     assert.match(ok.out, new RegExp(`^inclusion proof valid: alert ${id} \\(node n1, boot b1, sequence 3\\) is entry ${proof.leaf_index} of the log ${TD}/vigil/audit at ${c.size} entries`));
     const bad: [string, (p: typeof proof) => void, RegExp][] = [
@@ -96,12 +84,12 @@ describe('vigil audit checkpoint, prove, check-proof, export', function () {
       const p = JSON.parse(r.out) as typeof proof;
       change(p);
       fs.writeFileSync(file, JSON.stringify(p));
-      const x = await vigil(['audit', 'check-proof', file, '--log-key', path.join(certs, 'log.pub')]);
+      const x = await spawnVigil(['audit', 'check-proof', file, '--log-key', path.join(certs, 'log.pub')]);
       assert.equal(x.code, 1, what);
       assert.match(x.err, /^inclusion proof INVALID: /, what);
       assert.match(x.err, why, what);
     }
-    const none = await vigil(['audit', 'prove', '--alert', '999999', ...link()]);
+    const none = await spawnVigil(['audit', 'prove', '--alert', '999999', ...link()]);
     assert.equal(none.code, 4);
     assert.match(none.err, /refused: no alert with id 999999 \(deleted by retention, or never stored\)/);
   });
@@ -109,7 +97,7 @@ describe('vigil audit checkpoint, prove, check-proof, export', function () {
   it('vigil audit export writes the period\'s evidence with a manifest of hashes, anchored in a signed checkpoint', async () => {
     cp.checkpoints.publish();
     const out = path.join(dir, 'evidence');
-    const r = await vigil(['audit', 'export', '--data', data, '--from', '1h', '--out', out, '--log-key', path.join(certs, 'log.pub')]);
+    const r = await spawnVigil(['audit', 'export', '--data', data, '--from', '1h', '--out', out, '--log-key', path.join(certs, 'log.pub')]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /: \d+ entries, 4 alerts, 1 policy changes, 1 agents, anchored in the checkpoint of \d+ entries\n$/);
     const policy = JSON.parse(fs.readFileSync(path.join(out, 'policy-changes.jsonl'), 'utf8')) as { version: number; pushed_by: string; files: { name: string }[] };
@@ -140,7 +128,7 @@ describe('vigil audit checkpoint, prove, check-proof, export', function () {
       verifyInclusion(e.index, anchor.size, hashLeaf(Buffer.from(e.leaf)), e.inclusion_proof.map((h) => Buffer.from(h, 'hex')), anchor.root);
     }
     // a non-empty directory is refused, nothing overwritten
-    const again = await vigil(['audit', 'export', '--data', data, '--out', out]);
+    const again = await spawnVigil(['audit', 'export', '--data', data, '--out', out]);
     assert.equal(again.code, 2);
     assert.match(again.err, /--out .*evidence: not empty/);
   });

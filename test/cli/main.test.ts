@@ -6,27 +6,10 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { KIND_NAMES } from '../../agent/kernel/abi';
 import { alertLine } from '../../cli/admin';
-import { main, program } from '../../cli/main';
-
-interface Ran {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function vigil(...argv: string[]): Promise<Ran> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d: Buffer) => (o += d.toString()));
-  err.on('data', (d: Buffer) => (e += d.toString()));
-  const code = await main(argv, out, err);
-  return { code, out: o, err: e };
-}
+import { program } from '../../cli/main';
+import { runVigil } from '../helpers/cli';
 
 /** Every runnable command, as the words that name it (["policy", "push"], ...). */
 function leaves(): { words: string[]; args: number }[] {
@@ -52,7 +35,7 @@ describe('vigil: one command line', () => {
 
   it('every subcommand refuses an unknown option with the same message, exit 2, and does nothing', async () => {
     for (const l of all) {
-      const r = await vigil(...l.words, '--bogus', ...Array<string>(l.args).fill('x'));
+      const r = await runVigil(...l.words, '--bogus', ...Array<string>(l.args).fill('x'));
       const name = `vigil ${l.words.join(' ')}`;
       assert.equal(r.code, 2, `${name}: ${r.err}`);
       assert.equal(r.err, `${name}: unknown option "--bogus" (see ${name} --help)\n`);
@@ -62,12 +45,12 @@ describe('vigil: one command line', () => {
 
   it('every subcommand has --help (exit 0, usage on stdout)', async () => {
     for (const l of all) {
-      const r = await vigil(...l.words, '--help');
+      const r = await runVigil(...l.words, '--help');
       assert.equal(r.code, 0, l.words.join(' '));
       assert.match(r.out, new RegExp(`^Usage: vigil ${l.words.join(' ')}\\b`));
       assert.match(r.out, /-h, --help +show this help/);
     }
-    const top = await vigil('help');
+    const top = await runVigil('help');
     assert.equal(top.code, 0);
     for (const l of all) assert.match(top.out, new RegExp(`^  ${l.words[0]}\\b`, 'm'));
     assert.match(top.out, /Exit status: 0 ok; 1 failed/);
@@ -97,11 +80,11 @@ describe('vigil: one command line', () => {
       [['up', '--duration', '-5'], 'vigil up: --duration: expected seconds > 0\n'],
     ];
     for (const [argv, err] of cases) {
-      const r = await vigil(...argv);
+      const r = await runVigil(...argv);
       assert.equal(r.err, err, argv.join(' '));
       assert.equal(r.code, 2, argv.join(' '));
     }
-    const none = await vigil();
+    const none = await runVigil();
     assert.equal(none.code, 2);
     assert.match(none.out, /^Usage: vigil <command> \[options\]/);
   });
@@ -115,7 +98,7 @@ describe('vigil: one command line', () => {
       });
     });
     for (const cmd of [['alerts'], ['agents']]) {
-      const r = await vigil(...cmd, '--controlplane', `127.0.0.1:${port}`, '--insecure');
+      const r = await runVigil(...cmd, '--controlplane', `127.0.0.1:${port}`, '--insecure');
       assert.equal(r.code, 3, r.err);
       assert.match(r.err, new RegExp(`^vigil ${cmd[0]}: the control plane at 127\\.0\\.0\\.1:${port} cannot be reached: `));
     }
@@ -124,11 +107,11 @@ describe('vigil: one command line', () => {
   it('with no --controlplane, says where it looked for the local one (exit 2)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-nolocal-'));
     try {
-      const r = await vigil('alerts', '--data', dir);
+      const r = await runVigil('alerts', '--data', dir);
       assert.equal(r.code, 2);
       assert.equal(r.err, `vigil alerts: no --controlplane given and no local control plane (${dir}/local.json is missing): start one with vigil up, or give --controlplane HOST:PORT --certs DIR\n`);
       fs.writeFileSync(path.join(dir, 'local.json'), '{"address": 1}');
-      const torn = await vigil('agents', '--data', dir);
+      const torn = await runVigil('agents', '--data', dir);
       assert.equal(torn.code, 2);
       assert.match(torn.err, /local\.json: not what vigil up writes \(expected address, certs and data\)/);
     } finally {
@@ -141,7 +124,7 @@ describe('vigil: one command line', () => {
     try {
       const f = path.join(dir, 'bad.yaml');
       fs.writeFileSync(f, 'rules:\n  - name: x\n    on: teleport\n');
-      const r = await vigil('rules', 'check', f);
+      const r = await runVigil('rules', 'check', f);
       assert.equal(r.code, 1);
       assert.match(r.err, new RegExp(`^${f}:3:9: rule "x": on: expected one of exec,`));
     } finally {

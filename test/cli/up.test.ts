@@ -6,22 +6,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../cli/main';
 import type { Command } from 'commander';
 import { controlplaneCommand } from '../../cli/controlplane';
 import { parseUpArgs, upCommand } from '../../cli/up';
-
-async function vigil(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d: Buffer) => (o += d.toString()));
-  err.on('data', (d: Buffer) => (e += d.toString()));
-  const code = await main(argv, out, err);
-  return { code, out: o, err: e };
-}
+import { runVigil } from '../helpers/cli';
 
 describe('cli/up', () => {
   let dir: string;
@@ -46,10 +34,10 @@ describe('cli/up', () => {
   it('a bad VDP configuration stops vigil up with the file and the field, before anything is written', async () => {
     const data = path.join(dir, 'data');
     fs.writeFileSync(path.join(dir, 'bad.yaml'), 'tickets:\n  - name: gh\n    type: gitlab\n');
-    const bad = await vigil('up', '--data', data, '--vdp-config', path.join(dir, 'bad.yaml'));
+    const bad = await runVigil('up', '--data', data, '--vdp-config', path.join(dir, 'bad.yaml'));
     assert.equal(bad.code, 2, bad.err);
     assert.equal(bad.err, `vigil up: ${path.join(dir, 'bad.yaml')}: tickets[0].type: expected one of github, jira, got "gitlab"\n`);
-    const missing = await vigil('up', '--data', data, '--vdp-config', path.join(dir, 'nope.yaml'));
+    const missing = await runVigil('up', '--data', data, '--vdp-config', path.join(dir, 'nope.yaml'));
     assert.equal(missing.code, 2);
     assert.equal(missing.err, `vigil up: ${path.join(dir, 'nope.yaml')}: cannot read: ENOENT\n`);
     assert.equal(fs.existsSync(data), false, 'no trust domain minted, nothing started');

@@ -3,32 +3,20 @@
 // `vigil alerts`; policy pushed centrally changes what the kernel kills;
 // addresses another node reports become destination identities here.
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent } from '../../agent/agent';
 import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
-import { repoRoot } from '../../common/repo';
 import { Spool } from '../../agent/export/spool';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
+import { spawnVigil } from '../helpers/cli';
 import { CgroupSandbox, NetnsSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
 import { testUplink } from '../helpers/uplink';
 import { until } from '../helpers/wait';
 
 const TD = 'e2e.vigil';
-
-function vigil(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(path.join(repoRoot(), 'bin', 'vigil'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('close', (code) => resolve({ code, out, err }));
-  });
-}
 
 describe('end to end: kernel -> agent -> control plane -> vigil alerts', function () {
   this.timeout(60000);
@@ -99,14 +87,14 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
   it('a real kernel alert reaches the store and comes back out of vigil alerts', async () => {
     const r = await sb.run(api, '/usr/bin/cat', ['/dev/null'], { mode: 'exec' });
     await until('the alert is stored', () => cp.store.queryAlerts({ rule: 'cat-in-api' }).length > 0);
-    const out = await vigil(['alerts', ...admin(), '--rule', 'cat-in-api', '--workload', `spiffe://${TD}/ns/a/**`]);
+    const out = await spawnVigil(['alerts', ...admin(), '--rule', 'cat-in-api', '--workload', `spiffe://${TD}/ns/a/**`]);
     assert.equal(out.code, 0, out.err);
     const alerts = out.out.trim().split('\n').map((l) => JSON.parse(l) as { rule: string; node: string; process: { pid: number }; workload: { spiffe_id: string } });
     const mine = alerts.find((a) => a.process.pid === r.pid);
     assert.ok(mine, out.out);
     assert.equal(mine.node, 'e2e-node');
     assert.equal(mine.workload.spiffe_id, `spiffe://${TD}/ns/a/sa/api`);
-    const agents = await vigil(['agents', ...admin()]);
+    const agents = await spawnVigil(['agents', ...admin()]);
     const row = JSON.parse(agents.out.trim().split('\n')[0]) as { node: string; connected: boolean; spiffe_id: string };
     assert.deepEqual([row.node, row.connected, row.spiffe_id], ['e2e-node', true, `spiffe://${TD}/vigil/agent/e2e-node`]);
     assert.equal(cp.store.verifyAudit().intact, true);
@@ -115,7 +103,7 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
   it('policy pushed centrally, signed, changes what the kernel kills on the node', async () => {
     const file = path.join(dir, 'v1.yaml');
     fs.writeFileSync(file, `rules:\n  - { name: cat-dies, workload: spiffe://${TD}/ns/a/sa/api, on: exec, match: { binary: { in: [/usr/bin/cat] } }, action: kill }\n`);
-    const pushed = await vigil(['policy', 'push', file, ...admin()]);
+    const pushed = await spawnVigil(['policy', 'push', file, ...admin()]);
     assert.equal(pushed.code, 0, pushed.err);
     assert.match(pushed.out, /policy v1 signed and sent to 1 connected agents/);
     await until('the agent applied v1', () => agent.policyVersion === 1);
@@ -143,7 +131,7 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
       const file = path.join(dir, 'v2.yaml');
       fs.writeFileSync(file, `rules:\n  - { name: api-not-to-db, workload: spiffe://${TD}/ns/a/sa/api, on: connect, match: { destination: { workload: [spiffe://${TD}/ns/b/sa/db] } }, action: deny }\n`);
       await until('the map reached this agent', () => agent.addresses().some((a) => a.spiffeId === `spiffe://${TD}/ns/b/sa/db`));
-      assert.equal((await vigil(['policy', 'push', file, ...admin()])).code, 0);
+      assert.equal((await spawnVigil(['policy', 'push', file, ...admin()])).code, 0);
       await until('the agent applied v2', () => agent.policyVersion === 2);
       const denied = await sb.run(api, actions, [`connect4:${net.peerAddr}:${net.port}`]);
       assert.match(denied.stderr, /Operation not permitted/);
@@ -179,7 +167,7 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
     await cp.store.db.backup(backup);
     const file = path.join(dir, 'v3.yaml');
     fs.writeFileSync(file, `rules:\n  - { name: cat-dies-again, workload: spiffe://${TD}/ns/a/sa/api, on: exec, match: { binary: { in: [/usr/bin/cat] } }, action: kill }\n`);
-    const pushed = await vigil(['policy', 'push', file, ...admin()]);
+    const pushed = await spawnVigil(['policy', 'push', file, ...admin()]);
     assert.equal(pushed.code, 0, pushed.err);
     await until('the agent applied v3', () => agent.policyVersion === 3);
     assert.equal((await sb.spawnIn(api, '/usr/bin/cat', ['/dev/null'], { mode: 'exec' }).done).signal, 'SIGKILL');
@@ -207,7 +195,7 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
     await until('the control plane noticed', () => logs.some((l) => /agent e2e-node has applied policy v3, newer than the latest this control plane holds \(v2\)/.test(l)));
     assert.equal(agent.policyVersion, 3, 'v2 was not taken back');
     assert.equal((await sb.spawnIn(api, '/usr/bin/cat', ['/dev/null'], { mode: 'exec' }).done).signal, 'SIGKILL', 'the kill rule of v3 is still in force');
-    const next = await vigil(['policy', 'push', path.join(dir, 'v1.yaml'), ...admin()]);
+    const next = await spawnVigil(['policy', 'push', path.join(dir, 'v1.yaml'), ...admin()]);
     assert.equal(next.code, 0, next.err);
     assert.match(next.out, /policy v4 signed/);
     await until('the agent applied v4', () => agent.policyVersion === 4);

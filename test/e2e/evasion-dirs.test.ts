@@ -8,20 +8,16 @@
 // filter. Each technique has a control that is allowed.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { AgentHarness } from '../helpers/agent';
-import { CgroupSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
+import { AgentFixture } from '../helpers/agent';
+import type { CgroupHandle } from '../helpers/kernel';
 import type { Alert } from '../../agent/export/alert';
 
 const TD = 'spiffe://test.vigil/ns/dirs';
 
 describe('protected directories by identity (issue 9 item 7)', function () {
   this.timeout(120000);
-  let sb: CgroupSandbox;
-  let h: AgentHarness;
-  let actions: string;
-  let tmp: string;
+  let fx: AgentFixture;
   let w: CgroupHandle;
   /** the protected directory */
   let bin: string;
@@ -30,27 +26,19 @@ describe('protected directories by identity (issue 9 item 7)', function () {
   let mnt: string;
 
   const killed = async (pid: number): Promise<Alert> => {
-    const a = await h.waitFor('no-writes-below-bin', (x) => x.rule === 'no-writes-below-bin' && x.process.pid === pid);
+    const a = await fx.h.waitFor('no-writes-below-bin', (x) => x.rule === 'no-writes-below-bin' && x.process.pid === pid);
     assert.equal(a.outcome, 'killed', JSON.stringify(a));
     assert.match(a.note ?? '', /killed in the kernel/);
     return a;
   };
 
   before(async function () {
-    requireKernelTestPrivileges();
-    actions = fs.realpathSync(helperBinary('actions'));
-    sb = CgroupSandbox.create('dirs');
-    w = sb.child('w');
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-dirs-'));
-    bin = path.join(tmp, 'bin');
-    other = path.join(tmp, 'other');
-    mnt = path.join(tmp, 'mnt');
+    fx = AgentFixture.create('dirs', TD);
+    w = fx.workload('w');
+    bin = path.join(fx.tmp, 'bin');
+    other = path.join(fx.tmp, 'other');
+    mnt = path.join(fx.tmp, 'mnt');
     for (const d of [bin, other, mnt]) fs.mkdirSync(d);
-    const identities = `
-workloads:
-  - spiffe_id: ${TD}/sa/w
-    cgroups: [${w.rel.slice(1)}]
-`;
     const rules = `
 rules:
   - name: no-writes-below-bin
@@ -59,18 +47,14 @@ rules:
     match: { path: { prefix: [${bin}/] }, flags: { any: [write, create, trunc] } }
     action: kill
 `;
-    h = await new AgentHarness(rules, identities).start();
+    await fx.start(rules);
   });
 
-  after(async () => {
-    if (h) await h.stop();
-    if (sb) await sb.cleanup();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => fx?.cleanup());
 
   describe('another name for the same directory', () => {
     it('a chroot into it: "/x" is killed, and named by the directory it is in', async () => {
-      const s = sb.spawnIn(w, actions, [`chroot:${bin}`, 'write:/chrooted']);
+      const s = fx.sb.spawnIn(w, fx.actions, [`chroot:${bin}`, 'write:/chrooted']);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killed(s.pid);
       assert.equal(a.event.path, '/chrooted', 'the path as the process sees it');
@@ -78,7 +62,7 @@ rules:
     });
 
     it('a chroot above it: "/bin/x" under another root is the same directory', async () => {
-      const s = sb.spawnIn(w, actions, [`chroot:${tmp}`, 'write:/bin/above']);
+      const s = fx.sb.spawnIn(w, fx.actions, [`chroot:${fx.tmp}`, 'write:/bin/above']);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killed(s.pid);
       assert.equal(a.event.path, '/bin/above');
@@ -86,7 +70,7 @@ rules:
     });
 
     it('a bind mount of it (in the process\'s own mount namespace) is killed', async () => {
-      const s = sb.spawnIn(w, actions, ['unshare-mnt', `bind:${bin}:${mnt}`, `write:${mnt}/bound`]);
+      const s = fx.sb.spawnIn(w, fx.actions, ['unshare-mnt', `bind:${bin}:${mnt}`, `write:${mnt}/bound`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killed(s.pid);
       assert.equal(a.event.path, `${mnt}/bound`);
@@ -94,7 +78,7 @@ rules:
     });
 
     it('an open_tree(OPEN_TREE_CLONE) detached copy of it is killed', async () => {
-      const s = sb.spawnIn(w, actions, [`clone-write:${bin}:cloned`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`clone-write:${bin}:cloned`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killed(s.pid);
       assert.equal(a.event.path, '/cloned', 'a detached mount has no path above its root');
@@ -102,7 +86,7 @@ rules:
     });
 
     it('control: a chroot, a bind mount and a clone of another directory are allowed and raise nothing', async () => {
-      const s = sb.spawnIn(w, actions, [
+      const s = fx.sb.spawnIn(w, fx.actions, [
         `clone-write:${other}:c1`,
         'unshare-mnt',
         `bind:${other}:${mnt}`,
@@ -113,7 +97,7 @@ rules:
       const f = await s.done;
       assert.equal(f.code, 0, f.stderr);
       assert.equal(f.stderr, '');
-      assert.deepEqual(await h.settledFor(s.pid), []);
+      assert.deepEqual(await fx.h.settledFor(s.pid), []);
       for (const n of ['c1', 'c2', 'c3']) assert.ok(fs.existsSync(path.join(other, n)), `${n} was written`);
     });
   });
@@ -132,7 +116,7 @@ rules:
     });
 
     it('deeper than 64 levels below it: not dropped by the path filter, killed, flagged truncated', async () => {
-      const s = sb.spawnIn(w, actions, [`cd-write:${deep}:deep`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`cd-write:${deep}:deep`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killed(s.pid);
       assert.ok(String(a.event.path).endsWith('/d/d/deep'), String(a.event.path));
@@ -142,7 +126,7 @@ rules:
     });
 
     it('longer than 1023 bytes below it: the same', async () => {
-      const s = sb.spawnIn(w, actions, [`cd-write:${long}:long`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`cd-write:${long}:long`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killed(s.pid);
       assert.ok(String(a.event.path).endsWith('/long'));
@@ -158,22 +142,22 @@ rules:
       let l = other;
       while (l.length < 1300) l = path.join(l, 'l'.repeat(200));
       fs.mkdirSync(l, { recursive: true });
-      const s = sb.spawnIn(w, actions, [`cd-write:${d}:deep`, `cd-write:${l}:long`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`cd-write:${d}:deep`, `cd-write:${l}:long`]);
       const f = await s.done;
       assert.equal(f.code, 0, f.stderr);
-      assert.deepEqual(await h.settledFor(s.pid), []);
+      assert.deepEqual(await fx.h.settledFor(s.pid), []);
     });
   });
   describe('the directory itself changes', () => {
     it('replaced by a new directory under its name: the new one is protected once the agent sees it, the old one while it exists', async () => {
-      const old = path.join(tmp, 'bin.old');
+      const old = path.join(fx.tmp, 'bin.old');
       fs.renameSync(bin, old);
       fs.mkdirSync(bin);
       // the agent follows (inotify on the name, then the rules applied again): write until the kernel kills
       const deadline = Date.now() + 10000;
       let pid = 0;
       for (;;) {
-        const s = sb.spawnIn(w, actions, [`write:${bin}/fresh`]);
+        const s = fx.sb.spawnIn(w, fx.actions, [`write:${bin}/fresh`]);
         const f = await s.done;
         if (f.signal === 'SIGKILL') {
           pid = s.pid;
@@ -184,7 +168,7 @@ rules:
       }
       await killed(pid);
       // the old identity is kept while the directory it names still exists (moved away, not removed)
-      const s = sb.spawnIn(w, actions, [`write:${old}/stale`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`write:${old}/stale`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killed(s.pid);
       assert.equal(a.event.path, `${old}/stale`);

@@ -8,20 +8,16 @@
 import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { AgentHarness } from '../helpers/agent';
-import { CgroupSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
+import { AgentFixture } from '../helpers/agent';
+import type { CgroupHandle } from '../helpers/kernel';
 import { NETWORK_GUARD } from '../../agent/pipeline';
 
 const TD = 'spiffe://test.vigil/ns/doors';
 
 describe('other syscall doors, raw and packet sockets (issue 9 items 9, 11)', function () {
   this.timeout(120000);
-  let sb: CgroupSandbox;
-  let h: AgentHarness;
-  let actions: string;
-  let tmp: string;
+  let fx: AgentFixture;
   /** file, ptrace and network rules */
   let w: CgroupHandle;
   /** an io_uring kill rule */
@@ -33,46 +29,35 @@ describe('other syscall doors, raw and packet sockets (issue 9 items 9, 11)', fu
   const received: string[] = [];
 
   before(async function () {
-    requireKernelTestPrivileges();
-    actions = fs.realpathSync(helperBinary('actions'));
-    sb = CgroupSandbox.create('doors');
-    w = sb.child('w');
-    u = sb.child('u');
-    free = sb.child('free');
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-doors-'));
-    fs.mkdirSync(path.join(tmp, 'bin'));
-    fs.writeFileSync(path.join(tmp, 'bin', 'tool'), '#!/bin/sh\n', { mode: 0o755 });
-    fs.writeFileSync(path.join(tmp, 'secret'), 'x');
-    fs.writeFileSync(path.join(tmp, 'plain'), 'x');
+    fx = AgentFixture.create('doors', TD);
+    w = fx.workload('w');
+    u = fx.workload('u');
+    free = fx.workload('free');
+    fs.mkdirSync(path.join(fx.tmp, 'bin'));
+    fs.writeFileSync(path.join(fx.tmp, 'bin', 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(fx.tmp, 'secret'), 'x');
+    fs.writeFileSync(path.join(fx.tmp, 'plain'), 'x');
     udp = dgram.createSocket('udp4');
+    fx.defer('closing the UDP receiver', () => udp.close());
     udp.on('message', (m) => received.push(m.toString()));
     await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
     udpPort = udp.address().port;
-    const identities = `
-workloads:
-  - spiffe_id: ${TD}/sa/w
-    cgroups: [${w.rel.slice(1)}]
-  - spiffe_id: ${TD}/sa/u
-    cgroups: [${u.rel.slice(1)}]
-  - spiffe_id: ${TD}/sa/free
-    cgroups: [${free.rel.slice(1)}]
-`;
     const rules = `
 rules:
   - name: no-writes-below-bin
     workload: ${TD}/sa/w
     on: open
-    match: { path: { prefix: [${tmp}/bin/] }, flags: { any: [write, create] } }
+    match: { path: { prefix: [${fx.tmp}/bin/] }, flags: { any: [write, create] } }
     action: kill
   - name: no-chmod-below-bin
     workload: ${TD}/sa/w
     on: chmod
-    match: { path: { prefix: [${tmp}/bin/] } }
+    match: { path: { prefix: [${fx.tmp}/bin/] } }
     action: kill
   - name: secret-read
     workload: ${TD}/sa/w
     on: open
-    match: { path: { in: [${tmp}/secret] } }
+    match: { path: { in: [${fx.tmp}/secret] } }
     action: alert
   - name: memory-of-another
     workload: ${TD}/sa/w
@@ -96,50 +81,45 @@ rules:
     match: {}
     action: kill
 `;
-    h = await new AgentHarness(rules, identities).start();
+    await fx.start(rules);
   });
 
-  after(async () => {
-    if (h) await h.stop();
-    if (sb) await sb.cleanup();
-    if (udp) udp.close();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => fx?.cleanup());
 
   describe('int 0x80 (ia32 syscalls from a 64-bit process)', () => {
     it('a write below the protected directory through int 0x80 is killed, by the same rule as the native call', async () => {
-      const s = sb.spawnIn(w, actions, [`creat32:${tmp}/bin/planted32`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`creat32:${fx.tmp}/bin/planted32`]);
       const f = await s.done;
       assert.equal(f.signal, 'SIGKILL');
-      const a = await h.waitFor('no-writes-below-bin', (x) => x.rule === 'no-writes-below-bin' && x.process.pid === s.pid);
+      const a = await fx.h.waitFor('no-writes-below-bin', (x) => x.rule === 'no-writes-below-bin' && x.process.pid === s.pid);
       assert.equal(a.outcome, 'killed');
-      assert.equal(a.event.path, `${tmp}/bin/planted32`);
+      assert.equal(a.event.path, `${fx.tmp}/bin/planted32`);
       assert.equal(a.event.ia32, true, 'the record says the call came through the ia32 table');
     });
 
     it('a chmod below the protected directory through int 0x80 is killed', async () => {
-      const s = sb.spawnIn(w, actions, [`chmod32:${tmp}/bin/tool:4755`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`chmod32:${fx.tmp}/bin/tool:4755`]);
       assert.equal((await s.done).signal, 'SIGKILL');
-      const a = await h.waitFor('no-chmod-below-bin', (x) => x.rule === 'no-chmod-below-bin' && x.process.pid === s.pid);
+      const a = await fx.h.waitFor('no-chmod-below-bin', (x) => x.rule === 'no-chmod-below-bin' && x.process.pid === s.pid);
       assert.equal(a.event.mode, '04755');
       assert.equal(a.event.ia32, true);
     });
 
     it('a read of the watched file through int 0x80 is alerted with its path; a plain file is not (control)', async () => {
-      const s = sb.spawnIn(w, actions, [`open32:${tmp}/plain`, `open32:${tmp}/secret`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`open32:${fx.tmp}/plain`, `open32:${fx.tmp}/secret`]);
       const f = await s.done;
       assert.equal(f.code, 0, f.stderr);
       assert.equal(f.stderr, '', 'both opens succeeded');
-      const a = await h.waitFor('secret-read', (x) => x.rule === 'secret-read' && x.process.pid === s.pid);
-      assert.equal(a.event.path, `${tmp}/secret`);
-      const mine = await h.settledFor(s.pid);
+      const a = await fx.h.waitFor('secret-read', (x) => x.rule === 'secret-read' && x.process.pid === s.pid);
+      assert.equal(a.event.path, `${fx.tmp}/secret`);
+      const mine = await fx.h.settledFor(s.pid);
       assert.deepEqual(mine.map((x) => x.rule), ['secret-read'], 'the plain file raised nothing');
     });
 
     it('a packet socket through socketcall (int 0x80, the arguments in memory) is killed by the network guard', async () => {
-      const s = sb.spawnIn(w, actions, ['socket32:17:3']);
+      const s = fx.sb.spawnIn(w, fx.actions, ['socket32:17:3']);
       assert.equal((await s.done).signal, 'SIGKILL');
-      const a = await h.waitFor(NETWORK_GUARD.name, (x) => x.rule === NETWORK_GUARD.name && x.process.pid === s.pid);
+      const a = await fx.h.waitFor(NETWORK_GUARD.name, (x) => x.rule === NETWORK_GUARD.name && x.process.pid === s.pid);
       assert.equal(a.event.family, 'AF_PACKET');
       assert.equal(a.event.ia32, true);
     });
@@ -147,57 +127,57 @@ rules:
 
   describe('io_uring', () => {
     it('a workload with an io_uring kill rule dies at its first file request; the file is named in the alert', async () => {
-      const s = sb.spawnIn(u, actions, [`uring-open:${tmp}/plain`]);
+      const s = fx.sb.spawnIn(u, fx.actions, [`uring-open:${fx.tmp}/plain`]);
       assert.equal((await s.done).signal, 'SIGKILL');
-      const a = await h.waitFor('no-io-uring', (x) => x.rule === 'no-io-uring' && x.process.pid === s.pid);
+      const a = await fx.h.waitFor('no-io-uring', (x) => x.rule === 'no-io-uring' && x.process.pid === s.pid);
       assert.equal(a.outcome, 'killed');
       assert.equal(a.event.op, 'IORING_OP_OPENAT');
       assert.equal(a.event.op_class, 'file');
-      assert.equal(a.event.path, `${tmp}/plain`);
+      assert.equal(a.event.path, `${fx.tmp}/plain`);
     });
 
     it('and at a network request', async () => {
-      const s = sb.spawnIn(u, actions, ['uring-connect4:127.0.0.1:9']);
+      const s = fx.sb.spawnIn(u, fx.actions, ['uring-connect4:127.0.0.1:9']);
       assert.equal((await s.done).signal, 'SIGKILL');
-      const a = await h.waitFor('no-io-uring', (x) => x.rule === 'no-io-uring' && x.process.pid === s.pid);
+      const a = await fx.h.waitFor('no-io-uring', (x) => x.rule === 'no-io-uring' && x.process.pid === s.pid);
       assert.equal(a.event.op, 'IORING_OP_CONNECT');
       assert.equal(a.event.op_class, 'network');
     });
 
     it('a rename through io_uring names both files', async () => {
-      fs.writeFileSync(path.join(tmp, 'from'), 'x');
-      const s = sb.spawnIn(u, actions, [`uring-rename:${tmp}/from:${tmp}/to`]);
+      fs.writeFileSync(path.join(fx.tmp, 'from'), 'x');
+      const s = fx.sb.spawnIn(u, fx.actions, [`uring-rename:${fx.tmp}/from:${fx.tmp}/to`]);
       assert.equal((await s.done).signal, 'SIGKILL');
-      const a = await h.waitFor('no-io-uring', (x) => x.rule === 'no-io-uring' && x.process.pid === s.pid);
+      const a = await fx.h.waitFor('no-io-uring', (x) => x.rule === 'no-io-uring' && x.process.pid === s.pid);
       assert.equal(a.event.op, 'IORING_OP_RENAMEAT');
-      assert.equal(a.event.path, `${tmp}/from`);
-      assert.equal(a.event.new_path, `${tmp}/to`);
+      assert.equal(a.event.path, `${fx.tmp}/from`);
+      assert.equal(a.event.new_path, `${fx.tmp}/to`);
     });
 
     it('a connect through io_uring to a denied port is refused like a connect(2) (the cgroup hook sees it)', async () => {
-      const s = sb.spawnIn(w, actions, ['uring-connect4:127.0.0.1:9']);
+      const s = fx.sb.spawnIn(w, fx.actions, ['uring-connect4:127.0.0.1:9']);
       const f = await s.done;
       assert.equal(f.code, 0);
       assert.match(f.stderr, /uring-connect4 127\.0\.0\.1: Operation not permitted/);
-      const a = await h.waitFor('no-udp-port', (x) => x.rule === 'no-udp-port' && x.process.pid === s.pid);
+      const a = await fx.h.waitFor('no-udp-port', (x) => x.rule === 'no-udp-port' && x.process.pid === s.pid);
       assert.equal(a.outcome, 'denied');
     });
 
     it('a packet socket made by IORING_OP_SOCKET in a workload with connect refusals is killed by the network guard', async () => {
-      const s = sb.spawnIn(w, actions, ['uring-socket:17:3']);
+      const s = fx.sb.spawnIn(w, fx.actions, ['uring-socket:17:3']);
       assert.equal((await s.done).signal, 'SIGKILL');
-      const a = await h.waitFor(NETWORK_GUARD.name, (x) => x.rule === NETWORK_GUARD.name && x.process.pid === s.pid);
+      const a = await fx.h.waitFor(NETWORK_GUARD.name, (x) => x.rule === NETWORK_GUARD.name && x.process.pid === s.pid);
       assert.equal(a.outcome, 'killed');
       assert.equal(a.event.op, 'IORING_OP_SOCKET');
       assert.equal(a.event.family, 'AF_PACKET');
     });
 
     it('control: io_uring in a workload without such a rule works and raises nothing', async () => {
-      const s = sb.spawnIn(w, actions, [`uring-open:${tmp}/plain`, 'uring-socket:2:2']);
+      const s = fx.sb.spawnIn(w, fx.actions, [`uring-open:${fx.tmp}/plain`, 'uring-socket:2:2']);
       const f = await s.done;
       assert.equal(f.code, 0, f.stderr);
       assert.equal(f.stderr, '');
-      assert.deepEqual(await h.settledFor(s.pid), []);
+      assert.deepEqual(await fx.h.settledFor(s.pid), []);
     });
   });
 
@@ -207,11 +187,11 @@ rules:
       ['vmread-child', 'process_vm_readv'],
     ] as const) {
       it(`${request} into another process is a ptrace event`, async () => {
-        const s = sb.spawnIn(w, actions, [action]);
+        const s = fx.sb.spawnIn(w, fx.actions, [action]);
         const f = await s.done;
         assert.equal(f.code, 0, f.stderr);
         assert.equal(f.stderr, '', `${request} succeeded`);
-        const a = await h.waitFor('memory-of-another', (x) => x.rule === 'memory-of-another' && x.process.pid === s.pid);
+        const a = await fx.h.waitFor('memory-of-another', (x) => x.rule === 'memory-of-another' && x.process.pid === s.pid);
         assert.equal(a.event.request, request);
         assert.ok(typeof a.event.target_pid === 'number' && a.event.target_pid !== s.pid, 'the target is the child');
       });
@@ -221,7 +201,7 @@ rules:
   describe('raw and packet sockets', () => {
     it('control: without network rules a hand-built UDP datagram on a raw socket is delivered', async () => {
       received.length = 0;
-      const f = await sb.spawnIn(free, actions, [`rawudp4:127.0.0.1:${udpPort}`]).done;
+      const f = await fx.sb.spawnIn(free, fx.actions, [`rawudp4:127.0.0.1:${udpPort}`]).done;
       assert.equal(f.code, 0, f.stderr);
       assert.equal(f.stderr, '');
       const deadline = Date.now() + 2000;
@@ -231,12 +211,12 @@ rules:
 
     it('a workload with a port deny cannot open the raw socket (EPERM); nothing arrives; the guard alerts', async () => {
       received.length = 0;
-      const s = sb.spawnIn(w, actions, [`rawudp4:127.0.0.1:${udpPort}`, `udp4:127.0.0.1:${udpPort}`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`rawudp4:127.0.0.1:${udpPort}`, `udp4:127.0.0.1:${udpPort}`]);
       const f = await s.done;
       assert.equal(f.code, 0);
       assert.match(f.stderr, /actions: socket SOCK_RAW: Operation not permitted/);
       assert.match(f.stderr, /actions: connect 127\.0\.0\.1: Operation not permitted/, 'and the ordinary way is denied too');
-      const a = await h.waitFor(NETWORK_GUARD.name, (x) => x.rule === NETWORK_GUARD.name && x.process.pid === s.pid);
+      const a = await fx.h.waitFor(NETWORK_GUARD.name, (x) => x.rule === NETWORK_GUARD.name && x.process.pid === s.pid);
       assert.equal(a.outcome, 'denied');
       assert.equal(a.action, 'deny');
       assert.equal(a.event.type, 'SOCK_RAW');
@@ -246,21 +226,21 @@ rules:
     });
 
     it('a packet socket in a workload with a port deny is killed before it can use it', async () => {
-      const s = sb.spawnIn(w, actions, ['socket:17:3', 'sleep:2000']);
+      const s = fx.sb.spawnIn(w, fx.actions, ['socket:17:3', 'sleep:2000']);
       const f = await s.done;
       assert.equal(f.signal, 'SIGKILL');
-      const a = await h.waitFor(NETWORK_GUARD.name, (x) => x.rule === NETWORK_GUARD.name && x.process.pid === s.pid);
+      const a = await fx.h.waitFor(NETWORK_GUARD.name, (x) => x.rule === NETWORK_GUARD.name && x.process.pid === s.pid);
       assert.equal(a.outcome, 'killed');
       assert.equal(a.event.family, 'AF_PACKET');
     });
 
     it('control: a packet socket and a raw socket without network rules are allowed; socket creation is an event a rule can use', async () => {
-      const s = sb.spawnIn(free, actions, ['socket:17:3', 'socket:2:3:17', 'socket:2:1']);
+      const s = fx.sb.spawnIn(free, fx.actions, ['socket:17:3', 'socket:2:3:17', 'socket:2:1']);
       const f = await s.done;
       assert.equal(f.code, 0, f.stderr);
       assert.equal(f.stderr, '');
-      await h.waitFor('sockets-made', (x) => x.rule === 'sockets-made' && x.process.pid === s.pid && x.event.family === 'AF_INET' && x.event.type === 'SOCK_STREAM');
-      const mine = await h.settledFor(s.pid);
+      await fx.h.waitFor('sockets-made', (x) => x.rule === 'sockets-made' && x.process.pid === s.pid && x.event.family === 'AF_INET' && x.event.type === 'SOCK_STREAM');
+      const mine = await fx.h.settledFor(s.pid);
       assert.deepEqual(
         mine.map((x) => `${x.rule} ${String(x.event.family)} ${String(x.event.type)} ${x.outcome}`).sort(),
         ['sockets-made AF_INET SOCK_RAW alerted', 'sockets-made AF_INET SOCK_STREAM alerted', 'sockets-made AF_PACKET SOCK_RAW alerted'],

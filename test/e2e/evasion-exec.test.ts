@@ -16,9 +16,9 @@ import * as path from 'node:path';
 import type { Alert } from '../../agent/export/alert';
 import { resolveFileId, sameFile } from '../../agent/enforce/file-ids';
 import { EventKind, FileKey } from '../../agent/kernel/abi';
-import { AgentHarness } from '../helpers/agent';
+import { AgentFixture } from '../helpers/agent';
 import { ACTIONS_IN_IMAGE, Podman, type Container } from '../helpers/containers';
-import { CgroupSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle, type Started } from '../helpers/kernel';
+import type { CgroupHandle, Started } from '../helpers/kernel';
 
 const TD = 'spiffe://test.vigil/ns/exec';
 const DASH = '/usr/bin/dash';
@@ -31,10 +31,7 @@ function show(alerts: readonly Alert[]): string {
 
 describe('binaries by identity, fileless and indirect execution, binary conditions in the kernel (issue 9 items 5, 6, 3)', function () {
   this.timeout(180000);
-  let sb: CgroupSandbox;
-  let h: AgentHarness;
-  let actions: string;
-  let tmp: string;
+  let fx: AgentFixture;
   /** kill rules on the shells, by name: every other name must die too */
   let k: CgroupHandle;
   /** kill fileless execs */
@@ -45,13 +42,13 @@ describe('binaries by identity, fileless and indirect execution, binary conditio
   let pm: Podman;
   let ctr: Container;
 
-  const spawn = (cg: CgroupHandle, ...args: string[]): Started => sb.spawnIn(cg, actions, args);
+  const spawn = (cg: CgroupHandle, ...args: string[]): Started => fx.sb.spawnIn(cg, fx.actions, args);
 
   async function killed(cg: CgroupHandle, rule: string, ...args: string[]): Promise<Alert> {
     const s = spawn(cg, ...args);
     const done = await s.done;
     assert.equal(done.signal, 'SIGKILL', `${args.join(' ')}: ${JSON.stringify(done)}`);
-    const a = await h.waitFor(rule, (x) => x.rule === rule && x.process.pid === s.pid);
+    const a = await fx.h.waitFor(rule, (x) => x.rule === rule && x.process.pid === s.pid);
     assert.equal(a.outcome, 'killed');
     assert.equal(a.note, 'killed in the kernel at exec: the new program never ran');
     return a;
@@ -65,41 +62,29 @@ describe('binaries by identity, fileless and indirect execution, binary conditio
   }
 
   before(async function () {
-    requireKernelTestPrivileges();
+    fx = AgentFixture.create('exec', TD);
     for (const bin of [DASH, BUSYBOX, LOADER, '/usr/bin/make']) {
       if (!fs.existsSync(bin)) throw new Error(`this test needs ${bin}: apt-get install dash busybox-static make`);
     }
-    actions = fs.realpathSync(helperBinary('actions'));
     // on the file system of /usr/bin: hard links to the shells must be possible
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-exec-'));
-    if (fs.statSync(tmp).dev !== fs.statSync('/usr/bin').dev) throw new Error(`${os.tmpdir()} and /usr/bin are on different file systems: no hard links to test with`);
-    fs.mkdirSync(path.join(tmp, 'tools'));
-    fs.copyFileSync('/usr/bin/true', path.join(tmp, 'tools', 'forbidden'));
-    fs.chmodSync(path.join(tmp, 'tools', 'forbidden'), 0o755);
-    sb = CgroupSandbox.create('exec');
-    k = sb.child('k');
-    f = sb.child('f');
-    p = sb.child('p');
+    if (fs.statSync(fx.tmp).dev !== fs.statSync('/usr/bin').dev) throw new Error(`${os.tmpdir()} and /usr/bin are on different file systems: no hard links to test with`);
+    fs.mkdirSync(path.join(fx.tmp, 'tools'));
+    fs.copyFileSync('/usr/bin/true', path.join(fx.tmp, 'tools', 'forbidden'));
+    fs.chmodSync(path.join(fx.tmp, 'tools', 'forbidden'), 0o755);
+    k = fx.workload('k');
+    f = fx.workload('f');
+    p = fx.workload('p');
     pm = await Podman.create('exec');
+    fx.defer('removing the podman container', () => pm.cleanup());
     ctr = await pm.createContainer({ cgroupParent: 'exec', flags: ['-v', '/usr/bin:/hostbin:ro'] });
     await pm.start(ctr);
-    const identities = `
-workloads:
-  - spiffe_id: ${TD}/sa/k
-    cgroups: [${k.rel.slice(1)}]
-  - spiffe_id: ${TD}/sa/c
-    cgroups: [${pm.cgroupBase.slice(1)}/exec]
-  - spiffe_id: ${TD}/sa/f
-    cgroups: [${f.rel.slice(1)}]
-  - spiffe_id: ${TD}/sa/p
-    cgroups: [${p.rel.slice(1)}]
-`;
+    fx.identity('c', `${pm.cgroupBase}/exec`);
     const rules = `
 rules:
   - name: shells-by-identity
     workload: [${TD}/sa/k, ${TD}/sa/c]
     on: exec
-    match: { binary: { in: [${DASH}, ${BUSYBOX}, ${tmp}/tools/forbidden] } }
+    match: { binary: { in: [${DASH}, ${BUSYBOX}, ${fx.tmp}/tools/forbidden] } }
     action: kill
   - name: no-fileless
     workload: ${TD}/sa/f
@@ -117,33 +102,28 @@ rules:
   - name: flood-reads
     workload: ${TD}/sa/p
     on: open
-    match: { path: { in: [${tmp}/flood] } }
+    match: { path: { in: [${fx.tmp}/flood] } }
     action: alert
     priority: informational
 `;
-    fs.writeFileSync(path.join(tmp, 'flood'), 'x');
-    h = await new AgentHarness(rules, identities).start();
+    fs.writeFileSync(path.join(fx.tmp, 'flood'), 'x');
+    await fx.start(rules);
   });
 
-  after(async () => {
-    if (h) await h.stop();
-    if (pm) await pm.cleanup();
-    if (sb) await sb.cleanup();
-    // the bind mounts lived in the helpers' private mount namespaces: gone with them
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  // the bind mounts lived in the helpers' private mount namespaces: gone with them
+  after(() => fx?.cleanup());
 
   describe('a forbidden binary under another name (item 5)', () => {
     it('a hard link to dash is dash: killed at exec; a hard link to true is not (control)', async () => {
-      fs.linkSync(DASH, path.join(tmp, 'innocent'));
-      fs.linkSync('/usr/bin/true', path.join(tmp, 'harmless'));
-      const a = await killed(k, 'shells-by-identity', `exec:${tmp}/innocent:-c:exit 0`);
-      assert.equal(a.event.exe, `${tmp}/innocent`, 'the alert names the file by the name used');
-      await allowed(k, `exec:${tmp}/harmless`);
+      fs.linkSync(DASH, path.join(fx.tmp, 'innocent'));
+      fs.linkSync('/usr/bin/true', path.join(fx.tmp, 'harmless'));
+      const a = await killed(k, 'shells-by-identity', `exec:${fx.tmp}/innocent:-c:exit 0`);
+      assert.equal(a.event.exe, `${fx.tmp}/innocent`, 'the alert names the file by the name used');
+      await allowed(k, `exec:${fx.tmp}/harmless`);
     });
 
     it('dash through a bind mount of /usr/bin (private mount namespace) is killed; true through it is not', async () => {
-      const mnt = path.join(tmp, 'mnt');
+      const mnt = path.join(fx.tmp, 'mnt');
       fs.mkdirSync(mnt);
       const a = await killed(k, 'shells-by-identity', 'unshare-mnt', `bind:/usr/bin:${mnt}`, `exec:${mnt}/dash:-c:exit 0`);
       assert.equal(a.event.exe, `${mnt}/dash`);
@@ -151,7 +131,7 @@ rules:
     });
 
     it('a static busybox reached through chroot is killed; a copy of it (another file) is not', async () => {
-      const root = path.join(tmp, 'jail');
+      const root = path.join(fx.tmp, 'jail');
       fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
       fs.linkSync(BUSYBOX, path.join(root, 'bin', 'sh'));
       // busybox picks its applet by the name it runs under: the copy is "true"
@@ -169,8 +149,8 @@ rules:
     });
 
     it('a package update (write aside, rename over) moves the rule to the new file; a stashed link to the old one stays forbidden', async () => {
-      const name = path.join(tmp, 'tools', 'forbidden');
-      fs.linkSync(name, path.join(tmp, 'stash-v1'));
+      const name = path.join(fx.tmp, 'tools', 'forbidden');
+      fs.linkSync(name, path.join(fx.tmp, 'stash-v1'));
       fs.copyFileSync('/usr/bin/true', `${name}.new`);
       fs.chmodSync(`${name}.new`, 0o755);
       fs.renameSync(`${name}.new`, name);
@@ -178,7 +158,7 @@ rules:
       // the agent hears of it by inotify and writes the new identity into the kernel
       const deadline = Date.now() + 5000;
       const inKernel = (): boolean => {
-        const m = h.agent.plan.fileRules;
+        const m = fx.h.agent.plan.fileRules;
         for (let i = 0; i < m.count; i++) {
           const key = Buffer.from(m.keys.subarray(i * FileKey.SIZE, (i + 1) * FileKey.SIZE));
           if (key.readUInt8(FileKey.kind) === EventKind.exec && sameFile({ dev: key.readUInt32LE(FileKey.dev), ino: key.readBigUInt64LE(FileKey.ino) }, v2)) return true;
@@ -189,11 +169,11 @@ rules:
         if (Date.now() > deadline) throw new Error('the new identity never reached the kernel rules');
         await new Promise((r) => setTimeout(r, 20));
       }
-      fs.linkSync(name, path.join(tmp, 'stash-v2'));
-      await killed(k, 'shells-by-identity', `exec:${tmp}/stash-v2`);
-      await killed(k, 'shells-by-identity', `exec:${tmp}/stash-v1`);
+      fs.linkSync(name, path.join(fx.tmp, 'stash-v2'));
+      await killed(k, 'shells-by-identity', `exec:${fx.tmp}/stash-v2`);
+      await killed(k, 'shells-by-identity', `exec:${fx.tmp}/stash-v1`);
       // control: the same program (true) as another file is not the named one
-      await allowed(k, `exec:${tmp}/harmless`);
+      await allowed(k, `exec:${fx.tmp}/harmless`);
     });
   });
 
@@ -207,8 +187,8 @@ rules:
     });
 
     it('a deleted file run from its descriptor is reported as PATH (deleted) and killed', async () => {
-      const a = await killed(f, 'no-fileless', `deleted-exec:/usr/bin/true:${tmp}/gone`);
-      assert.equal(a.event.exe, `${tmp}/gone (deleted)`);
+      const a = await killed(f, 'no-fileless', `deleted-exec:/usr/bin/true:${fx.tmp}/gone`);
+      assert.equal(a.event.exe, `${fx.tmp}/gone (deleted)`);
       assert.equal(a.event.fileless, true);
       assert.equal(a.event.memfd, undefined);
     });
@@ -224,38 +204,38 @@ rules:
       assert.equal(a.event.via_loader, true);
       assert.deepEqual(a.process.args?.slice(0, 2), [LOADER, DASH]);
       const pid = await allowed(k, `exec:${LOADER}:/usr/bin/true`);
-      const mine = await h.settledFor(pid);
+      const mine = await fx.h.settledFor(pid);
       assert.deepEqual(mine.map((x) => x.rule), [], 'nothing raised for the control');
     });
 
     it('a static binary (no interpreter either) runs as before: no exec is made up for it (control)', async () => {
       const pid = await allowed(f, `exec:${BUSYBOX}:true`);
-      const mine = await h.settledFor(pid);
+      const mine = await fx.h.settledFor(pid);
       assert.deepEqual(mine, [], show(mine));
     });
   });
 
   describe('binary and parent-binary conditions decided in the kernel (item 3)', () => {
     it('the rule is a kernel kill: no urgent records for exec', () => {
-      const r = h.agent.pipeline.getRules().rules.find((x) => x.name === 'dash-unless-make');
+      const r = fx.h.agent.pipeline.getRules().rules.find((x) => x.name === 'dash-unless-make');
       assert.equal(r?.enforcement, 'kernel-kill');
       assert.match(r?.enforcementWhy ?? '', /checked there/);
-      assert.equal(h.agent.plan.urgentKinds & (1 << EventKind.exec), 0);
+      assert.equal(fx.h.agent.plan.urgentKinds & (1 << EventKind.exec), 0);
     });
 
     it('dash is killed in the kernel; dash run by make is spared (the exception, in the kernel)', async () => {
       await killed(p, 'dash-unless-make', `exec:${DASH}:-c:exit 0`);
-      const mk = path.join(tmp, 'Makefile');
+      const mk = path.join(fx.tmp, 'Makefile');
       // a recipe with a redirection: make runs it with /bin/sh (dash)
       fs.writeFileSync(mk, `all:\n\t@exit 0 > /dev/null\n`);
       const pid = await allowed(p, `exec:/usr/bin/make:-s:-f:${mk}`);
-      const mine = await h.settledFor(pid, 500);
+      const mine = await fx.h.settledFor(pid, 500);
       assert.deepEqual(mine, [], show(mine));
     });
 
     it('under a flood of report-only events: every dash dies in the kernel, every make-run dash lives, and the kills are alerted', async () => {
-      const floods = [spawn(p, `opens:${tmp}/flood:3000000`), spawn(p, `opens:${tmp}/flood:3000000`)];
-      const mk = path.join(tmp, 'Makefile');
+      const floods = [spawn(p, `opens:${fx.tmp}/flood:3000000`), spawn(p, `opens:${fx.tmp}/flood:3000000`)];
+      const mk = path.join(fx.tmp, 'Makefile');
       try {
         await new Promise((r) => setTimeout(r, 300));
         const runs: Promise<void>[] = [];
@@ -269,7 +249,7 @@ rules:
         }
         await Promise.all(runs);
         for (const pid of pids) {
-          const a = await h.waitFor(`dash ${pid}`, (x) => x.rule === 'dash-unless-make' && x.process.pid === pid, 30000);
+          const a = await fx.h.waitFor(`dash ${pid}`, (x) => x.rule === 'dash-unless-make' && x.process.pid === pid, 30000);
           assert.equal(a.note, 'killed in the kernel at exec: the new program never ran');
         }
       } finally {
@@ -283,7 +263,7 @@ rules:
     it('the host busybox bind-mounted into a container is killed there by its host name; the image\'s own busybox is not', async () => {
       const r = await pm.exec(ctr, [ACTIONS_IN_IMAGE, 'exec:/hostbin/busybox:sh:-c:exit 0']);
       assert.equal(r.code, 137, `killed (128 + SIGKILL): ${JSON.stringify(r)}`);
-      const a = await h.waitFor('container busybox', (x) => x.rule === 'shells-by-identity' && x.event.exe === '/hostbin/busybox');
+      const a = await fx.h.waitFor('container busybox', (x) => x.rule === 'shells-by-identity' && x.event.exe === '/hostbin/busybox');
       assert.equal(a.outcome, 'killed');
       assert.equal(a.workload.spiffe_id, `${TD}/sa/c`);
       const ok = await pm.exec(ctr, [ACTIONS_IN_IMAGE, 'exec:/bin/busybox:true']);

@@ -8,20 +8,16 @@
 // technique has a control case that is allowed.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { AgentHarness } from '../helpers/agent';
-import { CgroupSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
+import { AgentFixture } from '../helpers/agent';
+import type { CgroupHandle } from '../helpers/kernel';
 import type { Alert } from '../../agent/export/alert';
 
 const TD = 'spiffe://test.vigil/ns/files';
 
 describe('every way to put a file in place (issue 9 item 8)', function () {
   this.timeout(120000);
-  let sb: CgroupSandbox;
-  let h: AgentHarness;
-  let actions: string;
-  let tmp: string;
+  let fx: AgentFixture;
   /** kernel-enforced rules */
   let w: CgroupHandle;
   /** the same write rule with an exception: judged and killed from user space */
@@ -34,7 +30,7 @@ describe('every way to put a file in place (issue 9 item 8)', function () {
   const opened: number[] = [];
 
   const killedBy = async (rule: string, pid: number): Promise<Alert> => {
-    const a = await h.waitFor(rule, (x) => x.rule === rule && x.process.pid === pid);
+    const a = await fx.h.waitFor(rule, (x) => x.rule === rule && x.process.pid === pid);
     assert.equal(a.outcome, 'killed', `${rule}: ${JSON.stringify(a)}`);
     return a;
   };
@@ -47,17 +43,15 @@ describe('every way to put a file in place (issue 9 item 8)', function () {
   };
 
   before(async function () {
-    requireKernelTestPrivileges();
-    actions = fs.realpathSync(helperBinary('actions'));
-    sb = CgroupSandbox.create('files');
-    w = sb.child('w');
-    u = sb.child('u');
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-files-'));
-    bin = path.join(tmp, 'bin');
-    scratch = path.join(tmp, 'scratch');
+    fx = AgentFixture.create('files', TD);
+    fx.defer('closing the descriptors the tests opened', () => opened.forEach((fd) => fs.closeSync(fd)));
+    w = fx.workload('w');
+    u = fx.workload('u');
+    bin = path.join(fx.tmp, 'bin');
+    scratch = path.join(fx.tmp, 'scratch');
     fs.mkdirSync(bin);
     fs.mkdirSync(scratch);
-    fs.writeFileSync(path.join(tmp, 'secret'), 'x');
+    fs.writeFileSync(path.join(fx.tmp, 'secret'), 'x');
     longSrc = scratch;
     while (longSrc.length < 990) longSrc = path.join(longSrc, 's'.repeat(60));
     longDst = path.join(scratch, 'dst');
@@ -65,13 +59,6 @@ describe('every way to put a file in place (issue 9 item 8)', function () {
     fs.mkdirSync(longSrc, { recursive: true });
     fs.mkdirSync(longDst, { recursive: true });
     longDst = path.join(longDst, 'f'.repeat(1015 - longDst.length));
-    const identities = `
-workloads:
-  - spiffe_id: ${TD}/sa/w
-    cgroups: [${w.rel.slice(1)}]
-  - spiffe_id: ${TD}/sa/u
-    cgroups: [${u.rel.slice(1)}]
-`;
     const rules = `
 rules:
   - name: no-writes-below-bin
@@ -102,7 +89,7 @@ rules:
   - name: secret-linked
     workload: ${TD}/sa/w
     on: link
-    match: { path: { in: [${tmp}/secret] } }
+    match: { path: { in: [${fx.tmp}/secret] } }
     action: alert
   - name: no-writes-below-bin-user
     workload: ${TD}/sa/u
@@ -114,20 +101,15 @@ rules:
         match: { args: { contains: [--nonexistent-installer-flag] } }
     action: kill
 `;
-    h = await new AgentHarness(rules, identities).start();
+    await fx.start(rules);
   });
 
-  after(async () => {
-    for (const fd of opened) fs.closeSync(fd);
-    if (h) await h.stop();
-    if (sb) await sb.cleanup();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => fx?.cleanup());
 
   describe('link and symlink are events; a name put into the protected directory is a write there', () => {
     it('a hard link into it is killed by the write rule; path is the existing file, new_path the new name', async () => {
       fs.writeFileSync(path.join(scratch, 'payload'), 'x', { mode: 0o755 });
-      const s = sb.spawnIn(w, actions, [`link:${scratch}/payload:${bin}/linked`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`link:${scratch}/payload:${bin}/linked`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-writes-below-bin', s.pid);
       assert.equal(a.event.kind, 'link');
@@ -137,7 +119,7 @@ rules:
     });
 
     it('a symlink into it is killed; path is the link content as given', async () => {
-      const s = sb.spawnIn(w, actions, [`symlink:/bin/sh:${bin}/sl`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`symlink:/bin/sh:${bin}/sl`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-writes-below-bin', s.pid);
       assert.equal(a.event.kind, 'symlink');
@@ -146,7 +128,7 @@ rules:
     });
 
     it('an O_TMPFILE file written elsewhere and then linked in (AT_EMPTY_PATH) is killed at the link', async () => {
-      const s = sb.spawnIn(w, actions, [`tmpfile-link:${scratch}:${bin}/tmpfile`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`tmpfile-link:${scratch}:${bin}/tmpfile`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-writes-below-bin', s.pid);
       assert.equal(a.event.kind, 'link');
@@ -156,7 +138,7 @@ rules:
     });
 
     it('the same, linked in through /proc/self/fd/N (AT_SYMLINK_FOLLOW)', async () => {
-      const s = sb.spawnIn(w, actions, [`tmpfile-proclink:${scratch}:${bin}/tmpfile2`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`tmpfile-proclink:${scratch}:${bin}/tmpfile2`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-writes-below-bin', s.pid);
       assert.equal(a.event.new_path, `${bin}/tmpfile2`);
@@ -165,7 +147,7 @@ rules:
 
     it('a link between two long names (the new one ends past 2 KiB of the record) is judged by the whole new name, in the kernel', async () => {
       fs.writeFileSync(path.join(longSrc, 'payload'), 'x');
-      const s = sb.spawnIn(w, actions, [`link:${longSrc}/payload:${longDst}`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`link:${longSrc}/payload:${longDst}`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-long-name', s.pid);
       assert.equal(a.event.path, `${longSrc}/payload`);
@@ -174,10 +156,10 @@ rules:
     });
 
     it('a link rule matches the existing file by path (alert)', async () => {
-      const s = sb.spawnIn(w, actions, [`link:${tmp}/secret:${scratch}/s2`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`link:${fx.tmp}/secret:${scratch}/s2`]);
       const f = await s.done;
       assert.equal(f.code, 0, f.stderr);
-      const a = await h.waitFor('secret-linked', (x) => x.rule === 'secret-linked' && x.process.pid === s.pid);
+      const a = await fx.h.waitFor('secret-linked', (x) => x.rule === 'secret-linked' && x.process.pid === s.pid);
       assert.equal(a.outcome, 'alerted');
       assert.equal(a.event.new_path, `${scratch}/s2`);
     });
@@ -185,7 +167,7 @@ rules:
     it('control: links, symlinks and O_TMPFILE links elsewhere, and a link from the protected directory out, are allowed and raise nothing', async () => {
       const t = tool('out');
       fs.writeFileSync(path.join(scratch, 'c1'), 'x');
-      const s = sb.spawnIn(w, actions, [
+      const s = fx.sb.spawnIn(w, fx.actions, [
         `link:${scratch}/c1:${scratch}/c1-link`,
         `symlink:${bin}/out:${scratch}/c1-sym`,
         `tmpfile-link:${scratch}:${scratch}/c1-tmp`,
@@ -194,7 +176,7 @@ rules:
       const f = await s.done;
       assert.equal(f.code, 0, f.stderr);
       assert.equal(f.stderr, '');
-      assert.deepEqual(await h.settledFor(s.pid), []);
+      assert.deepEqual(await fx.h.settledFor(s.pid), []);
       assert.ok(fs.existsSync(path.join(scratch, 'c1-tmp')), 'the O_TMPFILE link happened');
     });
   });
@@ -202,7 +184,7 @@ rules:
   describe('truncation is a write', () => {
     it('truncate(2) of a protected file is killed, reported as a write (O_TRUNC)', async () => {
       const t = tool('t1');
-      const s = sb.spawnIn(w, actions, [`truncate:${t}`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`truncate:${t}`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-writes-below-bin', s.pid);
       assert.equal(a.event.kind, 'open');
@@ -214,7 +196,7 @@ rules:
       const t = tool('t2');
       const fd = fs.openSync(t, 'r+');
       opened.push(fd);
-      const s = sb.spawnIn(w, actions, ['ftruncate-fd:3'], { fds: [fd] });
+      const s = fx.sb.spawnIn(w, fx.actions, ['ftruncate-fd:3'], { fds: [fd] });
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-writes-below-bin', s.pid);
       assert.equal(a.event.path, t);
@@ -225,7 +207,7 @@ rules:
       const t = tool('t3');
       const fd = fs.openSync(t, 'r+');
       opened.push(fd);
-      const s = sb.spawnIn(w, actions, ['fallocate-fd:3'], { fds: [fd] });
+      const s = fx.sb.spawnIn(w, fx.actions, ['fallocate-fd:3'], { fds: [fd] });
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-writes-below-bin', s.pid);
       assert.equal(a.event.path, t);
@@ -237,18 +219,18 @@ rules:
       fs.writeFileSync(p, 'xxxx');
       const fd = fs.openSync(p, 'r+');
       opened.push(fd);
-      const s = sb.spawnIn(w, actions, [`truncate:${p}`, 'ftruncate-fd:3', 'fallocate-fd:3'], { fds: [fd] });
+      const s = fx.sb.spawnIn(w, fx.actions, [`truncate:${p}`, 'ftruncate-fd:3', 'fallocate-fd:3'], { fds: [fd] });
       const f = await s.done;
       assert.equal(f.code, 0, f.stderr);
       assert.equal(f.stderr, '');
-      assert.deepEqual(await h.settledFor(s.pid), []);
+      assert.deepEqual(await fx.h.settledFor(s.pid), []);
     });
   });
 
   describe('rename', () => {
     it('a rename into the protected directory is killed by the write rule', async () => {
       fs.writeFileSync(path.join(scratch, 'evil'), 'x');
-      const s = sb.spawnIn(w, actions, [`rename:${scratch}/evil:${bin}/evil`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`rename:${scratch}/evil:${bin}/evil`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-writes-below-bin', s.pid);
       assert.equal(a.event.kind, 'rename');
@@ -260,11 +242,11 @@ rules:
         const t = tool(first ? 'x1' : 'x2');
         const other = path.join(scratch, first ? 'swap1' : 'swap2');
         fs.writeFileSync(other, 'evil');
-        const s = sb.spawnIn(w, actions, [first ? `exchange:${t}:${other}` : `exchange:${other}:${t}`]);
+        const s = fx.sb.spawnIn(w, fx.actions, [first ? `exchange:${t}:${other}` : `exchange:${other}:${t}`]);
         assert.equal((await s.done).signal, 'SIGKILL');
         const a = await killedBy('no-writes-below-bin', s.pid);
         assert.deepEqual(a.event.flags, ['RENAME_EXCHANGE']);
-        const r = await h.waitFor('renames-in-bin', (x) => x.rule === 'renames-in-bin' && x.process.pid === s.pid);
+        const r = await fx.h.waitFor('renames-in-bin', (x) => x.rule === 'renames-in-bin' && x.process.pid === s.pid);
         assert.equal(r.outcome, 'alerted');
         assert.equal(fs.readFileSync(t, 'utf8'), 'evil', 'the exchange itself completed (no BPF LSM)');
       });
@@ -273,11 +255,11 @@ rules:
     it('control: renames and exchanges elsewhere are allowed and raise nothing', async () => {
       fs.writeFileSync(path.join(scratch, 'r1'), 'x');
       fs.writeFileSync(path.join(scratch, 'r2'), 'y');
-      const s = sb.spawnIn(w, actions, [`rename:${scratch}/r1:${scratch}/r3`, `exchange:${scratch}/r2:${scratch}/r3`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`rename:${scratch}/r1:${scratch}/r3`, `exchange:${scratch}/r2:${scratch}/r3`]);
       const f = await s.done;
       assert.equal(f.code, 0, f.stderr);
       assert.equal(f.stderr, '');
-      assert.deepEqual(await h.settledFor(s.pid), []);
+      assert.deepEqual(await fx.h.settledFor(s.pid), []);
     });
   });
 
@@ -294,7 +276,7 @@ rules:
       const t = tool('c1');
       link = path.join(scratch, 'ch1-link');
       fs.symlinkSync(t, link);
-      const s = sb.spawnIn(w, actions, [`chmod:${link}:4755`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`chmod:${link}:4755`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-chmod-below-bin', s.pid);
       assert.equal(a.event.path, t);
@@ -303,7 +285,7 @@ rules:
 
     it('chmod through /proc/self/fd/N of an O_PATH descriptor is killed; path is the file changed', async () => {
       const t = tool('c2');
-      const s = sb.spawnIn(w, actions, [`chmod-procfd:${t}:4755`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`chmod-procfd:${t}:4755`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-chmod-below-bin', s.pid);
       assert.equal(a.event.path, t);
@@ -313,7 +295,7 @@ rules:
       const t = tool('c3');
       const l = path.join(scratch, 'c3-link');
       fs.symlinkSync(t, l);
-      const s = sb.spawnIn(w, actions, [`truncate:${l}`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`truncate:${l}`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-writes-below-bin', s.pid);
       assert.equal(a.event.path, t);
@@ -321,7 +303,7 @@ rules:
 
     it('a rename through a symlinked directory is killed; new_path is where the file went', async () => {
       fs.writeFileSync(path.join(scratch, 'evil2'), 'x');
-      const s = sb.spawnIn(w, actions, [`rename:${scratch}/evil2:${dirLink}/evil2`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`rename:${scratch}/evil2:${dirLink}/evil2`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-writes-below-bin', s.pid);
       assert.equal(a.event.path, `${scratch}/evil2`);
@@ -330,18 +312,18 @@ rules:
 
     it('a rename out of the protected directory through a symlinked directory names the directory it left', async () => {
       const t = tool('c4');
-      const s = sb.spawnIn(w, actions, [`rename:${dirLink}/c4:${scratch}/c4`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`rename:${dirLink}/c4:${scratch}/c4`]);
       const f = await s.done;
       assert.equal(f.code, 0, f.stderr);
-      const a = await h.waitFor('renames-in-bin', (x) => x.rule === 'renames-in-bin' && x.process.pid === s.pid);
+      const a = await fx.h.waitFor('renames-in-bin', (x) => x.rule === 'renames-in-bin' && x.process.pid === s.pid);
       assert.equal(a.event.path, t);
       assert.equal(a.event.new_path, `${scratch}/c4`);
     });
 
     it('a link and a symlink made through a symlinked directory are killed with their real new names', async () => {
       fs.writeFileSync(path.join(scratch, 'p3'), 'x');
-      const s1 = sb.spawnIn(w, actions, [`link:${scratch}/p3:${dirLink}/p3`]);
-      const s2 = sb.spawnIn(w, actions, [`symlink:/bin/sh:${dirLink}/sh3`]);
+      const s1 = fx.sb.spawnIn(w, fx.actions, [`link:${scratch}/p3:${dirLink}/p3`]);
+      const s2 = fx.sb.spawnIn(w, fx.actions, [`symlink:/bin/sh:${dirLink}/sh3`]);
       assert.equal((await s1.done).signal, 'SIGKILL');
       assert.equal((await s2.done).signal, 'SIGKILL');
       assert.equal((await killedBy('no-writes-below-bin', s1.pid)).event.new_path, `${bin}/p3`);
@@ -350,7 +332,7 @@ rules:
 
     it('an unlink through a symlinked directory is killed; path names the directory it was in', async () => {
       const t = tool('c5');
-      const s = sb.spawnIn(w, actions, [`unlink:${dirLink}/c5`]);
+      const s = fx.sb.spawnIn(w, fx.actions, [`unlink:${dirLink}/c5`]);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-unlink-below-bin', s.pid);
       assert.equal(a.event.path, t);
@@ -363,7 +345,7 @@ rules:
       fs.symlinkSync(path.join(other, 'f'), path.join(scratch, 'f-link'));
       fs.symlinkSync(other, path.join(scratch, 'o'));
       fs.writeFileSync(path.join(scratch, 'g'), 'x');
-      const s = sb.spawnIn(w, actions, [
+      const s = fx.sb.spawnIn(w, fx.actions, [
         `chmod:${scratch}/f-link:700`,
         `truncate:${scratch}/f-link`,
         `rename:${scratch}/g:${scratch}/o/g`,
@@ -372,14 +354,14 @@ rules:
       const f = await s.done;
       assert.equal(f.code, 0, f.stderr);
       assert.equal(f.stderr, '');
-      assert.deepEqual(await h.settledFor(s.pid), []);
+      assert.deepEqual(await fx.h.settledFor(s.pid), []);
     });
   });
 
   describe('judged in user space (a rule with an exception)', () => {
     it('a link into the protected directory is killed from user space', async () => {
       fs.writeFileSync(path.join(scratch, 'u1'), 'x');
-      const s = sb.spawnIn(u, actions, [`link:${scratch}/u1:${bin}/u1`, 'sleep:2000']);
+      const s = fx.sb.spawnIn(u, fx.actions, [`link:${scratch}/u1:${bin}/u1`, 'sleep:2000']);
       assert.equal((await s.done).signal, 'SIGKILL');
       const a = await killedBy('no-writes-below-bin-user', s.pid);
       assert.equal(a.note, 'killed from user space (pidfd)');
@@ -387,10 +369,10 @@ rules:
     });
 
     it('control: a symlink elsewhere is allowed', async () => {
-      const s = sb.spawnIn(u, actions, [`symlink:${bin}:${scratch}/u-sym`]);
+      const s = fx.sb.spawnIn(u, fx.actions, [`symlink:${bin}:${scratch}/u-sym`]);
       const f = await s.done;
       assert.equal(f.code, 0, f.stderr);
-      assert.deepEqual(await h.settledFor(s.pid), []);
+      assert.deepEqual(await fx.h.settledFor(s.pid), []);
     });
   });
 });

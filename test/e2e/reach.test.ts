@@ -12,15 +12,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { native } from '../../agent/kernel/native';
-import { main } from '../../cli/main';
 import { repoRoot } from '../../common/repo';
 import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
 import { checkOpenVex, type VexDocument } from '../../controlplane/reach/openvex';
 import { CgroupSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
-import { startVigil, type RunningVigil } from '../helpers/cli';
+import { runVigil, startVigil, type Ran, type RunningVigil } from '../helpers/cli';
 import { until } from '../helpers/wait';
 
 const TD = 'reach.vigil';
@@ -49,16 +47,7 @@ describe('runtime reachability: kernel -> two agents -> control plane -> signed 
   const pinDir = `/sys/fs/bpf/vigil-test-reach-${process.pid}`;
   const files: Record<string, string[]> = {};
 
-  const vigil = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
-    const out = new PassThrough();
-    const err = new PassThrough();
-    let o = '';
-    let e = '';
-    out.on('data', (d: Buffer) => (o += d.toString()));
-    err.on('data', (d: Buffer) => (e += d.toString()));
-    const code = await main([...argv, '--controlplane', `127.0.0.1:${cp.port}`, '--certs', certs], out, err);
-    return { code, out: o, err: e };
-  };
+  const vigil = (...argv: string[]): Promise<Ran> => runVigil(...argv, '--controlplane', `127.0.0.1:${cp.port}`, '--certs', certs);
   const agentArgs = (node: string, ids: string, state: string, extra: string[]): string[] => [
     'agent',
     '--node',
@@ -249,12 +238,9 @@ describe('runtime reachability: kernel -> two agents -> control plane -> signed 
     assert.equal(r.code, 0, r.err);
     const f = path.join(dir, 'vex.dsse.json');
     fs.writeFileSync(f, r.out);
-    const out = new PassThrough();
-    let text = '';
-    out.on('data', (d: Buffer) => (text += d.toString()));
-    const code = await main(['vex', 'verify', f, '--public-key', path.join(dir, 'cp', 'vex-signing.pub'), '--image', IMAGE], out, new PassThrough());
-    assert.equal(code, 0);
-    assert.match(text, /^verified: OpenVEX version \d+ for registry\.example\/shop \(sha256:5+a\) by spiffe:\/\/reach\.vigil\/vigil\/controlplane: /);
+    const ver = await runVigil('vex', 'verify', f, '--public-key', path.join(dir, 'cp', 'vex-signing.pub'), '--image', IMAGE);
+    assert.equal(ver.code, 0);
+    assert.match(ver.out, /^verified: OpenVEX version \d+ for registry\.example\/shop \(sha256:5+a\) by spiffe:\/\/reach\.vigil\/vigil\/controlplane: /);
     const entries = [...cp.store.auditEntries()].map((e) => e.kind);
     assert.ok(entries.includes('sbom') && entries.includes('findings') && entries.includes('vex'));
   });

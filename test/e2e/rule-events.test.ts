@@ -7,10 +7,9 @@ import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { AgentHarness } from '../helpers/agent';
-import { CgroupSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
+import { AgentFixture } from '../helpers/agent';
+import type { CgroupHandle } from '../helpers/kernel';
 import { alertText, type Alert } from '../../agent/export/alert';
 
 const TD = 'spiffe://test.vigil/ns/events';
@@ -18,10 +17,7 @@ const KINDS = ['chown', 'setxattr', 'namespace', 'bind', 'listen', 'dup', 'memfd
 
 describe('events the rules need (issue 11 item 4): chown, setxattr, namespaces, bind/listen, dup, memfd, userfaultfd, bpf', function () {
   this.timeout(120000);
-  let sb: CgroupSandbox;
-  let h: AgentHarness;
-  let actions: string;
-  let tmp: string;
+  let fx: AgentFixture;
   /** an alert rule on every kind */
   let w: CgroupHandle;
   /** a kill rule on every kind (paths below tmp/bin/ for chown and setxattr) */
@@ -36,36 +32,24 @@ describe('events the rules need (issue 11 item 4): chown, setxattr, namespaces, 
   let port: number;
 
   before(async function () {
-    requireKernelTestPrivileges();
-    actions = fs.realpathSync(helperBinary('actions'));
-    sb = CgroupSandbox.create('events');
-    w = sb.child('w');
-    k = sb.child('k');
-    kl = sb.child('kl');
-    free = sb.child('free');
+    fx = AgentFixture.create('events', TD);
+    w = fx.workload('w');
+    k = fx.workload('k');
+    kl = fx.workload('kl');
+    free = fx.workload('free');
     other = spawn('unshare', ['--uts', 'sleep', '60'], { stdio: 'ignore' });
+    fx.defer('killing the UTS namespace holder', () => other.kill('SIGKILL'));
     const otherNs = `/proc/${other.pid}/ns/uts`;
     const mine = fs.statSync('/proc/self/ns/uts').ino;
     for (let i = 0; i < 200 && (!fs.existsSync(otherNs) || fs.statSync(otherNs).ino === mine); i++) await new Promise((r) => setTimeout(r, 10));
-    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-events-')));
-    fs.mkdirSync(path.join(tmp, 'bin'));
-    fs.writeFileSync(path.join(tmp, 'bin', 'tool'), '#!/bin/sh\n', { mode: 0o755 });
-    fs.writeFileSync(path.join(tmp, 'plain'), 'x');
+    fs.mkdirSync(path.join(fx.tmp, 'bin'));
+    fs.writeFileSync(path.join(fx.tmp, 'bin', 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(fx.tmp, 'plain'), 'x');
     // a TCP listener the reverse-shell imitations connect back to
     server = net.createServer((s) => s.on('error', () => undefined).resume());
+    fx.defer('closing the TCP listener', () => server.close());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as net.AddressInfo).port;
-    const identities = `
-workloads:
-  - spiffe_id: ${TD}/sa/w
-    cgroups: [${w.rel.slice(1)}]
-  - spiffe_id: ${TD}/sa/k
-    cgroups: [${k.rel.slice(1)}]
-  - spiffe_id: ${TD}/sa/kl
-    cgroups: [${kl.rel.slice(1)}]
-  - spiffe_id: ${TD}/sa/free
-    cgroups: [${free.rel.slice(1)}]
-`;
     const alertRules = KINDS.map(
       (kind) => `
   - name: seen-${kind}
@@ -80,7 +64,7 @@ workloads:
   - name: kill-${kind}
     workload: ${TD}/sa/k
     on: ${kind}
-    match: ${kind === 'chown' || kind === 'setxattr' ? `{ path: { prefix: [${tmp}/bin/] } }` : '{}'}
+    match: ${kind === 'chown' || kind === 'setxattr' ? `{ path: { prefix: [${fx.tmp}/bin/] } }` : '{}'}
     action: kill`,
     ).join('');
     const listenKill = `
@@ -89,20 +73,14 @@ workloads:
     on: listen
     match: {}
     action: kill`;
-    h = await new AgentHarness(`rules:${alertRules}${killRules}${listenKill}\n`, identities).start();
+    await fx.start(`rules:${alertRules}${killRules}${listenKill}\n`);
   });
 
-  after(async () => {
-    if (h) await h.stop();
-    if (sb) await sb.cleanup();
-    if (server) server.close();
-    if (other) other.kill('SIGKILL');
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => fx?.cleanup());
 
   /** Run the helper in a cgroup; it must succeed, with no error on stderr. */
   async function ok(cg: CgroupHandle, args: string[]): Promise<number> {
-    const s = sb.spawnIn(cg, actions, args);
+    const s = fx.sb.spawnIn(cg, fx.actions, args);
     const f = await s.done;
     assert.equal(f.code, 0, `${args.join(' ')}: ${f.stderr}`);
     assert.equal(f.stderr, '', `${args.join(' ')} succeeded`);
@@ -111,24 +89,24 @@ workloads:
 
   /** Run it where a kill rule applies: SIGKILL, and the alert says the kernel did it. */
   async function killed(kind: string, args: string[]): Promise<Alert> {
-    const s = sb.spawnIn(k, actions, args);
+    const s = fx.sb.spawnIn(k, fx.actions, args);
     const f = await s.done;
     assert.equal(f.signal, 'SIGKILL', `${args.join(' ')}: ${f.code} ${f.stderr}`);
-    const a = await h.waitFor(`kill-${kind}`, (x) => x.rule === `kill-${kind}` && x.process.pid === s.pid);
+    const a = await fx.h.waitFor(`kill-${kind}`, (x) => x.rule === `kill-${kind}` && x.process.pid === s.pid);
     assert.equal(a.outcome, 'killed');
     assert.match(a.note ?? '', /killed in the kernel at syscall exit/);
     return a;
   }
 
   const seen = (kind: string, pid: number, pred: (a: Alert) => boolean = () => true): Promise<Alert> =>
-    h.waitFor(`seen-${kind} by ${pid}`, (x) => x.rule === `seen-${kind}` && x.process.pid === pid && pred(x));
+    fx.h.waitFor(`seen-${kind} by ${pid}`, (x) => x.rule === `seen-${kind}` && x.process.pid === pid && pred(x));
 
   /** The alerts of one process once the pipeline settled. */
-  const rulesOf = async (pid: number): Promise<string[]> => (await h.settledFor(pid)).map((a) => a.rule);
+  const rulesOf = async (pid: number): Promise<string[]> => (await fx.h.settledFor(pid)).map((a) => a.rule);
 
   describe('chown', () => {
     it('chown, fchown (the canonical path) and chown32 through int 0x80, each with the new owner', async () => {
-      const f = path.join(tmp, 'owned');
+      const f = path.join(fx.tmp, 'owned');
       fs.writeFileSync(f, 'x');
       const p1 = await ok(w, [`chown:${f}:1000:-1`]);
       const a = await seen('chown', p1);
@@ -147,15 +125,15 @@ workloads:
     });
 
     it('a chown below the protected directory is killed; one elsewhere in the same workload is not (control)', async () => {
-      const a = await killed('chown', [`chown:${tmp}/bin/tool:0:0`]);
-      assert.equal(a.event.path, `${tmp}/bin/tool`);
-      await ok(k, [`chown:${tmp}/plain:0:0`]);
+      const a = await killed('chown', [`chown:${fx.tmp}/bin/tool:0:0`]);
+      assert.equal(a.event.path, `${fx.tmp}/bin/tool`);
+      await ok(k, [`chown:${fx.tmp}/plain:0:0`]);
     });
   });
 
   describe('setxattr', () => {
     it('setxattr and fsetxattr name the attribute and its size', async () => {
-      const f = path.join(tmp, 'attrs');
+      const f = path.join(fx.tmp, 'attrs');
       fs.writeFileSync(f, 'x');
       const p1 = await ok(w, [`setxattr:${f}:user.vigil:abc`]);
       const a = await seen('setxattr', p1);
@@ -166,7 +144,7 @@ workloads:
     });
 
     it('a setxattr below the protected directory is killed', async () => {
-      const a = await killed('setxattr', [`setxattr:${tmp}/bin/tool:user.cap:x`]);
+      const a = await killed('setxattr', [`setxattr:${fx.tmp}/bin/tool:user.cap:x`]);
       assert.equal(a.event.name, 'user.cap');
     });
   });
@@ -232,9 +210,9 @@ workloads:
     });
 
     it('a listen under a kill rule dies before it accepts anything (the bind before it is allowed)', async () => {
-      const s = sb.spawnIn(kl, actions, ['listen4:127.0.0.1:0', 'sleep:2000']);
+      const s = fx.sb.spawnIn(kl, fx.actions, ['listen4:127.0.0.1:0', 'sleep:2000']);
       assert.equal((await s.done).signal, 'SIGKILL');
-      const a = await h.waitFor('kill-listen-only', (x) => x.rule === 'kill-listen-only' && x.process.pid === s.pid);
+      const a = await fx.h.waitFor('kill-listen-only', (x) => x.rule === 'kill-listen-only' && x.process.pid === s.pid);
       assert.equal(a.outcome, 'killed');
       assert.equal(a.event.kind, 'listen');
     });
@@ -243,7 +221,7 @@ workloads:
   describe('dup (a socket on standard input or output)', () => {
     for (const how of ['dup2-0', 'dup3-1', 'dup-0', 'fcntl-2', 'dup2-0-32']) {
       it(`${how}: the peer's address and the descriptor it became`, async () => {
-        const s = sb.spawnIn(w, actions, [`dupsock:${how}:127.0.0.1:${port}`]);
+        const s = fx.sb.spawnIn(w, fx.actions, [`dupsock:${how}:127.0.0.1:${port}`]);
         const f = await s.done;
         assert.equal(f.code, 0, f.stderr);
         const a = await seen('dup', s.pid);
@@ -302,7 +280,7 @@ workloads:
   });
 
   it('control: every operation above, in a workload without rules, works and raises nothing', async () => {
-    const f = path.join(tmp, 'free');
+    const f = path.join(fx.tmp, 'free');
     fs.writeFileSync(f, 'x');
     const pid = await ok(free, [
       `chown:${f}:1:1`,

@@ -16,7 +16,6 @@
 //     except to the allowed destination; the ticket gets a comment, the
 //     audit log an entry; --lift restores it.
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -25,11 +24,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent } from '../../agent/agent';
-import { repoRoot } from '../../common/repo';
 import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { parseOutputs } from '../../common/outputs/config';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
 import { OSV_LODASH } from '../helpers/advisory-fixtures';
+import { spawnVigil } from '../helpers/cli';
 import { FakeGitHub } from '../helpers/fake-github';
 import { makeTestPki, type TestPki } from '../helpers/https-ca';
 import { CgroupSandbox, NetnsSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
@@ -41,17 +40,6 @@ const BATCH = `spiffe://${TD}/ns/shop/sa/batch`;
 const A = `sha256:${'a1'.repeat(32)}`;
 const B = `sha256:${'b2'.repeat(32)}`;
 const TOKEN = 'ghp_e2eSECRETtoken';
-
-function vigil(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(path.join(repoRoot(), 'bin', 'vigil'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('close', (code) => resolve({ code, out, err }));
-  });
-}
 
 /** A CycloneDX 1.5 SBOM as syft writes it: one npm component with the files it owns (evidence.occurrences). */
 function sbom(lodashDir: string): string {
@@ -181,7 +169,7 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
       err: quiet,
     });
     await until('the agent is connected', () => agent.uplink?.stats.connected === true);
-    const pushed = await vigil(['policy', 'push', path.join(dir, 'base.yaml'), ...admin()]);
+    const pushed = await spawnVigil(['policy', 'push', path.join(dir, 'base.yaml'), ...admin()]);
     assert.equal(pushed.code, 0, pushed.err);
     await until('the agent applied v1', () => agent.policyVersion === 1);
   });
@@ -204,11 +192,11 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
     assert.ok(agent.reach, 'runtime reachability is on (the agent has a control plane)');
     fs.writeFileSync(path.join(dir, 'sbom.json'), sbom(lodashDir));
     for (const d of [A, B]) {
-      const r = await vigil(['sbom', 'import', path.join(dir, 'sbom.json'), '--image', `registry.example/shop@${d}`, ...admin()]);
+      const r = await spawnVigil(['sbom', 'import', path.join(dir, 'sbom.json'), '--image', `registry.example/shop@${d}`, ...admin()]);
       assert.equal(r.code, 0, r.err);
     }
     fs.writeFileSync(path.join(dir, 'osv.json'), JSON.stringify(OSV_LODASH));
-    const imp = await vigil(['advisories', 'import', path.join(dir, 'osv.json'), ...admin()]);
+    const imp = await spawnVigil(['advisories', 'import', path.join(dir, 'osv.json'), ...admin()]);
     assert.equal(imp.code, 0, imp.err);
     assert.match(imp.out, /1 new, 0 updated, 0 unchanged; 2 matches in the fleet/);
     const status = (): string[][] => cp.cp.vdp.matches().map((m) => [m.digest, m.status]).sort((x, y) => x[0].localeCompare(y[0]));
@@ -247,7 +235,7 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
     assert.ok(issue.labels.includes('priority:error'), issue.labels.join(','));
     // the workload that runs image A is known from the agent's report (quarantine uses it)
     assert.deepEqual(cp.cp.vdp.inventory.runners(A).workloads, [WEB]);
-    const list = await vigil(['advisories', 'list', '--output', 'json', ...admin()]);
+    const list = await spawnVigil(['advisories', 'list', '--output', 'json', ...admin()]);
     const statuses = list.out
       .trim()
       .split('\n')
@@ -261,28 +249,28 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
   });
 
   it('vigil gate fails for the affected image and passes for the not_affected one', async () => {
-    const failA = await vigil(['gate', '--image', `registry.example/shop@${A}`, ...admin()]);
+    const failA = await spawnVigil(['gate', '--image', `registry.example/shop@${A}`, ...admin()]);
     assert.equal(failA.code, 1, failA.out + failA.err);
     assert.match(failA.err, /FAIL: GHSA-35jh-r3h4-6jhm \(high\) in pkg:npm\/lodash@4\.17\.20: affected; loaded and running/);
     assert.match(failA.err, /fixed in 4\.17\.21/);
-    const passB = await vigil(['gate', '--image', `registry.example/shop@${B}`, ...admin()]);
+    const passB = await spawnVigil(['gate', '--image', `registry.example/shop@${B}`, ...admin()]);
     assert.equal(passB.code, 0, passB.out + passB.err);
     assert.match(passB.out, /ok: GHSA-35jh-r3h4-6jhm .*not_affected \(vulnerable_code_not_in_execute_path\)/);
     assert.match(passB.out, /gate passed/);
     // an exception that has not expired lets A through; an expired one does not
     fs.writeFileSync(path.join(dir, 'gate.yaml'), `exceptions:\n  - { advisory: GHSA-35jh-r3h4-6jhm, expires: "2999-01-01", reason: upgrade scheduled }\n`);
-    assert.equal((await vigil(['gate', '--image', `registry.example/shop@${A}`, '--policy', path.join(dir, 'gate.yaml'), ...admin()])).code, 0);
+    assert.equal((await spawnVigil(['gate', '--image', `registry.example/shop@${A}`, '--policy', path.join(dir, 'gate.yaml'), ...admin()])).code, 0);
     fs.writeFileSync(path.join(dir, 'gate.yaml'), `exceptions:\n  - { advisory: GHSA-35jh-r3h4-6jhm, expires: "2020-01-01", reason: old }\n`);
-    const expired = await vigil(['gate', '--image', `registry.example/shop@${A}`, '--policy', path.join(dir, 'gate.yaml'), ...admin()]);
+    const expired = await spawnVigil(['gate', '--image', `registry.example/shop@${A}`, '--policy', path.join(dir, 'gate.yaml'), ...admin()]);
     assert.equal(expired.code, 1);
     assert.match(expired.err, /the exception expired 2020-01-01/);
     // only admin SVIDs: an agent's SVID is refused (exit 4), and so is its quarantine attempt
     const asAgent = ['--controlplane', `127.0.0.1:${cp.port}`, '--certs', certs, '--cert', path.join(certs, 'agent.pem'), '--key', path.join(certs, 'agent.key')];
-    const refused = await vigil(['gate', '--image', `registry.example/shop@${A}`, ...asAgent]);
+    const refused = await spawnVigil(['gate', '--image', `registry.example/shop@${A}`, ...asAgent]);
     assert.equal(refused.code, 4, refused.err);
-    assert.equal((await vigil(['quarantine', '--image', `registry.example/shop@${A}`, '--reason', 'x', ...asAgent])).code, 4);
+    assert.equal((await spawnVigil(['quarantine', '--image', `registry.example/shop@${A}`, '--reason', 'x', ...asAgent])).code, 4);
     // an image the control plane knows nothing of fails closed
-    const unknown = await vigil(['gate', '--image', `registry.example/other@sha256:${'c3'.repeat(32)}`, ...admin()]);
+    const unknown = await spawnVigil(['gate', '--image', `registry.example/other@sha256:${'c3'.repeat(32)}`, ...admin()]);
     assert.equal(unknown.code, 1);
     assert.match(unknown.err, /unknown to the control plane/);
   });
@@ -290,7 +278,7 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
   it('quarantine denies the workload\'s egress in the kernel (EPERM) except to the allowed destination; lifting restores it', async () => {
     const before = await sb.run(shop, actions, [`connect4:127.0.0.1:${localPort}`]);
     assert.doesNotMatch(before.stderr, /Operation not permitted/, 'egress works before the quarantine');
-    const q = await vigil(['quarantine', '--image', `registry.example/shop@${A}`, '--allow', `${netns.peerAddr}/32`, '--reason', 'GHSA-35jh-r3h4-6jhm loaded', ...admin()]);
+    const q = await spawnVigil(['quarantine', '--image', `registry.example/shop@${A}`, '--allow', `${netns.peerAddr}/32`, '--reason', 'GHSA-35jh-r3h4-6jhm loaded', ...admin()]);
     assert.equal(q.code, 0, q.err);
     assert.match(q.out, new RegExp(`quarantined: policy v2; workloads ${WEB.replace(/[/.]/g, '\\$&')}`));
     await until('the agent applied the quarantine', () => agent.policyVersion === 2);
@@ -310,12 +298,12 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
     const issue = [...gh.issues.values()][0];
     assert.match(issue.comments.at(-1) ?? '', /quarantined by spiffe:\/\/vdp\.vigil\/vigil\/admin\/test \(policy v2\)/);
     // a new rules push keeps the quarantine
-    const pushed = await vigil(['policy', 'push', path.join(dir, 'base.yaml'), ...admin()]);
+    const pushed = await spawnVigil(['policy', 'push', path.join(dir, 'base.yaml'), ...admin()]);
     assert.equal(pushed.code, 0, pushed.err);
     await until('the agent applied v3', () => agent.policyVersion === 3);
     assert.match((await sb.run(shop, actions, [`connect4:127.0.0.1:${localPort}`])).stderr, /Operation not permitted/);
 
-    const lift = await vigil(['quarantine', '--image', `registry.example/shop@${A}`, '--lift', '--reason', 'upgraded to 4.17.21', ...admin()]);
+    const lift = await spawnVigil(['quarantine', '--image', `registry.example/shop@${A}`, '--lift', '--reason', 'upgraded to 4.17.21', ...admin()]);
     assert.equal(lift.code, 0, lift.err);
     await until('the agent applied the lifting', () => agent.policyVersion === 4);
     const after = await sb.run(shop, actions, [`connect4:127.0.0.1:${localPort}`]);

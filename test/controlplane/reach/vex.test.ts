@@ -9,12 +9,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { repoRoot } from '../../../common/repo';
 import { vigilProto } from '../../../common/proto/load';
 import type { AgentServiceClient } from '../../../common/proto/generated/vigil/v1/AgentService';
 import type { ControlMessage__Output } from '../../../common/proto/generated/vigil/v1/ControlMessage';
-import { main } from '../../../cli/main';
 import { verifyVex } from '../../../cli/vex';
 import { startControlPlane, type RunningControlPlane } from '../../../controlplane/controlplane';
 import { INTOTO_PAYLOAD_TYPE, intotoStatement, signEnvelope, verifyEnvelope, type DsseEnvelope } from '../../../controlplane/reach/dsse';
@@ -22,6 +20,7 @@ import { checkOpenVex, OPENVEX_PREDICATE, type VexDocument } from '../../../cont
 import type { ComponentIn, WatchIn } from '../../../controlplane/reach/store';
 import { VexIssuer } from '../../../controlplane/reach/vex';
 import { Store } from '../../../controlplane/store';
+import { runVigil, type Ran } from '../../helpers/cli';
 
 const D = `sha256:${'c'.repeat(64)}`;
 const IMAGE = `registry.example/app@${D}`;
@@ -210,16 +209,7 @@ describe('vigil sbom and vigil vex against a control plane, reports over the age
   let cp: RunningControlPlane;
   let agentClient: AgentServiceClient;
 
-  const vigil = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
-    const out = new PassThrough();
-    const err = new PassThrough();
-    let o = '';
-    let e = '';
-    out.on('data', (d: Buffer) => (o += d.toString()));
-    err.on('data', (d: Buffer) => (e += d.toString()));
-    const code = await main([...argv, '--controlplane', `127.0.0.1:${cp.port}`, '--insecure'], out, err);
-    return { code, out: o, err: e };
-  };
+  const vigil = (...argv: string[]): Promise<Ran> => runVigil(...argv, '--controlplane', `127.0.0.1:${cp.port}`, '--insecure');
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-vexcli-'));
@@ -301,8 +291,8 @@ describe('vigil sbom and vigil vex against a control plane, reports over the age
     const f = path.join(dir, 'vex.dsse.json');
     fs.writeFileSync(f, out.out);
     const pub = path.join(dir, 'cp', 'vex-signing.pub');
-    const ver = await main(['vex', 'verify', f, '--public-key', pub, '--image', img], new PassThrough(), new PassThrough());
-    assert.equal(ver, 0);
+    const ver = await runVigil('vex', 'verify', f, '--public-key', pub, '--image', img);
+    assert.equal(ver.code, 0);
     // the key is the control plane's, kept in its data directory (0600), the same after a restart
     assert.equal(fs.statSync(path.join(dir, 'cp', 'vex-signing.key')).mode & 0o777, 0o600);
     const show = await vigil('sbom', 'show', '--image', img);
