@@ -82,6 +82,20 @@ describe('decoder', () => {
     assert.equal(d.stats.malformed, 1);
   });
 
+  it('counts a record shorter than its kind\'s fixed part as malformed, every kind, and goes on', () => {
+    const d = new Decoder();
+    const kinds = Object.values(EventKind);
+    // 64 bytes: the header and proc_ctx, none of the kind's own fields (every kind has some)
+    const evs = d.decodeBatch(ab(Buffer.concat([...kinds.map((k) => record(k, Hdr.SIZE + Proc.SIZE)), fileRecord('/after')])));
+    assert.deepEqual(evs.map((e) => (e as FileEvent).path), ['/after']);
+    assert.deepEqual(d.stats, { records: 1, malformed: kinds.length, unknownKind: 0 });
+    // shorter than proc_ctx, last in the batch: nothing is read past the record (a RangeError here stopped the batch)
+    const tiny = record(EventKind.open, Hdr.SIZE + PROC);
+    const d2 = new Decoder();
+    assert.deepEqual(d2.decodeBatch(ab(Buffer.concat([fileRecord('/before'), tiny]))).length, 1);
+    assert.deepEqual(d2.stats, { records: 1, malformed: 1, unknownKind: 0 });
+  });
+
   it('skips unknown kinds (a newer kernel object) without losing the next record', () => {
     const d = new Decoder();
     const odd = fileRecord('/x');
