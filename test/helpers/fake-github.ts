@@ -11,8 +11,8 @@
 // Authentication: "Authorization: Bearer TOKEN", else 401 "Bad credentials".
 // Rate limits: primary (403, x-ratelimit-remaining: 0, x-ratelimit-reset
 // epoch seconds) and secondary (429 with retry-after seconds); down: 503.
-import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FakeHttpsServer } from './fake-server';
 import type { TestPki } from './https-ca';
 
 export interface FakeIssue {
@@ -25,18 +25,10 @@ export interface FakeIssue {
   comments: string[];
 }
 
-export interface SeenRequest {
-  method: string;
-  path: string;
-  authorization: string;
-  body: string;
-}
-
 const DOCS = 'https://docs.github.com/rest';
 
-export class FakeGitHub {
+export class FakeGitHub extends FakeHttpsServer {
   readonly issues = new Map<number, FakeIssue>();
-  readonly requests: SeenRequest[] = [];
   /** answer every request with 503 while true */
   down = false;
   /** the next N requests hit the primary rate limit (403, remaining 0) */
@@ -46,37 +38,14 @@ export class FakeGitHub {
   /** answer creates but drop the connection before the client reads the answer */
   loseNextCreateAnswer = false;
   perPageMax = 100;
-  private server: https.Server | null = null;
   private next = 1;
-  port = 0;
 
   constructor(
-    private readonly pki: TestPki,
+    pki: TestPki,
     readonly repo: string,
     readonly token: string,
-  ) {}
-
-  get url(): string {
-    return `https://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.server = https.createServer({ cert: this.pki.cert, key: this.pki.key }, (req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => this.handle(req, res, body));
-    });
-    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (s) {
-      s.closeAllConnections();
-      await new Promise<void>((r) => s.close(() => r()));
-    }
+  ) {
+    super(pki);
   }
 
   /** A person closes an issue in the UI (as not planned = won't fix, or completed). */
@@ -88,7 +57,7 @@ export class FakeGitHub {
     }
   }
 
-  private json(res: import('node:http').ServerResponse, status: number, v: unknown, headers: Record<string, string> = {}): void {
+  private json(res: ServerResponse, status: number, v: unknown, headers: Record<string, string> = {}): void {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', ...headers });
     res.end(v === undefined ? '' : JSON.stringify(v));
   }
@@ -107,9 +76,7 @@ export class FakeGitHub {
     };
   }
 
-  private handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, body: string): void {
-    const u = new URL(req.url ?? '/', this.url);
-    this.requests.push({ method: req.method ?? '', path: u.pathname + u.search, authorization: String(req.headers.authorization ?? ''), body });
+  protected handle(req: IncomingMessage, res: ServerResponse, body: string, u: URL): void {
     if (this.down) return this.json(res, 503, { message: 'Service Unavailable' });
     if (this.secondaryLimited > 0) {
       this.secondaryLimited--;

@@ -11,8 +11,8 @@
 // The JQL understood is the subset Vigil writes: clauses `field = "value"`
 // joined by AND (project, labels); anything else is the documented 400.
 // Rate limit: 429 with Retry-After seconds; down: 503.
-import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FakeHttpsServer } from './fake-server';
 import type { TestPki } from './https-ca';
 
 export interface FakeJiraIssue {
@@ -35,44 +35,20 @@ const TRANSITIONS = [
   { id: '31', name: 'Done', to: 'Done' },
 ] as const;
 
-export class FakeJira {
+export class FakeJira extends FakeHttpsServer {
   readonly issues = new Map<string, FakeJiraIssue>();
-  readonly requests: { method: string; path: string; authorization: string; body: string }[] = [];
   down = false;
   rateLimited = 0;
   pageSize = 50;
-  private server: https.Server | null = null;
   private next = 1;
-  port = 0;
 
   constructor(
-    private readonly pki: TestPki,
+    pki: TestPki,
     readonly project: string,
     /** the Authorization header value accepted */
     readonly authorization: string,
-  ) {}
-
-  get url(): string {
-    return `https://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.server = https.createServer({ cert: this.pki.cert, key: this.pki.key }, (req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => this.handle(req, res, body));
-    });
-    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (s) {
-      s.closeAllConnections();
-      await new Promise<void>((r) => s.close(() => r()));
-    }
+  ) {
+    super(pki);
   }
 
   /** A person resolves an issue in the UI. */
@@ -84,7 +60,7 @@ export class FakeJira {
     }
   }
 
-  private json(res: import('node:http').ServerResponse, status: number, v?: unknown, headers: Record<string, string> = {}): void {
+  private json(res: ServerResponse, status: number, v?: unknown, headers: Record<string, string> = {}): void {
     res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', ...headers });
     res.end(v === undefined ? '' : JSON.stringify(v));
   }
@@ -118,9 +94,7 @@ export class FakeJira {
     return (i) => tests.every((t) => t(i));
   }
 
-  private handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, body: string): void {
-    const u = new URL(req.url ?? '/', this.url);
-    this.requests.push({ method: req.method ?? '', path: u.pathname + u.search, authorization: String(req.headers.authorization ?? ''), body });
+  protected handle(req: IncomingMessage, res: ServerResponse, body: string, u: URL): void {
     if (this.down) return this.json(res, 503, { errorMessages: ['Service Unavailable'], errors: {} });
     if (this.rateLimited > 0) {
       this.rateLimited--;

@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,6 +19,7 @@ import { SIGNATURE_HEADER, WebhookOutput } from '../../../common/outputs/webhook
 import { Store } from '../../../controlplane/store';
 import { Vdp } from '../../../controlplane/vdp/vdp';
 import { EMPTY_INVENTORY } from '../../../controlplane/vdp/inventory';
+import { FakeHttpsServer } from '../../helpers/fake-server';
 import { makeTestPki, type TestPki } from '../../helpers/https-ca';
 import { until } from '../../helpers/wait';
 
@@ -43,33 +44,16 @@ interface Received {
   body: string;
 }
 
-class Receiver {
+/** A webhook / falcosidekick receiver: what it accepted (answering `status`). */
+class Receiver extends FakeHttpsServer {
   readonly got: Received[] = [];
   status = 200;
-  private server: https.Server | null = null;
-  port = 0;
-  constructor(private readonly pki: TestPki) {}
-  async start(): Promise<void> {
-    this.server = https.createServer({ cert: this.pki.cert, key: this.pki.key }, (req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        if (this.status === 200) this.got.push({ headers: req.headers, body });
-        res.writeHead(this.status).end();
-      });
-    });
-    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as AddressInfo).port;
+  protected handle(req: IncomingMessage, res: ServerResponse, body: string): void {
+    if (this.status === 200) this.got.push({ headers: req.headers, body });
+    res.writeHead(this.status).end();
   }
-  get url(): string {
+  override get url(): string {
     return `https://127.0.0.1:${this.port}/`;
-  }
-  async stop(): Promise<void> {
-    const s = this.server;
-    if (s) {
-      s.closeAllConnections();
-      await new Promise<void>((r) => s.close(() => r()));
-    }
   }
 }
 
