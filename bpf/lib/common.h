@@ -441,13 +441,18 @@ static __always_inline __u32 wanted(struct vigil_config *cfg, __u32 kind, __u32 
  * Past the fill threshold the reader is woken; below it, it polls on a
  * timer. Kinds that user space must act on at once always wake it.
  */
-static __always_inline __u64 wakeup_flag(struct vigil_config *cfg, __u32 kind)
+static __always_inline __u64 wakeup_flag_at(struct vigil_config *cfg, __u32 kind, __u64 avail)
 {
 	if (cfg->urgent_kinds & (1U << kind))
 		return BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg->wakeup_bytes)
+	if (avail >= cfg->wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline __u64 wakeup_flag(struct vigil_config *cfg, __u32 kind)
+{
+	return wakeup_flag_at(cfg, kind, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA));
 }
 
 /* prio is set where the record is written (reserve_record, emit) */
@@ -533,10 +538,14 @@ static __always_inline __u32 record_prio(struct vigil_config *cfg, __u32 kind, _
 }
 
 /* A report-only record, with the ring three quarters full: shed, to keep room for the rest. */
+static __always_inline int shed_at(__u32 prio, __u64 avail)
+{
+	return prio == PRIO_REPORT && avail > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 * 3;
+}
+
 static __always_inline int shed(__u32 prio)
 {
-	return prio == PRIO_REPORT &&
-	       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 * 3;
+	return prio == PRIO_REPORT && shed_at(prio, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA));
 }
 
 static __always_inline void *reserve_record(struct kind_counters *c, __u32 kind, __u32 size,
@@ -577,11 +586,14 @@ static __always_inline void emit(struct vigil_config *cfg, struct kind_counters 
 {
 	struct event_hdr *hdr = rec;
 	__u32 prio = record_prio(cfg, hdr->kind, hdr->flags);
+	/* one look at the ring for both questions: shed this record, and wake the reader */
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 
 	if (size > VIGIL_RECORD_MAX)
 		size = VIGIL_RECORD_MAX;
 	hdr->prio = prio;
-	if (!shed(prio) && bpf_ringbuf_output(&events, rec, size, wakeup_flag(cfg, hdr->kind)) == 0) {
+	if (!shed_at(prio, avail) &&
+	    bpf_ringbuf_output(&events, rec, size, wakeup_flag_at(cfg, hdr->kind, avail)) == 0) {
 		c->emitted++;
 		return;
 	}

@@ -111,9 +111,12 @@ struct dentry_link {
 };
 
 /*
- * Identities are looked for on file events only (syscalls.bpf.c defines
- * VIGIL_WALK_IDS): the kfunc below may be declared in one object alone
- * (bpftool's linker cannot merge one extern kfunc from several objects).
+ * The file events' program (syscalls.bpf.c defines VIGIL_WALK_IDS) walks
+ * with plain loads through bpf_rdonly_cast() and looks for identities on
+ * its walks. The kfunc may be declared in one object alone (bpftool's
+ * linker, libbpf 1.1, cannot merge one extern kfunc from several objects,
+ * and does not resolve a flavoured name): the other objects' walks read
+ * each dentry with one probe read.
  */
 #ifdef VIGIL_WALK_IDS
 /* A read-only view of a kernel object from a pointer kept as an integer: plain (faulting-safe) loads, no helper call. */
@@ -197,6 +200,32 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 			goto done;
 	}
 	chunk = chunk_size();
+#ifdef VIGIL_WALK_IDS
+	if (chunk && bpf_core_field_exists(struct dentry, d_shortname) &&
+	    (inline_name_off() - bpf_core_field_offset(struct dentry, d_parent)) % 8 == 0 &&
+	    (bpf_core_field_offset(struct dentry, d_inode) - bpf_core_field_offset(struct dentry, d_parent)) % 8 == 0) {
+		/*
+		 * Since 6.14 the inline name is also an array of words: plain
+		 * (faulting-safe) loads of the same bytes, no helper call.
+		 */
+		struct dentry *d = bpf_rdonly_cast(dentry, bpf_core_type_id_kernel(struct dentry));
+		__u64 *w = (__u64 *)st->raw;   /* 8-byte aligned in walk_state: whole-word stores */
+		__u32 base = bpf_core_field_offset(struct dentry, d_parent);
+		__u32 k = ((inline_name_off() - base) / 8) & 7;
+
+		w[0] = (__u64)d->d_parent;
+		w[1] = d->d_name.hash_len;
+		w[2] = (__u64)d->d_name.name;
+		w[((bpf_core_field_offset(struct dentry, d_inode) - base) / 8) & 7] = (__u64)d->d_inode;
+		w[k] = d->d_shortname.words[0];
+		w[k + 1] = d->d_shortname.words[1];
+		w[k + 2] = d->d_shortname.words[2];
+		w[k + 3] = d->d_shortname.words[3];
+		w[k + 4] = d->d_shortname.words[4];
+		parent = *(struct dentry **)&st->raw[0];
+		name = *(struct qstr *)&st->raw[8];
+	} else
+#endif
 	if (chunk) {
 		/* one read: d_parent, d_name, d_inode and the inline name after them */
 		bpf_probe_read_kernel(st->raw, chunk, (void *)dentry +
@@ -307,7 +336,11 @@ static __always_inline __u32 path_walk_inline(struct scratch *s, __u64 dentry, _
 	st->dentry = dentry;
 	st->vfsmnt = vfsmnt;
 	st->mnt = (__u64)mount_of(v);
+#ifdef VIGIL_WALK_IDS
+	st->mnt_root = (__u64)((struct vfsmount *)bpf_rdonly_cast(v, bpf_core_type_id_kernel(struct vfsmount)))->mnt_root;
+#else
 	st->mnt_root = (__u64)BPF_CORE_READ(v, mnt_root);
+#endif
 	st->root_dentry = root->dentry;
 	st->root_mnt = root->mnt;
 	st->pos = PATH_END;

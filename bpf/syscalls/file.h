@@ -163,11 +163,11 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 			struct file *f = task_fd_file(task, ret);
 
 			if (f) {
-				struct path fp = {};
+				/* a plain pointer from the descriptor table: read through a read-only view */
+				struct file *fv = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
 				__u32 walked;
 
-				bpf_core_read(&fp, sizeof(fp), &f->f_path);
-				walked = path_walk(s, (__u64)fp.dentry, (__u64)fp.mnt, &root);
+				walked = path_walk(s, (__u64)fv->f_path.dentry, (__u64)fv->f_path.mnt, &root);
 				in_place = walked & 0xffff;
 				if (in_place >= sizeof(*e) && in_place < PATH_END) {
 					/* the hot path: the record is built in front of the path */
