@@ -132,17 +132,25 @@ describe('agents witness the audit log: a rewritten or rolled back log raises vi
     return held(state);
   };
 
-  it('a consistent rewrite of the store under a stopped control plane: the agent finds it at reconnection', async () => {
+  /**
+   * A control plane on a fresh port (data in cp-NAME) and an agent (state in agent-NAME) that holds a
+   * checkpoint of at least 4 entries; then the control plane stops. m: what the agent holds once it is
+   * gone (its last checkpoint is signed as it stops).
+   */
+  const grownThenStopped = async (name: string): Promise<{ data: string; state: string; m: number }> => {
     port = await freePort();
-    const data = path.join(dir, 'cp-rewrite');
-    const state = path.join(dir, 'agent-rewrite');
+    const data = path.join(dir, `cp-${name}`);
+    const state = path.join(dir, `agent-${name}`);
     await startCp(data);
     startAgent(state);
     await grow(data, state, 4);
     await stop(cp);
-    // what the agent holds once the control plane is gone (its last checkpoint is signed as it stops)
     await new Promise((r) => setTimeout(r, 300));
-    const m = held(state);
+    return { data, state, m: held(state) };
+  };
+
+  it('a consistent rewrite of the store under a stopped control plane: the agent finds it at reconnection', async () => {
+    const { data, state, m } = await grownThenStopped('rewrite');
     const heldNote = fs.readFileSync(path.join(state, 'audit-checkpoint'), 'utf8');
     // the attacker: drop the first entry, renumber, recompute every hash, delete the checkpoints the control plane kept
     const db = new Database(path.join(data, 'vigil.db'));
@@ -179,15 +187,7 @@ describe('agents witness the audit log: a rewritten or rolled back log raises vi
   });
 
   it('a store rolled back (every entry and checkpoint deleted): the agent names the rollback', async () => {
-    port = await freePort();
-    const data = path.join(dir, 'cp-rollback');
-    const state = path.join(dir, 'agent-rollback');
-    await startCp(data);
-    startAgent(state);
-    await grow(data, state, 4);
-    await stop(cp);
-    await new Promise((r) => setTimeout(r, 300));
-    const m = held(state);
+    const { data, state, m } = await grownThenStopped('rollback');
     const db = new Database(path.join(data, 'vigil.db'));
     db.exec('DELETE FROM audit_log; DELETE FROM checkpoints; DELETE FROM alerts; DELETE FROM agents;');
     db.close();

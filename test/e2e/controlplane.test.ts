@@ -30,6 +30,18 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
   let stderr = '';
   let actions: string;
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+  /** node e2e-node's agent against the control plane at 127.0.0.1:`port`, its policy state kept in agent-state/ across restarts */
+  const startAgent = (port: number, err: Writable): Promise<Agent> =>
+    Agent.start({
+      rules: [path.join(dir, 'local.yaml')],
+      identities: path.join(dir, 'ids.yaml'),
+      output: 'json',
+      node: 'e2e-node',
+      controlplane: { address: `127.0.0.1:${port}`, insecure: false, certsDir: certs },
+      stateDir: path.join(dir, 'agent-state'),
+      out: quiet,
+      err,
+    });
 
   before(async () => {
     requireKernelTestPrivileges();
@@ -56,21 +68,15 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
     });
     fs.writeFileSync(path.join(dir, 'ids.yaml'), `workloads:\n  - { spiffe_id: spiffe://${TD}/ns/a/sa/api, cgroups: [${api.rel.slice(1)}] }\n`);
     fs.writeFileSync(path.join(dir, 'local.yaml'), `rules:\n  - { name: cat-in-api, workload: spiffe://${TD}/ns/a/sa/api, on: exec, match: { binary: { in: [/usr/bin/cat] } } }\n`);
-    agent = await Agent.start({
-      rules: [path.join(dir, 'local.yaml')],
-      identities: path.join(dir, 'ids.yaml'),
-      output: 'json',
-      node: 'e2e-node',
-      controlplane: { address: `127.0.0.1:${cp.port}`, insecure: false, certsDir: certs },
-      stateDir: path.join(dir, 'agent-state'),
-      out: quiet,
-      err: new Writable({
+    agent = await startAgent(
+      cp.port,
+      new Writable({
         write: (c: Buffer, _e, cb) => {
           stderr += c.toString();
           cb();
         },
       }),
-    });
+    );
     await until('the agent is connected', () => agent.uplink?.stats.connected === true);
   });
 
@@ -146,16 +152,7 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
   it('the agent keeps its last good policy across its own restart while the control plane is down', async () => {
     await agent.stop();
     await cp.close();
-    agent = await Agent.start({
-      rules: [path.join(dir, 'local.yaml')],
-      identities: path.join(dir, 'ids.yaml'),
-      output: 'json',
-      node: 'e2e-node',
-      controlplane: { address: `127.0.0.1:${cp.port}`, insecure: false, certsDir: certs },
-      stateDir: path.join(dir, 'agent-state'),
-      out: quiet,
-      err: quiet,
-    });
+    agent = await startAgent(cp.port, quiet);
     assert.equal(agent.policyVersion, 2, 'v2 from the state directory, verified again');
     assert.deepEqual(agent.pipeline.getRules().rules.map((r) => r.name), ['api-not-to-db']);
     cp = await startControlPlane({ listen: `127.0.0.1:${cp.port}`, dataDir: path.join(dir, 'cp'), certsDir: certs, insecure: false, log: () => undefined });
@@ -181,16 +178,7 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
     const logs: string[] = [];
     cp = await startControlPlane({ listen: `127.0.0.1:${port}`, dataDir: data, certsDir: certs, insecure: false, log: (l) => logs.push(l) });
     assert.equal(cp.store.latestPolicy()?.version, 2, 'the restored store ends at v2');
-    agent = await Agent.start({
-      rules: [path.join(dir, 'local.yaml')],
-      identities: path.join(dir, 'ids.yaml'),
-      output: 'json',
-      node: 'e2e-node',
-      controlplane: { address: `127.0.0.1:${port}`, insecure: false, certsDir: certs },
-      stateDir: path.join(dir, 'agent-state'),
-      out: quiet,
-      err: quiet,
-    });
+    agent = await startAgent(port, quiet);
     await until('connected', () => agent.uplink?.stats.connected === true);
     await until('the control plane noticed', () => logs.some((l) => /agent e2e-node has applied policy v3, newer than the latest this control plane holds \(v2\)/.test(l)));
     assert.equal(agent.policyVersion, 3, 'v2 was not taken back');
