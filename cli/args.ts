@@ -146,14 +146,9 @@ export function collect(v: string, prev: string[] = []): string[] {
 
 // ---- TLS options: the same flags on every command that talks mTLS --------
 
-export interface TlsOptionValues {
+/** The TLS flags as commander reads them: TlsFlags' files (--certs for certsDir), and two more. */
+export interface TlsOptionValues extends Omit<TlsFlags, 'certsDir'> {
   certs?: string;
-  trustDomain?: string;
-  bundle?: string;
-  cert?: string;
-  key?: string;
-  policyKey?: string;
-  logKey?: string;
   serverId?: string;
   insecure?: boolean;
 }

@@ -96,4 +96,14 @@ export class YamlReader {
     }
     return ok ? node.items : undefined;
   }
+
+  /** mapPairs, and at least one pair: an empty map is reported as `what: expected <expected>`. */
+  somePairs(node: unknown, what: string, allowed: readonly string[], expected: string): Pair[] | undefined {
+    const pairs = this.mapPairs(node, what, allowed);
+    if (pairs?.length === 0) {
+      this.fail(node as Node, `${what}: expected ${expected}`);
+      return undefined;
+    }
+    return pairs;
+  }
 }

@@ -28,7 +28,7 @@ import {
 import type { AddressIdentity } from '../workload/source';
 import { compileSpiffePattern } from '../../common/spiffe/spiffe-id';
 import { parseCidr, type Cidr } from '../../common/cidr';
-import { PUT_IN_PLACE_KINDS, forbidsPutInPlace, type CompiledRule, type KernelBinTest, type RuleSet } from '../rules/compile';
+import { PATH_KEYED_KINDS, PUT_IN_PLACE_KINDS, forbidsPutInPlace, type CompiledRule, type KernelBinTest, type RuleSet } from '../rules/compile';
 import type { FileId } from './file-ids';
 import { dirBloom } from './protected-dirs';
 import { pathHash, prefixDepth } from './path-hash';
@@ -73,8 +73,6 @@ export interface KernelPlan {
   /** things the kernel cannot do as written, for `vigil rules check` and the log */
   notes: string[];
 }
-
-const FILE_LIKE: ReadonlySet<RuleKind> = new Set<RuleKind>(['open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'mount', 'module', 'chown', 'setxattr']);
 
 /** The workload indices a rule applies to (0 = processes in no workload). */
 function workloadsOf(rule: CompiledRule, table: WorkloadTable): number[] {
@@ -168,7 +166,7 @@ export function buildKernelPlan(
   // its path finds nothing, and the new name decides, bpf/syscalls/file.h)
   let pathFilterKinds = 0;
   for (const kind of kinds) {
-    if (!FILE_LIKE.has(kind)) continue;
+    if (!PATH_KEYED_KINDS.has(kind)) continue;
     const rules = rs.rules.filter((r) => r.kind === kind);
     if (rules.every((r) => r.kernelPaths !== null)) pathFilterKinds |= bit(kind);
     if (rules.length === 0) pathKinds |= bit(kind);

@@ -240,16 +240,13 @@ function compileNameSet(m: NameSetMatch, table: Readonly<Record<number, string>>
   return (v) => v !== null && (!inSet || inSet.has(v)) && (!notIn || !notIn.has(v));
 }
 
+/** The kinds indexed and kernel-filtered by path (eventPath: the file, the mount point, the module). */
+export const PATH_KEYED_KINDS: ReadonlySet<RuleKind> = new Set<RuleKind>(['open', 'unlink', 'rename', 'chmod', 'link', 'symlink', 'mount', 'module', 'chown', 'setxattr']);
+
 /** The field a kind is indexed and kernel-filtered by. */
 function keyField(kind: RuleKind): 'binary' | 'path' | null {
   if (kind === 'exec') return 'binary';
-  if (
-    kind === 'open' || kind === 'unlink' || kind === 'rename' || kind === 'chmod' || kind === 'link' || kind === 'symlink' ||
-    kind === 'mount' || kind === 'module' || kind === 'chown' || kind === 'setxattr'
-  ) {
-    return 'path';
-  }
-  return null;
+  return PATH_KEYED_KINDS.has(kind) ? 'path' : null;
 }
 
 export function eventPath(ev: KernelEvent): string | null {

@@ -34,12 +34,8 @@ function valueError(kind: StringKind, k: keyof StringMatch, v: string): string |
 }
 
 function stringMatch(ctx: RulesReader, node: unknown, what: string, kind: StringKind): StringMatch | undefined {
-  const pairs = ctx.mapPairs(node, what, ['in', 'not_in', 'prefix', 'glob']);
+  const pairs = ctx.somePairs(node, what, ['in', 'not_in', 'prefix', 'glob'], 'at least one of in, not_in, prefix, glob');
   if (!pairs) return undefined;
-  if (pairs.length === 0) {
-    ctx.fail(node as Node, `${what}: expected at least one of in, not_in, prefix, glob`);
-    return undefined;
-  }
   const m: StringMatch = {};
   let ok = true;
   for (const p of pairs) {
@@ -71,12 +67,8 @@ function stringMatch(ctx: RulesReader, node: unknown, what: string, kind: String
 
 /** args, parent_args: {contains, icontains, prefix}, at least one. */
 function argsMatch(ctx: RulesReader, node: unknown, what: string): ArgsMatch | undefined {
-  const pairs = ctx.mapPairs(node, what, ARGS_KEYS);
+  const pairs = ctx.somePairs(node, what, ARGS_KEYS, `at least one of ${ARGS_KEYS.join(', ')}`);
   if (!pairs) return undefined;
-  if (pairs.length === 0) {
-    ctx.fail(node as Node, `${what}: expected at least one of ${ARGS_KEYS.join(', ')}`);
-    return undefined;
-  }
   const m: ArgsMatch = {};
   let ok = true;
   for (const p of pairs) {
@@ -127,25 +119,26 @@ export function workloadPatterns(ctx: RulesReader, node: unknown, what: string, 
   return ok ? out : undefined;
 }
 
-/** A number, a list of them, or {in, not_in} (uid, port). */
-function intSet(ctx: RulesReader, node: unknown, sub: string, min: number, max: number): UidMatch | undefined {
+/** A value, a list of them, or {in, not_in}, each list read by `list`. */
+function inNotIn<T>(ctx: RulesReader, node: unknown, sub: string, list: (n: unknown, what: string) => T[] | undefined): { in?: T[]; not_in?: T[] } | undefined {
   if (!isMap(node)) {
-    const vals = ctx.ints(node, sub, min, max);
+    const vals = list(node, sub);
     return vals ? { in: vals } : undefined;
   }
-  const up = ctx.mapPairs(node, sub, ['in', 'not_in']);
-  if (!up) return undefined;
-  if (up.length === 0) {
-    ctx.fail(node as Node, `${sub}: expected in and/or not_in`);
-    return undefined;
-  }
-  const u: UidMatch = {};
-  for (const x of up) {
-    const vals = ctx.ints(x.value, `${sub}.${keyOf(x)}`, min, max);
+  const pairs = ctx.somePairs(node, sub, ['in', 'not_in'], 'in and/or not_in');
+  if (!pairs) return undefined;
+  const m: { in?: T[]; not_in?: T[] } = {};
+  for (const x of pairs) {
+    const vals = list(x.value, `${sub}.${keyOf(x)}`);
     if (!vals) return undefined;
-    u[keyOf(x) as 'in' | 'not_in'] = vals;
+    m[keyOf(x) as 'in' | 'not_in'] = vals;
   }
-  return u;
+  return m;
+}
+
+/** A number, a list of them, or {in, not_in} (uid, port). */
+function intSet(ctx: RulesReader, node: unknown, sub: string, min: number, max: number): UidMatch | undefined {
+  return inNotIn(ctx, node, sub, (n, what) => ctx.ints(n, what, min, max));
 }
 
 /** The kernel names a condition takes, with the prefix of a name by number (AF_42). */
@@ -168,33 +161,13 @@ function nameSet(ctx: RulesReader, node: unknown, sub: string, which: keyof type
     }
     return vals;
   };
-  if (!isMap(node)) {
-    const vals = check(node, sub);
-    return vals ? { in: vals } : undefined;
-  }
-  const pairs = ctx.mapPairs(node, sub, ['in', 'not_in']);
-  if (!pairs) return undefined;
-  if (pairs.length === 0) {
-    ctx.fail(node as Node, `${sub}: expected in and/or not_in`);
-    return undefined;
-  }
-  const m: NameSetMatch = {};
-  for (const x of pairs) {
-    const vals = check(x.value, `${sub}.${keyOf(x)}`);
-    if (!vals) return undefined;
-    m[keyOf(x) as 'in' | 'not_in'] = vals;
-  }
-  return m;
+  return inNotIn(ctx, node, sub, check);
 }
 
 /** {key: [names]} where every name is one of `names` (mode: any/all; namespaces: any). */
 function namedBits(ctx: RulesReader, node: unknown, sub: string, keys: readonly string[], names: readonly string[], what: string): Record<string, string[]> | undefined {
-  const pairs = ctx.mapPairs(node, sub, keys);
+  const pairs = ctx.somePairs(node, sub, keys, `${keys.map((k) => `${k}: [...]`).join(' and/or ')} (${names.join(', ')})`);
   if (!pairs) return undefined;
-  if (pairs.length === 0) {
-    ctx.fail(node as Node, `${sub}: expected ${keys.map((k) => `${k}: [...]`).join(' and/or ')} (${names.join(', ')})`);
-    return undefined;
-  }
   const out: Record<string, string[]> = {};
   for (const x of pairs) {
     const vals = ctx.strings(x.value, `${sub}.${keyOf(x)}`);
@@ -341,7 +314,7 @@ export function matchSpec(ctx: RulesReader, node: unknown, what: string, kind: R
         break;
       }
       case 'destination': {
-        const dp = ctx.mapPairs(p.value, sub, ['cidr', 'not_cidr', 'port', 'workload', 'not_workload']);
+        const dp = ctx.somePairs(p.value, sub, ['cidr', 'not_cidr', 'port', 'workload', 'not_workload'], 'at least one of cidr, not_cidr, port, workload, not_workload');
         if (!dp) {
           ok = false;
           break;
@@ -371,10 +344,6 @@ export function matchSpec(ctx: RulesReader, node: unknown, what: string, kind: R
             if (vals) d[dk] = vals;
             else ok = false;
           }
-        }
-        if (dp.length === 0) {
-          ctx.fail(p.value as Node, `${sub}: expected at least one of cidr, not_cidr, port, workload, not_workload`);
-          ok = false;
         }
         m.destination = d;
         break;

@@ -97,14 +97,9 @@ export interface ComponentEvidence {
 }
 
 /** One container's share of a node's report: what it loaded and over which time it was watched. */
-export interface WatchIn {
-  container: string;
-  workload: string;
-  since_ns: string;
-  until_ns: string;
-  lost: number;
-  lost_at_ns: string;
-  loads: readonly { path: string; first_ns: string; how: string; processes: number }[];
+export interface WatchIn extends Omit<WatchRow, 'node' | 'run'> {
+  /** a file as this container loaded it (LoadedFile before the merge across containers and nodes) */
+  loads: readonly Omit<LoadedFile, 'containers' | 'nodes'>[];
 }
 
 export interface ReachReportIn {

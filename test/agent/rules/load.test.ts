@@ -291,6 +291,18 @@ rules:
 `), /match\.image_digest\.in: "sha256:ABC" is not an image digest \(sha256: and 64 lowercase hex digits\)/);
     });
 
+    it('an empty condition map says what it expects, at the map', () => {
+      const first = (on: string, match: string): string => errorOf(`rules:\n  - name: e\n    on: ${on}\n    match: { ${match} }\n`).split('\n')[0];
+      assert.equal(first('socket', 'family: {}'), 'rules.yaml:4:22: rule "e": match.family: expected in and/or not_in');
+      assert.equal(first('exec', 'uid: {}'), 'rules.yaml:4:19: rule "e": match.uid: expected in and/or not_in');
+      assert.equal(
+        first('chmod', 'mode: {}'),
+        'rules.yaml:4:20: rule "e": match.mode: expected any: [...] and/or all: [...] (setuid, setgid, sticky, executable, world_writable, world_readable, group_writable)',
+      );
+      assert.match(first('namespace', 'namespaces: {}'), /^rules\.yaml:4:26: rule "e": match\.namespaces: expected any: \[\.\.\.\] \(CLONE_NEWTIME, /);
+      assert.equal(first('connect', 'destination: {}'), 'rules.yaml:4:27: rule "e": match.destination: expected at least one of cidr, not_cidr, port, workload, not_workload');
+    });
+
     it('args: an empty map, an unknown key, an empty string', () => {
       assert.match(errorOf(`rules:
   - name: a
