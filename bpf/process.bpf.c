@@ -35,7 +35,7 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	if (!s)
 		return 0;
 	exe_file_btf(bprm->file, &x);
-	exec_record(cfg, c, s, p, &x, pid_tgid, cgid, scope, &who, 0, bprm->argc);
+	exec_record(cfg, c, s, p, &x, pid_tgid, cgid, scope, &who, 0, bprm->argc, 1);
 	scratch_put(s);
 	return 0;
 }
@@ -92,7 +92,7 @@ int vigil_loader(struct trace_event_raw_sys_enter *ctx)
 	if (!s)
 		return 0;
 	exe_file_core(f, &x);
-	exec_record(cfg, c, s, task, &x, pid_tgid, cgid, scope, &who, EXE_LOADED, 0);
+	exec_record(cfg, c, s, task, &x, pid_tgid, cgid, scope, &who, EXE_LOADED, 0, 0);
 	scratch_put(s);
 	return 0;
 }

@@ -164,7 +164,7 @@ struct walk_state {
 	__u32 want_ids;
 	__u32 ids_only;         /* the path string is finished (root reached, or cut): only identities from here */
 	__u32 levels;
-	__u32 pad2;
+	__u32 typed;            /* a typed walk reads ctx->d with plain loads (lib/path.h); a mount crossing ends it */
 	__u64 bloom[4];         /* vigil_config.dir_bloom */
 	struct id_hits ids;
 };

@@ -146,7 +146,7 @@ static __always_inline void exe_file_core(struct file *f, struct exe_file *x)
  * it was unlinked (d_path()).
  */
 static __always_inline __u32 exe_path(char *dst, struct scratch *s, struct exe_file *x,
-				      struct walk_root *root, __u8 *cut)
+				      struct walk_root *root, __u8 *cut, __u32 typed)
 {
 	__u32 len;
 
@@ -159,7 +159,8 @@ static __always_inline __u32 exe_path(char *dst, struct scratch *s, struct exe_f
 		n = bpf_probe_read_kernel_str(&dst[1], NAME_MASK + 1, BPF_CORE_READ(d, d_name.name));
 		len = n > 1 ? n : 1;      /* "/" + name (n counts the NUL) */
 	} else {
-		len = path_copy(dst, s, path_walk(s, (__u64)x->dentry, (__u64)x->mnt, root), cut);
+		len = path_copy(dst, s, typed ? path_walk_typed(s, x->dentry, x->mnt, root) :
+					       path_walk(s, (__u64)x->dentry, (__u64)x->mnt, root), cut);
 	}
 	if (x->deleted && len + 10 <= VIGIL_PATH_MAX) {
 		__builtin_memcpy(&dst[len & PATHBUF_MASK], " (deleted)", 10);
@@ -220,12 +221,14 @@ static __always_inline void record_exe(struct vigil_config *cfg, struct scratch 
 }
 
 /*
- * Build, judge and emit the exec record of the file x in task p (current),
- * from scratch slot s. xflags: EXE_LOADED when the loader mapped it.
+ * Build, judge and emit the exec record of the file x in task p (current, a
+ * typed pointer), from scratch slot s. xflags: EXE_LOADED when the loader
+ * mapped it. typed (a constant): x's dentry and mount are typed pointers
+ * (exe_file_btf), walked with plain loads.
  */
 static __always_inline void exec_record(struct vigil_config *cfg, struct kind_counters *c, struct scratch *s,
 					struct task_struct *p, struct exe_file *x, __u64 pid_tgid, __u64 cgid,
-					__u32 scope, struct who *who, __u32 xflags, __u32 argc)
+					__u32 scope, struct who *who, __u32 xflags, __u32 argc, __u32 typed)
 {
 	struct exec_event *e = (struct exec_event *)s->rec;
 	struct walk_root root;
@@ -244,7 +247,7 @@ static __always_inline void exec_record(struct vigil_config *cfg, struct kind_co
 	xflags |= x->flags;
 
 	task_root(p, &root);
-	exe_len = exe_path(e->tail, s, x, &root, &cut);
+	exe_len = exe_path(e->tail, s, x, &root, &cut, typed);
 	e->exe_len = exe_len;
 	/* the binary's identity is the first fact kill rules' conditions look at */
 	s->facts.have = FACT_SELF;
@@ -282,15 +285,13 @@ static __always_inline void exec_record(struct vigil_config *cfg, struct kind_co
 		n -= 1;
 	e->args_len = n;
 
-	/* the working directory it was started in, canonical (bit 15 of cwd_len: cut) */
+	/* the working directory it was started in, canonical (bit 15 of cwd_len: cut); p is typed */
 	{
-		__u64 pwd_dentry, pwd_mnt;
 		__u32 cwd_len;
 
 		cut = 0;
-		task_cwd(p, &pwd_dentry, &pwd_mnt);
 		cwd_len = path_copy(&e->tail[(exe_len + n) & TAIL_MASK], s,
-				    path_walk(s, pwd_dentry, pwd_mnt, &root), &cut);
+				    path_walk_typed(s, p->fs->pwd.dentry, p->fs->pwd.mnt, &root), &cut);
 		e->cwd_len = (cwd_len & PATHBUF_MASK) | (cut ? EXEC_CWD_CUT : 0);
 		n += cwd_len & PATHBUF_MASK;
 	}

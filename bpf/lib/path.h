@@ -66,6 +66,13 @@ static __always_inline struct file *task_fd_file(struct task_struct *task, __s32
  */
 struct walk_ctx {
 	struct scratch *s;
+	/*
+	 * A typed walk's dentry at this step (walk_step_typed): a BTF pointer
+	 * the verifier tracks on this stack, read with plain loads. Set from a
+	 * typed start (a tracepoint argument's file, the task's cwd) and moved
+	 * to d_parent at each step; a mount crossing ends it (walk_state.typed).
+	 */
+	struct dentry *d;
 };
 
 /* Before 6.14 the inline name was `unsigned char d_iname[DNAME_INLINE_LEN]`. */
@@ -171,8 +178,43 @@ static __always_inline long walk_string_done(struct walk_state *st)
 	return 0;
 }
 
-/* One step up the dentry chain; bpf_loop() callback (0 = go on, 1 = stop). */
-static long walk_step(__u32 i, struct walk_ctx *ctx)
+/*
+ * Plain loads of the dentry fields a step reads, when the layout allows it
+ * (since 6.14 the inline name is also an array of words, and the fields are
+ * whole words from d_parent on): no helper call.
+ */
+static __always_inline int walk_plain_ok(void)
+{
+	__u32 base = bpf_core_field_offset(struct dentry, d_parent);
+
+	return chunk_size() && bpf_core_field_exists(struct dentry, d_shortname) &&
+	       (inline_name_off() - base) % 8 == 0 &&
+	       (bpf_core_field_offset(struct dentry, d_inode) - base) % 8 == 0;
+}
+
+/* st->raw as one chunk read would fill it, from a typed dentry. */
+static __always_inline void walk_read_plain(struct walk_state *st, struct dentry *d)
+{
+	__u64 *w = (__u64 *)st->raw;   /* 8-byte aligned in walk_state: whole-word stores */
+	__u32 base = bpf_core_field_offset(struct dentry, d_parent);
+	__u32 k = ((inline_name_off() - base) / 8) & 7;
+
+	w[0] = (__u64)d->d_parent;
+	w[1] = d->d_name.hash_len;
+	w[2] = (__u64)d->d_name.name;
+	w[((bpf_core_field_offset(struct dentry, d_inode) - base) / 8) & 7] = (__u64)d->d_inode;
+	w[k] = d->d_shortname.words[0];
+	w[k + 1] = d->d_shortname.words[1];
+	w[k + 2] = d->d_shortname.words[2];
+	w[k + 3] = d->d_shortname.words[3];
+	w[k + 4] = d->d_shortname.words[4];
+}
+
+/*
+ * One step up the dentry chain (0 = go on, 1 = stop). typed (a constant):
+ * the dentry is also ctx->d, a typed pointer, until a mount crossing.
+ */
+static __always_inline long walk_one(struct walk_ctx *ctx, __u32 typed)
 {
 	struct scratch *s = ctx->s;
 	struct walk_state *st;
@@ -201,32 +243,22 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 	}
 	chunk = chunk_size();
 #ifdef VIGIL_WALK_IDS
-	if (chunk && bpf_core_field_exists(struct dentry, d_shortname) &&
-	    (inline_name_off() - bpf_core_field_offset(struct dentry, d_parent)) % 8 == 0 &&
-	    (bpf_core_field_offset(struct dentry, d_inode) - bpf_core_field_offset(struct dentry, d_parent)) % 8 == 0) {
-		/*
-		 * Since 6.14 the inline name is also an array of words: plain
-		 * (faulting-safe) loads of the same bytes, no helper call.
-		 */
-		struct dentry *d = bpf_rdonly_cast(dentry, bpf_core_type_id_kernel(struct dentry));
-		__u64 *w = (__u64 *)st->raw;   /* 8-byte aligned in walk_state: whole-word stores */
-		__u32 base = bpf_core_field_offset(struct dentry, d_parent);
-		__u32 k = ((inline_name_off() - base) / 8) & 7;
-
-		w[0] = (__u64)d->d_parent;
-		w[1] = d->d_name.hash_len;
-		w[2] = (__u64)d->d_name.name;
-		w[((bpf_core_field_offset(struct dentry, d_inode) - base) / 8) & 7] = (__u64)d->d_inode;
-		w[k] = d->d_shortname.words[0];
-		w[k + 1] = d->d_shortname.words[1];
-		w[k + 2] = d->d_shortname.words[2];
-		w[k + 3] = d->d_shortname.words[3];
-		w[k + 4] = d->d_shortname.words[4];
+	if (walk_plain_ok()) {
+		/* a pointer kept as an integer, made a read-only typed view */
+		walk_read_plain(st, bpf_rdonly_cast(dentry, bpf_core_type_id_kernel(struct dentry)));
 		parent = *(struct dentry **)&st->raw[0];
 		name = *(struct qstr *)&st->raw[8];
-	} else
+#else
+	if (typed && st->typed) {
+		struct dentry *d = ctx->d;
+
+		walk_read_plain(st, d);
+		/* the next step's dentry, typed (a mount root's parent is itself: no step takes it) */
+		ctx->d = d->d_parent;
+		parent = *(struct dentry **)&st->raw[0];
+		name = *(struct qstr *)&st->raw[8];
 #endif
-	if (chunk) {
+	} else if (chunk) {
 		/* one read: d_parent, d_name, d_inode and the inline name after them */
 		bpf_probe_read_kernel(st->raw, chunk, (void *)dentry +
 				      bpf_core_field_offset(struct dentry, d_parent));
@@ -252,6 +284,7 @@ static long walk_step(__u32 i, struct walk_ctx *ctx)
 			goto done;      /* the global root */
 		/* cross into the parent mount at the mountpoint */
 		st->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+		st->typed = 0;
 		vfsmnt = (struct vfsmount *)((void *)mnt_parent +
 					     bpf_core_field_offset(struct mount, mnt));
 		st->mnt = (__u64)mnt_parent;
@@ -318,15 +351,27 @@ done:
 	return 1;
 }
 
+/* bpf_loop() callbacks: a walk from a plain pointer, and a typed one */
+static long walk_step(__u32 i, struct walk_ctx *ctx)
+{
+	return walk_one(ctx, 0);
+}
+
+static long walk_step_typed(__u32 i, struct walk_ctx *ctx)
+{
+	return walk_one(ctx, 1);
+}
+
 /*
  * Write the path of (dentry, vfsmnt) into s->path, right-aligned to end at
  * PATH_END. Returns the start offset in the low 16 bits and 1 << 16 if the
  * path was cut (too long or too deep).
  */
-static __always_inline __u32 path_walk_inline(struct scratch *s, __u64 dentry, __u64 vfsmnt,
-				       struct walk_root *root)
+static __always_inline __u32 path_walk_body(struct scratch *s, __u64 dentry, __u64 vfsmnt,
+					     struct walk_root *root, struct dentry *td, struct vfsmount *tv,
+					     __u32 typed)
 {
-	struct walk_ctx ctx = { .s = s };
+	struct walk_ctx ctx = { .s = s, .d = td };
 	struct walk_state *st = &s->walk;
 	struct vfsmount *v = (struct vfsmount *)vfsmnt;
 	__u32 pos;
@@ -339,8 +384,12 @@ static __always_inline __u32 path_walk_inline(struct scratch *s, __u64 dentry, _
 #ifdef VIGIL_WALK_IDS
 	st->mnt_root = (__u64)((struct vfsmount *)bpf_rdonly_cast(v, bpf_core_type_id_kernel(struct vfsmount)))->mnt_root;
 #else
-	st->mnt_root = (__u64)BPF_CORE_READ(v, mnt_root);
+	if (typed)
+		st->mnt_root = (__u64)tv->mnt_root;
+	else
+		st->mnt_root = (__u64)BPF_CORE_READ(v, mnt_root);
 #endif
+	st->typed = typed ? walk_plain_ok() : 0;
 	st->root_dentry = root->dentry;
 	st->root_mnt = root->mnt;
 	st->pos = PATH_END;
@@ -351,7 +400,10 @@ static __always_inline __u32 path_walk_inline(struct scratch *s, __u64 dentry, _
 	st->levels = 0;
 	st->ids.n = 0;
 	st->ids.flags = 0;
-	bpf_loop(st->want_ids ? IDS_DEPTH_MAX : PATH_DEPTH_MAX + 1, walk_step, &ctx, 0);
+	if (typed)
+		bpf_loop(st->want_ids ? IDS_DEPTH_MAX : PATH_DEPTH_MAX + 1, walk_step_typed, &ctx, 0);
+	else
+		bpf_loop(st->want_ids ? IDS_DEPTH_MAX : PATH_DEPTH_MAX + 1, walk_step, &ctx, 0);
 	if (!st->done) {
 		if (!st->ids_only)
 			st->cut = 1;
@@ -363,6 +415,12 @@ static __always_inline __u32 path_walk_inline(struct scratch *s, __u64 dentry, _
 		s->path[pos & PATHBUF_MASK] = '/';
 	}
 	return pos | (st->cut ? 1 << 16 : 0);
+}
+
+static __always_inline __u32 path_walk_inline(struct scratch *s, __u64 dentry, __u64 vfsmnt,
+					      struct walk_root *root)
+{
+	return path_walk_body(s, dentry, vfsmnt, root, NULL, NULL, 0);
 }
 
 #ifdef VIGIL_WALK_IDS
@@ -395,6 +453,25 @@ static __always_inline __u32 path_walk(struct scratch *s, __u64 dentry, __u64 vf
 static __always_inline __u32 path_walk(struct scratch *s, __u64 dentry, __u64 vfsmnt, struct walk_root *root)
 {
 	return path_walk_inline(s, dentry, vfsmnt, root);
+}
+#endif
+
+/*
+ * The same from typed pointers (a tracepoint argument's file, the current
+ * task's cwd): plain loads at every step where the layout allows. The file
+ * events' walk reads plainly from any pointer already (bpf_rdonly_cast).
+ */
+#ifdef VIGIL_WALK_IDS
+static __always_inline __u32 path_walk_typed(struct scratch *s, struct dentry *d, struct vfsmount *m,
+					     struct walk_root *root)
+{
+	return path_walk(s, (__u64)d, (__u64)m, root);
+}
+#else
+static __always_inline __u32 path_walk_typed(struct scratch *s, struct dentry *d, struct vfsmount *m,
+					     struct walk_root *root)
+{
+	return path_walk_body(s, (__u64)d, (__u64)m, root, d, m, 1);
 }
 #endif
 

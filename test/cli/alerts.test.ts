@@ -15,12 +15,13 @@ import { Writable } from 'node:stream';
 import { Spool } from '../../agent/export/spool';
 import { listAlerts, queryClient, type AdminLink } from '../../cli/admin';
 import { repoRoot } from '../../common/repo';
-import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
+import { issueSvid } from '../../common/spiffe/local-ca';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
 import type { StoredAlert } from '../../controlplane/store';
 import { testAlert } from '../helpers/alerts';
 import { spawnVigil } from '../helpers/cli';
 import { rawAgent } from '../helpers/raw-agent';
+import { testTrustDomain } from '../helpers/trust-domain';
 import { testUplink } from '../helpers/uplink';
 import { until } from '../helpers/wait';
 
@@ -53,9 +54,7 @@ describe('vigil alerts: pages, bounded followers, early close', function () {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-alerts-'));
     const certs = path.join(dir, 'certs');
-    await initTrustDomain(certs, TD);
-    await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
-    await issueSvid(certs, `spiffe://${TD}/vigil/admin/ann`, 'admin');
+    await testTrustDomain(certs, TD, { admin: 'vigil/admin/ann' });
     for (const n of ['node-8', 'node-9']) await issueSvid(certs, `spiffe://${TD}/vigil/agent/${n}`, `agent-${n}`);
     cp = await startControlPlane({ listen: '127.0.0.1:0', dataDir: path.join(dir, 'data'), certsDir: certs, insecure: false, log: (l) => logs.push(l), follow: { max: 2, stallMs: 1500 } });
     link = { address: `127.0.0.1:${cp.port}`, certsDir: certs, insecure: false };

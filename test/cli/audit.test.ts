@@ -10,12 +10,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { openCheckpoint } from '../../common/tlog/checkpoint';
 import { auditLogOrigin, loadLogVerifier } from '../../common/tlog/keys';
 import { hashLeaf, verifyInclusion } from '../../common/tlog/merkle';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
 import { spawnVigil } from '../helpers/cli';
+import { testTrustDomain } from '../helpers/trust-domain';
 
 const TD = 'audit-cli.vigil';
 
@@ -31,9 +31,7 @@ describe('vigil audit checkpoint, prove, check-proof, export', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-audit-cli-'));
     certs = path.join(dir, 'certs');
     data = path.join(dir, 'cp');
-    await initTrustDomain(certs, TD);
-    await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
-    await issueSvid(certs, `spiffe://${TD}/vigil/admin/alice`, 'admin');
+    await testTrustDomain(certs, TD, { admin: 'vigil/admin/alice' });
     cp = await startControlPlane({ listen: '127.0.0.1:0', dataDir: data, certsDir: certs, insecure: false, log: () => undefined, checkpointMs: 50 });
     const s = cp.store;
     s.agentConnected({ node: 'n1', spiffe_id: `spiffe://${TD}/vigil/agent/n1`, boot_id: 'b1', version: 'test', capabilities: '{}', policy_version: 0 });

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { Spool } from '../../agent/export/spool';
 import type { Uplink } from '../../agent/export/uplink';
 import { parseCidr, formatCidr } from '../../common/cidr';
-import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
+import { issueSvid } from '../../common/spiffe/local-ca';
 import { vigilProto } from '../../common/proto/load';
 import type { ControlMessage__Output } from '../../common/proto/generated/vigil/v1/ControlMessage';
 import { startControlPlane, type ControlPlaneConfig, type RunningControlPlane } from '../../controlplane/controlplane';
@@ -23,6 +23,7 @@ import { ControlPlane } from '../../controlplane/server';
 import { Store } from '../../controlplane/store';
 import { testAlert } from '../helpers/alerts';
 import { rawAgent, type RawAgent } from '../helpers/raw-agent';
+import { testTrustDomain } from '../helpers/trust-domain';
 import { testUplink } from '../helpers/uplink';
 import { until } from '../helpers/wait';
 
@@ -45,8 +46,7 @@ describe('identity map: checked reports, conflicts, chunks', function () {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ids-'));
     certs = path.join(dir, 'certs');
-    await initTrustDomain(certs, TD);
-    await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
+    await testTrustDomain(certs, TD);
     for (const n of ['node-1', 'node-2', 'node-3']) await issueSvid(certs, `spiffe://${TD}/vigil/agent/${n}`, `agent-${n}`);
     fs.writeFileSync(path.join(dir, 'ranges.yaml'), 'nodes:\n  node-1: [10.1.0.0/24]\n  node-2: [10.2.0.0/24, "fd00:2::/64"]\n  node-3: [10.3.0.0/16]\n');
   });

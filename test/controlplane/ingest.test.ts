@@ -13,11 +13,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Spool } from '../../agent/export/spool';
 import type { Uplink } from '../../agent/export/uplink';
-import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
+import { issueSvid } from '../../common/spiffe/local-ca';
 import type { ControlMessage__Output } from '../../common/proto/generated/vigil/v1/ControlMessage';
 import { startControlPlane, type ControlPlaneConfig, type RunningControlPlane } from '../../controlplane/controlplane';
 import { testAlert } from '../helpers/alerts';
 import { rawAgent, type RawAgent } from '../helpers/raw-agent';
+import { testTrustDomain } from '../helpers/trust-domain';
 import { testUplink } from '../helpers/uplink';
 import { until } from '../helpers/wait';
 
@@ -77,8 +78,7 @@ describe('ingest: back-pressure, quotas, validation', function () {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ingest-'));
     certs = path.join(dir, 'certs');
-    await initTrustDomain(certs, TD);
-    await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
+    await testTrustDomain(certs, TD);
     for (const n of ['node-1', 'node-2', 'node-3']) await issueSvid(certs, `spiffe://${TD}/vigil/agent/${n}`, `agent-${n}`);
   });
 

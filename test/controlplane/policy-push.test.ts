@@ -11,9 +11,9 @@ import { Spool } from '../../agent/export/spool';
 import type { Uplink } from '../../agent/export/uplink';
 import { loadPublicKey, PolicyState, type VerifiedPolicy } from '../../agent/rules/policy';
 import { pushPolicy } from '../../cli/admin';
-import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { startControlPlane, type ControlPlaneConfig, type RunningControlPlane } from '../../controlplane/controlplane';
 import { testAlert } from '../helpers/alerts';
+import { testTrustDomain } from '../helpers/trust-domain';
 import { testUplink } from '../helpers/uplink';
 import { until } from '../helpers/wait';
 
@@ -37,10 +37,7 @@ describe('policy push: forward only, within limits, in chunks', function () {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-push-'));
     certs = path.join(dir, 'certs');
-    await initTrustDomain(certs, TD);
-    await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
-    await issueSvid(certs, `spiffe://${TD}/vigil/admin/ann`, 'admin');
-    await issueSvid(certs, `spiffe://${TD}/vigil/agent/node-1`, 'agent-node-1');
+    await testTrustDomain(certs, TD, { admin: 'vigil/admin/ann', 'agent-node-1': 'vigil/agent/node-1' });
   });
   afterEach(async () => {
     for (const c of closers.splice(0).reverse()) await c();

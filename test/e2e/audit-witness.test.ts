@@ -15,11 +15,11 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot } from '../../common/repo';
-import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { readCheckpointUnsigned } from '../../common/tlog/checkpoint';
 import { hashLeaf } from '../../common/tlog/merkle';
 import { leafText, type AuditKind } from '../../controlplane/audit-log';
 import { requireKernelTestPrivileges } from '../helpers/kernel';
+import { testTrustDomain } from '../helpers/trust-domain';
 import { until } from '../helpers/wait';
 
 const TD = 'witness.vigil';
@@ -79,9 +79,7 @@ describe('agents witness the audit log: a rewritten or rolled back log raises vi
     requireKernelTestPrivileges();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-witness-e2e-'));
     certs = path.join(dir, 'certs');
-    await initTrustDomain(certs, TD);
-    await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
-    await issueSvid(certs, `spiffe://${TD}/vigil/agent/${NODE}`, 'agent');
+    await testTrustDomain(certs, TD, { agent: `vigil/agent/${NODE}` });
     rules = path.join(dir, 'rules.yaml');
     fs.writeFileSync(rules, `rules:\n  - { name: never, workload: spiffe://${TD}/ns/none/**, on: exec, match: { binary: { in: [/nonexistent/never] } } }\n`);
   });

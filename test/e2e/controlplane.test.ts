@@ -8,11 +8,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent } from '../../agent/agent';
-import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { Spool } from '../../agent/export/spool';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
 import { spawnVigil } from '../helpers/cli';
 import { CgroupSandbox, NetnsSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
+import { testTrustDomain } from '../helpers/trust-domain';
 import { testUplink } from '../helpers/uplink';
 import { until } from '../helpers/wait';
 
@@ -48,11 +48,7 @@ describe('end to end: kernel -> agent -> control plane -> vigil alerts', functio
     actions = fs.realpathSync(helperBinary('actions'));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-e2e-'));
     certs = path.join(dir, 'certs');
-    await initTrustDomain(certs, TD);
-    await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
-    await issueSvid(certs, `spiffe://${TD}/vigil/admin/test`, 'admin');
-    await issueSvid(certs, `spiffe://${TD}/vigil/agent/e2e-node`, 'agent');
-    await issueSvid(certs, `spiffe://${TD}/vigil/agent/other-node`, 'agent-other-node');
+    await testTrustDomain(certs, TD, { admin: 'vigil/admin/test', agent: 'vigil/agent/e2e-node', 'agent-other-node': 'vigil/agent/other-node' });
     sb = CgroupSandbox.create('e2e');
     api = sb.child('api');
     net = await NetnsSandbox.create(9);

@@ -6,10 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Alert } from '../../agent/export/alert';
 import { rfc3339Nanos } from '../../common/time';
-import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { Spool } from '../../agent/export/spool';
 import { Uplink } from '../../agent/export/uplink';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
+import { testTrustDomain } from '../helpers/trust-domain';
 import { testUplink } from '../helpers/uplink';
 import { until } from '../helpers/wait';
 
@@ -61,9 +61,7 @@ describe('durable delivery: spool, acks, restarts', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-delivery-'));
     certs = path.join(dir, 'certs');
     data = path.join(dir, 'data');
-    await initTrustDomain(certs, TD);
-    await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
-    await issueSvid(certs, `spiffe://${TD}/vigil/agent/node-1`, 'agent-node-1');
+    await testTrustDomain(certs, TD, { 'agent-node-1': 'vigil/agent/node-1' });
     port = 0;
   });
 

@@ -14,11 +14,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { native } from '../../agent/kernel/native';
 import { repoRoot } from '../../common/repo';
-import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
 import { checkOpenVex, type VexDocument } from '../../controlplane/reach/openvex';
 import { CgroupSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
 import { runVigil, startVigil, type Ran, type RunningVigil } from '../helpers/cli';
+import { testTrustDomain } from '../helpers/trust-domain';
 import { until } from '../helpers/wait';
 
 const TD = 'reach.vigil';
@@ -87,11 +87,7 @@ describe('runtime reachability: kernel -> two agents -> control plane -> signed 
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-reach-e2e-'));
     fs.chmodSync(dir, 0o755);
     certs = path.join(dir, 'certs');
-    await initTrustDomain(certs, TD);
-    await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
-    await issueSvid(certs, `spiffe://${TD}/vigil/admin/test`, 'admin');
-    await issueSvid(certs, `spiffe://${TD}/vigil/agent/reach-a`, 'agent');
-    await issueSvid(certs, `spiffe://${TD}/vigil/agent/reach-b`, 'agent-reach-b');
+    await testTrustDomain(certs, TD, { admin: 'vigil/admin/test', agent: 'vigil/agent/reach-a', 'agent-reach-b': 'vigil/agent/reach-b' });
     sb = CgroupSandbox.create('reach');
     api = sb.child('api');
     api2 = sb.child('api2');

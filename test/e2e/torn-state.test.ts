@@ -11,9 +11,9 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent } from '../../agent/agent';
 import { pushPolicy } from '../../cli/admin';
-import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
 import { CgroupSandbox, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
+import { testTrustDomain } from '../helpers/trust-domain';
 import { until } from '../helpers/wait';
 
 const TD = 'torn.vigil';
@@ -32,10 +32,7 @@ describe('torn agent state files', function () {
     requireKernelTestPrivileges();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-torn-'));
     certs = path.join(dir, 'certs');
-    await initTrustDomain(certs, TD);
-    await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
-    await issueSvid(certs, `spiffe://${TD}/vigil/admin/ann`, 'admin');
-    await issueSvid(certs, `spiffe://${TD}/vigil/agent/torn-node`, 'agent');
+    await testTrustDomain(certs, TD, { admin: 'vigil/admin/ann', agent: 'vigil/agent/torn-node' });
     sb = CgroupSandbox.create('torn');
     app = sb.child('app');
     fs.writeFileSync(path.join(dir, 'ids.yaml'), `workloads:\n  - { spiffe_id: spiffe://${TD}/ns/a/sa/app, cgroups: [${app.rel.slice(1)}] }\n`);

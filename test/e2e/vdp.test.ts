@@ -24,7 +24,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent } from '../../agent/agent';
-import { initTrustDomain, issueSvid } from '../../common/spiffe/local-ca';
 import { parseOutputs } from '../../common/outputs/config';
 import { startControlPlane, type RunningControlPlane } from '../../controlplane/controlplane';
 import { OSV_LODASH } from '../helpers/advisory-fixtures';
@@ -32,6 +31,7 @@ import { spawnVigil } from '../helpers/cli';
 import { FakeGitHub } from '../helpers/fake-github';
 import { makeTestPki, type TestPki } from '../helpers/https-ca';
 import { CgroupSandbox, NetnsSandbox, helperBinary, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
+import { testTrustDomain } from '../helpers/trust-domain';
 import { until } from '../helpers/wait';
 
 const TD = 'vdp.vigil';
@@ -101,10 +101,7 @@ describe('end to end: advisory -> ticket -> gate -> quarantine (real kernel, con
     gh = new FakeGitHub(pki, 'acme/security', TOKEN);
     await gh.start();
     certs = path.join(dir, 'certs');
-    await initTrustDomain(certs, TD);
-    await issueSvid(certs, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
-    await issueSvid(certs, `spiffe://${TD}/vigil/admin/test`, 'admin');
-    await issueSvid(certs, `spiffe://${TD}/vigil/agent/vdp-node`, 'agent');
+    await testTrustDomain(certs, TD, { admin: 'vigil/admin/test', agent: 'vigil/agent/vdp-node' });
     sb = CgroupSandbox.create('vdp');
     shop = sb.child('shop');
     batch = sb.child('batch');

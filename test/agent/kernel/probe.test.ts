@@ -74,6 +74,37 @@ describe('kernel probes: one event per kind, from a real process in a real cgrou
     assert.equal(ev.args[0], link);
   });
 
+  it('exec: exe and cwd on another mount (the walk crosses it), and a cwd deeper than a path may be is flagged cut', async () => {
+    // the exec walks read dentries with plain loads until a mount crossing, then one probe read a level
+    const mnt = path.join(tmp, 'exec-mnt');
+    fs.mkdirSync(mnt);
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'vigil-probe', mnt]);
+    try {
+      const dir = path.join(mnt, 'a', 'bb', 'a-name-longer-than-the-inline-forty-bytes-of-a-dentry', 'c');
+      fs.mkdirSync(dir, { recursive: true });
+      const exe = path.join(dir, 'actions-copy');
+      fs.copyFileSync(actions, exe);
+      fs.chmodSync(exe, 0o755);
+      const cg = fresh();
+      const r = await sandbox.run(cg, exe, ['exit:0'], { mode: 'exec', cwd: dir });
+      const ev = await log.waitFor<ExecEvent>('exec', isKind('exec', r.pid));
+      assert.equal(ev.exe, exe, 'the exe path crosses from the tmpfs into the root mount');
+      assert.equal(ev.cwd, dir, 'so does the cwd');
+
+      // 70 levels: the cwd string is cut (64 levels at most), and says so instead of naming a wrong directory
+      let deep = mnt;
+      for (let i = 0; i < 70; i++) deep = path.join(deep, 'd');
+      fs.mkdirSync(deep, { recursive: true });
+      const r2 = await sandbox.run(cg, exe, ['exit:0'], { mode: 'exec', cwd: deep });
+      const ev2 = await log.waitFor<ExecEvent>('exec in a deep cwd', isKind('exec', r2.pid));
+      assert.equal(ev2.exe, exe);
+      assert.equal(ev2.cwd, null, 'a cut cwd is unknown, not a wrong directory');
+    } finally {
+      execFileSync('umount', ['-l', mnt]);
+    }
+  });
+
   it('fork: parent and child pids', async () => {
     const cg = fresh();
     const r = await sandbox.run(cg, actions, ['fork']);

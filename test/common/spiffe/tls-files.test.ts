@@ -4,10 +4,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initTrustDomain, issueSvid } from '../../../common/spiffe/local-ca';
 import { resolveTls } from '../../../common/spiffe/tls-files';
 import { startControlPlane } from '../../../controlplane/controlplane';
 import { listAgents } from '../../../cli/admin';
+import { testTrustDomain } from '../../helpers/trust-domain';
 
 const TD = 'spire.example.org';
 
@@ -18,10 +18,7 @@ describe('TLS files: a certs directory or single files', function () {
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-tlscfg-'));
-    await initTrustDomain(dir, TD);
-    await issueSvid(dir, `spiffe://${TD}/vigil/controlplane`, 'controlplane');
-    await issueSvid(dir, `spiffe://${TD}/vigil/admin/ops`, 'admin');
-    await issueSvid(dir, `spiffe://${TD}/ns/vigil/sa/vigil-agent`, 'agent');
+    await testTrustDomain(dir, TD, { admin: 'vigil/admin/ops', agent: 'ns/vigil/sa/vigil-agent' });
     // what spiffe-helper writes for a workload: svid.pem, svid_key.pem, svid_bundle.pem; no trust-domain file
     spire = path.join(dir, 'spire');
     fs.mkdirSync(spire);
