@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { parse } from 'yaml';
 import { errorMessage, VigilError } from '../errors';
 import { splitHostPort } from '../host-port';
+import { readSecret } from '../secret';
 import { FalcosidekickOutput } from './falcosidekick';
 import type { Output } from './output';
 import { SyslogOutput } from './syslog';
@@ -101,27 +102,13 @@ export function loadOutputsFile(file: string): OutputConfig[] {
   }
 }
 
-/** A secret from a file or the environment (never logged). */
-export function readOutputSecret(where: { file?: string; env?: string }, what: string): string {
-  if (where.file) {
-    try {
-      return fs.readFileSync(where.file, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new VigilError('BAD_ARGUMENT', `${what}: cannot read ${where.file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
-    }
-  }
-  const v = where.env ? process.env[where.env] : undefined;
-  if (!v) throw new VigilError('BAD_ARGUMENT', `${what}: the environment variable ${where.env ?? '(none)'} is not set`);
-  return v;
-}
-
 /** The output a configuration describes. */
 export function openOutput(c: OutputConfig): Output {
   switch (c.type) {
     case 'webhook': {
       const where = c.secret;
-      if (where) readOutputSecret(where, `output ${c.name} secret`);
-      return new WebhookOutput(c.name, c.url, where ? () => readOutputSecret(where, `output ${c.name} secret`) : null, { caFile: c.caFile, timeoutMs: c.timeoutMs });
+      if (where) readSecret(where, `output ${c.name} secret`);
+      return new WebhookOutput(c.name, c.url, where ? () => readSecret(where, `output ${c.name} secret`) : null, { caFile: c.caFile, timeoutMs: c.timeoutMs });
     }
     case 'falcosidekick':
       return new FalcosidekickOutput(c.name, c.url, { caFile: c.caFile, timeoutMs: c.timeoutMs });

@@ -153,20 +153,3 @@ function classify(name: string, what: string, status: number, h: Record<string, 
   if (status >= 500 || status === 408) return new SinkError(`${name}: ${what}: ${status}: ${msg}`, true, retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : null, status);
   return new SinkError(`${name}: ${what}: ${status}: ${msg}`, false, null, status);
 }
-
-/** A secret from a file (trailing newline dropped) or an environment variable; never logged. */
-export function readSecret(where: { file?: string; env?: string }, what: string): string {
-  if (where.file) {
-    try {
-      return fs.readFileSync(where.file, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new Error(`${what}: cannot read ${where.file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
-    }
-  }
-  if (where.env) {
-    const v = process.env[where.env];
-    if (!v) throw new Error(`${what}: the environment variable ${where.env} is not set`);
-    return v;
-  }
-  throw new Error(`${what}: give a file or an environment variable`);
-}

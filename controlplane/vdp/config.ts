@@ -11,7 +11,7 @@ import { CpError } from '../errors';
 import type { SinkPolicy } from '../tickets/engine';
 import { FALCO_PRIORITIES, GROUP_KEYS, type GroupKey } from '../tickets/findings';
 import { GitHubSink } from '../tickets/github';
-import { readSecret } from '../tickets/http';
+import { readSecret } from '../../common/secret';
 import { JiraSink } from '../tickets/jira';
 import type { TicketSink } from '../tickets/sink';
 
