@@ -6,7 +6,8 @@
 // Why commander and not node:util.parseArgs: parseArgs has no help, no
 // subcommands and no variadic options, all of which we would write by hand.
 import { Command, CommanderError, Option } from 'commander';
-import { VigilError } from '../common/errors';
+import { errorMessage, VigilError } from '../common/errors';
+import type { Loaded } from '../controlplane/reach/parse/json-shape';
 import { splitHostPort } from '../common/host-port';
 import type { TlsFlags } from '../common/spiffe/tls-files';
 
@@ -183,6 +184,20 @@ export function tlsFlags(v: TlsOptionValues): TlsFlags {
 /** True when any TLS option was given (they need a --controlplane to go with them on the agent). */
 export function anyTlsOption(v: TlsOptionValues): boolean {
   return [v.certs, v.trustDomain, v.bundle, v.cert, v.key, v.policyKey, v.logKey, v.serverId].some((x) => x !== undefined) || v.insecure === true;
+}
+
+/**
+ * A JSON document given as a file argument (an SBOM, a scanner report), read with the
+ * document size limit and shaped by `parse`: what is wrong with it is a BAD_ARGUMENT naming
+ * the file and the JSON path. The reader is loaded only by the commands that take such a file.
+ */
+export async function jsonFileArgument<T>(file: string, parse: (doc: Loaded) => T): Promise<T> {
+  const { readJsonFile } = await import('../controlplane/reach/parse/json-shape');
+  try {
+    return parse(readJsonFile(file));
+  } catch (err) {
+    throw new VigilError('BAD_ARGUMENT', errorMessage(err));
+  }
 }
 
 // ---- parsing ---------------------------------------------------------------

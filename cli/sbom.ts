@@ -4,21 +4,13 @@
 // stores its components and the files each owns.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { VigilError } from '../common/errors';
 import type { GetSbomResponse__Output } from '../common/proto/generated/vigil/v1/GetSbomResponse';
 import type { ImportSbomResponse__Output } from '../common/proto/generated/vigil/v1/ImportSbomResponse';
 import { adminLink, linkOptions, queryClient, unary, type AdminLink, type LinkValues } from './admin';
-import { need, vigilCommand, type CliIo } from './args';
+import { jsonFileArgument, need, vigilCommand, type CliIo } from './args';
 
 export async function importSbom(l: AdminLink, file: string, image: string): Promise<{ text: string }> {
-  const { readJsonFile } = await import('../controlplane/reach/parse/json-shape');
-  const { parseSbom } = await import('../controlplane/reach/parse/sbom');
-  let parsed;
-  try {
-    parsed = parseSbom(readJsonFile(file));
-  } catch (err) {
-    throw new VigilError('BAD_ARGUMENT', err instanceof Error ? err.message : String(err));
-  }
+  const parsed = await jsonFileArgument(file, (await import('../controlplane/reach/parse/sbom')).parseSbom);
   const c = queryClient(l);
   try {
     const r = await unary<ImportSbomResponse__Output>(l.address, (o, cb) =>

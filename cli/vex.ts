@@ -15,21 +15,14 @@ import type { ImportVulnsResponse__Output } from '../common/proto/generated/vigi
 import type { VexChangesResponse__Output } from '../common/proto/generated/vigil/v1/VexChangesResponse';
 import type { VexResponse__Output } from '../common/proto/generated/vigil/v1/VexResponse';
 import { adminLink, linkOptions, queryClient, unary, type AdminLink, type LinkValues } from './admin';
-import { durationMs, need, vigilCommand, type CliIo } from './args';
+import { durationMs, jsonFileArgument, need, vigilCommand, type CliIo } from './args';
 import { DEFAULT_DATA_DIR, readLocal } from './local';
 
 /** 7 days: long enough for weekly jobs and most rare paths to have run once (docs/vex.md) */
 export const DEFAULT_MIN_WINDOW_MS = 7 * 86400_000;
 
 export async function importVulns(l: AdminLink, file: string, image: string): Promise<ImportVulnsResponse__Output> {
-  const { readJsonFile } = await import('../controlplane/reach/parse/json-shape');
-  const { parseVulns } = await import('../controlplane/reach/parse/vulns');
-  let parsed;
-  try {
-    parsed = parseVulns(readJsonFile(file));
-  } catch (err) {
-    throw new VigilError('BAD_ARGUMENT', errorMessage(err));
-  }
+  const parsed = await jsonFileArgument(file, (await import('../controlplane/reach/parse/vulns')).parseVulns);
   const c = queryClient(l);
   try {
     return await unary<ImportVulnsResponse__Output>(l.address, (o, cb) => c.ImportVulns({ image, format: parsed.format, sha256: parsed.sha256, findings: parsed.findings }, o, cb));

@@ -94,9 +94,15 @@ function loadRule(ctx: RulesReader, node: unknown, index: number, seen: Map<stri
   const on = ctx.oneOf(onP.value, 'on', RULE_KINDS);
   if (!on) return undefined;
 
-  let description = '';
-  const dP = get('description');
-  if (dP) description = ctx.str(dP.value, 'description') ?? ((ok = false), '');
+  /** An optional key: `absent` when it is not there, else what `read` makes of it (a failure is reported by `read`, and clears ok). */
+  const opt = <T>(key: string, absent: T, read: (v: unknown) => T | undefined): T => {
+    const p = get(key);
+    if (!p) return absent;
+    const v = read(p.value);
+    if (v === undefined) ok = false;
+    return v ?? absent;
+  };
+  const description = opt('description', '', (v) => ctx.str(v, 'description'));
 
   const workload: WorkloadSpec = { any: true, host: false, patterns: [] };
   const wP = get('workload');
@@ -111,13 +117,7 @@ function loadRule(ctx: RulesReader, node: unknown, index: number, seen: Map<stri
     }
   }
 
-  let match: MatchSpec = {};
-  const mP = get('match');
-  if (mP) {
-    const m = matchSpec(ctx, mP.value, 'match', on);
-    if (m) match = m;
-    else ok = false;
-  }
+  const match = opt<MatchSpec>('match', {}, (v) => matchSpec(ctx, v, 'match', on));
 
   const exceptions: ExceptionSpec[] = [];
   const eP = get('exceptions');
@@ -147,34 +147,12 @@ function loadRule(ctx: RulesReader, node: unknown, index: number, seen: Map<stri
     }
   }
 
-  let action: Action = 'alert';
+  const action = opt<Action>('action', 'alert', (v) => ctx.oneOf(v, 'action', ACTIONS));
+  const priority = opt<Priority>('priority', 'warning', (v) => ctx.oneOf(v, 'priority', PRIORITIES));
+  const tags = opt<string[]>('tags', [], (v) => ctx.strings(v, 'tags'));
+  const enabled = opt('enabled', true, (v) => ctx.bool(v, 'enabled'));
   const aP = get('action');
-  if (aP) {
-    const a = ctx.oneOf(aP.value, 'action', ACTIONS);
-    if (a) action = a;
-    else ok = false;
-  }
-  let priority: Priority = 'warning';
-  const pP = get('priority');
-  if (pP) {
-    const p = ctx.oneOf(pP.value, 'priority', PRIORITIES);
-    if (p) priority = p;
-    else ok = false;
-  }
-  let tags: string[] = [];
-  const tP = get('tags');
-  if (tP) {
-    const t = ctx.strings(tP.value, 'tags');
-    if (t) tags = t;
-    else ok = false;
-  }
-  let enabled = true;
-  const enP = get('enabled');
-  if (enP) {
-    const e = ctx.bool(enP.value, 'enabled');
-    if (e === undefined) ok = false;
-    else enabled = e;
-  }
+  const mP = get('match');
 
   // combinations the kernel cannot honour
   if (action === 'deny' && on !== 'connect' && !opts.lsm) {
