@@ -46,6 +46,12 @@ export interface KernelLoopResult {
   ns_per_event: { median: number; min: number; max: number };
   /** each round's ns/event, in order */
   per_round: number[];
+  /**
+   * each round's yardstick: ns per dependent load of `loadgen spin` on the same CPU, just before and
+   * after the loop (mean). This VM's speed moves by 2-3x within minutes; a figure divided by it can be
+   * compared across runs taken at different moments (before/after trees).
+   */
+  spin_ns: number[];
   ns_per_op: { median: number; min: number; max: number };
   events_per_op: number;
   programs: ProgramCost[];
@@ -128,7 +134,14 @@ export async function runKernelBench(opts: { tree?: string; rounds?: number; rep
   execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
   const statsWas = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
   // per loop: per round, the totals and each program's
-  const samples = loops.map(() => ({ perEvent: [] as number[], perOp: [] as number[], events: [] as number[], progs: new Map<string, { ns: number[]; runs: number[] }>() }));
+  const samples = loops.map(() => ({
+    perEvent: [] as number[],
+    perOp: [] as number[],
+    events: [] as number[],
+    spin: [] as number[],
+    progs: new Map<string, { ns: number[]; runs: number[] }>(),
+  }));
+  const spin = async (): Promise<number> => (await runLoad(loadgen, cg.dir, ['spin', '2000000', '7'], 1)).ns_per_op;
   try {
     for (let r = 0; r < rounds; r++) {
       const probe = mod.Probe.load({ kinds, cgroups: [cg.dir] });
@@ -137,6 +150,7 @@ export async function runKernelBench(opts: { tree?: string; rounds?: number; rep
       try {
         const progs = ownPrograms();
         for (let rep = 0; rep < reps; rep++) for (const [li, loop] of loops.entries()) {
+          const spin0 = await spin();
           fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
           const s0 = snapshot(progs);
           const d0 = delivered;
@@ -148,6 +162,7 @@ export async function runKernelBench(opts: { tree?: string; rounds?: number; rep
           }
           const s1 = snapshot(progs);
           fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
+          samples[li].spin.push((spin0 + (await spin())) / 2);
           const events = delivered - d0;
           let total = 0;
           const sm = samples[li];
@@ -206,6 +221,7 @@ export async function runKernelBench(opts: { tree?: string; rounds?: number; rep
         rounds: rounds * reps,
         ns_per_event: stat(sm.perEvent),
         per_round: sm.perEvent.map((x) => Math.round(x)),
+        spin_ns: sm.spin.map((x) => Math.round(x * 100) / 100),
         ns_per_op: stat(sm.perOp),
         events_per_op: Math.round((median(sm.events) / loop.ops) * 100) / 100,
         programs,

@@ -5,6 +5,8 @@
 //   loadgen [--wait] open    N PATH          open(PATH, O_RDONLY) + close, N times
 //   loadgen [--wait] exec    N PROGRAM       fork + execv(PROGRAM) + wait, N times
 //   loadgen [--wait] connect N PORT [ADDR]   socket + connect(ADDR:PORT) + close, N times
+//   loadgen [--wait] spin    N SEED          N dependent loads over 256 KiB, no system call: how fast
+//                                            this CPU runs at the moment (the kernel bench's yardstick)
 //
 // With --wait it reads one byte from stdin before starting, so that the
 // caller can first move it into a cgroup. Prints one JSON line:
@@ -29,7 +31,7 @@ static long long now_ns(void) {
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: loadgen [--wait] open N PATH | exec N PROGRAM | connect N PORT [ADDR]\n");
+  fprintf(stderr, "usage: loadgen [--wait] open N PATH | exec N PROGRAM | connect N PORT [ADDR] | spin N SEED\n");
   return 2;
 }
 
@@ -49,7 +51,15 @@ int main(int argc, char** argv) {
   const char* arg = argv[i + 2];
   long errors = 0;
   long long t0 = now_ns();
-  if (strcmp(op, "open") == 0) {
+  if (strcmp(op, "spin") == 0) {
+    static unsigned idx[65536];
+    unsigned j = (unsigned)strtoul(arg, NULL, 10) & 65535;
+    for (unsigned k = 0; k < 65536; k++) idx[k] = (k * 40503u + 12345u) & 65535;
+    t0 = now_ns();
+    for (long k = 0; k < n; k++) j = idx[(j + (unsigned)k) & 65535];
+    /* the result is used: the loop cannot be left out */
+    if (j == 0xffffffffu) errors++;
+  } else if (strcmp(op, "open") == 0) {
     for (long k = 0; k < n; k++) {
       int fd = open(arg, O_RDONLY);
       if (fd < 0) errors++;
