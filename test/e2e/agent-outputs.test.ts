@@ -18,8 +18,8 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as tls from 'node:tls';
 import { startVigil, type RunningVigil } from '../helpers/cli';
+import { SyslogTlsReceiver } from '../helpers/fake-server';
 import { makeTestPki, type TestPki } from '../helpers/https-ca';
 import { CgroupSandbox, requireKernelTestPrivileges, type CgroupHandle } from '../helpers/kernel';
 import { until } from '../helpers/wait';
@@ -36,14 +36,14 @@ describe('vigil agent --outputs: a node without a control plane delivers to webh
   let agent: RunningVigil | null = null;
   let hook: https.Server;
   let sidekick: http.Server;
-  let syslog: tls.Server;
+  let syslog: SyslogTlsReceiver | undefined;
   let hookStatus = 503;
   let hookRefused = 0;
   const hooked: { body: string; signature: string; type: string }[] = [];
   const posted: { body: string; type: string }[] = [];
-  const frames: string[] = [];
+  let frames: string[] = [];
 
-  const listen = async (s: http.Server | https.Server | tls.Server): Promise<number> => {
+  const listen = async (s: http.Server | https.Server): Promise<number> => {
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     return (s.address() as AddressInfo).port;
   };
@@ -76,21 +76,10 @@ describe('vigil agent --outputs: a node without a control plane delivers to webh
         res.writeHead(200).end();
       });
     });
-    let buf = Buffer.alloc(0);
-    syslog = tls.createServer({ cert: pki.cert, key: pki.key }, (s) => {
-      s.on('data', (d: Buffer) => {
-        buf = Buffer.concat([buf, d]);
-        for (;;) {
-          const sp = buf.indexOf(0x20);
-          if (sp < 0) break;
-          const n = Number(buf.subarray(0, sp).toString());
-          if (buf.length < sp + 1 + n) break;
-          frames.push(buf.subarray(sp + 1, sp + 1 + n).toString('utf8'));
-          buf = buf.subarray(sp + 1 + n);
-        }
-      });
-    });
-    const [hookPort, sidekickPort, syslogPort] = [await listen(hook), await listen(sidekick), await listen(syslog)];
+    syslog = await new SyslogTlsReceiver(pki).start();
+    frames = syslog.frames;
+    const syslogPort = syslog.port;
+    const [hookPort, sidekickPort] = [await listen(hook), await listen(sidekick)];
     fs.writeFileSync(path.join(dir, 'hook-secret'), 'n0de-s3cret\n');
     fs.writeFileSync(
       path.join(dir, 'outputs.yaml'),
@@ -117,7 +106,8 @@ describe('vigil agent --outputs: a node without a control plane delivers to webh
   after(async () => {
     await agent?.stop();
     await sb?.cleanup();
-    for (const s of [hook, sidekick, syslog]) if (s) await new Promise<void>((r) => s.close(() => r()));
+    for (const s of [hook, sidekick]) if (s) await new Promise<void>((r) => s.close(() => r()));
+    await syslog?.stop();
     pki?.remove();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });

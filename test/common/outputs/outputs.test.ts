@@ -7,10 +7,8 @@ import * as assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as tls from 'node:tls';
 import { parseOutputs } from '../../../common/outputs/config';
 import { falcoPayload, FalcosidekickOutput } from '../../../common/outputs/falcosidekick';
 import { OutputQueue } from '../../../common/outputs/queue';
@@ -19,7 +17,7 @@ import { SIGNATURE_HEADER, WebhookOutput } from '../../../common/outputs/webhook
 import { Store } from '../../../controlplane/store';
 import { Vdp } from '../../../controlplane/vdp/vdp';
 import { EMPTY_INVENTORY } from '../../../controlplane/vdp/inventory';
-import { FakeHttpsServer } from '../../helpers/fake-server';
+import { FakeHttpsServer, SyslogTlsReceiver } from '../../helpers/fake-server';
 import { makeTestPki, type TestPki } from '../../helpers/https-ca';
 import { until } from '../../helpers/wait';
 
@@ -111,23 +109,8 @@ describe('outputs (common/outputs)', function () {
   });
 
   it('syslog over TLS: RFC 5424 messages framed by octet counting, severity from the priority, escaped structured data', async () => {
-    const frames: string[] = [];
-    let buf = Buffer.alloc(0);
-    const server = tls.createServer({ cert: pki.cert, key: pki.key }, (s) => {
-      s.on('data', (d: Buffer) => {
-        buf = Buffer.concat([buf, d]);
-        for (;;) {
-          const sp = buf.indexOf(0x20);
-          if (sp < 0) break;
-          const n = Number(buf.subarray(0, sp).toString());
-          if (buf.length < sp + 1 + n) break;
-          frames.push(buf.subarray(sp + 1, sp + 1 + n).toString('utf8'));
-          buf = buf.subarray(sp + 1 + n);
-        }
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as AddressInfo).port;
+    const siem = await new SyslogTlsReceiver(pki).start();
+    const { frames, port } = siem;
     try {
       const out = new SyslogOutput('siem', { host: '127.0.0.1', port, tls: true, caFile: pki.caFile, serverName: 'localhost', facility: 13, format: 'text' });
       const evil = alert(2, { rule: 'r"]\\x', output: 'line one\n<13>1 forged second message', node: 'node 1\u001b[31m' });
@@ -139,8 +122,9 @@ describe('outputs (common/outputs)', function () {
       assert.match(frames[1], / node_1_\[31m vigil /, 'hostname: printable ASCII without spaces');
       assert.ok(!frames[1].includes('\n'), 'a newline cannot start a forged message');
       assert.equal(frames.length, 2);
+      assert.deepEqual(siem.errors, [], 'every frame was octet-counted');
     } finally {
-      server.close();
+      await siem.stop();
     }
     assert.equal(frame('é').toString(), '2 é', 'the count is in bytes');
     assert.match(syslogMessage(alert(1), { facility: 4, format: 'json' }), /^<34>1 /);
