@@ -170,6 +170,33 @@ int BPF_PROG(vigil_exit, struct task_struct *p)
 	return 0;
 }
 
+/* Tell the agent of a cgroup made (op 0) or removed (op 1): its id, its parent's and its path. */
+static __always_inline void cgroup_record(struct vigil_config *cfg, __u32 op, __u64 id, __u64 parent_id,
+					  const char *path)
+{
+	struct kind_counters *c;
+	struct cgroup_event *e;
+	long n;
+
+	if (!cfg || !(cfg->kinds & (1U << EV_CGROUP)))
+		return;
+	c = get_counters(EV_CGROUP);
+	if (!c)
+		return;
+	e = reserve_record(c, EV_CGROUP, sizeof(*e) + VIGIL_CGROUP_PATH_MAX + 1, EVF_IN_SCOPE, NULL,
+			   bpf_get_current_pid_tgid(), bpf_get_current_cgroup_id(), 0, 0);
+	if (!e)
+		return;
+	e->id = id;
+	e->parent_id = parent_id;
+	n = bpf_probe_read_kernel_str((char *)(e + 1), VIGIL_CGROUP_PATH_MAX + 1, path);
+	/* n counts the NUL; a path that filled the buffer may be cut: send none, the agent asks the kernel */
+	e->path_len = n > 1 && n <= VIGIL_CGROUP_PATH_MAX ? n - 1 : 0;
+	e->op = op;
+	e->_pad[0] = e->_pad[1] = 0;
+	submit_record(cfg, c, e);
+}
+
 /*
  * A new cgroup v2 directory: the agent may know an identity for its path
  * (a container, a pod). Until it maps it, and for good if it names nothing
@@ -180,13 +207,9 @@ int BPF_PROG(vigil_exit, struct task_struct *p)
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(vigil_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
+	struct vigil_config *cfg = get_config();
 	struct cgroup *parent;
 	__u64 id, parent_id;
-
-	struct vigil_config *cfg = get_config();
-	struct kind_counters *c;
-	struct cgroup_event *e;
-	long n;
 
 	/* hierarchy 0 is the cgroup v2 (default) hierarchy */
 	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
@@ -197,23 +220,7 @@ int BPF_PROG(vigil_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	parent_id = BPF_CORE_READ(parent, kn, id);
 	id = BPF_CORE_READ(cgrp, kn, id);
 	/* tell the agent, which may know an identity for the new path */
-	if (!cfg || !(cfg->kinds & (1U << EV_CGROUP)))
-		return 0;
-	c = get_counters(EV_CGROUP);
-	if (!c)
-		return 0;
-	e = reserve_record(c, EV_CGROUP, sizeof(*e) + VIGIL_CGROUP_PATH_MAX + 1, EVF_IN_SCOPE, NULL,
-			   bpf_get_current_pid_tgid(), bpf_get_current_cgroup_id(), 0, 0);
-	if (!e)
-		return 0;
-	e->id = id;
-	e->parent_id = parent_id;
-	n = bpf_probe_read_kernel_str((char *)(e + 1), VIGIL_CGROUP_PATH_MAX + 1, path);
-	/* n counts the NUL; a path that filled the buffer may be cut: send none, the agent asks the kernel */
-	e->path_len = n > 1 && n <= VIGIL_CGROUP_PATH_MAX ? n - 1 : 0;
-	e->op = 0;
-	e->_pad[0] = e->_pad[1] = 0;
-	submit_record(cfg, c, e);
+	cgroup_record(cfg, 0, id, parent_id, path);
 	return 0;
 }
 
@@ -225,32 +232,14 @@ SEC("tp_btf/cgroup_rmdir")
 int BPF_PROG(vigil_cgroup_rmdir, struct cgroup *cgrp, const char *path)
 {
 	struct vigil_config *cfg = get_config();
-	struct kind_counters *c;
-	struct cgroup_event *e;
 	__u64 id;
-	long n;
 
 	if (cgrp->root->hierarchy_id != 0)
 		return 0;
 	id = cgrp->kn->id;
 	if (bpf_map_delete_elem(&cgroups, &id))
 		return 0;
-	if (!cfg || !(cfg->kinds & (1U << EV_CGROUP)))
-		return 0;
-	c = get_counters(EV_CGROUP);
-	if (!c)
-		return 0;
-	e = reserve_record(c, EV_CGROUP, sizeof(*e) + VIGIL_CGROUP_PATH_MAX + 1, EVF_IN_SCOPE, NULL,
-			   bpf_get_current_pid_tgid(), bpf_get_current_cgroup_id(), 0, 0);
-	if (!e)
-		return 0;
-	e->id = id;
-	e->parent_id = cgrp->self.parent ? BPF_CORE_READ(cgrp, self.parent, cgroup, kn, id) : 0;
-	n = bpf_probe_read_kernel_str((char *)(e + 1), VIGIL_CGROUP_PATH_MAX + 1, path);
-	e->path_len = n > 1 && n <= VIGIL_CGROUP_PATH_MAX ? n - 1 : 0;
-	e->op = 1;
-	e->_pad[0] = e->_pad[1] = 0;
-	submit_record(cfg, c, e);
+	cgroup_record(cfg, 1, id, cgrp->self.parent ? BPF_CORE_READ(cgrp, self.parent, cgroup, kn, id) : 0, path);
 	return 0;
 }
 
