@@ -1,14 +1,17 @@
 // The test and bench cgroup sweeper: what a SIGKILLed run left is removed
 // (with a process still inside it and a child cgroup), a live run's is not.
 // The kernel e2e tests' fixture: everything it made is removed when the
-// agent fails to start and when one clean-up step fails.
+// agent fails to start and when one clean-up step fails. The container
+// helper's storage a killed run left (with a mount inside) is removed too.
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { findCgroup2Mount } from '../agent/kernel/cgroupfs';
 import { AgentFixture } from './helpers/agent';
 import { sweepOrphanCgroups } from './helpers/kernel';
+import { sweepOrphanPodmanDirs } from './helpers/containers';
 
 describe('test helpers: orphaned cgroups of killed runs', () => {
   const made: string[] = [];
@@ -81,5 +84,34 @@ describe('test helpers: AgentFixture cleans up everything, also after a failure'
     assert.equal(fs.existsSync(fx.tmp), false, 'the temporary directory is removed');
     assert.equal(fs.existsSync(fx.agentDir ?? ''), false, 'the agent\'s rules directory is removed');
     await fx.cleanup(); // a second clean-up has nothing left to do
+  });
+});
+
+describe('test helpers: container storage of killed runs', () => {
+  it('a dead run\'s podman storage is unmounted and removed; a live run\'s and an unowned one are kept', function () {
+    if (process.getuid?.() !== 0) throw new Error('needs root to mount');
+    // a private temp root, so that the sweep sees only what this test made
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-sweep-'));
+    const dead = spawnSync('/bin/true').pid as number;
+    const orphan = path.join(tmp, 'vigil-podman-x-dead');
+    const live = path.join(tmp, 'vigil-podman-x-live');
+    const unowned = path.join(tmp, 'vigil-podman-x-new');
+    const mnt = path.join(orphan, 'root', 'overlay');
+    try {
+      fs.mkdirSync(mnt, { recursive: true });
+      fs.writeFileSync(path.join(orphan, 'owner.pid'), String(dead));
+      fs.mkdirSync(live);
+      fs.writeFileSync(path.join(live, 'owner.pid'), String(process.ppid));
+      fs.mkdirSync(unowned);
+      execFileSync('mount', ['-t', 'tmpfs', 'vigil-sweep', mnt]);
+      sweepOrphanPodmanDirs(tmp);
+      assert.equal(fs.readFileSync('/proc/self/mounts', 'utf8').includes(` ${mnt} `), false, 'the dead run\'s mount is gone');
+      assert.equal(fs.existsSync(orphan), false, 'its storage is removed');
+      assert.equal(fs.existsSync(live), true, 'a live owner\'s storage is kept');
+      assert.equal(fs.existsSync(unowned), true, 'storage without an owner file (being made) is kept');
+    } finally {
+      if (fs.readFileSync('/proc/self/mounts', 'utf8').includes(` ${mnt} `)) execFileSync('umount', ['-l', mnt]);
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

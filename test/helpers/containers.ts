@@ -113,6 +113,54 @@ export interface CreateOptions {
 }
 
 const live = new Set<Podman>();
+const OWNER_FILE = 'owner.pid';
+
+/** The mount points below dir, deepest first. */
+function mountsBelow(dir: string): string[] {
+  return fs
+    .readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1])
+    .filter((m): m is string => m !== undefined && m.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+}
+
+function unmountBelow(dir: string): void {
+  for (const m of mountsBelow(dir)) {
+    try {
+      execFileSync('umount', ['-l', m], { stdio: 'pipe' });
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * What a killed run left in the temp directory: podman storage (and the
+ * overlay mounts below it) whose owner process is gone. A directory without
+ * an owner file is left alone (being made, or not ours to judge).
+ */
+export function sweepOrphanPodmanDirs(tmp: string = os.tmpdir()): void {
+  for (const name of fs.readdirSync(tmp)) {
+    if (!name.startsWith('vigil-podman-')) continue;
+    const dir = path.join(tmp, name);
+    let owner: number;
+    try {
+      owner = Number(fs.readFileSync(path.join(dir, OWNER_FILE), 'utf8').trim());
+    } catch {
+      continue;
+    }
+    if (!Number.isInteger(owner) || owner <= 0 || owner === process.pid) continue;
+    try {
+      process.kill(owner, 0);
+      continue; // alive
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    unmountBelow(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 let exitHook = false;
 
 /** A private podman: its own storage, its own cgroup parent, one image built here. */
@@ -125,12 +173,15 @@ export class Podman {
 
   private constructor(label: string) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `vigil-podman-${label}-`));
+    // whose storage this is: a later run removes it once this process is gone (a SIGKILL runs no exit hook)
+    fs.writeFileSync(path.join(this.dir, OWNER_FILE), String(process.pid));
     this.cgroupBase = `/vigil-test-ctr-${label}-${process.pid}-${Date.now().toString(36)}`;
   }
 
   /** Podman with private storage and the test image built and imported. */
   static async create(label: string): Promise<Podman> {
     requireContainerTools();
+    sweepOrphanPodmanDirs();
     const p = new Podman(label);
     live.add(p);
     if (!exitHook) {
@@ -297,19 +348,7 @@ export class Podman {
       // gone meanwhile
     }
     // overlay mounts podman left below its storage
-    const mine = fs
-      .readFileSync('/proc/self/mounts', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[1])
-      .filter((m): m is string => m !== undefined && m.startsWith(this.dir + '/'))
-      .sort((a, b) => b.length - a.length);
-    for (const m of mine) {
-      try {
-        execFileSync('umount', ['-l', m], { stdio: 'pipe' });
-      } catch {
-        // already gone
-      }
-    }
+    unmountBelow(this.dir);
     for (const root of cgroupMounts()) {
       const dir = path.join(root, this.cgroupBase);
       let removed = false;
