@@ -72,7 +72,6 @@ static __always_inline __u64 inode_ctime_ns_btf(struct inode *ino)
 struct exe_file {
 	struct dentry *dentry;
 	struct vfsmount *mnt;
-	struct inode *inode;
 	__u64 ino;
 	__u64 ctime_ns;
 	__u32 dev;
@@ -108,7 +107,6 @@ static __always_inline void exe_file_btf(struct file *f, struct exe_file *x)
 
 	x->dentry = d;
 	x->mnt = mnt;
-	x->inode = ino;
 	x->ino = ino->i_ino;
 	x->dev = sb->s_dev;
 	x->ctime_ns = inode_ctime_ns_btf(ino);
@@ -128,7 +126,6 @@ static __always_inline void exe_file_core(struct file *f, struct exe_file *x)
 
 	x->dentry = d;
 	x->mnt = mnt;
-	x->inode = ino;
 	x->ino = BPF_CORE_READ(ino, i_ino);
 	x->dev = BPF_CORE_READ(ino, i_sb, s_dev);
 	x->ctime_ns = inode_ctime_ns(ino);
