@@ -20,6 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { findCgroup2Mount } from '../../agent/kernel/cgroupfs';
 import { repoRoot } from '../../common/repo';
+import { pidAlive, removeCgroupTree } from './kernel';
 
 /** The image every container test uses: busybox (applets as links) and /usr/local/bin/actions. */
 export const TEST_IMAGE = 'localhost/vigil-test-busybox:1';
@@ -61,32 +62,6 @@ function cgroupMounts(): string[] {
     if (f[2] === 'cgroup' || f[2] === 'cgroup2') out.push(f[1].replace(/\\040/g, ' '));
   }
   return out;
-}
-
-/** Remove a cgroup directory and everything below it, deepest first; false if some are still busy. */
-function removeCgroupTree(dir: string): boolean {
-  if (!fs.existsSync(dir)) return true;
-  const dirs: string[] = [];
-  const walk = (d: string): void => {
-    dirs.push(d);
-    let names: fs.Dirent[] = [];
-    try {
-      names = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const n of names) if (n.isDirectory()) walk(path.join(d, n.name));
-  };
-  walk(dir);
-  let ok = true;
-  for (const d of dirs.sort((a, b) => b.length - a.length)) {
-    try {
-      fs.rmdirSync(d);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') ok = false;
-    }
-  }
-  return ok;
 }
 
 export interface Container {
@@ -150,13 +125,7 @@ export function sweepOrphanPodmanDirs(tmp: string = os.tmpdir()): void {
     } catch {
       continue;
     }
-    if (!Number.isInteger(owner) || owner <= 0 || owner === process.pid) continue;
-    try {
-      process.kill(owner, 0);
-      continue; // alive
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') continue;
-    }
+    if (!Number.isInteger(owner) || owner <= 0 || owner === process.pid || pidAlive(owner)) continue;
     unmountBelow(dir);
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -66,11 +66,13 @@ export function sweepOrphanCgroups(prefix: string): void {
   for (const name of fs.readdirSync(root)) {
     const m = name.startsWith(prefix) ? /-(\d+)(?:-[0-9a-z]+)?$/.exec(name) : null;
     if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
-    removeTree(path.join(root, name));
+    // still being freed by the kernel: the next sweep takes it
+    removeCgroupTree(path.join(root, name));
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** Is process pid alive (EPERM counts as alive: it exists)? */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -79,24 +81,31 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-function removeTree(dir: string): void {
+/**
+ * Remove a cgroup directory and everything below it, deepest first, killing
+ * what is still inside (cgroup.kill, where the hierarchy has it). False when
+ * some directory is still busy (the kernel frees it soon: try again).
+ */
+export function removeCgroupTree(dir: string): boolean {
   try {
     fs.writeFileSync(path.join(dir, 'cgroup.kill'), '1');
   } catch {
-    // empty already, or gone
+    // empty already, gone, or a v1 hierarchy
   }
   let entries: fs.Dirent[] = [];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
   }
-  for (const e of entries) if (e.isDirectory()) removeTree(path.join(dir, e.name));
+  let ok = true;
+  for (const e of entries) if (e.isDirectory() && !removeCgroupTree(path.join(dir, e.name))) ok = false;
   try {
     fs.rmdirSync(dir);
-  } catch {
-    // still being freed by the kernel: the next sweep takes it
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') ok = false;
   }
+  return ok;
 }
 
 const live = new Set<CgroupSandbox>();
