@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { benchCgroup } from './helpers';
+import { benchCgroup, ownPrograms, programStats } from './helpers';
 import { loadgenPath, median, runLoad } from './pipeline';
 
 interface KernelLoop {
@@ -86,35 +86,6 @@ function loadTree(tree: string): { probe: ProbeModule; kinds: string[] } {
   return { probe, kinds: abi.KIND_NAMES.filter((k) => k !== 'code') };
 }
 
-/** This process's BPF programs: prog_id -> (fd, name). */
-function ownPrograms(): Map<number, { fd: string; name: string }> {
-  const names = new Map<number, string>();
-  const shown = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number; name?: string }[];
-  for (const p of shown) names.set(p.id, p.name ?? `id ${p.id}`);
-  const out = new Map<number, { fd: string; name: string }>();
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:bpf-prog') continue;
-      const m = /^prog_id:\s+(\d+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
-      if (m) out.set(Number(m[1]), { fd, name: names.get(Number(m[1])) ?? `id ${m[1]}` });
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return out;
-}
-
-function snapshot(progs: Map<number, { fd: string; name: string }>): Map<string, { ns: number; runs: number }> {
-  const s = new Map<string, { ns: number; runs: number }>();
-  for (const { fd, name } of progs.values()) {
-    const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
-    const get = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(info)?.[1] ?? 0);
-    const prev = s.get(name) ?? { ns: 0, runs: 0 };
-    s.set(name, { ns: prev.ns + get('run_time_ns'), runs: prev.runs + get('run_cnt') });
-  }
-  return s;
-}
-
 const stat = (xs: number[]): { median: number; min: number; max: number } => ({
   median: Math.round(median(xs)),
   min: Math.round(Math.min(...xs)),
@@ -152,7 +123,7 @@ export async function runKernelBench(opts: { tree?: string; rounds?: number; rep
         for (let rep = 0; rep < reps; rep++) for (const [li, loop] of loops.entries()) {
           const spin0 = await spin();
           fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
-          const s0 = snapshot(progs);
+          const s0 = programStats(progs);
           const d0 = delivered;
           await runLoad(loadgen, cg.dir, loop.args(loop.ops), 1);
           // every record read: the count stops moving
@@ -160,7 +131,7 @@ export async function runKernelBench(opts: { tree?: string; rounds?: number; rep
             last = delivered;
             await new Promise((res) => setTimeout(res, 100));
           }
-          const s1 = snapshot(progs);
+          const s1 = programStats(progs);
           fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
           samples[li].spin.push((spin0 + (await spin())) / 2);
           const events = delivered - d0;

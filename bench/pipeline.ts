@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { KIND_NAMES, type KindName } from '../agent/kernel/abi';
-import { benchCgroup } from './helpers';
+import { benchCgroup, ownPrograms, programStats } from './helpers';
 import { cgroupIdOf } from '../agent/kernel/cgroupfs';
 import type { KernelEvent } from '../agent/decode/events';
 import { repoRoot } from '../common/repo';
@@ -119,37 +119,8 @@ export const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)];
 };
 
-/** Sum of run_time_ns over the BPF programs this process holds (needs kernel.bpf_stats_enabled=1). */
-function ownProgramRunTimeNs(): number {
-  let total = 0;
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:bpf-prog') continue;
-      const m = /run_time_ns:\s+(\d+)/.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
-      if (m) total += Number(m[1]);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return total;
-}
-
-/** run_time_ns and run_cnt of this process's program named `name` (bpftool gives the name of a prog_id; needs kernel.bpf_stats_enabled=1). */
-function ownProgramStats(name: string): { ns: number; runs: number } | null {
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:bpf-prog') continue;
-      const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
-      const get = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
-      const id = get('prog_id');
-      const shown = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show', 'id', String(id)], { encoding: 'utf8' })) as { name?: string };
-      if (shown.name === name) return { ns: get('run_time_ns'), runs: get('run_cnt') };
-    } catch {
-      // closed meanwhile, or no bpftool
-    }
-  }
-  return null;
-}
+/** Sum of run_time_ns over the programs of a programStats() snapshot. */
+const totalNs = (st: Map<string, { ns: number; runs: number }>): number => [...st.values()].reduce((t, v) => t + v.ns, 0);
 
 function totalDrops(p: Probe): number {
   const s = p.stats();
@@ -215,9 +186,9 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
         probe.start((evs: KernelEvent[]) => {
           delivered += evs.length;
         });
+        const progs = ownPrograms();
         if (measureKernel) fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
-        const k0 = ownProgramRunTimeNs();
-        const code0 = measureKernel ? ownProgramStats('vigil_code') : null;
+        const st0 = programStats(progs);
         const e0 = emitted(probe);
         const c0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
@@ -226,9 +197,11 @@ export async function runPipelineBench(opts: { repeats?: number; quick?: boolean
         const t1 = process.hrtime.bigint();
         const c1 = process.cpuUsage(c0);
         if (measureKernel) {
-          kernelNs += ownProgramRunTimeNs() - k0;
+          const st1 = programStats(progs);
+          kernelNs += totalNs(st1) - totalNs(st0);
           kernelEvents += emitted(probe) - e0;
-          const code1 = ownProgramStats('vigil_code');
+          const code0 = st0.get('vigil_code');
+          const code1 = st1.get('vigil_code');
           if (code0 && code1) code = { ns: code1.ns - code0.ns, runs: code1.runs - code0.runs };
           fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
         } else {
