@@ -327,10 +327,19 @@ export class Podman {
       }
       if (!removed) problems.push(`${dir} is still busy`);
     }
-    try {
-      fs.rmSync(this.dir, { recursive: true, force: true });
-    } catch (err) {
-      problems.push(`removing ${this.dir}: ${(err as Error).message}`);
+    // podman can still be mounting its storage's overlay dir when the first unmount runs (seen once in
+    // CI: EBUSY on root/overlay): unmount what is there now and try again before giving up
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+        break;
+      } catch (err) {
+        if (attempt === 0 && (err as NodeJS.ErrnoException).code === 'EBUSY') {
+          unmountBelow(this.dir);
+          continue;
+        }
+        problems.push(`removing ${this.dir}: ${(err as Error).message}`);
+      }
     }
     if (problems.length) process.stderr.write(`test/helpers/containers: cleanup: ${problems.join('; ')}\n`);
   }
