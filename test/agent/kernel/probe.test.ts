@@ -154,6 +154,34 @@ describe('kernel probes: one event per kind, from a real process in a real cgrou
     }
   });
 
+  it('open and exec: every length of name a dentry keeps inline, longer ones, and a path of exactly 1023 bytes come out exact', async () => {
+    // the walk writes inline names as whole words ending where the name ends (lib/path.h name_words):
+    // each length 1-39 is a different mix of shifted words; a 40+ byte name is read on its own; near the
+    // path's limit the first components are written the old way (no room for a word to their left)
+    const chars = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    let dir = path.join(tmp, 'lens');
+    for (let n = 1; n <= 39; n++) dir = path.join(dir, chars.slice(n % 7, n % 7 + n).padEnd(n, '_'));
+    fs.mkdirSync(dir, { recursive: true });
+    const long = path.join(dir, 'L'.repeat(45));
+    fs.writeFileSync(long, 'x');
+    const fill = 1023 - dir.length - 1;
+    assert.ok(fill > 45 && fill <= 255, `the 1023-byte path needs a last name of ${fill} bytes`);
+    const full = path.join(dir, 'F'.repeat(fill));
+    assert.equal(full.length, 1023);
+    fs.writeFileSync(full, 'x');
+    const exe = path.join(dir, 'a'.repeat(16));
+    fs.copyFileSync(actions, exe);
+    fs.chmodSync(exe, 0o755);
+    const cg = fresh();
+    const r = await sandbox.run(cg, exe, ['open:' + long, 'open:' + full, 'open:/etc/hostname'], { mode: 'exec', cwd: dir });
+    const ex = await log.waitFor<ExecEvent>('exec from the long chain', isKind('exec', r.pid));
+    assert.equal(ex.exe, exe, 'exe');
+    assert.equal(ex.cwd, dir, 'cwd');
+    await log.waitFor<FileEvent>('open of /etc/hostname', isKind('open', r.pid, (e) => e.path === '/etc/hostname'));
+    const opens = log.of(r.pid).filter((e): e is FileEvent => e.kind === 'open' && e.path.startsWith(tmp)).map((e) => e.path);
+    assert.deepEqual(opens, [long, full]);
+  });
+
   it('open: creation flags and mode; a failed open is reported with its error and a cleaned path', async () => {
     const cg = fresh();
     const created = path.join(tmp, 'created.txt');
