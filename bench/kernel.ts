@@ -16,13 +16,13 @@ import * as path from 'node:path';
 import { benchCgroup, ownPrograms, programStats } from './helpers';
 import { loadgenPath, median, runLoad } from './pipeline';
 
-interface KernelLoop {
+export interface KernelLoop {
   name: string;
   args: (n: number) => string[];
   ops: number;
 }
 
-const LOOPS: KernelLoop[] = [
+export const LOOPS: KernelLoop[] = [
   { name: 'open+close', args: (n) => ['open', String(n), '/etc/hostname'], ops: 200_000 },
   { name: 'fork+exec /bin/true', args: (n) => ['exec', String(n), '/bin/true'], ops: 1500 },
   { name: 'connect (closed port)', args: (n) => ['connect', String(n), '1'], ops: 100_000 },
@@ -65,16 +65,16 @@ export interface KernelReport {
 }
 
 /** The parts of a checkout's Probe this bench uses (the same since the first release). */
-interface AnyProbe {
+export interface AnyProbe {
   start(onEvents: (events: unknown[]) => void): void;
   close(): Promise<void>;
 }
-interface ProbeModule {
+export interface ProbeModule {
   Probe: { load(spec: { kinds: readonly string[]; cgroups: readonly string[] }): AnyProbe };
 }
 
 /** Probe and kind names from a checkout's build (the module moved with the layout change). */
-function loadTree(tree: string): { probe: ProbeModule; kinds: string[] } {
+export function loadTree(tree: string): { probe: ProbeModule; kinds: string[] } {
   const pick = (cands: string[], what: string): string => {
     const hit = cands.map((c) => path.join(tree, 'dist', c)).find((p) => fs.existsSync(p));
     if (!hit) throw new Error(`kernel bench: no ${what} in ${tree}/dist (tried ${cands.join(', ')}): build that tree first`);

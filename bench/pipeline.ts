@@ -81,16 +81,19 @@ const LOOPS: Loop[] = [
   { name: 'connect (closed port)', args: (n: number) => ['connect', String(n), '1'], ops: 200_000 },
 ];
 
-export function loadgenPath(): string {
+/** A bench helper program, bench/NAME.c built to build/bench/NAME when missing or older than its source. */
+export function benchBinary(name: string, libs: string[] = []): string {
   const root = repoRoot();
-  const out = path.join(root, 'build', 'bench', 'loadgen');
-  const src = path.join(root, 'bench', 'loadgen.c');
+  const out = path.join(root, 'build', 'bench', name);
+  const src = path.join(root, 'bench', `${name}.c`);
   if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs) {
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    execFileSync('gcc', ['-O2', '-Wall', '-o', out, src]);
+    execFileSync('gcc', ['-O2', '-Wall', '-o', out, src, ...libs]);
   }
   return out;
 }
+
+export const loadgenPath = (): string => benchBinary('loadgen');
 
 /** Run loadgen on CPU `cpu` inside the cgroup; resolves with its JSON line. */
 export function runLoad(

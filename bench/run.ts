@@ -8,6 +8,7 @@ import { controlPlaneTable, runControlPlaneBench } from './controlplane';
 import { noiseTable, runNoiseBench } from './noise';
 import { reachMemoryTable, runReachMemoryBench } from './reach';
 import { kernelTable, runKernelBench } from './kernel';
+import { profileTable, runProfileBench } from './profile';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -61,6 +62,17 @@ async function main(): Promise<void> {
     });
     process.stdout.write(kernelTable(r) + '\n\n');
     results.kernel = r;
+  }
+
+  // only when named: where the in-kernel time goes, source line by source line (perf)
+  if (only.includes('profile')) {
+    process.stdout.write('== in-kernel time by BPF source line, perf samples of each loop ==\n');
+    const tree = args.find((a) => a.startsWith('--tree='))?.slice('--tree='.length);
+    const secs = args.find((a) => a.startsWith('--seconds='));
+    const loops = process.env.VIGIL_BENCH_LOOPS?.split(/\s*;\s*/).filter((x) => x);
+    const r = await runProfileBench({ tree, seconds: secs ? Number(secs.split('=')[1]) : undefined, loops });
+    process.stdout.write(profileTable(r) + '\n\n');
+    results.profile = r;
   }
 
   // minutes long: only when named
