@@ -178,7 +178,7 @@ export async function runProfileBench(opts: { tree?: string; seconds?: number; l
   return { tree, kernel: os.release(), loops: results };
 }
 
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+const pct = (x: number, digits = 1): string => `${(100 * x).toFixed(digits)}%`;
 
 export function profileTable(r: ProfileReport): string {
   const out: string[] = [`tree ${r.tree}, kernel ${r.kernel}`];
@@ -186,7 +186,7 @@ export function profileTable(r: ProfileReport): string {
     out.push('');
     out.push(
       `${l.loop}: ${l.seconds} s, ${l.samples} samples of its processes, ${l.events} events; ` +
-        `BPF programs ${l.bpf_programs} samples + what they call ${l.bpf_helpers} = ${pct(l.bpf_share)} of its CPU time`,
+        `BPF programs ${l.bpf_programs} samples + what they call ${l.bpf_helpers} = ${pct(l.bpf_share, 2)} of its CPU time`,
     );
     for (const p of l.programs) out.push(`  ${p.program.padEnd(24)} ${String(p.samples).padStart(7)}  ${pct(p.share).padStart(6)} of the programs'`);
     for (const h of l.helpers.slice(0, 8)) out.push(`  (${h.helper})`.padEnd(27) + `${String(h.samples).padStart(7)}`);
