@@ -341,9 +341,14 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 	j.access = kind == EV_OPEN ? open_access(e->flags) : 0;
 	j.lexical = (flags & EVF_PATH_LEXICAL) | (cut1 ? JUDGE_CUT : 0);
 	j.ids = 1;
-	verdict = file_judge(cfg, s, &j);
-	rule = j.rule;
-	id1 = j.id_hit;
+	if ((cfg->kill_kinds | cfg->path_kinds | cfg->path_filter_kinds) & (1U << kind)) {
+		verdict = file_judge(cfg, s, &j);
+		rule = j.rule;
+		id1 = j.id_hit;
+	} else {
+		/* no rule and no filter for this kind: reported, as path_judge() would say, without the call */
+		verdict = VERDICT_KEEP;
+	}
 	if (kind == EV_LINK || kind == EV_SYMLINK || kind == EV_RENAME) {
 		__u32 off2 = FILE_TAIL + (len1 & PATHBUF_MASK);
 
