@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchCgroup, ownPrograms } from './helpers';
-import { LOOPS, loadTree } from './kernel';
+import { type AnyProbe, LOOPS, loadTree } from './kernel';
 import { benchBinary, loadgenPath } from './pipeline';
 
 /** The CPU the loop runs on (perf records that CPU only). */
@@ -107,12 +107,13 @@ export async function runProfileBench(opts: { tree?: string; seconds?: number; l
   for (const loop of loops) {
     const cg = benchCgroup('profile');
     const data = path.join(os.tmpdir(), `vigil-profile-${process.pid}.data`);
-    const probe = mod.Probe.load({ kinds, cgroups: [cg.dir] });
     let events = 0;
-    probe.start((evs) => (events += evs.length));
+    let probe: AnyProbe | undefined;
     let load: ReturnType<typeof spawn> | undefined;
     let table: JitLine[] = [];
     try {
+      probe = mod.Probe.load({ kinds, cgroups: [cg.dir] });
+      probe.start((evs) => (events += evs.length));
       // as many operations as it takes: stopped when perf is done
       load = spawn('taskset', ['-c', String(CPU), loadgen, '--wait', ...loop.args(loop.ops * 10_000)], { stdio: ['pipe', 'ignore', 'inherit'] });
       load.on('error', () => undefined);
@@ -126,12 +127,16 @@ export async function runProfileBench(opts: { tree?: string; seconds?: number; l
       table = jitLines([...ownPrograms().keys()]);
     } finally {
       load?.kill('SIGKILL');
-      await probe.close();
+      await probe?.close();
       await cg.remove();
     }
-    const script = execFileSync('perf', ['script', '-i', data, '-F', 'comm,ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
-    fs.rmSync(data, { force: true });
-    fs.rmSync(data + '.old', { force: true });
+    let script: string;
+    try {
+      script = execFileSync('perf', ['script', '-i', data, '-F', 'comm,ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    } finally {
+      fs.rmSync(data, { force: true });
+      fs.rmSync(data + '.old', { force: true });
+    }
     // the loop's processes: loadgen and what its exec loop runs
     const comms = new Set(['loadgen', path.basename(loop.args(1).at(-1) ?? '')]);
     const bySym = new Map<string, number>();
