@@ -218,8 +218,8 @@ static __always_inline void walk_read_plain(struct walk_state *st, struct dentry
  * read back. (The save-and-restore this replaces read 40 bytes of the path
  * built by the step before: loads spanning that step's narrower stores,
  * which the CPU cannot forward and waits for; perf put most of the walk's
- * time there.) Up to 7 bytes left of the name get the bytes in front of it
- * in the dentry; the '/' and the next name overwrite them, and callers keep
+ * time there.) Up to 7 bytes left of the name get zeros (the last word's
+ * low part); the '/' and the next name overwrite them, and callers keep
  * pos >= 8 so that no store lands before the buffer.
  */
 static __always_inline void name_words(struct scratch *s, struct walk_state *st, __u32 kw, __u32 len,
