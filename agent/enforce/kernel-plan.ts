@@ -301,8 +301,12 @@ export function buildKernelPlan(
     }
     const report = (pathFilterKinds & bit(r.kind)) !== 0;
     if (!kill && !report) {
-      // nothing to filter or kill by path, but the directories still name the files below them (user space)
-      for (const w of ws) for (const p of r.kernelPaths?.prefixes ?? []) addDirIds(r, w, k, p, RuleAction.report, 0);
+      // nothing to filter or kill by path, but the directories still name the files below them (user
+      // space): the kernel looks their identities up only for a kind in pathKinds, so it is one here
+      // too (else a bind mount or a chroot of the directory was not the directory to this rule)
+      const prefixes = r.kernelPaths?.prefixes ?? [];
+      if (prefixes.length > 0) pathKinds |= bit(r.kind);
+      for (const w of ws) for (const p of prefixes) addDirIds(r, w, k, p, RuleAction.report, 0);
       continue;
     }
     const actions = (kill ? RuleAction.kill : 0) | RuleAction.report;

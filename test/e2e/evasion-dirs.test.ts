@@ -176,3 +176,54 @@ rules:
     });
   });
 });
+
+// The same attacker against an alert rule, when another rule on the same kind names no path: the
+// kernel then filters nothing for that kind, and the directory's identity must still be looked up,
+// or a bind mount of the directory would not be the directory to the alert rule.
+describe('protected directories by identity for alert rules, no path filter on the kind (issue 9 item 7)', function () {
+  this.timeout(120000);
+  let fx: AgentFixture;
+  let w: CgroupHandle;
+  let etc: string;
+  let other: string;
+  let mnt: string;
+
+  before(async function () {
+    fx = AgentFixture.create('dirs-alert', TD);
+    w = fx.workload('w');
+    etc = path.join(fx.tmp, 'etc');
+    other = path.join(fx.tmp, 'other');
+    mnt = path.join(fx.tmp, 'mnt');
+    for (const d of [etc, other, mnt]) fs.mkdirSync(d);
+    const rules = `
+rules:
+  - name: writes-below-etc
+    workload: ${TD}/sa/w
+    on: open
+    match: { path: { prefix: [${etc}/] }, flags: { any: [write, create, trunc] } }
+  - name: any-creation
+    workload: ${TD}/sa/nobody
+    on: open
+    match: { flags: { any: [create] } }
+`;
+    await fx.start(rules);
+  });
+
+  after(() => fx?.cleanup());
+
+  it('a bind mount of the directory: the write below it raises the alert, named by the directory', async () => {
+    const s = fx.sb.spawnIn(w, fx.actions, ['unshare-mnt', `bind:${etc}:${mnt}`, `write:${mnt}/bound`]);
+    const f = await s.done;
+    assert.equal(f.code, 0, f.stderr);
+    const a = await fx.h.waitFor('writes-below-etc', (x) => x.rule === 'writes-below-etc' && x.process.pid === s.pid);
+    assert.equal(a.event.path, `${mnt}/bound`);
+    assert.equal(a.event.identity_path, `${etc}/bound`);
+  });
+
+  it('control: a bind mount of another directory raises nothing', async () => {
+    const s = fx.sb.spawnIn(w, fx.actions, ['unshare-mnt', `bind:${other}:${mnt}`, `write:${mnt}/c1`]);
+    const f = await s.done;
+    assert.equal(f.code, 0, f.stderr);
+    assert.deepEqual(await fx.h.settledFor(s.pid), []);
+  });
+});
