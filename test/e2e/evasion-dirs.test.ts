@@ -15,6 +15,23 @@ import type { Alert } from '../../agent/export/alert';
 
 const TD = 'spiffe://test.vigil/ns/dirs';
 
+/**
+ * An agent with `rules(dir)` for workload w, and three directories in its tmp: the protected one
+ * (`name`), another for the controls, and an empty one to mount on.
+ */
+async function dirsAgent(
+  label: string,
+  name: string,
+  rules: (dir: string) => string,
+): Promise<{ fx: AgentFixture; w: CgroupHandle; dir: string; other: string; mnt: string }> {
+  const fx = AgentFixture.create(label, TD);
+  const w = fx.workload('w');
+  const [dir, other, mnt] = [name, 'other', 'mnt'].map((d) => path.join(fx.tmp, d));
+  for (const d of [dir, other, mnt]) fs.mkdirSync(d);
+  await fx.start(rules(dir));
+  return { fx, w, dir, other, mnt };
+}
+
 describe('protected directories by identity (issue 9 item 7)', function () {
   this.timeout(120000);
   let fx: AgentFixture;
@@ -33,21 +50,18 @@ describe('protected directories by identity (issue 9 item 7)', function () {
   };
 
   before(async function () {
-    fx = AgentFixture.create('dirs', TD);
-    w = fx.workload('w');
-    bin = path.join(fx.tmp, 'bin');
-    other = path.join(fx.tmp, 'other');
-    mnt = path.join(fx.tmp, 'mnt');
-    for (const d of [bin, other, mnt]) fs.mkdirSync(d);
-    const rules = `
+    ({ fx, w, dir: bin, other, mnt } = await dirsAgent(
+      'dirs',
+      'bin',
+      (dir) => `
 rules:
   - name: no-writes-below-bin
     workload: ${TD}/sa/w
     on: open
-    match: { path: { prefix: [${bin}/] }, flags: { any: [write, create, trunc] } }
+    match: { path: { prefix: [${dir}/] }, flags: { any: [write, create, trunc] } }
     action: kill
-`;
-    await fx.start(rules);
+`,
+    ));
   });
 
   after(() => fx?.cleanup());
@@ -189,35 +203,41 @@ describe('protected directories by identity for alert rules, no path filter on t
   let mnt: string;
 
   before(async function () {
-    fx = AgentFixture.create('dirs-alert', TD);
-    w = fx.workload('w');
-    etc = path.join(fx.tmp, 'etc');
-    other = path.join(fx.tmp, 'other');
-    mnt = path.join(fx.tmp, 'mnt');
-    for (const d of [etc, other, mnt]) fs.mkdirSync(d);
-    const rules = `
+    ({ fx, w, dir: etc, other, mnt } = await dirsAgent(
+      'dirs-alert',
+      'etc',
+      (dir) => `
 rules:
   - name: writes-below-etc
     workload: ${TD}/sa/w
     on: open
-    match: { path: { prefix: [${etc}/] }, flags: { any: [write, create, trunc] } }
+    match: { path: { prefix: [${dir}/] }, flags: { any: [write, create, trunc] } }
   - name: any-creation
     workload: ${TD}/sa/nobody
     on: open
     match: { flags: { any: [create] } }
-`;
-    await fx.start(rules);
+`,
+    ));
   });
 
   after(() => fx?.cleanup());
 
-  it('a bind mount of the directory: the write below it raises the alert, named by the directory', async () => {
-    const s = fx.sb.spawnIn(w, fx.actions, ['unshare-mnt', `bind:${etc}:${mnt}`, `write:${mnt}/bound`]);
+  const alerted = async (steps: string[], seen: string, below: string): Promise<void> => {
+    const s = fx.sb.spawnIn(w, fx.actions, steps);
     const f = await s.done;
     assert.equal(f.code, 0, f.stderr);
     const a = await fx.h.waitFor('writes-below-etc', (x) => x.rule === 'writes-below-etc' && x.process.pid === s.pid);
-    assert.equal(a.event.path, `${mnt}/bound`);
-    assert.equal(a.event.identity_path, `${etc}/bound`);
+    assert.equal(a.event.path, seen, 'the path as the process sees it');
+    assert.equal(a.event.identity_path, `${etc}/${below}`);
+  };
+
+  it('a bind mount of the directory: the write below it raises the alert, named by the directory', async () => {
+    await alerted(['unshare-mnt', `bind:${etc}:${mnt}`, `write:${mnt}/bound`], `${mnt}/bound`, 'bound');
+  });
+
+  it('a chroot into it, and an open_tree clone of it: the same', async () => {
+    await alerted([`chroot:${etc}`, 'write:/chrooted'], '/chrooted', 'chrooted');
+    await alerted([`clone-write:${etc}:cloned`], '/cloned', 'cloned');
   });
 
   it('control: a bind mount of another directory raises nothing', async () => {
