@@ -22,7 +22,7 @@ export interface KernelLoop {
   ops: number;
 }
 
-export const LOOPS: KernelLoop[] = [
+const LOOPS: KernelLoop[] = [
   { name: 'open+close', args: (n) => ['open', String(n), '/etc/hostname'], ops: 200_000 },
   { name: 'fork+exec /bin/true', args: (n) => ['exec', String(n), '/bin/true'], ops: 1500 },
   { name: 'connect (closed port)', args: (n) => ['connect', String(n), '1'], ops: 100_000 },
@@ -74,6 +74,16 @@ export interface ProbeModule {
 }
 
 /** Probe and kind names from a checkout's build (the module moved with the layout change). */
+/** The loops named (all when none is), or an error naming the bench and the loops there are. */
+export function pickLoops(bench: string, names?: string[]): KernelLoop[] {
+  const loops = LOOPS.filter((l) => !names || names.includes(l.name));
+  if (loops.length === 0) throw new Error(`${bench} bench: no loop named ${names?.join(', ')} (loops: ${LOOPS.map((l) => l.name).join(', ')})`);
+  return loops;
+}
+
+/** A checkout's directory: --tree, or this one. */
+export const treeDir = (tree?: string): string => path.resolve(tree ?? path.join(__dirname, '..', '..'));
+
 export function loadTree(tree: string): { probe: ProbeModule; kinds: string[] } {
   const pick = (cands: string[], what: string): string => {
     const hit = cands.map((c) => path.join(tree, 'dist', c)).find((p) => fs.existsSync(p));
@@ -94,12 +104,11 @@ const stat = (xs: number[]): { median: number; min: number; max: number } => ({
 
 export async function runKernelBench(opts: { tree?: string; rounds?: number; reps?: number; loops?: string[] } = {}): Promise<KernelReport> {
   if (process.geteuid?.() !== 0) throw new Error('the kernel bench needs root (BPF, cgroups, kernel.bpf_stats_enabled)');
-  const tree = path.resolve(opts.tree ?? path.join(__dirname, '..', '..'));
+  const tree = treeDir(opts.tree);
   const rounds = opts.rounds ?? 7;
   const reps = opts.reps ?? 1;
   const { probe: mod, kinds } = loadTree(tree);
-  const loops = LOOPS.filter((l) => !opts.loops || opts.loops.includes(l.name));
-  if (loops.length === 0) throw new Error(`kernel bench: no loop named ${opts.loops?.join(', ')} (loops: ${LOOPS.map((l) => l.name).join(', ')})`);
+  const loops = pickLoops('kernel', opts.loops);
   const loadgen = loadgenPath();
   const cg = benchCgroup('kernel');
   execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });

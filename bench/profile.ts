@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchCgroup, ownPrograms } from './helpers';
-import { type AnyProbe, LOOPS, loadTree } from './kernel';
+import { type AnyProbe, loadTree, pickLoops, treeDir } from './kernel';
 import { benchBinary, loadgenPath } from './pipeline';
 
 /** The CPU the loop runs on (perf records that CPU only). */
@@ -96,12 +96,11 @@ export async function runProfileBench(opts: { tree?: string; seconds?: number; l
   } catch {
     throw new Error('the profile bench needs perf (apt-get install linux-perf)');
   }
-  const tree = path.resolve(opts.tree ?? path.join(__dirname, '..', '..'));
+  const tree = treeDir(opts.tree);
   const seconds = opts.seconds ?? 10;
   const top = opts.top ?? 25;
   const { probe: mod, kinds } = loadTree(tree);
-  const loops = LOOPS.filter((l) => !opts.loops || opts.loops.includes(l.name));
-  if (loops.length === 0) throw new Error(`profile bench: no loop named ${opts.loops?.join(', ')} (loops: ${LOOPS.map((l) => l.name).join(', ')})`);
+  const loops = pickLoops('profile', opts.loops);
   const loadgen = loadgenPath();
   const results: ProfileLoopResult[] = [];
   for (const loop of loops) {
@@ -137,8 +136,9 @@ export async function runProfileBench(opts: { tree?: string; seconds?: number; l
       fs.rmSync(data, { force: true });
       fs.rmSync(data + '.old', { force: true });
     }
-    // the loop's processes: loadgen and what its exec loop runs
-    const comms = new Set(['loadgen', path.basename(loop.args(1).at(-1) ?? '')]);
+    // the loop's processes: loadgen, and for the exec loop the program it runs
+    const args = loop.args(1);
+    const comms = new Set(args[0] === 'exec' ? ['loadgen', path.basename(args[args.length - 1])] : ['loadgen']);
     const bySym = new Map<string, number>();
     const byLine = new Map<string, number>();
     let samples = 0;
