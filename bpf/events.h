@@ -26,7 +26,7 @@
 #define _Static_assert static_assert
 #endif
 
-#define VIGIL_ABI_VERSION 8
+#define VIGIL_ABI_VERSION 9
 
 #define VIGIL_COMM_LEN   16
 /* Longest path copied into a record, in bytes, without a terminator. */
@@ -462,6 +462,7 @@ _Static_assert(sizeof(struct kind_counters) == 48, "kind_counters layout");
 
 /* Run-time configuration, one entry in the `settings` array map. */
 struct vigil_config {
+	/* the first 64 bytes: what the process, exec and file programs read on every event (one or two cache lines) */
 	__u32 kinds;           /* bit (1 << kind) set = kind enabled */
 	__u32 scoped_kinds;    /* kinds reported only from cgroups in the `cgroups` map */
 	__u32 self_tgid;       /* the agent itself: never reported */
@@ -473,16 +474,17 @@ struct vigil_config {
 	__u32 path_filter_kinds; /* kinds reported only when a `rules` entry wants the path */
 	__u32 urgent_kinds;    /* kinds that wake the reader at once (user-space enforcement) */
 	__u32 rules_gen;       /* generation of the `rules` / `net_rules` / `net_prefixes` entries in force */
-	__u32 net_active;      /* 1 = connect rules are enforced */
-	__u16 prefix_depths[32]; /* per kind: bit d = some rule has a directory prefix of depth d */
 	__u32 origin_active;   /* 1 = workloads exist: tasks keep the workload they leave (PF_MOVED) */
-	__u32 guard_only;      /* kinds enabled for the kernel's own guards only: reported when it acts */
-	__u32 create_active;   /* 1 = some open rule names write, create or trunc: link, symlink and rename names are judged by it */
-	__u32 resolve_active;  /* 1 = the timestamp programs record what file calls touched (bpf/touched.bpf.c) */
-	__u32 id_kinds;        /* kinds whose file is also looked up by (device, inode) in `file_rules` */
 	__u32 exe_state;       /* 1 = every exec records its binary in task storage (parent conditions, the loader) */
 	__u32 loader_active;   /* 1 = a program without an interpreter has its first executable mapping judged as an exec */
 	__u32 dir_active;      /* 1 = rules protect directories by identity (file_rules RM_PREFIX): walks look for them */
+	__u32 id_kinds;        /* kinds whose file is also looked up by (device, inode) in `file_rules` */
+	/* read by fewer programs, or only when rules of their kind exist */
+	__u32 resolve_active;  /* 1 = the timestamp programs record what file calls touched (bpf/touched.bpf.c) */
+	__u32 net_active;      /* 1 = connect rules are enforced */
+	__u32 create_active;   /* 1 = some open rule names write, create or trunc: link, symlink and rename names are judged by it */
+	__u32 guard_only;      /* kinds enabled for the kernel's own guards only: reported when it acts */
+	__u16 prefix_depths[32]; /* per kind: bit d = some rule has a directory prefix of depth d */
 	__u64 dir_bloom[4];    /* bit (ino ^ ino >> 8) & 255: some protected directory may have this inode number */
 };
 _Static_assert(sizeof(struct vigil_config) == 176, "vigil_config layout");

@@ -84,8 +84,10 @@ static __always_inline __u32 syscall_kind(__u64 nr)
 
 /*
  * Calls of a reported number that are still not ours, from the first two
- * arguments and the result: most ioctl, fcntl, dup and clone calls. Checked
- * before anything else is read, so these frequent calls cost a compare.
+ * arguments and the result: most ioctl, fcntl, dup, clone and clone3 calls
+ * (clone3's flags are read from its argument block). For native calls it is
+ * asked straight from the registers at sys_exit, before the decode: these
+ * frequent calls cost a compare, not two function calls.
  */
 static __always_inline int sc_boring(__u64 nr, __u64 a0, __u64 a1, long ret)
 {
@@ -105,6 +107,13 @@ static __always_inline int sc_boring(__u64 nr, __u64 a0, __u64 a1, long ret)
 		return !(a0 & CLONE_NEW_MASK);
 	case NR_unshare:
 		return !(a0 & CLONE_NEW_MASK);
+	case NR_clone3: {
+		/* struct clone_args starts with the 64-bit flags: a thread (pthread_create) or a plain fork is not ours */
+		__u64 flags = 0;
+
+		bpf_probe_read_user(&flags, sizeof(flags), (void *)a0);
+		return !(flags & CLONE_NEW_MASK);
+	}
 	case NR_bpf:
 		return a0 != BPF_PROG_LOAD;
 	}
@@ -329,9 +338,15 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 	task = bpf_get_current_task_btf();
 	compat = task->thread_info.status & TS_COMPAT;
 	r.nr = SC_NR(regs);
-	/* the number alone first: most system calls are not ours (the arguments are read below) */
-	if (!compat && !syscall_kind(r.nr & ~(__u64)X32_SYSCALL_BIT))
-		return 0;
+	if (!compat) {
+		nr = r.nr & ~(__u64)X32_SYSCALL_BIT;
+		/* the number alone first: most system calls are not ours (the arguments are read below) */
+		if (!syscall_kind(nr))
+			return 0;
+		/* then ours that are not (most clone, ioctl, fcntl, dup calls): two registers, no decode, no call */
+		if (sc_boring(nr, regs->di, regs->si, ret))
+			return 0;
+	}
 	r.di = regs->di;
 	r.si = regs->si;
 	r.dx = regs->dx;
@@ -352,7 +367,7 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 	 * reset it whatever happened (looked up here, not passed down: one more
 	 * pointer-or-NULL through the scope filter doubled its verifier states).
 	 */
-	if (cfg->resolve_active && touched_kind(nr)) {
+	if (touched_kind(nr) && cfg->resolve_active) {
 		t = bpf_task_storage_get(&touched_inodes, task, 0, 0);
 		if (t)
 			t->n = 0;

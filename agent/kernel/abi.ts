@@ -2,7 +2,7 @@
 // test/agent/abi.test.ts checks every number here against offsetof() and
 // sizeof() compiled from the C header by native/.
 
-export const ABI_VERSION = 8;
+export const ABI_VERSION = 9;
 
 export const EventKind = {
   exec: 1,
@@ -231,16 +231,16 @@ export const Config = {
   path_filter_kinds: 32,
   urgent_kinds: 36,
   rules_gen: 40,
-  net_active: 44,
-  prefix_depths: 48,
-  origin_active: 112,
-  guard_only: 116,
-  create_active: 120,
-  resolve_active: 124,
-  id_kinds: 128,
-  exe_state: 132,
-  loader_active: 136,
-  dir_active: 140,
+  origin_active: 44,
+  exe_state: 48,
+  loader_active: 52,
+  dir_active: 56,
+  id_kinds: 60,
+  resolve_active: 64,
+  net_active: 68,
+  create_active: 72,
+  guard_only: 76,
+  prefix_depths: 80,
   dir_bloom: 144,
   SIZE: 176,
 } as const;

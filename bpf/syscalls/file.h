@@ -326,7 +326,7 @@ static __always_inline void file_event(struct vigil_config *cfg, struct kind_cou
 	ids_take(s, kind == EV_RENAME || kind == EV_LINK || kind == EV_SYMLINK ? 1 : 0);
 
 	/* what the call touched names it better than the names passed (a symlink, /proc/self/fd/N) */
-	if (cfg->resolve_active && ret >= 0 && touched_kind(nr))
+	if (touched_kind(nr) && ret >= 0 && cfg->resolve_active)
 		t = bpf_task_storage_get(&touched_inodes, task, 0, 0);
 	if (t && t->n && t->nr == nr)
 		flags &= ~resolve_touched(s, t, task, &root, nr, e->flags, &len1, &len2, &cut1, &cut2);

@@ -183,15 +183,19 @@ describe('events the rules need (issue 11 item 4): chown, setxattr, namespaces, 
       assert.deepEqual(b.event.namespaces, ['CLONE_NEWUTS']);
     });
 
-    it('unshare of no namespace (CLONE_FS) and a plain fork are not namespace events (control)', async () => {
-      const pid = await ok(w, ['unshare:0x200', 'fork']);
+    it('unshare of no namespace (CLONE_FS) and a plain fork (fork, clone, clone3) are not namespace events (control)', async () => {
+      const pid = await ok(w, ['unshare:0x200', 'fork', 'clone:0', 'clone3:0']);
       assert.deepEqual(await rulesOf(pid), []);
+      // nor killed where a kill rule is on the kind
+      await ok(k, ['unshare:0x200', 'fork', 'clone:0', 'clone3:0']);
     });
 
     it('unshare and clone under a kill rule die before they run in the new namespace', async () => {
       await killed('namespace', ['unshare:0x4000000', 'sleep:2000']);
       const a = await killed('namespace', ['clone:0x4000000', 'sleep:2000']);
       assert.equal(a.event.call, 'clone');
+      const b = await killed('namespace', ['clone3:0x4000000', 'sleep:2000']);
+      assert.equal(b.event.call, 'clone3');
     });
   });
 
