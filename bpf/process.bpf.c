@@ -18,8 +18,9 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct vigil_config *cfg = get_config();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 cgid = bpf_get_current_cgroup_id();
+	/* p is current: plain loads, not two helper calls */
+	__u64 pid_tgid = task_pid_tgid(p);
+	__u64 cgid = task_cgroup_id(p);
 	struct kind_counters *c;
 	struct exe_file x;
 	struct scratch *s;
@@ -102,8 +103,9 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(vigil_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct vigil_config *cfg = get_config();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 cgid = bpf_get_current_cgroup_id();
+	/* the parent is current */
+	__u64 pid_tgid = task_pid_tgid(parent);
+	__u64 cgid = task_cgroup_id(parent);
 	struct kind_counters *c;
 	struct fork_event *e;
 	struct task_state *ts;
@@ -144,8 +146,7 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(vigil_exit, struct task_struct *p)
 {
 	struct vigil_config *cfg = get_config();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 cgid;
+	__u64 pid_tgid, cgid;
 	struct kind_counters *c;
 	struct exit_event *e;
 	__u32 scope;
@@ -153,7 +154,9 @@ int BPF_PROG(vigil_exit, struct task_struct *p)
 
 	if (p->signal->live.counter != 0)
 		return 0;
-	cgid = bpf_get_current_cgroup_id();
+	/* p is current */
+	pid_tgid = task_pid_tgid(p);
+	cgid = task_cgroup_id(p);
 	scope = wanted(cfg, EV_EXIT, pid_tgid >> 32, cgid, &who);
 	if (!scope)
 		return 0;

@@ -105,6 +105,26 @@ describe('kernel probes: one event per kind, from a real process in a real cgrou
     }
   });
 
+  it('exec: an exe and a cwd of 56 to 72 bytes (around the 64-byte word copy) are whole, and the arguments after the exe intact', async () => {
+    const cg = fresh();
+    const base = path.join(tmp, 'len');
+    fs.mkdirSync(base);
+    assert.ok(base.length < 50, `${base}: room for the lengths tried`);
+    for (let want = 56; want <= 72; want++) {
+      const dir = path.join(base, 'd'.repeat(want - base.length - 1));
+      const exe = path.join(base, 'e'.repeat(want - base.length - 1));
+      fs.mkdirSync(dir);
+      fs.copyFileSync(actions, exe);
+      fs.chmodSync(exe, 0o755);
+      assert.deepEqual([dir.length, exe.length], [want, want]);
+      const r = await sandbox.run(cg, exe, ['exit:0', `after-${want}`], { mode: 'exec', cwd: dir });
+      const ev = await log.waitFor<ExecEvent>(`exec of a ${want}-byte path`, isKind('exec', r.pid));
+      assert.equal(ev.exe, exe, `${want} bytes: the exe`);
+      assert.equal(ev.cwd, dir, `${want} bytes: the cwd`);
+      assert.deepEqual(ev.args.slice(1), ['exit:0', `after-${want}`], `${want} bytes: the arguments`);
+    }
+  });
+
   it('fork: parent and child pids', async () => {
     const cg = fresh();
     const r = await sandbox.run(cg, actions, ['fork']);
