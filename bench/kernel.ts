@@ -84,6 +84,15 @@ export function pickLoops(bench: string, names?: string[]): KernelLoop[] {
 /** A checkout's directory: --tree, or this one. */
 export const treeDir = (tree?: string): string => path.resolve(tree ?? path.join(__dirname, '..', '..'));
 
+/** A checkout's short commit, '' when it is not a git checkout. */
+export function treeCommit(tree: string): string {
+  try {
+    return execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
 export function loadTree(tree: string): { probe: ProbeModule; kinds: string[] } {
   const pick = (cands: string[], what: string): string => {
     const hit = cands.map((c) => path.join(tree, 'dist', c)).find((p) => fs.existsSync(p));
@@ -169,15 +178,9 @@ export async function runKernelBench(opts: { tree?: string; rounds?: number; rep
     fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
     await cg.remove();
   }
-  let commit = '';
-  try {
-    commit = execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  } catch {
-    // not a git checkout
-  }
   return {
     tree,
-    commit,
+    commit: treeCommit(tree),
     kernel: fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
     loops: loops.map((loop, li) => {
       const sm = samples[li];

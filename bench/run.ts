@@ -9,6 +9,7 @@ import { noiseTable, runNoiseBench } from './noise';
 import { reachMemoryTable, runReachMemoryBench } from './reach';
 import { kernelTable, runKernelBench } from './kernel';
 import { profileTable, runProfileBench } from './profile';
+import { pairTable, runPairBench } from './pair';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -73,6 +74,19 @@ async function main(): Promise<void> {
     const r = await runProfileBench({ tree, seconds: secs ? Number(secs.split('=')[1]) : undefined, loops });
     process.stdout.write(profileTable(r) + '\n\n');
     results.profile = r;
+  }
+
+  // only when named: two checkouts' in-kernel cost measured at the same time (before/after budgets)
+  if (only.includes('pair')) {
+    process.stdout.write('== in-kernel cost of two trees, both loaded, attach order alternating ==\n');
+    const opt = (k: string): string | undefined => args.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
+    const a = opt('a');
+    if (!a) throw new Error('bench pair: --a=DIR (the tree to compare against) is required; --b=DIR defaults to this one');
+    const rounds = opt('rounds');
+    const loops = process.env.VIGIL_BENCH_LOOPS?.split(/\s*;\s*/).filter((x) => x);
+    const r = await runPairBench({ a, b: opt('b') ?? path.join(__dirname, '..', '..'), rounds: rounds ? Number(rounds) : undefined, loops });
+    process.stdout.write(pairTable(r) + '\n\n');
+    results.pair = r;
   }
 
   // minutes long: only when named
