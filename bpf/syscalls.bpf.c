@@ -136,15 +136,18 @@ static __always_inline __u32 user_str(char *dst, __u32 max, const char *src, __u
 }
 
 /*
- * The kind of a decoded call, 0 when it is not ours (sc_boring). A global
+ * The kind of a decoded call, 0 when it is not ours. A native call was
+ * already through sc_boring() at sys_exit's entry (from the registers); an
+ * ia32 one is asked here, once decoded. Asked once: clone3's flags are read
+ * from user memory, which the caller can change between two reads. A global
  * function: to the verifier the dispatcher goes on with one unknown kind,
  * not one state per kind and per range of results.
  */
-__noinline __u32 sc_kind(__u64 nr, __u64 a0, __u64 a1, __s64 ret)
+__noinline __u32 sc_kind(__u64 nr, __u64 a0, __u64 a1, __s64 ret, __u32 compat)
 {
 	__u32 kind = syscall_kind(nr);
 
-	if (!kind || sc_boring(nr, a0, a1, ret))
+	if (!kind || (compat && sc_boring(nr, a0, a1, ret)))
 		return 0;
 	return kind;
 }
@@ -355,7 +358,7 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 	r.bx = regs->bx;
 	r.cx = regs->cx;
 	nr = sc_decode(&r, &k.a, compat);
-	kind = sc_kind(nr, k.a.a[0], k.a.a[1], ret);
+	kind = sc_kind(nr, k.a.a[0], k.a.a[1], ret, compat);
 	if (!kind)
 		return 0;
 	cfg = get_config();
