@@ -137,32 +137,6 @@ static __always_inline void exe_file_core(struct file *f, struct exe_file *x)
 }
 
 /*
- * path_copy() for the exec record's paths: one of up to 64 bytes (most
- * binaries and working directories) is copied as whole words, plain loads
- * and stores within the scratch slot, instead of a probe read's call; the
- * bytes past its end are overwritten by what follows it or not emitted.
- */
-static __always_inline __u32 exec_path_copy(char *dst, struct scratch *s, __u32 walked, __u8 *cut)
-{
-	__u32 pos = walked & 0xffff, len;
-	__u64 *d = (__u64 *)dst;
-	__u64 *src;
-
-	if (pos >= PATH_END || PATH_END - pos > 64)
-		return path_copy(dst, s, walked, cut);
-	if (walked >> 16)
-		*cut = 1;
-	len = PATH_END - pos;
-	src = (__u64 *)&s->path[pos & PATHBUF_MASK];
-	for (int i = 0; i < 8; i++) {
-		if (i * 8 >= len)
-			break;
-		d[i] = src[i];
-	}
-	return len;
-}
-
-/*
  * The name the kernel gives an executed file, as /proc/PID/exe says it:
  * its canonical path; "/NAME (deleted)" for a file that never had a path
  * (memfd_create, named by simple_dname()); the path plus " (deleted)" once
@@ -182,8 +156,8 @@ static __always_inline __u32 exe_path(char *dst, struct scratch *s, struct exe_f
 		n = bpf_probe_read_kernel_str(&dst[1], NAME_MASK + 1, BPF_CORE_READ(d, d_name.name));
 		len = n > 1 ? n : 1;      /* "/" + name (n counts the NUL) */
 	} else {
-		len = exec_path_copy(dst, s, typed ? path_walk_typed(s, x->dentry, x->mnt, root) :
-						    path_walk(s, (__u64)x->dentry, (__u64)x->mnt, root), cut);
+		len = path_copy(dst, s, typed ? path_walk_typed(s, x->dentry, x->mnt, root) :
+					       path_walk(s, (__u64)x->dentry, (__u64)x->mnt, root), cut);
 	}
 	if (x->deleted && len + 10 <= VIGIL_PATH_MAX) {
 		__builtin_memcpy(&dst[len & PATHBUF_MASK], " (deleted)", 10);
@@ -313,7 +287,7 @@ static __always_inline void exec_record(struct vigil_config *cfg, struct kind_co
 		__u32 cwd_len;
 
 		cut = 0;
-		cwd_len = exec_path_copy(&e->tail[(exe_len + n) & TAIL_MASK], s,
+		cwd_len = path_copy(&e->tail[(exe_len + n) & TAIL_MASK], s,
 				    path_walk_typed(s, p->fs->pwd.dentry, p->fs->pwd.mnt, &root), &cut);
 		e->cwd_len = (cwd_len & PATHBUF_MASK) | (cut ? EXEC_CWD_CUT : 0);
 		n += cwd_len & PATHBUF_MASK;

@@ -105,7 +105,7 @@ describe('kernel probes: one event per kind, from a real process in a real cgrou
     }
   });
 
-  it('exec: an exe and a cwd of 56 to 72 bytes (around the 64-byte word copy) are whole, and the arguments after the exe intact', async () => {
+  it('exec: an exe and a cwd of 56 to 72 bytes are whole, and the arguments after the exe intact', async () => {
     const cg = fresh();
     const base = path.join(tmp, 'len');
     fs.mkdirSync(base);
